@@ -1,0 +1,147 @@
+"""The `reviewbot` command: review a PR locally, run the demo, check the host."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+
+from reviewbot.model import Proof, Verdict
+from reviewbot.proof.engine import ProofEngine, ProofRequest
+from reviewbot.proof.sandbox import HostSupport
+from reviewbot.repo_config import ConfigError, load_config_file
+from reviewbot.review.render import render_proof
+from reviewbot.settings import load_settings
+
+EXIT_OK, EXIT_USAGE, EXIT_INFRA = 0, 2, 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    return args.handler(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reviewbot", description=__doc__)
+    parser.add_argument("--data-dir", type=Path, help="mirrors, caches and logs (env REVIEWBOT_DATA_DIR)")
+    commands = parser.add_subparsers(dest="command")
+
+    review = commands.add_parser("review", help="prove and review a branch of a local repository")
+    review.add_argument("--repo", required=True, help="path (or clone URL) of the repository")
+    review.add_argument("--base", required=True, help="base branch; base runs use the merge-base")
+    review.add_argument("--head", required=True, help="the PR's head branch or commit")
+    review.add_argument("--config", type=Path, help="use this config instead of the base's .github/reviewbot.yml")
+    review.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    review.add_argument("--out", type=Path, help="write the result here instead of stdout")
+    review.set_defaults(handler=_cmd_review)
+
+    demo = commands.add_parser("demo", help="review the embedded sample lock-fix PR")
+    demo.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    demo.add_argument("--keep", action="store_true", help="keep the sample repository and print its path")
+    demo.set_defaults(handler=_cmd_demo)
+
+    doctor = commands.add_parser("doctor", help="show what this host can enforce in the sandbox")
+    doctor.set_defaults(handler=_cmd_doctor)
+    return parser
+
+
+def _engine(args: argparse.Namespace, console: Console) -> ProofEngine:
+    data_dir = args.data_dir or load_settings().data_dir
+    status = console.status("starting", spinner="dots")
+
+    def progress(message: str) -> None:
+        if console.is_terminal:
+            status.update(message)
+        console.print(f"[dim]·[/dim] {message}", highlight=False, markup=False)
+
+    engine = ProofEngine(data_dir, progress=progress)
+    engine.status = status  # type: ignore[attr-defined]
+    return engine
+
+
+def _run(engine: ProofEngine, request: ProofRequest, console: Console) -> Proof:
+    status = engine.status  # type: ignore[attr-defined]
+    if console.is_terminal:
+        with status:
+            return engine.prove(request)
+    return engine.prove(request)
+
+
+def _emit(proof: Proof, fmt: str, out: Path | None) -> None:
+    text = json.dumps(result_json(proof), indent=2) + "\n" if fmt == "json" else render_proof(proof)
+    if out:
+        out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def result_json(proof: Proof) -> dict:
+    """The machine-readable review: `proof` now, later issues add their fields beside it."""
+    return {"proof": proof.to_json_dict()}
+
+
+def _exit_code(proof: Proof, console: Console) -> int:
+    if proof.verdict == Verdict.ERROR:
+        console.print(f"[red]reviewbot: {proof.reason}[/red]\nRun `reviewbot doctor` to check the host.",
+                      highlight=False)
+        return EXIT_INFRA
+    return EXIT_OK
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    console = Console(stderr=True)
+    if args.config is not None:
+        try:
+            load_config_file(args.config)
+        except (OSError, ConfigError) as exc:
+            console.print(f"[red]reviewbot: --config {args.config}: {exc}[/red]", highlight=False)
+            return EXIT_USAGE
+    if not args.repo.startswith(("http://", "https://", "git@", "ssh://", "file://")) and not Path(args.repo).exists():
+        console.print(f"[red]reviewbot: --repo {args.repo}: no such repository[/red]", highlight=False)
+        return EXIT_USAGE
+    engine = _engine(args, console)
+    proof = _run(engine, ProofRequest(source=args.repo, base=args.base, head=args.head,
+                                      config_file=args.config), console)
+    _emit(proof, args.format, args.out)
+    return _exit_code(proof, console)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from reviewbot.samples.session_lock import build_session_lock_demo
+
+    console = Console(stderr=True)
+    workdir = Path(tempfile.mkdtemp(prefix="reviewbot-demo-"))
+    try:
+        sample = build_session_lock_demo(workdir / "session-lock")
+        console.print(f"demo: sample lock-fix repository at {sample.path} "
+                      f"(base `{sample.base}`, PR branch `{sample.head}`)", highlight=False)
+        engine = _engine(args, console)
+        proof = _run(engine, ProofRequest(source=str(sample.path), base=sample.base, head=sample.head), console)
+        _emit(proof, args.format, None)
+        return _exit_code(proof, console)
+    finally:
+        if args.keep:
+            console.print(f"demo: kept {workdir}", highlight=False)
+        else:
+            import shutil
+
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    host = HostSupport.detect()
+    for line in host.describe():
+        print(line)
+    return EXIT_OK if host.bwrap else EXIT_INFRA
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,190 @@
+"""The shared vocabulary: facts about a pull request and its proof.
+
+Every layer speaks these types. They are pydantic models so the JSON output of
+`reviewbot review --format json` is simply their dump, and so later layers
+(service, GitHub edge) can store and reload them without a second schema.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+SuiteKind = Literal["regression", "integration"]
+Revision = Literal["head", "base"]
+
+
+class Verdict(StrEnum):
+    """One proof verdict per review (DESIGN.md, "Proof verdicts")."""
+
+    PROVEN = "proven"  # the PR's tests fail on base and pass on head
+    WEAK = "weak"  # pass on both: the tests do not catch the bug
+    FAILS = "fails"  # head fails
+    TIMEOUT = "timeout"  # a run on head hung: possible deadlock
+    FLAKY = "flaky"  # repeats disagree
+    NO_TESTS = "no_tests"  # nothing to run
+    ERROR = "error"  # infrastructure; the reason says what broke
+
+
+class RunStatus(StrEnum):
+    """How one execution of a suite ended."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    TIMEOUT = "timeout"  # wall clock exceeded: the whole process tree was killed
+    ERROR = "error"  # could not run at all (infrastructure, not the tests)
+
+
+class TestCounts(BaseModel):
+    """Test counts read from JUnit XML or a runner's own summary lines."""
+
+    __test__ = False  # not a pytest class
+
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    failing: list[str] = Field(default_factory=list)
+    source: str = "none"  # "junit", a runner name, or "none" when nothing was parsed
+
+    @property
+    def total(self) -> int:
+        return self.passed + self.failed + self.skipped
+
+
+class SandboxOutcome(BaseModel):
+    """What the sandbox observed about one command, independent of any test runner."""
+
+    exit_code: int | None  # None when killed before it exited
+    timed_out: bool = False
+    limit_hit: str | None = None  # "wall_clock", "output", "memory", "processes", "cpu"
+    duration_s: float = 0.0
+    output_bytes: int = 0
+    log_tail: str = ""  # last lines of combined stdout/stderr, redacted
+    log_path: str | None = None  # full (capped) log on disk
+
+
+class SuiteRun(BaseModel):
+    """One repeat of one suite on one revision."""
+
+    status: RunStatus
+    counts: TestCounts = Field(default_factory=TestCounts)
+    outcome: SandboxOutcome
+
+
+class SuiteResult(BaseModel):
+    """A suite on one revision, across its repeats."""
+
+    suite: str
+    kind: SuiteKind = "regression"
+    revision: Revision
+    command: str
+    runs: list[SuiteRun] = Field(default_factory=list)
+
+    @property
+    def statuses(self) -> list[RunStatus]:
+        return [run.status for run in self.runs]
+
+    @property
+    def status(self) -> RunStatus:
+        """The worst status across repeats (error > timeout > failed > passed)."""
+        order = [RunStatus.ERROR, RunStatus.TIMEOUT, RunStatus.FAILED, RunStatus.PASSED]
+        for status in order:
+            if status in self.statuses:
+                return status
+        return RunStatus.ERROR
+
+    @property
+    def flaky(self) -> bool:
+        """Repeats disagree about pass/fail (an infrastructure error is not flakiness)."""
+        outcomes = {s for s in self.statuses if s != RunStatus.ERROR}
+        return len(outcomes) > 1
+
+    @property
+    def duration_s(self) -> float:
+        return sum(run.outcome.duration_s for run in self.runs)
+
+    @property
+    def last(self) -> SuiteRun | None:
+        return self.runs[-1] if self.runs else None
+
+    def summary(self) -> dict:
+        """A flat view for JSON consumers and tables."""
+        counts = self.runs[-1].counts if self.runs else TestCounts()
+        failing = sorted({name for run in self.runs for name in run.counts.failing})
+        return {
+            "status": self.status.value,
+            "flaky": self.flaky,
+            "repeats": len(self.runs),
+            "statuses": [s.value for s in self.statuses],
+            "passed": counts.passed,
+            "failed": counts.failed,
+            "skipped": counts.skipped,
+            "failing_tests": failing,
+            "duration_s": round(self.duration_s, 3),
+            "log_tail": self.runs[-1].outcome.log_tail if self.runs else "",
+        }
+
+
+class SuitePair(BaseModel):
+    """The same suite on base (with the PR's tests laid over it) and on head."""
+
+    name: str
+    kind: SuiteKind = "regression"
+    command: str
+    base: SuiteResult | None = None
+    head: SuiteResult | None = None
+
+
+class ChangedFiles(BaseModel):
+    """The PR's changed paths, split the way the proof needs them."""
+
+    tests: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    deleted: list[str] = Field(default_factory=list)
+
+    @property
+    def all(self) -> list[str]:
+        return sorted(set(self.tests) | set(self.sources))
+
+
+class Proof(BaseModel):
+    """Everything the proof engine established about one head."""
+
+    verdict: Verdict
+    reason: str  # one sentence a contributor can act on
+    head_sha: str = ""
+    base_sha: str = ""  # the tip of the base branch
+    merge_base_sha: str = ""  # what "base" means in every base run
+    changed: ChangedFiles = Field(default_factory=ChangedFiles)
+    suites: list[SuitePair] = Field(default_factory=list)
+    overlaid: list[str] = Field(default_factory=list)  # files laid over base from head
+    notes: list[str] = Field(default_factory=list)
+    config_source: str = "detected"  # "base:.github/reviewbot.yml", "file:PATH", "detected"
+    duration_s: float = 0.0
+
+    def to_json_dict(self) -> dict:
+        """The machine-readable form: per-suite base/head summaries, not raw runs."""
+        return {
+            "verdict": self.verdict.value,
+            "reason": self.reason,
+            "head_sha": self.head_sha,
+            "base_sha": self.base_sha,
+            "merge_base_sha": self.merge_base_sha,
+            "config_source": self.config_source,
+            "changed": self.changed.model_dump(),
+            "overlaid": self.overlaid,
+            "notes": self.notes,
+            "duration_s": round(self.duration_s, 3),
+            "suites": [
+                {
+                    "name": pair.name,
+                    "kind": pair.kind,
+                    "command": pair.command,
+                    "base": pair.base.summary() if pair.base else None,
+                    "head": pair.head.summary() if pair.head else None,
+                }
+                for pair in self.suites
+            ],
+        }

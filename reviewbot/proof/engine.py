@@ -1,0 +1,327 @@
+"""The proof: run the selected suites on head and on base+PR-tests, then decide.
+
+This is the only module that sequences git, the sandbox and the parsers; each
+of those knows nothing of the others. Infrastructure failures become an
+`error` verdict that says what broke, never an exception the caller must
+interpret, so a review can always be published and retried.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewbot.model import (
+    ChangedFiles,
+    Proof,
+    RunStatus,
+    SandboxOutcome,
+    SuitePair,
+    SuiteResult,
+    SuiteRun,
+    TestCounts,
+    Verdict,
+)
+from reviewbot.proof.changes import is_manifest, is_test_path, split_changes
+from reviewbot.proof.overlay import apply_overlay, plan_overlay
+from reviewbot.proof.results import parse_junit_xml, parse_summary
+from reviewbot.proof.safe_fs import inside, read_regular, read_tail
+from reviewbot.proof.sandbox import OUT_DIR, Limits, Sandbox, SandboxRequest, SandboxUnavailable
+from reviewbot.proof.selection import JUNIT_ENV, JUNIT_PLACEHOLDER, select_suites
+from reviewbot.proof.setup_step import SetupCache
+from reviewbot.proof.workspace import Mirror, Revisions, Workspace, WorkspaceError
+from reviewbot.repo_config import CONFIG_PATH, ConfigError, RepoConfig, Suite, load_config_file, parse_config
+from reviewbot.review.verdict import decide
+
+Progress = Callable[[str], None]
+JUNIT_FILE = "junit.xml"
+SUMMARY_BYTES = 256 * 1024
+KEEP_LOG_DIRS = 200
+
+
+@dataclass(frozen=True)
+class ProofRequest:
+    source: str  # a local repository path or a clone URL
+    base: str  # base branch (or any ref); base runs use its merge-base with head
+    head: str
+    config_file: Path | None = None  # local override of the base's .github/reviewbot.yml
+    mirror_key: str | None = None  # "owner/name" for GitHub repositories
+    auth_header: str | None = None  # for fetching private repositories; never stored
+
+
+class ProofEngine:
+    def __init__(
+        self,
+        data_dir: Path,
+        sandbox: Sandbox | None = None,
+        progress: Progress | None = None,
+        parallel: bool | None = None,
+    ):
+        self.data_dir = data_dir
+        self.workspace = Workspace(data_dir)
+        self._sandbox = sandbox
+        self.progress = progress or (lambda message: None)
+        self.parallel = (os.cpu_count() or 1) >= 2 if parallel is None else parallel
+        self.setup_cache = SetupCache(data_dir / "setup-cache")
+        self.logs_dir = data_dir / "logs"
+
+    @property
+    def sandbox(self) -> Sandbox:
+        if self._sandbox is None:
+            self._sandbox = Sandbox(self.data_dir / "sandbox")
+        return self._sandbox
+
+    def prove(self, request: ProofRequest, cancel: threading.Event | None = None) -> Proof:
+        started = time.monotonic()
+        try:
+            proof = self._prove(request, cancel)
+        except (WorkspaceError, SandboxUnavailable, OSError) as exc:
+            proof = Proof(verdict=Verdict.ERROR, reason=f"Infrastructure error: {exc}")
+        proof.duration_s = time.monotonic() - started
+        return proof
+
+    def _prove(self, request: ProofRequest, cancel: threading.Event | None) -> Proof:
+        mirror = self.workspace.mirror(request.source, request.mirror_key)
+        self.progress(f"fetching {request.source}")
+        mirror.fetch(extra_refs=_refs_to_fetch(mirror, request), auth_header=request.auth_header)
+        revs = mirror.revisions(request.base, request.head)
+        changed_paths, deleted = mirror.changed_files(revs.merge_base, revs.head)
+        changed = split_changes(changed_paths, deleted)
+        self.progress(f"head {revs.head[:12]}, merge-base {revs.merge_base[:12]}: "
+                      f"{len(changed.tests)} test file(s), {len(changed.sources)} other file(s) changed")
+        config, config_source, notes = self._config(mirror, revs, request, changed)
+        proof = Proof(
+            verdict=Verdict.NO_TESTS,
+            reason="",
+            head_sha=revs.head,
+            base_sha=revs.base_tip,
+            merge_base_sha=revs.merge_base,
+            changed=changed,
+            notes=notes,
+            config_source=config_source,
+        )
+        run_id = f"{revs.head[:12]}-{uuid.uuid4().hex[:8]}"
+        with self.workspace.run_dir(run_id) as run_dir:
+            with mirror.worktree(revs.head, run_dir, "head") as head_tree:
+                suites = select_suites(config, changed, head_tree)
+                if not suites:
+                    decision = decide([])
+                    proof.reason = decision.reason
+                    return proof
+                self.progress("suites: " + ", ".join(suite.name for suite in suites))
+                with mirror.worktree(revs.merge_base, run_dir, "base") as base_tree:
+                    proof.overlaid = self._overlay(mirror, revs, changed, base_tree, proof.notes)
+                    logs = self._log_dir(run_id)
+                    sides = {"head": head_tree, "base": base_tree}
+                    setup = config.setup if config else None
+
+                    def run_side(side: str) -> list[SuiteResult]:
+                        return self._run_side(side, sides[side], suites, setup, run_dir / side, logs, cancel)
+
+                    if self.parallel:
+                        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="proof") as pool:
+                            futures = {side: pool.submit(run_side, side) for side in ("head", "base")}
+                            results = {side: future.result() for side, future in futures.items()}
+                    else:
+                        results = {side: run_side(side) for side in ("head", "base")}
+        proof.suites = [
+            SuitePair(name=suite.name, kind=suite.kind, command=suite.run, head=head, base=base)
+            for suite, head, base in zip(suites, results["head"], results["base"])
+        ]
+        decision = decide(proof.suites)
+        proof.verdict, proof.reason = decision.verdict, decision.reason
+        return proof
+
+    # -- configuration ---------------------------------------------------------------
+
+    def _config(
+        self, mirror: Mirror, revs: Revisions, request: ProofRequest, changed: ChangedFiles
+    ) -> tuple[RepoConfig | None, str, list[str]]:
+        """The base branch's config (a PR cannot switch its own checks off), or an override."""
+        notes: list[str] = []
+        if CONFIG_PATH in changed.all or CONFIG_PATH in changed.deleted:
+            notes.append(f"This PR edits `{CONFIG_PATH}`; the proof used the base branch's version.")
+        try:
+            if request.config_file is not None:
+                return load_config_file(request.config_file), f"file:{request.config_file}", notes
+            raw = mirror.read_file(revs.base_tip, CONFIG_PATH)
+            if raw is None:
+                return None, "detected", notes
+            return parse_config(raw.decode("utf-8", errors="replace")), f"base:{CONFIG_PATH}", notes
+        except ConfigError as exc:
+            notes.append(f"Config error, so the bot fell back to detecting the test runner: {exc}")
+            return None, "detected (config invalid)", notes
+
+    # -- base overlay ----------------------------------------------------------------
+
+    def _overlay(self, mirror: Mirror, revs: Revisions, changed: ChangedFiles, tree: Path,
+                 notes: list[str]) -> list[str]:
+        manifests = {
+            path: (mirror.read_file(revs.merge_base, path), mirror.read_file(revs.head, path))
+            for path in changed.sources
+            if is_manifest(path)
+        }
+        deleted_tests = [path for path in changed.deleted if is_test_path(path)]
+        plan = plan_overlay(changed, manifests, deleted_tests)
+
+        def head_blob(path: str) -> tuple[bytes, str] | None:
+            mode = mirror.entry_mode(revs.head, path)
+            if mode == "120000":
+                target = mirror.git.cat_file("blob", f"{revs.head}:{path}")
+                return target.encode(), mode
+            data = mirror.read_file(revs.head, path)
+            return (data, mode or "100644") if data is not None else None
+
+        apply_overlay(tree, plan, head_blob)
+        notes.extend(plan.notes)
+        return plan.touched
+
+    # -- running suites ----------------------------------------------------------------
+
+    def _run_side(
+        self,
+        side: str,
+        tree: Path,
+        suites: list[Suite],
+        setup,
+        scratch: Path,
+        logs: Path,
+        cancel: threading.Event | None,
+    ) -> list[SuiteResult]:
+        if setup is not None:
+            self.progress(f"{side}: setup `{setup.run}`")
+            out_dir = scratch / "setup"
+            result = self.setup_cache.prepare(
+                setup,
+                tree,
+                lambda: self.sandbox.run(
+                    SandboxRequest(
+                        command=setup.run,
+                        worktree=tree,
+                        out_dir=out_dir,
+                        network=setup.network,
+                        limits=Limits(wall_clock_s=setup.timeout),
+                        log_path=logs / f"{side}-setup.log",
+                    ),
+                    cancel,
+                ),
+                salt=_toolchain_salt(),
+            )
+            self.progress(f"{side}: setup {'restored from cache' if result.cache_hit else 'ran'}")
+            if not result.ok:
+                outcome = result.outcome or SandboxOutcome(exit_code=None)
+                failed = SuiteRun(status=RunStatus.ERROR, outcome=outcome.model_copy(
+                    update={"log_tail": f"setup step `{setup.run}` failed\n{outcome.log_tail}"}))
+                return [SuiteResult(suite=s.name, kind=s.kind, revision=side, command=s.run, runs=[failed])
+                        for s in suites]
+        results = []
+        for index, suite in enumerate(suites):
+            result = SuiteResult(suite=suite.name, kind=suite.kind, revision=side, command=suite.run)
+            for repeat in range(suite.repeat):
+                if cancel is not None and cancel.is_set():
+                    break
+                run = self._run_once(side, tree, suite, scratch / f"suite{index}-{repeat}",
+                                     logs / f"{side}-{_slug(suite.name)}-{repeat + 1}.log", cancel)
+                result.runs.append(run)
+                self.progress(f"{side}: {suite.name} [{repeat + 1}/{suite.repeat}] {run.status.value}"
+                              f" ({run.outcome.duration_s:.1f}s)")
+            results.append(result)
+        return results
+
+    def _run_once(self, side: str, tree: Path, suite: Suite, out_dir: Path, log_path: Path,
+                  cancel: threading.Event | None) -> SuiteRun:
+        repo_junit = suite.junit if suite.junit and suite.junit != JUNIT_PLACEHOLDER else None
+        if repo_junit:
+            stale = inside(tree, repo_junit)
+            if stale is not None and (stale.is_file() or stale.is_symlink()):
+                stale.unlink()
+        outcome = self.sandbox.run(
+            SandboxRequest(
+                command=suite.run,
+                worktree=tree,
+                out_dir=out_dir,
+                limits=Limits(wall_clock_s=suite.timeout),
+                env={JUNIT_ENV: f"{OUT_DIR}/{JUNIT_FILE}"},
+                log_path=log_path,
+            ),
+            cancel,
+        )
+        junit_path = inside(tree, repo_junit) if repo_junit else out_dir / JUNIT_FILE
+        counts = _read_counts(junit_path, log_path, outcome)
+        return SuiteRun(status=classify_run(outcome, counts), counts=counts, outcome=outcome)
+
+    def _log_dir(self, run_id: str) -> Path:
+        path = self.logs_dir / run_id
+        path.mkdir(parents=True, exist_ok=True)
+        _prune_old(self.logs_dir, KEEP_LOG_DIRS)
+        return path
+
+
+def classify_run(outcome: SandboxOutcome, counts: TestCounts) -> RunStatus:
+    """One run's status. A command that could not start (126/127) is an error, not a failure."""
+    if outcome.limit_hit == "wall_clock":
+        return RunStatus.TIMEOUT
+    if outcome.limit_hit == "cancelled":
+        return RunStatus.ERROR
+    if outcome.exit_code in (126, 127):
+        return RunStatus.ERROR
+    if outcome.exit_code == 0 and outcome.limit_hit is None and counts.failed == 0:
+        return RunStatus.PASSED
+    return RunStatus.FAILED
+
+
+def _read_counts(junit_path: Path | None, log_path: Path, outcome: SandboxOutcome) -> TestCounts:
+    if junit_path is not None:
+        data = read_regular(junit_path)
+        if data:
+            parsed = parse_junit_xml(data.decode("utf-8", errors="replace"))
+            if parsed is not None:
+                return parsed
+    text = read_tail(log_path, SUMMARY_BYTES).decode("utf-8", errors="replace") or outcome.log_tail
+    return parse_summary(text) or TestCounts()
+
+
+def _refs_to_fetch(mirror: Mirror, request: ProofRequest) -> tuple[str, ...]:
+    """Refs the standard refspecs may miss (SHAs, remote-tracking names)."""
+    wanted = []
+    for ref in (request.base, request.head):
+        try:
+            mirror.resolve(ref)
+        except WorkspaceError:
+            wanted.append(ref)
+    return tuple(wanted)
+
+
+_salt: str | None = None
+
+
+def _toolchain_salt() -> str:
+    """Interpreter and Node versions: a cache built by another toolchain is not reused."""
+    global _salt
+    if _salt is None:
+        node = shutil.which("node")
+        node_version = ""
+        if node:
+            node_version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
+        _salt = f"{sys.version.split()[0]}|{node_version}"
+    return _salt
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "suite"
+
+
+def _prune_old(root: Path, keep: int) -> None:
+    dirs = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in dirs[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)

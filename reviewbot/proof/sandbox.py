@@ -1,0 +1,448 @@
+"""Run untrusted PR code under bubblewrap, with every limit enforced by the host.
+
+What a sandboxed command sees: a fresh root with read-only `/usr` and the
+toolchains (Python, Node) it needs, a writable worktree at `/workspace`, a
+writable output folder at `/reviewbot-out`, a size-capped `/tmp`, an empty
+environment plus an allowlist, and no network unless the caller asks for it.
+
+Why it is built the way it is (DESIGN.md, measured facts):
+
+* Run as root, a sandboxed process that keeps host uid 0 ignores RLIMIT_NPROC,
+  so a fork bomb is not stopped by rlimits. As root we therefore let bwrap set
+  up its mounts, then drop to a per-run unprivileged host uid with `setpriv`
+  inside the sandbox; RLIMIT_NPROC then counts only that run's processes. When
+  the host offers cgroup controllers, a per-run `pids` and `memory` group bounds
+  the whole tree as well, and lets us kill every member at once.
+* `--unshare-pid` makes bwrap's reaper PID 1 of the run: when it dies every
+  grandchild dies with it, even ones that double-forked or called setsid, and
+  `--die-with-parent` ties that reaper to the launcher we kill on timeout.
+* Output is read by us, not by a file the sandbox controls, so an endless
+  printer is killed at the byte cap instead of filling the disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reviewbot.model import SandboxOutcome
+from reviewbot.proof import cgroups
+from reviewbot.redact import redact
+
+WORKSPACE = "/workspace"
+OUT_DIR = "/reviewbot-out"
+SANDBOX_HOME = "/tmp/home"
+TAIL_LINES = 40
+TAIL_BYTES = 64 * 1024
+UID_RANGE = (61000, 62000)  # host uids the sandbox runs as when we are root
+
+# Files under /etc a normal program needs (dynamic loader cache, name service,
+# TLS roots for the optional networked setup step). Nothing else of /etc is visible.
+ETC_ALLOWLIST = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/alternatives",
+    "/etc/localtime",
+    "/etc/nsswitch.conf",
+    "/etc/hosts",
+    "/etc/resolv.conf",
+    "/etc/gai.conf",
+    "/etc/ssl",
+    "/etc/ca-certificates",
+    "/etc/ca-certificates.conf",
+    "/etc/mime.types",
+)
+
+
+class SandboxUnavailable(RuntimeError):
+    """The host cannot sandbox (no bubblewrap, no user namespaces): an infrastructure error."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-run resource limits. Defaults suit lock suites on a 2-core, 24 GiB machine."""
+
+    wall_clock_s: float = 120.0
+    cpu_s: int = 600
+    memory_bytes: int = 2 * 1024**3
+    processes: int = 256
+    output_bytes: int = 16 * 1024**2
+    file_size_bytes: int = 1024**3
+    tmp_bytes: int = 512 * 1024**2
+    open_files: int = 4096
+
+
+@dataclass(frozen=True)
+class SandboxRequest:
+    command: str  # a shell command, run by /bin/sh -c inside the sandbox
+    worktree: Path  # bound writable at /workspace
+    out_dir: Path  # bound writable at /reviewbot-out (JUnit reports, artefacts)
+    limits: Limits = field(default_factory=Limits)
+    network: bool = False
+    env: Mapping[str, str] = field(default_factory=dict)  # allowlisted extras, values given here
+    log_path: Path | None = None  # full output up to the output cap
+    extra_ro_binds: tuple[tuple[Path, str], ...] = ()  # (host path, sandbox path)
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    """Host paths outside /usr that tests need read-only (a venv, a pyenv Python, a Node prefix)."""
+
+    ro_paths: tuple[str, ...]
+    path_dirs: tuple[str, ...]  # PATH inside the sandbox, in order
+
+    @classmethod
+    def detect(cls) -> "Toolchain":
+        ro: list[str] = []
+        path_dirs: list[str] = []
+        venv_bin = str(Path(sys.prefix) / "bin")
+        for prefix in dict.fromkeys([sys.prefix, sys.base_prefix]):
+            if not prefix.startswith("/usr"):
+                ro.append(prefix)
+        path_dirs.append(venv_bin)
+        for tool in ("node", "npm"):
+            found = shutil.which(tool)
+            if found:
+                real_bin = Path(found).resolve().parent
+                prefix = real_bin.parent
+                if not str(prefix).startswith("/usr") and str(prefix) not in ro:
+                    ro.append(str(prefix))
+                if str(real_bin) not in path_dirs and not str(real_bin).startswith("/usr"):
+                    path_dirs.append(str(real_bin))
+        path_dirs += ["/usr/local/bin", "/usr/bin", "/bin"]
+        return cls(tuple(ro), tuple(dict.fromkeys(path_dirs)))
+
+
+@dataclass(frozen=True)
+class HostSupport:
+    """What this host can enforce; `doctor` prints it and tests assert on it."""
+
+    bwrap: str | None
+    root: bool
+    cgroups: cgroups.CgroupSupport
+
+    @classmethod
+    def detect(cls) -> "HostSupport":
+        root = os.geteuid() == 0
+        support = cgroups.detect() if root else cgroups.CgroupSupport(why_not="not running as root")
+        return cls(bwrap=shutil.which("bwrap"), root=root, cgroups=support)
+
+    def describe(self) -> list[str]:
+        return [
+            f"bubblewrap: {self.bwrap or 'MISSING (apt-get install bubblewrap)'}",
+            "identity: "
+            + ("root; each run drops to its own unprivileged uid" if self.root
+               else f"uid {os.geteuid()}; runs use a user namespace"),
+            f"tree limits: {self.cgroups.describe()}",
+        ]
+
+
+class UidPool:
+    """Hands out host uids so concurrent runs never share an RLIMIT_NPROC budget."""
+
+    def __init__(self, lock_dir: Path, first: int = UID_RANGE[0], last: int = UID_RANGE[1]):
+        self.lock_dir = lock_dir
+        self.first, self.last = first, last
+        lock_dir.mkdir(parents=True, exist_ok=True)
+
+    @contextlib.contextmanager
+    def lease(self) -> Iterator[int]:
+        start = self.first + (os.getpid() * 7919 + threading.get_ident()) % (self.last - self.first)
+        for offset in range(self.last - self.first):
+            uid = self.first + (start - self.first + offset) % (self.last - self.first)
+            handle = open(self.lock_dir / f"{uid}.lock", "w")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            try:
+                yield uid
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                handle.close()
+            return
+        raise SandboxUnavailable("every sandbox uid is in use")
+
+
+def build_argv(
+    request: SandboxRequest,
+    toolchain: Toolchain,
+    run_uid: int | None,
+    passwd_file: Path,
+    group_file: Path,
+) -> list[str]:
+    """The bwrap command line. Pure, so the security-relevant flags are easy to review and test.
+
+    `run_uid` is the host uid to drop to (root mode); None means we are already
+    unprivileged and bwrap makes a user namespace instead.
+    """
+    argv = ["bwrap", "--die-with-parent", "--new-session", "--clearenv"]
+    argv += ["--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"]
+    if not request.network:
+        argv.append("--unshare-net")
+    if run_uid is None:
+        argv += ["--unshare-user", "--uid", str(os.getuid()), "--gid", str(os.getgid())]
+    argv += ["--hostname", "reviewbot-sandbox"]
+    argv += ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "lib", "lib64", "lib32", "sbin"):
+        host = Path("/") / name
+        if host.is_symlink():
+            argv += ["--symlink", os.readlink(host), f"/{name}"]
+        elif host.is_dir():
+            argv += ["--ro-bind", str(host), f"/{name}"]
+    for etc in ETC_ALLOWLIST:
+        if os.path.exists(etc):
+            argv += ["--ro-bind", etc, etc]
+    argv += ["--ro-bind", str(passwd_file), "/etc/passwd", "--ro-bind", str(group_file), "/etc/group"]
+    for path in toolchain.ro_paths:
+        argv += ["--ro-bind", path, path]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    # /tmp first: a tmpfs mounted after a bind under /tmp would hide it (DESIGN.md).
+    argv += ["--size", str(request.limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
+    argv += ["--perms", "0777", "--dir", SANDBOX_HOME]
+    argv += ["--bind", str(request.worktree), WORKSPACE, "--bind", str(request.out_dir), OUT_DIR]
+    for host_path, inside in request.extra_ro_binds:
+        argv += ["--ro-bind", str(host_path), inside]
+    # Directories bwrap creates for mount points copy the host's mode (/root is 0700);
+    # open the ones on the toolchain's way so the unprivileged user can traverse them.
+    for parent in ["/etc", *_mount_parents(toolchain.ro_paths)]:
+        argv += ["--chmod", "0755", parent]
+    argv += ["--chdir", WORKSPACE]
+    env = sandbox_env(request, toolchain)
+    for key, value in env.items():
+        argv += ["--setenv", key, value]
+    if run_uid is not None:
+        argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                 "--cap-add", "CAP_SETPCAP"]
+        argv += ["/usr/bin/setpriv", f"--reuid={run_uid}", f"--regid={run_uid}", "--clear-groups",
+                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    else:
+        argv += ["--cap-drop", "ALL"]
+    argv += ["/bin/sh", "-c", request.command]
+    return argv
+
+
+def _mount_parents(paths: tuple[str, ...]) -> list[str]:
+    parents: set[str] = set()
+    for path in paths:
+        for parent in Path(path).parents:
+            if str(parent) not in ("/", "/usr") and not str(parent).startswith("/usr/"):
+                parents.add(str(parent))
+    return sorted(parents, key=lambda p: p.count("/"))
+
+
+def sandbox_env(request: SandboxRequest, toolchain: Toolchain) -> dict[str, str]:
+    """The whole environment of a run: nothing from the host except what is listed here."""
+    env = {
+        "PATH": ":".join(toolchain.path_dirs),
+        "HOME": SANDBOX_HOME,
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "TERM": "dumb",
+        "CI": "true",
+        "NO_COLOR": "1",
+        "FORCE_COLOR": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "npm_config_update_notifier": "false",
+        "npm_config_fund": "false",
+        "npm_config_audit": "false",
+    }
+    env.update(request.env)
+    return env
+
+
+class Sandbox:
+    """Runs one command at a time per call; safe to call from several threads at once."""
+
+    def __init__(self, state_dir: Path, host: HostSupport | None = None, toolchain: Toolchain | None = None):
+        self.host = host or HostSupport.detect()
+        if not self.host.bwrap:
+            raise SandboxUnavailable(
+                "bubblewrap (bwrap) is not installed: run scripts/install.sh as root, "
+                "or `apt-get install bubblewrap`"
+            )
+        self.toolchain = toolchain or Toolchain.detect()
+        self.state_dir = state_dir
+        self.uids = UidPool(state_dir / "uids") if self.host.root else None
+
+    def run(self, request: SandboxRequest, cancel: threading.Event | None = None) -> SandboxOutcome:
+        request.out_dir.mkdir(parents=True, exist_ok=True)
+        if self.uids is None:
+            return self._run_as(request, None, cancel)
+        with self.uids.lease() as uid:
+            _chown_tree(request.worktree, uid)
+            _chown_tree(request.out_dir, uid)
+            return self._run_as(request, uid, cancel)
+
+    def _run_as(self, request: SandboxRequest, uid: int | None, cancel: threading.Event | None) -> SandboxOutcome:
+        limits = request.limits
+        identity = uid if uid is not None else os.getuid()
+        scratch = request.out_dir.parent / f".{request.out_dir.name}.etc"
+        scratch.mkdir(parents=True, exist_ok=True)
+        passwd, group = scratch / "passwd", scratch / "group"
+        passwd.write_text(f"root:x:0:0:root:/root:/bin/sh\nsandbox:x:{identity}:{identity}:"
+                          f"sandbox:{SANDBOX_HOME}:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n")
+        group.write_text(f"root:x:0:\nsandbox:x:{identity}:\nnogroup:x:65534:\n")
+        argv = build_argv(request, self.toolchain, uid, passwd, group)
+        group_limits = None
+        if self.host.cgroups.available:
+            group_limits = cgroups.RunCgroup.create(self.host.cgroups, limits.processes, limits.memory_bytes)
+        launcher = _launcher(limits, group_limits.procs_files if group_limits else [])
+        started = time.monotonic()
+        try:
+            proc = subprocess.Popen(
+                launcher + argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env={"PATH": "/usr/bin:/bin"},
+                start_new_session=True,
+                close_fds=True,
+            )
+        except OSError as exc:
+            if group_limits:
+                group_limits.remove()
+            raise SandboxUnavailable(f"could not start bubblewrap: {exc}") from exc
+        reader = _OutputReader(proc, limits.output_bytes, request.log_path)
+        reader.start()
+        limit_hit: str | None = None
+        try:
+            while True:
+                try:
+                    proc.wait(timeout=0.05)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if reader.over_limit.is_set():
+                    limit_hit = "output"
+                elif time.monotonic() - started > limits.wall_clock_s:
+                    limit_hit = "wall_clock"
+                elif cancel is not None and cancel.is_set():
+                    limit_hit = "cancelled"
+                if limit_hit:
+                    _kill(proc, group_limits)
+                    proc.wait()
+                    break
+        finally:
+            if proc.poll() is None:  # an exception in this thread must not leave a run behind
+                _kill(proc, group_limits)
+                proc.wait()
+            reader.join(timeout=10)
+            if group_limits:
+                group_limits.kill_all()
+            duration = time.monotonic() - started
+            memory_hit = bool(group_limits and group_limits.memory_exceeded())
+            pids_hit = bool(group_limits and group_limits.pids_exceeded())
+            if group_limits:
+                group_limits.remove()
+            shutil.rmtree(scratch, ignore_errors=True)
+        exit_code = None if limit_hit else proc.returncode
+        if exit_code is not None and exit_code < 0:  # killed by a signal we did not send
+            exit_code = 128 - exit_code
+        if exit_code == 128 + signal.SIGXCPU:
+            limit_hit = "cpu"
+        elif limit_hit is None and memory_hit:
+            limit_hit = "memory"
+        elif limit_hit is None and pids_hit:
+            limit_hit = "processes"
+        if limit_hit is None and exit_code not in (0, None) and _looks_out_of_memory(reader.tail_text()):
+            limit_hit = "memory"
+        return SandboxOutcome(
+            exit_code=exit_code,
+            timed_out=limit_hit == "wall_clock",
+            limit_hit=limit_hit,
+            duration_s=duration,
+            output_bytes=reader.total,
+            log_tail=redact(reader.tail_text()),
+            log_path=str(request.log_path) if request.log_path else None,
+        )
+
+
+def _launcher(limits: Limits, procs_files: list[str]) -> list[str]:
+    """Join the run's cgroups and set rlimits, then exec bwrap: no preexec_fn, so it is thread-safe."""
+    join = 'for f in "$@"; do case "$f" in --) shift; break;; esac; echo $$ > "$f"; shift; done; exec "$@"'
+    rlimits = [
+        "prlimit",
+        f"--nproc={limits.processes}",
+        f"--cpu={limits.cpu_s}",
+        f"--data={limits.memory_bytes}",
+        f"--fsize={limits.file_size_bytes}",
+        f"--nofile={limits.open_files}",
+        "--core=0",
+        "--",
+    ]
+    return ["/bin/sh", "-c", join, "launcher", *procs_files, "--", *rlimits]
+
+
+def _kill(proc: subprocess.Popen, group: cgroups.RunCgroup | None) -> None:
+    """Kill the launcher's session; bwrap's PID 1 then takes the whole namespace down with it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    if group is not None:
+        group.kill_all()
+
+
+def _chown_tree(root: Path, uid: int) -> None:
+    os.lchown(root, uid, uid)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            with contextlib.suppress(FileNotFoundError):
+                os.lchown(os.path.join(dirpath, name), uid, uid)
+
+
+def _looks_out_of_memory(text: str) -> bool:
+    markers = ("JavaScript heap out of memory", "MemoryError", "Cannot allocate memory", "std::bad_alloc")
+    return any(marker in text for marker in markers)
+
+
+class _OutputReader(threading.Thread):
+    """Drains the pipe, keeps a tail, writes a capped log, and flags a run that prints too much."""
+
+    def __init__(self, proc: subprocess.Popen, cap: int, log_path: Path | None):
+        super().__init__(daemon=True)
+        self.proc = proc
+        self.cap = cap
+        self.log_path = log_path
+        self.total = 0
+        self.tail = bytearray()
+        self.over_limit = threading.Event()
+
+    def run(self) -> None:
+        log = open(self.log_path, "wb") if self.log_path else None
+        try:
+            assert self.proc.stdout is not None
+            while chunk := self.proc.stdout.read1(65536):
+                if self.total < self.cap and log is not None:
+                    log.write(chunk[: self.cap - self.total])
+                self.total += len(chunk)
+                self.tail += chunk
+                if len(self.tail) > TAIL_BYTES:
+                    del self.tail[: len(self.tail) - TAIL_BYTES]
+                if self.total > self.cap:
+                    self.over_limit.set()
+                    break
+        finally:
+            if log is not None:
+                log.close()
+
+    def tail_text(self) -> str:
+        text = self.tail.decode("utf-8", errors="replace")
+        lines = text.splitlines()[-TAIL_LINES:]
+        return "\n".join(line[:500] for line in lines)
+
+
+def describe_command(argv: list[str]) -> str:
+    return " ".join(shlex.quote(part) for part in argv)

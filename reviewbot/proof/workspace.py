@@ -1,0 +1,192 @@
+"""Git side of a proof: a bare mirror per repository, and one worktree per run.
+
+A busy repository gets many reviews; cloning it for each would cost minutes and
+bandwidth, so every repository has one bare mirror under the data directory,
+fetched incrementally, and each run checks out a throwaway worktree from it.
+Credentials are passed per fetch (`http.extraHeader` on the command line) and
+never written to the mirror's config, so no token can reach a worktree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+FETCH_REFSPECS = (
+    "+refs/heads/*:refs/heads/*",
+    "+refs/tags/*:refs/tags/*",
+    "+refs/pull/*/head:refs/pull/*/head",
+)
+
+
+class WorkspaceError(RuntimeError):
+    """A git problem that stops the proof: unknown ref, unreachable remote."""
+
+
+@dataclass(frozen=True)
+class Revisions:
+    head: str
+    base_tip: str
+    merge_base: str
+
+
+class Mirror:
+    """One repository's bare mirror: fetch, resolve, diff, read, check out."""
+
+    def __init__(self, path: Path, source: str):
+        self.path = path
+        self.source = source
+        self._lock_path = path.with_suffix(".lock")
+        if not (path / "HEAD").exists():
+            path.mkdir(parents=True, exist_ok=True)
+            git.Repo.init(path, bare=True)
+        self.repo = git.Repo(path)
+        self.git = self.repo.git
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Serialise ref updates and worktree bookkeeping between threads and processes."""
+        with open(self._lock_path, "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def fetch(self, extra_refs: tuple[str, ...] = (), auth_header: str | None = None) -> None:
+        """Incremental fetch of branches, tags, PR heads and any extra refs or SHAs."""
+        config = ["-c", f"http.extraHeader={auth_header}"] if auth_header else []
+        refspecs = list(FETCH_REFSPECS)
+        with self.locked():
+            try:
+                self.git.execute(["git", *config, "fetch", "--quiet", "--prune", "--no-tags",
+                                  self.source, *refspecs])
+                for ref in extra_refs:
+                    if _looks_like_sha(ref) and self._has_commit(ref):
+                        continue
+                    self.git.execute(["git", *config, "fetch", "--quiet", self.source,
+                                      f"+{ref}:refs/reviewbot/extra/{_ref_slug(ref)}"])
+            except git.GitCommandError as exc:
+                raise WorkspaceError(f"git fetch from {self.source} failed: {_git_stderr(exc)}") from exc
+
+    def _has_commit(self, sha: str) -> bool:
+        try:
+            self.git.cat_file("-e", f"{sha}^{{commit}}")
+            return True
+        except git.GitCommandError:
+            return False
+
+    def resolve(self, ref: str) -> str:
+        candidates = [ref, f"refs/heads/{ref}", f"refs/reviewbot/extra/{_ref_slug(ref)}"]
+        for candidate in candidates:
+            with contextlib.suppress(git.GitCommandError, ValueError):
+                return self.git.rev_parse("--verify", "--quiet", f"{candidate}^{{commit}}")
+        raise WorkspaceError(f"unknown revision {ref!r} in {self.source}")
+
+    def revisions(self, base: str, head: str) -> Revisions:
+        """Head, base tip, and the real merge-base (never GitHub's synthetic merge ref)."""
+        head_sha, base_sha = self.resolve(head), self.resolve(base)
+        try:
+            merge_base = self.git.merge_base(base_sha, head_sha)
+        except git.GitCommandError as exc:
+            raise WorkspaceError(f"{base} and {head} share no history") from exc
+        return Revisions(head=head_sha, base_tip=base_sha, merge_base=merge_base)
+
+    def changed_files(self, merge_base: str, head: str) -> tuple[list[str], list[str]]:
+        """(added or modified paths, deleted paths) between the merge-base and head; renames split."""
+        output = self.git.diff("--name-status", "--no-renames", "-z", merge_base, head)
+        parts = [part for part in output.split("\0") if part]
+        changed, deleted = [], []
+        for status, path in zip(parts[::2], parts[1::2]):
+            (deleted if status.startswith("D") else changed).append(path)
+        return sorted(changed), sorted(deleted)
+
+    def read_file(self, sha: str, path: str) -> bytes | None:
+        """A blob's bytes at a revision, or None when absent (or not a regular file)."""
+        try:
+            mode = self.git.ls_tree(sha, "--", path).split(" ", 1)[0]
+        except git.GitCommandError:
+            return None
+        if mode not in ("100644", "100755"):
+            return None
+        blob = self.repo.commit(sha).tree / path
+        return blob.data_stream.read()
+
+    def entry_mode(self, sha: str, path: str) -> str | None:
+        with contextlib.suppress(git.GitCommandError):
+            line = self.git.ls_tree(sha, "--", path)
+            return line.split(" ", 1)[0] if line else None
+        return None
+
+    @contextlib.contextmanager
+    def worktree(self, sha: str, root: Path, label: str) -> Iterator[Path]:
+        """A detached worktree at `sha`, removed afterwards even when the run fails."""
+        path = root / f"{label}-{uuid.uuid4().hex[:10]}"
+        with self.locked():
+            try:
+                self.git.worktree("add", "--detach", "--force", str(path), sha)
+            except git.GitCommandError as exc:
+                raise WorkspaceError(f"could not check out {sha[:12]}: {_git_stderr(exc)}") from exc
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+            with self.locked(), contextlib.suppress(git.GitCommandError):
+                self.git.worktree("prune")
+
+
+class Workspace:
+    """The data directory's mirrors and run folders."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self.mirrors_dir = data_dir / "mirrors"
+        self.runs_dir = data_dir / "runs"
+        self.mirrors_dir.mkdir(parents=True, exist_ok=True)
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+
+    def mirror(self, source: str, key: str | None = None) -> Mirror:
+        """The mirror for a remote URL or local path; `key` (e.g. "owner/name") names it."""
+        if key is None:
+            local = Path(source)
+            source = str(local.resolve()) if local.exists() else source
+            key = _source_key(source)
+        path = self.mirrors_dir / (re.sub(r"[^A-Za-z0-9._-]+", "__", key) + ".git")
+        return Mirror(path, source)
+
+    @contextlib.contextmanager
+    def run_dir(self, label: str) -> Iterator[Path]:
+        path = self.runs_dir / f"{label}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        path.mkdir(parents=True)
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _source_key(source: str) -> str:
+    name = re.sub(r"(\.git)?/*$", "", source).rsplit("/", 1)[-1] or "repo"
+    return f"{name}-{hashlib.sha256(source.encode()).hexdigest()[:12]}"
+
+
+def _looks_like_sha(ref: str) -> bool:
+    return bool(re.fullmatch(r"[0-9a-f]{7,40}", ref))
+
+
+def _ref_slug(ref: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._/-]+", "_", ref).strip("/") or "ref"
+
+
+def _git_stderr(exc: git.GitCommandError) -> str:
+    text = (exc.stderr or str(exc)).strip()
+    return text.replace("stderr: ", "").strip(" '\n")[-500:]

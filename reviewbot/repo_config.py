@@ -1,0 +1,133 @@
+"""`.github/reviewbot.yml`: the repository's own say in what the bot runs.
+
+Read from the base revision, so a PR cannot switch its own checks off. Errors
+name the bad key and its line, because the maintainer reads them in a PR
+comment, far from any traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from reviewbot.model import SuiteKind
+
+CONFIG_PATH = ".github/reviewbot.yml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Suite(_Strict):
+    """One test command the proof runs on head and on base+PR-tests."""
+
+    name: str
+    run: str
+    paths: list[str] = Field(default_factory=list)  # globs; empty = always run
+    kind: SuiteKind = "regression"
+    timeout: int = Field(default=120, ge=1, le=3600)  # seconds; a hang is a possible deadlock
+    repeat: int = Field(default=1, ge=1, le=20)  # lock bugs race: repeat and report flakiness
+    junit: str | None = None  # path of a JUnit XML report the command writes, if any
+
+    @field_validator("run")
+    @classmethod
+    def _run_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must be a non-empty shell command")
+        return value
+
+
+class Setup(_Strict):
+    """A step before the suites, e.g. `npm ci --ignore-scripts`; the only one that may have network."""
+
+    run: str
+    network: bool = False
+    cache: list[str] = Field(default_factory=list)  # output dirs reused across runs
+    cache_key: list[str] = Field(default_factory=list)  # files hashed for the key; auto when empty
+    timeout: int = Field(default=600, ge=1, le=7200)
+
+
+class Automerge(_Strict):
+    method: Literal["merge", "squash", "rebase"] = "squash"
+
+
+class RepoConfig(_Strict):
+    suites: list[Suite] = Field(default_factory=list)
+    setup: Setup | None = None
+    changed_tests: Literal["auto", "off"] = "auto"  # also run test files the PR adds or changes
+    automerge: Automerge = Field(default_factory=Automerge)
+
+    @field_validator("changed_tests", mode="before")
+    @classmethod
+    def _yaml_booleans(cls, value: object) -> object:
+        """YAML reads a bare `off`/`on` as a boolean; accept what maintainers naturally write."""
+        if value is False:
+            return "off"
+        if value is True:
+            return "auto"
+        return value
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used, with a message fit for a PR comment."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source} is invalid:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def parse_config(text: str, source: str = CONFIG_PATH) -> RepoConfig:
+    """Parse and validate config text; every problem names its key path and line."""
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(source, [f"{where}YAML syntax error: {problem}"]) from None
+    if data is None:
+        return RepoConfig()
+    if not isinstance(data, dict):
+        raise ConfigError(source, ["line 1: the top level must be a mapping (suites:, setup:, ...)"])
+    try:
+        return RepoConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = list(error["loc"])
+            line = _line_of(root, loc)
+            key = ".".join(str(part) for part in loc) or "(top level)"
+            message = error["msg"]
+            if error["type"] == "extra_forbidden":
+                message = "unknown key"
+            prefix = f"line {line}: " if line else ""
+            problems.append(f"{prefix}`{key}`: {message}")
+        raise ConfigError(source, problems) from None
+
+
+def load_config_file(path: Path) -> RepoConfig:
+    return parse_config(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def _line_of(node: yaml.Node | None, loc: list) -> int | None:
+    """Walk the YAML node tree along a pydantic error location to find its line (1-based)."""
+    best = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((kv for kv in node.value if kv[0].value == part), None)
+            if match is None:
+                break
+            key_node, node = match
+            best = key_node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            best = node.start_mark.line + 1
+        else:
+            break
+    return best
