@@ -377,7 +377,7 @@ def _launcher(limits: Limits, procs_files: list[str]) -> list[str]:
     rlimits = [
         "prlimit",
         f"--nproc={limits.processes}",
-        f"--cpu={limits.cpu_s}",
+        f"--cpu={limits.cpu_s}:{limits.cpu_s + 5}",  # SIGXCPU first, so the cause is visible
         f"--data={limits.memory_bytes}",
         f"--fsize={limits.file_size_bytes}",
         f"--nofile={limits.open_files}",

@@ -1,0 +1,260 @@
+"""Hostile suites against the real sandbox: every limit is proved by an attempt to break it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from reviewbot.proof.sandbox import HostSupport, Limits, Sandbox, SandboxRequest, build_argv, Toolchain
+
+pytestmark = pytest.mark.sandbox
+
+
+@pytest.fixture(scope="module")
+def host() -> HostSupport:
+    support = HostSupport.detect()
+    if not support.bwrap:
+        pytest.fail("bubblewrap is missing: scripts/install.sh installs it")
+    return support
+
+
+@pytest.fixture
+def box(tmp_path: Path, host: HostSupport) -> "Box":
+    return Box(tmp_path, Sandbox(tmp_path / "state", host=host))
+
+
+class Box:
+    def __init__(self, root: Path, sandbox: Sandbox):
+        self.root = root
+        self.sandbox = sandbox
+        self.worktree = root / "worktree"
+        self.worktree.mkdir()
+        self.runs = 0
+
+    def run(self, command: str, **limits):
+        self.runs += 1
+        network = limits.pop("network", False)
+        return self.sandbox.run(
+            SandboxRequest(
+                command=command,
+                worktree=self.worktree,
+                out_dir=self.root / f"out{self.runs}",
+                limits=Limits(**{"wall_clock_s": 30, **limits}),
+                network=network,
+                log_path=self.root / f"run{self.runs}.log",
+            )
+        )
+
+
+def processes_with(token: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if token.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return [pid for pid in found if pid != os.getpid()]
+
+
+def test_runs_as_unprivileged_user_without_capabilities(box: Box) -> None:
+    outcome = box.run("id -u; grep CapEff /proc/self/status")
+    assert outcome.exit_code == 0, outcome.log_tail
+    uid_line, caps = outcome.log_tail.splitlines()[:2]
+    assert int(uid_line) != 0
+    assert caps.split()[1] == "0000000000000000"
+
+
+def test_cannot_connect_to_a_listener_on_host_loopback(box: Box) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    accepted: list[object] = []
+
+    def accept() -> None:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                accepted.append(listener.accept())
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    probe = (
+        "python -c \"import socket,sys\n"
+        f"try:\n socket.create_connection(('127.0.0.1',{port}),timeout=2); print('CONNECTED')\n"
+        "except OSError as e: print('BLOCKED', e)\""
+    )
+    outcome = box.run(probe)
+    thread.join()
+    listener.close()
+    assert "BLOCKED" in outcome.log_tail and "CONNECTED" not in outcome.log_tail
+    assert accepted == []
+
+
+def test_setup_step_may_opt_into_network(box: Box) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    outcome = box.run(
+        f"python -c \"import socket; socket.create_connection(('127.0.0.1',{port}),timeout=2); print('CONNECTED')\"",
+        network=True,
+    )
+    listener.close()
+    assert "CONNECTED" in outcome.log_tail
+
+
+def test_environment_secret_is_not_visible(box: Box, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "ghs_" + uuid.uuid4().hex + uuid.uuid4().hex[:8]
+    monkeypatch.setenv("GITHUB_TOKEN", secret)
+    monkeypatch.setenv("REVIEWBOT_WEBHOOK_SECRET", secret)
+    outcome = box.run("env; cat /proc/1/environ /proc/self/environ 2>/dev/null | tr '\\0' '\\n'")
+    full_log = (box.root / f"run{box.runs}.log").read_text()
+    assert secret not in full_log
+    assert "GITHUB_TOKEN" not in full_log
+    assert "PATH=" in outcome.log_tail  # the allowlist is there
+
+
+def test_cannot_read_a_host_file_outside_the_binds(box: Box, tmp_path: Path) -> None:
+    secret_file = tmp_path / "host-secret.txt"
+    secret_file.write_text("TOP-SECRET-" + uuid.uuid4().hex)
+    outcome = box.run(f"cat {secret_file}; cat /root/.bash_history; ls /root /work 2>&1; cat /etc/shadow")
+    log = (box.root / f"run{box.runs}.log").read_text()
+    assert "TOP-SECRET" not in log
+    assert outcome.exit_code != 0
+
+
+def test_cannot_write_outside_the_worktree(box: Box, tmp_path: Path) -> None:
+    target = tmp_path / "escaped.txt"
+    outcome = box.run(
+        f"echo x > {target}; echo x > /usr/escaped; echo x > /escaped; echo x > /etc/escaped; "
+        "echo x > /tmp/ok && echo TMP-WRITABLE; echo x > inside.txt && echo WORKTREE-WRITABLE"
+    )
+    assert not target.exists()
+    assert not Path("/usr/escaped").exists() and not Path("/escaped").exists()
+    assert "Read-only file system" in outcome.log_tail
+    assert "TMP-WRITABLE" in outcome.log_tail and "WORKTREE-WRITABLE" in outcome.log_tail
+    assert (box.worktree / "inside.txt").exists()
+
+
+def test_symlink_in_the_repo_does_not_escape(box: Box, tmp_path: Path) -> None:
+    secret_file = tmp_path / "host-secret.txt"
+    secret_file.write_text("SYMLINK-SECRET-" + uuid.uuid4().hex)
+    (box.worktree / "leak").symlink_to(secret_file)
+    (box.worktree / "up").symlink_to("../../../../../..")
+    outcome = box.run(f"cat leak; cat up{secret_file}; echo pwned > leak")
+    log = (box.root / f"run{box.runs}.log").read_text()
+    assert "SYMLINK-SECRET" not in log
+    assert secret_file.read_text().startswith("SYMLINK-SECRET")  # not overwritten through the link
+    assert outcome.exit_code != 0
+
+
+def test_fork_bomb_is_bounded(box: Box) -> None:
+    token = f"forkbomb-{uuid.uuid4().hex}"
+    bomb = (
+        "python - <<'EOF'\n"
+        "import os, sys, time\n"
+        "count = 0\n"
+        "try:\n"
+        "    for _ in range(100000):\n"
+        "        if os.fork() == 0:\n"
+        "            time.sleep(60); os._exit(0)\n"
+        "        count += 1\n"
+        "except OSError as exc:\n"
+        "    print('STOPPED', count, exc, flush=True)\n"
+        "    sys.exit(3)\n"
+        "print('UNBOUNDED', count, flush=True)\n"
+        "EOF\n"
+        f": {token}"
+    )
+    started = time.monotonic()
+    outcome = box.run(bomb, processes=64, wall_clock_s=20)
+    assert "UNBOUNDED" not in outcome.log_tail
+    stopped = [line for line in outcome.log_tail.splitlines() if line.startswith("STOPPED")]
+    assert stopped, outcome.log_tail
+    assert int(stopped[0].split()[1]) < 64
+    assert time.monotonic() - started < 20  # ended by the limit, not by the wall clock
+    time.sleep(0.2)
+    assert processes_with(token) == []
+
+
+def test_unbounded_allocation_is_stopped(box: Box) -> None:
+    hog = (
+        "python - <<'EOF'\n"
+        "chunks = []\n"
+        "for i in range(1, 100):\n"
+        "    chunks.append(bytearray(32 * 1024 * 1024))\n"
+        "    print('allocated', i * 32, 'MiB', flush=True)\n"
+        "EOF"
+    )
+    outcome = box.run(hog, memory_bytes=256 * 1024**2)
+    assert outcome.exit_code != 0
+    allocated = [int(line.split()[1]) for line in outcome.log_tail.splitlines() if line.startswith("allocated")]
+    assert allocated and max(allocated) <= 256
+    assert outcome.limit_hit == "memory"
+
+
+def test_printing_gigabytes_is_cut_at_the_output_cap(box: Box) -> None:
+    started = time.monotonic()
+    outcome = box.run("yes 'spam spam spam spam spam spam spam spam'", output_bytes=1024 * 1024)
+    assert outcome.limit_hit == "output"
+    assert time.monotonic() - started < 10
+    assert (box.root / f"run{box.runs}.log").stat().st_size <= 1024 * 1024
+    assert outcome.log_tail.endswith("spam") or "spam" in outcome.log_tail
+
+
+def test_grandchild_that_outlives_the_suite_is_killed(box: Box) -> None:
+    token = f"orphan-{uuid.uuid4().hex}"
+    command = (
+        f"setsid python -c 'import time; time.sleep(300)' {token} </dev/null >/dev/null 2>&1 &\n"
+        f"(python -c 'import time; time.sleep(300)' {token}-2 &) \n"
+        "sleep 0.3; echo suite-done"
+    )
+    outcome = box.run(command)
+    assert outcome.exit_code == 0 and "suite-done" in outcome.log_tail
+    time.sleep(0.3)
+    assert processes_with(token) == []
+
+
+def test_hung_suite_is_killed_with_its_whole_tree_and_reports_the_tail(box: Box) -> None:
+    token = f"hang-{uuid.uuid4().hex}"
+    command = (
+        "echo 'acquiring session write lock'; echo 'waiting forever'\n"
+        f"setsid python -c 'import time; time.sleep(300)' {token} </dev/null >/dev/null 2>&1 &\n"
+        f"python -c 'import time; time.sleep(300)' {token}-main"
+    )
+    started = time.monotonic()
+    outcome = box.run(command, wall_clock_s=1.5)
+    assert outcome.timed_out and outcome.limit_hit == "wall_clock"
+    assert outcome.exit_code is None
+    assert time.monotonic() - started < 8
+    assert "waiting forever" in outcome.log_tail
+    time.sleep(0.3)
+    assert processes_with(token) == []
+
+
+def test_cpu_time_is_limited(box: Box) -> None:
+    outcome = box.run("python -c 'while True: pass'", cpu_s=1, wall_clock_s=20)
+    assert outcome.limit_hit == "cpu"
+    assert outcome.duration_s < 15
+
+
+def test_no_credential_on_the_command_line_or_in_the_worktree(box: Box) -> None:
+    argv = build_argv(
+        SandboxRequest(command="true", worktree=box.worktree, out_dir=box.root / "o", env={"A": "1"}),
+        Toolchain.detect(), 61000, box.root / "p", box.root / "g",
+    )
+    assert "--clearenv" in argv and "--unshare-net" in argv and "--die-with-parent" in argv
+    setenv = {argv[i + 1] for i, part in enumerate(argv) if part == "--setenv"}
+    assert not {name for name in setenv if "TOKEN" in name or "SECRET" in name or "KEY" in name}
