@@ -60,7 +60,7 @@ def _engine(args: argparse.Namespace, console: Console) -> ProofEngine:
     def progress(message: str) -> None:
         if console.is_terminal:
             status.update(message)
-        console.print(f"[dim]·[/dim] {message}", highlight=False, markup=False)
+        console.print(f"· {message}", highlight=False, markup=False, soft_wrap=True)
 
     engine = ProofEngine(data_dir, progress=progress)
     engine.status = status  # type: ignore[attr-defined]
@@ -90,10 +90,13 @@ def result_json(proof: Proof) -> dict:
 
 def _exit_code(proof: Proof, console: Console) -> int:
     if proof.verdict == Verdict.ERROR:
-        console.print(f"[red]reviewbot: {proof.reason}[/red]\nRun `reviewbot doctor` to check the host.",
-                      highlight=False)
+        _error(console, f"{proof.reason}\nRun `reviewbot doctor` to check the host.")
         return EXIT_INFRA
     return EXIT_OK
+
+
+def _error(console: Console, message: str) -> None:
+    console.print(f"reviewbot: {message}", style="red", highlight=False, markup=False, soft_wrap=True)
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
@@ -102,10 +105,10 @@ def _cmd_review(args: argparse.Namespace) -> int:
         try:
             load_config_file(args.config)
         except (OSError, ConfigError) as exc:
-            console.print(f"[red]reviewbot: --config {args.config}: {exc}[/red]", highlight=False)
+            _error(console, f"--config {args.config}: {exc}")
             return EXIT_USAGE
     if not args.repo.startswith(("http://", "https://", "git@", "ssh://", "file://")) and not Path(args.repo).exists():
-        console.print(f"[red]reviewbot: --repo {args.repo}: no such repository[/red]", highlight=False)
+        _error(console, f"--repo {args.repo}: no such repository")
         return EXIT_USAGE
     engine = _engine(args, console)
     proof = _run(engine, ProofRequest(source=args.repo, base=args.base, head=args.head,
@@ -122,7 +125,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     try:
         sample = build_session_lock_demo(workdir / "session-lock")
         console.print(f"demo: sample lock-fix repository at {sample.path} "
-                      f"(base `{sample.base}`, PR branch `{sample.head}`)", highlight=False)
+                      f"(base `{sample.base}`, PR branch `{sample.head}`)", highlight=False, soft_wrap=True)
         engine = _engine(args, console)
         proof = _run(engine, ProofRequest(source=str(sample.path), base=sample.base, head=sample.head), console)
         _emit(proof, args.format, None)

@@ -130,6 +130,7 @@ class RunCgroup:
     def kill_all(self, settle_s: float = 5.0) -> None:
         """SIGKILL every member until the groups are empty (forks may race the first pass)."""
         deadline = time.monotonic() + settle_s
+        pause = 0.0005
         while time.monotonic() < deadline:
             members = self.pids()
             if not members:
@@ -137,7 +138,8 @@ class RunCgroup:
             for pid in members:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
-            time.sleep(0.02)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     def memory_exceeded(self) -> bool:
         """True when the kernel OOM-killed a member (hitting the limit alone is only reclaim)."""
@@ -162,11 +164,13 @@ class RunCgroup:
     def remove(self) -> None:
         self.kill_all()
         for path in self.dirs:
-            for _ in range(50):
+            pause = 0.0005
+            for _ in range(60):
                 try:
                     path.rmdir()
                     break
                 except FileNotFoundError:
                     break
-                except OSError:
-                    time.sleep(0.02)
+                except OSError:  # members still exiting
+                    time.sleep(pause)
+                    pause = min(pause * 2, 0.05)

@@ -47,22 +47,21 @@ TAIL_LINES = 40
 TAIL_BYTES = 64 * 1024
 UID_RANGE = (61000, 62000)  # host uids the sandbox runs as when we are root
 
-# Files under /etc a normal program needs (dynamic loader cache, name service,
-# TLS roots for the optional networked setup step). Nothing else of /etc is visible.
+# Files under /etc a normal program needs (dynamic loader cache, name service).
+# Nothing else of /etc is visible; TLS roots and resolvers only for networked setup.
 ETC_ALLOWLIST = (
     "/etc/ld.so.cache",
-    "/etc/ld.so.conf",
-    "/etc/ld.so.conf.d",
     "/etc/alternatives",
     "/etc/localtime",
     "/etc/nsswitch.conf",
     "/etc/hosts",
+)
+ETC_NETWORK = (
     "/etc/resolv.conf",
     "/etc/gai.conf",
     "/etc/ssl",
     "/etc/ca-certificates",
     "/etc/ca-certificates.conf",
-    "/etc/mime.types",
 )
 
 
@@ -203,7 +202,7 @@ def build_argv(
             argv += ["--symlink", os.readlink(host), f"/{name}"]
         elif host.is_dir():
             argv += ["--ro-bind", str(host), f"/{name}"]
-    for etc in ETC_ALLOWLIST:
+    for etc in ETC_ALLOWLIST + (ETC_NETWORK if request.network else ()):
         if os.path.exists(etc):
             argv += ["--ro-bind", etc, etc]
     argv += ["--ro-bind", str(passwd_file), "/etc/passwd", "--ro-bind", str(group_file), "/etc/group"]
@@ -318,25 +317,12 @@ class Sandbox:
             raise SandboxUnavailable(f"could not start bubblewrap: {exc}") from exc
         reader = _OutputReader(proc, limits.output_bytes, request.log_path)
         reader.start()
-        limit_hit: str | None = None
+        watchdog = _Watchdog(proc, group_limits, reader, started + limits.wall_clock_s, cancel)
+        watchdog.start()
         try:
-            while True:
-                try:
-                    proc.wait(timeout=0.05)
-                    break
-                except subprocess.TimeoutExpired:
-                    pass
-                if reader.over_limit.is_set():
-                    limit_hit = "output"
-                elif time.monotonic() - started > limits.wall_clock_s:
-                    limit_hit = "wall_clock"
-                elif cancel is not None and cancel.is_set():
-                    limit_hit = "cancelled"
-                if limit_hit:
-                    _kill(proc, group_limits)
-                    proc.wait()
-                    break
+            proc.wait()  # blocking waitpid: no polling delay between exit and return
         finally:
+            watchdog.stop()
             if proc.poll() is None:  # an exception in this thread must not leave a run behind
                 _kill(proc, group_limits)
                 proc.wait()
@@ -349,6 +335,7 @@ class Sandbox:
             if group_limits:
                 group_limits.remove()
             shutil.rmtree(scratch, ignore_errors=True)
+        limit_hit = watchdog.reason
         exit_code = None if limit_hit else proc.returncode
         if exit_code is not None and exit_code < 0:  # killed by a signal we did not send
             exit_code = 128 - exit_code
@@ -369,6 +356,34 @@ class Sandbox:
             log_tail=redact(reader.tail_text()),
             log_path=str(request.log_path) if request.log_path else None,
         )
+
+
+class _Watchdog(threading.Thread):
+    """Kills the run when it passes its deadline, prints past the cap, or is cancelled."""
+
+    def __init__(self, proc: subprocess.Popen, group: cgroups.RunCgroup | None, reader: "_OutputReader",
+                 deadline: float, cancel: threading.Event | None):
+        super().__init__(daemon=True)
+        self.proc, self.group, self.reader = proc, group, reader
+        self.deadline, self.cancel = deadline, cancel
+        self.reason: str | None = None
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.02):
+            if self.reader.over_limit.is_set():
+                self.reason = "output"
+            elif time.monotonic() > self.deadline:
+                self.reason = "wall_clock"
+            elif self.cancel is not None and self.cancel.is_set():
+                self.reason = "cancelled"
+            if self.reason:
+                _kill(self.proc, self.group)
+                return
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
 
 
 def _launcher(limits: Limits, procs_files: list[str]) -> list[str]:

@@ -1,0 +1,237 @@
+"""End to end through `reviewbot review --format json`: every fixture gives its verdict.
+
+Real git repositories, the real sandbox, the real CLI entry point.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import uuid
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+
+from reviewbot.cli import main
+from reviewbot.samples.repos import BASE_BRANCH, RepoWriter, SampleRepo
+from reviewbot.samples.session_lock import build_session_lock_demo
+from tests.repos import ALL_BUILDERS
+
+pytestmark = pytest.mark.sandbox
+
+SCENARIOS = {"session_lock_demo": build_session_lock_demo, **ALL_BUILDERS}
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("reviewbot-data")
+
+
+def review_json(sample: SampleRepo, data_dir: Path, out: Path, *extra: str) -> dict:
+    code = main(["--data-dir", str(data_dir), "review", "--repo", str(sample.path), "--base", sample.base,
+                 "--head", sample.head, "--format", "json", "--out", str(out), *extra])
+    result = json.loads(out.read_text())
+    assert code == (3 if result["proof"]["verdict"] == "error" else 0)
+    return result
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_scenario_verdict(name: str, tmp_path: Path, data_dir: Path) -> None:
+    sample = SCENARIOS[name](tmp_path / name)
+    proof = review_json(sample, data_dir, tmp_path / "out.json")["proof"]
+    assert proof["verdict"] == sample.expected_verdict, json.dumps(proof, indent=1)[:4000]
+    if proof["verdict"] != "no_tests":
+        for suite in proof["suites"]:
+            assert suite["base"] is not None and suite["head"] is not None
+            assert suite["head"]["repeats"] >= 1
+
+
+def test_demo_proof_details(tmp_path: Path, data_dir: Path) -> None:
+    sample = build_session_lock_demo(tmp_path / "demo")
+    proof = review_json(sample, data_dir, tmp_path / "out.json")["proof"]
+    assert proof["merge_base_sha"] != proof["base_sha"]  # base means the real merge-base
+    assert proof["config_source"] == "base:.github/reviewbot.yml"
+    kinds = {suite["kind"] for suite in proof["suites"]}
+    assert kinds == {"regression", "integration"}
+    for suite in proof["suites"]:
+        assert suite["base"]["status"] == "failed" and suite["base"]["failing_tests"]
+        assert suite["head"]["status"] == "passed" and suite["head"]["failed"] == 0
+        assert suite["head"]["repeats"] == 2
+    assert sorted(proof["overlaid"]) == sorted(proof["changed"]["tests"])
+
+
+def test_hang_on_base_is_shown_as_timeout(tmp_path: Path, data_dir: Path) -> None:
+    sample = ALL_BUILDERS["node_hangs_on_base"](tmp_path / "hang")
+    proof = review_json(sample, data_dir, tmp_path / "out.json")["proof"]
+    assert proof["verdict"] == "proven"
+    assert any(s["base"]["status"] == "timeout" for s in proof["suites"])
+    assert "hung on base" in proof["reason"]
+
+
+def test_flaky_repeats_are_reported(tmp_path: Path, data_dir: Path) -> None:
+    sample = ALL_BUILDERS["node_flaky"](tmp_path / "flaky")
+    proof = review_json(sample, data_dir, tmp_path / "out.json")["proof"]
+    head = proof["suites"][0]["head"]
+    assert head["flaky"] and len(set(head["statuses"])) == 2
+
+
+def test_added_test_dependency_is_laid_over_and_said(tmp_path: Path, data_dir: Path) -> None:
+    sample = ALL_BUILDERS["python_test_dependency"](tmp_path / "dep")
+    proof = review_json(sample, data_dir, tmp_path / "out.json")["proof"]
+    assert "requirements-dev.txt" in proof["overlaid"]
+    assert any("requirements-dev.txt" in note for note in proof["notes"])
+
+
+def test_markdown_output_and_stderr_progress(tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    sample = build_session_lock_demo(tmp_path / "demo")
+    code = main(["--data-dir", str(data_dir), "review", "--repo", str(sample.path), "--base", sample.base,
+                 "--head", sample.head])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert captured.out.startswith("## reviewbot proof: ✅ proven")
+    assert "| suite | kind | base + PR tests | head |" in captured.out
+    assert "fetching" in captured.err and "fetching" not in captured.out
+
+
+def test_usage_errors_exit_2_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["review", "--repo", str(tmp_path / "missing"), "--base", "main", "--head", "x"]) == 2
+    assert "no such repository" in capsys.readouterr().err
+    bad = tmp_path / "bad.yml"
+    bad.write_text("suites:\n  - name: a\n    run: x\n    bogus: 1\n")
+    sample = ALL_BUILDERS["no_tests"](tmp_path / "r")
+    assert main(["review", "--repo", str(sample.path), "--base", "main", "--head", sample.head,
+                 "--config", str(bad)]) == 2
+    assert "line 4: `suites.0.bogus`: unknown key" in capsys.readouterr().err
+
+
+def test_unknown_ref_is_an_infrastructure_error(tmp_path: Path, data_dir: Path) -> None:
+    sample = ALL_BUILDERS["no_tests"](tmp_path / "r")
+    broken = SampleRepo(path=sample.path, base="main", head="no-such-branch", expected_verdict="error",
+                        description="")
+    proof = review_json(broken, data_dir, tmp_path / "out.json")["proof"]
+    assert proof["verdict"] == "error" and "no-such-branch" in proof["reason"]
+
+
+def test_config_override_and_broken_base_config(tmp_path: Path, data_dir: Path) -> None:
+    sample = ALL_BUILDERS["python_no_config"](tmp_path / "r")
+    override = tmp_path / "override.yml"
+    override.write_text("changed_tests: auto\nsuites: []\n")
+    proof = review_json(sample, data_dir, tmp_path / "o1.json", "--config", str(override))["proof"]
+    assert proof["config_source"] == f"file:{override}" and proof["verdict"] == "proven"
+
+    writer = RepoWriter(sample.path)
+    writer.checkout(BASE_BRANCH)
+    writer.write({".github/reviewbot.yml": "suites:\n  - name: x\n    runn: typo\n"})
+    writer.commit("broken config on base")
+    proof = review_json(sample, data_dir, tmp_path / "o2.json")["proof"]
+    assert proof["verdict"] == "proven"  # fell back to the detected runner
+    assert any("line 3" in note and "runn" in note for note in proof["notes"])
+
+
+# -- a hostile PR: its test passes only if every escape attempt is contained --------------------
+
+
+def build_hostile(root: Path, secret_file: Path, port: int, outside: Path) -> SampleRepo:
+    writer = RepoWriter(root)
+    writer.write({
+        "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n",
+        "lockfile.py": "def acquire():\n    return True\n",
+    })
+    writer.commit("base")
+    writer.branch("hostile")
+    test = dedent(f'''
+        import os, socket, subprocess, sys
+
+
+        def test_secret_env_is_absent():
+            assert not any("TOKEN" in k or "SECRET" in k for k in os.environ)
+
+
+        def test_host_file_is_unreadable():
+            try:
+                data = open({str(secret_file)!r}).read()
+            except OSError:
+                return
+            raise AssertionError("read host file: " + data)
+
+
+        def test_host_loopback_is_unreachable():
+            try:
+                socket.create_connection(("127.0.0.1", {port}), timeout=2)
+            except OSError:
+                return
+            raise AssertionError("connected to the host")
+
+
+        def test_cannot_write_outside():
+            try:
+                open({str(outside)!r}, "w").write("escaped")
+            except OSError:
+                return
+            raise AssertionError("wrote outside")
+
+
+        def test_symlink_does_not_escape():
+            os.symlink({str(secret_file)!r}, "leak")
+            try:
+                open("leak").read()
+            except OSError:
+                return
+            raise AssertionError("symlink escaped")
+
+
+        def test_orphan_left_behind():
+            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", "hostile-orphan"],
+                             start_new_session=True)
+    ''')
+    writer.write({"tests/test_hostile.py": test, "lockfile.py": "def acquire():\n    return 1\n"})
+    writer.commit("hostile tests")
+    return SampleRepo(path=root, base="main", head="hostile", expected_verdict="weak", description="hostile")
+
+
+def test_hostile_pr_is_contained(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "ghs_" + uuid.uuid4().hex + uuid.uuid4().hex[:4]
+    monkeypatch.setenv("GITHUB_TOKEN", secret)
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text(secret)
+    outside = tmp_path / "outside.txt"
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.2)
+    accepted: list[object] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept())
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    try:
+        sample = build_hostile(tmp_path / "hostile", secret_file, listener.getsockname()[1], outside)
+        out = tmp_path / "out.json"
+        proof = review_json(sample, data_dir, out)["proof"]
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+    assert proof["verdict"] == "weak", json.dumps(proof, indent=1)[:3000]  # every attempt failed on both sides
+    assert proof["suites"][0]["head"]["passed"] == 6
+    assert secret not in out.read_text()
+    assert not outside.exists() and accepted == []
+    leftovers = [p for p in os.listdir("/proc") if p.isdigit() and _cmdline_has(p, b"hostile-orphan")]
+    assert leftovers == []
+
+
+def _cmdline_has(pid: str, token: bytes) -> bool:
+    try:
+        return token in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
