@@ -125,8 +125,11 @@ class ProofEngine:
                     sides = {"head": head_tree, "base": base_tree}
                     setup = config.setup if config else None
 
+                    setup_notes: list[str] = []
+
                     def run_side(side: str) -> list[SuiteResult]:
-                        return self._run_side(side, sides[side], suites, setup, run_dir / side, logs, cancel)
+                        return self._run_side(side, sides[side], suites, setup, run_dir / side, logs, cancel,
+                                              setup_notes)
 
                     if self.parallel:
                         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="proof") as pool:
@@ -134,6 +137,7 @@ class ProofEngine:
                             results = {side: future.result() for side, future in futures.items()}
                     else:
                         results = {side: run_side(side) for side in ("head", "base")}
+        proof.notes.extend(sorted(setup_notes))
         proof.suites = [
             SuitePair(name=suite.name, kind=suite.kind, command=suite.run, head=head, base=base)
             for suite, head, base in zip(suites, results["head"], results["base"])
@@ -197,6 +201,7 @@ class ProofEngine:
         scratch: Path,
         logs: Path,
         cancel: threading.Event | None,
+        setup_notes: list[str],
     ) -> list[SuiteResult]:
         if setup is not None:
             self.progress(f"{side}: setup `{setup.run}`")
@@ -217,7 +222,9 @@ class ProofEngine:
                 ),
                 salt=_toolchain_salt(),
             )
-            self.progress(f"{side}: setup {'restored from cache' if result.cache_hit else 'ran'}")
+            how = "restored from cache" if result.cache_hit else "ran" if result.ok else "failed"
+            self.progress(f"{side}: setup {how}")
+            setup_notes.append(f"Setup `{setup.run}` on {side}: {how} (cache key {result.key[:12]}).")
             if not result.ok:
                 outcome = result.outcome or SandboxOutcome(exit_code=None)
                 failed = SuiteRun(status=RunStatus.ERROR, outcome=outcome.model_copy(

@@ -206,12 +206,12 @@ def build_argv(
         if os.path.exists(etc):
             argv += ["--ro-bind", etc, etc]
     argv += ["--ro-bind", str(passwd_file), "/etc/passwd", "--ro-bind", str(group_file), "/etc/group"]
-    for path in toolchain.ro_paths:
-        argv += ["--ro-bind", path, path]
     argv += ["--proc", "/proc", "--dev", "/dev"]
-    # /tmp first: a tmpfs mounted after a bind under /tmp would hide it (DESIGN.md).
+    # /tmp before any bind: a tmpfs mounted after a bind under /tmp would hide it (DESIGN.md).
     argv += ["--size", str(request.limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
     argv += ["--perms", "0777", "--dir", SANDBOX_HOME]
+    for path in toolchain.ro_paths:
+        argv += ["--ro-bind", path, path]
     argv += ["--bind", str(request.worktree), WORKSPACE, "--bind", str(request.out_dir), OUT_DIR]
     for host_path, inside in request.extra_ro_binds:
         argv += ["--ro-bind", str(host_path), inside]
@@ -238,7 +238,7 @@ def _mount_parents(paths: tuple[str, ...]) -> list[str]:
     parents: set[str] = set()
     for path in paths:
         for parent in Path(path).parents:
-            if str(parent) not in ("/", "/usr") and not str(parent).startswith("/usr/"):
+            if str(parent) not in ("/", "/usr", "/tmp") and not str(parent).startswith("/usr/"):
                 parents.add(str(parent))
     return sorted(parents, key=lambda p: p.count("/"))
 

@@ -59,7 +59,7 @@ def cache_key(setup: Setup, tree: Path, salt: str = "") -> str:
     digest.update(setup.run.encode() + b"\0" + salt.encode() + b"\0")
     digest.update(("\0".join(setup.cache)).encode() + b"\0")
     for name in setup.cache_key or AUTO_KEY_FILES:
-        data = readinside(tree, name)
+        data = read_inside(tree, name)
         if data is not None:
             digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
     return digest.hexdigest()[:32]
