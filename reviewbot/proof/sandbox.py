@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import resource
 import shlex
 import shutil
 import signal
@@ -299,12 +300,12 @@ class Sandbox:
         group_limits = None
         if self.host.cgroups.available:
             group_limits = cgroups.RunCgroup.create(self.host.cgroups, limits.processes, limits.memory_bytes)
-        launcher = _launcher(limits, group_limits.procs_files if group_limits else [])
+        gate_read, gate_write = os.pipe()
         started = time.monotonic()
         try:
             proc = subprocess.Popen(
-                launcher + argv,
-                stdin=subprocess.DEVNULL,
+                [*GATED_LAUNCHER, *argv],
+                stdin=gate_read,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 env={"PATH": "/usr/bin:/bin"},
@@ -315,6 +316,19 @@ class Sandbox:
             if group_limits:
                 group_limits.remove()
             raise SandboxUnavailable(f"could not start bubblewrap: {exc}") from exc
+        finally:
+            os.close(gate_read)
+        try:
+            _confine(proc.pid, limits, group_limits)
+        except OSError as exc:
+            os.close(gate_write)
+            _kill(proc, group_limits)
+            proc.wait()
+            if group_limits:
+                group_limits.remove()
+            raise SandboxUnavailable(f"could not apply sandbox limits: {exc}") from exc
+        os.write(gate_write, b"go\n")  # the launcher now execs bwrap, already confined
+        os.close(gate_write)
         reader = _OutputReader(proc, limits.output_bytes, request.log_path)
         reader.start()
         watchdog = _Watchdog(proc, group_limits, reader, started + limits.wall_clock_s, cancel)
@@ -386,20 +400,27 @@ class _Watchdog(threading.Thread):
         self.join()
 
 
-def _launcher(limits: Limits, procs_files: list[str]) -> list[str]:
-    """Join the run's cgroups and set rlimits, then exec bwrap: no preexec_fn, so it is thread-safe."""
-    join = 'for f in "$@"; do case "$f" in --) shift; break;; esac; echo $$ > "$f"; shift; done; exec "$@"'
-    rlimits = [
-        "prlimit",
-        f"--nproc={limits.processes}",
-        f"--cpu={limits.cpu_s}:{limits.cpu_s + 5}",  # SIGXCPU first, so the cause is visible
-        f"--data={limits.memory_bytes}",
-        f"--fsize={limits.file_size_bytes}",
-        f"--nofile={limits.open_files}",
-        "--core=0",
-        "--",
-    ]
-    return ["/bin/sh", "-c", join, "launcher", *procs_files, "--", *rlimits]
+# The launcher waits on a pipe (its stdin) until we have put it in its cgroups and set its
+# rlimits from outside, then execs bwrap: everything bwrap forks starts confined, and no
+# preexec_fn runs in a threaded parent.
+GATED_LAUNCHER = ["/bin/sh", "-c", 'read -r _; exec "$@" </dev/null', "launcher"]
+
+
+def _confine(pid: int, limits: Limits, group: cgroups.RunCgroup | None) -> None:
+    """Join the run's cgroups and set its rlimits (inherited by bwrap and all it runs)."""
+    if group is not None:
+        for procs in group.procs_files:
+            Path(procs).write_text(str(pid))
+    cpu_hard = limits.cpu_s + 5  # SIGXCPU at the soft limit first, so the cause is visible
+    for which, value in (
+        (resource.RLIMIT_NPROC, (limits.processes, limits.processes)),
+        (resource.RLIMIT_CPU, (limits.cpu_s, cpu_hard)),
+        (resource.RLIMIT_DATA, (limits.memory_bytes, limits.memory_bytes)),
+        (resource.RLIMIT_FSIZE, (limits.file_size_bytes, limits.file_size_bytes)),
+        (resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files)),
+        (resource.RLIMIT_CORE, (0, 0)),
+    ):
+        resource.prlimit(pid, which, value)
 
 
 def _kill(proc: subprocess.Popen, group: cgroups.RunCgroup | None) -> None:
