@@ -188,3 +188,25 @@ class Proof(BaseModel):
                 for pair in self.suites
             ],
         }
+
+
+class Priority(StrEnum):
+    """How much a finding stands in the way of a merge: P0 blocks, P3 is a nit."""
+
+    P0 = "P0"
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+
+
+class Finding(BaseModel):
+    """One concern about the patch, anchored to a line a maintainer can click."""
+
+    rule: str  # stable id, e.g. "release-not-guaranteed"
+    priority: Priority
+    path: str
+    line: int  # line in the head version of the file
+    title: str
+    why: str  # why it matters for a lock
+    suggestion: str  # a concrete change
+    source: str = "lock-scan"  # "lock-scan" or "model"

@@ -47,6 +47,7 @@ SANDBOX_HOME = "/tmp/home"
 TAIL_LINES = 40
 TAIL_BYTES = 64 * 1024
 UID_RANGE = (61000, 62000)  # host uids the sandbox runs as when we are root
+UID_LOCK_DIR = Path("/run/reviewbot/sandbox-uids")
 
 # Files under /etc a normal program needs (dynamic loader cache, name service).
 # Nothing else of /etc is visible; TLS roots and resolvers only for networked setup.
@@ -276,7 +277,8 @@ class Sandbox:
             )
         self.toolchain = toolchain or Toolchain.detect()
         self.state_dir = state_dir
-        self.uids = UidPool(state_dir / "uids") if self.host.root else None
+        # One host-wide pool: two bots, or two test workers, must never share a uid.
+        self.uids = UidPool(UID_LOCK_DIR) if self.host.root else None
 
     def run(self, request: SandboxRequest, cancel: threading.Event | None = None) -> SandboxOutcome:
         request.out_dir.mkdir(parents=True, exist_ok=True)
