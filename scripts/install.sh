@@ -27,6 +27,8 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [[ ! -e $stamp ]]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+  # (grep drops pip's warnings about index locations this machine does not have)
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' \
+    2> >(grep -v "^WARNING: Location '" >&2)
   rm -f .venv/.installed-* && touch "$stamp"
 fi

@@ -8,6 +8,11 @@ Every format here was checked against real output captured from the tools
 (tests/data/runner_output/README.md lists versions and commands). Name
 extraction is best effort: counts come from the summary, names from whatever
 the runner prints cheaply next to it.
+
+The output comes from code in the pull request, so a test can print anything.
+Every pattern here is anchored to a line start and matches in linear time (no
+lazy group followed by an optional tail); free text is captured whole with
+`(.*)` and trimmed in Python.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from reviewbot.model import TestCounts
 
 RUNNERS: tuple[str, ...] = ("pytest", "node", "jest", "vitest", "mocha", "tap")
 MAX_NAMES = 50  # failing names kept per parse; a review listing more helps no one
+MAX_NAME_CHARS = 300  # a test name longer than this is cut
 
 # CSI sequences (colours, cursor moves), OSC sequences (titles, links), lone escapes.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
@@ -42,10 +48,10 @@ def _clean(output: str) -> str:
 
 
 def _bounded(names: Iterable[str]) -> list[str]:
-    """Dedupe, keep first-seen order, cap at MAX_NAMES."""
+    """Dedupe, keep first-seen order, cap at MAX_NAMES names of MAX_NAME_CHARS each."""
     seen: dict[str, None] = {}
     for name in names:
-        name = name.strip()
+        name = name.strip()[:MAX_NAME_CHARS]
         if name and name not in seen:
             seen[name] = None
             if len(seen) >= MAX_NAMES:
@@ -67,14 +73,28 @@ def _last(pattern: re.Pattern[str], text: str) -> tuple[re.Match[str] | None, in
     return last, previous_end
 
 
-def _tally(parts: Iterable[tuple[str, str]], kinds: dict[str, str]) -> dict[str, int]:
-    """Sum "N word" pairs into passed/failed/skipped by the runner's own vocabulary."""
+_COUNT = re.compile(r"(\d+) (\w+(?: \w+)*)")
+
+
+def _tally(parts: str, separator: str, kinds: dict[str, str]) -> dict[str, int]:
+    """Sum "N word" parts (`1 failed, 3 passed`) into passed/failed/skipped by the runner's words."""
     totals = {"passed": 0, "failed": 0, "skipped": 0}
-    for number, word in parts:
-        kind = kinds.get(word)
-        if kind:
-            totals[kind] += int(number)
+    for part in parts.split(separator):
+        count = _COUNT.fullmatch(part.strip())
+        kind = kinds.get(count[2]) if count else None
+        if count and kind:
+            totals[kind] += int(count[1])
     return totals
+
+
+_DURATION = re.compile(r"\d+(?:\.\d+)? ?m?s\)")
+
+
+def _without_duration(name: str) -> str:
+    """`computes the wrong sum (0.87ms)` -> `computes the wrong sum`."""
+    name = name.strip()
+    head, bracket, tail = name.rpartition(" (")
+    return head.rstrip() if bracket and _DURATION.fullmatch(tail) else name
 
 
 # --- JUnit XML --------------------------------------------------------------
@@ -158,7 +178,7 @@ def _tap_failures(text: str) -> list[str]:
     assertion lines ("should be equal") name no test; so keep a `not ok` only if
     a `# Subtest:` header announced it and no failing subtest sits inside it.
     """
-    failures: list[tuple[int, str]] = []
+    failures: list[str] = []
     opened: dict[int, int] = {}  # indent of an open subtest -> len(failures) when it opened
     for line in text.splitlines():
         if header := _TAP_HEADER.match(line):
@@ -174,10 +194,10 @@ def _tap_failures(text: str) -> list[str]:
         name, _, directive = result[3].partition(" # ")
         if directive.upper().startswith("TODO"):
             continue
-        if any(depth > indent for depth, _ in failures[start:]):
+        if len(failures) > start:  # everything recorded since its header is inside it
             continue
-        failures.append((indent, name.replace("\\#", "#")))
-    return _bounded(name for _, name in failures)
+        failures.append(name.replace("\\#", "#"))
+    return _bounded(failures)
 
 
 # --- one parser per runner ------------------------------------------------------
@@ -197,7 +217,7 @@ _PYTEST_KINDS = {
     "skipped": "skipped",
     "xfailed": "skipped",
 }
-_PYTEST_FAILED = re.compile(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", re.M)
+_PYTEST_FAILED = re.compile(r"^(?:FAILED|ERROR) (.*)$", re.M)
 
 
 def _pytest(text: str) -> _Found | None:
@@ -205,8 +225,9 @@ def _pytest(text: str) -> _Found | None:
     match, start = _last(_PYTEST_SUMMARY, text)
     if not match:
         return None
-    totals = _tally(re.findall(r"(\d+) (\w+)", match[1]), _PYTEST_KINDS)
-    names = _PYTEST_FAILED.findall(text, start, match.start())
+    totals = _tally(match[1], ",", _PYTEST_KINDS)
+    # `FAILED test_x.py::test_y - AssertionError: ...`
+    names = [line.partition(" - ")[0] for line in _PYTEST_FAILED.findall(text, start, match.start())]
     return _Found(match.end(), TestCounts(**totals, failing=_bounded(names), source="pytest"))
 
 
@@ -217,7 +238,7 @@ _NODE_SUMMARY = re.compile(
     rf"(?:\n{_NODE_LINE}cancelled (\d+))?(?:\n{_NODE_LINE}skipped (\d+))?(?:\n{_NODE_LINE}todo (\d+))?",
     re.M,
 )
-_NODE_SPEC_FAILED = re.compile(r"^[ \t]*✖ (.+?)(?: \(\d+(?:\.\d+)?m?s\))?[ \t]*$", re.M)
+_NODE_SPEC_FAILED = re.compile(r"^[ \t]*✖ (.*)$", re.M)
 
 
 def _node(text: str) -> _Found | None:
@@ -234,7 +255,8 @@ def _node(text: str) -> _Found | None:
     if not names:
         # spec reporter: prefer its closing "✖ failing tests:" list, which leaves out suites
         listed = segment.rsplit("✖ failing tests:", 1)
-        names = [n for n in _NODE_SPEC_FAILED.findall(listed[-1]) if n != "failing tests:"]
+        found = (_without_duration(name) for name in _NODE_SPEC_FAILED.findall(listed[-1]))
+        names = [name for name in found if name != "failing tests:"]
     counts = TestCounts(
         passed=passed,
         failed=fail + cancelled,
@@ -245,11 +267,13 @@ def _node(text: str) -> _Found | None:
     return _Found(match.end(), counts)
 
 
-_JEST_SUMMARY = re.compile(r"^Tests:[ \t]+(.*?)\d+ total[ \t]*$|^No tests found\b.*$", re.M)
+_JEST_SUMMARY = re.compile(
+    r"^Tests:[ \t]+((?:\d+ [a-z]+, )*)\d+ total[ \t]*$|^No tests found\b.*$", re.M
+)
 _JEST_SUITES = re.compile(r"^Test Suites:[ \t]+(?:(\d+) failed)?", re.M)
 _JEST_KINDS = {"passed": "passed", "failed": "failed", "skipped": "skipped", "todo": "skipped"}
-_JEST_BULLET = re.compile(r"^[ \t]*● (.+?)[ \t]*$|^FAIL (\S+)", re.M)
-_JEST_CROSS = re.compile(r"^[ \t]*✕ (.+?)(?: \(\d+ m?s\))?[ \t]*$", re.M)
+_JEST_BULLET = re.compile(r"^[ \t]*● (.*)$|^FAIL (\S+)", re.M)
+_JEST_CROSS = re.compile(r"^[ \t]*✕ (.*)$", re.M)
 _JEST_NOT_TESTS = ("Validation", "Deprecation", "Cannot log after tests are done", "Console")
 
 
@@ -258,13 +282,14 @@ def _jest_names(segment: str) -> list[str]:
     names: list[str] = []
     current_file = ""
     for bullet, failed_file in _JEST_BULLET.findall(segment):
+        bullet = bullet.strip()
         if failed_file:
             current_file = failed_file
         elif bullet == "Test suite failed to run":
             names.append(current_file or bullet)
         elif not bullet.startswith(_JEST_NOT_TESTS):
             names.append(bullet)
-    return names or _JEST_CROSS.findall(segment)
+    return names or [_without_duration(name) for name in _JEST_CROSS.findall(segment)]
 
 
 def _jest(text: str) -> _Found | None:
@@ -276,7 +301,7 @@ def _jest(text: str) -> _Found | None:
     match, start = _last(_JEST_SUMMARY, text)
     if not match:
         return None
-    totals = _tally(re.findall(r"(\d+) (\w+)", match[1] or ""), _JEST_KINDS)
+    totals = _tally(match[1] or "", ",", _JEST_KINDS)
     suites, _ = _last(_JEST_SUITES, text[start : match.start()])
     if not totals["failed"] and suites and suites[1]:
         totals["failed"] = int(suites[1])
@@ -285,12 +310,21 @@ def _jest(text: str) -> _Found | None:
 
 
 _VITEST_SUMMARY = re.compile(
-    r"^[ \t]*Tests[ \t]+(?:(.+?)[ \t]+\(\d+\)|no tests)[ \t]*$|^No test files found\b.*$", re.M
+    r"^[ \t]*Tests[ \t]+(?:((?:\d+ [a-z]+ \| )*\d+ [a-z]+)[ \t]+\(\d+\)|no tests)[ \t]*$"
+    r"|^No test files found\b.*$",
+    re.M,
 )
 _VITEST_FILES = re.compile(r"^[ \t]*Test Files[ \t]+(?:(\d+) failed)?", re.M)
 _VITEST_ERRORS = re.compile(r"^[ \t]*Errors[ \t]+(\d+) errors?", re.M)
 _VITEST_KINDS = {"passed": "passed", "failed": "failed", "skipped": "skipped", "todo": "skipped"}
-_VITEST_FAILED = re.compile(r"^[ \t]*FAIL[ \t]+(.+?)(?:[ \t]+\[ .* \])?[ \t]*$", re.M)
+_VITEST_FAILED = re.compile(r"^[ \t]*FAIL[ \t]+(.*)$", re.M)
+
+
+def _vitest_name(line: str) -> str:
+    """`broken.test.js > suite > test`; a file that failed to load adds ` [ file ]`."""
+    line = line.strip()
+    head, bracket, _ = line.rpartition(" [ ")
+    return head.rstrip() if bracket and line.endswith(" ]") else line
 
 
 def _vitest(text: str) -> _Found | None:
@@ -302,14 +336,14 @@ def _vitest(text: str) -> _Found | None:
     match, start = _last(_VITEST_SUMMARY, text)
     if not match:
         return None
-    totals = _tally(re.findall(r"(\d+) (\w+)", match[1] or ""), _VITEST_KINDS)
+    totals = _tally(match[1] or "", "|", _VITEST_KINDS)
     # Test Files comes just before Tests; Errors just after it
     files, _ = _last(_VITEST_FILES, text[start : match.start()])
     errors = _VITEST_ERRORS.match(text, match.end() + 1)
     if not totals["failed"]:
         totals["failed"] = int(files[1] or 0) if files else 0
         totals["failed"] += int(errors[1]) if errors else 0
-    names = _VITEST_FAILED.findall(text, start, match.start())
+    names = [_vitest_name(line) for line in _VITEST_FAILED.findall(text, start, match.start())]
     return _Found(match.end(), TestCounts(**totals, failing=_bounded(names), source="vitest"))
 
 
@@ -352,7 +386,7 @@ def _mocha(text: str) -> _Found | None:
     return _Found(match.end(), counts)
 
 
-_TAP_SUMMARY = re.compile(r"^# \{ total: \d+[^}\n]*\}[ \t]*$", re.M)
+_TAP_SUMMARY = re.compile(r"^# \{ (total: \d+(?:, \w+: \d+)*) \}[ \t]*$", re.M)
 _TAP_KINDS = {"pass": "passed", "fail": "failed", "skip": "skipped", "todo": "skipped"}
 
 
@@ -361,8 +395,9 @@ def _tap(text: str) -> _Found | None:
     match, start = _last(_TAP_SUMMARY, text)
     if not match:
         return None
-    pairs = [(number, word) for word, number in re.findall(r"(\w+): (\d+)", match[0])]
-    totals = _tally(pairs, _TAP_KINDS)
+    # "total: 5, pass: 3" -> "5 total, 3 pass"
+    parts = ", ".join(" ".join(reversed(part.split(": "))) for part in match[1].split(", "))
+    totals = _tally(parts, ",", _TAP_KINDS)
     names = _tap_failures(text[start : match.start()])
     return _Found(match.end(), TestCounts(**totals, failing=names, source="tap"))
 
