@@ -120,8 +120,9 @@ def _xml_body(text: str) -> str | None:
 def _case_name(case: ET.Element) -> str:
     name = (case.get("name") or "").strip()
     classname = (case.get("classname") or "").strip()
-    # jest-junit repeats the name as the classname by default
-    if not classname or classname == name:
+    # jest-junit repeats the name as the classname by default; node's junit reporter
+    # writes the literal classname "test" for every case, which names nothing
+    if not classname or classname == name or classname == "test":
         return name
     return f"{classname}::{name}"
 

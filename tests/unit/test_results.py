@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from reviewbot.proof.results import (
+    MAX_NAME_CHARS,
     MAX_NAMES,
     RUNNERS,
     parse_junit_xml,
@@ -276,3 +278,41 @@ def test_failing_names_are_bounded() -> None:
     assert counts.failed == 200
     assert len(counts.failing) == MAX_NAMES
     assert counts.failing[0] == "test_x.py::test_0"
+
+
+def test_hostile_output_parses_in_linear_time() -> None:
+    # PR code controls what its tests print; no line may make a pattern backtrack
+    # quadratically (each of these took seconds at 20k chars with lazy patterns).
+    n = 100_000
+    hostile = [
+        "✖ " + " " * n + "x",
+        "Tests: " + "1" * n,
+        "Tests:       " + "1 a, " * (n // 5) + "x",
+        "● x" + " " * n + "y",
+        "      Tests  " + " " * n + "x",
+        "      Tests  " + "1 a | " * (n // 6) + "x",
+        "FAIL  x" + " " * n + "y",
+        "# { total: 1, " + "a" * n + " }",
+        "=" * n + " 1 passed",
+        "FAILED " + " - " * (n // 3),
+        "\x1b[" + "0" * n,
+        "  1) " + "a" * n,
+        "1" * n + " passing (",
+        "# Subtest: x\n" * 1000 + "not ok 1 - y\n" * 1000,
+        "✕ a (" + "1" * n,
+    ]
+    summaries = [
+        "=== 1 passed in 0.01s ===",
+        "# tests 1\n# pass 1\n# fail 0",
+        "Tests:       1 passed, 1 total",
+        "      Tests  1 passed (1)",
+        "  1 passing (1ms)\n  1 failing",
+        "# { total: 1, pass: 1 }",
+    ]
+    text = "\n".join([*hostile, *summaries, *hostile]) + "\n"
+    started = time.perf_counter()
+    for runner in (None, *RUNNERS):
+        counts = parse_summary(text, runner)
+        assert counts is not None
+        assert all(len(name) <= MAX_NAME_CHARS for name in counts.failing)
+    assert time.perf_counter() - started < 5
