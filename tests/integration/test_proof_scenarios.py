@@ -6,9 +6,6 @@ Real git repositories, the real sandbox, the real CLI entry point.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import threading
 import uuid
 from pathlib import Path
 from textwrap import dedent
@@ -18,6 +15,7 @@ import pytest
 from reviewbot.cli import main
 from reviewbot.samples.repos import BASE_BRANCH, RepoWriter, SampleRepo
 from reviewbot.samples.session_lock import build_session_lock_demo
+from tests.hostile import LoopbackListener, processes_with
 from tests.repos import ALL_BUILDERS
 
 pytestmark = pytest.mark.sandbox
@@ -198,40 +196,12 @@ def test_hostile_pr_is_contained(tmp_path: Path, data_dir: Path, monkeypatch: py
     secret_file = tmp_path / "secret.txt"
     secret_file.write_text(secret)
     outside = tmp_path / "outside.txt"
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    listener.settimeout(0.2)
-    accepted: list[object] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept())
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept)
-    thread.start()
-    try:
-        sample = build_hostile(tmp_path / "hostile", secret_file, listener.getsockname()[1], outside)
+    with LoopbackListener() as listener:
+        sample = build_hostile(tmp_path / "hostile", secret_file, listener.port, outside)
         out = tmp_path / "out.json"
         proof = review_json(sample, data_dir, out)["proof"]
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
     assert proof["verdict"] == "weak", json.dumps(proof, indent=1)[:3000]  # every attempt failed on both sides
     assert proof["suites"][0]["head"]["passed"] == 6
     assert secret not in out.read_text()
-    assert not outside.exists() and accepted == []
-    leftovers = [p for p in os.listdir("/proc") if p.isdigit() and _cmdline_has(p, b"hostile-orphan")]
-    assert leftovers == []
-
-
-def _cmdline_has(pid: str, token: bytes) -> bool:
-    try:
-        return token in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
+    assert not outside.exists() and listener.accepted == []
+    assert processes_with("hostile-orphan") == []

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from reviewbot.proof.sandbox import HostSupport, Limits, Sandbox, SandboxRequest, build_argv, Toolchain
+from reviewbot.proof.sandbox import HostSupport, Limits, Sandbox, SandboxRequest, Toolchain, build_argv
+from tests.hostile import LoopbackListener, processes_with
 
 pytestmark = pytest.mark.sandbox
 
@@ -52,18 +51,6 @@ class Box:
         )
 
 
-def processes_with(token: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if token.encode() in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return [pid for pid in found if pid != os.getpid()]
-
-
 def test_runs_as_unprivileged_user_without_capabilities(box: Box) -> None:
     outcome = box.run("id -u; grep CapEff /proc/self/status")
     assert outcome.exit_code == 0, outcome.log_tail
@@ -73,46 +60,25 @@ def test_runs_as_unprivileged_user_without_capabilities(box: Box) -> None:
 
 
 def test_cannot_connect_to_a_listener_on_host_loopback(box: Box) -> None:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    listener.settimeout(0.2)
-    port = listener.getsockname()[1]
-    accepted: list[object] = []
-
-    def accept() -> None:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            try:
-                accepted.append(listener.accept())
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept)
-    thread.start()
-    probe = (
-        "python -c \"import socket,sys\n"
-        f"try:\n socket.create_connection(('127.0.0.1',{port}),timeout=2); print('CONNECTED')\n"
-        "except OSError as e: print('BLOCKED', e)\""
-    )
-    outcome = box.run(probe)
-    thread.join()
-    listener.close()
+    with LoopbackListener() as listener:
+        probe = (
+            "python -c \"import socket,sys\n"
+            f"try:\n socket.create_connection(('127.0.0.1',{listener.port}),timeout=2); print('CONNECTED')\n"
+            "except OSError as e: print('BLOCKED', e)\""
+        )
+        outcome = box.run(probe)
     assert "BLOCKED" in outcome.log_tail and "CONNECTED" not in outcome.log_tail
-    assert accepted == []
+    assert listener.accepted == []
 
 
 def test_setup_step_may_opt_into_network(box: Box) -> None:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    port = listener.getsockname()[1]
-    outcome = box.run(
-        f"python -c \"import socket; socket.create_connection(('127.0.0.1',{port}),timeout=2); print('CONNECTED')\"",
-        network=True,
-    )
-    listener.close()
-    assert "CONNECTED" in outcome.log_tail
+    with LoopbackListener() as listener:
+        outcome = box.run(
+            f"python -c \"import socket; socket.create_connection(('127.0.0.1',{listener.port}),timeout=2); "
+            "print('CONNECTED')\"",
+            network=True,
+        )
+    assert "CONNECTED" in outcome.log_tail and len(listener.accepted) == 1
 
 
 def test_environment_secret_is_not_visible(box: Box, monkeypatch: pytest.MonkeyPatch) -> None:

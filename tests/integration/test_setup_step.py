@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from textwrap import dedent
 
@@ -11,6 +10,7 @@ import pytest
 from reviewbot.model import RunStatus, Verdict
 from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.samples.repos import RepoWriter
+from tests.hostile import LoopbackListener
 
 pytestmark = pytest.mark.sandbox
 
@@ -75,22 +75,16 @@ def test_changed_lockfile_gets_a_new_cache_entry(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("network", [False, True])
 def test_setup_has_network_only_when_configured(tmp_path: Path, network: bool) -> None:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    port = listener.getsockname()[1]
-    setup = dedent(f'''
-        setup:
-          run: >-
-            python -c "import socket; socket.create_connection(('127.0.0.1', {port}), timeout=2)"
-            && mkdir -p vendor && echo x > vendor/stamp && cp deps.lock vendor/lock
-          network: {str(network).lower()}
-    ''')
-    try:
+    with LoopbackListener() as listener:
+        setup = dedent(f'''
+            setup:
+              run: >-
+                python -c "import socket; socket.create_connection(('127.0.0.1', {listener.port}), timeout=2)"
+                && mkdir -p vendor && echo x > vendor/stamp && cp deps.lock vendor/lock
+              network: {str(network).lower()}
+        ''')
         proof = ProofEngine(tmp_path / "data").prove(
             ProofRequest(source=str(build(tmp_path / "repo", setup)), base="main", head="fix"))
-    finally:
-        listener.close()
     if network:
         assert proof.verdict == Verdict.WEAK, proof.reason
     else:
