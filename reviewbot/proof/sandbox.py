@@ -289,15 +289,26 @@ class Sandbox:
             _chown_tree(request.out_dir, uid)
             return self._run_as(request, uid, cancel)
 
+    def _identity_files(self, identity: int) -> tuple[Path, Path]:
+        """A synthetic /etc/passwd and /etc/group naming the run's uid, written once per uid."""
+        folder = self.state_dir / "etc" / str(identity)
+        passwd, group = folder / "passwd", folder / "group"
+        if not group.exists():  # written whole then renamed: concurrent runs never see half a file
+            folder.mkdir(parents=True, exist_ok=True)
+            for path, text in (
+                (passwd, f"root:x:0:0:root:/root:/bin/sh\nsandbox:x:{identity}:{identity}:"
+                         f"sandbox:{SANDBOX_HOME}:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n"),
+                (group, f"root:x:0:\nsandbox:x:{identity}:\nnogroup:x:65534:\n"),
+            ):
+                staging = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+                staging.write_text(text)
+                os.replace(staging, path)
+        return passwd, group
+
     def _run_as(self, request: SandboxRequest, uid: int | None, cancel: threading.Event | None) -> SandboxOutcome:
         limits = request.limits
         identity = uid if uid is not None else os.getuid()
-        scratch = request.out_dir.parent / f".{request.out_dir.name}.etc"
-        scratch.mkdir(parents=True, exist_ok=True)
-        passwd, group = scratch / "passwd", scratch / "group"
-        passwd.write_text(f"root:x:0:0:root:/root:/bin/sh\nsandbox:x:{identity}:{identity}:"
-                          f"sandbox:{SANDBOX_HOME}:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n")
-        group.write_text(f"root:x:0:\nsandbox:x:{identity}:\nnogroup:x:65534:\n")
+        passwd, group = self._identity_files(identity)
         argv = build_argv(request, self.toolchain, uid, passwd, group)
         group_limits = None
         if self.host.cgroups.available:
@@ -350,7 +361,6 @@ class Sandbox:
             pids_hit = bool(group_limits and group_limits.pids_exceeded())
             if group_limits:
                 group_limits.remove()
-            shutil.rmtree(scratch, ignore_errors=True)
         limit_hit = watchdog.reason
         exit_code = None if limit_hit else proc.returncode
         if exit_code is not None and exit_code < 0:  # killed by a signal we did not send
