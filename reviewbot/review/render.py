@@ -7,6 +7,8 @@ name cannot inject markdown, mentions or links into the comment.
 
 from __future__ import annotations
 
+import html
+
 from reviewbot.model import Proof, RunStatus, SuitePair, SuiteResult, Verdict
 
 VERDICT_BADGES = {
@@ -29,10 +31,21 @@ MAX_TAIL_LINES = 20
 
 def escape_inline(text: str) -> str:
     """Neutralise markdown, HTML and @mentions in untrusted one-line text."""
-    text = text.replace("\r", " ").replace("\n", " ")
-    for char in "\\`*_{}[]<>()#+!|~":
+    text = html.escape(text.replace("\r", " ").replace("\n", " "), quote=False)
+    for char in "\\`*_{}[]()#+!|~":
         text = text.replace(char, "\\" + char)
     return text.replace("@", "@\u200b")
+
+
+def code_span(text: str) -> str:
+    """Inline code for untrusted text: backslash escapes do not apply inside, so pick a longer fence."""
+    text = text.replace("\r", " ").replace("\n", " ")
+    run = 1
+    while "`" * run in text:
+        run += 1
+    ticks = "`" * run
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
 def fence(text: str, lang: str = "text") -> str:
@@ -86,7 +99,7 @@ def render_proof(proof: Proof) -> str:
     if proof.suites:
         lines += ["### Real behavior proof", "", proof_table(proof.suites), ""]
     if proof.overlaid:
-        shown = ", ".join(f"`{escape_inline(p)}`" for p in proof.overlaid[:10])
+        shown = ", ".join(code_span(p) for p in proof.overlaid[:10])
         more = f" and {len(proof.overlaid) - 10} more" if len(proof.overlaid) > 10 else ""
         lines += [f"Laid over base from the PR: {shown}{more}.", ""]
     for note in proof.notes:
@@ -105,6 +118,6 @@ def render_proof(proof: Proof) -> str:
                 summary += f" (limit hit: {limit})"
             lines += ["<details>", f"<summary>{summary}</summary>", ""]
             if failing:
-                lines += ["Failing tests: " + ", ".join(f"`{escape_inline(n)}`" for n in failing[:10]), ""]
+                lines += ["Failing tests: " + ", ".join(code_span(n) for n in failing[:10]), ""]
             lines += [fence(tail or "(no output)"), "", "</details>", ""]
     return "\n".join(lines).rstrip() + "\n"
