@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reviewbot.model import Finding, Priority
 from reviewbot.review.diff import FileDiff, Language, Line
 
 MAX_FINDINGS = 50
 LOOKAHEAD = 12  # lines after a trigger a rule may look at (still inside the hunk)
+LOOKBEHIND = 60  # how far back a rule looks for the acquire or the enclosing block (bounds the work per line)
 
 
 class LOCKISH:
@@ -30,7 +31,10 @@ class LOCKISH:
 
     # an identifier or path that names a lock: lockPath, lock_path, self._lock, "x.lock", LOCK_FILE, pidfile
     NAME = re.compile(r"(?:(?<![a-z])lock|Lock)(?![a-z])|LOCK|[Mm]utex|MUTEX|[Ss]emaphore|[Ll]ockfile|(?<![a-zA-Z])sem(?![a-z])")
-    PATH = re.compile(r"(?:(?<![a-z])lock|Lock)(?![a-z])|LOCK|[Ll]ockfile|\.pid\b|[Pp]id_?[Ff]ile|PID_?FILE")
+    PATH = re.compile(r"(?:(?<![a-z])lock|Lock)(?![a-z])|LOCK|[Ll]ockfile|\.pid(?=['\"`])|[Pp]id_?[Ff]ile|PID_?FILE")
+    # package-manager lockfiles are not locks
+    DEPENDENCY_LOCKFILE = re.compile(r"package-lock|npm-shrinkwrap|yarn\.lock|pnpm-lock|[Cc]argo\.lock|poetry\.lock"
+                                     r"|Pipfile\.lock|Gemfile\.lock|composer\.lock|uv\.lock|bun\.lockb?|flake\.lock")
     # acquisitions: lock.acquire(), acquireSessionWriteLock(...), mutex.lock(), fcntl.flock(fd, LOCK_EX)
     ACQUIRE = re.compile(r"(?<![\w$])(?:acquire(?:[A-Z]\w*)?|lock(?:Sync)?|flock|lockf)\s*\(")
     EXCLUSIVE_CREATE = re.compile(r"""['"]wx\+?['"]|O_EXCL|['"]x[b+]?['"]|exist_ok\s*=\s*False""")
@@ -41,7 +45,7 @@ class LOCKISH:
     EXISTS = re.compile(r"(?<![\w$])(?:exists(?:Sync)?|access(?:Sync)?|isfile)\s*\(|\.exists\(\)")
     # a write that is not an atomic exclusive create of the final path
     CREATE = re.compile(r"(?<![\w$])writeFile(?:Sync)?\s*\(|\.write_text\(|\.write_bytes\(|\.touch\("
-                        r"""|(?<![\w$])open(?:Sync)?\s*\([^)]*,\s*['"][wa]\+?b?['"]|os\.open\s*\(""")
+                        r"""|(?<![\w$])open(?:Sync)?\s*\([^)]*,\s*['"]w\+?b?['"]|os\.open\s*\(""")
     RENAME = re.compile(r"(?<![\w$])(?:rename(?:Sync)?|replace)\s*\(|\.rename\(|\.replace\(")
     TEMP = re.compile(r"[Tt]mp|TMP|[Tt]emp|TEMP|\.partial|[Ss]taging")
     STALE = re.compile(r"[Ss]tale|STALE|[Ff]orce[A-Z_]|force_|[Ee]xpired?|EXPIRE|[Bb]reak[A-Z_]|break_")
@@ -51,12 +55,14 @@ class LOCKISH:
     TIMEOUT = re.compile(r"[Tt]imeout|TIMEOUT|[Dd]eadline|[Ss]ignal|[a-z]Ms\b|\bms\b|[Rr]etries|withTimeout|Promise\.race")
     OPTIONS = re.compile(r"\.\.\.|(?<![a-z])opts?(?![a-z])|Opts?\b|[Oo]ptions|[Cc]onfig|[Ss]ettings")
     # work with no upper bound on how long it takes
-    UNBOUNDED_PY = re.compile(r"\brequests\.\w+\(|\bhttpx\.\w+\(|urlopen\(|\bsubprocess\.\w+\(|create_subprocess_\w+\("
-                              r"|\.communicate\(|os\.system\(|aiohttp|\bsession\.(?:get|post|put|request)\(")
-    UNBOUNDED_JS = re.compile(r"(?<![\w$])fetch\(|\bhttps?\.(?:get|request)\(|\baxios\b|(?<![\w$])got\(|(?<![\w$])spawn\("
-                              r"|(?<![\w$])exec(?:File)?\(|child_process|(?<![\w$])execa\(|new Promise\(")
+    UNBOUNDED_PY = re.compile(r"\b(?:requests|httpx|session|client)\.(?:get|post|put|patch|delete|head|request|stream)\("
+                              r"|urlopen\(|\bsubprocess\.(?:run|call|check_call|check_output)\(|create_subprocess_\w+\("
+                              r"|\.communicate\(|os\.system\(")
+    UNBOUNDED_JS = re.compile(r"(?<![\w$.])(?:fetch|got|spawn|exec|execFile|execa)\(|\bhttps?\.(?:get|request)\("
+                              r"|\baxios\b|\b(?:child_process|childProcess|cp)\.\w+\(|new Promise\(")
     BLOCKING_JS = re.compile(r"(?<![\w$])(?:execSync|execFileSync|spawnSync)\(")
-    LOCK_CALLBACK = re.compile(r"(?<![\w$])(?:with\w*Lock\w*|runExclusive|using\w*Lock|lock\.acquire|acquire\w*)\s*\(")
+    LOCK_CALLBACK = re.compile(r"(?<![\w$])(?:with\w*Lock\w*|runExclusive|using\w*Lock|lock\.acquire|acquire\w*"
+                               r"|locks\.request)\s*\(")
 
 
 _TEXT: dict[str, tuple[str, str, dict[str, str]]] = {
@@ -144,6 +150,7 @@ class Window:
     lang: Language
     lines: list[Line]
     section: str = ""
+    cache: dict = field(default_factory=dict, compare=False, repr=False)  # per-hunk derived facts
 
 
 def scan(files: list[FileDiff], changed_tests: list[str]) -> list[Finding]:
@@ -189,7 +196,7 @@ def release_not_guaranteed(w: Window) -> Iterator[Finding]:
     for i, line in enumerate(w.lines):
         if not _is_acquire(line.text, w.lang) or _acquired_by_scope(w, i):
             continue
-        releases = [j for j in _same_function(w, i) if _is_release(w.lines[j].text)]
+        releases = [j for j in _same_function(w, i) if _is_release(w.lines[j].text) and not _deferred(w, i, j)]
         if not releases or any(_release_guarded(w, j) for j in releases):
             continue
         added = [j for j in releases if w.lines[j].added]
@@ -202,17 +209,29 @@ def acquire_without_timeout(w: Window) -> Iterator[Finding]:
     for i, line in _added(w):
         text = line.text
         if w.lang == "python":
-            blocking = re.search(r"\.acquire\(\s*(?:True|blocking\s*=\s*True)?\s*\)", text) and "wait_for(" not in text
+            receiver = re.search(r"([\w.()]+)\.acquire\(\s*(?:True|blocking\s*=\s*True)?\s*\)", text)
+            blocking = receiver and LOCKISH.NAME.search(receiver.group(1)) and "wait_for(" not in text
             flock = re.search(r"\b(?:flock|lockf)\s*\([^)]*LOCK_(?:EX|SH)", text) and "LOCK_NB" not in text
             if blocking or flock:
                 yield _finding("acquire-without-timeout", w, line)
             continue
-        match = re.search(r"(?<![\w$])acquire(?:[A-Z]\w*)?\s*\(|\.lock\(\s*\)", text)
-        if not match or _is_definition(text, w.lang) or LOCKISH.TIMEOUT.search(text):
+        match = re.search(r"(?<![\w$])acquire(?:[A-Z]\w*)?\s*\(|\.lock\(\s*\)", _code(text))
+        if not match or not LOCKISH.NAME.search(text) or _is_definition(text, w.lang) or LOCKISH.TIMEOUT.search(text):
             continue
         args = _call_args(w, i, match.end() - 1)
-        if args is not None and not LOCKISH.TIMEOUT.search(args) and not LOCKISH.OPTIONS.search(args):
+        if args is not None and _no_timeout_given(args):
             yield _finding("acquire-without-timeout", w, line)
+
+
+def _no_timeout_given(args: str) -> bool:
+    """Sure only when there are no args, an options literal without a timeout, or just paths/names."""
+    if LOCKISH.TIMEOUT.search(args) or LOCKISH.OPTIONS.search(args):
+        return False
+    if not args.strip() or "{" in args:
+        return True
+    items = [a.strip() for a in args.split(",") if a.strip()]
+    return all(re.fullmatch(r"""(['"`]).*\1|[\w$.]*(?:[Pp]ath|[Ff]ile|[Dd]ir|[Ll]ock|LOCK|[Nn]ame|[Kk]ey)""", a)
+               for a in items)
 
 
 def lock_held_across_unbounded_await(w: Window) -> Iterator[Finding]:
@@ -246,8 +265,8 @@ def unlink_lock_held_open(w: Window) -> Iterator[Finding]:
         if not _removes_lock(line.text):
             continue
         scope, function = _same_function(w, i), _function_lines(w, i)
-        opened = any(LOCKISH.OPEN.search(w.lines[j].text) and LOCKISH.PATH.search(w.lines[j].text)
-                     for j in range(i) if j in function)
+        opened = any(LOCKISH.OPEN.search(w.lines[j].text) and _lock_path(w.lines[j].text)
+                     for j in function if j < i)
         closed_after = any(LOCKISH.CLOSE.search(w.lines[j].text) for j in scope)
         target = _removed_target(line.text)
         recreated = target is not None and any(
@@ -260,12 +279,12 @@ def unlink_lock_held_open(w: Window) -> Iterator[Finding]:
 def check_then_create(w: Window) -> Iterator[Finding]:
     """exists()/access() on a lock path, then a create that does not fail if someone else won the race."""
     for i, line in enumerate(w.lines):
-        if not (LOCKISH.EXISTS.search(line.text) and LOCKISH.PATH.search(line.text)) or _is_comment(line.text):
+        if not (LOCKISH.EXISTS.search(line.text) and _lock_path(line.text)) or _is_comment(line.text):
             continue
         for j in _same_function(w, i):
             create = w.lines[j]
             if LOCKISH.CREATE.search(create.text) and not LOCKISH.EXCLUSIVE_CREATE.search(create.text) \
-                    and LOCKISH.PATH.search(create.text) and (create.added or line.added):
+                    and _lock_path(create.text) and (create.added or line.added):
                 yield _finding("check-then-create", w, create if create.added else line)
                 break
 
@@ -274,7 +293,7 @@ def non_atomic_lock_write(w: Window) -> Iterator[Finding]:
     """Lock content written straight onto the final path instead of temp-then-rename."""
     for i, line in _added(w):
         text = line.text
-        if not (LOCKISH.CREATE.search(text) and LOCKISH.PATH.search(text)) or LOCKISH.EXCLUSIVE_CREATE.search(text):
+        if not (LOCKISH.CREATE.search(text) and _lock_path(text)) or LOCKISH.EXCLUSIVE_CREATE.search(text):
             continue
         if re.search(r"""['"]a\+?b?['"]""", text) or re.search(r"\.touch\(", text):
             continue  # append / touch: opening to flock it, not writing content
@@ -322,7 +341,7 @@ def lock_change_without_test(files: list[FileDiff], changed_tests: list[str]) ->
         added = f.added_lines
         if not _scannable(f) or not added:
             continue
-        lockish_path = re.search(r"lock|mutex|semaphore", f.path.lower())
+        lockish_path = re.search(r"lock|mutex|semaphore", f.path.lower()) and not LOCKISH.DEPENDENCY_LOCKFILE.search(f.path)
         lockish_lines = any(_is_acquire(line.text, f.language) or _is_release(line.text) for line in added)  # type: ignore[arg-type]
         if not (lockish_path or lockish_lines):
             continue
@@ -392,20 +411,29 @@ def _is_definition(text: str, lang: Language) -> bool:
 
 
 def _is_acquire(text: str, lang: Language) -> bool:
+    """An acquire call on something named like a lock (a pool's `acquire()` is not a lock)."""
     if _is_comment(text) or _is_definition(text, lang) or "LOCK_UN" in text:
         return False
-    if LOCKISH.ACQUIRE.search(text):
+    if LOCKISH.ACQUIRE.search(_code(text)) and LOCKISH.NAME.search(text):
         return True
-    return bool(LOCKISH.OPEN.search(text) and LOCKISH.EXCLUSIVE_CREATE.search(text) and LOCKISH.PATH.search(text))
+    return bool(LOCKISH.OPEN.search(text) and LOCKISH.EXCLUSIVE_CREATE.search(text) and _lock_path(text))
 
 
 def _is_release(text: str) -> bool:
-    """release()/unlock()/LOCK_UN, or removing a lock file (how lock files are released)."""
-    return not _is_comment(text) and bool(LOCKISH.RELEASE.search(text)) or _removes_lock(text)
+    """release()/unlock()/LOCK_UN of a lock, a bare `release()` handle, or removing a lock file."""
+    if _is_comment(text):
+        return False
+    if LOCKISH.RELEASE.search(_code(text)) and (LOCKISH.NAME.search(text) or re.search(r"(?<![\w$.])(?:release|unlock)\(\s*\)", text)):
+        return True
+    return _removes_lock(text)
+
+
+def _lock_path(text: str) -> bool:
+    return bool(LOCKISH.PATH.search(text)) and not LOCKISH.DEPENDENCY_LOCKFILE.search(text)
 
 
 def _removes_lock(text: str) -> bool:
-    return not _is_comment(text) and bool(LOCKISH.REMOVE.search(text)) and bool(LOCKISH.PATH.search(text))
+    return not _is_comment(text) and bool(LOCKISH.REMOVE.search(_code(text))) and _lock_path(text)
 
 
 def _removed_target(text: str) -> str | None:
@@ -434,7 +462,7 @@ def _call_args(w: Window, i: int, paren: int) -> str | None:
 def _function_lines(w: Window, i: int) -> set[int]:
     """Indexes of lines that (as far as the hunk shows) belong to the same function as line i."""
     before = set()
-    for j in range(i - 1, -1, -1):
+    for j in range(i - 1, max(-1, i - 1 - LOOKBEHIND), -1):
         if _leaves_function(w, j, i, backwards=True):
             break
         before.add(j)
@@ -481,6 +509,12 @@ def _leaves_function(w: Window, j: int, i: int, backwards: bool) -> bool:
     return _is_definition(text, w.lang) and _indent(text) < _indent(w.lines[i].text)
 
 
+def _code(text: str) -> str:
+    """The line with string contents blanked (same length), so `"lock.acquire()"` in a message is not a call."""
+    return re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`(?:[^`\\]|\\.)*`",
+                  lambda m: m.group(0)[0] + " " * (len(m.group(0)) - 2) + m.group(0)[-1], text)
+
+
 def _strip_js(text: str) -> str:
     """Code without string contents and trailing comments, so braces in strings don't count."""
     text = re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`(?:[^`\\]|\\.)*`", "''", text)
@@ -494,23 +528,31 @@ def _brace_delta(text: str) -> int:
 
 def _js_blocks(w: Window, i: int, column: int | None = None) -> list[tuple[str, str]]:
     """The blocks enclosing line i (up to `column`): (kind, text before the brace), outermost first."""
-    stack: list[tuple[str, str]] = []
-    for j in range(i + 1):
-        text = _strip_js(w.lines[j].text if j < i or column is None else w.lines[j].text[:column])
-        start = 0
-        for k, char in enumerate(text):
-            if char == "{":
-                prefix = text[start:k]
-                if j > 0 and not prefix.strip() and stack is not None:
-                    prefix = _strip_js(w.lines[j - 1].text)  # `finally\n{` style
-                stack.append((_block_kind(prefix), prefix))
-                start = k + 1
-            elif char == "}":
-                if stack:
-                    stack.pop()
-                start = k + 1
-            elif char == ";":
-                start = k + 1
+    if "blocks" not in w.cache:  # the stack at the start of every line, computed once per hunk
+        starts, stack = [], []
+        for j in range(len(w.lines)):
+            starts.append(tuple(stack))
+            stack = _push_braces(w, j, list(stack), None)
+        w.cache["blocks"] = starts
+    return _push_braces(w, i, list(w.cache["blocks"][i]), column)
+
+
+def _push_braces(w: Window, j: int, stack: list[tuple[str, str]], column: int | None) -> list[tuple[str, str]]:
+    text = _strip_js(w.lines[j].text if column is None else w.lines[j].text[:column])
+    start = 0
+    for k, char in enumerate(text):
+        if char == "{":
+            prefix = text[start:k]
+            if j > 0 and not prefix.strip():
+                prefix = _strip_js(w.lines[j - 1].text)  # `finally\n{` style
+            stack.append((_block_kind(prefix), prefix))
+            start = k + 1
+        elif char == "}":
+            if stack:
+                stack.pop()
+            start = k + 1
+        elif char == ";":
+            start = k + 1
     return stack
 
 
@@ -524,21 +566,27 @@ def _block_kind(prefix: str) -> str:
         return "try"
     if LOCKISH.LOCK_CALLBACK.search(prefix) and re.search(r"(?:=>|\))\s*$", stripped):
         return "lock"
+    if re.search(r"=>\s*$|\bfunction\b[^{]*\)\s*$", stripped):
+        return "function"
     return "block"
 
 
 def _py_headers(w: Window, i: int) -> list[str]:
     """Block headers enclosing line i (innermost first), read from indentation."""
-    headers, level = [], _indent(w.lines[i].text)
-    for j in range(i - 1, -1, -1):
+    return [w.lines[j].text.strip() for j in _py_header_indexes(w, i)]
+
+
+def _py_header_indexes(w: Window, i: int) -> list[int]:
+    out, level = [], _indent(w.lines[i].text)
+    for j in range(i - 1, max(-1, i - 1 - 4 * LOOKBEHIND) if level else -1, -1):
         text = w.lines[j].text
         if _blank(text) or _indent(text) >= level:
             continue
         level = _indent(text)
-        headers.append(text.strip())
+        out.append(j)
         if level == 0:
             break
-    return headers
+    return out
 
 
 def _acquired_by_scope(w: Window, i: int) -> bool:
@@ -547,11 +595,23 @@ def _acquired_by_scope(w: Window, i: int) -> bool:
     return bool(re.match(r"\s*(?:async\s+)?with\b", text) or re.search(r"\busing\b", text))
 
 
+def _deferred(w: Window, i: int, j: int) -> bool:
+    """The release at j sits in a closure defined after the acquire at i (a returned release function)."""
+    if w.lang == "python":
+        return len([h for h in _py_headers(w, j) if re.match(r"(?:async\s+)?def\b|lambda\b", h)]) > \
+            len([h for h in _py_headers(w, i) if re.match(r"(?:async\s+)?def\b", h)])
+    return _function_depth(_js_blocks(w, j)) > _function_depth(_js_blocks(w, i))
+
+
+def _function_depth(blocks: list[tuple[str, str]]) -> int:
+    return sum(1 for kind, _ in blocks if kind == "function")
+
+
 def _release_guarded(w: Window, j: int) -> bool:
     text = w.lines[j].text
     if w.lang == "python":
         return any(re.match(r"(?:finally|except)\b", h) for h in _py_headers(w, j))
-    if re.search(r"\.finally\(|process\.on\(|\bonce\(\s*['\"]exit", text):
+    if re.search(r"\.finally\(|\.(?:on|once|addListener)\(", text):
         return True
     match = LOCKISH.RELEASE.search(text)
     kinds = [kind for kind, _ in _js_blocks(w, j, match.start() if match else None)]
@@ -561,7 +621,9 @@ def _release_guarded(w: Window, j: int) -> bool:
 def _is_unbounded(w: Window, i: int) -> bool:
     text = w.lines[i].text
     if w.lang == "python":
-        return bool(LOCKISH.UNBOUNDED_PY.search(text))
+        match = LOCKISH.UNBOUNDED_PY.search(text)
+        args = _call_args(w, i, match.end() - 1) if match and match.group(0).endswith("(") else ""
+        return bool(match) and args is not None and not LOCKISH.TIMEOUT.search(args)
     if LOCKISH.BLOCKING_JS.search(text):
         return True
     if not re.search(r"\bawait\b", text) or not LOCKISH.UNBOUNDED_JS.search(text):
@@ -578,7 +640,7 @@ def _lock_held_at(w: Window, i: int) -> bool:
             return True
     elif any(kind == "lock" for kind, _ in _js_blocks(w, i)):
         return True
-    for j in range(i - 1, -1, -1):
+    for j in range(i - 1, max(-1, i - 1 - LOOKBEHIND), -1):
         text = w.lines[j].text
         if _is_definition(text, w.lang) and _indent(text) < _indent(w.lines[i].text):
             return False
@@ -591,7 +653,9 @@ def _lock_held_at(w: Window, i: int) -> bool:
 
 def _js_empty_catch_after(w: Window, i: int) -> bool:
     """The release sits in a `try` whose `catch` (within a few lines) has an empty or comment-only body."""
-    if not any(kind == "try" for kind, _ in _js_blocks(w, i)):
+    text = _code(w.lines[i].text)
+    match = LOCKISH.RELEASE.search(text) or LOCKISH.REMOVE.search(text)
+    if not any(kind == "try" for kind, _ in _js_blocks(w, i, match.start() if match else None)):
         return False
     for j in range(i, min(len(w.lines), i + 6)):
         code = _strip_js(w.lines[j].text)
@@ -618,10 +682,10 @@ def _py_bare_except_after(w: Window, i: int) -> bool:
     headers = _py_headers(w, i)
     if any(re.match(r"with\s+(?:contextlib\.)?suppress\((?:Base)?Exception\)", h) for h in headers):
         return True
-    try_header = next((h for h in headers if h == "try:"), None)
-    if try_header is None:
+    try_index = next((j for j in _py_header_indexes(w, i) if re.match(r"\s*try\s*:", w.lines[j].text)), None)
+    if try_index is None:
         return False
-    level = next(_indent(w.lines[j].text) for j in range(i - 1, -1, -1) if w.lines[j].text.strip() == "try:")
+    level = _indent(w.lines[try_index].text)
     for j in range(i + 1, len(w.lines)):
         text = w.lines[j].text
         if _blank(text) or _indent(text) > level:
@@ -683,10 +747,9 @@ def _held_names(w: Window, i: int) -> list[str]:
         for _, prefix in _js_blocks(w, i):
             if LOCKISH.LOCK_CALLBACK.search(prefix):
                 held.extend(_acquired_names(prefix, "js"))
-    function = _function_lines(w, i)
-    for j in range(i):
-        if j not in function:
-            continue
+    for j in sorted(_function_lines(w, i)):
+        if j >= i:
+            break
         text = w.lines[j].text
         if w.lang == "python" and _PY_WITH_ITEM.match(text):
             continue

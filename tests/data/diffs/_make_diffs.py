@@ -399,7 +399,7 @@ CASES["ok_py_try_finally"] = {"app/state.py": (d("""
             path.write_text(data)
         finally:
             _lock.release()
-"""))}
+""")), "tests/test_state.py": (None, "def test_state_lock_released_on_error():\n    pass\n")}
 
 CASES["ok_py_with_lock"] = {"app/counter.py": (d("""
     class Counter:
