@@ -30,8 +30,8 @@ class LOCKISH:
     """Every pattern that decides "this looks like locking", in one place. Case-sensitive on identifiers."""
 
     # an identifier or path that names a lock: lockPath, lock_path, self._lock, "x.lock", LOCK_FILE, pidfile
-    NAME = re.compile(r"(?:(?<![a-z])lock|Lock)(?![a-z])|LOCK|[Mm]utex|MUTEX|[Ss]emaphore|[Ll]ockfile|(?<![a-zA-Z])sem(?![a-z])")
-    PATH = re.compile(r"(?:(?<![a-z])lock|Lock)(?![a-z])|LOCK|[Ll]ockfile|\.pid(?=['\"`])|[Pp]id_?[Ff]ile|PID_?FILE")
+    NAME = re.compile(r"(?:(?<![a-z])lock|Lock)(?![a-z])|(?<![A-Z])LOCK|[Mm]utex|MUTEX|[Ss]emaphore|[Ll]ockfile|(?<![a-zA-Z])sem(?![a-z])")
+    PATH = re.compile(r"(?:(?<![a-z])lock|Lock)(?![a-z])|(?<![A-Z])LOCK|[Ll]ockfile|\.pid(?=['\"`])|[Pp]id_?[Ff]ile|PID_?FILE")
     # package-manager lockfiles are not locks
     DEPENDENCY_LOCKFILE = re.compile(r"package-lock|npm-shrinkwrap|yarn\.lock|pnpm-lock|[Cc]argo\.lock|poetry\.lock"
                                      r"|Pipfile\.lock|Gemfile\.lock|composer\.lock|uv\.lock|bun\.lockb?|flake\.lock")
@@ -45,7 +45,7 @@ class LOCKISH:
     EXISTS = re.compile(r"(?<![\w$])(?:exists(?:Sync)?|access(?:Sync)?|isfile)\s*\(|\.exists\(\)")
     # a write that is not an atomic exclusive create of the final path
     CREATE = re.compile(r"(?<![\w$])writeFile(?:Sync)?\s*\(|\.write_text\(|\.write_bytes\(|\.touch\("
-                        r"""|(?<![\w$])open(?:Sync)?\s*\([^)]*,\s*['"]w\+?b?['"]|os\.open\s*\(""")
+                        r"""|(?<![\w$])open(?:Sync)?\s*\([^)]*,\s*['"]w\+?b?['"]|os\.open\s*\(.*O_CREAT""")
     RENAME = re.compile(r"(?<![\w$])(?:rename(?:Sync)?|replace)\s*\(|\.rename\(|\.replace\(")
     TEMP = re.compile(r"[Tt]mp|TMP|[Tt]emp|TEMP|\.partial|[Ss]taging")
     STALE = re.compile(r"[Ss]tale|STALE|[Ff]orce[A-Z_]|force_|[Ee]xpired?|EXPIRE|[Bb]reak[A-Z_]|break_")
@@ -194,9 +194,13 @@ def _finding(rule: str, window: Window, line: Line, detail: str = "", priority: 
 def release_not_guaranteed(w: Window) -> Iterator[Finding]:
     """An acquire whose release (in the same function, in this hunk) is never in finally/except/catch."""
     for i, line in enumerate(w.lines):
-        if not _is_acquire(line.text, w.lang) or _acquired_by_scope(w, i):
+        if not _is_acquire(line.text, w.lang) or _acquired_by_scope(w, i) or re.match(r"\s*assert\b", line.text):
             continue
-        releases = [j for j in _same_function(w, i) if _is_release(w.lines[j].text) and not _deferred(w, i, j)]
+        owner = _receiver(line.text, "acquire|lock")
+        releases = [j for j in _same_function(w, i) if _is_release(w.lines[j].text) and not _deferred(w, i, j)
+                    and (owner is None or _receiver(w.lines[j].text, "release|unlock") in (owner, None))]
+        if releases and _no_work_between(w, i, releases[0]):
+            continue  # `if lock.acquire(False): lock.release()` - nothing can throw in between
         if not releases or any(_release_guarded(w, j) for j in releases):
             continue
         added = [j for j in releases if w.lines[j].added]
@@ -376,9 +380,12 @@ def _stem_words(path: str) -> set[str]:
     return {w.lower() for w in words if len(w) >= 3 and w.lower() not in _GENERIC_WORDS}
 
 
+MAX_LINE = 400  # longer lines are minified or generated code: nothing a reviewer would anchor on
+
+
 def _added(w: Window) -> Iterator[tuple[int, Line]]:
     for i, line in enumerate(w.lines):
-        if line.added and not _is_comment(line.text):
+        if line.added and not _is_comment(line.text) and len(line.text) <= MAX_LINE:
             yield i, line
 
 
@@ -463,7 +470,8 @@ def _function_lines(w: Window, i: int) -> set[int]:
     """Indexes of lines that (as far as the hunk shows) belong to the same function as line i."""
     before = set()
     for j in range(i - 1, max(-1, i - 1 - LOOKBEHIND), -1):
-        if _leaves_function(w, j, i, backwards=True):
+        text = w.lines[j].text
+        if _is_definition(text, w.lang) and _indent(text) < _indent(w.lines[i].text):
             break
         before.add(j)
     return before | {i} | set(_same_function(w, i))
@@ -502,11 +510,6 @@ def _closes_function(w: Window, j: int) -> bool:
         if not _blank(w.lines[k].text):
             return _is_definition(w.lines[k].text, w.lang) or _indent(w.lines[k].text) <= _indent(w.lines[j].text) - 2
     return True
-
-
-def _leaves_function(w: Window, j: int, i: int, backwards: bool) -> bool:
-    text = w.lines[j].text
-    return _is_definition(text, w.lang) and _indent(text) < _indent(w.lines[i].text)
 
 
 def _code(text: str) -> str:
@@ -578,7 +581,9 @@ def _py_headers(w: Window, i: int) -> list[str]:
 
 def _py_header_indexes(w: Window, i: int) -> list[int]:
     out, level = [], _indent(w.lines[i].text)
-    for j in range(i - 1, max(-1, i - 1 - 4 * LOOKBEHIND) if level else -1, -1):
+    if level == 0:
+        return out
+    for j in range(i - 1, max(-1, i - 1 - 4 * LOOKBEHIND), -1):
         text = w.lines[j].text
         if _blank(text) or _indent(text) >= level:
             continue
@@ -595,16 +600,28 @@ def _acquired_by_scope(w: Window, i: int) -> bool:
     return bool(re.match(r"\s*(?:async\s+)?with\b", text) or re.search(r"\busing\b", text))
 
 
+_NO_WORK = re.compile(r"\s*(?:\}\s*)?(?:try|else|finally|except\b[^:]*|catch\s*(?:\([^)]*\))?|pass|\{|\})?\s*[:{]?\s*$")
+
+
+def _receiver(text: str, verbs: str) -> str | None:
+    """`self._a_lock` for `self._a_lock.acquire()`: pairs a release with its own acquire, not another lock's."""
+    match = re.search(rf"([\w$.]+)\.(?:{verbs})\(", _code(text))
+    return _normalise(match.group(1)) if match else None
+
+
+def _no_work_between(w: Window, i: int, j: int) -> bool:
+    return all(_blank(w.lines[k].text) or _NO_WORK.fullmatch(w.lines[k].text) for k in range(i + 1, j))
+
+
 def _deferred(w: Window, i: int, j: int) -> bool:
     """The release at j sits in a closure defined after the acquire at i (a returned release function)."""
     if w.lang == "python":
         return len([h for h in _py_headers(w, j) if re.match(r"(?:async\s+)?def\b|lambda\b", h)]) > \
             len([h for h in _py_headers(w, i) if re.match(r"(?:async\s+)?def\b", h)])
-    return _function_depth(_js_blocks(w, j)) > _function_depth(_js_blocks(w, i))
+    def functions(blocks: list[tuple[str, str]]) -> int:
+        return sum(1 for kind, _ in blocks if kind == "function")
 
-
-def _function_depth(blocks: list[tuple[str, str]]) -> int:
-    return sum(1 for kind, _ in blocks if kind == "function")
+    return functions(_js_blocks(w, j)) > functions(_js_blocks(w, i))
 
 
 def _release_guarded(w: Window, j: int) -> bool:
@@ -694,7 +711,7 @@ def _py_bare_except_after(w: Window, i: int) -> bool:
         if not match:
             return False
         caught = (match.group(1) or "").strip("() ")
-        if caught and not re.fullmatch(r"(?:Base)?Exception|OSError|RuntimeError", caught):
+        if caught and not re.fullmatch(r"(?:Base)?Exception|RuntimeError", caught):
             continue  # a narrow except (FileNotFoundError ...) is deliberate; look at the next clause
         body = [match.group(2).strip()] if match.group(2).strip() else []
         for k in range(j + 1, len(w.lines)):

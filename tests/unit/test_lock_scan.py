@@ -437,6 +437,17 @@ QUIET_CODE = {
           }
         }
     """,
+    "src/bounded.ts: a wait under the lock that has a timer": """
+        export async function settle(queue: Queue) {
+          await withQueueLock(queue, async () => {
+            await new Promise((resolve) => {
+              const timer = setTimeout(resolve, 1_000);
+              queue.once("drain", () => { clearTimeout(timer); resolve(); });
+            });
+            const reply = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+          });
+        }
+    """,
     "src/messages.ts: lock calls inside strings and comments": """
         // Note: we call lock.acquire() then lock.release() here
         const hint = "lock.acquire(); fs.unlink(lockPath)";
@@ -474,6 +485,14 @@ FIRING_CODE = [
           }
         }
      """, {("lock-held-across-unbounded-await", 4, "P1"), ("acquire-without-timeout", 2, "P2")}),
+    ("src/wait.ts", """
+        export async function drain(queue: Queue) {
+          await withQueueLock(queue, async () => {
+            await new Promise((resolve) => queue.once("drain", resolve));
+            execSync("sync");
+          });
+        }
+     """, {("lock-held-across-unbounded-await", 3, "P1"), ("lock-held-across-unbounded-await", 4, "P1")}),
     ("src/stop.js", """
         async function stop() {
           try { await fs.promises.unlink(lockPath) } catch {}
@@ -502,3 +521,20 @@ FIRING_CODE = [
 def test_fires_on_inline_code(path, code, expected):
     found = {(f.rule, f.line, f.priority.value) for f in scan(new_file_diff(path, code), [f"tests/{path}"])}
     assert found == expected
+
+
+def test_parser_pure_rename_and_mode_change_have_no_hunks():
+    text = """\
+diff --git a/src/old lock.ts b/src/new lock.ts
+similarity index 100%
+rename from src/old lock.ts
+rename to src/new lock.ts
+diff --git a/bin/run.py b/bin/run.py
+old mode 100644
+new mode 100755
+"""
+    renamed, mode = parse_unified_diff(text)
+    assert (renamed.path, renamed.old_path, renamed.status, renamed.hunks) == (
+        "src/new lock.ts", "src/old lock.ts", "renamed", [])
+    assert (mode.path, mode.status, mode.added_lines) == ("bin/run.py", "modified", [])
+    assert scan([renamed, mode], []) == []
