@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -53,8 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _engine(args: argparse.Namespace, console: Console) -> ProofEngine:
-    data_dir = args.data_dir or load_settings().data_dir
+def _prove(args: argparse.Namespace, request: ProofRequest, console: Console) -> Proof:
+    """Run the proof: a live status line on a terminal, one line per step on stderr."""
     status = console.status("starting", spinner="dots")
 
     def progress(message: str) -> None:
@@ -62,17 +64,9 @@ def _engine(args: argparse.Namespace, console: Console) -> ProofEngine:
             status.update(message)
         console.print(f"· {message}", highlight=False, markup=False, soft_wrap=True)
 
-    engine = ProofEngine(data_dir, progress=progress)
-    engine.status = status  # type: ignore[attr-defined]
-    return engine
-
-
-def _run(engine: ProofEngine, request: ProofRequest, console: Console) -> Proof:
-    status = engine.status  # type: ignore[attr-defined]
-    if console.is_terminal:
-        with status:
-            return engine.prove(request)
-    return engine.prove(request)
+    engine = ProofEngine(args.data_dir or load_settings().data_dir, progress=progress)
+    with status if console.is_terminal else contextlib.nullcontext():
+        return engine.prove(request)
 
 
 def _emit(proof: Proof, fmt: str, out: Path | None) -> None:
@@ -110,8 +104,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
     if not args.repo.startswith(("http://", "https://", "git@", "ssh://", "file://")) and not Path(args.repo).exists():
         _error(console, f"--repo {args.repo}: no such repository")
         return EXIT_USAGE
-    engine = _engine(args, console)
-    proof = _run(engine, ProofRequest(source=args.repo, base=args.base, head=args.head,
+    proof = _prove(args, ProofRequest(source=args.repo, base=args.base, head=args.head,
                                       config_file=args.config), console)
     _emit(proof, args.format, args.out)
     return _exit_code(proof, console)
@@ -126,16 +119,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         sample = build_session_lock_demo(workdir / "session-lock")
         console.print(f"demo: sample lock-fix repository at {sample.path} "
                       f"(base `{sample.base}`, PR branch `{sample.head}`)", highlight=False, soft_wrap=True)
-        engine = _engine(args, console)
-        proof = _run(engine, ProofRequest(source=str(sample.path), base=sample.base, head=sample.head), console)
+        proof = _prove(args, ProofRequest(source=str(sample.path), base=sample.base, head=sample.head), console)
         _emit(proof, args.format, None)
         return _exit_code(proof, console)
     finally:
         if args.keep:
             console.print(f"demo: kept {workdir}", highlight=False)
         else:
-            import shutil
-
             shutil.rmtree(workdir, ignore_errors=True)
 
 

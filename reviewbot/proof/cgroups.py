@@ -45,33 +45,40 @@ class CgroupSupport:
 def detect(base_v1: Path = V1_ROOT) -> CgroupSupport:
     """Find writable pids/memory controllers, v2 first, then v1."""
     for root in V2_CANDIDATES:
-        controllers_file = root / "cgroup.controllers"
-        if not controllers_file.exists():
-            continue
-        controllers = controllers_file.read_text().split()
-        if {"pids", "memory"} & set(controllers):
-            parent = root / PARENT
-            if _ensure_dir(parent):
-                with contextlib.suppress(OSError):
-                    (root / "cgroup.subtree_control").write_text("+pids +memory")
-                    (parent / "cgroup.subtree_control").write_text("+pids +memory")
-                enabled = (parent / "cgroup.subtree_control").read_text().split() if (
-                    parent / "cgroup.subtree_control").exists() else []
-                pids = parent if "pids" in enabled else None
-                memory = parent if "memory" in enabled else None
-                if pids or memory:
-                    return CgroupSupport(pids=pids, memory=memory, version="v2")
-    pids_parent = base_v1 / "pids" / PARENT
-    memory_parent = base_v1 / "memory" / PARENT
-    pids = pids_parent if (base_v1 / "pids" / "cgroup.procs").exists() and _ensure_dir(pids_parent) else None
-    memory = (
-        memory_parent
-        if (base_v1 / "memory" / "cgroup.procs").exists() and _ensure_dir(memory_parent)
+        found = _detect_v2(root)
+        if found is not None:
+            return found
+    pids, memory = (
+        base_v1 / name / PARENT
+        if (base_v1 / name / "cgroup.procs").exists() and _ensure_dir(base_v1 / name / PARENT)
         else None
+        for name in ("pids", "memory")
     )
     if pids or memory:
         return CgroupSupport(pids=pids, memory=memory, version="v1")
     return CgroupSupport(why_not="not root, or the host exposes no writable pids/memory controller")
+
+
+def _detect_v2(root: Path) -> CgroupSupport | None:
+    """A v2 hierarchy with pids/memory delegated to our parent group, or None."""
+    try:
+        offered = set((root / "cgroup.controllers").read_text().split()) & {"pids", "memory"}
+    except OSError:
+        return None
+    parent = root / PARENT
+    if not offered or not _ensure_dir(parent):
+        return None
+    wanted = " ".join(f"+{name}" for name in sorted(offered))
+    for level in (root, parent):  # enable the controllers for the groups below each level
+        with contextlib.suppress(OSError):
+            (level / "cgroup.subtree_control").write_text(wanted)
+    try:
+        enabled = set((parent / "cgroup.subtree_control").read_text().split())
+    except OSError:
+        return None
+    pids = parent if "pids" in enabled else None
+    memory = parent if "memory" in enabled else None
+    return CgroupSupport(pids=pids, memory=memory, version="v2") if pids or memory else None
 
 
 def _ensure_dir(path: Path) -> bool:

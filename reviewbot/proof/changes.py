@@ -25,25 +25,22 @@ TEST_FILE_PATTERNS = ("test_*.py", "*_test.py", "*.test.*", "*.spec.*")
 # pytest's shared fixtures: a PR's tests often need the fixtures it adds here.
 TEST_SUPPORT_NAMES = frozenset({"conftest.py"})
 
+# Files that only declare test tooling: laid over base whole when the PR changes them.
+TEST_REQUIREMENTS = frozenset(
+    {
+        "requirements-dev.txt",
+        "requirements-test.txt",
+        "requirements-tests.txt",
+        "dev-requirements.txt",
+        "test-requirements.txt",
+    }
+)
+LOCKFILES = frozenset({"package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml"})
+
 # Manifests and lockfiles whose (test) dependency changes travel with the PR's
 # tests when they are laid over base: a new devDependency the tests import must
 # exist on base too, or base fails for the wrong reason.
-MANIFESTS = frozenset(
-    {
-        "package.json",
-        "package-lock.json",
-        "npm-shrinkwrap.json",
-        "yarn.lock",
-        "pnpm-lock.yaml",
-        "requirements-dev.txt",
-        "requirements-test.txt",
-        "dev-requirements.txt",
-        "test-requirements.txt",
-        "pyproject.toml",
-        "setup.cfg",
-        "tox.ini",
-    }
-)
+MANIFESTS = frozenset({"package.json", "pyproject.toml", "setup.cfg", "tox.ini"}) | TEST_REQUIREMENTS | LOCKFILES
 
 
 def is_test_path(path: str) -> bool:

@@ -40,7 +40,15 @@ from reviewbot.proof.sandbox import OUT_DIR, Limits, Sandbox, SandboxRequest, Sa
 from reviewbot.proof.selection import JUNIT_ENV, JUNIT_PLACEHOLDER, select_suites
 from reviewbot.proof.setup_step import SetupCache
 from reviewbot.proof.workspace import Mirror, Revisions, Workspace, WorkspaceError
-from reviewbot.repo_config import CONFIG_PATH, ConfigError, RepoConfig, Suite, load_config_file, parse_config
+from reviewbot.repo_config import (
+    CONFIG_PATH,
+    ConfigError,
+    RepoConfig,
+    Setup,
+    Suite,
+    load_config_file,
+    parse_config,
+)
 from reviewbot.review.verdict import decide
 
 Progress = Callable[[str], None]
@@ -93,7 +101,7 @@ class ProofEngine:
     def _prove(self, request: ProofRequest, cancel: threading.Event | None) -> Proof:
         mirror = self.workspace.mirror(request.source, request.mirror_key)
         self.progress(f"fetching {request.source}")
-        mirror.fetch(extra_refs=_refs_to_fetch(mirror, request), auth_header=request.auth_header)
+        mirror.fetch(wanted=(request.base, request.head), auth_header=request.auth_header)
         revs = mirror.revisions(request.base, request.head)
         changed_paths, deleted = mirror.changed_files(revs.merge_base, revs.head)
         changed = split_changes(changed_paths, deleted)
@@ -178,15 +186,7 @@ class ProofEngine:
         deleted_tests = [path for path in changed.deleted if is_test_path(path)]
         plan = plan_overlay(changed, manifests, deleted_tests)
 
-        def head_blob(path: str) -> tuple[bytes, str] | None:
-            mode = mirror.entry_mode(revs.head, path)
-            if mode == "120000":
-                target = mirror.git.cat_file("blob", f"{revs.head}:{path}")
-                return target.encode(), mode
-            data = mirror.read_file(revs.head, path)
-            return (data, mode or "100644") if data is not None else None
-
-        apply_overlay(tree, plan, head_blob)
+        apply_overlay(tree, plan, lambda path: mirror.blob(revs.head, path))
         notes.extend(plan.notes)
         return plan.touched
 
@@ -197,38 +197,15 @@ class ProofEngine:
         side: str,
         tree: Path,
         suites: list[Suite],
-        setup,
+        setup: Setup | None,
         scratch: Path,
         logs: Path,
         cancel: threading.Event | None,
         setup_notes: list[str],
     ) -> list[SuiteResult]:
         if setup is not None:
-            self.progress(f"{side}: setup `{setup.run}`")
-            out_dir = scratch / "setup"
-            result = self.setup_cache.prepare(
-                setup,
-                tree,
-                lambda: self.sandbox.run(
-                    SandboxRequest(
-                        command=setup.run,
-                        worktree=tree,
-                        out_dir=out_dir,
-                        network=setup.network,
-                        limits=Limits(wall_clock_s=setup.timeout),
-                        log_path=logs / f"{side}-setup.log",
-                    ),
-                    cancel,
-                ),
-                salt=_toolchain_salt(),
-            )
-            how = "restored from cache" if result.cache_hit else "ran" if result.ok else "failed"
-            self.progress(f"{side}: setup {how}")
-            setup_notes.append(f"Setup `{setup.run}` on {side}: {how} (cache key {result.key[:12]}).")
-            if not result.ok:
-                outcome = result.outcome or SandboxOutcome(exit_code=None)
-                failed = SuiteRun(status=RunStatus.ERROR, outcome=outcome.model_copy(
-                    update={"log_tail": f"setup step `{setup.run}` failed\n{outcome.log_tail}"}))
+            failed = self._setup(side, tree, setup, scratch / "setup", logs, cancel, setup_notes)
+            if failed is not None:
                 return [SuiteResult(suite=s.name, kind=s.kind, revision=side, command=s.run, runs=[failed])
                         for s in suites]
         results = []
@@ -237,7 +214,7 @@ class ProofEngine:
             for repeat in range(suite.repeat):
                 if cancel is not None and cancel.is_set():
                     break
-                run = self._run_once(side, tree, suite, scratch / f"suite{index}-{repeat}",
+                run = self._run_once(tree, suite, scratch / f"suite{index}-{repeat}",
                                      logs / f"{side}-{_slug(suite.name)}-{repeat + 1}.log", cancel)
                 result.runs.append(run)
                 self.progress(f"{side}: {suite.name} [{repeat + 1}/{suite.repeat}] {run.status.value}"
@@ -245,7 +222,24 @@ class ProofEngine:
             results.append(result)
         return results
 
-    def _run_once(self, side: str, tree: Path, suite: Suite, out_dir: Path, log_path: Path,
+    def _setup(self, side: str, tree: Path, setup: Setup, out_dir: Path, logs: Path,
+               cancel: threading.Event | None, setup_notes: list[str]) -> SuiteRun | None:
+        """Run (or restore) the setup step; a failed step becomes an error run for every suite."""
+        self.progress(f"{side}: setup `{setup.run}`")
+        request = SandboxRequest(command=setup.run, worktree=tree, out_dir=out_dir, network=setup.network,
+                                 limits=Limits(wall_clock_s=setup.timeout), log_path=logs / f"{side}-setup.log")
+        result = self.setup_cache.prepare(setup, tree, lambda: self.sandbox.run(request, cancel),
+                                          salt=_toolchain_salt())
+        how = "restored from cache" if result.cache_hit else "ran" if result.ok else "failed"
+        self.progress(f"{side}: setup {how}")
+        setup_notes.append(f"Setup `{setup.run}` on {side}: {how} (cache key {result.key[:12]}).")
+        if result.ok:
+            return None
+        outcome = result.outcome or SandboxOutcome(exit_code=None)
+        return SuiteRun(status=RunStatus.ERROR, outcome=outcome.model_copy(
+            update={"log_tail": f"setup step `{setup.run}` failed\n{outcome.log_tail}"}))
+
+    def _run_once(self, tree: Path, suite: Suite, out_dir: Path, log_path: Path,
                   cancel: threading.Event | None) -> SuiteRun:
         repo_junit = suite.junit if suite.junit and suite.junit != JUNIT_PLACEHOLDER else None
         if repo_junit:
@@ -296,17 +290,6 @@ def _read_counts(junit_path: Path | None, log_path: Path, outcome: SandboxOutcom
                 return parsed
     text = read_tail(log_path, SUMMARY_BYTES).decode("utf-8", errors="replace") or outcome.log_tail
     return parse_summary(text) or TestCounts()
-
-
-def _refs_to_fetch(mirror: Mirror, request: ProofRequest) -> tuple[str, ...]:
-    """Refs the standard refspecs may miss (SHAs, remote-tracking names)."""
-    wanted = []
-    for ref in (request.base, request.head):
-        try:
-            mirror.resolve(ref)
-        except WorkspaceError:
-            wanted.append(ref)
-    return tuple(wanted)
 
 
 _salt: str | None = None

@@ -10,20 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from reviewbot.model import ChangedFiles
+from reviewbot.proof.changes import LOCKFILES, TEST_REQUIREMENTS
+from reviewbot.proof.safe_fs import inside
 
-# Files that only declare test tooling: safe to take whole from head.
-TEST_ONLY_MANIFESTS = {
-    "requirements-dev.txt",
-    "requirements-test.txt",
-    "requirements-tests.txt",
-    "dev-requirements.txt",
-    "test-requirements.txt",
-}
-LOCKFILES = {"package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml"}
 DEV_SECTIONS = ("devDependencies",)
 
 
@@ -53,7 +47,7 @@ def plan_overlay(
         name = PurePosixPath(path).name
         if head_bytes is None:
             continue
-        if name in TEST_ONLY_MANIFESTS:
+        if name in TEST_REQUIREMENTS:
             plan.from_head.append(path)
             plan.notes.append(f"`{path}` (test dependencies) was laid over base from the PR.")
         elif name == "package.json":
@@ -96,7 +90,7 @@ def merge_dev_dependencies(base_bytes: bytes | None, head_bytes: bytes) -> tuple
     return (json.dumps(base, indent=2) + "\n").encode(), added
 
 
-def apply_overlay(tree: Path, plan: OverlayPlan, head_blob: "callable[[str], tuple[bytes, str] | None]") -> None:
+def apply_overlay(tree: Path, plan: OverlayPlan, head_blob: Callable[[str], tuple[bytes, str] | None]) -> None:
     """Write the plan into `tree`. `head_blob(path)` gives (bytes, git mode) at head.
 
     Never follows a symlink on the way to a destination: the base tree is the
@@ -129,12 +123,7 @@ def _write(tree: Path, path: str, data: bytes, mode: str) -> None:
 
 
 def _safe_target(tree: Path, path: str) -> Path:
-    parts = PurePosixPath(path).parts
-    if not parts or any(part in ("..", "") for part in parts) or PurePosixPath(path).is_absolute():
-        raise ValueError(f"refusing to write outside the worktree: {path!r}")
-    current = tree
-    for part in parts[:-1]:
-        current = current / part
-        if current.is_symlink():
-            raise ValueError(f"refusing to write through a symlink: {path!r}")
-    return tree.joinpath(*parts)
+    target = inside(tree, path)
+    if target is None:
+        raise ValueError(f"refusing to write outside the worktree or through a symlink: {path!r}")
+    return target

@@ -26,7 +26,6 @@ import contextlib
 import fcntl
 import os
 import resource
-import shlex
 import shutil
 import signal
 import subprocess
@@ -94,7 +93,6 @@ class SandboxRequest:
     network: bool = False
     env: Mapping[str, str] = field(default_factory=dict)  # allowlisted extras, values given here
     log_path: Path | None = None  # full output up to the output cap
-    extra_ro_binds: tuple[tuple[Path, str], ...] = ()  # (host path, sandbox path)
 
 
 @dataclass(frozen=True)
@@ -215,8 +213,6 @@ def build_argv(
     for path in toolchain.ro_paths:
         argv += ["--ro-bind", path, path]
     argv += ["--bind", str(request.worktree), WORKSPACE, "--bind", str(request.out_dir), OUT_DIR]
-    for host_path, inside in request.extra_ro_binds:
-        argv += ["--ro-bind", str(host_path), inside]
     # Directories bwrap creates for mount points copy the host's mode (/root is 0700);
     # open the ones on the toolchain's way so the unprivileged user can traverse them.
     for parent in ["/etc", *_mount_parents(toolchain.ro_paths)]:
@@ -326,6 +322,7 @@ class Sandbox:
                 close_fds=True,
             )
         except OSError as exc:
+            os.close(gate_write)
             if group_limits:
                 group_limits.remove()
             raise SandboxUnavailable(f"could not start bubblewrap: {exc}") from exc
@@ -490,7 +487,3 @@ class _OutputReader(threading.Thread):
         text = self.tail.decode("utf-8", errors="replace")
         lines = text.splitlines()[-TAIL_LINES:]
         return "\n".join(line[:500] for line in lines)
-
-
-def describe_command(argv: list[str]) -> str:
-    return " ".join(shlex.quote(part) for part in argv)

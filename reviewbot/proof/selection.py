@@ -177,8 +177,7 @@ def _looks_like_helper(name: str) -> bool:
 
 def runnable_tests(changed: ChangedFiles) -> list[str]:
     """The PR's changed (not deleted) test files that a runner would execute."""
-    deleted = set(changed.deleted)
-    return sorted({path for path in changed.tests if path not in deleted and is_runnable(path)})
+    return sorted(path for path in changed.tests if is_runnable(path))
 
 
 # -- runner detection ----------------------------------------------------------------
@@ -273,8 +272,7 @@ def select_suites(config: RepoConfig | None, changed: ChangedFiles, tree: Path) 
     when it has no `paths`. With `changed_tests: auto` (or no config), the PR's runnable
     test files that no selected suite covers run in an automatic suite per runner.
     """
-    deleted = set(changed.deleted)
-    present = [path for path in changed.all if path not in deleted]
+    present = changed.all  # deleted paths are kept apart by split_changes
     selected: list[Suite] = []
     if config is not None:
         selected = [

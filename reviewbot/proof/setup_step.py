@@ -18,27 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reviewbot.model import SandboxOutcome
+from reviewbot.proof.changes import MANIFESTS
 from reviewbot.proof.safe_fs import inside, read_inside
 from reviewbot.repo_config import Setup
 
-AUTO_KEY_FILES = (
-    "package.json",
-    "package-lock.json",
-    "npm-shrinkwrap.json",
-    "yarn.lock",
-    "pnpm-lock.yaml",
-    "requirements.txt",
-    "requirements-dev.txt",
-    "requirements-test.txt",
-    "dev-requirements.txt",
-    "test-requirements.txt",
-    "pyproject.toml",
-    "setup.py",
-    "setup.cfg",
-    "poetry.lock",
-    "uv.lock",
-    "Pipfile.lock",
-)
+# What an install reads: the manifests the overlay knows, plus runtime requirements and
+# other package managers' lockfiles. Sorted, so the key does not depend on set order.
+AUTO_KEY_FILES = tuple(sorted(MANIFESTS | {"requirements.txt", "setup.py", "poetry.lock", "uv.lock", "Pipfile.lock"}))
 COMPLETE = ".complete"
 
 

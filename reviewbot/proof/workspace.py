@@ -47,9 +47,10 @@ class Mirror:
         self.path = path
         self.source = source
         self._lock_path = path.with_suffix(".lock")
-        if not (path / "HEAD").exists():
-            path.mkdir(parents=True, exist_ok=True)
-            git.Repo.init(path, bare=True)
+        with self.locked():  # two workers meeting a new repository make one mirror
+            if not (path / "HEAD").exists():
+                path.mkdir(parents=True, exist_ok=True)
+                git.Repo.init(path, bare=True)
         self.repo = git.Repo(path)
         self.git = self.repo.git
 
@@ -63,27 +64,29 @@ class Mirror:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def fetch(self, extra_refs: tuple[str, ...] = (), auth_header: str | None = None) -> None:
-        """Incremental fetch of branches, tags, PR heads and any extra refs or SHAs."""
+    def fetch(self, wanted: tuple[str, ...] = (), auth_header: str | None = None) -> None:
+        """Incremental fetch of branches, tags and PR heads, then of any wanted ref still unknown.
+
+        `wanted` may hold SHAs or names outside the standard refspecs
+        (`origin/fix`); each costs a second fetch only when the first did not bring it.
+        """
         config = ["-c", f"http.extraHeader={auth_header}"] if auth_header else []
-        refspecs = list(FETCH_REFSPECS)
         with self.locked():
             try:
                 self.git.execute(["git", *config, "fetch", "--quiet", "--prune", "--no-tags",
-                                  self.source, *refspecs])
-                for ref in extra_refs:
-                    if _looks_like_sha(ref) and self._has_commit(ref):
-                        continue
-                    self.git.execute(["git", *config, "fetch", "--quiet", self.source,
-                                      f"+{ref}:refs/reviewbot/extra/{_ref_slug(ref)}"])
+                                  self.source, *FETCH_REFSPECS])
+                for ref in wanted:
+                    if not self._resolves(ref):
+                        self.git.execute(["git", *config, "fetch", "--quiet", self.source,
+                                          f"+{ref}:refs/reviewbot/extra/{_ref_slug(ref)}"])
             except git.GitCommandError as exc:
                 raise WorkspaceError(f"git fetch from {self.source} failed: {_git_stderr(exc)}") from exc
 
-    def _has_commit(self, sha: str) -> bool:
+    def _resolves(self, ref: str) -> bool:
         try:
-            self.git.cat_file("-e", f"{sha}^{{commit}}")
+            self.resolve(ref)
             return True
-        except git.GitCommandError:
+        except WorkspaceError:
             return False
 
     def resolve(self, ref: str) -> str:
@@ -111,22 +114,23 @@ class Mirror:
             (deleted if status.startswith("D") else changed).append(path)
         return sorted(changed), sorted(deleted)
 
-    def read_file(self, sha: str, path: str) -> bytes | None:
-        """A blob's bytes at a revision, or None when absent (or not a regular file)."""
+    def blob(self, sha: str, path: str) -> tuple[bytes, str] | None:
+        """(bytes, git mode) of a file or symlink at a revision; None when absent or not a blob."""
         try:
-            mode = self.git.ls_tree(sha, "--", path).split(" ", 1)[0]
+            line = self.git.ls_tree(sha, "--", path)
         except git.GitCommandError:
             return None
-        if mode not in ("100644", "100755"):
+        if not line:
             return None
-        blob = self.repo.commit(sha).tree / path
-        return blob.data_stream.read()
+        mode, kind, object_sha = line.split("\t", 1)[0].split(" ")
+        if kind != "blob":
+            return None
+        return self.repo.odb.stream(bytes.fromhex(object_sha)).read(), mode
 
-    def entry_mode(self, sha: str, path: str) -> str | None:
-        with contextlib.suppress(git.GitCommandError):
-            line = self.git.ls_tree(sha, "--", path)
-            return line.split(" ", 1)[0] if line else None
-        return None
+    def read_file(self, sha: str, path: str) -> bytes | None:
+        """A regular file's bytes at a revision; None when absent, a symlink or a directory."""
+        found = self.blob(sha, path)
+        return found[0] if found is not None and found[1] in ("100644", "100755") else None
 
     @contextlib.contextmanager
     def worktree(self, sha: str, root: Path, label: str) -> Iterator[Path]:
@@ -177,10 +181,6 @@ class Workspace:
 def _source_key(source: str) -> str:
     name = re.sub(r"(\.git)?/*$", "", source).rsplit("/", 1)[-1] or "repo"
     return f"{name}-{hashlib.sha256(source.encode()).hexdigest()[:12]}"
-
-
-def _looks_like_sha(ref: str) -> bool:
-    return bool(re.fullmatch(r"[0-9a-f]{7,40}", ref))
 
 
 def _ref_slug(ref: str) -> str:

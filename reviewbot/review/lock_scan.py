@@ -154,9 +154,14 @@ class Window:
 
 
 def scan(files: list[FileDiff], changed_tests: list[str]) -> list[Finding]:
-    """Run every rule; dedupe, rank by priority then path then line, and cap the output."""
+    """Run every rule; dedupe, rank by priority then path then line, and cap the output.
+
+    `changed_tests` are the PR's test files as the proof engine classified them
+    (`ChangedFiles.tests`): they are not scanned, only counted as evidence.
+    """
+    tests = set(changed_tests)
     windows = [Window(f.path, f.language, hunk.lines, hunk.section)  # type: ignore[arg-type]
-               for f in files if _scannable(f) for hunk in f.hunks]
+               for f in files if _scannable(f, tests) for hunk in f.hunks]
     findings: list[Finding] = []
     for window in windows:
         for rule in WINDOW_RULES:
@@ -166,8 +171,8 @@ def scan(files: list[FileDiff], changed_tests: list[str]) -> list[Finding]:
     return _rank(findings)
 
 
-def _scannable(f: FileDiff) -> bool:
-    return f.language is not None and not f.binary and f.status != "deleted" and not is_test_path(f.path)
+def _scannable(f: FileDiff, tests: set[str]) -> bool:
+    return f.language is not None and not f.binary and f.status != "deleted" and f.path not in tests
 
 
 def _rank(findings: list[Finding]) -> list[Finding]:
@@ -343,7 +348,7 @@ def lock_change_without_test(files: list[FileDiff], changed_tests: list[str]) ->
     findings = []
     for f in files:
         added = f.added_lines
-        if not _scannable(f) or not added:
+        if not _scannable(f, set(changed_tests)) or not added:
             continue
         lockish_path = re.search(r"lock|mutex|semaphore", f.path.lower()) and not LOCKISH.DEPENDENCY_LOCKFILE.search(f.path)
         lockish_lines = any(_is_acquire(line.text, f.language) or _is_release(line.text) for line in added)  # type: ignore[arg-type]
@@ -363,14 +368,8 @@ WINDOW_RULES = (release_not_guaranteed, acquire_without_timeout, lock_held_acros
 
 # --- shared helpers ---------------------------------------------------------------------------
 
-_TEST_PATH = re.compile(r"(?:^|/)(?:tests?|__tests__|specs?|testing)/|(?:^|/)test_[^/]*\.py$|_test\.py$"
-                        r"|\.(?:test|spec)\.[cm]?[jt]sx?$|(?:^|/)conftest\.py$")
 _GENERIC_WORDS = {"src", "lib", "index", "main", "test", "tests", "spec", "utils", "util", "core", "common",
                   "the", "and", "for", "mjs", "cjs", "mts", "cts", "tsx", "jsx"}
-
-
-def is_test_path(path: str) -> bool:
-    return bool(_TEST_PATH.search(path))
 
 
 def _stem_words(path: str) -> set[str]:

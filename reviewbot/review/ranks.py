@@ -98,7 +98,7 @@ def weaker(a: Tier, b: Tier) -> Tier:
     """The worse of two tiers; N/A wins (it is not rankable)."""
     if a is Tier.NA or b is Tier.NA:
         return Tier.NA
-    return a if (a.score or 0) <= (b.score or 0) else b
+    return a if _score(a) <= _score(b) else b
 
 
 # --------------------------------------------------------------------------- inputs and results
@@ -194,6 +194,12 @@ def _raw_proof_tier(proof: Proof, evidence: Evidence) -> tuple[Tier, str, bool]:
     return Tier.B, "Proven, but the proving suites ran only once: a race may not show up.", False
 
 
+def _media_lift(tier: Tier) -> Tier | None:
+    """One step up, if that stays at or below the media cap."""
+    lifted = Tier.from_score(_score(tier) + 1)
+    return lifted if lifted != tier and _score(lifted) <= _score(MEDIA_CAP) else None
+
+
 def _media_counts(evidence: Evidence) -> bool:
     return evidence.media > 0 and evidence.claims_reproduced is not False
 
@@ -201,15 +207,14 @@ def _media_counts(evidence: Evidence) -> bool:
 def proof_tier(proof: Proof, evidence: Evidence) -> TierResult:
     """The proof axis; see `RANK_RULES` for the table."""
     tier, reason, liftable = _raw_proof_tier(proof, evidence)
-    if liftable and _media_counts(evidence):
-        lifted = Tier.from_score((tier.score or 0) + 1)
-        if (lifted.score or 0) <= (MEDIA_CAP.score or 0) and lifted != tier:
-            media = "item" if evidence.media == 1 else "items"
-            return TierResult(
-                tier=lifted,
-                reason=f"{reason} Lifted one step by {evidence.media} attached media {media} (never past C).",
-                media_lift=True,
-            )
+    lifted = _media_lift(tier) if liftable and _media_counts(evidence) else None
+    if lifted is not None:
+        media = "item" if evidence.media == 1 else "items"
+        return TierResult(
+            tier=lifted,
+            reason=f"{reason} Lifted one step by {evidence.media} attached media {media} (never past C).",
+            media_lift=True,
+        )
     return TierResult(tier=tier, reason=reason)
 
 
@@ -327,8 +332,8 @@ def _media_step(proof: Proof, evidence: Evidence, current: Tier) -> _Step | None
     _, _, liftable = _raw_proof_tier(proof, evidence)
     if not liftable or evidence.media > 0 or evidence.claims_reproduced is False:
         return None
-    lifted = Tier.from_score((current.score or 0) + 1)
-    if (lifted.score or 0) > (MEDIA_CAP.score or 0):
+    lifted = _media_lift(current)
+    if lifted is None:
         return None
     return _Step("Attach a log, screenshot or recording of the bug happening without the fix", lifted)
 

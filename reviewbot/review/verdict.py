@@ -31,7 +31,8 @@ def decide(pairs: list[SuitePair]) -> VerdictDecision:
     if not pairs:
         return VerdictDecision(Verdict.NO_TESTS, "The PR adds or changes no test the bot can run, "
                                "and no configured suite covers the changed paths.")
-    errors = [(p.name, side) for p in pairs for side, r in _sides(p) if r is None or RunStatus.ERROR in r.statuses]
+    errors = [(p.name, side) for p in pairs for side, r in _sides(p)
+              if r is None or not r.runs or RunStatus.ERROR in r.statuses]
     if errors:
         where = ", ".join(f"{name} on {side}" for name, side in errors)
         return VerdictDecision(Verdict.ERROR, f"Could not run {where}; this is an infrastructure "

@@ -113,5 +113,24 @@ def test_fetch_by_sha_that_no_branch_points_to(tmp_path: Path, upstream: git.Rep
     upstream.git.reset("--hard", "HEAD~1")
     upstream.git.checkout("main")
     mirror = Workspace(tmp_path / "data").mirror(upstream.working_tree_dir)
-    mirror.fetch(extra_refs=(dangling,))
+    mirror.fetch(wanted=(dangling,))
     assert mirror.resolve(dangling) == dangling
+
+
+def test_blob_gives_bytes_and_mode_and_read_file_only_regular_files(tmp_path: Path, upstream: git.Repo) -> None:
+    root = Path(upstream.working_tree_dir)
+    upstream.git.checkout("fix")
+    (root / "tests" / "link").symlink_to("/etc/passwd")
+    (root / "run.sh").write_text("#!/bin/sh\n")
+    (root / "run.sh").chmod(0o755)
+    upstream.index.add(["tests/link", "run.sh"])
+    upstream.index.commit("link and script")
+    upstream.git.checkout("main")
+    mirror = Workspace(tmp_path / "data").mirror(str(root))
+    mirror.fetch()
+    head = mirror.resolve("fix")
+    assert mirror.blob(head, "tests/link") == (b"/etc/passwd", "120000")
+    assert mirror.blob(head, "run.sh") == (b"#!/bin/sh\n", "100755")
+    assert mirror.read_file(head, "tests/link") is None  # a symlink is never read as content
+    assert mirror.read_file(head, "src/lock.py") == b"v2\n"
+    assert mirror.blob(head, "tests") is None and mirror.blob(head, "missing") is None

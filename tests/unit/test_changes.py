@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reviewbot.model import ChangedFiles
-from reviewbot.proof.changes import MANIFESTS, is_manifest, is_test_path, split_changes
+from reviewbot.proof.changes import LOCKFILES, MANIFESTS, TEST_REQUIREMENTS, is_manifest, is_test_path, split_changes
 
 TEST_PATHS = [
     # Python naming conventions, at any depth
@@ -147,4 +147,4 @@ def test_is_manifest(path: str, expected: bool) -> None:
 
 def test_manifests_are_plain_names() -> None:
     assert all("/" not in name for name in MANIFESTS)
-    assert len(MANIFESTS) == 12
+    assert TEST_REQUIREMENTS | LOCKFILES <= MANIFESTS  # the overlay sees every file it may lay over

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from reviewbot.proof.changes import is_test_path
 from reviewbot.repo_config import CONFIG_PATH, parse_config
 from reviewbot.samples.repos import SampleRepo
 from reviewbot.samples.session_lock import build_session_lock_demo
@@ -46,17 +47,6 @@ def pr_changes(sample: SampleRepo) -> dict[str, str]:
     """path -> status letter (A, M, D, ...) of the PR against the merge-base."""
     out = git(sample.path, "diff", "--name-status", "--no-renames", merge_base(sample), sample.head)
     return {line.split("\t", 1)[1]: line.split("\t", 1)[0] for line in out.splitlines()}
-
-
-def is_test_path(path: str) -> bool:
-    parts = path.split("/")
-    name = parts[-1]
-    return (
-        parts[0] in {"test", "tests"}
-        or name.startswith("test_")
-        or ".test." in name
-        or ".spec." in name
-    )
 
 
 def pr_test_files(sample: SampleRepo) -> list[str]:

@@ -145,9 +145,8 @@ def test_is_runnable_false(path: str) -> None:
 
 
 def test_runnable_tests_filters_sorts_and_skips_deleted() -> None:
-    changed = ChangedFiles(
-        tests=["test/z.test.js", "test/helpers.js", "tests/test_a.py", "test/gone.test.js"],
-        sources=["src/lock.js"],
+    changed = split_changes(
+        ["test/z.test.js", "test/helpers.js", "tests/test_a.py", "test/gone.test.js", "src/lock.js"],
         deleted=["test/gone.test.js"],
     )
     assert runnable_tests(changed) == ["test/z.test.js", "tests/test_a.py"]

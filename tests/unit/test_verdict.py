@@ -53,3 +53,10 @@ def test_missing_side_is_an_error() -> None:
 def test_proven_reason_mentions_the_base_hang() -> None:
     decision = decide([pair("lock", (T,), (P,))])
     assert "hung on base" in decision.reason
+
+
+def test_a_side_with_no_runs_is_an_error_not_a_pass() -> None:
+    """A cancelled or never-started side proves nothing."""
+    empty = SuiteResult(suite="a", revision="base", command="c", runs=[])
+    decision = decide([SuitePair(name="a", command="c", head=result("head", P), base=empty)])
+    assert decision.verdict == Verdict.ERROR
