@@ -143,25 +143,37 @@ class ChangedFiles(BaseModel):
     tests: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     deleted: list[str] = Field(default_factory=list)
+    manifests: list[str] = Field(default_factory=list)  # dependency manifests and lockfiles among the changes
 
     @property
     def all(self) -> list[str]:
         return sorted(set(self.tests) | set(self.sources))
 
 
+class ClaimRun(BaseModel):
+    """A command the PR body's Test plan claims to run, as the bot ran it on head."""
+
+    command: str
+    status: RunStatus | None = None  # None: not run (see `skipped`)
+    counts: TestCounts = Field(default_factory=TestCounts)
+    outcome: SandboxOutcome | None = None
+    skipped: str = ""  # why the bot did not run it ("needs network", "over the limit of 5")
+
+
 class Proof(BaseModel):
     """Everything the proof engine established about one head."""
 
     verdict: Verdict
-    reason: str  # one sentence a contributor can act on
+    reason: str  # one markdown sentence a contributor can act on (untrusted parts in code spans)
     head_sha: str = ""
     base_sha: str = ""  # the tip of the base branch
     merge_base_sha: str = ""  # what "base" means in every base run
     changed: ChangedFiles = Field(default_factory=ChangedFiles)
     suites: list[SuitePair] = Field(default_factory=list)
     overlaid: list[str] = Field(default_factory=list)  # files laid over base from head
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # markdown sentences; untrusted parts are code spans
     config_source: str = "detected"  # "base:.github/reviewbot.yml", "file:PATH", "detected"
+    claims: list[ClaimRun] = Field(default_factory=list)  # the PR body's Test plan, run on head
     duration_s: float = 0.0
 
     def to_json_dict(self) -> dict:
@@ -177,6 +189,19 @@ class Proof(BaseModel):
             "overlaid": self.overlaid,
             "notes": self.notes,
             "duration_s": round(self.duration_s, 3),
+            "claims": [
+                {
+                    "command": claim.command,
+                    "status": claim.status.value if claim.status else None,
+                    "passed": claim.counts.passed,
+                    "failed": claim.counts.failed,
+                    "skipped_tests": claim.counts.skipped,
+                    "exit_code": claim.outcome.exit_code if claim.outcome else None,
+                    "duration_s": round(claim.outcome.duration_s, 3) if claim.outcome else 0.0,
+                    "not_run": claim.skipped,
+                }
+                for claim in self.claims
+            ],
             "suites": [
                 {
                     "name": pair.name,
@@ -210,3 +235,23 @@ class Finding(BaseModel):
     why: str  # why it matters for a lock
     suggestion: str  # a concrete change
     source: str = "lock-scan"  # "lock-scan" or "model"
+
+
+class RelatedPerson(BaseModel):
+    """Someone who last wrote lines this PR touches: a likely reviewer. Name only, never an email."""
+
+    name: str
+    lines: int  # touched lines (on the merge-base) they last changed
+    last_commit: str  # full SHA of their most recent commit among those lines
+    last_date: str  # its author date, ISO 8601 (YYYY-MM-DD)
+
+
+class PullRequest(BaseModel):
+    """What the review needs to know about the PR itself (from GitHub, or the CLI's flags)."""
+
+    repo: str = "local/repository"  # "owner/name": seeds the PR egg
+    number: int = 0
+    title: str = ""
+    body: str = ""
+    author: str = ""
+    url: str = ""

@@ -8,6 +8,7 @@ interpret, so a review can always be published and retried.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from reviewbot.model import (
     ChangedFiles,
+    ClaimRun,
     Proof,
     RunStatus,
     SandboxOutcome,
@@ -32,12 +34,13 @@ from reviewbot.model import (
     TestCounts,
     Verdict,
 )
+from reviewbot.proof.claims import plan_claim_runs
 from reviewbot.proof.changes import is_manifest, is_test_path, split_changes
 from reviewbot.proof.overlay import apply_overlay, plan_overlay
 from reviewbot.proof.results import parse_junit_xml, parse_summary
 from reviewbot.proof.safe_fs import inside, read_regular, read_tail
 from reviewbot.proof.sandbox import OUT_DIR, Limits, Sandbox, SandboxRequest, SandboxUnavailable
-from reviewbot.proof.selection import JUNIT_ENV, JUNIT_PLACEHOLDER, select_suites
+from reviewbot.proof.selection import AUTO_SUITE_TIMEOUT, JUNIT_ENV, JUNIT_PLACEHOLDER, select_suites
 from reviewbot.proof.setup_step import SetupCache
 from reviewbot.proof.workspace import Mirror, Revisions, Workspace, WorkspaceError
 from reviewbot.repo_config import (
@@ -49,6 +52,7 @@ from reviewbot.repo_config import (
     load_config_file,
     parse_config,
 )
+from reviewbot.review.markdown import code_span
 from reviewbot.review.verdict import decide
 
 Progress = Callable[[str], None]
@@ -65,6 +69,7 @@ class ProofRequest:
     config_file: Path | None = None  # local override of the base's .github/reviewbot.yml
     mirror_key: str | None = None  # "owner/name" for GitHub repositories
     auth_header: str | None = None  # for fetching private repositories; never stored
+    claimed_commands: tuple[str, ...] = ()  # the PR body's Test plan commands, run on head
 
 
 class ProofEngine:
@@ -94,7 +99,7 @@ class ProofEngine:
         try:
             proof = self._prove(request, cancel)
         except (WorkspaceError, SandboxUnavailable, OSError) as exc:
-            proof = Proof(verdict=Verdict.ERROR, reason=f"Infrastructure error: {exc}")
+            proof = Proof(verdict=Verdict.ERROR, reason=f"Infrastructure error: {code_span(str(exc))}")
         proof.duration_s = time.monotonic() - started
         return proof
 
@@ -118,34 +123,47 @@ class ProofEngine:
             notes=notes,
             config_source=config_source,
         )
+        proof.claims = plan_claim_runs(list(request.claimed_commands))
         run_id = f"{revs.head[:12]}-{uuid.uuid4().hex[:8]}"
         with self.workspace.run_dir(run_id) as run_dir:
             with mirror.worktree(revs.head, run_dir, "head") as head_tree:
                 suites = select_suites(config, changed, head_tree)
-                if not suites:
-                    decision = decide([])
-                    proof.reason = decision.reason
+                claims = [claim for claim in proof.claims if not claim.skipped]
+                if not suites and not claims:
+                    proof.reason = decide([]).reason
                     return proof
-                self.progress("suites: " + ", ".join(suite.name for suite in suites))
-                with mirror.worktree(revs.merge_base, run_dir, "base") as base_tree:
-                    proof.overlaid = self._overlay(mirror, revs, changed, base_tree, proof.notes)
-                    logs = self._log_dir(run_id)
+                if suites:
+                    self.progress("suites: " + ", ".join(suite.name for suite in suites))
+                logs = self._log_dir(run_id)
+                setup = config.setup if config else None
+                claim_timeout = max((suite.timeout for suite in suites), default=AUTO_SUITE_TIMEOUT)
+                setup_notes: list[str] = []
+                with mirror.worktree(revs.merge_base, run_dir, "base") if suites else contextlib.nullcontext() \
+                        as base_tree:
+                    if base_tree is not None:
+                        proof.overlaid = self._overlay(mirror, revs, changed, base_tree, proof.notes)
                     sides = {"head": head_tree, "base": base_tree}
-                    setup = config.setup if config else None
-
-                    setup_notes: list[str] = []
 
                     def run_side(side: str) -> list[SuiteResult]:
-                        return self._run_side(side, sides[side], suites, setup, run_dir / side, logs, cancel,
-                                              setup_notes)
+                        ready = self._prepare_side(side, sides[side], setup, run_dir / side, logs, cancel,
+                                                   setup_notes)
+                        results = self._run_suites(side, sides[side], suites, ready, run_dir / side, logs, cancel)
+                        if side == "head":
+                            self._run_claims(sides[side], claims, ready, claim_timeout, run_dir / side, logs,
+                                             cancel)
+                        return results
 
-                    if self.parallel:
+                    active = ("head", "base") if suites else ("head",)
+                    if self.parallel and len(active) == 2:
                         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="proof") as pool:
-                            futures = {side: pool.submit(run_side, side) for side in ("head", "base")}
+                            futures = {side: pool.submit(run_side, side) for side in active}
                             results = {side: future.result() for side, future in futures.items()}
                     else:
-                        results = {side: run_side(side) for side in ("head", "base")}
+                        results = {side: run_side(side) for side in active}
         proof.notes.extend(sorted(setup_notes))
+        if not suites:
+            proof.reason = decide([]).reason
+            return proof
         proof.suites = [
             SuitePair(name=suite.name, kind=suite.kind, command=suite.run, head=head, base=base)
             for suite, head, base in zip(suites, results["head"], results["base"])
@@ -171,7 +189,7 @@ class ProofEngine:
                 return None, "detected", notes
             return parse_config(raw.decode("utf-8", errors="replace")), f"base:{CONFIG_PATH}", notes
         except ConfigError as exc:
-            notes.append(f"Config error, so the bot fell back to detecting the test runner: {exc}")
+            notes.append(f"Config error, so the bot fell back to detecting the test runner: {code_span(str(exc))}")
             return None, "detected (config invalid)", notes
 
     # -- base overlay ----------------------------------------------------------------
@@ -192,35 +210,55 @@ class ProofEngine:
 
     # -- running suites ----------------------------------------------------------------
 
-    def _run_side(
+    def _prepare_side(self, side: str, tree: Path, setup: Setup | None, scratch: Path, logs: Path,
+                      cancel: threading.Event | None, setup_notes: list[str]) -> SuiteRun | None:
+        """Run the setup step when there is one; a failed step is returned as the error run."""
+        if setup is None:
+            return None
+        return self._setup(side, tree, setup, scratch / "setup", logs, cancel, setup_notes)
+
+    def _run_suites(
         self,
         side: str,
         tree: Path,
         suites: list[Suite],
-        setup: Setup | None,
+        setup_failed: SuiteRun | None,
         scratch: Path,
         logs: Path,
         cancel: threading.Event | None,
-        setup_notes: list[str],
     ) -> list[SuiteResult]:
-        if setup is not None:
-            failed = self._setup(side, tree, setup, scratch / "setup", logs, cancel, setup_notes)
-            if failed is not None:
-                return [SuiteResult(suite=s.name, kind=s.kind, revision=side, command=s.run, runs=[failed])
-                        for s in suites]
+        if setup_failed is not None:
+            return [SuiteResult(suite=s.name, kind=s.kind, revision=side, command=s.run, runs=[setup_failed])
+                    for s in suites]
         results = []
         for index, suite in enumerate(suites):
             result = SuiteResult(suite=suite.name, kind=suite.kind, revision=side, command=suite.run)
             for repeat in range(suite.repeat):
                 if cancel is not None and cancel.is_set():
                     break
-                run = self._run_once(tree, suite, scratch / f"suite{index}-{repeat}",
+                run = self._run_once(tree, suite.run, suite.junit, Limits(wall_clock_s=suite.timeout),
+                                     scratch / f"suite{index}-{repeat}",
                                      logs / f"{side}-{_slug(suite.name)}-{repeat + 1}.log", cancel)
                 result.runs.append(run)
                 self.progress(f"{side}: {suite.name} [{repeat + 1}/{suite.repeat}] {run.status.value}"
                               f" ({run.outcome.duration_s:.1f}s)")
             results.append(result)
         return results
+
+    def _run_claims(self, tree: Path, claims: list[ClaimRun], setup_failed: SuiteRun | None, timeout: float,
+                    scratch: Path, logs: Path, cancel: threading.Event | None) -> None:
+        """Run the PR body's claimed commands on head, once each, with the suites' limits."""
+        for index, claim in enumerate(claims):
+            if setup_failed is not None:
+                claim.skipped = "the setup step failed on head"
+                continue
+            if cancel is not None and cancel.is_set():
+                claim.skipped = "the review was cancelled"
+                continue
+            run = self._run_once(tree, claim.command, None, Limits(wall_clock_s=timeout),
+                                 scratch / f"claim{index}", logs / f"head-claim-{index + 1}.log", cancel)
+            claim.status, claim.counts, claim.outcome = run.status, run.counts, run.outcome
+            self.progress(f"head: claimed `{claim.command}` {run.status.value} ({run.outcome.duration_s:.1f}s)")
 
     def _setup(self, side: str, tree: Path, setup: Setup, out_dir: Path, logs: Path,
                cancel: threading.Event | None, setup_notes: list[str]) -> SuiteRun | None:
@@ -232,26 +270,26 @@ class ProofEngine:
                                           salt=_toolchain_salt())
         how = "restored from cache" if result.cache_hit else "ran" if result.ok else "failed"
         self.progress(f"{side}: setup {how}")
-        setup_notes.append(f"Setup `{setup.run}` on {side}: {how} (cache key {result.key[:12]}).")
+        setup_notes.append(f"Setup {code_span(setup.run)} on {side}: {how} (cache key {result.key[:12]}).")
         if result.ok:
             return None
         outcome = result.outcome or SandboxOutcome(exit_code=None)
         return SuiteRun(status=RunStatus.ERROR, outcome=outcome.model_copy(
             update={"log_tail": f"setup step `{setup.run}` failed\n{outcome.log_tail}"}))
 
-    def _run_once(self, tree: Path, suite: Suite, out_dir: Path, log_path: Path,
-                  cancel: threading.Event | None) -> SuiteRun:
-        repo_junit = suite.junit if suite.junit and suite.junit != JUNIT_PLACEHOLDER else None
+    def _run_once(self, tree: Path, command: str, junit: str | None, limits: Limits, out_dir: Path,
+                  log_path: Path, cancel: threading.Event | None) -> SuiteRun:
+        repo_junit = junit if junit and junit != JUNIT_PLACEHOLDER else None
         if repo_junit:
             stale = inside(tree, repo_junit)
             if stale is not None and (stale.is_file() or stale.is_symlink()):
                 stale.unlink()
         outcome = self.sandbox.run(
             SandboxRequest(
-                command=suite.run,
+                command=command,
                 worktree=tree,
                 out_dir=out_dir,
-                limits=Limits(wall_clock_s=suite.timeout),
+                limits=limits,
                 env={JUNIT_ENV: f"{OUT_DIR}/{JUNIT_FILE}"},
                 log_path=log_path,
             ),

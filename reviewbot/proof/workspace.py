@@ -114,6 +114,13 @@ class Mirror:
             (deleted if status.startswith("D") else changed).append(path)
         return sorted(changed), sorted(deleted)
 
+    def diff(self, merge_base: str, head: str) -> str:
+        """The unified diff of the PR (merge-base to head), as the lock scan reads it."""
+        try:
+            return self.git.diff("--no-color", "--no-ext-diff", "--no-renames", merge_base, head)
+        except git.GitCommandError as exc:
+            raise WorkspaceError(f"could not diff {merge_base[:12]}..{head[:12]}: {_git_stderr(exc)}") from exc
+
     def blob(self, sha: str, path: str) -> tuple[bytes, str] | None:
         """(bytes, git mode) of a file or symlink at a revision; None when absent or not a blob."""
         try:
