@@ -12,11 +12,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from reviewbot.model import Proof, Verdict
+from reviewbot.bot.review import review_pull_request
+from reviewbot.model import PullRequest, Verdict
 from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.proof.sandbox import HostSupport
 from reviewbot.repo_config import ConfigError, load_config_file
-from reviewbot.review.render import render_proof
+from reviewbot.review.build import Review
+from reviewbot.review.comment import render_comment
 from reviewbot.settings import load_settings
 
 EXIT_OK, EXIT_USAGE, EXIT_INFRA = 0, 2, 3
@@ -43,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--config", type=Path, help="use this config instead of the base's .github/reviewbot.yml")
     review.add_argument("--format", choices=["markdown", "json"], default="markdown")
     review.add_argument("--out", type=Path, help="write the result here instead of stdout")
+    pr = review.add_argument_group("the pull request (what GitHub would tell the bot)")
+    pr.add_argument("--title", default="", help="PR title")
+    pr.add_argument("--body", type=Path, help="file with the PR description (its Test plan is run on head)")
+    pr.add_argument("--number", type=int, default=0, help="PR number (seeds the PR egg)")
+    pr.add_argument("--repo-name", default="local/repository", help="owner/name (seeds the PR egg)")
+    pr.add_argument("--author", default="", help="PR author's login")
     review.set_defaults(handler=_cmd_review)
 
     demo = commands.add_parser("demo", help="review the embedded sample lock-fix PR")
@@ -55,8 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _prove(args: argparse.Namespace, request: ProofRequest, console: Console) -> Proof:
-    """Run the proof: a live status line on a terminal, one line per step on stderr."""
+def _review(args: argparse.Namespace, request: ProofRequest, pr: PullRequest, console: Console) -> Review:
+    """Run the review: a live status line on a terminal, one line per step on stderr."""
     status = console.status("starting", spinner="dots")
 
     def progress(message: str) -> None:
@@ -66,25 +74,21 @@ def _prove(args: argparse.Namespace, request: ProofRequest, console: Console) ->
 
     engine = ProofEngine(args.data_dir or load_settings().data_dir, progress=progress)
     with status if console.is_terminal else contextlib.nullcontext():
-        return engine.prove(request)
+        return review_pull_request(engine, request, pr)
 
 
-def _emit(proof: Proof, fmt: str, out: Path | None) -> None:
-    text = json.dumps(result_json(proof), indent=2) + "\n" if fmt == "json" else render_proof(proof)
+def _emit(review: Review, fmt: str, out: Path | None) -> None:
+    text = json.dumps(review.to_json_dict(), indent=2, ensure_ascii=False) + "\n" if fmt == "json" \
+        else render_comment(review)
     if out:
         out.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
 
 
-def result_json(proof: Proof) -> dict:
-    """The machine-readable review: `proof` now, later issues add their fields beside it."""
-    return {"proof": proof.to_json_dict()}
-
-
-def _exit_code(proof: Proof, console: Console) -> int:
-    if proof.verdict == Verdict.ERROR:
-        _error(console, f"{proof.reason}\nRun `reviewbot doctor` to check the host.")
+def _exit_code(review: Review, console: Console) -> int:
+    if review.proof.verdict == Verdict.ERROR:
+        _error(console, f"{review.proof.reason}\nRun `reviewbot doctor` to check the host.")
         return EXIT_INFRA
     return EXIT_OK
 
@@ -104,10 +108,16 @@ def _cmd_review(args: argparse.Namespace) -> int:
     if not args.repo.startswith(("http://", "https://", "git@", "ssh://", "file://")) and not Path(args.repo).exists():
         _error(console, f"--repo {args.repo}: no such repository")
         return EXIT_USAGE
-    proof = _prove(args, ProofRequest(source=args.repo, base=args.base, head=args.head,
-                                      config_file=args.config), console)
-    _emit(proof, args.format, args.out)
-    return _exit_code(proof, console)
+    try:
+        body = args.body.read_text(encoding="utf-8", errors="replace") if args.body else ""
+    except OSError as exc:
+        _error(console, f"--body {args.body}: {exc.strerror or exc}")
+        return EXIT_USAGE
+    pr = PullRequest(repo=args.repo_name, number=args.number, title=args.title, body=body, author=args.author)
+    review = _review(args, ProofRequest(source=args.repo, base=args.base, head=args.head,
+                                        config_file=args.config), pr, console)
+    _emit(review, args.format, args.out)
+    return _exit_code(review, console)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -119,9 +129,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         sample = build_session_lock_demo(workdir / "session-lock")
         console.print(f"demo: sample lock-fix repository at {sample.path} "
                       f"(base `{sample.base}`, PR branch `{sample.head}`)", highlight=False, soft_wrap=True)
-        proof = _prove(args, ProofRequest(source=str(sample.path), base=sample.base, head=sample.head), console)
-        _emit(proof, args.format, None)
-        return _exit_code(proof, console)
+        pr = PullRequest(repo="example/session-gateway", number=1, title=sample.title, body=sample.body,
+                         author="sample-contributor")
+        review = _review(args, ProofRequest(source=str(sample.path), base=sample.base, head=sample.head), pr, console)
+        _emit(review, args.format, None)
+        return _exit_code(review, console)
     finally:
         if args.keep:
             console.print(f"demo: kept {workdir}", highlight=False)

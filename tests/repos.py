@@ -19,10 +19,60 @@ def _d(text: str) -> str:
     return dedent(text).lstrip("\n")
 
 
-def _sample(root: Path, head: str, verdict: str, description: str, title: str = "") -> SampleRepo:
+def _sample(root: Path, head: str, verdict: str, description: str, title: str = "", body: str = "") -> SampleRepo:
     return SampleRepo(
-        path=Path(root), base=BASE_BRANCH, head=head, expected_verdict=verdict, description=description, title=title
+        path=Path(root), base=BASE_BRANCH, head=head, expected_verdict=verdict, description=description, title=title,
+        body=body,
     )
+
+
+# PR descriptions as contributors write them: the review checks their claims against what it runs.
+BODY_PYTHON_PROVEN = _d(
+    """
+    ## Summary
+
+    `locked()` left `<path>.lock` behind when the body raised, so the next caller waited forever.
+    The release now happens in `finally`.
+
+    ## Real behavior proof
+
+    Reproduced on `main`: after a `RuntimeError` inside `locked()`, the lock file stays and a second
+    `locked()` call times out.
+
+    ## Test plan
+
+    - [x] `python -m pytest -q -p no:cacheprovider tests/test_lockfile.py`: 1 passed
+    - [x] `python -m pytest -q -p no:cacheprovider tests/test_lockfile_integration.py`: 2/2 pass
+
+    ## What was not tested
+
+    NFS mounts.
+    """
+)
+BODY_PYTHON_FAILS = _d(
+    """
+    Release the lock file on I/O errors.
+
+    **Test plan**
+
+    ```sh
+    python -m pytest -q -p no:cacheprovider tests/test_lockfile.py
+    ```
+
+    All tests pass.
+    """
+)
+BODY_NODE_WEAK = _d(
+    """
+    ### Summary
+    `Mutex.runExclusive` now releases when the body throws.
+
+    ### Testing
+    `node --test test/mutex.test.mjs` → 1/1 pass
+
+    <img width="600" alt="second caller no longer hangs" src="https://github.com/user-attachments/assets/0f8e0c1e-1111-4222-8333-944455556666">
+    """
+)
 
 
 PYPROJECT = _d(
@@ -218,6 +268,7 @@ def build_python_proven(root: Path) -> SampleRepo:
         "Python: locked() leaks <path>.lock when the body raises; fixed with try/finally; "
         "regression + real-filesystem tests added by the PR fail on base, pass on head.",
         "Release the lock file when the body raises",
+        BODY_PYTHON_PROVEN,
     )
 
 
@@ -246,6 +297,7 @@ def build_python_fails(root: Path) -> SampleRepo:
         "Python: the 'fix' only releases the lock on OSError; the PR's own test (a RuntimeError "
         "in the body) still leaks the lock, so it fails on head.",
         "Release the lock file on I/O errors",
+        BODY_PYTHON_FAILS,
     )
 
 
@@ -626,6 +678,7 @@ def build_node_weak(root: Path) -> SampleRepo:
         "Node: the PR fixes Mutex.runExclusive (release on throw) but its test only covers the "
         "happy path, which passes on base too.",
         "Release the mutex when the body throws",
+        BODY_NODE_WEAK,
     )
 
 

@@ -74,4 +74,5 @@ def split_changes(changed: list[str], deleted: list[str]) -> ChangedFiles:
         tests=sorted(path for path in present if is_test_path(path)),
         sources=sorted(path for path in present if not is_test_path(path)),
         deleted=sorted(gone),
+        manifests=sorted(path for path in present | gone if is_manifest(path)),
     )

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from reviewbot.model import ChangedFiles
 from reviewbot.proof.changes import LOCKFILES, TEST_REQUIREMENTS
 from reviewbot.proof.safe_fs import inside
+from reviewbot.review.markdown import code_span
 
 DEV_SECTIONS = ("devDependencies",)
 
@@ -49,21 +50,21 @@ def plan_overlay(
             continue
         if name in TEST_REQUIREMENTS:
             plan.from_head.append(path)
-            plan.notes.append(f"`{path}` (test dependencies) was laid over base from the PR.")
+            plan.notes.append(f"{code_span(path)} (test dependencies) was laid over base from the PR.")
         elif name == "package.json":
             merged, added = merge_dev_dependencies(base_bytes, head_bytes)
             if added:
                 plan.rewritten[path] = merged
                 package_json_changed = True
                 plan.notes.append(
-                    f"The PR adds test dependencies to `{path}` ({', '.join(added)}); "
+                    f"The PR adds test dependencies to {code_span(path)} ({', '.join(code_span(a) for a in added)}); "
                     "they were added to base's copy for the base run."
                 )
     if package_json_changed:
         for path, (_, head_bytes) in sorted(manifests.items()):
             if PurePosixPath(path).name in LOCKFILES and head_bytes is not None:
                 plan.from_head.append(path)
-                plan.notes.append(f"`{path}` was laid over base so the added test dependencies install.")
+                plan.notes.append(f"{code_span(path)} was laid over base so the added test dependencies install.")
     plan.from_head = sorted(set(plan.from_head))
     return plan
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from reviewbot.model import Finding, Priority
 from reviewbot.review.diff import FileDiff, Language, Line
+from reviewbot.review.markdown import code_span
 
 MAX_FINDINGS = 50
 LOOKAHEAD = 12  # lines after a trigger a rule may look at (still inside the hunk)
@@ -338,27 +339,57 @@ def inconsistent_lock_order(windows: list[Window]) -> list[Finding]:
             pairs.extend((a, b, w, line) for k, a in enumerate(chain) for b in chain[k + 1:]
                          if a != b and b in inner)
     orders = {(a, b) for a, b, _, _ in pairs}
-    return [_finding("inconsistent-lock-order", w, line, f"`{a}` then `{b}`")
+    return [_finding("inconsistent-lock-order", w, line, f"{code_span(a)} then {code_span(b)}")
             for a, b, w, line in pairs if line.added and (b, a) in orders]
 
 
 def lock_change_without_test(files: list[FileDiff], changed_tests: list[str]) -> list[Finding]:
-    """One finding per lock-related source file when no changed test shares a word with its name."""
+    """One finding per lock-related source file that no changed test is about.
+
+    A test is about a file when its name shares a word with the file's name, or when
+    the test's changed lines name the file's module (`import … from '../src/run-attempt.mjs'`).
+    """
     test_words = [_stem_words(t) for t in changed_tests]
+    tests = set(changed_tests)
+    test_text = "\n".join(line.text for f in files if f.path in tests for line in f.added_lines)
     findings = []
     for f in files:
         added = f.added_lines
-        if not _scannable(f, set(changed_tests)) or not added:
+        if not _scannable(f, tests) or not added:
             continue
         lockish_path = re.search(r"lock|mutex|semaphore", f.path.lower()) and not LOCKISH.DEPENDENCY_LOCKFILE.search(f.path)
         lockish_lines = any(_is_acquire(line.text, f.language) or _is_release(line.text) for line in added)  # type: ignore[arg-type]
         if not (lockish_path or lockish_lines):
             continue
-        if any(_stem_words(f.path) & words for words in test_words):
+        if any(_stem_words(f.path) & words for words in test_words) or _module_named(f.path, test_text):
             continue
         window = Window(f.path, f.language, [], "")  # type: ignore[arg-type]
         findings.append(_finding("lock-change-without-test", window, added[0]))
     return findings
+
+
+def _module_named(path: str, text: str) -> bool:
+    """Whether test code names the module: its file name without extension, as a whole word."""
+    module = path.rsplit("/", 1)[-1].split(".")[0]
+    return len(module) >= 3 and module not in _GENERIC_WORDS and bool(
+        re.search(rf"(?<![\w-]){re.escape(module)}(?![\w-])", text))
+
+
+def touches_lock_code(files: list[FileDiff], changed_tests: list[str]) -> bool:
+    """Whether the PR changes lock code at all (any language): a lock-named path, or changed lines naming a lock.
+
+    Decides whether a PR without tests is in this bot's field (ranked F) or off-meta (N/A).
+    """
+    tests = set(changed_tests)
+    for f in files:
+        if f.binary or f.path in tests or LOCKISH.DEPENDENCY_LOCKFILE.search(f.path):
+            continue
+        if re.search(r"lock|mutex|semaphore", f.path.lower()):
+            return True
+        changed = [line.text for line in f.added_lines] + [text for hunk in f.hunks for text in hunk.removed]
+        if any(LOCKISH.NAME.search(text) and not LOCKISH.DEPENDENCY_LOCKFILE.search(text) for text in changed):
+            return True
+    return False
 
 
 WINDOW_RULES = (release_not_guaranteed, acquire_without_timeout, lock_held_across_unbounded_await,

@@ -23,8 +23,8 @@ Decisions this module makes (documented in `RANK_RULES`):
 * A `proven` verdict with no fail-before/pass-after pair in the proof is
   inconsistent evidence: C.
 
-The strings in `moves` embed finding paths and titles verbatim; renderers
-escape them like any other text that came from a pull request.
+The strings in `moves` are markdown: finding paths (which come from the pull
+request) are code spans, so a renderer can show them as they are.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from reviewbot.model import Finding, Priority, Proof, RunStatus, SuitePair, Verdict
+from reviewbot.review.markdown import code_span
 
 MAX_MOVES = 3
 MIN_RACE_REPEATS = 2  # a proving suite must run at least this often on each side to count as repeated
@@ -373,7 +374,7 @@ def rank_up_moves(proof: Proof, evidence: Evidence, findings: list[Finding]) -> 
         if remaining:
             after = _patch_tier_of(remaining[1:])
             f = remaining[0]
-            text = f"Fix [{f.priority.value}] {f.path}:{f.line}: {f.title}"
+            text = f"Fix [{f.priority.value}] {code_span(f'{f.path}:{f.line}')}: {f.title}"
             options.append((_value(proof_now, after, 1), "patch", text))
         if media is not None and _score(media.tier) > _score(proof_now):
             options.append((_value(media.tier, patch_now, 0), "media", media.text))

@@ -1,5 +1,7 @@
 """The proof verdict: a pure function of suite results on base+PR-tests and head.
 
+The reason is one markdown sentence; suite names in it are code spans.
+
 Order of precedence, most serious first, so one line tells a contributor what
 stands between the PR and a merge:
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reviewbot.model import RunStatus, SuitePair, SuiteResult, Verdict
+from reviewbot.review.markdown import code_span
 
 
 @dataclass(frozen=True)
@@ -69,5 +72,5 @@ def _always_fails(result: SuiteResult) -> bool:
 
 
 def _names(names: list[str]) -> str:
-    quoted = [f"`{name}`" for name in names]
+    quoted = [code_span(name) for name in names]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]

@@ -38,6 +38,7 @@ class SampleRepo:
     expected_verdict: str  # the verdict a correct bot gives
     description: str
     title: str = ""  # a PR title, for demos that render a review
+    body: str = ""  # the PR description, as a contributor wrote it
 
 
 class RepoWriter:

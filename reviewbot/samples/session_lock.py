@@ -13,6 +13,7 @@ The Node sources are real files next to this module (package data):
 - `session_lock/base/`      the whole tree on `main` (`dot_github` -> `.github`)
 - `session_lock/fix/`       files the PR branch changes or adds (src + both tests)
 - `session_lock/followup/`  one unrelated commit on `main` after the branch point
+- `session_lock/PR_BODY.md` the PR description, with a Test plan the review checks
 
 The PR's tests fail on base in about a second (short acquire timeouts, never a
 hang) and pass on the fix: the expected verdict is `proven`.
@@ -65,4 +66,5 @@ def build_session_lock_demo(root: Path) -> SampleRepo:
             "two-process real-filesystem integration test."
         ),
         title=TITLE,
+        body=(SOURCES / "PR_BODY.md").read_text(encoding="utf-8"),
     )

@@ -20,9 +20,6 @@ from tests.repos import ALL_BUILDERS
 
 pytestmark = pytest.mark.sandbox
 
-SCENARIOS = {"session_lock_demo": build_session_lock_demo, **ALL_BUILDERS}
-
-
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("reviewbot-data")
@@ -34,17 +31,6 @@ def review_json(sample: SampleRepo, data_dir: Path, out: Path, *extra: str) -> d
     result = json.loads(out.read_text())
     assert code == (3 if result["proof"]["verdict"] == "error" else 0)
     return result
-
-
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_scenario_verdict(name: str, tmp_path: Path, data_dir: Path) -> None:
-    sample = SCENARIOS[name](tmp_path / name)
-    proof = review_json(sample, data_dir, tmp_path / "out.json")["proof"]
-    assert proof["verdict"] == sample.expected_verdict, json.dumps(proof, indent=1)[:4000]
-    if proof["verdict"] != "no_tests":
-        for suite in proof["suites"]:
-            assert suite["base"] is not None and suite["head"] is not None
-            assert suite["head"]["repeats"] >= 1
 
 
 def test_demo_proof_details(tmp_path: Path, data_dir: Path) -> None:
@@ -89,7 +75,7 @@ def test_markdown_output_and_stderr_progress(tmp_path: Path, data_dir: Path, cap
                  "--head", sample.head])
     captured = capsys.readouterr()
     assert code == 0
-    assert captured.out.startswith("## reviewbot proof: ✅ proven")
+    assert captured.out.startswith("## ✅ reviewbot: passed")
     assert "| suite | kind | base + PR tests | head |" in captured.out
     assert "fetching" in captured.err and "fetching" not in captured.out
 

@@ -102,6 +102,7 @@ def test_is_test_path_false(path: str) -> None:
             ChangedFiles(
                 tests=["test/helpers/fs.js", "test/lock.test.mjs"],
                 sources=["package-lock.json", "package.json"],
+                manifests=["package-lock.json", "package.json"],
             ),
             id="manifests-are-sources-helpers-are-tests",
         ),

@@ -123,6 +123,20 @@ def test_lock_change_without_test_needs_a_test_sharing_a_word():
     assert scan(source_only, ["test/session-lock.test.ts"]) == []
 
 
+def test_a_test_that_imports_the_module_counts_as_touching_it():
+    source = parse_unified_diff(
+        "diff --git a/src/run-attempt.mjs b/src/run-attempt.mjs\n--- a/src/run-attempt.mjs\n+++ b/src/run-attempt.mjs\n"
+        "@@ -1,2 +1,3 @@\n export async function run(lock) {\n+  await lock.release();\n }\n")
+    importing = parse_unified_diff(
+        "diff --git a/test/cleanup.test.mjs b/test/cleanup.test.mjs\nnew file mode 100644\n--- /dev/null\n"
+        "+++ b/test/cleanup.test.mjs\n@@ -0,0 +1,1 @@\n+import { run } from '../src/run-attempt.mjs';\n")
+    unrelated = parse_unified_diff(
+        "diff --git a/test/cleanup.test.mjs b/test/cleanup.test.mjs\nnew file mode 100644\n--- /dev/null\n"
+        "+++ b/test/cleanup.test.mjs\n@@ -0,0 +1,1 @@\n+import { run } from '../src/run-attempt-v2.mjs';\n")
+    assert [f.rule for f in scan(source + importing, ["test/cleanup.test.mjs"])] == []
+    assert [f.rule for f in scan(source + unrelated, ["test/cleanup.test.mjs"])] == ["lock-change-without-test"]
+
+
 def test_findings_carry_text_and_are_sorted_by_priority():
     files = load("js_force_release_age_only") + load("js_non_atomic_write") + load("py_lock_order")
     findings = scan(files, [])

@@ -259,10 +259,10 @@ MOVE_CASES = [
     ("S proof, findings: most severe first", PROVEN_INTEG_REPEATED, LOCK,
      [finding(Priority.P3, 1, "a.py", "nit"), finding(Priority.P1, 7, "b.py", "leak"),
       finding(Priority.P0, 3, "c.py", "no release")],
-     ["Fix [P0] c.py:3: no release", "Fix [P1] b.py:7: leak", "Fix [P3] a.py:1: nit"]),
+     ["Fix [P0] `c.py:3`: no release", "Fix [P1] `b.py:7`: leak", "Fix [P3] `a.py:1`: nit"]),
     ("A proof, P2 patch: the patch is the bottleneck", PROVEN_REGRESSION_REPEATED, LOCK,
      [finding(Priority.P2, 5, "x.py", "wide lock")],
-     ["Fix [P2] x.py:5: wide lock", INTEGRATION_MOVE]),
+     ["Fix [P2] `x.py:5`: wide lock", INTEGRATION_MOVE]),
 ]
 
 
@@ -284,7 +284,7 @@ def test_moves_put_the_bottleneck_first() -> None:
     # proof F (no tests) and patch C (one P1): the test raises the overall more than the fix would
     moves = rank_up_moves(NO_TESTS, LOCK, [finding(Priority.P1, 2, "l.py", "t")])
     assert "integration test" in moves[0]
-    assert "Fix [P1] l.py:2: t" in moves
+    assert "Fix [P1] `l.py:2`: t" in moves
 
 
 def test_a_test_outranks_attaching_media() -> None:
@@ -348,7 +348,7 @@ def test_rating_is_json_ready() -> None:
     assert data["overall"]["score"] == 4
     assert data["score"] == 4
     # neither move alone lifts the overall past B; fixing the P2 gains more on its axis
-    assert data["moves"] == ["Fix [P2] src/lock.py:1: t", REPEAT_MOVE, INTEGRATION_MOVE]
+    assert data["moves"] == ["Fix [P2] `src/lock.py:1`: t", REPEAT_MOVE, INTEGRATION_MOVE]
     assert data["egg"]["hatched"] is True
     assert data["egg"]["rarity"] in {r.value for r in Rarity}
     assert data == rating.model_dump(mode="json")

@@ -1,0 +1,72 @@
+"""The hidden marker: the review's machine state as compact JSON in an HTML comment.
+
+Later steps (commands, automerge, the next review) read state from here and never
+scrape prose. The marker also carries the short history of review cycles, so
+editing the comment in place keeps the last cycles without a database.
+
+Only the bot writes markers, and only in its own comment (found by its login);
+every piece of untrusted text in that comment goes through `review.markdown`,
+which defuses `<!--`, so a PR cannot plant a marker in the bot's comment. The
+parser takes the last well-formed marker at the start of a line and validates it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from pydantic import BaseModel, ValidationError
+
+MARKER_TAG = "reviewbot:review"
+MAX_HISTORY = 8
+_MARKER = re.compile(r"^<!-- " + re.escape(MARKER_TAG) + r" (\{[^\n]*\}) -->$", re.MULTILINE)
+
+
+class HistoryEntry(BaseModel):
+    head: str  # short head SHA (12)
+    at: str  # reviewed at, ISO 8601 UTC
+    verdict: str
+    outcome: str
+    rank: str
+
+
+class Marker(BaseModel):
+    v: int = 1
+    head: str  # the full head SHA this review is about
+    merge_base: str = ""
+    verdict: str
+    outcome: str
+    rank: str
+    score: int | None = None
+    labels: list[str] = []
+    history: list[HistoryEntry] = []
+
+    def entry(self, at: str) -> HistoryEntry:
+        return HistoryEntry(head=self.head[:12], at=at, verdict=self.verdict, outcome=self.outcome, rank=self.rank)
+
+
+def render_marker(marker: Marker) -> str:
+    payload = json.dumps(marker.model_dump(mode="json"), separators=(",", ":"), ensure_ascii=True)
+    return f"<!-- {MARKER_TAG} {payload} -->"
+
+
+def parse_marker(comment: str) -> Marker | None:
+    """The last valid marker in a comment, or None (no marker, or one that does not validate)."""
+    for match in reversed(list(_MARKER.finditer(comment or ""))):
+        try:
+            return Marker.model_validate(json.loads(match.group(1)))
+        except (ValueError, ValidationError):
+            continue
+    return None
+
+
+def current_marker(comment: str, head_sha: str) -> Marker | None:
+    """The marker only if it describes this head: a marker for an older head is ignored."""
+    marker = parse_marker(comment)
+    return marker if marker is not None and marker.head == head_sha else None
+
+
+def next_history(previous: Marker | None, current: HistoryEntry) -> list[HistoryEntry]:
+    """The previous cycles plus this one, newest last; a re-review of the same head replaces its entry."""
+    history = [entry for entry in (previous.history if previous else []) if entry.head != current.head]
+    return [*history, current][-MAX_HISTORY:]

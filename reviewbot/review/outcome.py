@@ -1,0 +1,157 @@
+"""The one typed result a review comes to, and the labels derived from it.
+
+Pure. The verdict line, the labels and the hidden marker all read the same
+`Outcome`, so the comment, the labels and the machine state can never disagree.
+
+Precedence, most serious first (the first that applies wins):
+
+1. did not complete - the proof could not run (infrastructure); retry.
+2. blocked - a P0 finding, or head hung (possible deadlock): must not merge as is.
+3. needs changes - head fails, a P1 finding, or a claimed result the bot saw the opposite of.
+4. needs real behavior proof - the tests do not show the bug (weak), disagree (flaky), or there
+   are none for a lock change.
+5. needs maintainer review - proven, but something only a person can judge (workflows, the bot's
+   config, a PR that touches no lock code).
+6. passed - proven, no blocking finding, nothing for a person to judge first.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from reviewbot.model import Finding, Priority, Proof, Verdict
+from reviewbot.review.claims import ClaimCheck, ClaimMatch
+from reviewbot.review.markdown import code_span
+from reviewbot.review.ranks import Rating, Tier
+from reviewbot.review.security import SecurityNote
+
+RETRY_COMMAND = "@reviewbot re-review"
+HUMAN_REVIEW_LABEL = "reviewbot:human-review"
+
+
+class OutcomeKind(StrEnum):
+    DID_NOT_COMPLETE = "did not complete"
+    BLOCKED = "blocked"
+    NEEDS_CHANGES = "needs changes"
+    NEEDS_PROOF = "needs real behavior proof"
+    NEEDS_MAINTAINER = "needs maintainer review"
+    PASSED = "passed"
+
+    @property
+    def icon(self) -> str:
+        return _ICONS[self]
+
+    @property
+    def slug(self) -> str:
+        return self.value.replace(" ", "-")
+
+
+_ICONS = {
+    OutcomeKind.DID_NOT_COMPLETE: "🛠️",
+    OutcomeKind.BLOCKED: "⛔",
+    OutcomeKind.NEEDS_CHANGES: "🔧",
+    OutcomeKind.NEEDS_PROOF: "🧪",
+    OutcomeKind.NEEDS_MAINTAINER: "👀",
+    OutcomeKind.PASSED: "✅",
+}
+
+
+class Outcome(BaseModel):
+    kind: OutcomeKind
+    reasons: list[str]  # why, most important first; markdown sentences, untrusted parts as code spans
+    next_step: str  # the one thing that stands between this PR and a merge
+    human_review: bool = False  # a person must decide: the `reviewbot:human-review` label
+    retry: str = ""  # how to retry, for infrastructure failures
+
+
+class Label(BaseModel):
+    name: str
+    justification: str
+
+
+def decide_outcome(proof: Proof, findings: list[Finding], claims: list[ClaimCheck], rating: Rating,
+                   security: list[SecurityNote]) -> Outcome:
+    p0 = [f for f in findings if f.priority == Priority.P0]
+    p1 = [f for f in findings if f.priority == Priority.P1]
+    contradicted = [c for c in claims if c.match == ClaimMatch.CONTRADICTED]
+    human = [note.text for note in security if note.needs_human]
+
+    if proof.verdict == Verdict.ERROR:
+        return Outcome(kind=OutcomeKind.DID_NOT_COMPLETE, reasons=[proof.reason], retry=RETRY_COMMAND,
+                       next_step=f"Comment `{RETRY_COMMAND}` once the problem above is fixed; "
+                                 "nothing about the PR itself was concluded.")
+    blocked = [_finding_reason(f) for f in p0]
+    if proof.verdict == Verdict.TIMEOUT:
+        blocked.insert(0, proof.reason)
+    if blocked:
+        step = ("Find why head hangs (run the suite locally with a timeout)" if proof.verdict == Verdict.TIMEOUT
+                else f"Fix {_where(p0[0])}")
+        return Outcome(kind=OutcomeKind.BLOCKED, reasons=blocked, human_review=True,
+                       next_step=step + ", push, and the bot reviews the new head.")
+    changes = [_finding_reason(f) for f in p1] + [_claim_reason(c) for c in contradicted]
+    if proof.verdict == Verdict.FAILS:
+        changes.insert(0, proof.reason)
+    if changes:
+        if proof.verdict == Verdict.FAILS:
+            step = "Make the failing suite pass on head"
+        elif p1:
+            step = f"Fix {_where(p1[0])}"
+        else:
+            step = "Correct the PR description's claimed results, or fix what makes them differ"
+        return Outcome(kind=OutcomeKind.NEEDS_CHANGES, reasons=changes, next_step=step + ".")
+    if proof.verdict in (Verdict.WEAK, Verdict.FLAKY) or (proof.verdict == Verdict.NO_TESTS
+                                                          and rating.proof.tier is not Tier.NA):
+        return Outcome(kind=OutcomeKind.NEEDS_PROOF, reasons=[proof.reason], next_step=_proof_step(proof) + ".")
+    if rating.proof.tier is Tier.NA:
+        return Outcome(kind=OutcomeKind.NEEDS_MAINTAINER, human_review=True,
+                       reasons=["The PR touches no lock code and brings no tests: outside what this bot judges."],
+                       next_step="A maintainer decides whether it needs a lock review at all.")
+    if human:
+        return Outcome(kind=OutcomeKind.NEEDS_MAINTAINER, reasons=[proof.reason, *human], human_review=True,
+                       next_step="A maintainer reads the changes listed under Security, then merges or comments.")
+    return Outcome(kind=OutcomeKind.PASSED, reasons=[proof.reason],
+                   next_step="Nothing blocks a merge: a maintainer can merge or comment `@reviewbot automerge`.")
+
+
+def labels_for(outcome: Outcome, proof: Proof, rating: Rating, findings: list[Finding]) -> list[Label]:
+    """The labels the bot keeps on the PR, each with the sentence that justifies it."""
+    overall = rating.overall
+    labels = [
+        Label(name=f"status: {outcome.kind.value}", justification=outcome.reasons[0] if outcome.reasons else ""),
+        Label(name=f"proof: {proof.verdict.value}", justification=proof.reason),
+        Label(name=f"rating: {overall.tier.value.lower() if overall.tier is Tier.NA else overall.tier.value}",
+              justification=f"{overall.label}: {overall.reason}"),
+    ]
+    if findings:
+        top = min(f.priority for f in findings)
+        count = sum(1 for f in findings if f.priority == top)
+        labels.append(Label(name=f"priority: {top.value}",
+                            justification=f"{count} {top.value} finding{'s' if count > 1 else ''}, the first at "
+                                          f"{code_span(f'{findings[0].path}:{findings[0].line}')}."))
+    if outcome.human_review:
+        labels.append(Label(name=HUMAN_REVIEW_LABEL, justification=outcome.reasons[-1]))
+    return labels
+
+
+def _where(finding: Finding) -> str:
+    return f"[{finding.priority.value}] {code_span(f'{finding.path}:{finding.line}')} ({finding.title})"
+
+
+def _finding_reason(finding: Finding) -> str:
+    return f"{_where(finding)}: {finding.why}"
+
+
+def _claim_reason(check: ClaimCheck) -> str:
+    observed = check.observed_status.value if check.observed_status else "did not run"
+    return (f"The PR says {code_span(check.command or '')} gives {code_span(check.claimed)}, "
+            f"but on head it {observed}.")
+
+
+def _proof_step(proof: Proof) -> str:
+    if proof.verdict == Verdict.FLAKY:
+        return "Make the lock tests deterministic so every repeat agrees"
+    if proof.verdict == Verdict.WEAK:
+        return "Add a test that fails without the fix (on base) and passes with it"
+    return "Add a test that reproduces the lock bug: it must fail on base and pass on head"
