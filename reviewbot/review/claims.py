@@ -43,8 +43,9 @@ def compare_claims(body: PrBody, runs: list[ClaimRun]) -> list[ClaimCheck]:
     checks = []
     for run in runs:
         claimed = [r for r in body.results if r.command == run.command]
-        if not claimed and len(runs) == 1:  # one command: results that name none are about it
-            claimed, loose = loose, []
+        unnamed = [r for r in loose if r.command is None]
+        if not claimed and len(runs) == 1 and unnamed:  # one command: results that name none are about it
+            claimed, loose = unnamed, [r for r in loose if r.command is not None]
         checks.append(_check(run, claimed[-1] if claimed else None))
     checks.extend(ClaimCheck(command=r.command, claimed=short_claim(r), match=ClaimMatch.UNCHECKED) for r in loose)
     return checks
@@ -54,7 +55,9 @@ def short_claim(result: ClaimedResult) -> str:
     """The claim in few words, from its numbers when it gives a pass count; else as the PR words it."""
     if result.passed is None:
         return result.text
-    if result.total is not None and result.failed in (None, result.total - result.passed):
+    ratio = result.total is not None and (result.failed is None
+                                          or (result.failed == 0 and result.total == result.passed))
+    if ratio:
         return f"{result.passed}/{result.total} pass"
     return f"{result.passed} passed" + (f", {result.failed} failed" if result.failed is not None else "")
 

@@ -47,12 +47,14 @@ class Marker(BaseModel):
 
 def render_marker(marker: Marker) -> str:
     payload = json.dumps(marker.model_dump(mode="json"), separators=(",", ":"), ensure_ascii=True)
+    payload = payload.replace("<", "\\u003c").replace(">", "\\u003e")  # no `-->` can close the comment early
     return f"<!-- {MARKER_TAG} {payload} -->"
 
 
 def parse_marker(comment: str) -> Marker | None:
     """The last valid marker in a comment, or None (no marker, or one that does not validate)."""
-    for match in reversed(list(_MARKER.finditer(comment or ""))):
+    text = (comment or "").replace("\r\n", "\n")  # GitHub's web editor saves CRLF
+    for match in reversed(list(_MARKER.finditer(text))):
         try:
             return Marker.model_validate(json.loads(match.group(1)))
         except (ValueError, ValidationError):

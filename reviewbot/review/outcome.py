@@ -126,10 +126,10 @@ def labels_for(outcome: Outcome, proof: Proof, rating: Rating, findings: list[Fi
     ]
     if findings:
         top = min(f.priority for f in findings)
-        count = sum(1 for f in findings if f.priority == top)
+        tops = [f for f in findings if f.priority == top]
         labels.append(Label(name=f"priority: {top.value}",
-                            justification=f"{count} {top.value} finding{'s' if count > 1 else ''}, the first at "
-                                          f"{code_span(f'{findings[0].path}:{findings[0].line}')}."))
+                            justification=f"{len(tops)} {top.value} finding{'s' if len(tops) > 1 else ''}, "
+                                          f"the first at {code_span(f'{tops[0].path}:{tops[0].line}')}."))
     if outcome.human_review:
         labels.append(Label(name=HUMAN_REVIEW_LABEL, justification=outcome.reasons[-1]))
     return labels

@@ -45,15 +45,17 @@ def reproducibility(proof: Proof, claims: list[ClaimCheck]) -> Reproducibility:
     how = "; ".join(_caught(p) for p in caught[:MAX_SUITES_NAMED])
     how += f"; and {len(caught) - MAX_SUITES_NAMED} more suites." if len(caught) > MAX_SUITES_NAMED else "."
     doubts = []
-    if any(p.head is None or p.head.status != RunStatus.PASSED for p in pairs):
-        doubts.append("the bug shows on base, but the fix does not make every suite pass on head")
+    unfixed = [p for p in pairs if p.head is None or (p.head.status != RunStatus.PASSED and not p.head.flaky)]
+    if unfixed:
+        named = all(p in caught[:MAX_SUITES_NAMED] for p in unfixed)  # then the sentence already says how head ended
+        doubts.append("the fix is not shown to work yet" if named else "head does not pass every suite yet")
     if any(side is not None and side.flaky for p in pairs for side in (p.base, p.head)):
         doubts.append("repeats disagree, so the result may not hold")
     missed = [p.name for p in pairs if p not in caught]
     if missed:
         more = f" and {len(missed) - MAX_SUITES_NAMED} more" if len(missed) > MAX_SUITES_NAMED else ""
         doubts.append(", ".join(code_span(name) for name in missed[:MAX_SUITES_NAMED]) + more
-                      + " pass on base too")
+                      + (" passes" if len(missed) == 1 else " pass") + " on base too")
     if any(c.match in (ClaimMatch.CONTRADICTED, ClaimMatch.COUNTS_DIFFER) for c in claims):
         doubts.append("the PR description's claimed results differ from what the bot saw")
     if doubts:

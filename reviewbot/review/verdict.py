@@ -37,7 +37,7 @@ def decide(pairs: list[SuitePair]) -> VerdictDecision:
     errors = [(p.name, side) for p in pairs for side, r in _sides(p)
               if r is None or not r.runs or RunStatus.ERROR in r.statuses]
     if errors:
-        where = ", ".join(f"{name} on {side}" for name, side in errors)
+        where = ", ".join(f"{code_span(name)} on {side}" for name, side in errors)
         return VerdictDecision(Verdict.ERROR, f"Could not run {where}; this is an infrastructure "
                                "problem, not a test result. Retry with `@reviewbot re-review`.")
     hung = [p.name for p in pairs if RunStatus.TIMEOUT in p.head.statuses]  # type: ignore[union-attr]
@@ -50,7 +50,7 @@ def decide(pairs: list[SuitePair]) -> VerdictDecision:
         return VerdictDecision(Verdict.FAILS, f"{_names(failing)} {verb} on head.")
     flaky = [(p.name, side) for p in pairs for side, r in _sides(p) if r is not None and r.flaky]
     if flaky:
-        where = ", ".join(f"{name} on {side}" for name, side in flaky)
+        where = ", ".join(f"{code_span(name)} on {side}" for name, side in flaky)
         return VerdictDecision(Verdict.FLAKY, f"Repeats disagree ({where}): the result is not reproducible.")
     caught = [p for p in pairs if p.base is not None and p.base.status in (RunStatus.FAILED, RunStatus.TIMEOUT)]
     if caught:

@@ -47,7 +47,7 @@ def test_verdict_table(case: str, pairs: list[SuitePair], expected: Verdict) -> 
 def test_missing_side_is_an_error() -> None:
     decision = decide([SuitePair(name="a", command="c", head=result("head", P), base=None)])
     assert decision.verdict == Verdict.ERROR
-    assert "a on base" in decision.reason
+    assert "`a` on base" in decision.reason
 
 
 def test_proven_reason_mentions_the_base_hang() -> None:
