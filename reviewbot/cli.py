@@ -16,6 +16,7 @@ from reviewbot.bot.review import review_pull_request
 from reviewbot.model import PullRequest, Verdict
 from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.proof.sandbox import HostSupport
+from reviewbot.redact import redact
 from reviewbot.repo_config import ConfigError, load_config_file
 from reviewbot.review.build import Review
 from reviewbot.review.comment import render_comment
@@ -78,7 +79,7 @@ def _review(args: argparse.Namespace, request: ProofRequest, pr: PullRequest, co
 
 
 def _emit(review: Review, fmt: str, out: Path | None) -> None:
-    text = json.dumps(review.to_json_dict(), indent=2, ensure_ascii=False) + "\n" if fmt == "json" \
+    text = redact(json.dumps(review.to_json_dict(), indent=2, ensure_ascii=False)) + "\n" if fmt == "json" \
         else render_comment(review)
     if out:
         out.write_text(text, encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The one review comment, rendered from `templates/comment.md.j2`.
+"""The one review comment, rendered from `templates/comment.md.j2` (or `incomplete.md.j2`).
 
 Pure: a Review in, markdown out. Untrusted by default: every `{{ value }}` in
 the templates is escaped as inline text unless a filter made it safe on
@@ -26,6 +26,7 @@ from reviewbot.review.build import Review
 from reviewbot.review.claims import ClaimMatch
 from reviewbot.review.markdown import ZERO_WIDTH, code_span, escape_inline, fence
 from reviewbot.review.markers import render_marker
+from reviewbot.review.outcome import OutcomeKind
 from reviewbot.review.ranks import MAX_MOVES
 
 MAX_COMMENT_BYTES = 60 * 1024
@@ -87,7 +88,8 @@ def render_comment(review: Review, max_bytes: int = MAX_COMMENT_BYTES) -> str:
 
 
 def _render(review: Review, detail: Detail) -> str:
-    template = _environment().get_template("comment.md.j2")
+    name = "incomplete.md.j2" if review.outcome.kind is OutcomeKind.DID_NOT_COMPLETE else "comment.md.j2"
+    template = _environment().get_template(name)
     body = template.render(r=review, d=detail, marker=Markup(render_marker(review.marker)), **_view(review))
     return redact(body).strip() + "\n"
 

@@ -392,6 +392,15 @@ def touches_lock_code(files: list[FileDiff], changed_tests: list[str]) -> bool:
     return False
 
 
+def rules_markdown() -> str:
+    """The rule table for the README (a test keeps the two the same)."""
+    lines = ["| rule | priority | finding |", "| --- | --- | --- |"]
+    for rule, (title, _, _) in _TEXT.items():
+        escalation = " (P0 when it breaks a lock by age alone)" if rule == "force-release-without-owner-check" else ""
+        lines.append(f"| `{rule}` | {_PRIORITY[rule].value}{escalation} | {title} |")
+    return "\n".join(lines) + "\n"
+
+
 WINDOW_RULES = (release_not_guaranteed, acquire_without_timeout, lock_held_across_unbounded_await,
                 force_release_without_owner_check, unlink_lock_held_open, check_then_create,
                 non_atomic_lock_write, swallowed_release_error)

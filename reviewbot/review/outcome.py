@@ -80,8 +80,8 @@ def decide_outcome(proof: Proof, findings: list[Finding], claims: list[ClaimChec
 
     if proof.verdict == Verdict.ERROR:
         return Outcome(kind=OutcomeKind.DID_NOT_COMPLETE, reasons=[proof.reason], retry=RETRY_COMMAND,
-                       next_step=f"Comment `{RETRY_COMMAND}` once the problem above is fixed; "
-                                 "nothing about the PR itself was concluded.")
+                       next_step=f"Once the problem above is fixed (or if it was passing trouble), a maintainer "
+                                 f"or the PR author comments `{RETRY_COMMAND}`; a new push retries too.")
     blocked = [_finding_reason(f) for f in p0]
     if proof.verdict == Verdict.TIMEOUT:
         blocked.insert(0, proof.reason)
@@ -116,8 +116,14 @@ def decide_outcome(proof: Proof, findings: list[Finding], claims: list[ClaimChec
 
 
 def labels_for(outcome: Outcome, proof: Proof, rating: Rating, findings: list[Finding]) -> list[Label]:
-    """The labels the bot keeps on the PR, each with the sentence that justifies it."""
+    """The labels the bot keeps on the PR, each with the sentence that justifies it.
+
+    An infrastructure failure sets only the status label: the proof, rating and priority
+    labels of the last completed review stay, since nothing new was learned.
+    """
     overall = rating.overall
+    if outcome.kind is OutcomeKind.DID_NOT_COMPLETE:
+        return [Label(name=f"status: {outcome.kind.value}", justification=outcome.reasons[0])]
     labels = [
         Label(name=f"status: {outcome.kind.value}", justification=outcome.reasons[0] if outcome.reasons else ""),
         Label(name=f"proof: {proof.verdict.value}", justification=proof.reason),

@@ -47,6 +47,44 @@ def test_demo_proof_details(tmp_path: Path, data_dir: Path) -> None:
     assert sorted(proof["overlaid"]) == sorted(proof["changed"]["tests"])
 
 
+def test_json_carries_the_review_beside_the_proof(tmp_path: Path, data_dir: Path) -> None:
+    sample = build_session_lock_demo(tmp_path / "demo")
+    body = tmp_path / "body.md"
+    body.write_text(sample.body)
+    result = review_json(sample, data_dir, tmp_path / "out.json", "--body", str(body), "--number", "7",
+                         "--repo-name", "o/r")
+    review, proof = result["review"], result["proof"]
+    assert review["outcome"]["kind"] == "passed" and review["marker"]["verdict"] == proof["verdict"] == "proven"
+    assert review["rating"]["overall"]["tier"] == "S" and review["rating"]["egg"]["hatched"] is True
+    assert [label["name"] for label in review["labels"]] == ["status: passed", "proof: proven", "rating: S"]
+    assert all(label["justification"] for label in review["labels"])
+    assert review["findings"] == [] and review["touches_lock_code"] is True
+    assert review["reproducible"]["answer"] == "yes"
+    assert [(c["command"], c["match"]) for c in review["claims"]] == [
+        ("npm ci", "not run"),
+        ("node --test test/session-lock.test.mjs", "reproduced"),
+        ("node --test test/session-lock.integration.test.mjs", "reproduced")]
+    assert [c["command"] for c in proof["claims"] if c["status"] == "passed"] == [
+        "node --test test/session-lock.test.mjs", "node --test test/session-lock.integration.test.mjs"]
+    assert review["related_people"][0]["name"] == "Sample Maintainer"
+
+
+def test_claimed_commands_run_in_the_sandbox_like_suites(tmp_path: Path, data_dir: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Test plan is PR text: its commands get the suites' sandbox, so the bot's secrets stay out."""
+    secret = "s3cr3t-" + uuid.uuid4().hex
+    monkeypatch.setenv("REVIEWBOT_TEST_SECRET", secret)
+    sample = ALL_BUILDERS["python_proven"](tmp_path / "r")
+    body = tmp_path / "body.md"
+    body.write_text("## Test plan\n\n```sh\nenv; cat /proc/1/environ; python -m pytest -q -p no:cacheprovider "
+                    "tests/test_lockfile.py\n```\n\n1 passed\n")
+    result = review_json(sample, data_dir, tmp_path / "out.json", "--body", str(body))
+    claim = result["proof"]["claims"][0]
+    assert claim["status"] == "passed" and claim["passed"] == 1
+    assert secret not in (tmp_path / "out.json").read_text()
+    assert result["review"]["claims"][0]["match"] == "reproduced"
+
+
 def test_hang_on_base_is_shown_as_timeout(tmp_path: Path, data_dir: Path) -> None:
     sample = ALL_BUILDERS["node_hangs_on_base"](tmp_path / "hang")
     proof = review_json(sample, data_dir, tmp_path / "out.json")["proof"]

@@ -67,7 +67,7 @@ class Case:
 # (case, kind, human_review, retry, reasons, next_step prefix)
 OUTCOMES = [
     pytest.param(Case(ERROR), OutcomeKind.DID_NOT_COMPLETE, False, RETRY_COMMAND, [ERROR.reason],
-                 "Comment `@reviewbot re-review` once the problem above is fixed", id="1-error-did-not-complete"),
+                 "Once the problem above is fixed", id="1-error-did-not-complete"),
     pytest.param(Case(CLEAN, findings=(P0,)), OutcomeKind.BLOCKED, True, "",
                  [f"{WHERE_P0}: A throw skips the release."], f"Fix {WHERE_P0}, push", id="2-p0-blocked"),
     pytest.param(Case(TIMEOUT), OutcomeKind.BLOCKED, True, "", [TIMEOUT.reason],
@@ -106,7 +106,7 @@ OUTCOMES = [
     pytest.param(Case(FAILS, findings=(P0,)), OutcomeKind.BLOCKED, True, "",
                  [f"{WHERE_P0}: A throw skips the release."], f"Fix {WHERE_P0}", id="p0-and-fails-blocked"),
     pytest.param(Case(ERROR, findings=(P0,), claims=(CONTRADICTED,)), OutcomeKind.DID_NOT_COMPLETE, False,
-                 RETRY_COMMAND, [ERROR.reason], "Comment `@reviewbot re-review`", id="error-and-p0-did-not-complete"),
+                 RETRY_COMMAND, [ERROR.reason], "Once the problem above is fixed", id="error-and-p0-did-not-complete"),
     pytest.param(Case(TIMEOUT, findings=(P0,)), OutcomeKind.BLOCKED, True, "",
                  [TIMEOUT.reason, f"{WHERE_P0}: A throw skips the release."], "Find why head hangs",
                  id="timeout-and-p0-blocked-hang-first"),
@@ -160,7 +160,7 @@ def _outside_code_spans(text: str) -> str:
 
 # (case, expected label names, in order)
 LABELS = [
-    pytest.param(Case(ERROR), ["status: did not complete", "proof: error", "rating: n/a"], id="error"),
+    pytest.param(Case(ERROR), ["status: did not complete"], id="error-sets-only-the-status"),
     pytest.param(Case(CLEAN, findings=(P0,)),
                  ["status: blocked", "proof: proven", "rating: F", "priority: P0", HUMAN_REVIEW_LABEL],
                  id="p0-blocked"),
@@ -211,10 +211,7 @@ def test_label_names(case: Case, names: list[str]) -> None:
     pytest.param(Case(WORKFLOW), {
         HUMAN_REVIEW_LABEL: "Changes GitHub Actions workflows, which run with the repository's secrets once merged.",
     }, id="human-review-names-the-last-reason"),
-    pytest.param(Case(ERROR), {
-        "rating: n/a": "N/A 🌊 off-meta tidepool: The proof could not run (infrastructure error), "
-                       "so there is nothing to rank.",
-    }, id="error-rating"),
+    pytest.param(Case(ERROR), {"status: did not complete": ERROR.reason}, id="error-says-what-broke"),
     pytest.param(Case(CLEAN, findings=(P1, P2, P1)), {
         "priority: P1": "2 P1 findings, the first at `src/lock.mjs:3`.",
     }, id="counts-only-the-highest-priority"),
