@@ -14,6 +14,7 @@ the verdict line, the proof table, the next step and the hidden marker.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,10 +169,22 @@ def _quote(text: str, limit: int = MAX_QUOTE_CHARS) -> Markup:
     """Contributor prose as a block quote: each line escaped, bounded."""
     text = text.strip()
     cut = len(text) > limit
-    lines = [escape_inline(line) for line in text[:limit].splitlines() if line.strip()][:15]
+    lines = [_prose(line) for line in text[:limit].splitlines() if line.strip()][:15]
     if cut:
         lines.append("…")
     return Markup("\n".join(f"> {line}" for line in lines))
+
+
+_CODE = re.compile(r"(`+)(.+?)\1(?!`)")
+
+
+def _prose(line: str) -> str:
+    """One line of contributor markdown: its inline code stays code, everything else is escaped."""
+    parts, position = [], 0
+    for match in _CODE.finditer(line):
+        parts += [escape_inline(line[position:match.start()]), code_span(match.group(2).strip())]
+        position = match.end()
+    return "".join(parts) + escape_inline(line[position:])
 
 
 def _html(text: str) -> Markup:

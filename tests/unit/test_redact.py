@@ -15,3 +15,17 @@ def test_known_token_shapes_are_redacted() -> None:
 def test_explicit_secret_values_and_plain_text() -> None:
     assert redact("the value s3cr3t-v4lue leaked", ("s3cr3t-v4lue",)) == f"the value {PLACEHOLDER} leaked"
     assert redact("4/4 pass, lock released") == "4/4 pass, lock released"
+
+
+def test_cloud_and_registry_keys_are_redacted() -> None:
+    secrets = [
+        "ASIA" + "Q" * 16,  # AWS temporary access key id
+        "AIza" + "b" * 35,  # Google API key
+        "npm_" + "c" * 36,
+        "glpat-" + "d" * 20,
+    ]
+    text = " ".join(secrets) + " aws_secret_access_key = " + "e/F+" * 10
+    out = redact(text)
+    assert not any(secret in out for secret in secrets) and "e/F+" not in out
+    assert out.count(PLACEHOLDER) == 5
+    assert "aws_secret_access_key = " + PLACEHOLDER in out
