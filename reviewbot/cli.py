@@ -61,6 +61,15 @@ def _parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="show what this host can enforce in the sandbox")
     doctor.set_defaults(handler=_cmd_doctor)
+
+    serve = commands.add_parser("serve", help="run the webhook service with embedded workers (REVIEWBOT_* settings)")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(handler=_cmd_serve)
+
+    worker = commands.add_parser("worker", help="run queue workers as separate processes")
+    worker.add_argument("--processes", type=int, default=1)
+    worker.set_defaults(handler=_cmd_worker)
     return parser
 
 
@@ -147,6 +156,43 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     for line in host.describe():
         print(line)
     return EXIT_OK if host.bwrap else EXIT_INFRA
+
+
+def _service_settings(args: argparse.Namespace, console: Console):  # type: ignore[no-untyped-def]
+    """Settings for `serve` / `worker`, or None after saying what is missing."""
+    settings = load_settings()
+    if args.data_dir:
+        settings.data_dir = args.data_dir
+    if not settings.webhook_secrets and args.command == "serve":
+        _error(console, "set REVIEWBOT_WEBHOOK_SECRETS (the GitHub App's webhook secret; comma-separate several "
+                        "to rotate)")
+        return None
+    if not ((settings.app_id and (settings.private_key or settings.private_key_path)) or settings.token):
+        _error(console, "set REVIEWBOT_APP_ID with REVIEWBOT_PRIVATE_KEY_PATH (a GitHub App), or REVIEWBOT_TOKEN")
+        return None
+    return settings
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from reviewbot.service.main import serve
+
+    console = Console(stderr=True)
+    settings = _service_settings(args, console)
+    if settings is None:
+        return EXIT_USAGE
+    serve(settings, args.host, args.port)
+    return EXIT_OK
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from reviewbot.service.main import run_workers
+
+    console = Console(stderr=True)
+    settings = _service_settings(args, console)
+    if settings is None:
+        return EXIT_USAGE
+    run_workers(settings, max(1, args.processes))
+    return EXIT_OK
 
 
 if __name__ == "__main__":

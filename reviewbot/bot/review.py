@@ -1,25 +1,36 @@
-"""The review behaviour: prove a PR head, read its patch and history, decide, and render.
+"""The review behaviour: prove a PR head, read its patch and history, decide, render, publish.
 
-The only place that sequences the proof engine (I/O) and the review core
-(pure). The service's worker and `reviewbot review` both come through here,
-so a local review and a published one are the same review.
+The only place that sequences the proof engine (I/O), the review core (pure)
+and the GitHub edge. The service's worker (`ReviewJob`) and `reviewbot review`
+(`review_pull_request`) both come through here, so a local review and a
+published one are the same review.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from reviewbot import __version__
+from reviewbot.github.checks import publish_check
+from reviewbot.github.client import Connection, GitHubEdge
+from reviewbot.github.comments import BotComment, find_review_comment, post_placeholder, publish_review_comment
+from reviewbot.github.labels import sync_labels
+from reviewbot.github.pulls import PullRequestInfo, get_pull_request
 from reviewbot.model import Proof, PullRequest, RelatedPerson, Verdict
 from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.proof.people import related_people
 from reviewbot.proof.workspace import WorkspaceError
 from reviewbot.review.build import Review, ReviewInput, build_review
+from reviewbot.review.comment import render_comment
 from reviewbot.review.markdown import code_span
-from reviewbot.review.markers import Marker
+from reviewbot.review.markers import Marker, parse_marker
 from reviewbot.review.pr_body import parse_pr_body
+from reviewbot.service.metrics import Metrics
+from reviewbot.service.queue import Job, PublishedReviews
+from reviewbot.service.worker import Cancelled
 
 MAX_DIFF_BYTES = 4 * 1024 * 1024  # the lock scan reads at most this much of a patch
 ENGINE = f"reviewbot {__version__} · deterministic review (no model)"
@@ -58,3 +69,99 @@ def _patch_facts(engine: ProofEngine, request: ProofRequest, proof: Proof) -> tu
         diff = diff[:MAX_DIFF_BYTES].rsplit("\ndiff --git ", 1)[0]
     people = related_people(mirror.path, proof.merge_base_sha, proof.head_sha)
     return diff, people
+
+
+class InfrastructureError(RuntimeError):
+    """The proof could not run; the job is retried, and only its last attempt publishes the failure."""
+
+
+@dataclass
+class ReviewJob:
+    """The review behaviour as the worker runs it: live state in, one comment, one check, labels out.
+
+    Every mutation re-checks live state first: a closed PR or a moved head publishes nothing
+    (the newer head has its own job), and a cancelled job stops before it writes anything.
+    """
+
+    edge: GitHubEdge
+    engine: ProofEngine
+    published: PublishedReviews
+    public_url: str = ""
+    metrics: Metrics | None = None
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def __call__(self, job: Job, cancel: threading.Event) -> None:
+        spec = job.spec
+        connection = self.edge.connection(spec.installation_id)
+        pr = get_pull_request(connection, spec.repo, spec.pr_number)
+        if not pr.open or (spec.head_sha and pr.head_sha != spec.head_sha):
+            return
+        existing = find_review_comment(connection, spec.repo, spec.pr_number, self.edge.bot_login())
+        previous = parse_marker(existing.body) if existing else None
+        if existing is None:
+            existing = post_placeholder(connection, spec.repo, spec.pr_number, pr.head_sha)
+        request = ProofRequest(source=pr.clone_url, base=pr.base_ref, head=pr.head_sha, mirror_key=spec.repo,
+                               auth_header=connection.git_auth_header())
+        review = review_pull_request(self.engine, request, _pull_request(pr), previous=previous, cancel=cancel,
+                                     now=self.now())
+        self._count_runs(review.proof)
+        if cancel.is_set():
+            raise Cancelled
+        if review.proof.verdict == Verdict.ERROR and not job.last_attempt:
+            raise InfrastructureError(review.proof.reason)
+        self._publish(connection, job, pr, review, existing, cancel)
+
+    def _publish(self, connection: Connection, job: Job, pr: PullRequestInfo, review: Review,
+                 existing: BotComment, cancel: threading.Event) -> None:
+        live = get_pull_request(connection, pr.repo, pr.number)
+        if not live.open or live.head_sha != pr.head_sha:
+            return
+        if cancel.is_set():
+            raise Cancelled
+        body = render_comment(review)
+        comment_id = publish_review_comment(connection, pr.repo, pr.number, body, existing)
+        if review.proof.head_sha:
+            publish_check(connection, pr.repo, review.proof.head_sha, review.proof.verdict.value,
+                          check_title(review), strip_marker(body), self.public_url or None)
+        sync_labels(connection, pr.repo, pr.number, [label.name for label in review.labels])
+        self.published.record(pr.repo, pr.number, pr.head_sha, comment_id, review.proof.verdict.value,
+                              review.outcome.kind.value, review.rating.overall.tier.value)
+
+    def _count_runs(self, proof: Proof) -> None:
+        if self.metrics is None:
+            return
+        statuses = [run.status for pair in proof.suites for side in (pair.base, pair.head) if side
+                    for run in side.runs] + [claim.status for claim in proof.claims if claim.status]
+        for status in statuses:
+            self.metrics.sandbox_runs.labels(status=status.value).inc()
+
+    def dead_letter(self, job: Job, error: str) -> None:
+        """After the last attempt: tell the PR the review did not complete, and how to retry."""
+        spec = job.spec
+        connection = self.edge.connection(spec.installation_id)
+        pr = get_pull_request(connection, spec.repo, spec.pr_number)
+        if not pr.open:
+            return
+        existing = find_review_comment(connection, spec.repo, spec.pr_number, self.edge.bot_login())
+        proof = Proof(verdict=Verdict.ERROR, head_sha=pr.head_sha,
+                      reason=f"The review failed {job.attempts} times; the last error was {code_span(error[:300])}.")
+        review = build_review(ReviewInput(pr=_pull_request(pr), proof=proof, diff="",
+                                          reviewed_at=self.now().strftime("%Y-%m-%d %H:%M UTC"),
+                                          previous=parse_marker(existing.body) if existing else None, engine=ENGINE))
+        if existing is None:
+            existing = post_placeholder(connection, spec.repo, spec.pr_number, pr.head_sha)
+        self._publish(connection, job, pr, review, existing, threading.Event())
+
+
+def _pull_request(pr: PullRequestInfo) -> PullRequest:
+    return PullRequest(repo=pr.repo, number=pr.number, title=pr.title, body=pr.body, author=pr.author,
+                       url=pr.html_url)
+
+
+def check_title(review: Review) -> str:
+    return (f"{review.outcome.kind.value} · proof {review.proof.verdict.value} · "
+            f"rank {review.rating.overall.tier.label}")
+
+
+def strip_marker(body: str) -> str:
+    return body.split("\n<!-- reviewbot:review", 1)[0].rstrip() + "\n"

@@ -1,0 +1,38 @@
+"""Level-triggered safety net: every open PR whose current head has no review gets one.
+
+GitHub never redelivers a webhook it gave up on, and a service can be down when
+one arrives. Periodically, for every repository the service has heard of, the
+open PRs are listed and compared with the head each published comment
+describes; a missing or older review is enqueued (the queue coalesces it with
+any review already waiting for that head).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from reviewbot.github.client import GitHubEdge
+from reviewbot.github.pulls import open_pull_requests
+from reviewbot.service.jobs import JobKind, JobSpec
+from reviewbot.service.queue import PublishedReviews, Queue
+
+log = logging.getLogger("reviewbot.reconcile")
+
+
+def reconcile(edge: GitHubEdge, queue: Queue, published: PublishedReviews) -> list[int]:
+    """Enqueue reviews for unreviewed heads; returns the new job ids."""
+    created = []
+    for repo, installation_id in queue.known_repositories():
+        try:
+            pulls = open_pull_requests(edge.connection(installation_id), repo)
+        except Exception as exc:  # noqa: BLE001 - one unreachable repository must not stop the others
+            log.warning("reconcile: cannot list open PRs of %s: %s", repo, exc)
+            continue
+        for number, head_sha in pulls:
+            if published.head_of(repo, number) == head_sha or queue.reviewed_or_dead(repo, number, head_sha):
+                continue
+            job_id, new = queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=repo, pr_number=number, head_sha=head_sha,
+                                                installation_id=installation_id, reason="reconcile"))
+            if new:
+                created.append(job_id)
+    return created

@@ -1,0 +1,58 @@
+"""The one review comment per PR: found by its marker and the bot's login, edited in place.
+
+Searched across every page of the PR's comments; if several carry the marker
+(a crash between create and record, two workers racing), the newest is kept
+and the older ones are deleted. A short "review started" note is posted only
+when no comment exists yet, and the review then replaces it in the same
+comment: never post-then-delete, so the PR's timeline stays quiet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reviewbot.github.client import Connection, calls_as
+
+MARKER_PREFIX = "<!-- reviewbot:review"  # the review marker, and the placeholder's `reviewbot:review-started`
+PLACEHOLDER = ("## ⏳ reviewbot: review started\n\nThe lock proof is running on head `{head}`; this comment will "
+               "show the review when it is done.\n\n<!-- reviewbot:review-started {head} -->\n")
+
+
+@dataclass(frozen=True)
+class BotComment:
+    id: int
+    body: str
+
+
+def is_bot_comment(body: str | None, author: str, bot_login: str) -> bool:
+    """Ours only if the bot wrote it AND it carries the marker: a user quoting a marker never counts."""
+    return author.lower() == bot_login.lower() and MARKER_PREFIX in (body or "")
+
+
+def find_review_comment(connection: Connection, repo: str, number: int, bot_login: str) -> BotComment | None:
+    """The bot's review comment on a PR (the newest), deleting older duplicates."""
+    with calls_as(connection.account):
+        issue = connection.github.get_repo(repo, lazy=True).get_issue(number)
+        ours = sorted((c for c in issue.get_comments() if is_bot_comment(c.body, c.user.login, bot_login)),
+                      key=lambda c: c.id)
+        for older in ours[:-1]:
+            older.delete()
+        return BotComment(id=ours[-1].id, body=ours[-1].body or "") if ours else None
+
+
+def post_placeholder(connection: Connection, repo: str, number: int, head_sha: str) -> BotComment:
+    body = PLACEHOLDER.format(head=head_sha[:12])
+    with calls_as(connection.account):
+        comment = connection.github.get_repo(repo, lazy=True).get_issue(number).create_comment(body)
+    return BotComment(id=comment.id, body=body)
+
+
+def publish_review_comment(connection: Connection, repo: str, number: int, body: str,
+                           existing: BotComment | None) -> int:
+    """Edit the bot's comment in place (one PATCH), or create it when there is none; returns its id."""
+    with calls_as(connection.account):
+        issue = connection.github.get_repo(repo, lazy=True).get_issue(number)
+        if existing is not None:
+            issue.get_comment(existing.id).edit(body)
+            return existing.id
+        return issue.create_comment(body).id

@@ -1,0 +1,166 @@
+"""The webhook service: verify, deduplicate, enqueue, answer in milliseconds.
+
+GitHub gives up on a delivery after 10 s and never redelivers it by itself, so
+the endpoint does no GitHub or git work: it checks the signature over the raw
+body, turns the event into actions (pure, `events.route`), stores jobs, and
+answers. Workers do the rest; a periodic reconcile covers deliveries that never
+arrived.
+
+Answers: 202 with the job ids (or the reason it was ignored), 200 for a delivery
+already seen, 401 for a bad signature, 400 with the reason for malformed input,
+408 for a body that does not arrive in time, 413 past the body limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import Engine, text
+from starlette.concurrency import run_in_threadpool
+
+from reviewbot.service.events import PayloadError, delivery_summary, route
+from reviewbot.service.jobs import Cancel, Enqueue, JobKind
+from reviewbot.service.metrics import CONTENT_TYPE, Metrics
+from reviewbot.service.queue import Deliveries, Queue
+from reviewbot.service.signature import verify
+
+BODY_TIMEOUT_S = 10.0
+
+
+@dataclass
+class ServiceState:
+    engine: Engine
+    queue: Queue
+    deliveries: Deliveries
+    metrics: Metrics
+    secrets: Sequence[str]
+    max_body_bytes: int
+    bot_login: str
+    handled: set[JobKind]
+
+
+def create_app(engine: Engine, secrets: Sequence[str], *, max_body_bytes: int = 25 * 1024 * 1024,
+               bot_login: str = "reviewbot[bot]", queue: Queue | None = None, metrics: Metrics | None = None,
+               handled: set[JobKind] | None = None) -> FastAPI:
+    """The app; `handled` names the job kinds some worker runs (others are acknowledged and ignored)."""
+    if not [s for s in secrets if s]:
+        raise ValueError("a webhook secret is required (REVIEWBOT_WEBHOOK_SECRETS)")
+    queue = queue or Queue(engine)
+    state = ServiceState(engine=engine, queue=queue, deliveries=Deliveries(engine),
+                         metrics=metrics or Metrics(queue.counts), secrets=list(secrets),
+                         max_body_bytes=max_body_bytes, bot_login=bot_login,
+                         handled=set(JobKind) if handled is None else handled)
+    app = FastAPI(title="reviewbot", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.service = state
+
+    @app.post("/webhook")
+    async def webhook(request: Request) -> Response:
+        started = time.perf_counter()
+        event = request.headers.get("x-github-event", "")
+        response = await _handle(state, request, event)
+        state.metrics.webhook_seconds.observe(time.perf_counter() - started)
+        state.metrics.deliveries.labels(event=event[:40] or "none", result=str(response.status_code)).inc()
+        return response
+
+    @app.get("/healthz")
+    def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any database failure means not ready
+            return JSONResponse({"status": "database unreachable", "error": type(exc).__name__}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(state.metrics.render(), media_type=CONTENT_TYPE)
+
+    return app
+
+
+def _refuse(status: int, reason: str) -> JSONResponse:
+    return JSONResponse({"error": reason}, status_code=status)
+
+
+async def _handle(state: ServiceState, request: Request, event: str) -> Response:
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > state.max_body_bytes):
+        if not declared.isdigit():
+            return _refuse(400, "Content-Length is not a number")
+        return _refuse(413, f"body larger than {state.max_body_bytes} bytes")
+    try:
+        body = await asyncio.wait_for(_read_body(request, state.max_body_bytes), BODY_TIMEOUT_S)
+    except TimeoutError:
+        return _refuse(408, f"body not received within {BODY_TIMEOUT_S:.0f} s")
+    except _TooLarge:
+        return _refuse(413, f"body larger than {state.max_body_bytes} bytes")
+    if not verify(state.secrets, body, request.headers.get("x-hub-signature-256")):
+        return _refuse(401, "X-Hub-Signature-256 is missing or does not match the body")
+    delivery = request.headers.get("x-github-delivery", "").strip()
+    if not event:
+        return _refuse(400, "X-GitHub-Event header is missing")
+    if not delivery or len(delivery) > 80:
+        return _refuse(400, "X-GitHub-Delivery header is missing or too long")
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        return _refuse(400, f"content type must be application/json, not {media or 'none'!r}")
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        return _refuse(400, f"body is not valid JSON: {exc}")
+    if not isinstance(payload, dict):
+        return _refuse(400, "body must be a JSON object")
+    try:
+        actions = route(event, payload, bot_login=state.bot_login)
+    except PayloadError as exc:
+        return _refuse(400, str(exc))
+    return await run_in_threadpool(_accept, state, event, delivery, payload, actions)
+
+
+def _accept(state: ServiceState, event: str, delivery: str, payload: dict, actions: list) -> Response:
+    """Store the work first, then the delivery id: a crash in between re-runs an idempotent enqueue, never loses it."""
+    seen = state.deliveries.lookup(delivery)
+    if seen is not None:
+        return JSONResponse({"duplicate": True, "jobs": seen}, status_code=200)
+    job_ids, cancelled, ignored = [], 0, []
+    for action in actions:
+        if isinstance(action, Enqueue) and action.job.kind not in state.handled:
+            ignored.append(f"{action.job.kind.value} jobs are not handled by this version of reviewbot")
+        elif isinstance(action, Enqueue):
+            job_ids.append(state.queue.enqueue(action.job)[0])
+        elif isinstance(action, Cancel):
+            cancelled += state.queue.cancel_pr(action.repo, action.pr_number, action.reason)
+        else:
+            ignored.append(action.reason)
+    if not state.deliveries.record(delivery, event, delivery_summary(event, payload), job_ids):
+        return JSONResponse({"duplicate": True, "jobs": job_ids}, status_code=200)  # a replay raced this one
+    body: dict = {"jobs": job_ids}
+    if cancelled:
+        body["cancelled"] = cancelled
+    if ignored and not job_ids:
+        body["ignored"] = "; ".join(ignored)
+    return JSONResponse(body, status_code=202)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,371 @@
+"""Route a verified webhook delivery to actions: parsed JSON in, `Action`s out.
+
+Pure: no I/O, no clock, no settings. The endpoint verifies the signature, parses
+the body, calls `route(event, payload)` with the `X-GitHub-Event` header, and
+queues / cancels / acknowledges what comes back. A `PayloadError` becomes a 400
+carrying its message. Unknown events and unhandled actions are not errors: they
+are acknowledged with an `Ignore` whose reason says why.
+
+The models read only what the bot needs and ignore every other field, so GitHub
+adding fields never breaks routing. They are strict about the fields they read
+(a PR number is an int, a head SHA is a hex object name) because those values
+become job keys and, later, arguments to git.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reviewbot.service.jobs import Action, Cancel, Enqueue, Ignore, JobKind, JobSpec
+
+DEFAULT_BOT_LOGIN = "reviewbot[bot]"
+DEFAULT_COMMAND_PREFIXES: tuple[str, ...] = ("@reviewbot", "/reviewbot")
+
+REVIEW_ACTIONS = frozenset({"opened", "synchronize", "reopened", "ready_for_review"})
+COMMENT_ACTIONS = frozenset({"created", "edited"})
+EDIT_FIELDS_THAT_REVIEW = ("base", "body")  # a new body re-checks the proof claims; a new base re-proves
+INSTALLATION_ACTIONS = frozenset({"created", "deleted", "suspend", "unsuspend", "new_permissions_accepted"})
+INSTALLATION_REPOSITORIES_ACTIONS = frozenset({"added", "removed"})
+DRAFT_REASON = "draft PR: reviewed when ready for review"
+AUTOMERGE_NOTE = "recorded, automerge not armed"
+INSTALL_NOTE = "logged, no per-installation state is kept"
+
+_SHA = r"^[0-9a-f]{40}([0-9a-f]{24})?$"  # SHA-1 or SHA-256 object name
+_FULL_NAME = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
+_NAME_CHAR = re.compile(r"[A-Za-z0-9_\-\[\]]")  # a prefix must end where a login/word ends
+_FENCE = re.compile(r"^(`{3,}|~{3,})(.*)$")
+
+
+class PayloadError(ValueError):
+    """A handled event's payload lacks (or garbles) what the bot needs; the message says what."""
+
+
+# --------------------------------------------------------------------------- models
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+class _Repository(_Model):
+    full_name: str = Field(pattern=_FULL_NAME)
+
+
+class _Installation(_Model):
+    id: int = Field(gt=0)
+
+
+class _Ref(_Model):
+    ref: str = Field(min_length=1)
+    sha: str = Field(pattern=_SHA)
+
+
+class _PullRequest(_Model):
+    number: int = Field(gt=0)
+    draft: bool | None = None
+    merged: bool | None = None
+    head: _Ref
+    base: _Ref
+
+
+class _PullRequestEvent(_Model):
+    pull_request: _PullRequest
+    repository: _Repository
+    installation: _Installation | None = None
+    changes: dict[str, Any] | None = None
+
+
+class _ClosedPullRequest(_Model):
+    number: int = Field(gt=0)
+    merged: bool | None = None
+
+
+class _ClosedPullRequestEvent(_Model):
+    pull_request: _ClosedPullRequest
+    repository: _Repository
+
+
+class _User(_Model):
+    login: str = Field(min_length=1)
+    type: str = ""
+
+
+class _Comment(_Model):
+    id: int = Field(gt=0)
+    body: str | None = None
+    user: _User
+    author_association: str = ""
+
+
+class _Issue(_Model):
+    number: int = Field(gt=0)
+    pull_request: dict[str, Any] | None = None  # present (an object) only on pull requests
+
+
+class _IssueCommentEvent(_Model):
+    issue: _Issue
+    comment: _Comment
+    repository: _Repository
+    installation: _Installation | None = None
+
+
+_M = TypeVar("_M", bound=_Model)
+
+
+def _parse(model: type[_M], event: str, payload: dict[str, Any]) -> _M:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise PayloadError(_describe(event, exc)) from None
+
+
+def _describe(event: str, exc: ValidationError) -> str:
+    error = exc.errors(include_url=False)[0]
+    path = ".".join(str(part) if isinstance(part, str) else f"[{part}]" for part in error["loc"]).replace(".[", "[")
+    if error["type"] == "missing" or error.get("input", ...) is None:
+        return f"{event} payload has no `{path}`"
+    return f"{event} payload has an invalid `{path}`: {error['msg']}"
+
+
+# --------------------------------------------------------------------------- routing
+
+
+def route(
+    event: str,
+    payload: dict[str, Any],
+    *,
+    bot_login: str = DEFAULT_BOT_LOGIN,
+    command_prefixes: tuple[str, ...] = DEFAULT_COMMAND_PREFIXES,
+) -> list[Action]:
+    """The actions one delivery asks for (usually exactly one)."""
+    if event == "ping":
+        return [Ignore(reason="ping")]
+    handler = _HANDLERS.get(event)
+    if handler is None:
+        return [Ignore(reason=f"event {_show(event)} is not handled")]
+    if not isinstance(payload, dict):
+        raise PayloadError(f"{event} payload is not a JSON object")
+    if event in _EVENTS_WITH_ACTION:
+        action = payload.get("action")
+        if action is None:
+            raise PayloadError(f"{event} payload has no `action`")
+        if not isinstance(action, str):
+            raise PayloadError(f"{event} payload has an invalid `action`: not a string")
+    return handler(event, payload, bot_login=bot_login, command_prefixes=command_prefixes)
+
+
+def _pull_request(event: str, payload: dict[str, Any], **_: Any) -> list[Action]:
+    action: str = payload["action"]
+    if action == "closed":
+        closed = _parse(_ClosedPullRequestEvent, event, payload)
+        return [
+            Cancel(
+                repo=closed.repository.full_name,
+                pr_number=closed.pull_request.number,
+                reason="merged" if closed.pull_request.merged else "closed",
+            )
+        ]
+    if action not in REVIEW_ACTIONS and action != "edited":
+        return [Ignore(reason=f"pull_request action {_show(action)} is not handled")]
+
+    parsed = _parse(_PullRequestEvent, event, payload)
+    pr = parsed.pull_request
+    extra: dict[str, Any] = {}
+    if action == "edited":
+        changed = sorted(key for key in (parsed.changes or {}) if key in EDIT_FIELDS_THAT_REVIEW)
+        if not changed:
+            fields = ", ".join(sorted(parsed.changes or {})) or "nothing"
+            return [Ignore(reason=f"pull_request edited ({fields}): neither the body nor the base changed")]
+        extra["edited_fields"] = changed
+    if pr.draft and action != "ready_for_review":
+        return [Ignore(reason=DRAFT_REASON)]
+    job = JobSpec(
+        kind=JobKind.REVIEW,
+        repo=parsed.repository.full_name,
+        pr_number=pr.number,
+        head_sha=pr.head.sha,
+        installation_id=parsed.installation.id if parsed.installation else None,
+        reason=action,
+        payload={
+            "base_ref": pr.base.ref,
+            "head_ref": pr.head.ref,
+            "draft": bool(pr.draft),
+            "delivery_reason": action,
+            **extra,
+        },
+    )
+    return [Enqueue(job=job)]
+
+
+def _issue_comment(
+    event: str, payload: dict[str, Any], *, bot_login: str, command_prefixes: tuple[str, ...]
+) -> list[Action]:
+    action: str = payload["action"]
+    if action not in COMMENT_ACTIONS:
+        return [Ignore(reason=f"issue_comment action {_show(action)} is not handled")]
+    parsed = _parse(_IssueCommentEvent, event, payload)
+    if parsed.issue.pull_request is None:
+        return [Ignore(reason=f"issue_comment {action} on issue #{parsed.issue.number}, not a pull request")]
+    comment = parsed.comment
+    if comment.user.login.casefold() == bot_login.casefold():
+        return [Ignore(reason=f"issue_comment {action} by the bot itself")]
+    body = comment.body or ""
+    if not has_command(body, bot_login=bot_login, command_prefixes=command_prefixes):
+        return [Ignore(reason=f"issue_comment {action}: no command line in comment {comment.id}")]
+    job = JobSpec(
+        kind=JobKind.COMMAND,
+        repo=parsed.repository.full_name,
+        pr_number=parsed.issue.number,
+        installation_id=parsed.installation.id if parsed.installation else None,
+        reason=action,
+        payload={
+            "comment_id": comment.id,
+            "comment_body": body,
+            "author": comment.user.login,
+            "author_type": comment.user.type,
+            "author_association": comment.author_association,
+        },
+    )
+    return [Enqueue(job=job)]
+
+
+def _checks(event: str, payload: dict[str, Any], **_: Any) -> list[Action]:
+    action: str = payload["action"]
+    if action == "completed":
+        return [Ignore(reason=f"{event} completed: {AUTOMERGE_NOTE}")]
+    return [Ignore(reason=f"{event} action {_show(action)} is not handled")]
+
+
+def _status(event: str, payload: dict[str, Any], **_: Any) -> list[Action]:
+    state, sha = payload.get("state"), payload.get("sha")
+    text = _clean(state, 20) if isinstance(state, str) and state else "(no state)"
+    if isinstance(sha, str) and re.fullmatch(_SHA, sha):
+        text += f" for {sha[:12]}"
+    return [Ignore(reason=f"status {text}: {AUTOMERGE_NOTE}")]
+
+
+def _installation(event: str, payload: dict[str, Any], **_: Any) -> list[Action]:
+    action: str = payload["action"]
+    handled = INSTALLATION_ACTIONS if event == "installation" else INSTALLATION_REPOSITORIES_ACTIONS
+    if action not in handled:
+        return [Ignore(reason=f"{event} action {_show(action)} is not handled")]
+    account = _account(payload)
+    if event == "installation_repositories":
+        key = "repositories_added" if action == "added" else "repositories_removed"
+        repos = payload.get(key)
+        count = len(repos) if isinstance(repos, list) else 0
+        noun = "repository" if count == 1 else "repositories"
+        return [Ignore(reason=f"installation_repositories {action} for {account} ({count} {noun}): {INSTALL_NOTE}")]
+    return [Ignore(reason=f"installation {action} for {account}: {INSTALL_NOTE}")]
+
+
+def _account(payload: dict[str, Any]) -> str:
+    installation = payload.get("installation")
+    account = installation.get("account") if isinstance(installation, dict) else None
+    login = account.get("login") if isinstance(account, dict) else None
+    return _clean(login) if isinstance(login, str) and login else "an unknown account"
+
+
+_HANDLERS = {
+    "pull_request": _pull_request,
+    "issue_comment": _issue_comment,
+    "check_suite": _checks,
+    "check_run": _checks,
+    "status": _status,
+    "installation": _installation,
+    "installation_repositories": _installation,
+}
+_EVENTS_WITH_ACTION = frozenset(_HANDLERS) - {"status"}
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def command_lines(
+    body: str,
+    *,
+    bot_login: str = DEFAULT_BOT_LOGIN,
+    command_prefixes: tuple[str, ...] = DEFAULT_COMMAND_PREFIXES,
+) -> Iterator[str]:
+    """The comment's command lines, stripped: lines that start with a command prefix
+    or `@<bot_login>` (case-insensitive, after optional whitespace), outside fenced
+    code blocks (``` and ~~~) and outside `>` quotes."""
+    prefixes = tuple({p.casefold() for p in (*command_prefixes, "@" + bot_login) if p.strip()})
+    fence: str | None = None  # the opening fence run (e.g. "```") while inside a fenced block
+    for raw in body.splitlines():
+        line = raw.strip()
+        if fence is not None:
+            if line.startswith(fence[0]) and set(line) == {fence[0]} and len(line) >= len(fence):
+                fence = None
+            continue
+        if line.startswith(">"):
+            continue
+        opening = _FENCE.match(line)
+        if opening and not (opening.group(1)[0] == "`" and "`" in opening.group(2)):
+            fence = opening.group(1)
+            continue
+        folded = line.casefold()
+        for prefix in prefixes:
+            if folded.startswith(prefix) and not _NAME_CHAR.match(folded[len(prefix) : len(prefix) + 1]):
+                yield line
+                break
+
+
+def has_command(
+    body: str,
+    *,
+    bot_login: str = DEFAULT_BOT_LOGIN,
+    command_prefixes: tuple[str, ...] = DEFAULT_COMMAND_PREFIXES,
+) -> bool:
+    return next(command_lines(body, bot_login=bot_login, command_prefixes=command_prefixes), None) is not None
+
+
+# --------------------------------------------------------------------------- logs
+
+
+def delivery_summary(event: str, payload: dict[str, Any]) -> str:
+    """`owner/name#12 pull_request.opened` for logs; never raises, whatever the payload."""
+    name = _clean(event) if isinstance(event, str) and event else "?"
+    if not isinstance(payload, dict):
+        return f"- {name}"
+    action = payload.get("action")
+    if isinstance(action, str) and action:
+        name = f"{name}.{_clean(action)}"
+    repository = payload.get("repository")
+    repo = repository.get("full_name") if isinstance(repository, dict) else None
+    where = _clean(repo) if isinstance(repo, str) and repo else "-"
+    number = _number(payload)
+    if number is not None:
+        where = f"{where}#{number}"
+    return f"{where} {name}"
+
+
+def _number(payload: dict[str, Any]) -> int | None:
+    candidates: list[Any] = [payload.get("number")]
+    for key in ("pull_request", "issue"):
+        obj = payload.get(key)
+        if isinstance(obj, dict):
+            candidates.append(obj.get("number"))
+    for key in ("check_suite", "check_run"):
+        obj = payload.get(key)
+        prs = obj.get("pull_requests") if isinstance(obj, dict) else None
+        if isinstance(prs, list) and prs and isinstance(prs[0], dict):
+            candidates.append(prs[0].get("number"))
+    for value in candidates:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def _clean(text: str, limit: int = 100) -> str:
+    """Printable, bounded: payload strings end up in log lines and HTTP replies."""
+    cleaned = "".join(ch if ch.isprintable() else "?" for ch in text[:limit])
+    return cleaned + ("..." if len(text) > limit else "")
+
+
+def _show(value: Any) -> str:
+    return repr(_clean(value)) if isinstance(value, str) else repr(value)[:100]

@@ -1,0 +1,120 @@
+"""Wiring: settings in, a running service out (`reviewbot serve`, `reviewbot worker`).
+
+`serve` runs the webhook app, embedded worker threads and the periodic
+reconcile in one process: the single-machine default. `worker` runs queue
+workers as separate processes, for a host that only works the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import threading
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+
+from reviewbot.bot.reconcile import reconcile
+from reviewbot.bot.review import ReviewJob
+from reviewbot.github.client import CALLS, GitHubEdge
+from reviewbot.proof.engine import ProofEngine
+from reviewbot.service.app import create_app
+from reviewbot.service.db import make_engine
+from reviewbot.service.jobs import JobKind
+from reviewbot.service.metrics import Metrics
+from reviewbot.service.queue import PublishedReviews, Queue
+from reviewbot.service.worker import Worker
+from reviewbot.settings import Settings
+
+log = logging.getLogger("reviewbot.service")
+
+
+@dataclass
+class Service:
+    settings: Settings
+    queue: Queue
+    metrics: Metrics
+    edge: GitHubEdge
+    review_job: ReviewJob
+    published: PublishedReviews
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    @property
+    def handlers(self) -> dict:
+        return {JobKind.REVIEW: self.review_job}
+
+    def app(self) -> FastAPI:
+        secrets = [secret.get_secret_value() for secret in self.settings.webhook_secrets]
+        return create_app(self.queue.engine, secrets, max_body_bytes=self.settings.max_body_bytes,
+                          bot_login=self.edge.bot_login(), queue=self.queue, metrics=self.metrics,
+                          handled=set(self.handlers))
+
+    def worker(self, name: str | None = None) -> Worker:
+        return Worker(self.queue, self.handlers, name=name, lease_s=self.settings.lease_s,
+                      on_dead=self.review_job.dead_letter, metrics=self.metrics)
+
+    def start_background(self, stop: threading.Event, workers: int | None = None, reconcile_loop: bool = True) -> None:
+        for index in range(self.settings.workers if workers is None else workers):
+            self._thread(f"worker-{index}", self.worker().run, stop)
+        if reconcile_loop:
+            self._thread("reconcile", self._reconcile_loop, stop)
+
+    def _thread(self, name: str, target, stop: threading.Event) -> None:  # type: ignore[no-untyped-def]
+        thread = threading.Thread(target=target, args=(stop,), name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _reconcile_loop(self, stop: threading.Event) -> None:
+        while not stop.wait(self.settings.reconcile_interval_s):
+            try:
+                created = reconcile(self.edge, self.queue, self.published)
+                if created:
+                    log.info("reconcile: enqueued %d review(s) for unreviewed heads", len(created))
+            except Exception:  # noqa: BLE001 - the next round tries again
+                log.exception("reconcile failed")
+
+
+def build_service(settings: Settings, edge: GitHubEdge | None = None) -> Service:
+    engine = make_engine(settings.resolved_database_url)
+    queue = Queue(engine)
+    metrics = Metrics(queue.counts)
+    edge = edge or GitHubEdge.from_settings(settings)
+    CALLS.listeners.append(lambda account, method: metrics.github_calls.labels(installation=account,
+                                                                               method=method).inc())
+    published = PublishedReviews(engine)
+    review_job = ReviewJob(edge, ProofEngine(settings.data_dir), published, public_url=settings.public_url,
+                           metrics=metrics)
+    return Service(settings=settings, queue=queue, metrics=metrics, edge=edge, review_job=review_job,
+                   published=published)
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    service = build_service(settings)
+    stop = threading.Event()
+    service.start_background(stop)
+    try:
+        uvicorn.run(service.app(), host=host, port=port, log_level="info")
+    finally:
+        stop.set()
+
+
+def run_workers(settings: Settings, processes: int) -> None:
+    """Queue workers as separate processes; SIGTERM/SIGINT stop them after their current job."""
+    context = multiprocessing.get_context("spawn")
+    children = [context.Process(target=_worker_process, args=(settings,), name=f"reviewbot-worker-{i}")
+                for i in range(processes)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join()
+
+
+def _worker_process(settings: Settings) -> None:
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    service = build_service(settings)
+    service.worker().run(stop)

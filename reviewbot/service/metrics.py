@@ -1,0 +1,47 @@
+"""Prometheus metrics for `/metrics`: deliveries, jobs by state, durations, GitHub calls, sandbox runs.
+
+One registry per service instance (not the process-global one), so tests and
+several apps in one process never collide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class _JobStates(Collector):
+    """Jobs by state, read from the queue at scrape time (so every worker process is counted)."""
+
+    def __init__(self, counts: Callable[[], dict[str, int]]):
+        self.counts = counts
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("reviewbot_jobs", "Jobs in the queue by state", labels=["state"])
+        for state, count in sorted(self.counts().items()):
+            family.add_metric([state], count)
+        yield family
+
+
+class Metrics:
+    def __init__(self, job_counts: Callable[[], dict[str, int]]):
+        self.registry = CollectorRegistry()
+        self.deliveries = Counter("reviewbot_deliveries", "Webhook deliveries by event and result",
+                                  ["event", "result"], registry=self.registry)
+        self.webhook_seconds = Histogram("reviewbot_webhook_seconds", "Time to answer a delivery",
+                                         registry=self.registry, buckets=(.001, .0025, .005, .01, .025, .05, .1, .5))
+        self.job_seconds = Histogram("reviewbot_job_seconds", "Job run time by kind and result", ["kind", "result"],
+                                     registry=self.registry, buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800))
+        self.github_calls = Counter("reviewbot_github_api_calls", "GitHub API calls by installation and method",
+                                    ["installation", "method"], registry=self.registry)
+        self.sandbox_runs = Counter("reviewbot_sandbox_runs", "Sandboxed runs by status", ["status"],
+                                    registry=self.registry)
+        self.registry.register(_JobStates(job_counts))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

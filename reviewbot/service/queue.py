@@ -1,0 +1,312 @@
+"""The durable job queue: coalescing, superseding, leases, retries with backoff, dead letters.
+
+Rules a maintainer can rely on:
+
+* one review per PR head: enqueuing a review of a head that is already queued
+  or running returns that job (twenty `synchronize` deliveries make one job per
+  head, and each newer head supersedes the older ones);
+* a newer head supersedes older reviews of the same PR: queued ones are marked
+  `superseded`, a running one gets `cancel_requested` (its worker kills the
+  sandbox and publishes nothing);
+* a claimed job holds a lease; a worker that dies stops renewing it, and the
+  job is claimed again once the lease runs out;
+* a failed job is retried with exponential backoff; after `max_attempts` it is
+  `dead` and the worker publishes an infrastructure-failure note on the PR.
+
+Claiming is a conditional UPDATE (state and lease checked in the WHERE clause),
+so two workers never both win a job on SQLite or PostgreSQL; PostgreSQL also
+skips rows another worker has locked (`FOR UPDATE SKIP LOCKED`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from reviewbot.service.db import DeliveryRow, JobRow, PublishedReviewRow
+from reviewbot.service.jobs import JobKind, JobSpec
+
+Clock = Callable[[], datetime]
+BACKOFF_BASE_S = 15
+BACKOFF_CAP_S = 600
+CLAIM_CANDIDATES = 8
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"  # the PR closed, or a running review was superseded
+    SUPERSEDED = "superseded"  # a queued review whose head is no longer the PR's head
+    DEAD = "dead"  # failed on every attempt
+
+
+ACTIVE = (JobState.QUEUED, JobState.RUNNING)
+
+
+class Control(StrEnum):
+    """What a running job's heartbeat learns."""
+
+    CONTINUE = "continue"
+    CANCEL = "cancel"  # stop now, publish nothing
+    LOST = "lost"  # the lease went to another worker
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    spec: JobSpec
+    attempts: int
+    max_attempts: int
+
+    @property
+    def last_attempt(self) -> bool:
+        return self.attempts >= self.max_attempts
+
+
+@dataclass(frozen=True)
+class Failure:
+    job: Job
+    state: JobState  # QUEUED (will retry), DEAD, or CANCELLED (it was asked to stop)
+    retry_at: datetime | None
+
+
+def backoff(attempt: int) -> timedelta:
+    """15 s, 60 s, 4 min, then 10 min."""
+    return timedelta(seconds=min(BACKOFF_CAP_S, BACKOFF_BASE_S * 4 ** max(0, attempt - 1)))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Queue:
+    def __init__(self, engine: Engine, clock: Clock = _now, max_attempts: int = 4):
+        self.engine = engine
+        self.clock = clock
+        self.max_attempts = max_attempts
+
+    # -- producers ------------------------------------------------------------------------
+
+    def enqueue(self, spec: JobSpec) -> tuple[int, bool]:
+        """(job id, created). An identical active job is returned instead of a new one."""
+        with Session(self.engine) as session, session.begin():
+            existing = self._same_active(session, spec)
+            if existing is not None:
+                return existing.id, False
+            if spec.kind == JobKind.REVIEW and spec.head_sha:
+                self._supersede(session, spec)
+            row = JobRow(kind=spec.kind.value, repo=spec.repo, pr_number=spec.pr_number, head_sha=spec.head_sha,
+                         installation_id=spec.installation_id, reason=spec.reason, payload=spec.payload,
+                         state=JobState.QUEUED.value, max_attempts=self.max_attempts, run_after=self.clock(),
+                         created_at=self.clock(), updated_at=self.clock())
+            session.add(row)
+            session.flush()
+            return row.id, True
+
+    def _same_active(self, session: Session, spec: JobSpec) -> JobRow | None:
+        query = select(JobRow).where(JobRow.repo == spec.repo, JobRow.pr_number == spec.pr_number,
+                                     JobRow.kind == spec.kind.value, JobRow.state.in_([s.value for s in ACTIVE]),
+                                     JobRow.cancel_requested.is_(False))
+        if spec.kind == JobKind.REVIEW:
+            if spec.head_sha:
+                query = query.where(JobRow.head_sha.in_([spec.head_sha, ""]))
+            return session.scalars(query.order_by(JobRow.id.desc())).first()
+        key = command_key(spec.payload)
+        return next((row for row in session.scalars(query) if command_key(row.payload or {}) == key), None)
+
+    def _supersede(self, session: Session, spec: JobSpec) -> None:
+        older = (JobRow.repo == spec.repo, JobRow.pr_number == spec.pr_number, JobRow.kind == JobKind.REVIEW.value,
+                 JobRow.head_sha != spec.head_sha)
+        now = self.clock()
+        session.execute(update(JobRow).where(*older, JobRow.state == JobState.QUEUED.value)
+                        .values(state=JobState.SUPERSEDED.value, finished_at=now, updated_at=now,
+                                last_error=f"superseded by head {spec.head_sha[:12]}"))
+        session.execute(update(JobRow).where(*older, JobRow.state == JobState.RUNNING.value)
+                        .values(cancel_requested=True, updated_at=now,
+                                last_error=f"superseded by head {spec.head_sha[:12]}"))
+
+    def cancel_pr(self, repo: str, pr_number: int, reason: str) -> int:
+        """Cancel a PR's queued jobs and ask its running ones to stop; returns how many."""
+        now = self.clock()
+        with Session(self.engine) as session, session.begin():
+            mine = (JobRow.repo == repo, JobRow.pr_number == pr_number)
+            queued = session.execute(update(JobRow).where(*mine, JobRow.state == JobState.QUEUED.value).values(
+                state=JobState.CANCELLED.value, finished_at=now, updated_at=now, last_error=reason)).rowcount
+            running = session.execute(update(JobRow).where(*mine, JobRow.state == JobState.RUNNING.value).values(
+                cancel_requested=True, updated_at=now, last_error=reason)).rowcount
+            return queued + running
+
+    # -- workers --------------------------------------------------------------------------
+
+    def claim(self, worker_id: str, lease_s: float) -> Job | None:
+        """The oldest runnable job (queued and due, or running with an expired lease), leased to `worker_id`."""
+        now = self.clock()
+        runnable = ((JobRow.state == JobState.QUEUED.value) & (JobRow.run_after <= now)) | (
+            (JobRow.state == JobState.RUNNING.value) & (JobRow.lease_expires < now))
+        with Session(self.engine) as session, session.begin():
+            query = select(JobRow.id).where(runnable).order_by(JobRow.run_after, JobRow.id).limit(CLAIM_CANDIDATES)
+            if self.engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            for job_id in session.scalars(query).all():
+                won = session.execute(
+                    update(JobRow).where(JobRow.id == job_id, runnable).values(
+                        state=JobState.RUNNING.value, lease_owner=worker_id,
+                        lease_expires=now + timedelta(seconds=lease_s), attempts=JobRow.attempts + 1, updated_at=now)
+                ).rowcount
+                if won:
+                    row = session.get(JobRow, job_id)
+                    session.refresh(row)
+                    return _job(row)
+        return None
+
+    def heartbeat(self, job_id: int, worker_id: str, lease_s: float) -> Control:
+        """Renew the lease; says whether to go on, stop (cancelled or superseded), or give up (lease lost)."""
+        now = self.clock()
+        with Session(self.engine) as session, session.begin():
+            row = session.get(JobRow, job_id)
+            if row is None or row.state != JobState.RUNNING.value or row.lease_owner != worker_id:
+                return Control.LOST
+            if row.cancel_requested:
+                return Control.CANCEL
+            row.lease_expires = now + timedelta(seconds=lease_s)
+            row.updated_at = now
+            return Control.CONTINUE
+
+    def complete(self, job_id: int, worker_id: str) -> bool:
+        return self._finish(job_id, worker_id, JobState.DONE, "")
+
+    def cancelled(self, job_id: int, worker_id: str) -> bool:
+        return self._finish(job_id, worker_id, JobState.CANCELLED, "")
+
+    def fail(self, job_id: int, worker_id: str, error: str) -> Failure | None:
+        """Retry later with backoff, or dead-letter after the last attempt. None if the lease was lost."""
+        now = self.clock()
+        with Session(self.engine) as session, session.begin():
+            row = session.get(JobRow, job_id)
+            if row is None or row.state != JobState.RUNNING.value or row.lease_owner != worker_id:
+                return None
+            row.last_error = error[-4000:]
+            row.lease_owner, row.lease_expires, row.updated_at = None, None, now
+            if row.cancel_requested:
+                row.state, row.finished_at = JobState.CANCELLED.value, now
+                return Failure(_job(row), JobState.CANCELLED, None)
+            if row.attempts >= row.max_attempts:
+                row.state, row.finished_at = JobState.DEAD.value, now
+                return Failure(_job(row), JobState.DEAD, None)
+            row.state = JobState.QUEUED.value
+            row.run_after = now + backoff(row.attempts)
+            return Failure(_job(row), JobState.QUEUED, row.run_after)
+
+    def _finish(self, job_id: int, worker_id: str, state: JobState, error: str) -> bool:
+        now = self.clock()
+        with Session(self.engine) as session, session.begin():
+            done = session.execute(update(JobRow).where(
+                JobRow.id == job_id, JobRow.state == JobState.RUNNING.value, JobRow.lease_owner == worker_id).values(
+                state=state.value, finished_at=now, updated_at=now, lease_owner=None, lease_expires=None,
+                last_error=error)).rowcount
+            return bool(done)
+
+    def retry_dead(self, repo: str, pr_number: int) -> int:
+        """Give a PR's dead-lettered jobs a fresh set of attempts (a maintainer's re-review)."""
+        now = self.clock()
+        with Session(self.engine) as session, session.begin():
+            return session.execute(update(JobRow).where(
+                JobRow.repo == repo, JobRow.pr_number == pr_number, JobRow.state == JobState.DEAD.value).values(
+                state=JobState.QUEUED.value, attempts=0, run_after=now, updated_at=now, finished_at=None)).rowcount
+
+    # -- views ----------------------------------------------------------------------------
+
+    def known_repositories(self) -> list[tuple[str, int | None]]:
+        """(repo, installation id) of every repository a delivery ever named: what a reconcile walks."""
+        with Session(self.engine) as session:
+            rows = session.execute(select(JobRow.repo, func.max(JobRow.installation_id)).group_by(JobRow.repo)).all()
+        return [(repo, installation) for repo, installation in rows]
+
+    def reviewed_or_dead(self, repo: str, pr_number: int, head_sha: str) -> bool:
+        """Whether this head already has an active review, or one that died (a reconcile must not loop on it)."""
+        with Session(self.engine) as session:
+            found = session.scalars(select(JobRow.id).where(
+                JobRow.repo == repo, JobRow.pr_number == pr_number, JobRow.kind == JobKind.REVIEW.value,
+                JobRow.head_sha == head_sha,
+                JobRow.state.in_([JobState.QUEUED.value, JobState.RUNNING.value, JobState.DEAD.value]))).first()
+        return found is not None
+
+    def state_of(self, job_id: int) -> JobState | None:
+        with Session(self.engine) as session:
+            row = session.get(JobRow, job_id)
+            return JobState(row.state) if row else None
+
+    def counts(self) -> dict[str, int]:
+        with Session(self.engine) as session:
+            rows = session.execute(select(JobRow.state, func.count()).group_by(JobRow.state)).all()
+        return {state.value: 0 for state in JobState} | {state: count for state, count in rows}
+
+    def jobs(self, *states: JobState) -> list[JobRow]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            query = select(JobRow).order_by(JobRow.id)
+            if states:
+                query = query.where(JobRow.state.in_([s.value for s in states]))
+            return list(session.scalars(query))
+
+
+class Deliveries:
+    """Delivery ids already accepted: GitHub redelivers, attackers replay; either is a no-op."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def record(self, delivery_id: str, event: str, summary: str, job_ids: list[int]) -> bool:
+        """True when the delivery is new (and is now recorded with its jobs)."""
+        try:
+            with Session(self.engine) as session, session.begin():
+                session.add(DeliveryRow(delivery_id=delivery_id, event=event, summary=summary[:300], job_ids=job_ids))
+            return True
+        except IntegrityError:
+            return False
+
+    def lookup(self, delivery_id: str) -> list[int] | None:
+        """The jobs a delivery made, or None when it was never accepted."""
+        with Session(self.engine) as session:
+            row = session.get(DeliveryRow, delivery_id)
+            return list(row.job_ids) if row else None
+
+
+class PublishedReviews:
+    """The head each PR's comment describes: what a reconcile compares open PRs against."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def record(self, repo: str, pr_number: int, head_sha: str, comment_id: int | None, verdict: str, outcome: str,
+               rank: str) -> None:
+        with Session(self.engine) as session, session.begin():
+            row = session.get(PublishedReviewRow, (repo, pr_number))
+            if row is None:
+                row = PublishedReviewRow(repo=repo, pr_number=pr_number, head_sha=head_sha)
+                session.add(row)
+            row.head_sha, row.comment_id, row.verdict, row.outcome, row.rank = head_sha, comment_id, verdict, outcome, rank
+
+    def head_of(self, repo: str, pr_number: int) -> str | None:
+        with Session(self.engine) as session:
+            row = session.get(PublishedReviewRow, (repo, pr_number))
+            return row.head_sha if row else None
+
+
+def command_key(payload: dict) -> str:
+    """A comment command is the same request while its comment id and body are unchanged."""
+    body = str(payload.get("comment_body", ""))
+    return f"{payload.get('comment_id')}:{hashlib.sha256(body.encode()).hexdigest()[:16]}"
+
+
+def _job(row: JobRow) -> Job:
+    spec = JobSpec(kind=JobKind(row.kind), repo=row.repo, pr_number=row.pr_number, head_sha=row.head_sha,
+                   installation_id=row.installation_id, reason=row.reason, payload=row.payload or {})
+    return Job(id=row.id, spec=spec, attempts=row.attempts, max_attempts=row.max_attempts)

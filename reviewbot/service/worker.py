@@ -1,0 +1,116 @@
+"""The worker loop: claim a job, keep its lease alive, run its behaviour, record how it ended.
+
+One job at a time per worker. A heartbeat thread renews the lease and learns
+whether the job was cancelled (PR closed) or superseded (a newer head); it then
+sets the job's cancel event, which kills the sandbox, and the behaviour
+publishes nothing. An exception is an infrastructure failure: the job is retried
+with backoff and, after its last attempt, handed to `on_dead` so the PR says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+
+from reviewbot.service.jobs import JobKind
+from reviewbot.service.metrics import Metrics
+from reviewbot.service.queue import Control, Job, JobState, Queue
+
+log = logging.getLogger("reviewbot.worker")
+
+Handler = Callable[[Job, threading.Event], None]
+DeadLetter = Callable[[Job, str], None]
+
+
+class Cancelled(Exception):
+    """Raised by a behaviour that noticed its cancel event: the job ends as cancelled, not failed."""
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    def __init__(self, queue: Queue, handlers: Mapping[JobKind, Handler], *, name: str | None = None,
+                 lease_s: float = 120.0, on_dead: DeadLetter | None = None, metrics: Metrics | None = None):
+        self.queue = queue
+        self.handlers = handlers
+        self.name = name or worker_id()
+        self.lease_s = lease_s
+        self.on_dead = on_dead
+        self.metrics = metrics
+
+    def run(self, stop: threading.Event, idle_s: float = 0.5) -> None:
+        """Work until `stop` is set; sleep `idle_s` when the queue is empty."""
+        while not stop.is_set():
+            try:
+                worked = self.run_once()
+            except Exception:  # noqa: BLE001 - the database went away: keep the worker alive, try again
+                log.exception("worker %s: queue error", self.name)
+                worked = False
+            if not worked:
+                stop.wait(idle_s)
+
+    def run_once(self) -> bool:
+        """Claim and run one job; False when there was nothing to do."""
+        job = self.queue.claim(self.name, self.lease_s)
+        if job is None:
+            return False
+        started = time.monotonic()
+        cancel = threading.Event()
+        done = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(job, cancel, done), daemon=True,
+                                name=f"heartbeat-{job.id}")
+        beat.start()
+        result = "done"
+        try:
+            handler = self.handlers[job.spec.kind]
+            handler(job, cancel)
+            if cancel.is_set():
+                raise Cancelled
+        except Cancelled:
+            result = "cancelled"
+            self.queue.cancelled(job.id, self.name)
+        except Exception as exc:  # noqa: BLE001 - every failure is retried, then dead-lettered
+            result = "failed"
+            error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
+            log.warning("job %s (%s %s#%s) failed on attempt %s: %s", job.id, job.spec.kind.value, job.spec.repo,
+                        job.spec.pr_number, job.attempts, exc)
+            failure = self.queue.fail(job.id, self.name, error)
+            if failure is not None and failure.state == JobState.DEAD and self.on_dead is not None:
+                result = "dead"
+                self._dead_letter(job, f"{type(exc).__name__}: {exc}")
+        else:
+            self.queue.complete(job.id, self.name)
+        finally:
+            done.set()
+            beat.join()
+            if self.metrics is not None:
+                self.metrics.job_seconds.labels(kind=job.spec.kind.value, result=result).observe(
+                    time.monotonic() - started)
+        return True
+
+    def _heartbeat(self, job: Job, cancel: threading.Event, done: threading.Event) -> None:
+        interval = max(0.2, min(2.0, self.lease_s / 4))
+        while not done.wait(interval):
+            try:
+                control = self.queue.heartbeat(job.id, self.name, self.lease_s)
+            except Exception:  # noqa: BLE001 - a missed beat is retried; the lease is generous
+                log.exception("heartbeat for job %s failed", job.id)
+                continue
+            if control is not Control.CONTINUE:
+                log.info("job %s: %s", job.id, control.value)
+                cancel.set()
+                return
+
+    def _dead_letter(self, job: Job, error: str) -> None:
+        try:
+            self.on_dead(job, error)  # type: ignore[misc]
+        except Exception:  # noqa: BLE001 - telling the PR failed too; the job stays dead in the queue
+            log.exception("could not report dead job %s on %s#%s", job.id, job.spec.repo, job.spec.pr_number)

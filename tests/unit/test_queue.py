@@ -1,0 +1,164 @@
+"""The durable queue on a real SQLite database (WAL), with a clock the tests move."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from reviewbot.service.db import make_engine
+from reviewbot.service.jobs import JobKind, JobSpec
+from reviewbot.service.queue import Control, Deliveries, JobState, PublishedReviews, Queue, backoff
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def engine(tmp_path: Path):
+    return make_engine(f"sqlite:///{tmp_path / 'queue.db'}")
+
+
+@pytest.fixture
+def queue(engine, clock: Clock) -> Queue:
+    return Queue(engine, clock=clock, max_attempts=3)
+
+
+def review(head: str, pr: int = 1, repo: str = "o/r") -> JobSpec:
+    return JobSpec(kind=JobKind.REVIEW, repo=repo, pr_number=pr, head_sha=head, reason="synchronize")
+
+
+def command(comment_id: int, body: str) -> JobSpec:
+    return JobSpec(kind=JobKind.COMMAND, repo="o/r", pr_number=1, payload={"comment_id": comment_id,
+                                                                            "comment_body": body})
+
+
+def test_same_head_coalesces_and_a_newer_head_supersedes(queue: Queue) -> None:
+    first, created = queue.enqueue(review("a" * 40))
+    again, created_again = queue.enqueue(review("a" * 40))
+    assert created and not created_again and again == first
+    newer, _ = queue.enqueue(review("b" * 40))
+    assert queue.state_of(first) == JobState.SUPERSEDED and queue.state_of(newer) == JobState.QUEUED
+    assert queue.enqueue(review("c" * 40, pr=2))[1]  # another PR is independent
+    assert queue.state_of(newer) == JobState.QUEUED
+
+
+def test_twenty_synchronizes_leave_one_job_for_the_last_head(queue: Queue) -> None:
+    ids = [queue.enqueue(review(f"{i:040x}"))[0] for i in range(20)]
+    assert [queue.state_of(i) for i in ids].count(JobState.QUEUED) == 1
+    assert queue.state_of(ids[-1]) == JobState.QUEUED
+    job = queue.claim("w1", lease_s=60)
+    assert job is not None and job.spec.head_sha == f"{19:040x}" and queue.claim("w1", 60) is None
+
+
+def test_a_running_review_of_an_older_head_is_asked_to_stop(queue: Queue) -> None:
+    queue.enqueue(review("a" * 40))
+    job = queue.claim("w1", lease_s=60)
+    assert job is not None and queue.heartbeat(job.id, "w1", 60) == Control.CONTINUE
+    queue.enqueue(review("b" * 40))
+    assert queue.heartbeat(job.id, "w1", 60) == Control.CANCEL
+    assert queue.cancelled(job.id, "w1") and queue.state_of(job.id) == JobState.CANCELLED
+    assert queue.claim("w2", 60).spec.head_sha == "b" * 40  # type: ignore[union-attr]
+
+
+def test_closing_a_pr_cancels_queued_and_running_work(queue: Queue) -> None:
+    queue.enqueue(review("a" * 40))
+    running = queue.claim("w1", 60)
+    queued, _ = queue.enqueue(command(5, "@reviewbot status"))
+    assert queue.cancel_pr("o/r", 1, "closed") == 2
+    assert queue.state_of(queued) == JobState.CANCELLED
+    assert queue.heartbeat(running.id, "w1", 60) == Control.CANCEL  # type: ignore[union-attr]
+
+
+def test_an_expired_lease_is_claimed_again_and_the_old_worker_loses_it(queue: Queue, clock: Clock) -> None:
+    queue.enqueue(review("a" * 40))
+    first = queue.claim("crashed", lease_s=30)
+    assert first is not None and queue.claim("w2", 30) is None
+    clock.advance(31)
+    second = queue.claim("w2", 30)
+    assert second is not None and second.id == first.id and second.attempts == 2
+    assert queue.heartbeat(first.id, "crashed", 30) == Control.LOST
+    assert not queue.complete(first.id, "crashed") and queue.complete(second.id, "w2")
+    assert queue.state_of(first.id) == JobState.DONE
+
+
+def test_failures_back_off_then_dead_letter(queue: Queue, clock: Clock) -> None:
+    job_id, _ = queue.enqueue(review("a" * 40))
+    for attempt in (1, 2):
+        job = queue.claim("w", 60)
+        assert job is not None and job.attempts == attempt
+        failure = queue.fail(job.id, "w", "git fetch failed")
+        assert failure is not None and failure.state == JobState.QUEUED
+        assert queue.claim("w", 60) is None  # not before the backoff
+        clock.advance(backoff(attempt).total_seconds() + 1)
+    job = queue.claim("w", 60)
+    assert job is not None and job.last_attempt
+    failure = queue.fail(job.id, "w", "git fetch failed")
+    assert failure is not None and failure.state == JobState.DEAD and queue.state_of(job_id) == JobState.DEAD
+    assert queue.retry_dead("o/r", 1) == 1 and queue.claim("w", 60).attempts == 1  # type: ignore[union-attr]
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    assert [backoff(n).total_seconds() for n in (1, 2, 3, 4, 9)] == [15, 60, 240, 600, 600]
+
+
+def test_commands_are_deduplicated_by_comment_and_body(queue: Queue) -> None:
+    first, created = queue.enqueue(command(7, "@reviewbot re-review"))
+    same, again = queue.enqueue(command(7, "@reviewbot re-review"))
+    edited, edited_new = queue.enqueue(command(7, "@reviewbot automerge"))
+    assert created and not again and same == first and edited_new and edited != first
+
+
+def test_deliveries_are_recorded_once(engine) -> None:
+    deliveries = Deliveries(engine)
+    assert deliveries.lookup("d-1") is None
+    assert deliveries.record("d-1", "pull_request", "o/r#1 opened", [3, 4])
+    assert not deliveries.record("d-1", "pull_request", "o/r#1 opened", [])
+    assert deliveries.lookup("d-1") == [3, 4]
+    assert deliveries.record("d-2", "ping", "ping", []) and deliveries.lookup("d-2") == []
+
+
+def test_published_reviews_remember_the_head(engine) -> None:
+    published = PublishedReviews(engine)
+    assert published.head_of("o/r", 1) is None
+    published.record("o/r", 1, "a" * 40, 99, "proven", "passed", "S")
+    published.record("o/r", 1, "b" * 40, 99, "weak", "needs real behavior proof", "D")
+    assert published.head_of("o/r", 1) == "b" * 40
+
+
+def test_two_workers_racing_never_claim_the_same_job(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    producer = Queue(make_engine(url))
+    for i in range(40):
+        producer.enqueue(review(f"{i:040x}", pr=i))
+    claimed: dict[str, list[int]] = {"w1": [], "w2": []}
+
+    def work(name: str) -> None:
+        queue = Queue(make_engine(url))  # its own engine, as a separate process would have
+        while (job := queue.claim(name, 60)) is not None:
+            claimed[name].append(job.id)
+            queue.complete(job.id, name)
+
+    threads = [threading.Thread(target=work, args=(name,)) for name in claimed]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    everything = claimed["w1"] + claimed["w2"]
+    assert sorted(everything) == sorted(set(everything)) and len(everything) == 40
+    assert producer.counts()["done"] == 40
