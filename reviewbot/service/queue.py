@@ -20,20 +20,23 @@ skips rows another worker has locked (`FOR UPDATE SKIP LOCKED`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Engine, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from reviewbot.service.db import DeliveryRow, JobRow, PublishedReviewRow
-from reviewbot.service.jobs import JobKind, JobSpec
+from reviewbot.service.jobs import Action, Cancel, Enqueue, JobKind, JobSpec
 
 Clock = Callable[[], datetime]
+JOBS = JobRow.__table__
+DELIVERIES = DeliveryRow.__table__
 BACKOFF_BASE_S = 15
 BACKOFF_CAP_S = 600
 CLAIM_CANDIDATES = 8
@@ -49,6 +52,15 @@ class JobState(StrEnum):
 
 
 ACTIVE = (JobState.QUEUED, JobState.RUNNING)
+
+# Built once: the webhook path runs these for every delivery, and building statements costs more than SQLite.
+_SEEN_DELIVERY = select(DELIVERIES.c.job_ids).where(DELIVERIES.c.delivery_id == bindparam("delivery_id"))
+_INSERT_DELIVERY = insert(DELIVERIES)
+_ACTIVE_JOBS = select(JOBS.c.id, JOBS.c.head_sha, JOBS.c.state, JOBS.c.payload).where(
+    JOBS.c.repo == bindparam("repo"), JOBS.c.pr_number == bindparam("pr"), JOBS.c.kind == bindparam("kind"),
+    JOBS.c.state.in_([state.value for state in ACTIVE]), JOBS.c.cancel_requested.is_(False),
+).order_by(JOBS.c.id.desc())
+_INSERT_JOB = insert(JOBS)
 
 
 class Control(StrEnum):
@@ -92,57 +104,86 @@ class Queue:
         self.engine = engine
         self.clock = clock
         self.max_attempts = max_attempts
+        # SQLite has one writer: threads of this process take turns here instead of in SQLite's busy handler,
+        # whose sleeps would add tens of milliseconds to a webhook answer.
+        self._turn = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        with self._turn, Session(self.engine) as session, session.begin():
+            yield session
 
     # -- producers ------------------------------------------------------------------------
 
     def enqueue(self, spec: JobSpec) -> tuple[int, bool]:
         """(job id, created). An identical active job is returned instead of a new one."""
-        with Session(self.engine) as session, session.begin():
-            existing = self._same_active(session, spec)
-            if existing is not None:
-                return existing.id, False
-            if spec.kind == JobKind.REVIEW and spec.head_sha:
-                self._supersede(session, spec)
-            row = JobRow(kind=spec.kind.value, repo=spec.repo, pr_number=spec.pr_number, head_sha=spec.head_sha,
-                         installation_id=spec.installation_id, reason=spec.reason, payload=spec.payload,
-                         state=JobState.QUEUED.value, max_attempts=self.max_attempts, run_after=self.clock(),
-                         created_at=self.clock(), updated_at=self.clock())
-            session.add(row)
-            session.flush()
-            return row.id, True
+        with self._transaction() as session:
+            return self._enqueue(session, spec)
 
-    def _same_active(self, session: Session, spec: JobSpec) -> JobRow | None:
-        query = select(JobRow).where(JobRow.repo == spec.repo, JobRow.pr_number == spec.pr_number,
-                                     JobRow.kind == spec.kind.value, JobRow.state.in_([s.value for s in ACTIVE]),
-                                     JobRow.cancel_requested.is_(False))
-        if spec.kind == JobKind.REVIEW:
-            if spec.head_sha:
-                query = query.where(JobRow.head_sha.in_([spec.head_sha, ""]))
-            return session.scalars(query.order_by(JobRow.id.desc())).first()
-        key = command_key(spec.payload)
-        return next((row for row in session.scalars(query) if command_key(row.payload or {}) == key), None)
+    def accept_delivery(self, delivery_id: str, event: str, summary: str,
+                        actions: list[Action]) -> tuple[bool, list[int], int, list[str]]:
+        """One transaction for a webhook: (duplicate, job ids, cancelled count, ignored reasons).
 
-    def _supersede(self, session: Session, spec: JobSpec) -> None:
-        older = (JobRow.repo == spec.repo, JobRow.pr_number == spec.pr_number, JobRow.kind == JobKind.REVIEW.value,
-                 JobRow.head_sha != spec.head_sha)
+        The jobs and the delivery id are stored together, so an accepted delivery is never lost
+        and a replay (even one racing this one) changes nothing.
+        """
+        with self._transaction() as session:
+            connection = session.connection()
+            seen = connection.execute(_SEEN_DELIVERY, {"delivery_id": delivery_id}).first()
+            if seen is not None:
+                return True, list(seen.job_ids or []), 0, []
+            job_ids, cancelled, ignored = [], 0, []
+            for action in actions:
+                if isinstance(action, Enqueue):
+                    job_ids.append(self._enqueue(session, action.job)[0])
+                elif isinstance(action, Cancel):
+                    cancelled += self._cancel_pr(session, action.repo, action.pr_number, action.reason)
+                else:
+                    ignored.append(action.reason)
+            connection.execute(_INSERT_DELIVERY, {"delivery_id": delivery_id, "event": event, "summary": summary[:300],
+                                                  "job_ids": job_ids, "received_at": self.clock()})
+            return False, job_ids, cancelled, ignored
+
+    def _enqueue(self, session: Session, spec: JobSpec) -> tuple[int, bool]:
+        """One read of the PR's active jobs of this kind decides: reuse one, or supersede older heads and insert."""
+        connection = session.connection()
+        active = connection.execute(_ACTIVE_JOBS, {"repo": spec.repo, "pr": spec.pr_number,
+                                                   "kind": spec.kind.value}).all()
+        same = _same_request(spec, active)
+        if same is not None:
+            return same, False
         now = self.clock()
-        session.execute(update(JobRow).where(*older, JobRow.state == JobState.QUEUED.value)
-                        .values(state=JobState.SUPERSEDED.value, finished_at=now, updated_at=now,
-                                last_error=f"superseded by head {spec.head_sha[:12]}"))
-        session.execute(update(JobRow).where(*older, JobRow.state == JobState.RUNNING.value)
-                        .values(cancel_requested=True, updated_at=now,
-                                last_error=f"superseded by head {spec.head_sha[:12]}"))
+        if spec.kind == JobKind.REVIEW and spec.head_sha:
+            note = f"superseded by head {spec.head_sha[:12]}"
+            queued = [row.id for row in active if row.head_sha != spec.head_sha and row.state == JobState.QUEUED]
+            running = [row.id for row in active if row.head_sha != spec.head_sha and row.state == JobState.RUNNING]
+            if queued:
+                connection.execute(update(JOBS).where(JOBS.c.id.in_(queued)).values(
+                    state=JobState.SUPERSEDED.value, finished_at=now, updated_at=now, last_error=note))
+            if running:
+                connection.execute(update(JOBS).where(JOBS.c.id.in_(running)).values(
+                    cancel_requested=True, updated_at=now, last_error=note))
+        job_id = connection.execute(_INSERT_JOB, {
+            "kind": spec.kind.value, "repo": spec.repo, "pr_number": spec.pr_number, "head_sha": spec.head_sha,
+            "installation_id": spec.installation_id, "reason": spec.reason, "payload": spec.payload,
+            "state": JobState.QUEUED.value, "cancel_requested": False, "attempts": 0,
+            "max_attempts": self.max_attempts, "run_after": now, "last_error": "", "created_at": now,
+            "updated_at": now}).inserted_primary_key[0]
+        return job_id, True
 
     def cancel_pr(self, repo: str, pr_number: int, reason: str) -> int:
         """Cancel a PR's queued jobs and ask its running ones to stop; returns how many."""
+        with self._transaction() as session:
+            return self._cancel_pr(session, repo, pr_number, reason)
+
+    def _cancel_pr(self, session: Session, repo: str, pr_number: int, reason: str) -> int:
         now = self.clock()
-        with Session(self.engine) as session, session.begin():
-            mine = (JobRow.repo == repo, JobRow.pr_number == pr_number)
-            queued = session.execute(update(JobRow).where(*mine, JobRow.state == JobState.QUEUED.value).values(
-                state=JobState.CANCELLED.value, finished_at=now, updated_at=now, last_error=reason)).rowcount
-            running = session.execute(update(JobRow).where(*mine, JobRow.state == JobState.RUNNING.value).values(
-                cancel_requested=True, updated_at=now, last_error=reason)).rowcount
-            return queued + running
+        mine = (JobRow.repo == repo, JobRow.pr_number == pr_number)
+        queued = session.execute(update(JobRow).where(*mine, JobRow.state == JobState.QUEUED.value).values(
+            state=JobState.CANCELLED.value, finished_at=now, updated_at=now, last_error=reason)).rowcount
+        running = session.execute(update(JobRow).where(*mine, JobRow.state == JobState.RUNNING.value).values(
+            cancel_requested=True, updated_at=now, last_error=reason)).rowcount
+        return queued + running
 
     # -- workers --------------------------------------------------------------------------
 
@@ -151,7 +192,7 @@ class Queue:
         now = self.clock()
         runnable = ((JobRow.state == JobState.QUEUED.value) & (JobRow.run_after <= now)) | (
             (JobRow.state == JobState.RUNNING.value) & (JobRow.lease_expires < now))
-        with Session(self.engine) as session, session.begin():
+        with self._transaction() as session:
             query = select(JobRow.id).where(runnable).order_by(JobRow.run_after, JobRow.id).limit(CLAIM_CANDIDATES)
             if self.engine.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
@@ -170,7 +211,7 @@ class Queue:
     def heartbeat(self, job_id: int, worker_id: str, lease_s: float) -> Control:
         """Renew the lease; says whether to go on, stop (cancelled or superseded), or give up (lease lost)."""
         now = self.clock()
-        with Session(self.engine) as session, session.begin():
+        with self._transaction() as session:
             row = session.get(JobRow, job_id)
             if row is None or row.state != JobState.RUNNING.value or row.lease_owner != worker_id:
                 return Control.LOST
@@ -189,7 +230,7 @@ class Queue:
     def fail(self, job_id: int, worker_id: str, error: str) -> Failure | None:
         """Retry later with backoff, or dead-letter after the last attempt. None if the lease was lost."""
         now = self.clock()
-        with Session(self.engine) as session, session.begin():
+        with self._transaction() as session:
             row = session.get(JobRow, job_id)
             if row is None or row.state != JobState.RUNNING.value or row.lease_owner != worker_id:
                 return None
@@ -207,7 +248,7 @@ class Queue:
 
     def _finish(self, job_id: int, worker_id: str, state: JobState, error: str) -> bool:
         now = self.clock()
-        with Session(self.engine) as session, session.begin():
+        with self._transaction() as session:
             done = session.execute(update(JobRow).where(
                 JobRow.id == job_id, JobRow.state == JobState.RUNNING.value, JobRow.lease_owner == worker_id).values(
                 state=state.value, finished_at=now, updated_at=now, lease_owner=None, lease_expires=None,
@@ -217,12 +258,18 @@ class Queue:
     def retry_dead(self, repo: str, pr_number: int) -> int:
         """Give a PR's dead-lettered jobs a fresh set of attempts (a maintainer's re-review)."""
         now = self.clock()
-        with Session(self.engine) as session, session.begin():
+        with self._transaction() as session:
             return session.execute(update(JobRow).where(
                 JobRow.repo == repo, JobRow.pr_number == pr_number, JobRow.state == JobState.DEAD.value).values(
                 state=JobState.QUEUED.value, attempts=0, run_after=now, updated_at=now, finished_at=None)).rowcount
 
     # -- views ----------------------------------------------------------------------------
+
+    def delivery_jobs(self, delivery_id: str) -> list[int] | None:
+        """The jobs a delivery made, or None when it was never accepted."""
+        with Session(self.engine) as session:
+            row = session.get(DeliveryRow, delivery_id)
+            return list(row.job_ids or []) if row else None
 
     def known_repositories(self) -> list[tuple[str, int | None]]:
         """(repo, installation id) of every repository a delivery ever named: what a reconcile walks."""
@@ -257,28 +304,6 @@ class Queue:
             return list(session.scalars(query))
 
 
-class Deliveries:
-    """Delivery ids already accepted: GitHub redelivers, attackers replay; either is a no-op."""
-
-    def __init__(self, engine: Engine):
-        self.engine = engine
-
-    def record(self, delivery_id: str, event: str, summary: str, job_ids: list[int]) -> bool:
-        """True when the delivery is new (and is now recorded with its jobs)."""
-        try:
-            with Session(self.engine) as session, session.begin():
-                session.add(DeliveryRow(delivery_id=delivery_id, event=event, summary=summary[:300], job_ids=job_ids))
-            return True
-        except IntegrityError:
-            return False
-
-    def lookup(self, delivery_id: str) -> list[int] | None:
-        """The jobs a delivery made, or None when it was never accepted."""
-        with Session(self.engine) as session:
-            row = session.get(DeliveryRow, delivery_id)
-            return list(row.job_ids) if row else None
-
-
 class PublishedReviews:
     """The head each PR's comment describes: what a reconcile compares open PRs against."""
 
@@ -298,6 +323,15 @@ class PublishedReviews:
         with Session(self.engine) as session:
             row = session.get(PublishedReviewRow, (repo, pr_number))
             return row.head_sha if row else None
+
+
+def _same_request(spec: JobSpec, active: list) -> int | None:
+    """The active job that already does what `spec` asks (newest first), if any."""
+    if spec.kind == JobKind.REVIEW:
+        wanted = {spec.head_sha, ""} if spec.head_sha else None
+        return next((row.id for row in active if wanted is None or row.head_sha in wanted), None)
+    key = command_key(spec.payload)
+    return next((row.id for row in active if command_key(row.payload or {}) == key), None)
 
 
 def command_key(payload: dict) -> str:

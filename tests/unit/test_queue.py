@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from reviewbot.service.db import make_engine
-from reviewbot.service.jobs import JobKind, JobSpec
-from reviewbot.service.queue import Control, Deliveries, JobState, PublishedReviews, Queue, backoff
+from reviewbot.service.jobs import Cancel, Enqueue, Ignore, JobKind, JobSpec
+from reviewbot.service.queue import Control, JobState, PublishedReviews, Queue, backoff
 
 
 class Clock:
@@ -124,13 +124,15 @@ def test_commands_are_deduplicated_by_comment_and_body(queue: Queue) -> None:
     assert created and not again and same == first and edited_new and edited != first
 
 
-def test_deliveries_are_recorded_once(engine) -> None:
-    deliveries = Deliveries(engine)
-    assert deliveries.lookup("d-1") is None
-    assert deliveries.record("d-1", "pull_request", "o/r#1 opened", [3, 4])
-    assert not deliveries.record("d-1", "pull_request", "o/r#1 opened", [])
-    assert deliveries.lookup("d-1") == [3, 4]
-    assert deliveries.record("d-2", "ping", "ping", []) and deliveries.lookup("d-2") == []
+def test_a_delivery_is_accepted_once_with_its_jobs(queue: Queue) -> None:
+    actions = [Enqueue(job=review("a" * 40)), Ignore(reason="nothing")]
+    assert queue.delivery_jobs("d-1") is None
+    duplicate, job_ids, cancelled, ignored = queue.accept_delivery("d-1", "pull_request", "o/r#1", actions)
+    assert not duplicate and len(job_ids) == 1 and cancelled == 0 and ignored == ["nothing"]
+    assert queue.accept_delivery("d-1", "pull_request", "o/r#1", actions) == (True, job_ids, 0, [])
+    assert queue.delivery_jobs("d-1") == job_ids and len(queue.jobs()) == 1
+    closed = queue.accept_delivery("d-2", "pull_request", "o/r#1", [Cancel(repo="o/r", pr_number=1, reason="closed")])
+    assert closed == (False, [], 1, []) and queue.state_of(job_ids[0]) == JobState.CANCELLED
 
 
 def test_published_reviews_remember_the_head(engine) -> None:
