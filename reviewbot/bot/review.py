@@ -16,7 +16,13 @@ from datetime import UTC, datetime
 from reviewbot import __version__
 from reviewbot.github.checks import publish_check
 from reviewbot.github.client import Connection, GitHubEdge
-from reviewbot.github.comments import BotComment, find_review_comment, post_placeholder, publish_review_comment
+from reviewbot.github.comments import (
+    BotComment,
+    delete_comment,
+    find_review_comment,
+    post_placeholder,
+    publish_review_comment,
+)
 from reviewbot.github.labels import sync_labels
 from reviewbot.github.pulls import PullRequestInfo, get_pull_request
 from reviewbot.model import Proof, PullRequest, RelatedPerson, Verdict
@@ -98,24 +104,33 @@ class ReviewJob:
             return
         existing = find_review_comment(connection, spec.repo, spec.pr_number, self.edge.bot_login())
         previous = parse_marker(existing.body) if existing else None
+        placeholder = None
         if existing is None:
-            existing = post_placeholder(connection, spec.repo, spec.pr_number, pr.head_sha)
-        request = ProofRequest(source=pr.clone_url, base=pr.base_ref, head=pr.head_sha, mirror_key=spec.repo,
-                               auth_header=connection.git_auth_header())
-        review = review_pull_request(self.engine, request, _pull_request(pr), previous=previous, cancel=cancel,
-                                     now=self.now())
-        self._count_runs(review.proof)
-        if cancel.is_set():
-            raise Cancelled
-        if review.proof.verdict == Verdict.ERROR and not job.last_attempt:
-            raise InfrastructureError(review.proof.reason)
-        self._publish(connection, job, pr, review, existing, cancel)
+            existing = placeholder = post_placeholder(connection, spec.repo, spec.pr_number, pr.head_sha)
+        try:
+            request = ProofRequest(source=pr.clone_url, base=pr.base_ref, head=pr.head_sha, mirror_key=spec.repo,
+                                   auth_header=connection.git_auth_header())
+            review = review_pull_request(self.engine, request, _pull_request(pr), previous=previous, cancel=cancel,
+                                         now=self.now())
+            self._count_runs(review.proof)
+            if cancel.is_set():
+                raise Cancelled
+            if review.proof.verdict == Verdict.ERROR and not job.last_attempt:
+                raise InfrastructureError(review.proof.reason)
+            published = self._publish(connection, pr, review, existing, cancel)
+        except Cancelled:
+            published = False
+            raise
+        finally:
+            if placeholder is not None and not published:  # this job's own "review started" note, never a review
+                delete_comment(connection, spec.repo, spec.pr_number, placeholder.id)
 
-    def _publish(self, connection: Connection, job: Job, pr: PullRequestInfo, review: Review,
-                 existing: BotComment, cancel: threading.Event) -> None:
+    def _publish(self, connection: Connection, pr: PullRequestInfo, review: Review, existing: BotComment | None,
+                 cancel: threading.Event) -> bool:
+        """Publish unless the PR closed, moved on, or the job was cancelled meanwhile; says whether it did."""
         live = get_pull_request(connection, pr.repo, pr.number)
         if not live.open or live.head_sha != pr.head_sha:
-            return
+            return False
         if cancel.is_set():
             raise Cancelled
         body = render_comment(review)
@@ -126,6 +141,7 @@ class ReviewJob:
         sync_labels(connection, pr.repo, pr.number, [label.name for label in review.labels])
         self.published.record(pr.repo, pr.number, pr.head_sha, comment_id, review.proof.verdict.value,
                               review.outcome.kind.value, review.rating.overall.tier.value)
+        return True
 
     def _count_runs(self, proof: Proof) -> None:
         if self.metrics is None:
@@ -148,9 +164,7 @@ class ReviewJob:
         review = build_review(ReviewInput(pr=_pull_request(pr), proof=proof, diff="",
                                           reviewed_at=self.now().strftime("%Y-%m-%d %H:%M UTC"),
                                           previous=parse_marker(existing.body) if existing else None, engine=ENGINE))
-        if existing is None:
-            existing = post_placeholder(connection, spec.repo, spec.pr_number, pr.head_sha)
-        self._publish(connection, job, pr, review, existing, threading.Event())
+        self._publish(connection, pr, review, existing, threading.Event())
 
 
 def _pull_request(pr: PullRequestInfo) -> PullRequest:

@@ -47,6 +47,11 @@ def post_placeholder(connection: Connection, repo: str, number: int, head_sha: s
     return BotComment(id=comment.id, body=body)
 
 
+def delete_comment(connection: Connection, repo: str, number: int, comment_id: int) -> None:
+    with calls_as(connection.account):
+        connection.github.get_repo(repo, lazy=True).get_issue(number).get_comment(comment_id).delete()
+
+
 def publish_review_comment(connection: Connection, repo: str, number: int, body: str,
                            existing: BotComment | None) -> int:
     """Edit the bot's comment in place (one PATCH), or create it when there is none; returns its id."""
