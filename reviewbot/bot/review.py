@@ -8,6 +8,7 @@ published one are the same review.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -53,6 +54,8 @@ def review_pull_request(
     """Run the proof (with the PR body's claimed commands) and build the review of its head."""
     claimed = tuple(parse_pr_body(pr.body).commands)
     proof = engine.prove(replace(request, claimed_commands=claimed), cancel)
+    if not proof.head_sha and re.fullmatch(r"[0-9a-f]{40}", request.head):
+        proof.head_sha = request.head  # a proof that failed before resolving head is still about this head
     diff, people = _patch_facts(engine, request, proof)
     reviewed_at = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     return build_review(ReviewInput(pr=pr, proof=proof, diff=diff, reviewed_at=reviewed_at,
@@ -107,6 +110,7 @@ class ReviewJob:
         placeholder = None
         if existing is None:
             existing = placeholder = post_placeholder(connection, spec.repo, spec.pr_number, pr.head_sha)
+        published = False
         try:
             request = ProofRequest(source=pr.clone_url, base=pr.base_ref, head=pr.head_sha, mirror_key=spec.repo,
                                    auth_header=connection.git_auth_header())
@@ -118,9 +122,6 @@ class ReviewJob:
             if review.proof.verdict == Verdict.ERROR and not job.last_attempt:
                 raise InfrastructureError(review.proof.reason)
             published = self._publish(connection, pr, review, existing, cancel)
-        except Cancelled:
-            published = False
-            raise
         finally:
             if placeholder is not None and not published:  # this job's own "review started" note, never a review
                 delete_comment(connection, spec.repo, spec.pr_number, placeholder.id)

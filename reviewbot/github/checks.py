@@ -36,7 +36,7 @@ def publish_check(connection: Connection, repo: str, head_sha: str, verdict: str
     """A completed check run (App) or a commit status (token) for this head."""
     conclusion = conclusion_for(verdict)
     with calls_as(connection.account):
-        repository = connection.github.get_repo(repo, lazy=True)
+        repository = connection.github.get_repo(repo)
         if connection.app_auth:
             repository.create_check_run(name=CHECK_NAME, head_sha=head_sha, status="completed", conclusion=conclusion,
                                         output={"title": title[:250], "summary": summary[:MAX_SUMMARY]},

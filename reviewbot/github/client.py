@@ -32,7 +32,7 @@ RETRIED_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH", "POST", "O
 
 
 def default_retry(total: int = 6, backoff_factor: float = 1.0, max_wait_s: float = 300.0) -> Retry:
-    return GithubRetry(total=total, backoff_factor=backoff_factor, status_forcelist=(500, 502, 503, 504),
+    return GithubRetry(total=total, backoff_factor=backoff_factor, status_forcelist=[500, 502, 503, 504, 429],
                        allowed_methods=RETRIED_METHODS, respect_retry_after_header=True,
                        secondary_rate_wait=min(60.0, max_wait_s), max_rate_limit_wait=max_wait_s)
 

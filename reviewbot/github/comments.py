@@ -32,7 +32,7 @@ def is_bot_comment(body: str | None, author: str, bot_login: str) -> bool:
 def find_review_comment(connection: Connection, repo: str, number: int, bot_login: str) -> BotComment | None:
     """The bot's review comment on a PR (the newest), deleting older duplicates."""
     with calls_as(connection.account):
-        issue = connection.github.get_repo(repo, lazy=True).get_issue(number)
+        issue = connection.github.get_repo(repo).get_issue(number)
         ours = sorted((c for c in issue.get_comments() if is_bot_comment(c.body, c.user.login, bot_login)),
                       key=lambda c: c.id)
         for older in ours[:-1]:
@@ -43,20 +43,20 @@ def find_review_comment(connection: Connection, repo: str, number: int, bot_logi
 def post_placeholder(connection: Connection, repo: str, number: int, head_sha: str) -> BotComment:
     body = PLACEHOLDER.format(head=head_sha[:12])
     with calls_as(connection.account):
-        comment = connection.github.get_repo(repo, lazy=True).get_issue(number).create_comment(body)
+        comment = connection.github.get_repo(repo).get_issue(number).create_comment(body)
     return BotComment(id=comment.id, body=body)
 
 
 def delete_comment(connection: Connection, repo: str, number: int, comment_id: int) -> None:
     with calls_as(connection.account):
-        connection.github.get_repo(repo, lazy=True).get_issue(number).get_comment(comment_id).delete()
+        connection.github.get_repo(repo).get_issue(number).get_comment(comment_id).delete()
 
 
 def publish_review_comment(connection: Connection, repo: str, number: int, body: str,
                            existing: BotComment | None) -> int:
     """Edit the bot's comment in place (one PATCH), or create it when there is none; returns its id."""
     with calls_as(connection.account):
-        issue = connection.github.get_repo(repo, lazy=True).get_issue(number)
+        issue = connection.github.get_repo(repo).get_issue(number)
         if existing is not None:
             issue.get_comment(existing.id).edit(body)
             return existing.id

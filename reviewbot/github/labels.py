@@ -27,7 +27,7 @@ def label_changes(current: list[str], wanted: list[str]) -> tuple[list[str], lis
 
 def sync_labels(connection: Connection, repo: str, number: int, wanted: list[str]) -> None:
     with calls_as(connection.account):
-        issue = connection.github.get_repo(repo, lazy=True).get_issue(number)
+        issue = connection.github.get_repo(repo).get_issue(number)
         current = [label.name for label in issue.get_labels()]
         add, remove = label_changes(current, wanted)
         if add:

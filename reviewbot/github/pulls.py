@@ -33,7 +33,7 @@ class PullRequestInfo:
 
 def get_pull_request(connection: Connection, repo: str, number: int) -> PullRequestInfo:
     with calls_as(connection.account):
-        pr = connection.github.get_repo(repo, lazy=True).get_pull(number)
+        pr = connection.github.get_repo(repo).get_pull(number)
         head_repo = pr.head.repo
         return PullRequestInfo(
             repo=repo, number=pr.number, title=pr.title or "", body=pr.body or "", author=pr.user.login,
@@ -47,4 +47,4 @@ def get_pull_request(connection: Connection, repo: str, number: int) -> PullRequ
 def open_pull_requests(connection: Connection, repo: str) -> list[tuple[int, str]]:
     """(number, head sha) of every open PR, across all pages."""
     with calls_as(connection.account):
-        return [(pr.number, pr.head.sha) for pr in connection.github.get_repo(repo, lazy=True).get_pulls(state="open")]
+        return [(pr.number, pr.head.sha) for pr in connection.github.get_repo(repo).get_pulls(state="open")]
