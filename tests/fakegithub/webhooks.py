@@ -21,7 +21,7 @@ import httpx
 from .render import Renderer
 from .state import IssueComment, PullRequest, State, User
 
-EXAMPLES = Path(__file__).parent / "webhooks"
+EXAMPLES = Path(__file__).parents[1] / "data" / "webhooks"  # GitHub's examples, shared with the event tests
 
 
 @dataclass(frozen=True)
