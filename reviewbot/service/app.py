@@ -42,11 +42,12 @@ class ServiceState:
     max_body_bytes: int
     bot_login: str
     handled: set[JobKind]
+    body_timeout_s: float
 
 
 def create_app(engine: Engine, secrets: Sequence[str], *, max_body_bytes: int = 25 * 1024 * 1024,
                bot_login: str = "reviewbot[bot]", queue: Queue | None = None, metrics: Metrics | None = None,
-               handled: set[JobKind] | None = None) -> FastAPI:
+               handled: set[JobKind] | None = None, body_timeout_s: float = BODY_TIMEOUT_S) -> FastAPI:
     """The app; `handled` names the job kinds some worker runs (others are acknowledged and ignored)."""
     if not [s for s in secrets if s]:
         raise ValueError("a webhook secret is required (REVIEWBOT_WEBHOOK_SECRETS)")
@@ -54,7 +55,7 @@ def create_app(engine: Engine, secrets: Sequence[str], *, max_body_bytes: int = 
     state = ServiceState(engine=engine, queue=queue,
                          metrics=metrics or Metrics(queue.counts), secrets=list(secrets),
                          max_body_bytes=max_body_bytes, bot_login=bot_login,
-                         handled=set(JobKind) if handled is None else handled)
+                         handled=set(JobKind) if handled is None else handled, body_timeout_s=body_timeout_s)
     app = FastAPI(title="reviewbot", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.service = state
 
@@ -91,16 +92,22 @@ def _refuse(status: int, reason: str) -> JSONResponse:
     return JSONResponse({"error": reason}, status_code=status)
 
 
+SINGLE_HEADERS = ("content-length", "content-type", "x-hub-signature-256", "x-github-event", "x-github-delivery")
+
+
 async def _handle(state: ServiceState, request: Request, event: str) -> Response:
+    repeated = [name for name in SINGLE_HEADERS if len(request.headers.getlist(name)) > 1]
+    if repeated:
+        return _refuse(400, f"header {repeated[0]} is given more than once")
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > state.max_body_bytes):
         if not declared.isdigit():
             return _refuse(400, "Content-Length is not a number")
         return _refuse(413, f"body larger than {state.max_body_bytes} bytes")
     try:
-        body = await asyncio.wait_for(_read_body(request, state.max_body_bytes), BODY_TIMEOUT_S)
+        body = await asyncio.wait_for(_read_body(request, state.max_body_bytes), state.body_timeout_s)
     except TimeoutError:
-        return _refuse(408, f"body not received within {BODY_TIMEOUT_S:.0f} s")
+        return _refuse(408, f"body not received within {state.body_timeout_s:g} s")
     except _TooLarge:
         return _refuse(413, f"body larger than {state.max_body_bytes} bytes")
     if not verify(state.secrets, body, request.headers.get("x-hub-signature-256")):

@@ -156,3 +156,41 @@ def test_no_input_makes_a_5xx_or_a_wrong_job(client: TestClient, queue: Queue, b
         assert len(queue.jobs()) == before
     if not signed:
         assert response.status_code == 401
+
+
+def test_a_repeated_header_is_refused_not_guessed(client: TestClient) -> None:
+    body = json.dumps(example("ping.event.1.json")).encode()
+    good = headers(body, "ping", "d-9")
+    response = client.post("/webhook", content=body, headers=[
+        ("X-Hub-Signature-256", "sha256=" + "0" * 64), ("X-Hub-Signature-256", good["X-Hub-Signature-256"]),
+        ("X-GitHub-Event", "ping"), ("X-GitHub-Delivery", "d-9"), ("Content-Type", "application/json")])
+    assert response.status_code == 400 and "more than once" in response.json()["error"]
+
+
+def test_a_body_that_stops_arriving_gets_a_408(queue: Queue) -> None:
+    """A real server and a raw socket: the client promises 1000 bytes and sends 10."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    app = create_app(queue.engine, [SECRET], queue=queue, body_timeout_s=0.5)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"X-GitHub-Event: ping\r\nX-GitHub-Delivery: d-slow\r\nContent-Length: 1000\r\n\r\n{\"zen\": 1")
+            answer = sock.recv(4096).decode()
+        assert answer.startswith("HTTP/1.1 408") and "not received within 0.5 s" in answer
+        assert queue.jobs() == []
+    finally:
+        server.should_exit = True
+        thread.join(5)
