@@ -255,3 +255,25 @@ class PullRequest(BaseModel):
     body: str = ""
     author: str = ""
     url: str = ""
+
+
+class Permission(StrEnum):
+    """A collaborator's role on a repository, GitHub's five levels plus none."""
+
+    ADMIN = "admin"
+    MAINTAIN = "maintain"
+    WRITE = "write"
+    TRIAGE = "triage"
+    READ = "read"
+    NONE = "none"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+    def at_least(self, other: Permission) -> bool:
+        return self.rank >= other.rank
+
+
+_RANKS = {level: rank for rank, level in enumerate(
+    (Permission.NONE, Permission.READ, Permission.TRIAGE, Permission.WRITE, Permission.MAINTAIN, Permission.ADMIN))}

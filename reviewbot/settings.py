@@ -31,11 +31,13 @@ class Settings(BaseSettings):
     token: SecretStr | None = None  # ... or token auth (a PAT or an Actions token)
     bot_login: str = ""  # default: "<app slug>[bot]" for an App, the token's user otherwise
     public_url: str = ""  # where maintainers reach this service (details links)
+    command_handle: str = "reviewbot"  # maintainers write `@reviewbot <command>` (or `/reviewbot`)
+    allowed_bots: Annotated[list[str], NoDecode] = Field(default_factory=list)  # bots whose commands are obeyed
     workers: int = 1  # embedded worker threads in `serve`
     lease_s: float = 120.0
     reconcile_interval_s: float = 600.0
 
-    @field_validator("webhook_secrets", mode="before")
+    @field_validator("webhook_secrets", "allowed_bots", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):

@@ -19,7 +19,9 @@ from reviewbot.github.checks import publish_check
 from reviewbot.github.client import Connection, GitHubEdge
 from reviewbot.github.comments import (
     BotComment,
+    comment_url,
     delete_comment,
+    edit_comment,
     find_review_comment,
     post_placeholder,
     publish_review_comment,
@@ -35,8 +37,10 @@ from reviewbot.review.comment import render_comment
 from reviewbot.review.markdown import code_span
 from reviewbot.review.markers import Marker, parse_marker
 from reviewbot.review.pr_body import parse_pr_body
+from reviewbot.review import status_comments
 from reviewbot.service.metrics import Metrics
-from reviewbot.service.queue import Job, PublishedReviews
+from reviewbot.service.pull_state import PullStates
+from reviewbot.service.queue import REREVIEW, Job, PublishedReviews
 from reviewbot.service.worker import Cancelled
 
 MAX_DIFF_BYTES = 4 * 1024 * 1024  # the lock scan reads at most this much of a patch
@@ -50,16 +54,21 @@ def review_pull_request(
     previous: Marker | None = None,
     cancel: threading.Event | None = None,
     now: datetime | None = None,
+    focus: str = "",
+    on_step: Callable[[str], None] | None = None,
 ) -> Review:
-    """Run the proof (with the PR body's claimed commands) and build the review of its head."""
+    """Run the proof (with the PR body's claimed commands) and build the review of its head.
+
+    `focus` is a maintainer's note from `@reviewbot re-review`: shown as context, never acted on.
+    """
     claimed = tuple(parse_pr_body(pr.body).commands)
-    proof = engine.prove(replace(request, claimed_commands=claimed), cancel)
+    proof = engine.prove(replace(request, claimed_commands=claimed), cancel, on_step)
     if not proof.head_sha and re.fullmatch(r"[0-9a-f]{40}", request.head):
         proof.head_sha = request.head  # a proof that failed before resolving head is still about this head
     diff, people = _patch_facts(engine, request, proof)
     reviewed_at = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     return build_review(ReviewInput(pr=pr, proof=proof, diff=diff, reviewed_at=reviewed_at,
-                                    people=tuple(people), previous=previous, engine=ENGINE))
+                                    people=tuple(people), previous=previous, engine=ENGINE, focus=focus))
 
 
 def _patch_facts(engine: ProofEngine, request: ProofRequest, proof: Proof) -> tuple[str, list[RelatedPerson]]:
@@ -95,6 +104,7 @@ class ReviewJob:
     edge: GitHubEdge
     engine: ProofEngine
     published: PublishedReviews
+    states: PullStates
     public_url: str = ""
     metrics: Metrics | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -103,8 +113,12 @@ class ReviewJob:
         spec = job.spec
         connection = self.edge.connection(spec.installation_id)
         pr = get_pull_request(connection, spec.repo, spec.pr_number)
+        progress = RereviewProgress.from_job(connection, pr, spec.payload)
         if not pr.open or (spec.head_sha and pr.head_sha != spec.head_sha):
+            progress.superseded()
             return
+        if spec.reason != REREVIEW and self.states.get(spec.repo, spec.pr_number).paused:
+            return  # a maintainer said stop: only an explicit re-review runs until they approve
         existing = find_review_comment(connection, spec.repo, spec.pr_number, self.edge.bot_login())
         previous = parse_marker(existing.body) if existing else None
         placeholder = None
@@ -115,23 +129,30 @@ class ReviewJob:
             request = ProofRequest(source=pr.clone_url, base=pr.base_ref, head=pr.head_sha, mirror_key=spec.repo,
                                    auth_header=connection.git_auth_header())
             review = review_pull_request(self.engine, request, _pull_request(pr), previous=previous, cancel=cancel,
-                                         now=self.now())
+                                         now=self.now(), focus=progress.focus, on_step=progress.tick)
             self._count_runs(review.proof)
             if cancel.is_set():
                 raise Cancelled
             if review.proof.verdict == Verdict.ERROR and not job.last_attempt:
                 raise InfrastructureError(review.proof.reason)
-            published = self._publish(connection, pr, review, existing, cancel)
+            progress.tick("analysis")
+            comment_id = self._publish(connection, pr, review, existing, cancel)
+            published = comment_id is not None
+            if comment_id is not None:
+                progress.tick("review comment updated", comment_url(pr.html_url, comment_id))
+        except Cancelled:
+            progress.superseded()
+            raise
         finally:
             if placeholder is not None and not published:  # this job's own "review started" note, never a review
                 delete_comment(connection, spec.repo, spec.pr_number, placeholder.id)
 
     def _publish(self, connection: Connection, pr: PullRequestInfo, review: Review, existing: BotComment | None,
-                 cancel: threading.Event) -> bool:
-        """Publish unless the PR closed, moved on, or the job was cancelled meanwhile; says whether it did."""
+                 cancel: threading.Event) -> int | None:
+        """Publish unless the PR closed, moved on, or the job was cancelled meanwhile; the comment id if it did."""
         live = get_pull_request(connection, pr.repo, pr.number)
         if not live.open or live.head_sha != pr.head_sha:
-            return False
+            return None
         if cancel.is_set():
             raise Cancelled
         body = render_comment(review)
@@ -142,7 +163,7 @@ class ReviewJob:
         sync_labels(connection, pr.repo, pr.number, [label.name for label in review.labels])
         self.published.record(pr.repo, pr.number, pr.head_sha, comment_id, review.proof.verdict.value,
                               review.outcome.kind.value, review.rating.overall.tier.value)
-        return True
+        return comment_id
 
     def _count_runs(self, proof: Proof) -> None:
         if self.metrics is None:
@@ -166,6 +187,39 @@ class ReviewJob:
                                           reviewed_at=self.now().strftime("%Y-%m-%d %H:%M UTC"),
                                           previous=parse_marker(existing.body) if existing else None, engine=ENGINE))
         self._publish(connection, pr, review, existing, threading.Event())
+
+
+@dataclass
+class RereviewProgress:
+    """The "Re-review progress" checklist of a maintainer's `@reviewbot re-review`, ticked as steps complete."""
+
+    connection: Connection | None
+    pr: PullRequestInfo
+    comment_id: int | None = None
+    requested_by: str = ""
+    focus: str = ""
+    done: list[str] = field(default_factory=lambda: ["queued"])
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def from_job(cls, connection: Connection, pr: PullRequestInfo, payload: dict) -> RereviewProgress:
+        comment_id = payload.get("status_comment_id")
+        return cls(connection if comment_id else None, pr, comment_id, str(payload.get("requested_by", "")),
+                   str(payload.get("focus", "")))
+
+    def tick(self, step: str, review_url: str = "") -> None:
+        if self.connection is None or self.comment_id is None:
+            return
+        with self.lock:  # head and base finish on two threads
+            if step not in self.done:
+                self.done.append(step)
+            body = status_comments.rereview(self.requested_by, self.pr.head_sha, self.done, review_url, self.focus)
+            edit_comment(self.connection, self.pr.repo, self.pr.number, self.comment_id, body)
+
+    def superseded(self) -> None:
+        if self.connection is not None and self.comment_id is not None:
+            edit_comment(self.connection, self.pr.repo, self.pr.number, self.comment_id,
+                         status_comments.rereview(self.requested_by, self.pr.head_sha, self.done, superseded=True))
 
 
 def _pull_request(pr: PullRequestInfo) -> PullRequest:

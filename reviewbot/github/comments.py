@@ -61,3 +61,33 @@ def publish_review_comment(connection: Connection, repo: str, number: int, body:
             issue.get_comment(existing.id).edit(body)
             return existing.id
         return issue.create_comment(body).id
+
+
+def upsert_status_comment(connection: Connection, repo: str, number: int, bot_login: str, marker: str,
+                          body: str) -> int:
+    """The bot's one comment for this intent (found by its marker), edited in place or created."""
+    with calls_as(connection.account):
+        issue = connection.github.get_repo(repo).get_issue(number)
+        mine = [c for c in issue.get_comments() if c.user.login.lower() == bot_login.lower() and marker in (c.body or "")]
+        if mine:
+            mine[-1].edit(body)
+            return mine[-1].id
+        return issue.create_comment(body).id
+
+
+def edit_comment(connection: Connection, repo: str, number: int, comment_id: int, body: str) -> None:
+    with calls_as(connection.account):
+        connection.github.get_repo(repo).get_issue(number).get_comment(comment_id).edit(body)
+
+
+def comment_url(pr_html_url: str, comment_id: int) -> str:
+    return f"{pr_html_url}#issuecomment-{comment_id}"
+
+
+def find_status_comments(connection: Connection, repo: str, number: int, bot_login: str,
+                         marker_prefix: str) -> list[BotComment]:
+    """The bot's status comments whose marker starts with `marker_prefix` (e.g. every re-review's)."""
+    with calls_as(connection.account):
+        issue = connection.github.get_repo(repo).get_issue(number)
+        return [BotComment(c.id, c.body or "") for c in issue.get_comments()
+                if c.user.login.lower() == bot_login.lower() and marker_prefix in (c.body or "")]

@@ -94,16 +94,18 @@ class ProofEngine:
             self._sandbox = Sandbox(self.data_dir / "sandbox")
         return self._sandbox
 
-    def prove(self, request: ProofRequest, cancel: threading.Event | None = None) -> Proof:
+    def prove(self, request: ProofRequest, cancel: threading.Event | None = None,
+              on_step: Callable[[str], None] | None = None) -> Proof:
+        """`on_step` hears "checked out", "suites on head" and "suites on base" as each completes."""
         started = time.monotonic()
         try:
-            proof = self._prove(request, cancel)
+            proof = self._prove(request, cancel, on_step or (lambda step: None))
         except (WorkspaceError, SandboxUnavailable, OSError) as exc:
             proof = Proof(verdict=Verdict.ERROR, reason=f"Infrastructure error: {code_span(str(exc))}")
         proof.duration_s = time.monotonic() - started
         return proof
 
-    def _prove(self, request: ProofRequest, cancel: threading.Event | None) -> Proof:
+    def _prove(self, request: ProofRequest, cancel: threading.Event | None, on_step: Callable[[str], None]) -> Proof:
         mirror = self.workspace.mirror(request.source, request.mirror_key)
         self.progress(f"fetching {request.source}")
         mirror.fetch(wanted=(request.base, request.head), auth_header=request.auth_header)
@@ -143,6 +145,7 @@ class ProofEngine:
                     if base_tree is not None:
                         proof.overlaid = self._overlay(mirror, revs, changed, base_tree, proof.notes)
                     sides = {"head": head_tree, "base": base_tree}
+                    on_step("checked out")
 
                     def run_side(side: str) -> list[SuiteResult]:
                         ready = self._prepare_side(side, sides[side], setup, run_dir / side, logs, cancel,
@@ -151,6 +154,7 @@ class ProofEngine:
                         if side == "head":
                             self._run_claims(sides[side], claims, ready, claim_timeout, run_dir / side, logs,
                                              cancel)
+                        on_step(f"suites on {side}")
                         return results
 
                     active = ("head", "base") if suites else ("head",)

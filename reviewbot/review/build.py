@@ -35,6 +35,7 @@ class ReviewInput:
     people: tuple[RelatedPerson, ...] = ()
     previous: Marker | None = None  # the marker of the comment this review replaces
     engine: str = DETERMINISTIC_ENGINE
+    focus: str = ""  # a maintainer's note from `@reviewbot re-review`: context, never instructions
 
 
 class Review(BaseModel):
@@ -53,6 +54,7 @@ class Review(BaseModel):
     history: list[HistoryEntry]  # the last cycles, this one last
     reviewed_at: str
     engine: str
+    focus: str = ""
 
     @property
     def marker(self) -> Marker:
@@ -85,6 +87,7 @@ class Review(BaseModel):
                 "history": [entry.model_dump() for entry in self.history],
                 "reviewed_at": self.reviewed_at,
                 "engine": self.engine,
+                "focus": self.focus,
                 "marker": self.marker.model_dump(mode="json"),
             },
         }
@@ -121,4 +124,5 @@ def build_review(facts: ReviewInput) -> Review:
         history=next_history(facts.previous, entry),
         reviewed_at=facts.reviewed_at,
         engine=facts.engine,
+        focus=facts.focus,
     )

@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, text
 from starlette.concurrency import run_in_threadpool
 
+from reviewbot.review.commands import handles_for
 from reviewbot.service.events import PayloadError, delivery_summary, route
 from reviewbot.service.jobs import Enqueue, Ignore, JobKind
 from reviewbot.service.metrics import CONTENT_TYPE, Metrics
@@ -43,11 +44,13 @@ class ServiceState:
     bot_login: str
     handled: set[JobKind]
     body_timeout_s: float
+    command_handles: tuple[str, ...]
 
 
 def create_app(engine: Engine, secrets: Sequence[str], *, max_body_bytes: int = 25 * 1024 * 1024,
                bot_login: str = "reviewbot[bot]", queue: Queue | None = None, metrics: Metrics | None = None,
-               handled: set[JobKind] | None = None, body_timeout_s: float = BODY_TIMEOUT_S) -> FastAPI:
+               handled: set[JobKind] | None = None, body_timeout_s: float = BODY_TIMEOUT_S,
+               command_handle: str = "reviewbot") -> FastAPI:
     """The app; `handled` names the job kinds some worker runs (others are acknowledged and ignored)."""
     if not [s for s in secrets if s]:
         raise ValueError("a webhook secret is required (REVIEWBOT_WEBHOOK_SECRETS)")
@@ -55,7 +58,8 @@ def create_app(engine: Engine, secrets: Sequence[str], *, max_body_bytes: int = 
     state = ServiceState(engine=engine, queue=queue,
                          metrics=metrics or Metrics(queue.counts), secrets=list(secrets),
                          max_body_bytes=max_body_bytes, bot_login=bot_login,
-                         handled=set(JobKind) if handled is None else handled, body_timeout_s=body_timeout_s)
+                         handled=set(JobKind) if handled is None else handled, body_timeout_s=body_timeout_s,
+                         command_handles=handles_for(command_handle))
     app = FastAPI(title="reviewbot", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.service = state
 
@@ -127,7 +131,7 @@ async def _handle(state: ServiceState, request: Request, event: str) -> Response
     if not isinstance(payload, dict):
         return _refuse(400, "body must be a JSON object")
     try:
-        actions = route(event, payload, bot_login=state.bot_login)
+        actions = route(event, payload, bot_login=state.bot_login, command_prefixes=state.command_handles)
     except PayloadError as exc:
         return _refuse(400, str(exc))
     if state.engine.dialect.name == "sqlite":

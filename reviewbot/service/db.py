@@ -75,6 +75,33 @@ class PublishedReviewRow(Base):
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
+class PullStateRow(Base):
+    """What maintainers set on a PR with commands: paused or not, automerge, the bot's status comments."""
+
+    __tablename__ = "pull_states"
+
+    repo: Mapped[str] = mapped_column(String(200), primary_key=True)
+    pr_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    paused: Mapped[bool] = mapped_column(default=False)
+    paused_by: Mapped[str] = mapped_column(String(100), default="")
+    automerge: Mapped[str] = mapped_column(String(20), default="off")  # off | armed | merged
+    armed_by: Mapped[str] = mapped_column(String(100), default="")
+    armed_head: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class ProcessedCommandRow(Base):
+    """A comment command that was carried out: the same comment and body never runs twice."""
+
+    __tablename__ = "processed_commands"
+
+    comment_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    body_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    repo: Mapped[str] = mapped_column(String(200))
+    command: Mapped[str] = mapped_column(String(40))
+    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 def make_engine(url: str) -> Engine:
     """An engine with the tables created; SQLite gets WAL and a busy timeout so workers share it."""
     is_sqlite = url.startswith("sqlite")

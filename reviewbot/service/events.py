@@ -15,11 +15,11 @@ become job keys and, later, arguments to git.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from reviewbot.review.commands import parse_command
 from reviewbot.service.jobs import Action, Cancel, Enqueue, Ignore, JobKind, JobSpec
 
 DEFAULT_BOT_LOGIN = "reviewbot[bot]"
@@ -36,8 +36,6 @@ INSTALL_NOTE = "logged, no per-installation state is kept"
 
 _SHA = r"^[0-9a-f]{40}([0-9a-f]{24})?$"  # SHA-1 or SHA-256 object name
 _FULL_NAME = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
-_NAME_CHAR = re.compile(r"[A-Za-z0-9_\-\[\]]")  # a prefix must end where a login/word ends
-_FENCE = re.compile(r"^(`{3,}|~{3,})(.*)$")
 
 
 class PayloadError(ValueError):
@@ -285,43 +283,31 @@ _EVENTS_WITH_ACTION = frozenset(_HANDLERS) - {"status"}
 # --------------------------------------------------------------------------- commands
 
 
-def command_lines(
-    body: str,
-    *,
-    bot_login: str = DEFAULT_BOT_LOGIN,
-    command_prefixes: tuple[str, ...] = DEFAULT_COMMAND_PREFIXES,
-) -> Iterator[str]:
-    """The comment's command lines, stripped: lines that start with a command prefix
-    or `@<bot_login>` (case-insensitive, after optional whitespace), outside fenced
-    code blocks (``` and ~~~) and outside `>` quotes."""
-    prefixes = tuple({p.casefold() for p in (*command_prefixes, "@" + bot_login) if p.strip()})
-    fence: str | None = None  # the opening fence run (e.g. "```") while inside a fenced block
-    for raw in body.splitlines():
-        line = raw.strip()
-        if fence is not None:
-            if line.startswith(fence[0]) and set(line) == {fence[0]} and len(line) >= len(fence):
-                fence = None
-            continue
-        if line.startswith(">"):
-            continue
-        opening = _FENCE.match(line)
-        if opening and not (opening.group(1)[0] == "`" and "`" in opening.group(2)):
-            fence = opening.group(1)
-            continue
-        folded = line.casefold()
-        for prefix in prefixes:
-            if folded.startswith(prefix) and not _NAME_CHAR.match(folded[len(prefix) : len(prefix) + 1]):
-                yield line
-                break
+def command_handles(
+    *, bot_login: str = DEFAULT_BOT_LOGIN, command_prefixes: tuple[str, ...] = DEFAULT_COMMAND_PREFIXES
+) -> tuple[str, ...]:
+    """The handles a command may start with: each command prefix, and `@<bot_login>`.
+
+    With the defaults that is `reviewbot.review.commands.DEFAULT_HANDLES`. No slug is derived
+    from the login: a custom bot is addressed by the prefixes it is given plus `@<login>`.
+    """
+    login = bot_login.strip().lstrip("@")
+    handles = [prefix.strip() for prefix in command_prefixes if prefix.strip()]
+    if login:
+        handles.append("@" + login)
+    return tuple(dict.fromkeys(handles))
 
 
 def has_command(
-    body: str,
+    body: str | None,
     *,
     bot_login: str = DEFAULT_BOT_LOGIN,
     command_prefixes: tuple[str, ...] = DEFAULT_COMMAND_PREFIXES,
 ) -> bool:
-    return next(command_lines(body, bot_login=bot_login, command_prefixes=command_prefixes), None) is not None
+    """Whether the comment carries a command (`parse_command` decides), an unknown word or a
+    bare handle included: the worker answers those with help."""
+    handles = command_handles(bot_login=bot_login, command_prefixes=command_prefixes)
+    return parse_command(body, handles) is not None
 
 
 # --------------------------------------------------------------------------- logs

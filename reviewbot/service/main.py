@@ -15,14 +15,17 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
+from reviewbot.bot.commands import CommandJob
 from reviewbot.bot.reconcile import reconcile
 from reviewbot.bot.review import ReviewJob
 from reviewbot.github.client import CALLS, GitHubEdge
+from reviewbot.github.permissions import PermissionCache
 from reviewbot.proof.engine import ProofEngine
 from reviewbot.service.app import create_app
 from reviewbot.service.db import make_engine
 from reviewbot.service.jobs import JobKind
 from reviewbot.service.metrics import Metrics
+from reviewbot.service.pull_state import PullStates
 from reviewbot.service.queue import PublishedReviews, Queue
 from reviewbot.service.worker import Worker
 from reviewbot.settings import Settings
@@ -37,18 +40,19 @@ class Service:
     metrics: Metrics
     edge: GitHubEdge
     review_job: ReviewJob
+    command_job: CommandJob
     published: PublishedReviews
     threads: list[threading.Thread] = field(default_factory=list)
 
     @property
     def handlers(self) -> dict:
-        return {JobKind.REVIEW: self.review_job}
+        return {JobKind.REVIEW: self.review_job, JobKind.COMMAND: self.command_job}
 
     def app(self) -> FastAPI:
         secrets = [secret.get_secret_value() for secret in self.settings.webhook_secrets]
         return create_app(self.queue.engine, secrets, max_body_bytes=self.settings.max_body_bytes,
                           bot_login=self.edge.bot_login(), queue=self.queue, metrics=self.metrics,
-                          handled=set(self.handlers))
+                          handled=set(self.handlers), command_handle=self.settings.command_handle)
 
     def worker(self, name: str | None = None) -> Worker:
         return Worker(self.queue, self.handlers, name=name, lease_s=self.settings.lease_s,
@@ -83,10 +87,13 @@ def build_service(settings: Settings, edge: GitHubEdge | None = None) -> Service
     CALLS.listeners.append(lambda account, method: metrics.github_calls.labels(installation=account,
                                                                                method=method).inc())
     published = PublishedReviews(engine)
-    review_job = ReviewJob(edge, ProofEngine(settings.data_dir), published, public_url=settings.public_url,
+    states = PullStates(engine)
+    review_job = ReviewJob(edge, ProofEngine(settings.data_dir), published, states, public_url=settings.public_url,
                            metrics=metrics)
+    command_job = CommandJob(edge, queue, states, published, PermissionCache(), handle=settings.command_handle,
+                             allowed_bots=frozenset(settings.allowed_bots))
     return Service(settings=settings, queue=queue, metrics=metrics, edge=edge, review_job=review_job,
-                   published=published)
+                   command_job=command_job, published=published)
 
 
 def serve(settings: Settings, host: str, port: int) -> None:

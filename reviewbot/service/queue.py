@@ -37,6 +37,7 @@ from reviewbot.service.jobs import Action, Cancel, Enqueue, JobKind, JobSpec
 Clock = Callable[[], datetime]
 JOBS = JobRow.__table__
 DELIVERIES = DeliveryRow.__table__
+REREVIEW = "re-review"  # JobSpec.reason of a review a maintainer asked for
 BACKOFF_BASE_S = 15
 BACKOFF_CAP_S = 600
 CLAIM_CANDIDATES = 8
@@ -56,7 +57,7 @@ ACTIVE = (JobState.QUEUED, JobState.RUNNING)
 # Built once: the webhook path runs these for every delivery, and building statements costs more than SQLite.
 _SEEN_DELIVERY = select(DELIVERIES.c.job_ids).where(DELIVERIES.c.delivery_id == bindparam("delivery_id"))
 _INSERT_DELIVERY = insert(DELIVERIES)
-_ACTIVE_JOBS = select(JOBS.c.id, JOBS.c.head_sha, JOBS.c.state, JOBS.c.payload).where(
+_ACTIVE_JOBS = select(JOBS.c.id, JOBS.c.head_sha, JOBS.c.state, JOBS.c.reason, JOBS.c.payload).where(
     JOBS.c.repo == bindparam("repo"), JOBS.c.pr_number == bindparam("pr"), JOBS.c.kind == bindparam("kind"),
     JOBS.c.state.in_([state.value for state in ACTIVE]), JOBS.c.cancel_requested.is_(False),
 ).order_by(JOBS.c.id.desc())
@@ -155,7 +156,9 @@ class Queue:
         now = self.clock()
         if spec.kind == JobKind.REVIEW and spec.head_sha:
             note = f"superseded by head {spec.head_sha[:12]}"
-            queued = [row.id for row in active if row.head_sha != spec.head_sha and row.state == JobState.QUEUED]
+            asked = spec.reason == REREVIEW  # a maintainer's request replaces every review still waiting
+            queued = [row.id for row in active
+                      if (asked or row.head_sha != spec.head_sha) and row.state == JobState.QUEUED]
             running = [row.id for row in active if row.head_sha != spec.head_sha and row.state == JobState.RUNNING]
             if queued:
                 connection.execute(update(JOBS).where(JOBS.c.id.in_(queued)).values(
@@ -319,6 +322,10 @@ class PublishedReviews:
                 session.add(row)
             row.head_sha, row.comment_id, row.verdict, row.outcome, row.rank = head_sha, comment_id, verdict, outcome, rank
 
+    def get(self, repo: str, pr_number: int) -> PublishedReviewRow | None:
+        with Session(self.engine, expire_on_commit=False) as session:
+            return session.get(PublishedReviewRow, (repo, pr_number))
+
     def head_of(self, repo: str, pr_number: int) -> str | None:
         with Session(self.engine) as session:
             row = session.get(PublishedReviewRow, (repo, pr_number))
@@ -328,6 +335,8 @@ class PublishedReviews:
 def _same_request(spec: JobSpec, active: list) -> int | None:
     """The active job that already does what `spec` asks (newest first), if any."""
     if spec.kind == JobKind.REVIEW:
+        if spec.reason == REREVIEW:
+            return None  # asked for by a person: always a fresh review, with its own progress comment
         wanted = {spec.head_sha, ""} if spec.head_sha else None
         return next((row.id for row in active if wanted is None or row.head_sha in wanted), None)
     key = command_key(spec.payload)

@@ -112,6 +112,25 @@ class World:
         self.last_delivery = delivery_id or str(uuid.uuid4())
         return self.fake.deliver(self.server.url, "pull_request", payload, SECRET, self.last_delivery)
 
+    def comment(self, body: str, user: str, *, edit: int | None = None, delivery_id: str | None = None,
+                bot: bool = False) -> tuple[int, httpx.Response]:
+        """A user's PR comment (or an edit of one), delivered as GitHub would; returns (comment id, answer)."""
+        if edit is None:
+            if bot:
+                self.fake.state.ensure_user(user, type="Bot")
+            comment_id = self.fake.add_comment(self.repo, self.number, body, user)
+        else:
+            comment_id = edit
+            self.fake.state.comments[edit].body = body
+        payload = self.fake.payload_for_issue_comment(self.repo, comment_id, "edited" if edit else "created",
+                                                      self.installation)
+        self.last_delivery = delivery_id or str(uuid.uuid4())
+        return comment_id, self.fake.deliver(self.server.url, "issue_comment", payload, SECRET, self.last_delivery)
+
+    def bot_comments(self, marker: str) -> list:
+        return [c for c in self.fake.comments(self.repo, self.number)
+                if c.user.login == self.bot_login and marker in c.body]
+
     # -- the service's side -------------------------------------------------------------------
 
     def work(self) -> int:

@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 
-from reviewbot.service.events import DRAFT_REASON, PayloadError, delivery_summary, has_command, route
+from reviewbot.review.commands import DEFAULT_HANDLES
+from reviewbot.service.events import (
+    DRAFT_REASON, PayloadError, command_handles, delivery_summary, has_command, route,
+)
 from reviewbot.service.jobs import Cancel, Enqueue, Ignore, JobKind, JobSpec
 
 WEBHOOKS = Path(__file__).resolve().parents[1] / "data" / "webhooks"
@@ -332,10 +335,11 @@ def test_real_issue_comments_are_ignored(name: str) -> None:
     [
         "@reviewbot review",
         "  @ReviewBot  review",
-        "\t/reviewbot retry",
+        "   /reviewbot retry",  # up to 3 spaces of indentation
         "@reviewbot[bot] review",
         "@REVIEWBOT[BOT]",
-        "Thanks for the fix!\r\n\r\n@reviewbot: review please\r\n",
+        "Thanks for the fix!\r\n\r\n@reviewbot review please\r\n",
+        "- @reviewbot review",  # a list item
         "```\nlog output\n```\n@reviewbot review",  # after a closed fence
         "```js `inline`\n@reviewbot review",  # a backtick info string: not a fence
     ],
@@ -381,6 +385,12 @@ NO_COMMAND = "issue_comment created: no command line in comment 492700400"
         "> @reviewbot review",
         "  >@reviewbot review",
         "> quoted\n> @reviewbot review",
+        "> quoted\n@reviewbot review",  # a lazy continuation line is still quoted
+        "\t/reviewbot retry",  # a tab (or 4 spaces) is an indented code block
+        "    @reviewbot review",
+        "Thanks for the fix!\r\n\r\n@reviewbot: review please\r\n",  # the handle must end at whitespace
+        "<!-- @reviewbot review -->",
+        "`@reviewbot review`",
         "please ask @reviewbot to review",  # not at the start of a line
         "@reviewbotx review",  # a different name
         "@reviewbot-ci review",
@@ -434,6 +444,8 @@ def test_has_command_scanner() -> None:
     assert has_command("@other review", bot_login="other") is True
     assert has_command("@reviewbot", command_prefixes=()) is False  # only @<bot_login> is left
     assert has_command("@reviewbot[bot]", command_prefixes=()) is True
+    assert has_command("@ review", bot_login="", command_prefixes=()) is False  # no login: no "@" handle
+    assert set(command_handles()) == set(DEFAULT_HANDLES)
 
 
 # --------------------------------------------------------------------------- other events

@@ -31,3 +31,9 @@ def test_review_is_pure(path: Path) -> None:
 @pytest.mark.parametrize("path", sorted((PACKAGE / "proof").glob("*.py")), ids=lambda p: p.name)
 def test_proof_never_imports_the_github_edge_or_the_bot(path: Path) -> None:
     assert not {n for n in reviewbot_imports(path) if n.startswith(("reviewbot.github", "reviewbot.bot"))}
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "github").glob("*.py")), ids=lambda p: p.name)
+def test_the_github_edge_imports_nothing_above_it(path: Path) -> None:
+    above = ("reviewbot.bot", "reviewbot.service", "reviewbot.proof", "reviewbot.review")
+    assert not {n for n in reviewbot_imports(path) if n.startswith(above)}

@@ -164,3 +164,15 @@ def test_two_workers_racing_never_claim_the_same_job(tmp_path: Path) -> None:
     everything = claimed["w1"] + claimed["w2"]
     assert sorted(everything) == sorted(set(everything)) and len(everything) == 40
     assert producer.counts()["done"] == 40
+
+
+def test_a_re_review_request_is_always_new_and_replaces_waiting_reviews(queue: Queue) -> None:
+    automatic, _ = queue.enqueue(review("a" * 40))
+    asked = JobSpec(kind=JobKind.REVIEW, repo="o/r", pr_number=1, head_sha="a" * 40, reason="re-review",
+                    payload={"status_comment_id": 5})
+    first, created = queue.enqueue(asked)
+    second, created_again = queue.enqueue(asked)
+    assert created and created_again and second != first
+    assert queue.state_of(automatic) == JobState.SUPERSEDED and queue.state_of(first) == JobState.SUPERSEDED
+    assert queue.state_of(second) == JobState.QUEUED
+    assert queue.enqueue(review("a" * 40)) == (second, False)  # a push for the same head joins the request

@@ -1,0 +1,130 @@
+"""Maintainer commands from PR comments: re-review, stop, approve, status, help (automerge: see below).
+
+One job per (comment, body): the worker runs it once. The bot acknowledges with
+👀 at once (and never reads reactions back), checks who may run the command
+against GitHub's collaborator permission (cached), and answers in a status
+comment it edits in place: one per PR and intent (and head, for re-reviews).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from reviewbot.bot.permissions import Actor, Decision, Permission, decide, is_bot, table_markdown
+from reviewbot.github.client import Connection, GitHubEdge, calls_as
+from reviewbot.github.comments import comment_url, edit_comment, find_status_comments, upsert_status_comment
+from reviewbot.github.labels import HUMAN_REVIEW
+from reviewbot.github.permissions import PermissionCache
+from reviewbot.github.pulls import PullRequestInfo, get_pull_request
+from reviewbot.github.reactions import acknowledge
+from reviewbot.review import status_comments
+from reviewbot.review.commands import ALIASES, Command, CommandName, handles_for, parse_command
+from reviewbot.service.jobs import JobKind, JobSpec
+from reviewbot.service.pull_state import PullStates
+from reviewbot.service.queue import REREVIEW, Job, PublishedReviews, Queue
+
+NEEDS_PERMISSION = {CommandName.REREVIEW, CommandName.AUTOMERGE, CommandName.STOP, CommandName.APPROVE}
+NEXT_STEPS = {
+    "passed": "nothing blocks a merge; a maintainer can merge",
+    "needs changes": "the author pushes a fix for what the review lists",
+    "needs real behavior proof": "a test that fails without the fix and passes with it",
+    "needs maintainer review": "a maintainer reads what the review lists under Security",
+    "blocked": "fix the blocking finding (or the hang) first",
+    "did not complete": "`@reviewbot re-review` once the infrastructure problem is fixed",
+}
+
+
+@dataclass
+class CommandJob:
+    edge: GitHubEdge
+    queue: Queue
+    states: PullStates
+    published: PublishedReviews
+    permissions: PermissionCache
+    handle: str = "reviewbot"
+    allowed_bots: frozenset[str] = frozenset()
+
+    def __call__(self, job: Job, cancel: threading.Event) -> None:
+        spec, payload = job.spec, job.spec.payload
+        body, comment_id = str(payload.get("comment_body", "")), int(payload["comment_id"])
+        bot_login = self.edge.bot_login()
+        command = parse_command(body, (*handles_for(self.handle), f"@{bot_login}"))
+        if command is None or self.states.processed(comment_id, body):
+            return  # edited into a comment without a command, or already carried out
+        connection = self.edge.connection(spec.installation_id)
+        acknowledge(connection, spec.repo, comment_id)
+        pr = get_pull_request(connection, spec.repo, spec.pr_number)
+        author = str(payload.get("author", ""))
+        actor = Actor(author, str(payload.get("author_type", "User")))
+        decision = self._decide(connection, spec.repo, command, actor, pr, bot_login)
+        if not decision.allowed and is_bot(actor):
+            pass  # other bots get no answer: two bots must never talk to each other in a loop
+        elif not decision.allowed:
+            self._answer(connection, pr, bot_login, "refusal", status_comments.refusal(command.word, decision.reason))
+        else:
+            self._run(connection, spec, pr, command, author, bot_login)
+        self.states.mark_processed(comment_id, body, spec.repo, command.word)
+
+    def _decide(self, connection: Connection, repo: str, command: Command, actor: Actor, pr: PullRequestInfo,
+                bot_login: str) -> Decision:
+        authors_rereview = command.name is CommandName.REREVIEW and actor.login.lower() == pr.author.lower()
+        needs_lookup = command.name in NEEDS_PERMISSION and not authors_rereview and not is_bot(actor)
+        permission = self.permissions.permission(connection, repo, actor.login) if needs_lookup else None
+        return decide(command.name.value if command.name else None, actor, pr.author, permission,
+                      self.allowed_bots, self_login=bot_login)
+
+    def _run(self, connection: Connection, spec: JobSpec, pr: PullRequestInfo, command: Command, author: str,
+             bot_login: str) -> None:
+        if command.name is CommandName.REREVIEW:
+            self._rereview(connection, spec, pr, command, author, bot_login)
+        elif command.name is CommandName.STOP:
+            self.states.update(pr.repo, pr.number, paused=True, paused_by=author)
+            with calls_as(connection.account):
+                connection.github.get_repo(pr.repo).get_issue(pr.number).add_to_labels(HUMAN_REVIEW)
+            self._answer(connection, pr, bot_login, "pause", status_comments.paused(author))
+        elif command.name is CommandName.APPROVE:
+            self.states.update(pr.repo, pr.number, paused=False, paused_by="")
+            self._answer(connection, pr, bot_login, "pause", status_comments.resumed(author, pr.head_sha))
+        elif command.name is CommandName.STATUS:
+            self._answer(connection, pr, bot_login, "status", self._status(pr))
+        elif command.name is CommandName.AUTOMERGE:
+            self._answer(connection, pr, bot_login, "automerge", status_comments.automerge_unavailable(author))
+        else:
+            self._answer(connection, pr, bot_login, "help", status_comments.help_text(
+                table_markdown(), {alias: name.value for alias, name in ALIASES.items()},
+                unknown_word=command.word if command.name is None else ""))
+
+    def _rereview(self, connection: Connection, spec: JobSpec, pr: PullRequestInfo, command: Command, author: str,
+                  bot_login: str) -> None:
+        """One progress comment per head; older heads' unfinished ones say they were superseded."""
+        prefix = f"<!-- {status_comments.STATUS_TAG} re-review"
+        for older in find_status_comments(connection, pr.repo, pr.number, bot_login, prefix):
+            if pr.head_sha[:12] not in older.body and "- [ ] review comment updated" in older.body:
+                edit_comment(connection, pr.repo, pr.number, older.id,
+                             status_comments.rereview(author, pr.head_sha, [], superseded=True))
+        # focus is for maintainers only; anyone else allowed to ask here is the PR author, so check them
+        maintainer = author.lower() != pr.author.lower() or self.permissions.permission(
+            connection, pr.repo, author).at_least(Permission.WRITE)
+        focus = command.focus if maintainer else ""
+        body = status_comments.rereview(author, pr.head_sha, ["queued"], focus=focus)
+        status_id = self._answer(connection, pr, bot_login, status_comments.status_marker("re-review", pr.head_sha),
+                                 body, marker_is_full=True)
+        self.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=pr.repo, pr_number=pr.number, head_sha=pr.head_sha,
+                                   installation_id=spec.installation_id, reason=REREVIEW,
+                                   payload={"status_comment_id": status_id, "requested_by": author, "focus": focus}))
+
+    def _status(self, pr: PullRequestInfo) -> str:
+        row = self.published.get(pr.repo, pr.number)
+        state = self.states.get(pr.repo, pr.number)
+        current = row is not None and row.head_sha == pr.head_sha
+        outcome = row.outcome if current else ""
+        next_step = NEXT_STEPS.get(outcome, "the review of the current head (it is queued or running)")
+        return status_comments.status(row.rank if current else "", row.verdict if current else "", outcome,
+                                      state.automerge, state.paused, next_step,
+                                      comment_url(pr.html_url, row.comment_id) if current and row.comment_id else "")
+
+    def _answer(self, connection: Connection, pr: PullRequestInfo, bot_login: str, intent: str, body: str,
+                marker_is_full: bool = False) -> int:
+        marker = intent if marker_is_full else status_comments.status_marker(intent)
+        return upsert_status_comment(connection, pr.repo, pr.number, bot_login, marker, body)

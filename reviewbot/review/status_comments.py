@@ -1,0 +1,91 @@
+"""The bot's short answers to commands: what it heard, who asked, what happens next.
+
+Pure: facts in, markdown out. Each answer carries a hidden marker naming its
+intent (and head, for re-reviews), so the bot edits one comment per PR, intent
+and head instead of piling up replies. Logins and focus text come from users and
+are escaped like everything else.
+"""
+
+from __future__ import annotations
+
+from reviewbot.review.markdown import code_span, escape_inline
+
+STATUS_TAG = "reviewbot:status"
+REREVIEW_STEPS = ("queued", "checked out", "suites on head", "suites on base", "analysis",
+                  "review comment updated")
+
+ACKNOWLEDGED, REVIEW, AUTOMERGE, DONE = "🦞👀", "🦞🧹", "🦞🔧", "🦞✅"
+
+
+def status_marker(intent: str, head_sha: str = "") -> str:
+    return f"<!-- {STATUS_TAG} {intent}{' ' + head_sha[:12] if head_sha else ''} -->"
+
+
+def _who(login: str) -> str:
+    return escape_inline(f"@{login}")
+
+
+def rereview(requested_by: str, head_sha: str, done: list[str], review_url: str = "", focus: str = "",
+             superseded: bool = False) -> str:
+    """The re-review status comment, its checklist ticked step by step."""
+    if superseded:
+        lines = [f"{DONE} This re-review was superseded by a newer request (or a newer head); "
+                 "its progress continues in the newer status comment."]
+    else:
+        lines = [f"{REVIEW} I asked reviewbot to review this item again.", "",
+                 f"Requested by {_who(requested_by)} for head {code_span(head_sha[:12])}."]
+        if focus:
+            lines += ["", "Focus for the reviewer (context, not instructions):", "",
+                      *[f"> {escape_inline(line)}" for line in focus.splitlines()[:20] if line.strip()]]
+        lines += ["", "Re-review progress:", ""]
+        lines += [f"- [{'x' if step in done else ' '}] {step}" for step in REREVIEW_STEPS]
+        if review_url:
+            lines += ["", f"Review comment: {review_url}"]
+    return "\n".join(lines) + "\n\n" + status_marker("re-review", head_sha) + "\n"
+
+
+def refusal(command: str, reason: str) -> str:
+    return f"{ACKNOWLEDGED} `{command or 'that command'}` was not run: {reason}\n\n{status_marker('refusal')}\n"
+
+
+def paused(by: str) -> str:
+    return (f"{DONE} Paused by {_who(by)}: reviewbot will not merge, update or repair this PR until a maintainer "
+            "comments `@reviewbot approve`; it is labelled `reviewbot:human-review`. Reviews still run on "
+            "request (`@reviewbot re-review`).\n\n" + status_marker("pause") + "\n")
+
+
+def resumed(by: str, head_sha: str) -> str:
+    return (f"{DONE} Resumed by {_who(by)} for head {code_span(head_sha[:12])}: reviewbot reviews new pushes again "
+            "and carries on with automerge if it is armed.\n\n" + status_marker("pause") + "\n")
+
+
+def automerge_unavailable(by: str) -> str:
+    """Said plainly: this version of reviewbot cannot merge yet, so nothing was armed."""
+    return (f"{AUTOMERGE} {_who(by)} asked for automerge, but this version of reviewbot does not merge PRs yet: "
+            "nothing was armed. Merge by hand once the review says `passed`.\n\n" + status_marker("automerge") + "\n")
+
+
+def status(rank: str, verdict: str, outcome: str, automerge: str, paused_now: bool, next_step: str,
+           review_url: str) -> str:
+    lines = [f"{ACKNOWLEDGED} Status of this PR:", "",
+             f"- Review: {outcome or 'not reviewed yet'}" + (f" (proof `{verdict}`, rank {rank})" if verdict else ""),
+             f"- Automerge: {automerge}{' (paused)' if paused_now else ''}",
+             f"- Next step: {next_step}"]
+    if review_url:
+        lines.append(f"- Review comment: {review_url}")
+    return "\n".join(lines) + "\n\n" + status_marker("status") + "\n"
+
+
+def help_text(permission_table: str, aliases: dict[str, str], unknown_word: str = "") -> str:
+    lines = []
+    if unknown_word:
+        lines += [f"{ACKNOWLEDGED} I do not know the command {code_span(unknown_word)}. These are the ones I know:", ""]
+    else:
+        lines += [f"{ACKNOWLEDGED} Commands start a line of a PR comment with `@reviewbot` (or `/reviewbot`):", ""]
+    lines += [permission_table.rstrip(), ""]
+    grouped: dict[str, list[str]] = {}
+    for alias, name in aliases.items():
+        grouped.setdefault(name, []).append(alias)
+    lines.append("Aliases: " + "; ".join(f"{code_span(name)} = " + " / ".join(code_span(a) for a in sorted(words))
+                                          for name, words in grouped.items()) + ".")
+    return "\n".join(lines) + "\n\n" + status_marker("help") + "\n"
