@@ -15,3 +15,15 @@ def test_rank_rule_table_is_the_one_in_the_code() -> None:
 
 def test_lock_scan_rule_table_is_the_one_in_the_code() -> None:
     assert lock_scan.rules_markdown() in README
+
+
+def test_command_permission_table_is_the_one_in_the_code() -> None:
+    from reviewbot.bot.permissions import table_markdown
+
+    assert table_markdown() in README
+
+
+def test_every_command_alias_is_documented() -> None:
+    from reviewbot.review.commands import ALIASES
+
+    assert all(f"`{alias}`" in README for alias in ALIASES)
