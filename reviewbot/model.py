@@ -7,6 +7,7 @@ Every layer speaks these types. They are pydantic models so the JSON output of
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
@@ -277,3 +278,11 @@ class Permission(StrEnum):
 
 _RANKS = {level: rank for rank, level in enumerate(
     (Permission.NONE, Permission.READ, Permission.TRIAGE, Permission.WRITE, Permission.MAINTAIN, Permission.ADMIN))}
+
+
+@dataclass(frozen=True)
+class Check:
+    """A check run or commit status on a head, normalised: "success", "failure" or "pending"."""
+
+    name: str
+    state: str

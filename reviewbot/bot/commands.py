@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from reviewbot.bot.automerge import AutomergeJob
 from reviewbot.bot.permissions import Actor, Decision, Permission, decide, is_bot, table_markdown
 from reviewbot.github.client import Connection, GitHubEdge, calls_as
 from reviewbot.github.comments import comment_url, edit_comment, find_status_comments, upsert_status_comment
@@ -42,6 +43,7 @@ class CommandJob:
     states: PullStates
     published: PublishedReviews
     permissions: PermissionCache
+    automerge: AutomergeJob
     handle: str = "reviewbot"
     allowed_bots: frozenset[str] = frozenset()
 
@@ -86,10 +88,12 @@ class CommandJob:
         elif command.name is CommandName.APPROVE:
             self.states.update(pr.repo, pr.number, paused=False, paused_by="")
             self._answer(connection, pr, bot_login, "pause", status_comments.resumed(author, pr.head_sha))
+            self._advance_automerge(spec)
         elif command.name is CommandName.STATUS:
             self._answer(connection, pr, bot_login, "status", self._status(pr))
         elif command.name is CommandName.AUTOMERGE:
-            self._answer(connection, pr, bot_login, "automerge", status_comments.automerge_unavailable(author))
+            self.automerge.arm(connection, pr, author)
+            self._advance_automerge(spec)
         else:
             self._answer(connection, pr, bot_login, "help", status_comments.help_text(
                 table_markdown(), {alias: name.value for alias, name in ALIASES.items()},
@@ -113,6 +117,11 @@ class CommandJob:
         self.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=pr.repo, pr_number=pr.number, head_sha=pr.head_sha,
                                    installation_id=spec.installation_id, reason=REREVIEW,
                                    payload={"status_comment_id": status_id, "requested_by": author, "focus": focus}))
+
+    def _advance_automerge(self, spec: JobSpec) -> None:
+        if self.states.get(spec.repo, spec.pr_number).automerge == "armed":
+            self.queue.enqueue(JobSpec(kind=JobKind.AUTOMERGE, repo=spec.repo, pr_number=spec.pr_number,
+                                       installation_id=spec.installation_id, reason="command"))
 
     def _status(self, pr: PullRequestInfo) -> str:
         row = self.published.get(pr.repo, pr.number)

@@ -14,15 +14,22 @@ import logging
 from reviewbot.github.client import GitHubEdge
 from reviewbot.github.pulls import open_pull_requests
 from reviewbot.service.jobs import JobKind, JobSpec
+from reviewbot.service.pull_state import PullStates
 from reviewbot.service.queue import PublishedReviews, Queue
 
 log = logging.getLogger("reviewbot.reconcile")
 
 
-def reconcile(edge: GitHubEdge, queue: Queue, published: PublishedReviews) -> list[int]:
-    """Enqueue reviews for unreviewed heads; returns the new job ids."""
+def reconcile(edge: GitHubEdge, queue: Queue, published: PublishedReviews,
+              states: PullStates | None = None) -> list[int]:
+    """Enqueue reviews for unreviewed heads, and a step for every armed automerge; returns the new job ids."""
     created = []
     for repo, installation_id in queue.known_repositories():
+        for number in states.armed(repo) if states is not None else []:
+            job_id, new = queue.enqueue(JobSpec(kind=JobKind.AUTOMERGE, repo=repo, pr_number=number,
+                                                installation_id=installation_id, reason="reconcile"))
+            if new:
+                created.append(job_id)
         try:
             pulls = open_pull_requests(edge.connection(installation_id), repo)
         except Exception as exc:  # noqa: BLE001 - one unreachable repository must not stop the others

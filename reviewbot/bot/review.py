@@ -40,7 +40,8 @@ from reviewbot.review.pr_body import parse_pr_body
 from reviewbot.review import status_comments
 from reviewbot.service.metrics import Metrics
 from reviewbot.service.pull_state import PullStates
-from reviewbot.service.queue import REREVIEW, Job, PublishedReviews
+from reviewbot.service.jobs import JobKind, JobSpec
+from reviewbot.service.queue import REREVIEW, Job, PublishedReviews, Queue
 from reviewbot.service.worker import Cancelled
 
 MAX_DIFF_BYTES = 4 * 1024 * 1024  # the lock scan reads at most this much of a patch
@@ -105,6 +106,7 @@ class ReviewJob:
     engine: ProofEngine
     published: PublishedReviews
     states: PullStates
+    queue: Queue | None = None  # to advance an armed automerge once a review is published
     public_url: str = ""
     metrics: Metrics | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -140,6 +142,7 @@ class ReviewJob:
             published = comment_id is not None
             if comment_id is not None:
                 progress.tick("review comment updated", comment_url(pr.html_url, comment_id))
+                self._advance_automerge(spec)
         except Cancelled:
             progress.superseded()
             raise
@@ -164,6 +167,11 @@ class ReviewJob:
         self.published.record(pr.repo, pr.number, pr.head_sha, comment_id, review.proof.verdict.value,
                               review.outcome.kind.value, review.rating.overall.tier.value)
         return comment_id
+
+    def _advance_automerge(self, spec: JobSpec) -> None:
+        if self.queue is not None and self.states.get(spec.repo, spec.pr_number).automerge == "armed":
+            self.queue.enqueue(JobSpec(kind=JobKind.AUTOMERGE, repo=spec.repo, pr_number=spec.pr_number,
+                                       installation_id=spec.installation_id, reason="review published"))
 
     def _count_runs(self, proof: Proof) -> None:
         if self.metrics is None:

@@ -25,6 +25,8 @@ class PullRequestInfo:
     clone_url: str  # the base repository: `refs/pull/N/head` is fetched from it
     html_url: str
     maintainer_can_modify: bool
+    mergeable: bool | None = None  # None while GitHub computes it
+    mergeable_state: str = "unknown"
 
     @property
     def open(self) -> bool:
@@ -40,7 +42,8 @@ def get_pull_request(connection: Connection, repo: str, number: int) -> PullRequ
             state=pr.state, merged=bool(pr.merged), draft=bool(pr.draft), head_sha=pr.head.sha, head_ref=pr.head.ref,
             head_repo=head_repo.full_name if head_repo is not None else None, base_ref=pr.base.ref,
             base_sha=pr.base.sha, clone_url=pr.base.repo.clone_url, html_url=pr.html_url,
-            maintainer_can_modify=bool(pr.maintainer_can_modify),
+            maintainer_can_modify=bool(pr.maintainer_can_modify), mergeable=pr.mergeable,
+            mergeable_state=pr.mergeable_state or "unknown",
         )
 
 

@@ -121,6 +121,17 @@ class Mirror:
         except git.GitCommandError as exc:
             raise WorkspaceError(f"could not diff {merge_base[:12]}..{head[:12]}: {_git_stderr(exc)}") from exc
 
+    def conflicts(self, base: str, head: str) -> list[str]:
+        """Files that conflict when `head` is merged into `base` (git merge-tree, no worktree needed)."""
+        try:
+            self.git.merge_tree("--write-tree", "--name-only", "--no-messages", base, head)
+            return []
+        except git.GitCommandError as exc:
+            if exc.status != 1:  # 1: conflicts; anything else is a git problem
+                raise WorkspaceError(f"could not merge-tree {head[:12]} into {base[:12]}: {_git_stderr(exc)}") from exc
+            lines = (exc.stdout or "").strip().strip("'").splitlines()
+            return [line.strip() for line in lines[1:] if line.strip()]
+
     def blob(self, sha: str, path: str) -> tuple[bytes, str] | None:
         """(bytes, git mode) of a file or symlink at a revision; None when absent or not a blob."""
         try:

@@ -59,10 +59,22 @@ def resumed(by: str, head_sha: str) -> str:
             "and carries on with automerge if it is armed.\n\n" + status_marker("pause") + "\n")
 
 
-def automerge_unavailable(by: str) -> str:
-    """Said plainly: this version of reviewbot cannot merge yet, so nothing was armed."""
-    return (f"{AUTOMERGE} {_who(by)} asked for automerge, but this version of reviewbot does not merge PRs yet: "
-            "nothing was armed. Merge by hand once the review says `passed`.\n\n" + status_marker("automerge") + "\n")
+def automerge(armed_by: str, method: str, state: str, log: list[tuple[str, str, str, str]]) -> str:
+    """`log` outcomes are markdown the bot wrote, with every login, file name or GitHub message already escaped."""
+    """The one automerge comment: armed by whom, how it merges, and every step it took (time, step, head, outcome)."""
+    if state == "merged":
+        head = f"{DONE} Automerged."
+    elif state == "armed":
+        head = f"{AUTOMERGE} Automerge armed by {_who(armed_by)}: reviewbot merges with `{method}` once every gate passes."
+    else:
+        head = f"{DONE} Automerge is paused; a maintainer re-arms it with `@reviewbot automerge`."
+    lines = [head, "", "Gates, re-checked against GitHub right before merging: not a draft, not paused, a passing "
+             "review of the exact current head, every other check green (pending waits), mergeable. Draft PRs stay "
+             "fix-only until GitHub marks them ready for review. Pause with `@reviewbot stop`.", "",
+             "Automerge progress:", "", "| time | step | head | outcome |", "|---|---|---|---|"]
+    lines += [f"| {when} | {step} | {code_span(sha[:12]) if sha else '—'} | {outcome.replace('|', '¦')} |"
+              for when, step, sha, outcome in log]  # outcomes are the bot's markdown; untrusted parts escaped
+    return "\n".join(lines) + "\n\n" + status_marker("automerge") + "\n"
 
 
 def status(rank: str, verdict: str, outcome: str, automerge: str, paused_now: bool, next_step: str,

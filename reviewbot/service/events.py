@@ -196,7 +196,13 @@ def _pull_request(event: str, payload: dict[str, Any], **_: Any) -> list[Action]
             **extra,
         },
     )
-    return [Enqueue(job=job)]
+    actions: list[Action] = [Enqueue(job=job)]
+    if action == "synchronize":  # an armed automerge must learn who pushed (someone without write pauses it)
+        sender = payload.get("sender") if isinstance(payload.get("sender"), dict) else {}
+        actions.append(Enqueue(job=JobSpec(kind=JobKind.AUTOMERGE, repo=job.repo, pr_number=job.pr_number,
+                                           installation_id=job.installation_id, reason="synchronize",
+                                           payload={"pushed_by": str(sender.get("login", ""))})))
+    return actions
 
 
 def _issue_comment(
@@ -232,18 +238,38 @@ def _issue_comment(
 
 
 def _checks(event: str, payload: dict[str, Any], **_: Any) -> list[Action]:
+    """A completed check may open the last gate of an armed automerge: advance the PRs it names."""
     action: str = payload["action"]
-    if action == "completed":
+    if action != "completed":
+        return [Ignore(reason=f"{event} action {_show(action)} is not handled")]
+    repo, installation = _repository_and_installation(event, payload)
+    body = payload.get(event) if isinstance(payload.get(event), dict) else {}
+    pulls = body.get("pull_requests") or (body.get("check_suite") or {}).get("pull_requests") or []
+    numbers = sorted({p["number"] for p in pulls if isinstance(p, dict) and isinstance(p.get("number"), int)})
+    if not numbers:
         return [Ignore(reason=f"{event} completed: {AUTOMERGE_NOTE}")]
-    return [Ignore(reason=f"{event} action {_show(action)} is not handled")]
+    return [Enqueue(job=JobSpec(kind=JobKind.AUTOMERGE, repo=repo, pr_number=number, installation_id=installation,
+                                reason=f"{event} completed")) for number in numbers]
 
 
 def _status(event: str, payload: dict[str, Any], **_: Any) -> list[Action]:
-    state, sha = payload.get("state"), payload.get("sha")
-    text = _clean(state, 20) if isinstance(state, str) and state else "(no state)"
-    if isinstance(sha, str) and re.fullmatch(_SHA, sha):
-        text += f" for {sha[:12]}"
-    return [Ignore(reason=f"status {text}: {AUTOMERGE_NOTE}")]
+    """A commit status names a SHA, not a PR: advance every armed automerge of the repository (pr_number 0)."""
+    state = payload.get("state")
+    if state == "pending":
+        return [Ignore(reason="status pending: nothing can merge on a pending check")]
+    repo, installation = _repository_and_installation(event, payload)
+    return [Enqueue(job=JobSpec(kind=JobKind.AUTOMERGE, repo=repo, pr_number=0, installation_id=installation,
+                                reason=f"status {_clean(str(state), 20)}"))]
+
+
+def _repository_and_installation(event: str, payload: dict[str, Any]) -> tuple[str, int | None]:
+    repository = payload.get("repository") if isinstance(payload.get("repository"), dict) else {}
+    name = repository.get("full_name")
+    if not isinstance(name, str) or "/" not in name:
+        raise PayloadError(f"{event} payload has no `repository.full_name`")
+    installation = payload.get("installation") if isinstance(payload.get("installation"), dict) else {}
+    number = installation.get("id")
+    return name, number if isinstance(number, int) else None
 
 
 def _installation(event: str, payload: dict[str, Any], **_: Any) -> list[Action]:

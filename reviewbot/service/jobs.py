@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 
 class JobKind(StrEnum):
     REVIEW = "review"  # prove and review a PR head, publish the comment, check run and labels
-    COMMAND = "command"  # a maintainer command in a PR comment (issue 5)
+    COMMAND = "command"  # a maintainer command in a PR comment
+    AUTOMERGE = "automerge"  # advance an armed PR's automerge: re-check every gate, then wait, update or merge
 
 
 class JobSpec(BaseModel):

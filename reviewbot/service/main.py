@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
+from reviewbot.bot.automerge import AutomergeJob
 from reviewbot.bot.commands import CommandJob
 from reviewbot.bot.reconcile import reconcile
 from reviewbot.bot.review import ReviewJob
@@ -41,12 +42,14 @@ class Service:
     edge: GitHubEdge
     review_job: ReviewJob
     command_job: CommandJob
+    automerge_job: AutomergeJob
     published: PublishedReviews
     threads: list[threading.Thread] = field(default_factory=list)
 
     @property
     def handlers(self) -> dict:
-        return {JobKind.REVIEW: self.review_job, JobKind.COMMAND: self.command_job}
+        return {JobKind.REVIEW: self.review_job, JobKind.COMMAND: self.command_job,
+                JobKind.AUTOMERGE: self.automerge_job}
 
     def app(self) -> FastAPI:
         secrets = [secret.get_secret_value() for secret in self.settings.webhook_secrets]
@@ -72,7 +75,7 @@ class Service:
     def _reconcile_loop(self, stop: threading.Event) -> None:
         while not stop.wait(self.settings.reconcile_interval_s):
             try:
-                created = reconcile(self.edge, self.queue, self.published)
+                created = reconcile(self.edge, self.queue, self.published, self.command_job.states)
                 if created:
                     log.info("reconcile: enqueued %d review(s) for unreviewed heads", len(created))
             except Exception:  # noqa: BLE001 - the next round tries again
@@ -88,12 +91,15 @@ def build_service(settings: Settings, edge: GitHubEdge | None = None) -> Service
                                                                                method=method).inc())
     published = PublishedReviews(engine)
     states = PullStates(engine)
-    review_job = ReviewJob(edge, ProofEngine(settings.data_dir), published, states, public_url=settings.public_url,
+    proof_engine = ProofEngine(settings.data_dir)
+    review_job = ReviewJob(edge, proof_engine, published, states, queue=queue, public_url=settings.public_url,
                            metrics=metrics)
-    command_job = CommandJob(edge, queue, states, published, PermissionCache(), handle=settings.command_handle,
-                             allowed_bots=frozenset(settings.allowed_bots))
+    permissions = PermissionCache()
+    automerge_job = AutomergeJob(edge, states, published, permissions, proof_engine.workspace)
+    command_job = CommandJob(edge, queue, states, published, permissions, automerge_job,
+                             handle=settings.command_handle, allowed_bots=frozenset(settings.allowed_bots))
     return Service(settings=settings, queue=queue, metrics=metrics, edge=edge, review_job=review_job,
-                   command_job=command_job, published=published)
+                   command_job=command_job, automerge_job=automerge_job, published=published)
 
 
 def serve(settings: Settings, host: str, port: int) -> None:

@@ -21,6 +21,8 @@ class PullState:
     automerge: str = "off"
     armed_by: str = ""
     armed_head: str = ""
+    automerge_comment_id: int | None = None
+    automerge_log: tuple = ()
 
 
 def body_hash(body: str) -> str:
@@ -36,7 +38,8 @@ class PullStates:
             row = session.get(PullStateRow, (repo, pr_number))
             if row is None:
                 return PullState(repo, pr_number)
-            return PullState(repo, pr_number, row.paused, row.paused_by, row.automerge, row.armed_by, row.armed_head)
+            return PullState(repo, pr_number, row.paused, row.paused_by, row.automerge, row.armed_by, row.armed_head,
+                             row.automerge_comment_id, tuple(tuple(entry) for entry in row.automerge_log or []))
 
     def update(self, repo: str, pr_number: int, **fields: object) -> PullState:
         with Session(self.engine) as session, session.begin():
@@ -47,6 +50,17 @@ class PullStates:
             for name, value in fields.items():
                 setattr(row, name, value)
         return self.get(repo, pr_number)
+
+    def armed(self, repo: str) -> list[int]:
+        """PR numbers in `repo` with automerge armed: what a status event or a reconcile advances."""
+        with Session(self.engine) as session:
+            rows = session.query(PullStateRow.pr_number).filter(PullStateRow.repo == repo,
+                                                                PullStateRow.automerge == "armed").all()
+        return [number for (number,) in rows]
+
+    def log_automerge(self, repo: str, pr_number: int, row: tuple[str, str, str, str]) -> PullState:
+        state = self.get(repo, pr_number)
+        return self.update(repo, pr_number, automerge_log=[*map(list, state.automerge_log), list(row)][-30:])
 
     def processed(self, comment_id: int, body: str) -> bool:
         with Session(self.engine) as session:

@@ -49,7 +49,7 @@ EXPECTED: dict[str, type] = {
     "pull_request.unlabeled": Ignore,
     "pull_request.unlocked": Ignore,
     "push.event": Ignore,
-    "status.event": Ignore,
+    "status.event": Enqueue,
 }
 
 
@@ -95,15 +95,21 @@ def test_the_examples_are_all_there() -> None:
 def test_every_example_routes_to_well_formed_actions(path: Path) -> None:
     payload = json.loads(path.read_text())
     before = copy.deepcopy(payload)
-    action = only(route(event_of(path), payload))
+    actions = route(event_of(path), payload)
     assert payload == before  # routing never mutates the payload
-    assert type(action) is EXPECTED[".".join(path.name.split(".")[:2])]
+    action = actions[0]
+    expected = EXPECTED[".".join(path.name.split(".")[:2])]
+    if path.name.startswith(("check_suite.completed", "check_run.completed")):
+        expected = Enqueue if (payload[event_of(path)].get("pull_requests")) else Ignore
+    assert type(action) is expected
     # Well-formed: survives a JSON round trip through its own model unchanged.
     assert type(action).model_validate_json(action.model_dump_json()) == action
     if isinstance(action, Ignore):
         assert action.action == "ignore" and action.reason.strip() == action.reason != ""
     elif isinstance(action, Cancel):
         assert (action.action, action.repo, action.pr_number) == ("cancel", REPO, 2)
+    elif action.job.kind == JobKind.AUTOMERGE:  # checks and statuses advance an armed automerge
+        assert (action.job.repo, action.job.reason.split()[0]) == (payload["repository"]["full_name"], event_of(path))
     else:
         job = action.job
         assert (action.action, job.kind, job.repo, job.pr_number, job.head_sha) == (
@@ -140,15 +146,18 @@ def test_synchronize_enqueues_the_new_head() -> None:
     payload = load("pull_request.synchronize.1.json")
     new_head = "0123456789abcdef0123456789abcdef01234567"
     payload["pull_request"]["head"]["sha"] = new_head
-    job = only(route("pull_request", payload)).job
+    review, automerge = route("pull_request", payload)
+    job = review.job
     assert (job.kind, job.head_sha, job.pr_number, job.reason) == (JobKind.REVIEW, new_head, 2, "synchronize")
     assert job.payload == {"base_ref": "master", "head_ref": "changes", "draft": False, "delivery_reason": "synchronize"}
+    assert (automerge.job.kind, automerge.job.pr_number) == (JobKind.AUTOMERGE, 2)
+    assert automerge.job.payload == {"pushed_by": payload["sender"]["login"]}  # who pushed, for an armed automerge
 
 
 def test_sha256_object_names_are_accepted() -> None:
     payload = load("pull_request.synchronize.1.json")
     payload["pull_request"]["head"]["sha"] = "ab" * 32
-    assert only(route("pull_request", payload)).job.head_sha == "ab" * 32
+    assert route("pull_request", payload)[0].job.head_sha == "ab" * 32
 
 
 def test_reopened_enqueues() -> None:
@@ -452,24 +461,31 @@ def test_has_command_scanner() -> None:
 
 
 @pytest.mark.parametrize("event", ["check_suite", "check_run"])
-def test_completed_checks_are_recorded_for_automerge_later(event: str) -> None:
+def test_completed_checks_advance_the_automerge_of_the_prs_they_name(event: str) -> None:
     for path in sorted(WEBHOOKS.glob(f"{event}.completed.*.json")):
-        assert route(event, json.loads(path.read_text())) == [
-            Ignore(reason=f"{event} completed: recorded, automerge not armed")
-        ]
+        payload = json.loads(path.read_text())
+        named = sorted(p["number"] for p in payload[event].get("pull_requests") or [])
+        actions = route(event, payload)
+        if named:
+            assert [(a.job.kind, a.job.pr_number) for a in actions] == [(JobKind.AUTOMERGE, n) for n in named]
+        else:
+            assert actions == [Ignore(reason=f"{event} completed: recorded, automerge not armed")]
     payload = load(f"{event}.completed.1.json")
     payload["action"] = "rerequested"
     assert route(event, payload) == [Ignore(reason=f"{event} action 'rerequested' is not handled")]
 
 
-def test_status_is_recorded_for_automerge_later() -> None:
+def test_a_status_advances_every_armed_automerge_of_the_repository() -> None:
     payload = load("status.event.1.json")
-    assert route("status", payload) == [
-        Ignore(reason="status success for 6113728f27ae: recorded, automerge not armed")
-    ]
+    [action] = route("status", payload)
+    assert (action.job.kind, action.job.pr_number, action.job.repo) == (
+        JobKind.AUTOMERGE, 0, payload["repository"]["full_name"])
+    payload["state"] = "pending"
+    assert route("status", payload) == [Ignore(reason="status pending: nothing can merge on a pending check")]
+    del payload["repository"]
     payload["state"] = "failure"
-    del payload["sha"]
-    assert route("status", payload) == [Ignore(reason="status failure: recorded, automerge not armed")]
+    with pytest.raises(PayloadError, match="repository.full_name"):
+        route("status", payload)
 
 
 @pytest.mark.parametrize(

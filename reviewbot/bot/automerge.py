@@ -1,0 +1,140 @@
+"""Automerge: advance an armed PR one step, from live GitHub state, and say so in one comment.
+
+Events move it (a published review, a check or status completing, a push, an
+approve) and so does the periodic reconcile, so a lost webhook only delays it.
+Each run takes a fresh snapshot, asks `merge_gate.decide_merge` for the next
+step, and does it: wait, update the branch, pause, or merge with the head
+pinned. Every step that changes the picture becomes a row of the comment's
+"Automerge progress" table.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from reviewbot.github.client import Connection, GitHubEdge, calls_as
+from reviewbot.github.comments import upsert_status_comment
+from reviewbot.github.merging import checks_on, commit_authors, merge, update_branch
+from reviewbot.github.permissions import PermissionCache
+from reviewbot.github.pulls import PullRequestInfo, get_pull_request
+from reviewbot.model import Permission
+from reviewbot.proof.workspace import Workspace, WorkspaceError
+from reviewbot.repo_config import CONFIG_PATH, ConfigError, parse_config
+from reviewbot.review import status_comments
+from reviewbot.review.markdown import escape_inline
+from reviewbot.review.merge_gate import MergeSnapshot, Step, decide_merge, merge_message
+from reviewbot.service.pull_state import PullState, PullStates
+from reviewbot.service.queue import Job, PublishedReviews
+
+AUTOMERGE_LABEL = "reviewbot:automerge"
+
+
+@dataclass
+class AutomergeJob:
+    edge: GitHubEdge
+    states: PullStates
+    published: PublishedReviews
+    permissions: PermissionCache
+    workspace: Workspace
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def __call__(self, job: Job, cancel: threading.Event) -> None:
+        spec = job.spec
+        connection = self.edge.connection(spec.installation_id)
+        numbers = [spec.pr_number] if spec.pr_number else self.states.armed(spec.repo)  # a status names no PR
+        for number in numbers:
+            self.advance(connection, spec.repo, number, str(spec.payload.get("pushed_by", "")))
+
+    def advance(self, connection: Connection, repo: str, number: int, pushed_by: str = "") -> None:
+        state = self.states.get(repo, number)
+        if state.automerge != "armed":
+            return
+        pr = get_pull_request(connection, repo, number)
+        if pushed_by and pr.head_sha != state.armed_head and not self._may_write(connection, repo, pushed_by):
+            self._record(connection, pr, state, "push", f"pushed by {escape_inline('@' + pushed_by)}, who cannot "
+                                                        "write here: paused until a maintainer re-arms it",
+                         automerge="paused")
+            return
+        decision = decide_merge(self._snapshot(connection, pr, state))
+        if decision.step is Step.MERGE:
+            self._merge(connection, pr, state)
+        elif decision.step is Step.UPDATE_BRANCH:
+            if update_branch(connection, repo, number, pr.head_sha):
+                self._record(connection, pr, state, "update branch", "merged the base into the PR; the new head "
+                                                                      "gets its own review")
+            else:
+                self._record(connection, pr, state, "update branch", "GitHub refused to update the branch (no push "
+                                                                      "rights to it); paused", automerge="paused")
+        elif decision.step is Step.DONE:
+            self._record(connection, pr, state, "done", decision.reason,
+                         automerge="merged" if pr.merged else "off")
+        else:
+            self._record(connection, pr, state, decision.step.value, decision.reason)
+
+    def arm(self, connection: Connection, pr: PullRequestInfo, by: str) -> None:
+        state = self.states.update(pr.repo, pr.number, automerge="armed", armed_by=by, armed_head=pr.head_sha)
+        with calls_as(connection.account):
+            connection.github.get_repo(pr.repo).get_issue(pr.number).add_to_labels(AUTOMERGE_LABEL)
+        self._record(connection, pr, state, "armed", f"by {escape_inline('@' + by)}", force=True)
+
+    def _snapshot(self, connection: Connection, pr: PullRequestInfo, state: PullState) -> MergeSnapshot:
+        review = self.published.get(pr.repo, pr.number)
+        conflicts = self._conflicts(connection, pr) if pr.mergeable is False or pr.mergeable_state == "dirty" else []
+        return MergeSnapshot(
+            open=pr.open, merged=pr.merged, draft=pr.draft, head_sha=pr.head_sha, armed=True, paused=state.paused,
+            reviewed_head=review.head_sha if review else "", review_verdict=review.verdict if review else "",
+            review_outcome=review.outcome if review else "",
+            checks=checks_on(connection, pr.repo, pr.head_sha) if pr.open else [],
+            mergeable=pr.mergeable, mergeable_state=pr.mergeable_state, conflicts=conflicts)
+
+    def _merge(self, connection: Connection, pr: PullRequestInfo, state: PullState) -> None:
+        review = self.published.get(pr.repo, pr.number)
+        summary = f"{pr.title}\n\nreviewbot: proof {review.verdict if review else '?'}, rank {review.rank if review else '?'}"
+        title, message = merge_message(pr.title, pr.number, summary, pr.head_sha, commit_authors(connection, pr.repo,
+                                       pr.number), state.armed_by, f"{state.armed_by}@users.noreply.github.com")
+        merged, answer = merge(connection, pr.repo, pr.number, pr.head_sha, self._method(pr), title, message)
+        if merged:
+            self._record(connection, pr, state, "merge", f"merged with `{self._method(pr)}`", automerge="merged")
+        else:
+            self._record(connection, pr, state, "merge", f"GitHub did not merge: {escape_inline(answer)}")
+
+    def _method(self, pr: PullRequestInfo) -> str:
+        """The base branch's `automerge.method` (squash when unset or unreadable)."""
+        try:
+            raw = self.workspace.mirror(pr.clone_url, pr.repo).read_file(pr.base_sha, CONFIG_PATH)
+            return parse_config(raw.decode("utf-8", errors="replace")).automerge.method if raw else "squash"
+        except (ConfigError, WorkspaceError):
+            return "squash"
+
+    def _conflicts(self, connection: Connection, pr: PullRequestInfo) -> list[str]:
+        try:
+            mirror = self.workspace.mirror(pr.clone_url, pr.repo)
+            mirror.fetch(wanted=(pr.base_sha, pr.head_sha), auth_header=connection.git_auth_header())
+            return mirror.conflicts(pr.base_sha, pr.head_sha)
+        except WorkspaceError:
+            return []
+
+    def _may_write(self, connection: Connection, repo: str, login: str) -> bool:
+        return self.permissions.permission(connection, repo, login).at_least(Permission.WRITE)
+
+    def _record(self, connection: Connection, pr: PullRequestInfo, state: PullState, step: str, outcome: str,
+                force: bool = False, **changes: object) -> None:
+        """A progress row when something changed, the new state, and the comment re-rendered."""
+        if changes:
+            state = self.states.update(pr.repo, pr.number, **changes)
+        last = state.automerge_log[-1] if state.automerge_log else None
+        if force or last is None or (last[1], last[2], last[3]) != (step, pr.head_sha, outcome):
+            state = self.states.log_automerge(pr.repo, pr.number, (self.now().strftime("%Y-%m-%d %H:%M UTC"), step,
+                                                                   pr.head_sha, outcome))
+        elif not changes:
+            return  # nothing new to say: no edit, no API call
+        body = status_comments.automerge(state.armed_by, self._method(pr), state.automerge,
+                                         [tuple(row) for row in state.automerge_log])
+        bot = self.edge.bot_login()
+        comment_id = upsert_status_comment(connection, pr.repo, pr.number, bot,
+                                           status_comments.status_marker("automerge"), body)
+        if state.automerge_comment_id != comment_id:
+            self.states.update(pr.repo, pr.number, automerge_comment_id=comment_id)

@@ -1,0 +1,59 @@
+"""What automerge reads and does on GitHub: checks on a head, commit authors, update-branch, merge."""
+
+from __future__ import annotations
+
+from github import GithubException
+
+from reviewbot.github.client import Connection, calls_as
+from reviewbot.model import Check
+
+SUCCESSFUL = ("success", "neutral", "skipped")
+
+
+def checks_on(connection: Connection, repo: str, sha: str) -> list[Check]:
+    """Check runs and commit statuses on a head, normalised to success / failure / pending."""
+    with calls_as(connection.account):
+        commit = connection.github.get_repo(repo).get_commit(sha)
+        checks = [Check(run.name, _run_state(run.status, run.conclusion)) for run in commit.get_check_runs()]
+        combined = commit.get_combined_status()
+        checks += [Check(status.context, "failure" if status.state == "error" else status.state)
+                   for status in combined.statuses]
+    return checks
+
+
+def _run_state(status: str, conclusion: str | None) -> str:
+    if status != "completed":
+        return "pending"
+    return "success" if conclusion in SUCCESSFUL else "failure"
+
+
+def commit_authors(connection: Connection, repo: str, number: int) -> list[tuple[str, str]]:
+    """(name, email) of every commit's author in the PR, in order, for Co-authored-by trailers."""
+    with calls_as(connection.account):
+        commits = connection.github.get_repo(repo).get_pull(number).get_commits()
+        return [(c.commit.author.name, c.commit.author.email) for c in commits]
+
+
+def update_branch(connection: Connection, repo: str, number: int, head_sha: str) -> bool:
+    """GitHub's update-branch (merge the base into the head); False when GitHub refuses (no push rights)."""
+    with calls_as(connection.account):
+        try:
+            return bool(connection.github.get_repo(repo).get_pull(number).update_branch(head_sha))
+        except GithubException as exc:
+            if exc.status in (403, 422):
+                return False
+            raise
+
+
+def merge(connection: Connection, repo: str, number: int, head_sha: str, method: str, title: str,
+          message: str) -> tuple[bool, str]:
+    """Merge with the head pinned: (merged, GitHub's message). A moved head or a conflict is not an error."""
+    with calls_as(connection.account):
+        try:
+            status = connection.github.get_repo(repo).get_pull(number).merge(
+                commit_message=message, commit_title=title, merge_method=method, sha=head_sha)
+            return bool(status.merged), status.message or ""
+        except GithubException as exc:
+            if exc.status in (405, 409, 422):
+                return False, str((exc.data or {}).get("message", exc))
+            raise

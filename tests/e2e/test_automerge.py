@@ -1,0 +1,151 @@
+"""Automerge end to end: armed by a maintainer, advanced by webhooks, merged (or not) on the fake GitHub."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.world import CONTRIBUTOR, SECRET, World
+
+pytestmark = pytest.mark.sandbox
+
+MAINTAINER = "mona"
+
+
+@pytest.fixture
+def world(tmp_path: Path):
+    from tests.repos import build_python_proven
+
+    with World(tmp_path, build_python_proven) as built:
+        built.fake.set_permission(built.repo, MAINTAINER, "write")
+        built.ci_token = built.fake.add_user("ci-robot")
+        built.fake.set_permission(built.repo, "ci-robot", "write")
+        yield built
+
+
+def reviewed(world: World) -> None:
+    world.deliver("opened")
+    world.work()
+
+
+def ci_status(world: World, state: str) -> None:
+    """The repository's CI reports on the head, and GitHub sends the `status` webhook."""
+    sha = world.head_sha()
+    answer = httpx.post(f"{world.fake.url}/repos/{world.repo}/statuses/{sha}", json={"state": state,
+                        "context": "ci/build"}, headers={"Authorization": f"token {world.ci_token}"})
+    assert answer.status_code == 201
+    payload = {"sha": sha, "state": state, "context": "ci/build", "repository": {"full_name": world.repo},
+               "installation": {"id": world.installation}}
+    world.fake.deliver(world.server.url, "status", payload, SECRET, str(uuid.uuid4()))
+
+
+def automerge_comment(world: World) -> str:
+    [comment] = world.bot_comments("<!-- reviewbot:status automerge")
+    return comment.body
+
+
+def merged(world: World) -> bool:
+    return world.fake.pull_request(world.repo, world.number).merged
+
+
+def base_message(world: World) -> str:
+    git_dir = world.fake.repo_path(world.repo)
+    return subprocess.run(["git", "--git-dir", str(git_dir), "log", "-1", "--format=%B", "main"],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def test_armed_on_a_passing_review_it_merges_with_the_head_pinned_and_credits(world: World) -> None:
+    reviewed(world)
+    head = world.head_sha()
+    world.comment("@reviewbot automerge", MAINTAINER)
+    world.work()
+    assert merged(world)
+    body = automerge_comment(world)
+    assert body.startswith("🦞✅ Automerged.") and "| armed | " in body and "| merge | " in body
+    assert "reviewbot:automerge" in world.fake.labels(world.repo, world.number)
+    message = base_message(world)
+    assert f"Reviewed head: {head}" in message and "Approved-by: mona" in message
+    assert "Co-authored-by: Sample Contributor <contributor@example.invalid>" in message
+    world.fake.assert_contract_clean()
+
+
+def test_a_push_after_the_review_is_never_merged_unreviewed(world: World) -> None:
+    reviewed(world)
+    world.push_commit("notes.txt", "pushed after the review\n")
+    world.comment("@reviewbot automerge", MAINTAINER)
+    world.work()
+    assert not merged(world)
+    assert "waiting for the review of head" in automerge_comment(world)
+    world.deliver("synchronize")
+    world.work()  # the new head is reviewed, which advances automerge
+    assert merged(world)
+
+
+def test_a_failing_check_blocks_and_a_pending_one_waits(world: World) -> None:
+    reviewed(world)
+    ci_status(world, "pending")
+    world.comment("@reviewbot automerge", MAINTAINER)
+    world.work()
+    assert not merged(world) and "waiting for ci/build" in automerge_comment(world)
+    ci_status(world, "failure")
+    world.work()
+    assert not merged(world) and "ci/build failed" in automerge_comment(world)
+    ci_status(world, "success")
+    world.work()
+    assert merged(world)
+
+
+def test_stop_pauses_automerge_and_approve_resumes_it(world: World) -> None:
+    reviewed(world)
+    ci_status(world, "pending")
+    world.comment("@reviewbot automerge", MAINTAINER)
+    world.comment("@reviewbot stop", MAINTAINER)
+    world.work()
+    ci_status(world, "success")
+    world.work()
+    assert not merged(world) and "paused" in automerge_comment(world)
+    world.comment("@reviewbot approve", MAINTAINER)
+    world.work()
+    assert merged(world)
+
+
+def test_a_draft_is_fix_only(world: World) -> None:
+    reviewed(world)
+    world.fake.pull_request(world.repo, world.number).draft = True
+    world.comment("@reviewbot automerge", MAINTAINER)
+    world.work()
+    assert not merged(world) and "fix-only" in automerge_comment(world)
+
+
+def test_a_push_by_someone_without_write_pauses_it_until_re_armed(world: World) -> None:
+    reviewed(world)
+    ci_status(world, "pending")
+    world.comment("@reviewbot automerge", MAINTAINER)
+    world.work()
+    world.push_commit("notes.txt", "a drive-by push\n")
+    payload = world.fake.payload_for_pull_request(world.repo, world.number, "synchronize", world.installation,
+                                                  sender=CONTRIBUTOR)
+    world.fake.deliver(world.server.url, "pull_request", payload, SECRET, str(uuid.uuid4()))
+    world.work()
+    ci_status(world, "success")
+    world.work()
+    assert not merged(world)
+    assert "cannot write here: paused" in automerge_comment(world)
+    world.comment("@reviewbot automerge", MAINTAINER)  # re-armed by a maintainer for the new head
+    world.work()
+    assert merged(world)
+
+
+def test_conflicts_pause_it_with_the_files_named(world: World) -> None:
+    reviewed(world)
+    world.fake.commit_to_branch(world.repo, "main", {"lockfile.py": "# rewritten on main meanwhile\n"},
+                                message="Rewrite lockfile on main", author=MAINTAINER)
+    world.comment("@reviewbot automerge", MAINTAINER)
+    world.work()
+    assert not merged(world)
+    body = automerge_comment(world)
+    assert "conflicts with the base in `lockfile.py`" in body and "| pause |" in body

@@ -1,0 +1,54 @@
+"""Automerge's gates: a snapshot of live PR state in, one next step out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from reviewbot.model import Check
+from reviewbot.review.merge_gate import OWN_CHECK, MergeSnapshot, Step, decide_merge, merge_message
+
+HEAD = "a" * 40
+READY = MergeSnapshot(open=True, merged=False, draft=False, head_sha=HEAD, armed=True, paused=False,
+                      reviewed_head=HEAD, review_verdict="proven", review_outcome="passed",
+                      checks=[Check("ci/build", "success"), Check(OWN_CHECK, "success")], mergeable=True,
+                      mergeable_state="clean")
+
+
+@pytest.mark.parametrize(
+    ("changes", "step", "words"),
+    [
+        pytest.param({}, Step.MERGE, "every gate passed", id="ready"),
+        pytest.param({"merged": True}, Step.DONE, "merged", id="merged"),
+        pytest.param({"open": False}, Step.DONE, "closed", id="closed"),
+        pytest.param({"armed": False}, Step.DONE, "not armed", id="disarmed"),
+        pytest.param({"paused": True}, Step.WAIT, "paused", id="paused"),
+        pytest.param({"draft": True}, Step.WAIT, "fix-only", id="draft-is-fix-only"),
+        pytest.param({"reviewed_head": "b" * 40}, Step.WAIT, "waiting for the review of head", id="push-after-review"),
+        pytest.param({"review_verdict": "weak", "review_outcome": "needs real behavior proof"}, Step.WAIT,
+                     "must pass", id="review-not-passing"),
+        pytest.param({"review_outcome": "needs changes"}, Step.WAIT, "must pass", id="p1-finding"),
+        pytest.param({"review_outcome": "needs maintainer review"}, Step.MERGE, "every gate", id="maintainer-decided"),
+        pytest.param({"checks": [Check("ci/build", "failure")]}, Step.WAIT, "ci/build failed", id="failing-check"),
+        pytest.param({"checks": [Check("ci/build", "pending")]}, Step.WAIT, "waiting for ci/build",
+                     id="pending-check-waits"),
+        pytest.param({"checks": [Check(OWN_CHECK, "failure")]}, Step.MERGE, "every gate", id="own-check-ignored"),
+        pytest.param({"mergeable": False, "mergeable_state": "dirty", "conflicts": ["src/lock.py"]}, Step.PAUSE,
+                     "`src/lock.py`", id="conflicts-name-the-files"),
+        pytest.param({"mergeable": None}, Step.WAIT, "still computing", id="mergeability-unknown"),
+        pytest.param({"mergeable_state": "behind"}, Step.UPDATE_BRANCH, "up to date", id="behind"),
+    ],
+)
+def test_gates(changes: dict, step: Step, words: str) -> None:
+    decision = decide_merge(replace(READY, **changes))
+    assert decision.step is step and words in decision.reason
+
+
+def test_the_merge_message_credits_every_author_once_and_the_maintainer() -> None:
+    title, body = merge_message("Release the lock on error", 7, "summary", HEAD,
+                                [("Alice", "a@x"), ("Bob", "b@x"), ("Alice", "a@x")], "mona", "mona@users.noreply")
+    assert title == "Release the lock on error (#7)"
+    assert body.splitlines()[-3:] == ["Co-authored-by: Alice <a@x>", "Co-authored-by: Bob <b@x>",
+                                      "Approved-by: mona <mona@users.noreply>"]
+    assert f"Reviewed head: {HEAD}" in body
