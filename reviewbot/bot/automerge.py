@@ -46,18 +46,22 @@ class AutomergeJob:
         connection = self.edge.connection(spec.installation_id)
         numbers = [spec.pr_number] if spec.pr_number else self.states.armed(spec.repo)  # a status names no PR
         for number in numbers:
-            self.advance(connection, spec.repo, number, str(spec.payload.get("pushed_by", "")))
+            self.advance(connection, spec.repo, number)
 
-    def advance(self, connection: Connection, repo: str, number: int, pushed_by: str = "") -> None:
+    def check_push(self, connection: Connection, pr: PullRequestInfo, pushed_by: str) -> None:
+        """A new head pushed by someone without write access pauses an armed automerge until it is re-armed."""
+        state = self.states.get(pr.repo, pr.number)
+        if state.automerge == "armed" and pr.head_sha != state.armed_head \
+                and not self._may_write(connection, pr.repo, pushed_by):
+            self._record(connection, pr, state, "push", f"pushed by {escape_inline('@' + pushed_by)}, who cannot "
+                                                        "write here: paused until a maintainer re-arms it",
+                         automerge="paused")
+
+    def advance(self, connection: Connection, repo: str, number: int) -> None:
         state = self.states.get(repo, number)
         if state.automerge != "armed":
             return
         pr = get_pull_request(connection, repo, number)
-        if pushed_by and pr.head_sha != state.armed_head and not self._may_write(connection, repo, pushed_by):
-            self._record(connection, pr, state, "push", f"pushed by {escape_inline('@' + pushed_by)}, who cannot "
-                                                        "write here: paused until a maintainer re-arms it",
-                         automerge="paused")
-            return
         decision = decide_merge(self._snapshot(connection, pr, state))
         if decision.step is Step.MERGE:
             self._merge(connection, pr, state)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from reviewbot import __version__
+from reviewbot.bot.automerge import AutomergeJob
 from reviewbot.github.checks import publish_check
 from reviewbot.github.client import Connection, GitHubEdge
 from reviewbot.github.comments import (
@@ -107,6 +108,7 @@ class ReviewJob:
     published: PublishedReviews
     states: PullStates
     queue: Queue | None = None  # to advance an armed automerge once a review is published
+    automerge: AutomergeJob | None = None  # to pause it when someone without write pushes
     public_url: str = ""
     metrics: Metrics | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -119,6 +121,8 @@ class ReviewJob:
         if not pr.open or (spec.head_sha and pr.head_sha != spec.head_sha):
             progress.superseded()
             return
+        if self.automerge is not None and spec.payload.get("pushed_by"):
+            self.automerge.check_push(connection, pr, str(spec.payload["pushed_by"]))
         if spec.reason != REREVIEW and self.states.get(spec.repo, spec.pr_number).paused:
             return  # a maintainer said stop: only an explicit re-review runs until they approve
         existing = find_review_comment(connection, spec.repo, spec.pr_number, self.edge.bot_login())

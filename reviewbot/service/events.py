@@ -194,15 +194,17 @@ def _pull_request(event: str, payload: dict[str, Any], **_: Any) -> list[Action]
             "draft": bool(pr.draft),
             "delivery_reason": action,
             **extra,
+            **_pusher(action, payload),
         },
     )
-    actions: list[Action] = [Enqueue(job=job)]
-    if action == "synchronize":  # an armed automerge must learn who pushed (someone without write pauses it)
-        sender = payload.get("sender") if isinstance(payload.get("sender"), dict) else {}
-        actions.append(Enqueue(job=JobSpec(kind=JobKind.AUTOMERGE, repo=job.repo, pr_number=job.pr_number,
-                                           installation_id=job.installation_id, reason="synchronize",
-                                           payload={"pushed_by": str(sender.get("login", ""))})))
-    return actions
+    return [Enqueue(job=job)]
+
+
+def _pusher(action: str, payload: dict[str, Any]) -> dict[str, str]:
+    """Who pushed a new head: an armed automerge pauses when it is someone without write access."""
+    sender = payload.get("sender")
+    login = sender.get("login") if isinstance(sender, dict) else None
+    return {"pushed_by": login} if action == "synchronize" and isinstance(login, str) and login else {}
 
 
 def _issue_comment(

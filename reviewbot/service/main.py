@@ -92,10 +92,10 @@ def build_service(settings: Settings, edge: GitHubEdge | None = None) -> Service
     published = PublishedReviews(engine)
     states = PullStates(engine)
     proof_engine = ProofEngine(settings.data_dir)
-    review_job = ReviewJob(edge, proof_engine, published, states, queue=queue, public_url=settings.public_url,
-                           metrics=metrics)
     permissions = PermissionCache()
     automerge_job = AutomergeJob(edge, states, published, permissions, proof_engine.workspace)
+    review_job = ReviewJob(edge, proof_engine, published, states, queue=queue, automerge=automerge_job,
+                           public_url=settings.public_url, metrics=metrics)
     command_job = CommandJob(edge, queue, states, published, permissions, automerge_job,
                              handle=settings.command_handle, allowed_bots=frozenset(settings.allowed_bots))
     return Service(settings=settings, queue=queue, metrics=metrics, edge=edge, review_job=review_job,
