@@ -51,6 +51,8 @@ class AutomergeJob:
     def check_push(self, connection: Connection, pr: PullRequestInfo, pushed_by: str) -> None:
         """A new head pushed by someone without write access pauses an armed automerge until it is re-armed."""
         state = self.states.get(pr.repo, pr.number)
+        if pushed_by.lower() == self.edge.bot_login().lower():
+            return  # the bot's own update-branch
         if state.automerge == "armed" and pr.head_sha != state.armed_head \
                 and not self._may_write(connection, pr.repo, pushed_by):
             self._record(connection, pr, state, "push", f"pushed by {escape_inline('@' + pushed_by)}, who cannot "

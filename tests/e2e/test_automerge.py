@@ -149,3 +149,37 @@ def test_conflicts_pause_it_with_the_files_named(world: World) -> None:
     assert not merged(world)
     body = automerge_comment(world)
     assert "conflicts with the base in `lockfile.py`" in body and "| pause |" in body
+
+
+def test_behind_a_strict_base_it_updates_the_branch_reviews_again_and_merges(world: World) -> None:
+    reviewed(world)
+    world.fake.require_up_to_date(world.repo, "main")
+    world.fake.commit_to_branch(world.repo, "main", {"CHANGELOG.md": "# Changelog\n\n- moved on\n"},
+                                message="Another change on main", author=MAINTAINER)
+    old_head = world.head_sha()
+    world.comment("@reviewbot automerge", MAINTAINER)
+    world.work()  # update-branch makes a new head; GitHub's synchronize for it follows
+    new_head = world.head_sha()
+    assert new_head != old_head and not merged(world)
+    assert "| update branch |" in automerge_comment(world)
+    payload = world.fake.payload_for_pull_request(world.repo, world.number, "synchronize", world.installation,
+                                                  sender=world.bot_login)  # GitHub names the bot as the pusher
+    world.fake.deliver(world.server.url, "pull_request", payload, SECRET, str(uuid.uuid4()))
+    world.work()  # the new head is reviewed, then merged
+    assert merged(world)
+
+
+def test_a_fork_branch_it_may_not_update_pauses_it_and_says_why(world: World) -> None:
+    fork = world.fake.fork(world.repo, CONTRIBUTOR)
+    world.fake.push_to_branch(fork, "fix/from-fork", world.sample.path, ref=world.sample.head)
+    world.number = world.fake.open_pull_request(world.repo, head=f"{CONTRIBUTOR}:fix/from-fork",
+                                                title="Release the lock file (from a fork)", user=CONTRIBUTOR,
+                                                maintainer_can_modify=False)
+    reviewed(world)
+    world.fake.require_up_to_date(world.repo, "main")
+    world.fake.commit_to_branch(world.repo, "main", {"CHANGELOG.md": "- moved on\n"}, message="m", author=MAINTAINER)
+    world.comment("@reviewbot automerge", MAINTAINER)
+    world.work()
+    assert not merged(world)
+    body = automerge_comment(world)
+    assert "GitHub refused to update the branch" in body and body.startswith("🦞✅ Automerge is paused")

@@ -48,6 +48,8 @@ def merge_pull(
         state.sync_pull(pull)
         if sha is not None and sha != pull.head_sha:
             return Outcome(409, "Head branch was modified. Review and try the merge again.")
+        if state.is_behind(pull):
+            return Outcome(405, "Head branch is out of date. Review and try the merge again.")
         git = pull.repo.git
         base_ref = f"refs/heads/{pull.base_ref}"
         base_tip = git.rev_parse(base_ref)

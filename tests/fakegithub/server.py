@@ -376,6 +376,11 @@ class FakeGitHub:
             self.state.record(pull, "reopened")
         self.state.sync_pull(pull)
 
+    def require_up_to_date(self, repo: str, branch: str = "main") -> None:
+        """Branch protection's "require branches to be up to date": behind PRs cannot merge."""
+        with self.state.lock:
+            self.state.repo(repo).strict_branches.add(branch)
+
     def set_maintainer_can_modify(self, repo: str, number: int, value: bool) -> None:
         pull = self.pull_request(repo, number)
         with self.state.lock:

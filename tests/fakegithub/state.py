@@ -287,6 +287,7 @@ class Repo:
     issues: dict[int, Issue] = field(default_factory=dict)
     check_runs: list[CheckRun] = field(default_factory=list)
     statuses: list[CommitStatus] = field(default_factory=list)
+    strict_branches: set[str] = field(default_factory=set)  # branch protection: PRs must be up to date to merge
 
     @property
     def full_name(self) -> str:
@@ -627,7 +628,16 @@ class State:
             return False, "dirty"
         if pull.draft:
             return True, "draft"
+        if self.is_behind(pull):
+            return True, "behind"
         return True, "clean"
+
+    def is_behind(self, pull: PullRequest) -> bool:
+        """Strict branch protection: the base tip must be in the head's history before it may merge."""
+        base_tip = pull.repo.git.rev_parse(f"refs/heads/{pull.base_ref}")
+        head_git = pull.repo.git
+        return (pull.base_ref in pull.repo.strict_branches and base_tip is not None
+                and not head_git.is_ancestor(base_tip, pull.head_sha))
 
     # -- rate limit bookkeeping --------------------------------------------------------------
 
