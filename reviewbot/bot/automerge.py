@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from reviewbot.bot.replacement import Replacements
 from reviewbot.github.client import Connection, GitHubEdge, calls_as
 from reviewbot.github.comments import upsert_status_comment
 from reviewbot.github.merging import checks_on, commit_authors, merge, update_branch
@@ -40,6 +41,7 @@ class AutomergeJob:
     permissions: PermissionCache
     workspace: Workspace
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    replacements: Replacements | None = None  # where the work goes when the PR branch cannot be updated
 
     def __call__(self, job: Job, cancel: threading.Event) -> None:
         spec = job.spec
@@ -72,13 +74,26 @@ class AutomergeJob:
                 self._record(connection, pr, state, "update branch", "merged the base into the PR; the new head "
                                                                       "gets its own review")
             else:
-                self._record(connection, pr, state, "update branch", "GitHub refused to update the branch (no push "
-                                                                      "rights to it); paused", automerge="paused")
+                self._replace(connection, pr, state)
         elif decision.step is Step.DONE:
             self._record(connection, pr, state, "done", decision.reason,
                          automerge="merged" if pr.merged else "off")
         else:
             self._record(connection, pr, state, decision.step.value, decision.reason)
+
+    def _replace(self, connection: Connection, pr: PullRequestInfo, state: PullState) -> None:
+        refused = "GitHub refused to update the branch (no push rights to it)"
+        result = self.replacements.replace(connection, pr, state.armed_by) if self.replacements else \
+            "replacement PRs are not enabled"
+        if isinstance(result, str):
+            self._record(connection, pr, state, "update branch", f"{refused}, and {escape_inline(result)}; paused",
+                         automerge="paused")
+        else:
+            self._record(connection, pr, state, "replacement", f"{refused}: the work continues in #{result.number}, "
+                                                               "armed the same way", automerge="replaced")
+
+    def arm_number(self, connection: Connection, repo: str, number: int, head_sha: str, by: str) -> None:
+        self.arm(connection, get_pull_request(connection, repo, number), by)
 
     def arm(self, connection: Connection, pr: PullRequestInfo, by: str) -> None:
         state = self.states.update(pr.repo, pr.number, automerge="armed", armed_by=by, armed_head=pr.head_sha)

@@ -77,6 +77,19 @@ def automerge(armed_by: str, method: str, state: str, log: list[tuple[str, str, 
     return "\n".join(lines) + "\n\n" + status_marker("automerge") + "\n"
 
 
+def reef_update(author: str, replacement_url: str, replacement_number: int, contributors: list[str],
+                why: str) -> str:
+    """The one comment on a source PR whose work moved to a replacement: thanks, no blame, credit kept."""
+    credit = ", ".join(escape_inline(name) for name in contributors) or "the source PR's authors"
+    return (f"🐠 reef update: thanks {_who(author)}, this PR's work continues in #{replacement_number}. "
+            "Not your fault, just branch permissions.\n\n"
+            f"- Why replacement: {why}.\n"
+            f"- Replacement PR: {replacement_url}\n"
+            f"- Co-author credit kept: {credit}.\n"
+            "- Source PR status: left open for maintainer and contributor comparison.\n\n"
+            + status_marker("replacement") + "\n")
+
+
 def status(rank: str, verdict: str, outcome: str, automerge: str, paused_now: bool, next_step: str,
            review_url: str) -> str:
     lines = [f"{ACKNOWLEDGED} Status of this PR:", "",

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from reviewbot.bot.automerge import AutomergeJob
 from reviewbot.bot.commands import CommandJob
 from reviewbot.bot.reconcile import reconcile
+from reviewbot.bot.replacement import Replacements
 from reviewbot.bot.review import ReviewJob
 from reviewbot.github.client import CALLS, GitHubEdge
 from reviewbot.github.permissions import PermissionCache
@@ -94,6 +95,7 @@ def build_service(settings: Settings, edge: GitHubEdge | None = None) -> Service
     proof_engine = ProofEngine(settings.data_dir)
     permissions = PermissionCache()
     automerge_job = AutomergeJob(edge, states, published, permissions, proof_engine.workspace)
+    automerge_job.replacements = Replacements(edge, proof_engine.workspace, queue, arm=automerge_job.arm_number)
     review_job = ReviewJob(edge, proof_engine, published, states, queue=queue, automerge=automerge_job,
                            public_url=settings.public_url, metrics=metrics)
     command_job = CommandJob(edge, queue, states, published, permissions, automerge_job,

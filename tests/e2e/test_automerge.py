@@ -169,17 +169,28 @@ def test_behind_a_strict_base_it_updates_the_branch_reviews_again_and_merges(wor
     assert merged(world)
 
 
-def test_a_fork_branch_it_may_not_update_pauses_it_and_says_why(world: World) -> None:
+def test_a_fork_branch_it_may_not_update_moves_to_a_credited_replacement_that_merges(world: World) -> None:
     fork = world.fake.fork(world.repo, CONTRIBUTOR)
     world.fake.push_to_branch(fork, "fix/from-fork", world.sample.path, ref=world.sample.head)
-    world.number = world.fake.open_pull_request(world.repo, head=f"{CONTRIBUTOR}:fix/from-fork",
-                                                title="Release the lock file (from a fork)", user=CONTRIBUTOR,
-                                                maintainer_can_modify=False)
+    source = world.number = world.fake.open_pull_request(
+        world.repo, head=f"{CONTRIBUTOR}:fix/from-fork", title="Release the lock file", user=CONTRIBUTOR,
+        body="Fixes #12\n\nSee the tests.", maintainer_can_modify=False)
     reviewed(world)
     world.fake.require_up_to_date(world.repo, "main")
     world.fake.commit_to_branch(world.repo, "main", {"CHANGELOG.md": "- moved on\n"}, message="m", author=MAINTAINER)
     world.comment("@reviewbot automerge", MAINTAINER)
-    world.work()
+    world.work()  # refused update-branch -> replacement branch + PR, armed, reviewed, merged
     assert not merged(world)
-    body = automerge_comment(world)
-    assert "GitHub refused to update the branch" in body and body.startswith("🦞✅ Automerge is paused")
+    [replacement] = [p for p in world.fake.state.repo(world.repo).pulls() if p.number > source]
+    assert replacement.title == f"Release the lock file (replaces #{source})"
+    assert replacement.head_ref == f"reviewbot/pr-{source}"
+    assert "Fixes #12" in replacement.body and "could not update the source PR branch directly" in replacement.body
+    source_comments = world.bot_comments("<!-- reviewbot:status replacement")
+    assert len(source_comments) == 1 and source_comments[0].body.startswith("🐠 reef update")
+    assert "Co-author credit kept: Sample Contributor" in source_comments[0].body
+    assert "Source PR status: left open for maintainer and contributor comparison." in source_comments[0].body
+    assert "| replacement |" in automerge_comment(world)
+    assert replacement.merged  # reviewed like any PR, then automerged there
+    message = base_message(world)
+    assert "Co-authored-by: Sample Contributor <contributor@example.invalid>" in message
+    world.fake.assert_contract_clean()

@@ -448,7 +448,8 @@ class Renderer:
             "assignees": [],
             "requested_reviewers": [],
             "requested_teams": [],
-            "labels": [self.label(label, repo) for label in pull.labels],
+            # the pull-request schema types a label's description as a string (issues allow null)
+            "labels": [{**self.label(label, repo), "description": label.description or ""} for label in pull.labels],
             "milestone": None,
             "draft": pull.draft,
             "commits_url": f"{api}/commits",
