@@ -53,6 +53,7 @@ class Setup(_Strict):
 
 class Automerge(_Strict):
     method: Literal["merge", "squash", "rebase"] = "squash"
+    close_replaced: bool = False  # close a source PR once the replacement the bot opened for it merges
 
 
 class RepoConfig(_Strict):

@@ -23,7 +23,7 @@ from reviewbot.github.permissions import PermissionCache
 from reviewbot.github.pulls import PullRequestInfo, get_pull_request
 from reviewbot.model import Permission
 from reviewbot.proof.workspace import Workspace, WorkspaceError
-from reviewbot.repo_config import CONFIG_PATH, ConfigError, parse_config
+from reviewbot.repo_config import CONFIG_PATH, Automerge, ConfigError, parse_config
 from reviewbot.review import status_comments
 from reviewbot.review.markdown import escape_inline
 from reviewbot.review.merge_gate import MergeSnapshot, Step, decide_merge, merge_message
@@ -63,6 +63,11 @@ class AutomergeJob:
 
     def advance(self, connection: Connection, repo: str, number: int) -> None:
         state = self.states.get(repo, number)
+        if state.automerge == "replaced" and self.replacements is not None:
+            pr = get_pull_request(connection, repo, number)
+            if pr.open:  # the source moved on: its new commits go to the replacement (never a force-push)
+                self.replacements.replace(connection, pr, state.armed_by)
+            return
         if state.automerge != "armed":
             return
         pr = get_pull_request(connection, repo, number)
@@ -70,7 +75,8 @@ class AutomergeJob:
         if decision.step is Step.MERGE:
             self._merge(connection, pr, state)
         elif decision.step is Step.UPDATE_BRANCH:
-            if update_branch(connection, repo, number, pr.head_sha):
+            writable = pr.head_repo == pr.repo or pr.maintainer_can_modify  # else GitHub would refuse anyway
+            if writable and update_branch(connection, repo, number, pr.head_sha):
                 self._record(connection, pr, state, "update branch", "merged the base into the PR; the new head "
                                                                       "gets its own review")
             else:
@@ -119,16 +125,23 @@ class AutomergeJob:
         merged, answer = merge(connection, pr.repo, pr.number, pr.head_sha, self._method(pr), title, message)
         if merged:
             self._record(connection, pr, state, "merge", f"merged with `{self._method(pr)}`", automerge="merged")
+            source = self.replacements.after_merge(connection, pr, close=self._settings(pr).close_replaced) \
+                if self.replacements is not None else None
+            if source is not None:  # the source's work is merged: nothing more to carry over
+                self.states.update(pr.repo, source, automerge="merged")
         else:
             self._record(connection, pr, state, "merge", f"GitHub did not merge: {escape_inline(answer)}")
 
     def _method(self, pr: PullRequestInfo) -> str:
-        """The base branch's `automerge.method` (squash when unset or unreadable)."""
+        return self._settings(pr).method
+
+    def _settings(self, pr: PullRequestInfo) -> Automerge:
+        """The base branch's `automerge:` settings (defaults when unset or unreadable)."""
         try:
             raw = self.workspace.mirror(pr.clone_url, pr.repo).read_file(pr.base_sha, CONFIG_PATH)
-            return parse_config(raw.decode("utf-8", errors="replace")).automerge.method if raw else "squash"
+            return parse_config(raw.decode("utf-8", errors="replace")).automerge if raw else Automerge()
         except (ConfigError, WorkspaceError):
-            return "squash"
+            return Automerge()
 
     def _conflicts(self, connection: Connection, pr: PullRequestInfo) -> list[str]:
         try:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from reviewbot.github.client import Connection, GitHubEdge, calls_as
-from reviewbot.github.comments import upsert_status_comment
+from reviewbot.github.comments import edit_comment, find_status_comments, upsert_status_comment
 from reviewbot.github.labels import is_managed
 from reviewbot.github.merging import commit_authors
 from reviewbot.github.pulls import PullRequestInfo
@@ -74,6 +74,20 @@ class Replacements:
                                    reason="replacement"))
         return opened
 
+    def after_merge(self, connection: Connection, pr: PullRequestInfo, close: bool) -> int | None:
+        """A merged replacement: tell its source (and close it when the repository asks); the source's number."""
+        source = source_of(pr.body)
+        if source is None:
+            return None
+        bot = self.edge.bot_login()
+        with calls_as(connection.account):
+            if close:
+                connection.github.get_repo(pr.repo).get_pull(source).edit(state="closed")
+        marker = status_comments.status_marker("replacement")
+        for reef in find_status_comments(connection, pr.repo, source, bot, marker):
+            edit_comment(connection, pr.repo, source, reef.id, status_comments.reef_merged(reef.body, pr.number, close))
+        return source
+
     def _pull_request(self, connection: Connection, pr: PullRequestInfo, branch: str,
                       authors: list[tuple[str, str]], armed_by: str, head: str) -> Opened | str:
         owner = pr.repo.split("/")[0]
@@ -108,6 +122,12 @@ def replacement_body(pr: PullRequestInfo, authors: list[tuple[str, str]], armed_
         lines += ["Inherited from the source: " + ", ".join(closing) + ".", ""]
     lines.append(f"<!-- reviewbot:replacement source={pr.number} armed-by={armed_by} -->")
     return "\n".join(lines) + "\n"
+
+
+def source_of(body: str | None) -> int | None:
+    """The source PR a replacement's hidden marker names (only the bot writes that marker)."""
+    found = re.search(r"<!-- reviewbot:replacement source=(\d+) ", body or "")
+    return int(found.group(1)) if found else None
 
 
 def _unique(authors: list[tuple[str, str]]) -> list[tuple[str, str]]:

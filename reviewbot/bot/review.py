@@ -173,7 +173,7 @@ class ReviewJob:
         return comment_id
 
     def _advance_automerge(self, spec: JobSpec) -> None:
-        if self.queue is not None and self.states.get(spec.repo, spec.pr_number).automerge == "armed":
+        if self.queue is not None and self.states.get(spec.repo, spec.pr_number).automerge in ("armed", "replaced"):
             self.queue.enqueue(JobSpec(kind=JobKind.AUTOMERGE, repo=spec.repo, pr_number=spec.pr_number,
                                        installation_id=spec.installation_id, reason="review published"))
 

@@ -90,6 +90,15 @@ def reef_update(author: str, replacement_url: str, replacement_number: int, cont
             + status_marker("replacement") + "\n")
 
 
+def reef_merged(previous: str, replacement_number: int, closed: bool) -> str:
+    """The reef update once the replacement merged: the same comment, its status line brought up to date."""
+    status = (f"closed now that #{replacement_number} merged, as this repository asks" if closed else
+              f"#{replacement_number} merged; this PR is left open for maintainer and contributor comparison")
+    lines = [f"- Source PR status: {status}." if line.startswith("- Source PR status:") else line
+             for line in previous.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
 def status(rank: str, verdict: str, outcome: str, automerge: str, paused_now: bool, next_step: str,
            review_url: str) -> str:
     lines = [f"{ACKNOWLEDGED} Status of this PR:", "",

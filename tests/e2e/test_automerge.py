@@ -188,9 +188,67 @@ def test_a_fork_branch_it_may_not_update_moves_to_a_credited_replacement_that_me
     source_comments = world.bot_comments("<!-- reviewbot:status replacement")
     assert len(source_comments) == 1 and source_comments[0].body.startswith("🐠 reef update")
     assert "Co-author credit kept: Sample Contributor" in source_comments[0].body
-    assert "Source PR status: left open for maintainer and contributor comparison." in source_comments[0].body
+    assert "merged; this PR is left open for maintainer and contributor comparison." in source_comments[0].body
     assert "| replacement |" in automerge_comment(world)
     assert replacement.merged  # reviewed like any PR, then automerged there
     message = base_message(world)
     assert "Co-authored-by: Sample Contributor <contributor@example.invalid>" in message
     world.fake.assert_contract_clean()
+
+
+def fork_pr_behind(world: World, body: str = "") -> int:
+    fork = world.fake.fork(world.repo, CONTRIBUTOR)
+    world.fake.push_to_branch(fork, "fix/from-fork", world.sample.path, ref=world.sample.head)
+    world.number = world.fake.open_pull_request(world.repo, head=f"{CONTRIBUTOR}:fix/from-fork",
+                                                title="Release the lock file", user=CONTRIBUTOR, body=body)
+    reviewed(world)  # a passing review of the source's head, before the base moves on
+    world.fake.require_up_to_date(world.repo, "main")
+    world.fake.commit_to_branch(world.repo, "main", {"CHANGELOG.md": "- moved on\n"}, message="m", author=MAINTAINER)
+    return world.number
+
+
+def test_a_second_attempt_reuses_the_replacement_and_new_source_commits_are_carried_over(world: World) -> None:
+    source = fork_pr_behind(world)
+    world.comment("@reviewbot automerge", MAINTAINER)
+    worker = world.service.worker(name="step-by-step")
+
+    def replacements() -> list:
+        return [p for p in world.fake.state.repo(world.repo).pulls() if p.number > source]
+
+    while not replacements():
+        assert worker.run_once()
+    branch = f"reviewbot/pr-{source}"
+    before = world.fake.branch_sha(world.repo, branch)
+    answer = httpx.post(f"{world.fake.url}/repos/{world.repo}/statuses/{before}", json={"state": "pending",
+                        "context": "ci/build"}, headers={"Authorization": f"token {world.ci_token}"})
+    assert answer.status_code == 201  # the replacement waits for CI, so it is still open when the source moves
+    world.fake.commit_to_branch(f"{CONTRIBUTOR}/locky", "fix/from-fork", {"NOTES.md": "more\n"},
+                                message="More from the contributor", author=CONTRIBUTOR)
+    world.fake.sync_pull_request(world.repo, source)
+    world.deliver("synchronize")
+    while worker.run_once():
+        pass
+    after = world.fake.branch_sha(world.repo, branch)
+    assert len(replacements()) == 1  # reused, never a second one (its refreshed head may well have merged)
+    git_dir = world.fake.repo_path(world.repo)
+    forward = subprocess.run(["git", "--git-dir", str(git_dir), "merge-base", "--is-ancestor", before, after])
+    assert after != before and forward.returncode == 0  # new commits on top, never a force-push
+    source_head = world.fake.pull_request(world.repo, source).head_sha
+    contains = subprocess.run(["git", "--git-dir", str(git_dir), "merge-base", "--is-ancestor", source_head, after])
+    assert contains.returncode == 0
+
+
+def test_the_source_is_closed_after_the_replacement_merges_when_configured(world: World) -> None:
+    world.fake.commit_to_branch(world.repo, "main", {".github/reviewbot.yml": (
+        world.fake.state.repo(world.repo).git.run("show", "main:.github/reviewbot.yml").stdout.decode()
+        + "automerge:\n  method: squash\n  close_replaced: true\n")}, message="close replaced PRs",
+        author=MAINTAINER)
+    source = fork_pr_behind(world)
+    world.comment("@reviewbot automerge", MAINTAINER)
+    world.work()
+    [replacement] = [p for p in world.fake.state.repo(world.repo).pulls() if p.number > source]
+    assert replacement.merged
+    assert world.fake.pull_request(world.repo, source).state == "closed"
+    [reef] = world.bot_comments("<!-- reviewbot:status replacement")
+    assert f"Source PR status: closed now that #{replacement.number} merged" in reef.body
+    assert "Co-author credit kept: Sample Contributor" in reef.body
