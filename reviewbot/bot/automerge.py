@@ -115,7 +115,8 @@ class AutomergeJob:
             reviewed_head=review.head_sha if review else "", review_verdict=review.verdict if review else "",
             review_outcome=review.outcome if review else "",
             checks=checks_on(connection, pr.repo, pr.head_sha) if pr.open else [],
-            mergeable=pr.mergeable, mergeable_state=pr.mergeable_state, conflicts=conflicts)
+            mergeable=pr.mergeable, mergeable_state=pr.mergeable_state, conflicts=conflicts,
+            behind_base=self._behind(connection, pr) if pr.draft and pr.open else False)
 
     def _merge(self, connection: Connection, pr: PullRequestInfo, state: PullState) -> None:
         review = self.published.get(pr.repo, pr.number)
@@ -142,6 +143,14 @@ class AutomergeJob:
             return parse_config(raw.decode("utf-8", errors="replace")).automerge if raw else Automerge()
         except (ConfigError, WorkspaceError):
             return Automerge()
+
+    def _behind(self, connection: Connection, pr: PullRequestInfo) -> bool:
+        try:
+            mirror = self.workspace.mirror(pr.clone_url, pr.repo)
+            mirror.fetch(wanted=(pr.base_sha, pr.head_sha), auth_header=connection.git_auth_header())
+            return not mirror.contains(pr.head_sha, pr.base_sha)
+        except WorkspaceError:
+            return False
 
     def _conflicts(self, connection: Connection, pr: PullRequestInfo) -> list[str]:
         try:

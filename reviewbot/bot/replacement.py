@@ -57,7 +57,7 @@ class Replacements:
         try:
             head = tip or pr.head_sha
             for source in (pr.head_sha, pr.base_sha):  # bring in the source's new commits, then the base
-                if not _contains(mirror, head, source):
+                if not mirror.contains(head, source):
                     head = merge_commit(mirror, head, source, f"Merge {source[:12]} for #{pr.number} "
                                         f"(reviewbot)\n\n{WHY}.\n\n{trailers}\n", who)
         except MergeConflict as conflict:
@@ -147,14 +147,6 @@ def _resolve(mirror, ref: str) -> str | None:  # type: ignore[no-untyped-def]
         return mirror.git.rev_parse("--verify", "--quiet", ref) or None
     except Exception:  # noqa: BLE001 - an unknown ref is simply absent
         return None
-
-
-def _contains(mirror, descendant: str, ancestor: str) -> bool:  # type: ignore[no-untyped-def]
-    try:
-        mirror.git.merge_base("--is-ancestor", ancestor, descendant)
-        return True
-    except Exception:  # noqa: BLE001 - exit status 1: not an ancestor
-        return False
 
 
 def _installation(connection: Connection) -> int | None:

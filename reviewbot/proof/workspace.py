@@ -121,6 +121,16 @@ class Mirror:
         except git.GitCommandError as exc:
             raise WorkspaceError(f"could not diff {merge_base[:12]}..{head[:12]}: {_git_stderr(exc)}") from exc
 
+    def contains(self, descendant: str, ancestor: str) -> bool:
+        """Whether `ancestor` is in the history of `descendant`."""
+        try:
+            self.git.merge_base("--is-ancestor", ancestor, descendant)
+            return True
+        except git.GitCommandError as exc:
+            if exc.status == 1:
+                return False
+            raise WorkspaceError(f"could not compare {ancestor[:12]} and {descendant[:12]}: {_git_stderr(exc)}") from exc
+
     def conflicts(self, base: str, head: str) -> list[str]:
         """Files that conflict when `head` is merged into `base` (git merge-tree, no worktree needed)."""
         try:

@@ -5,7 +5,7 @@ just then), and the merge pins the head SHA the gates were checked on, so a
 push in between can never be merged unreviewed.
 
 Gates, in order: the PR is open; automerge is armed and not paused; not a
-draft (drafts are fix-only: never merged); a review of this exact head that
+draft (drafts are fix-only: brought up to date, never merged); a review of this exact head that
 passed (proof `proven`, no P0/P1 finding: outcome `passed`, or `needs
 maintainer review` — the maintainer who armed it is that review); every other
 check on the head green (pending waits, it never counts as failed; the bot's
@@ -48,6 +48,8 @@ class MergeSnapshot:
     mergeable: bool | None = None  # None: GitHub is still computing it
     mergeable_state: str = "unknown"  # clean | behind | dirty | blocked | unstable | unknown | draft
     conflicts: list[str] = field(default_factory=list)  # files in conflict with the base, when known
+    behind_base: bool = False  # the base tip is not in the head's history (read for drafts, which GitHub
+    #                           reports as "draft" whatever else holds)
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,9 @@ def decide_merge(s: MergeSnapshot) -> Decision:
         return Decision(Step.DONE, "automerge is not armed")
     if s.paused:
         return Decision(Step.WAIT, "paused: a maintainer comments `@reviewbot approve` to resume")
-    if s.draft:
+    if s.draft:  # fix-only: the bot may bring it up to date, never merge it
+        if s.behind_base:
+            return Decision(Step.UPDATE_BRANCH, "draft PR (fix-only): bringing it up to date with the base")
         return Decision(Step.WAIT, "draft PR: fix-only until GitHub marks it ready for review")
     if s.reviewed_head != s.head_sha:
         return Decision(Step.WAIT, f"waiting for the review of head {s.head_sha[:12]}")

@@ -252,3 +252,22 @@ def test_the_source_is_closed_after_the_replacement_merges_when_configured(world
     [reef] = world.bot_comments("<!-- reviewbot:status replacement")
     assert f"Source PR status: closed now that #{replacement.number} merged" in reef.body
     assert "Co-author credit kept: Sample Contributor" in reef.body
+
+
+def test_a_draft_fork_pr_behind_and_not_writable_ends_in_a_credited_replacement_that_merges(world: World) -> None:
+    """The whole chain: fix-only draft, behind a strict base, a fork the bot cannot push to."""
+    fork = world.fake.fork(world.repo, CONTRIBUTOR)
+    world.fake.push_to_branch(fork, "fix/draft", world.sample.path, ref=world.sample.head)
+    source = world.number = world.fake.open_pull_request(world.repo, head=f"{CONTRIBUTOR}:fix/draft", draft=True,
+                                                         title="Release the lock file", user=CONTRIBUTOR)
+    world.fake.require_up_to_date(world.repo, "main")
+    world.fake.commit_to_branch(world.repo, "main", {"CHANGELOG.md": "- moved on\n"}, message="m", author=MAINTAINER)
+    world.comment("@reviewbot automerge", MAINTAINER)
+    world.work()
+    assert not merged(world) and world.fake.pull_request(world.repo, source).draft  # the draft is never merged
+    [replacement] = [p for p in world.fake.state.repo(world.repo).pulls() if p.number > source]
+    assert replacement.merged and not replacement.draft
+    [reef] = world.bot_comments("<!-- reviewbot:status replacement")
+    assert reef.body.startswith("🐠 reef update") and f"#{replacement.number}" in reef.body
+    assert "Co-authored-by: Sample Contributor <contributor@example.invalid>" in base_message(world)
+    world.fake.assert_contract_clean()

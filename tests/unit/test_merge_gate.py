@@ -25,6 +25,8 @@ READY = MergeSnapshot(open=True, merged=False, draft=False, head_sha=HEAD, armed
         pytest.param({"armed": False}, Step.DONE, "not armed", id="disarmed"),
         pytest.param({"paused": True}, Step.WAIT, "paused", id="paused"),
         pytest.param({"draft": True}, Step.WAIT, "fix-only", id="draft-is-fix-only"),
+        pytest.param({"draft": True, "behind_base": True, "reviewed_head": ""}, Step.UPDATE_BRANCH, "fix-only",
+                     id="a-draft-behind-is-brought-up-to-date-unreviewed"),
         pytest.param({"reviewed_head": "b" * 40}, Step.WAIT, "waiting for the review of head", id="push-after-review"),
         pytest.param({"review_verdict": "weak", "review_outcome": "needs real behavior proof"}, Step.WAIT,
                      "must pass", id="review-not-passing"),
