@@ -51,6 +51,13 @@ class Setup(_Strict):
     timeout: int = Field(default=600, ge=1, le=7200)
 
 
+class FixCommand(_Strict):
+    """A command that fixes the PR in place (a formatter): run in the sandbox, its diff committed by the bot."""
+
+    run: str
+    timeout: int = Field(default=300, ge=1, le=3600)
+
+
 class Automerge(_Strict):
     method: Literal["merge", "squash", "rebase"] = "squash"
     close_replaced: bool = False  # close a source PR once the replacement the bot opened for it merges
@@ -61,6 +68,7 @@ class RepoConfig(_Strict):
     setup: Setup | None = None
     changed_tests: Literal["auto", "off"] = "auto"  # also run test files the PR adds or changes
     automerge: Automerge = Field(default_factory=Automerge)
+    fix: list[FixCommand] = Field(default_factory=list)  # run on `@reviewbot automerge` and on fix-only drafts
 
     @field_validator("changed_tests", mode="before")
     @classmethod

@@ -23,7 +23,10 @@ from reviewbot.github.permissions import PermissionCache
 from reviewbot.github.pulls import PullRequestInfo, get_pull_request
 from reviewbot.model import Permission
 from reviewbot.proof.workspace import Workspace, WorkspaceError
-from reviewbot.repo_config import CONFIG_PATH, Automerge, ConfigError, parse_config
+from reviewbot.proof.branches import Identity, push
+from reviewbot.proof.fixes import apply_fixes
+from reviewbot.proof.sandbox import Sandbox
+from reviewbot.repo_config import CONFIG_PATH, Automerge, ConfigError, RepoConfig, parse_config
 from reviewbot.review import status_comments
 from reviewbot.review.markdown import escape_inline
 from reviewbot.review.merge_gate import MergeSnapshot, Step, decide_merge, merge_message
@@ -42,6 +45,7 @@ class AutomergeJob:
     workspace: Workspace
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     replacements: Replacements | None = None  # where the work goes when the PR branch cannot be updated
+    sandbox: Sandbox | None = None  # runs the repository's `fix:` commands
 
     def __call__(self, job: Job, cancel: threading.Event) -> None:
         spec = job.spec
@@ -74,6 +78,8 @@ class AutomergeJob:
         decision = decide_merge(self._snapshot(connection, pr, state))
         if decision.step is Step.MERGE:
             self._merge(connection, pr, state)
+        elif decision.step is Step.FIX:
+            self._fix(connection, pr, state)
         elif decision.step is Step.UPDATE_BRANCH:
             writable = pr.head_repo == pr.repo or pr.maintainer_can_modify  # else GitHub would refuse anyway
             if writable and update_branch(connection, repo, number, pr.head_sha):
@@ -87,9 +93,9 @@ class AutomergeJob:
         else:
             self._record(connection, pr, state, decision.step.value, decision.reason)
 
-    def _replace(self, connection: Connection, pr: PullRequestInfo, state: PullState) -> None:
+    def _replace(self, connection: Connection, pr: PullRequestInfo, state: PullState, start: str | None = None) -> None:
         refused = "GitHub refused to update the branch (no push rights to it)"
-        result = self.replacements.replace(connection, pr, state.armed_by) if self.replacements else \
+        result = self.replacements.replace(connection, pr, state.armed_by, start) if self.replacements else \
             "replacement PRs are not enabled"
         if isinstance(result, str):
             self._record(connection, pr, state, "update branch", f"{refused}, and {escape_inline(result)}; paused",
@@ -116,7 +122,8 @@ class AutomergeJob:
             review_outcome=review.outcome if review else "",
             checks=checks_on(connection, pr.repo, pr.head_sha) if pr.open else [],
             mergeable=pr.mergeable, mergeable_state=pr.mergeable_state, conflicts=conflicts,
-            behind_base=self._behind(connection, pr) if pr.draft and pr.open else False)
+            behind_base=self._behind(connection, pr) if pr.draft and pr.open else False,
+            fixes_pending=bool(self._config(pr).fix) and state.fixed_head != pr.head_sha and self.sandbox is not None)
 
     def _merge(self, connection: Connection, pr: PullRequestInfo, state: PullState) -> None:
         review = self.published.get(pr.repo, pr.number)
@@ -137,12 +144,42 @@ class AutomergeJob:
         return self._settings(pr).method
 
     def _settings(self, pr: PullRequestInfo) -> Automerge:
-        """The base branch's `automerge:` settings (defaults when unset or unreadable)."""
+        return self._config(pr).automerge
+
+    def _config(self, pr: PullRequestInfo) -> RepoConfig:
+        """The base branch's `.github/reviewbot.yml` (defaults when unset or unreadable)."""
         try:
             raw = self.workspace.mirror(pr.clone_url, pr.repo).read_file(pr.base_sha, CONFIG_PATH)
-            return parse_config(raw.decode("utf-8", errors="replace")).automerge if raw else Automerge()
+            return parse_config(raw.decode("utf-8", errors="replace")) if raw else RepoConfig()
         except (ConfigError, WorkspaceError):
-            return Automerge()
+            return RepoConfig()
+
+    def _fix(self, connection: Connection, pr: PullRequestInfo, state: PullState) -> None:
+        """Run the `fix:` commands on this head; push their commit to the PR branch, or to a replacement."""
+        mirror = self.workspace.mirror(pr.clone_url, pr.repo)
+        mirror.fetch(wanted=(pr.head_sha, pr.base_sha), auth_header=connection.git_auth_header())
+        bot = self.edge.bot_login()
+        result = apply_fixes(self.sandbox, mirror, pr.head_sha, self._config(pr).fix,  # type: ignore[arg-type]
+                             self.workspace.runs_dir / f"fix-{pr.number}-{pr.head_sha[:12]}",
+                             Identity(bot, f"{bot}@users.noreply.github.com"),
+                             f"Apply the repository's fix commands (reviewbot)\n\nFor #{pr.number}, head {pr.head_sha}.\n")
+        if result.failed:
+            self._record(connection, pr, state, "fix", f"{escape_inline(result.failed)}; paused",
+                         automerge="paused", fixed_head=pr.head_sha)
+            return
+        if result.sha is None:
+            self._record(connection, pr, state, "fix", "nothing to change", fixed_head=pr.head_sha)
+            self.advance(connection, pr.repo, pr.number)
+            return
+        files = f"{len(result.changed)} file(s)"
+        head_url = pr.clone_url.replace(pr.repo, pr.head_repo) if pr.head_repo else pr.clone_url
+        writable = pr.head_repo == pr.repo or pr.maintainer_can_modify
+        if writable and push(mirror, head_url, result.sha, pr.head_ref, connection.git_auth_header()):
+            self._record(connection, pr, state, "fix", f"committed the fix commands' changes to {files}; the new "
+                                                       "head gets its own review", fixed_head=result.sha)
+        else:
+            self.states.update(pr.repo, pr.number, fixed_head=result.sha)
+            self._replace(connection, pr, state, start=result.sha)
 
     def _behind(self, connection: Connection, pr: PullRequestInfo) -> bool:
         try:

@@ -44,8 +44,12 @@ class Replacements:
     queue: Queue
     arm: Callable[[Connection, str, int, str, str], None]  # (connection, repo, number, head, armed_by)
 
-    def replace(self, connection: Connection, pr: PullRequestInfo, armed_by: str) -> Opened | str:
-        """Open (or refresh) the replacement of `pr`; a string says why it could not."""
+    def replace(self, connection: Connection, pr: PullRequestInfo, armed_by: str,
+                start: str | None = None) -> Opened | str:
+        """Open (or refresh) the replacement of `pr`; a string says why it could not.
+
+        `start` is a commit of the bot's on top of the PR's head (the `fix:` commands' changes) to carry too.
+        """
         branch = f"{BRANCH_PREFIX}{pr.number}"
         mirror = self.workspace.mirror(pr.clone_url, pr.repo)
         mirror.fetch(wanted=(pr.head_sha, pr.base_sha), auth_header=connection.git_auth_header())
@@ -55,8 +59,8 @@ class Replacements:
         trailers = "\n".join(f"Co-authored-by: {name} <{email}>" for name, email in authors)
         tip = _resolve(mirror, f"refs/heads/{branch}")
         try:
-            head = tip or pr.head_sha
-            for source in (pr.head_sha, pr.base_sha):  # bring in the source's new commits, then the base
+            head = tip or start or pr.head_sha
+            for source in (start or pr.head_sha, pr.head_sha, pr.base_sha):  # bring in the source's new commits, then the base
                 if not mirror.contains(head, source):
                     head = merge_commit(mirror, head, source, f"Merge {source[:12]} for #{pr.number} "
                                         f"(reviewbot)\n\n{WHY}.\n\n{trailers}\n", who)

@@ -27,6 +27,7 @@ MERGEABLE_OUTCOMES = ("passed", "needs maintainer review")
 
 class Step(StrEnum):
     MERGE = "merge"
+    FIX = "fix"  # run the repository's `fix:` commands on this head and commit what they change
     WAIT = "wait"  # nothing to do until an event (a review, a check, a push) changes the picture
     UPDATE_BRANCH = "update branch"
     PAUSE = "pause"  # a person must act (conflicts, an unvetted push); automerge stays armed but paused
@@ -48,6 +49,7 @@ class MergeSnapshot:
     mergeable: bool | None = None  # None: GitHub is still computing it
     mergeable_state: str = "unknown"  # clean | behind | dirty | blocked | unstable | unknown | draft
     conflicts: list[str] = field(default_factory=list)  # files in conflict with the base, when known
+    fixes_pending: bool = False  # `fix:` commands are configured and have not run on this head
     behind_base: bool = False  # the base tip is not in the head's history (read for drafts, which GitHub
     #                           reports as "draft" whatever else holds)
 
@@ -67,6 +69,8 @@ def decide_merge(s: MergeSnapshot) -> Decision:
         return Decision(Step.DONE, "automerge is not armed")
     if s.paused:
         return Decision(Step.WAIT, "paused: a maintainer comments `@reviewbot approve` to resume")
+    if s.fixes_pending:
+        return Decision(Step.FIX, "running the repository's fix commands on this head")
     if s.draft:  # fix-only: the bot may bring it up to date, never merge it
         if s.behind_base:
             return Decision(Step.UPDATE_BRANCH, "draft PR (fix-only): bringing it up to date with the base")

@@ -96,6 +96,7 @@ def build_service(settings: Settings, edge: GitHubEdge | None = None) -> Service
     permissions = PermissionCache()
     automerge_job = AutomergeJob(edge, states, published, permissions, proof_engine.workspace)
     automerge_job.replacements = Replacements(edge, proof_engine.workspace, queue, arm=automerge_job.arm_number)
+    automerge_job.sandbox = proof_engine.sandbox
     review_job = ReviewJob(edge, proof_engine, published, states, queue=queue, automerge=automerge_job,
                            public_url=settings.public_url, metrics=metrics)
     command_job = CommandJob(edge, queue, states, published, permissions, automerge_job,

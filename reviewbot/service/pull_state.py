@@ -23,6 +23,7 @@ class PullState:
     armed_head: str = ""
     automerge_comment_id: int | None = None
     automerge_log: tuple = ()
+    fixed_head: str = ""
 
 
 def body_hash(body: str) -> str:
@@ -39,7 +40,8 @@ class PullStates:
             if row is None:
                 return PullState(repo, pr_number)
             return PullState(repo, pr_number, row.paused, row.paused_by, row.automerge, row.armed_by, row.armed_head,
-                             row.automerge_comment_id, tuple(tuple(entry) for entry in row.automerge_log or []))
+                             row.automerge_comment_id, tuple(tuple(entry) for entry in row.automerge_log or []),
+                             row.fixed_head)
 
     def update(self, repo: str, pr_number: int, **fields: object) -> PullState:
         with Session(self.engine) as session, session.begin():

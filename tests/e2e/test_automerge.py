@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import uuid
 from pathlib import Path
@@ -271,3 +272,33 @@ def test_a_draft_fork_pr_behind_and_not_writable_ends_in_a_credited_replacement_
     assert reef.body.startswith("🐠 reef update") and f"#{replacement.number}" in reef.body
     assert "Co-authored-by: Sample Contributor <contributor@example.invalid>" in base_message(world)
     world.fake.assert_contract_clean()
+
+
+FIX = "python3 -c \"p='lockfile.py'; s=open(p).read(); open(p,'w').write(s if s.startswith('# fmt') else '# fmt\\n'+s)\""
+
+
+def configure_fix(world: World) -> None:
+    config = world.fake.state.repo(world.repo).git.run("show", "main:.github/reviewbot.yml").stdout.decode()
+    world.fake.commit_to_branch(world.repo, "main", {".github/reviewbot.yml": config + f"fix:\n  - run: {json.dumps(FIX)}\n"},
+                                message="Format lockfile.py before merging", author=MAINTAINER)
+
+
+def test_fix_commands_are_committed_to_the_pr_reviewed_and_merged(world: World) -> None:
+    configure_fix(world)
+    reviewed(world)
+    before = world.head_sha()
+    world.comment("@reviewbot automerge", MAINTAINER)
+    world.work()
+    fixed = world.head_sha()
+    assert fixed != before and not merged(world)  # the fix commit is the new head, reviewed before any merge
+    assert "| fix |" in automerge_comment(world) and "committed the fix commands' changes to 1 file(s)" in \
+        automerge_comment(world)
+    payload = world.fake.payload_for_pull_request(world.repo, world.number, "synchronize", world.installation,
+                                                  sender=world.bot_login)
+    world.fake.deliver(world.server.url, "pull_request", payload, SECRET, str(uuid.uuid4()))
+    world.work()
+    assert merged(world)
+    git_dir = world.fake.repo_path(world.repo)
+    content = subprocess.run(["git", "--git-dir", str(git_dir), "show", "main:lockfile.py"], capture_output=True,
+                             text=True, check=True).stdout
+    assert content.startswith("# fmt\n")
