@@ -177,6 +177,8 @@ def test_a_fork_branch_it_may_not_update_moves_to_a_credited_replacement_that_me
         world.repo, head=f"{CONTRIBUTOR}:fix/from-fork", title="Release the lock file", user=CONTRIBUTOR,
         body="Fixes #12\n\nSee the tests.", maintainer_can_modify=False)
     reviewed(world)
+    httpx.post(f"{world.fake.url}/repos/{world.repo}/issues/{source}/labels", json={"labels": ["bug"]},
+               headers={"Authorization": f"token {world.ci_token}"}).raise_for_status()
     world.fake.require_up_to_date(world.repo, "main")
     world.fake.commit_to_branch(world.repo, "main", {"CHANGELOG.md": "- moved on\n"}, message="m", author=MAINTAINER)
     world.comment("@reviewbot automerge", MAINTAINER)
@@ -186,6 +188,10 @@ def test_a_fork_branch_it_may_not_update_moves_to_a_credited_replacement_that_me
     assert replacement.title == f"Release the lock file (replaces #{source})"
     assert replacement.head_ref == f"reviewbot/pr-{source}"
     assert "Fixes #12" in replacement.body and "could not update the source PR branch directly" in replacement.body
+    assert "armed-by=mona" in replacement.body
+    labels = world.fake.labels(world.repo, replacement.number)
+    assert "bug" in labels and "reviewbot:automerge" in labels  # copied, and automerge armed there
+    assert "status: passed" in labels and not any(name.startswith("status: needs") for name in labels)
     source_comments = world.bot_comments("<!-- reviewbot:status replacement")
     assert len(source_comments) == 1 and source_comments[0].body.startswith("🐠 reef update")
     assert "Co-author credit kept: Sample Contributor" in source_comments[0].body
@@ -302,3 +308,14 @@ def test_fix_commands_are_committed_to_the_pr_reviewed_and_merged(world: World) 
     content = subprocess.run(["git", "--git-dir", str(git_dir), "show", "main:lockfile.py"], capture_output=True,
                              text=True, check=True).stdout
     assert content.startswith("# fmt\n")
+
+
+def test_the_number_of_open_replacements_is_capped(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    import reviewbot.bot.replacement as replacement
+
+    monkeypatch.setattr(replacement, "MAX_OPEN_REPLACEMENTS", 0)
+    source = fork_pr_behind(world)
+    world.comment("@reviewbot automerge", MAINTAINER)
+    world.work()
+    assert [p for p in world.fake.state.repo(world.repo).pulls() if p.number > source] == []
+    assert "already has 0 open replacement PRs" in automerge_comment(world)
