@@ -14,7 +14,6 @@ become job keys and, later, arguments to git.
 
 from __future__ import annotations
 
-import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
