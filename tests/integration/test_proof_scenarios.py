@@ -229,3 +229,14 @@ def test_hostile_pr_is_contained(tmp_path: Path, data_dir: Path, monkeypatch: py
     assert secret not in out.read_text()
     assert not outside.exists() and listener.accepted == []
     assert processes_with("hostile-orphan") == []
+
+
+def test_a_pr_cannot_switch_its_own_checks_off(tmp_path: Path, data_dir: Path) -> None:
+    sample = ALL_BUILDERS["python_proven"](tmp_path / "r")
+    writer = RepoWriter(sample.path)
+    writer.checkout(sample.head)
+    writer.write({".github/reviewbot.yml": "changed_tests: off\nsuites: []\n"})
+    writer.commit("Turn the lock suites off")
+    proof = review_json(sample, data_dir, tmp_path / "out.json")["proof"]
+    assert proof["config_source"] == "base:.github/reviewbot.yml" and proof["verdict"] == "proven"
+    assert any("This PR edits `.github/reviewbot.yml`" in note for note in proof["notes"])

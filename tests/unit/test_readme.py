@@ -27,3 +27,16 @@ def test_every_command_alias_is_documented() -> None:
     from reviewbot.review.commands import ALIASES
 
     assert all(f"`{alias}`" in README for alias in ALIASES)
+
+
+def test_every_test_security_md_names_exists() -> None:
+    """SECURITY.md points at tests for its claims; a renamed or deleted test must show up here."""
+    import re
+
+    root = Path(__file__).parents[2]
+    security = (root / "SECURITY.md").read_text(encoding="utf-8")
+    paths = set(re.findall(r"`(tests/[\w/]+\.py)", security))
+    assert paths and all((root / path).is_file() for path in paths)
+    sources = "\n".join((root / path).read_text(encoding="utf-8") for path in paths)
+    names = set(re.findall(r"(?:::|`)(test_\w+)`", security))
+    assert names and [name for name in names if f"def {name}(" not in sources] == []
