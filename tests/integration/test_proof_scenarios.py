@@ -240,3 +240,24 @@ def test_a_pr_cannot_switch_its_own_checks_off(tmp_path: Path, data_dir: Path) -
     proof = review_json(sample, data_dir, tmp_path / "out.json")["proof"]
     assert proof["config_source"] == "base:.github/reviewbot.yml" and proof["verdict"] == "proven"
     assert any("This PR edits `.github/reviewbot.yml`" in note for note in proof["notes"])
+
+
+def test_git_hooks_and_config_in_a_pr_never_run_outside_the_sandbox(tmp_path: Path, data_dir: Path) -> None:
+    """A PR can carry files that name git filters, hooks and config; git never obeys tracked files."""
+    marker = tmp_path / f"PWNED-{uuid.uuid4().hex}"
+    sample = ALL_BUILDERS["python_proven"](tmp_path / "r")
+    writer = RepoWriter(sample.path)
+    writer.checkout(sample.head)
+    writer.write({
+        ".gitattributes": "* filter=pwn diff=pwn\n",
+        ".gitconfig": f'[filter "pwn"]\n\tsmudge = touch {marker}\n\tclean = touch {marker}\n'
+                      f'[diff "pwn"]\n\ttextconv = touch {marker}\n[core]\n\thooksPath = hooks\n',
+        ".lfsconfig": f"[lfs]\n\turl = file://{marker}\n",
+        "hooks/post-checkout": f"#!/bin/sh\ntouch {marker}\n",
+        ".husky/pre-commit": f"#!/bin/sh\ntouch {marker}\n",
+    })
+    (sample.path / "hooks" / "post-checkout").chmod(0o755)
+    writer.commit("Carry git filters, hooks and config")
+    result = review_json(sample, data_dir, tmp_path / "out.json")
+    assert result["proof"]["verdict"] == "proven" and not marker.exists()
+    assert any(".husky/pre-commit" in note["paths"] for note in result["review"]["security"])

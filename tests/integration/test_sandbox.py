@@ -235,3 +235,53 @@ def test_argv_clears_the_environment_and_the_network(box: Box) -> None:
     assert "--clearenv" in argv and "--unshare-net" in argv and "--die-with-parent" in argv
     setenv = {argv[i + 1] for i, part in enumerate(argv) if part == "--setenv"}
     assert not {name for name in setenv if "TOKEN" in name or "SECRET" in name or "KEY" in name}
+
+
+# -- more escape attempts: other processes, ptrace, hardlinks, disk, signals ---------------------------
+
+
+def test_other_processes_and_their_secrets_are_invisible(box: Box) -> None:
+    import subprocess
+
+    secret = "PROC-SECRET-" + uuid.uuid4().hex
+    host = subprocess.Popen(["sleep", "60"], env={"PATH": "/usr/bin:/bin", "LEAKED": secret})
+    try:
+        outcome = box.run("ls /proc | grep -E '^[0-9]+$' | tr '\\n' ' '; echo; "
+                          "cat /proc/*/environ /proc/*/cmdline 2>/dev/null | tr '\\0' ' '")
+        log = (box.root / f"run{box.runs}.log").read_text()
+        assert secret not in log
+        visible = [int(pid) for pid in outcome.log_tail.splitlines()[0].split()]
+        assert host.pid not in visible and max(visible) < 100  # a fresh PID namespace: only the run's own tree
+    finally:
+        host.kill()
+
+
+def test_ptrace_cannot_attach_to_anything(box: Box) -> None:
+    outcome = box.run("python3 -c \"import ctypes; libc = ctypes.CDLL(None, use_errno=True); "
+                      "print('ATTACH', libc.ptrace(16, 1, 0, 0), ctypes.get_errno())\"")
+    assert "ATTACH -1" in outcome.log_tail  # PTRACE_ATTACH to the sandbox's init fails (no CAP_SYS_PTRACE)
+
+
+def test_hardlinks_to_system_files_are_refused(box: Box) -> None:
+    outcome = box.run("ln /etc/passwd passwd-link; ln /usr/bin/env env-link")
+    assert not (box.worktree / "passwd-link").exists() and not (box.worktree / "env-link").exists()
+    assert outcome.exit_code != 0 and ("cross-device" in outcome.log_tail or "not permitted" in outcome.log_tail)
+
+
+def test_filling_the_disk_stops_at_the_file_size_limit(box: Box) -> None:
+    outcome = box.run("dd if=/dev/zero of=big bs=1M count=64 2>&1; dd if=/dev/zero of=/tmp/big bs=1M count=64 2>&1",
+                      file_size_bytes=8 * 1024 * 1024)
+    assert (box.worktree / "big").stat().st_size <= 8 * 1024 * 1024
+    assert "File size limit exceeded" in outcome.log_tail or "File too large" in outcome.log_tail
+
+
+def test_signals_cannot_reach_the_bot_or_the_host(box: Box) -> None:
+    import os
+    import subprocess
+
+    bystander = subprocess.Popen(["sleep", "60"])
+    try:
+        box.run(f"kill -9 -1; kill -9 {os.getpid()} {bystander.pid}; kill -9 1; echo survived")
+        assert bystander.poll() is None  # the host's process lives on, and so does this test's
+    finally:
+        bystander.kill()
