@@ -26,14 +26,26 @@ from reviewbot.proof.workspace import Workspace, WorkspaceError
 from reviewbot.proof.branches import Identity, push
 from reviewbot.proof.fixes import apply_fixes
 from reviewbot.proof.sandbox import Sandbox
-from reviewbot.repo_config import CONFIG_PATH, Automerge, ConfigError, RepoConfig, parse_config
+from reviewbot.repo_config import CONFIG_PATH, ConfigError, RepoConfig, parse_config
 from reviewbot.review import status_comments
 from reviewbot.review.markdown import escape_inline
 from reviewbot.review.merge_gate import MergeSnapshot, Step, decide_merge, merge_message
 from reviewbot.service.pull_state import PullState, PullStates
-from reviewbot.service.queue import Job, PublishedReviews
+from reviewbot.service.jobs import JobKind, JobSpec
+from reviewbot.service.queue import Job, PublishedReviews, Queue
 
 AUTOMERGE_LABEL = "reviewbot:automerge"
+ADVANCING = ("armed", "replaced")  # automerge states an event should move along
+
+
+def queue_step(queue: Queue, states: PullStates, repo: str, number: int, installation_id: int | None,
+               reason: str) -> int | None:
+    """Queue one automerge step for a PR whose automerge is under way; the job id, or None when it is not."""
+    if states.get(repo, number).automerge not in ADVANCING:
+        return None
+    job_id, new = queue.enqueue(JobSpec(kind=JobKind.AUTOMERGE, repo=repo, pr_number=number,
+                                        installation_id=installation_id, reason=reason))
+    return job_id if new else None
 
 
 @dataclass
@@ -46,6 +58,7 @@ class AutomergeJob:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     replacements: Replacements | None = None  # where the work goes when the PR branch cannot be updated
     sandbox: Sandbox | None = None  # runs the repository's `fix:` commands
+    _configs: dict[tuple[str, str], RepoConfig] = field(default_factory=dict, repr=False)
 
     def __call__(self, job: Job, cancel: threading.Event) -> None:
         spec = job.spec
@@ -104,7 +117,7 @@ class AutomergeJob:
             self._record(connection, pr, state, "replacement", f"{refused}: the work continues in #{result.number}, "
                                                                "armed the same way", automerge="replaced")
 
-    def arm_number(self, connection: Connection, repo: str, number: int, head_sha: str, by: str) -> None:
+    def arm_number(self, connection: Connection, repo: str, number: int, by: str) -> None:
         self.arm(connection, get_pull_request(connection, repo, number), by)
 
     def arm(self, connection: Connection, pr: PullRequestInfo, by: str) -> None:
@@ -123,43 +136,49 @@ class AutomergeJob:
             checks=checks_on(connection, pr.repo, pr.head_sha) if pr.open else [],
             mergeable=pr.mergeable, mergeable_state=pr.mergeable_state, conflicts=conflicts,
             behind_base=self._behind(connection, pr) if pr.draft and pr.open else False,
-            fixes_pending=bool(self._config(pr).fix) and state.fixed_head != pr.head_sha and self.sandbox is not None)
+            fixes_pending=bool(self._config(connection, pr).fix) and state.fixed_head != pr.head_sha and self.sandbox is not None)
 
     def _merge(self, connection: Connection, pr: PullRequestInfo, state: PullState) -> None:
         review = self.published.get(pr.repo, pr.number)
         summary = f"{pr.title}\n\nreviewbot: proof {review.verdict if review else '?'}, rank {review.rank if review else '?'}"
         title, message = merge_message(pr.title, pr.number, summary, pr.head_sha, commit_authors(connection, pr.repo,
                                        pr.number), state.armed_by, f"{state.armed_by}@users.noreply.github.com")
-        merged, answer = merge(connection, pr.repo, pr.number, pr.head_sha, self._method(pr), title, message)
+        merged, answer = merge(connection, pr.repo, pr.number, pr.head_sha, self._config(connection, pr).automerge.method, title, message)
         if merged:
-            self._record(connection, pr, state, "merge", f"merged with `{self._method(pr)}`", automerge="merged")
-            source = self.replacements.after_merge(connection, pr, close=self._settings(pr).close_replaced) \
+            self._record(connection, pr, state, "merge", f"merged with `{self._config(connection, pr).automerge.method}`", automerge="merged")
+            source = self.replacements.after_merge(connection, pr, close=self._config(connection, pr).automerge.close_replaced) \
                 if self.replacements is not None else None
             if source is not None:  # the source's work is merged: nothing more to carry over
                 self.states.update(pr.repo, source, automerge="merged")
         else:
             self._record(connection, pr, state, "merge", f"GitHub did not merge: {escape_inline(answer)}")
 
-    def _method(self, pr: PullRequestInfo) -> str:
-        return self._settings(pr).method
-
-    def _settings(self, pr: PullRequestInfo) -> Automerge:
-        return self._config(pr).automerge
-
-    def _config(self, pr: PullRequestInfo) -> RepoConfig:
-        """The base branch's `.github/reviewbot.yml` (defaults when unset or unreadable)."""
+    def _config(self, connection: Connection, pr: PullRequestInfo) -> RepoConfig:
+        """The base branch's `.github/reviewbot.yml` (defaults when unset or invalid), read once per base."""
+        key = (pr.repo, pr.base_sha)
+        if key in self._configs:
+            return self._configs[key]
+        mirror = self.workspace.mirror(pr.clone_url, pr.repo)
         try:
-            raw = self.workspace.mirror(pr.clone_url, pr.repo).read_file(pr.base_sha, CONFIG_PATH)
-            return parse_config(raw.decode("utf-8", errors="replace")) if raw else RepoConfig()
-        except (ConfigError, WorkspaceError):
-            return RepoConfig()
+            mirror.resolve(pr.base_sha)
+        except WorkspaceError:  # a base the mirror has not seen yet
+            mirror.fetch(wanted=(pr.base_sha,), auth_header=connection.git_auth_header())
+        raw = mirror.read_file(pr.base_sha, CONFIG_PATH)
+        try:
+            config = parse_config(raw.decode("utf-8", errors="replace")) if raw is not None else RepoConfig()
+        except ConfigError:
+            config = RepoConfig()
+        if len(self._configs) > 256:
+            self._configs.clear()
+        self._configs[key] = config
+        return config
 
     def _fix(self, connection: Connection, pr: PullRequestInfo, state: PullState) -> None:
         """Run the `fix:` commands on this head; push their commit to the PR branch, or to a replacement."""
         mirror = self.workspace.mirror(pr.clone_url, pr.repo)
         mirror.fetch(wanted=(pr.head_sha, pr.base_sha), auth_header=connection.git_auth_header())
         bot = self.edge.bot_login()
-        result = apply_fixes(self.sandbox, mirror, pr.head_sha, self._config(pr).fix,  # type: ignore[arg-type]
+        result = apply_fixes(self.sandbox, mirror, pr.head_sha, self._config(connection, pr).fix,  # type: ignore[arg-type]
                              self.workspace.runs_dir / f"fix-{pr.number}-{pr.head_sha[:12]}",
                              Identity(bot, f"{bot}@users.noreply.github.com"),
                              f"Apply the repository's fix commands (reviewbot)\n\nFor #{pr.number}, head {pr.head_sha}.\n")
@@ -211,10 +230,7 @@ class AutomergeJob:
                                                                    pr.head_sha, outcome))
         elif not changes:
             return  # nothing new to say: no edit, no API call
-        body = status_comments.automerge(state.armed_by, self._method(pr), state.automerge,
+        body = status_comments.automerge(state.armed_by, self._config(connection, pr).automerge.method, state.automerge,
                                          [tuple(row) for row in state.automerge_log])
-        bot = self.edge.bot_login()
-        comment_id = upsert_status_comment(connection, pr.repo, pr.number, bot,
-                                           status_comments.status_marker("automerge"), body)
-        if state.automerge_comment_id != comment_id:
-            self.states.update(pr.repo, pr.number, automerge_comment_id=comment_id)
+        upsert_status_comment(connection, pr.repo, pr.number, self.edge.bot_login(),
+                              status_comments.status_marker("automerge"), body)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from reviewbot.bot.automerge import AutomergeJob
+from reviewbot.bot.automerge import AutomergeJob, queue_step
 from reviewbot.bot.permissions import Actor, Decision, Permission, decide, is_bot, table_markdown
 from reviewbot.github.client import Connection, GitHubEdge, calls_as
-from reviewbot.github.comments import comment_url, edit_comment, find_status_comments, upsert_status_comment
+from reviewbot.github.comments import bot_comments, comment_url, edit_comment, upsert_status_comment
 from reviewbot.github.labels import HUMAN_REVIEW
 from reviewbot.github.permissions import PermissionCache
 from reviewbot.github.pulls import PullRequestInfo, get_pull_request
@@ -88,12 +88,12 @@ class CommandJob:
         elif command.name is CommandName.APPROVE:
             self.states.update(pr.repo, pr.number, paused=False, paused_by="")
             self._answer(connection, pr, bot_login, "pause", status_comments.resumed(author, pr.head_sha))
-            self._advance_automerge(spec)
+            queue_step(self.queue, self.states, pr.repo, pr.number, spec.installation_id, "approve")
         elif command.name is CommandName.STATUS:
             self._answer(connection, pr, bot_login, "status", self._status(pr))
         elif command.name is CommandName.AUTOMERGE:
             self.automerge.arm(connection, pr, author)
-            self._advance_automerge(spec)
+            queue_step(self.queue, self.states, pr.repo, pr.number, spec.installation_id, "armed")
         else:
             self._answer(connection, pr, bot_login, "help", status_comments.help_text(
                 table_markdown(), {alias: name.value for alias, name in ALIASES.items()},
@@ -102,8 +102,8 @@ class CommandJob:
     def _rereview(self, connection: Connection, spec: JobSpec, pr: PullRequestInfo, command: Command, author: str,
                   bot_login: str) -> None:
         """One progress comment per head; older heads' unfinished ones say they were superseded."""
-        prefix = f"<!-- {status_comments.STATUS_TAG} re-review"
-        for older in find_status_comments(connection, pr.repo, pr.number, bot_login, prefix):
+        known = bot_comments(connection, pr.repo, pr.number, bot_login, f"<!-- {status_comments.STATUS_TAG} re-review")
+        for older in known:
             if pr.head_sha[:12] not in older.body and "- [ ] review comment updated" in older.body:
                 edit_comment(connection, pr.repo, pr.number, older.id,
                              status_comments.rereview(author, pr.head_sha, [], superseded=True))
@@ -112,16 +112,11 @@ class CommandJob:
             connection, pr.repo, author).at_least(Permission.WRITE)
         focus = command.focus if maintainer else ""
         body = status_comments.rereview(author, pr.head_sha, ["queued"], focus=focus)
-        status_id = self._answer(connection, pr, bot_login, status_comments.status_marker("re-review", pr.head_sha),
-                                 body, marker_is_full=True)
+        status_id = upsert_status_comment(connection, pr.repo, pr.number, bot_login,
+                                          status_comments.status_marker("re-review", pr.head_sha), body, known)
         self.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=pr.repo, pr_number=pr.number, head_sha=pr.head_sha,
                                    installation_id=spec.installation_id, reason=REREVIEW,
                                    payload={"status_comment_id": status_id, "requested_by": author, "focus": focus}))
-
-    def _advance_automerge(self, spec: JobSpec) -> None:
-        if self.states.get(spec.repo, spec.pr_number).automerge == "armed":
-            self.queue.enqueue(JobSpec(kind=JobKind.AUTOMERGE, repo=spec.repo, pr_number=spec.pr_number,
-                                       installation_id=spec.installation_id, reason="command"))
 
     def _status(self, pr: PullRequestInfo) -> str:
         row = self.published.get(pr.repo, pr.number)
@@ -133,7 +128,6 @@ class CommandJob:
                                       state.automerge, state.paused, next_step,
                                       comment_url(pr.html_url, row.comment_id) if current and row.comment_id else "")
 
-    def _answer(self, connection: Connection, pr: PullRequestInfo, bot_login: str, intent: str, body: str,
-                marker_is_full: bool = False) -> int:
-        marker = intent if marker_is_full else status_comments.status_marker(intent)
-        return upsert_status_comment(connection, pr.repo, pr.number, bot_login, marker, body)
+    def _answer(self, connection: Connection, pr: PullRequestInfo, bot_login: str, intent: str, body: str) -> int:
+        return upsert_status_comment(connection, pr.repo, pr.number, bot_login,
+                                     status_comments.status_marker(intent), body)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from reviewbot.bot.automerge import queue_step
 from reviewbot.github.client import GitHubEdge
 from reviewbot.github.pulls import open_pull_requests
 from reviewbot.service.jobs import JobKind, JobSpec
@@ -26,10 +27,9 @@ def reconcile(edge: GitHubEdge, queue: Queue, published: PublishedReviews,
     created = []
     for repo, installation_id in queue.known_repositories():
         for number in states.armed(repo) if states is not None else []:
-            job_id, new = queue.enqueue(JobSpec(kind=JobKind.AUTOMERGE, repo=repo, pr_number=number,
-                                                installation_id=installation_id, reason="reconcile"))
-            if new:
-                created.append(job_id)
+            step = queue_step(queue, states, repo, number, installation_id, "reconcile")
+            if step is not None:
+                created.append(step)
         try:
             pulls = open_pull_requests(edge.connection(installation_id), repo)
         except Exception as exc:  # noqa: BLE001 - one unreachable repository must not stop the others

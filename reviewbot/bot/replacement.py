@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from reviewbot.github.client import Connection, GitHubEdge, calls_as
-from reviewbot.github.comments import edit_comment, find_status_comments, upsert_status_comment
+from reviewbot.github.comments import bot_comments, edit_comment, upsert_status_comment
 from reviewbot.github.labels import is_managed
 from reviewbot.github.merging import commit_authors
 from reviewbot.github.pulls import PullRequestInfo
@@ -42,7 +42,7 @@ class Replacements:
     edge: GitHubEdge
     workspace: Workspace
     queue: Queue
-    arm: Callable[[Connection, str, int, str, str], None]  # (connection, repo, number, head, armed_by)
+    arm: Callable[[Connection, str, int, str], None]  # (connection, repo, number, armed_by)
 
     def replace(self, connection: Connection, pr: PullRequestInfo, armed_by: str,
                 start: str | None = None) -> Opened | str:
@@ -72,7 +72,7 @@ class Replacements:
         if isinstance(opened, str):
             return opened
         self._tell_contributor(connection, pr, opened, authors, bot)
-        self.arm(connection, pr.repo, opened.number, opened.head_sha, armed_by)
+        self.arm(connection, pr.repo, opened.number, armed_by)
         self.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=pr.repo, pr_number=opened.number, head_sha=head,
                                    installation_id=None if not connection.app_auth else _installation(connection),
                                    reason="replacement"))
@@ -88,7 +88,7 @@ class Replacements:
             if close:
                 connection.github.get_repo(pr.repo).get_pull(source).edit(state="closed")
         marker = status_comments.status_marker("replacement")
-        for reef in find_status_comments(connection, pr.repo, source, bot, marker):
+        for reef in bot_comments(connection, pr.repo, source, bot, marker):
             edit_comment(connection, pr.repo, source, reef.id, status_comments.reef_merged(reef.body, pr.number, close))
         return source
 

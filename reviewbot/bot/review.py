@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from reviewbot import __version__
-from reviewbot.bot.automerge import AutomergeJob
+from reviewbot.bot.automerge import AutomergeJob, queue_step
 from reviewbot.github.checks import publish_check
 from reviewbot.github.client import Connection, GitHubEdge
 from reviewbot.github.comments import (
@@ -41,7 +41,6 @@ from reviewbot.review.pr_body import parse_pr_body
 from reviewbot.review import status_comments
 from reviewbot.service.metrics import Metrics
 from reviewbot.service.pull_state import PullStates
-from reviewbot.service.jobs import JobKind, JobSpec
 from reviewbot.service.queue import REREVIEW, Job, PublishedReviews, Queue
 from reviewbot.service.worker import Cancelled
 
@@ -146,7 +145,9 @@ class ReviewJob:
             published = comment_id is not None
             if comment_id is not None:
                 progress.tick("review comment updated", comment_url(pr.html_url, comment_id))
-                self._advance_automerge(spec)
+                if self.queue is not None:
+                    queue_step(self.queue, self.states, spec.repo, spec.pr_number, spec.installation_id,
+                               "review published")
         except Cancelled:
             progress.superseded()
             raise
@@ -171,11 +172,6 @@ class ReviewJob:
         self.published.record(pr.repo, pr.number, pr.head_sha, comment_id, review.proof.verdict.value,
                               review.outcome.kind.value, review.rating.overall.tier.value)
         return comment_id
-
-    def _advance_automerge(self, spec: JobSpec) -> None:
-        if self.queue is not None and self.states.get(spec.repo, spec.pr_number).automerge in ("armed", "replaced"):
-            self.queue.enqueue(JobSpec(kind=JobKind.AUTOMERGE, repo=spec.repo, pr_number=spec.pr_number,
-                                       installation_id=spec.installation_id, reason="review published"))
 
     def _count_runs(self, proof: Proof) -> None:
         if self.metrics is None:

@@ -24,20 +24,26 @@ class BotComment:
     body: str
 
 
-def is_bot_comment(body: str | None, author: str, bot_login: str) -> bool:
+def is_bot_comment(body: str | None, author: str, bot_login: str, marker: str = MARKER_PREFIX) -> bool:
     """Ours only if the bot wrote it AND it carries the marker: a user quoting a marker never counts."""
-    return author.lower() == bot_login.lower() and MARKER_PREFIX in (body or "")
+    return author.lower() == bot_login.lower() and marker in (body or "")
+
+
+def bot_comments(connection: Connection, repo: str, number: int, bot_login: str,
+                 marker: str = MARKER_PREFIX) -> list[BotComment]:
+    """The bot's comments on a PR that carry `marker`, oldest first, read across every page."""
+    with calls_as(connection.account):
+        issue = connection.github.get_repo(repo).get_issue(number)
+        return sorted((BotComment(c.id, c.body or "") for c in issue.get_comments()
+                       if is_bot_comment(c.body, c.user.login, bot_login, marker)), key=lambda c: c.id)
 
 
 def find_review_comment(connection: Connection, repo: str, number: int, bot_login: str) -> BotComment | None:
     """The bot's review comment on a PR (the newest), deleting older duplicates."""
-    with calls_as(connection.account):
-        issue = connection.github.get_repo(repo).get_issue(number)
-        ours = sorted((c for c in issue.get_comments() if is_bot_comment(c.body, c.user.login, bot_login)),
-                      key=lambda c: c.id)
-        for older in ours[:-1]:
-            older.delete()
-        return BotComment(id=ours[-1].id, body=ours[-1].body or "") if ours else None
+    ours = bot_comments(connection, repo, number, bot_login)
+    for older in ours[:-1]:
+        delete_comment(connection, repo, number, older.id)
+    return ours[-1] if ours else None
 
 
 def post_placeholder(connection: Connection, repo: str, number: int, head_sha: str) -> BotComment:
@@ -64,15 +70,18 @@ def publish_review_comment(connection: Connection, repo: str, number: int, body:
 
 
 def upsert_status_comment(connection: Connection, repo: str, number: int, bot_login: str, marker: str,
-                          body: str) -> int:
-    """The bot's one comment for this intent (found by its marker), edited in place or created."""
+                          body: str, known: list[BotComment] | None = None) -> int:
+    """The bot's one comment for this intent (found by its marker), edited in place or created.
+
+    `known`: the bot's comments the caller has already listed, so they are not listed twice.
+    """
+    mine = [c for c in (known if known is not None else bot_comments(connection, repo, number, bot_login, marker))
+            if marker in c.body]
+    if mine:
+        edit_comment(connection, repo, number, mine[-1].id, body)
+        return mine[-1].id
     with calls_as(connection.account):
-        issue = connection.github.get_repo(repo).get_issue(number)
-        mine = [c for c in issue.get_comments() if c.user.login.lower() == bot_login.lower() and marker in (c.body or "")]
-        if mine:
-            mine[-1].edit(body)
-            return mine[-1].id
-        return issue.create_comment(body).id
+        return connection.github.get_repo(repo).get_issue(number).create_comment(body).id
 
 
 def edit_comment(connection: Connection, repo: str, number: int, comment_id: int, body: str) -> None:
@@ -82,12 +91,3 @@ def edit_comment(connection: Connection, repo: str, number: int, comment_id: int
 
 def comment_url(pr_html_url: str, comment_id: int) -> str:
     return f"{pr_html_url}#issuecomment-{comment_id}"
-
-
-def find_status_comments(connection: Connection, repo: str, number: int, bot_login: str,
-                         marker_prefix: str) -> list[BotComment]:
-    """The bot's status comments whose marker starts with `marker_prefix` (e.g. every re-review's)."""
-    with calls_as(connection.account):
-        issue = connection.github.get_repo(repo).get_issue(number)
-        return [BotComment(c.id, c.body or "") for c in issue.get_comments()
-                if c.user.login.lower() == bot_login.lower() and marker_prefix in (c.body or "")]

@@ -88,7 +88,6 @@ class PullStateRow(Base):
     armed_by: Mapped[str] = mapped_column(String(100), default="")
     armed_head: Mapped[str] = mapped_column(String(64), default="")
     fixed_head: Mapped[str] = mapped_column(String(64), default="")  # the head the `fix:` commands last ran on
-    automerge_comment_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     automerge_log: Mapped[list] = mapped_column(JSON, default=list)  # [time, step, head, outcome] rows
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

@@ -21,7 +21,6 @@ class PullState:
     automerge: str = "off"
     armed_by: str = ""
     armed_head: str = ""
-    automerge_comment_id: int | None = None
     automerge_log: tuple = ()
     fixed_head: str = ""
 
@@ -40,7 +39,7 @@ class PullStates:
             if row is None:
                 return PullState(repo, pr_number)
             return PullState(repo, pr_number, row.paused, row.paused_by, row.automerge, row.armed_by, row.armed_head,
-                             row.automerge_comment_id, tuple(tuple(entry) for entry in row.automerge_log or []),
+                             tuple(tuple(entry) for entry in row.automerge_log or []),
                              row.fixed_head)
 
     def update(self, repo: str, pr_number: int, **fields: object) -> PullState:

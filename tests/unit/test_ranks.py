@@ -11,13 +11,10 @@ from reviewbot.model import (
     Finding,
     Priority,
     Proof,
-    RunStatus,
-    SandboxOutcome,
     SuitePair,
-    SuiteResult,
-    SuiteRun,
     Verdict,
 )
+from tests.builders import E, F, P, T, pair
 from reviewbot.review.ranks import (
     INTEGRATION_MOVE,
     MAX_MOVES,
@@ -37,20 +34,7 @@ from reviewbot.review.ranks import (
     weaker,
 )
 
-P, F, T, E = RunStatus.PASSED, RunStatus.FAILED, RunStatus.TIMEOUT, RunStatus.ERROR
 ORDER = [Tier.S, Tier.A, Tier.B, Tier.C, Tier.D, Tier.F]
-
-
-def result(side: str, kind: str, *statuses: RunStatus) -> SuiteResult:
-    runs = [SuiteRun(status=s, outcome=SandboxOutcome(exit_code=0 if s == P else 1)) for s in statuses]
-    return SuiteResult(suite="s", kind=kind, revision=side, command="cmd", runs=runs)  # type: ignore[arg-type]
-
-
-def pair(name: str, base: tuple, head: tuple, kind: str = "regression") -> SuitePair:
-    return SuitePair(
-        name=name, kind=kind, command="cmd",  # type: ignore[arg-type]
-        base=result("base", kind, *base), head=result("head", kind, *head),
-    )
 
 
 def integ(name: str, base: tuple, head: tuple) -> SuitePair:

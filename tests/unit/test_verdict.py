@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from reviewbot.model import RunStatus, SandboxOutcome, SuitePair, SuiteResult, SuiteRun, Verdict
+from reviewbot.model import SuitePair, SuiteResult, Verdict
 from reviewbot.review.verdict import decide
+from tests.builders import E, F, P, T, pair, result
 
-P, F, T, E = RunStatus.PASSED, RunStatus.FAILED, RunStatus.TIMEOUT, RunStatus.ERROR
-
-
-def result(side: str, *statuses: RunStatus) -> SuiteResult:
-    runs = [SuiteRun(status=s, outcome=SandboxOutcome(exit_code=0 if s == P else 1)) for s in statuses]
-    return SuiteResult(suite="s", revision=side, command="cmd", runs=runs)
-
-
-def pair(name: str, base: tuple, head: tuple) -> SuitePair:
-    return SuitePair(name=name, command="cmd", base=result("base", *base), head=result("head", *head))
 
 
 CASES = [
