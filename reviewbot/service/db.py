@@ -7,10 +7,16 @@ PRs still lack a review of their current head).
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, Index, Integer, String, Text, create_engine, event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (JSON, BigInteger, DateTime, Engine, Index, Integer, String, Text, create_engine, event,
+                        inspect)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -44,7 +50,7 @@ class JobRow(Base):
     repo: Mapped[str] = mapped_column(String(200))
     pr_number: Mapped[int] = mapped_column(Integer)
     head_sha: Mapped[str] = mapped_column(String(64), default="")
-    installation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    installation_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     reason: Mapped[str] = mapped_column(String(60), default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(20), default="queued")
@@ -68,7 +74,7 @@ class PublishedReviewRow(Base):
     repo: Mapped[str] = mapped_column(String(200), primary_key=True)
     pr_number: Mapped[int] = mapped_column(Integer, primary_key=True)
     head_sha: Mapped[str] = mapped_column(String(64))
-    comment_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    comment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # GitHub's ids pass 2**31
     verdict: Mapped[str] = mapped_column(String(20), default="")
     outcome: Mapped[str] = mapped_column(String(40), default="")
     rank: Mapped[str] = mapped_column(String(8), default="")
@@ -97,7 +103,7 @@ class ProcessedCommandRow(Base):
 
     __tablename__ = "processed_commands"
 
-    comment_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    comment_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     body_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     repo: Mapped[str] = mapped_column(String(200))
     command: Mapped[str] = mapped_column(String(40))
@@ -105,24 +111,62 @@ class ProcessedCommandRow(Base):
 
 
 def make_engine(url: str) -> Engine:
-    """An engine with the tables created; SQLite gets WAL and a busy timeout so workers share it."""
+    """An engine on a database migrated to the newest schema; SQLite gets WAL and a busy timeout so workers share it."""
     is_sqlite = url.startswith("sqlite")
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False} if is_sqlite else {},
                            pool_pre_ping=not is_sqlite)
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
-    Base.metadata.create_all(engine)
+    migrate(engine)
     return engine
+
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+BASELINE = "0001"  # the schema `create_all` made before there were migrations
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade to the newest revision, one process at a time (serve and workers may start together).
+
+    SQLite's write lock (BEGIN IMMEDIATE) or PostgreSQL's advisory lock serialises migrators; the
+    second finds the schema current and does nothing. A database made by `create_all` before
+    migrations existed is stamped at the baseline first.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7372617)")
+        tables = set(inspect(connection).get_table_names())
+        config.attributes["connection"] = connection
+        if "jobs" in tables and "alembic_version" not in tables:
+            command.stamp(config, BASELINE)
+        command.upgrade(config, "head")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy's transactions decide when to BEGIN; take the write lock at BEGIN IMMEDIATE.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    _switch_to_wal(cursor)
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any, patience_s: float = 30) -> None:
+    """WAL is a property of the file, set once; processes opening a new file together may find it locked.
+
+    Switching needs an exclusive lock that SQLite's busy handler does not wait for, so wait here.
+    """
+    deadline = time.monotonic() + patience_s
+    while cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 @event.listens_for(Engine, "begin")
@@ -130,3 +174,48 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     """SQLite: every transaction takes the write lock up front, so two workers never both claim a job."""
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class ProofPageRow(Base):
+    """The full proof of one reviewed head, as its page shows it (`/proofs/...`), kept per the pages retention.
+
+    `data` is the review's documented JSON (`Review.to_json_dict()`, redacted) plus one entry per
+    sandbox run; the logs live in `proof_logs`, so pruning them keeps the page's summary.
+    """
+
+    __tablename__ = "proof_pages"
+    __table_args__ = (
+        Index("ux_proof_pages_head", "repo", "pr_number", "head_sha", unique=True),
+        Index("ix_proof_pages_published", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    repo: Mapped[str] = mapped_column(String(200))
+    pr_number: Mapped[int] = mapped_column(Integer)
+    head_sha: Mapped[str] = mapped_column(String(64))
+    public: Mapped[bool] = mapped_column(default=False)  # the repository is public (pages may be too)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    author: Mapped[str] = mapped_column(String(100), default="")
+    pr_url: Mapped[str] = mapped_column(String(500), default="")
+    comment_url: Mapped[str] = mapped_column(String(500), default="")
+    verdict: Mapped[str] = mapped_column(String(20), default="")
+    outcome: Mapped[str] = mapped_column(String(40), default="")
+    rank: Mapped[str] = mapped_column(String(8), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    logs_pruned: Mapped[bool] = mapped_column(default=False)  # retention dropped the full logs
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProofLogRow(Base):
+    """One sandbox run's full log (capped, redacted) for a proof page."""
+
+    __tablename__ = "proof_logs"
+    __table_args__ = (Index("ux_proof_logs_page", "page_id", "position", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    page_id: Mapped[int] = mapped_column(Integer)  # proof_pages.id; deleted with it by the store
+    position: Mapped[int] = mapped_column(Integer)  # the run's index in the page's `data["runs"]`
+    text: Mapped[str] = mapped_column(Text, default="")
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    original_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    truncated: Mapped[bool] = mapped_column(default=False)

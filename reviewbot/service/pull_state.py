@@ -43,6 +43,13 @@ class PullStates:
                              row.fixed_head)
 
     def update(self, repo: str, pr_number: int, **fields: object) -> PullState:
+        try:
+            self._update(repo, pr_number, fields)
+        except IntegrityError:  # another worker inserted this PR's row first: update it instead
+            self._update(repo, pr_number, fields)
+        return self.get(repo, pr_number)
+
+    def _update(self, repo: str, pr_number: int, fields: dict[str, object]) -> None:
         with Session(self.engine) as session, session.begin():
             row = session.get(PullStateRow, (repo, pr_number))
             if row is None:
@@ -50,7 +57,6 @@ class PullStates:
                 session.add(row)
             for name, value in fields.items():
                 setattr(row, name, value)
-        return self.get(repo, pr_number)
 
     def armed(self, repo: str) -> list[int]:
         """PR numbers in `repo` with automerge armed: what a status event or a reconcile advances."""

@@ -15,7 +15,10 @@ Rules a maintainer can rely on:
 
 Claiming is a conditional UPDATE (state and lease checked in the WHERE clause),
 so two workers never both win a job on SQLite or PostgreSQL; PostgreSQL also
-skips rows another worker has locked (`FOR UPDATE SKIP LOCKED`).
+skips rows another worker has locked (`FOR UPDATE SKIP LOCKED`). SQLite has one
+writer at a time; on PostgreSQL, where service instances write concurrently,
+a transaction-scoped advisory lock per PR serialises the coalescing decision,
+and the delivery id's primary key turns a racing replay into a duplicate.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reviewbot.service.db import DeliveryRow, JobRow, PublishedReviewRow
@@ -62,6 +66,7 @@ _ACTIVE_JOBS = select(JOBS.c.id, JOBS.c.head_sha, JOBS.c.state, JOBS.c.reason, J
     JOBS.c.state.in_([state.value for state in ACTIVE]), JOBS.c.cancel_requested.is_(False),
 ).order_by(JOBS.c.id.desc())
 _INSERT_JOB = insert(JOBS)
+_LOCK_PR = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
 
 class Control(StrEnum):
@@ -128,26 +133,32 @@ class Queue:
         The jobs and the delivery id are stored together, so an accepted delivery is never lost
         and a replay (even one racing this one) changes nothing.
         """
-        with self._transaction() as session:
-            connection = session.connection()
-            seen = connection.execute(_SEEN_DELIVERY, {"delivery_id": delivery_id}).first()
-            if seen is not None:
-                return True, list(seen.job_ids or []), 0, []
-            job_ids, cancelled, ignored = [], 0, []
-            for action in actions:
-                if isinstance(action, Enqueue):
-                    job_ids.append(self._enqueue(session, action.job)[0])
-                elif isinstance(action, Cancel):
-                    cancelled += self._cancel_pr(session, action.repo, action.pr_number, action.reason)
-                else:
-                    ignored.append(action.reason)
-            connection.execute(_INSERT_DELIVERY, {"delivery_id": delivery_id, "event": event, "summary": summary[:300],
-                                                  "job_ids": job_ids, "received_at": self.clock()})
-            return False, job_ids, cancelled, ignored
+        try:
+            with self._transaction() as session:
+                connection = session.connection()
+                seen = connection.execute(_SEEN_DELIVERY, {"delivery_id": delivery_id}).first()
+                if seen is not None:
+                    return True, list(seen.job_ids or []), 0, []
+                job_ids, cancelled, ignored = [], 0, []
+                for action in actions:
+                    if isinstance(action, Enqueue):
+                        job_ids.append(self._enqueue(session, action.job)[0])
+                    elif isinstance(action, Cancel):
+                        cancelled += self._cancel_pr(session, action.repo, action.pr_number, action.reason)
+                    else:
+                        ignored.append(action.reason)
+                connection.execute(_INSERT_DELIVERY, {"delivery_id": delivery_id, "event": event,
+                                                      "summary": summary[:300], "job_ids": job_ids,
+                                                      "received_at": self.clock()})
+                return False, job_ids, cancelled, ignored
+        except IntegrityError:
+            # Another service instance stored this delivery first; this transaction's work was rolled back.
+            return True, self.delivery_jobs(delivery_id) or [], 0, []
 
     def _enqueue(self, session: Session, spec: JobSpec) -> tuple[int, bool]:
         """One read of the PR's active jobs of this kind decides: reuse one, or supersede older heads and insert."""
         connection = session.connection()
+        _lock_pr(session, spec.repo, spec.pr_number)
         active = connection.execute(_ACTIVE_JOBS, {"repo": spec.repo, "pr": spec.pr_number,
                                                    "kind": spec.kind.value}).all()
         same = _same_request(spec, active)
@@ -181,6 +192,7 @@ class Queue:
 
     def _cancel_pr(self, session: Session, repo: str, pr_number: int, reason: str) -> int:
         now = self.clock()
+        _lock_pr(session, repo, pr_number)
         mine = (JobRow.repo == repo, JobRow.pr_number == pr_number)
         queued = session.execute(update(JobRow).where(*mine, JobRow.state == JobState.QUEUED.value).values(
             state=JobState.CANCELLED.value, finished_at=now, updated_at=now, last_error=reason)).rowcount
@@ -315,6 +327,13 @@ class PublishedReviews:
 
     def record(self, repo: str, pr_number: int, head_sha: str, comment_id: int | None, verdict: str, outcome: str,
                rank: str) -> None:
+        try:
+            self._record(repo, pr_number, head_sha, comment_id, verdict, outcome, rank)
+        except IntegrityError:  # another worker inserted this PR's row first: update it instead
+            self._record(repo, pr_number, head_sha, comment_id, verdict, outcome, rank)
+
+    def _record(self, repo: str, pr_number: int, head_sha: str, comment_id: int | None, verdict: str, outcome: str,
+                rank: str) -> None:
         with Session(self.engine) as session, session.begin():
             row = session.get(PublishedReviewRow, (repo, pr_number))
             if row is None:
@@ -330,6 +349,12 @@ class PublishedReviews:
         with Session(self.engine) as session:
             row = session.get(PublishedReviewRow, (repo, pr_number))
             return row.head_sha if row else None
+
+
+def _lock_pr(session: Session, repo: str, pr_number: int) -> None:
+    """PostgreSQL: concurrent writers decide about one PR at a time (SQLite has a single writer already)."""
+    if session.bind.dialect.name == "postgresql":
+        session.execute(_LOCK_PR, {"key": f"{repo}#{pr_number}"})
 
 
 def _same_request(spec: JobSpec, active: list) -> int | None:

@@ -1,10 +1,10 @@
-"""The durable queue on a real SQLite database (WAL), with a clock the tests move."""
+"""The durable queue on real databases (SQLite in WAL mode, and PostgreSQL), with a clock the tests move."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -30,8 +30,10 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def engine(tmp_path: Path):
-    return make_engine(f"sqlite:///{tmp_path / 'queue.db'}")
+def engine(database_url: str):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
@@ -143,8 +145,8 @@ def test_published_reviews_remember_the_head(engine) -> None:
     assert published.head_of("o/r", 1) == "b" * 40
 
 
-def test_two_workers_racing_never_claim_the_same_job(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'race.db'}"
+def test_two_workers_racing_never_claim_the_same_job(database_url: str) -> None:
+    url = database_url
     producer = Queue(make_engine(url))
     for i in range(40):
         producer.enqueue(review(f"{i:040x}", pr=i))
@@ -176,3 +178,51 @@ def test_a_re_review_request_is_always_new_and_replaces_waiting_reviews(queue: Q
     assert queue.state_of(automatic) == JobState.SUPERSEDED and queue.state_of(first) == JobState.SUPERSEDED
     assert queue.state_of(second) == JobState.QUEUED
     assert queue.enqueue(review("a" * 40)) == (second, False)  # a push for the same head joins the request
+
+
+def _race(count: int, work: Callable[[int], object]) -> list[object]:
+    """Run `work(0..count-1)` on `count` threads released together; their results in order."""
+    barrier = threading.Barrier(count)
+    results: list[object] = [None] * count
+
+    def run(index: int) -> None:
+        barrier.wait()
+        results[index] = work(index)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_service_instances_racing_on_one_delivery_accept_it_once(database_url: str) -> None:
+    """Two `reviewbot serve` instances behind a load balancer get GitHub's redelivery at the same moment."""
+    instances = [Queue(make_engine(database_url)) for _ in range(2)]
+    for attempt in range(15):
+        head = f"{attempt:040x}"
+        answers = _race(2, lambda i: instances[i].accept_delivery(
+            f"delivery-{attempt}", "pull_request", "synchronize", [Enqueue(job=review(head, pr=attempt))]))
+        assert sorted(duplicate for duplicate, *_ in answers) == [False, True]
+        assert answers[0][1] == answers[1][1] and len(answers[0][1]) == 1
+    assert instances[0].counts()["queued"] == 15
+
+
+def test_deliveries_racing_for_one_head_make_one_review(database_url: str) -> None:
+    """Different deliveries naming the same head (a push and its check suite) coalesce even when concurrent."""
+    instances = [Queue(make_engine(database_url)) for _ in range(3)]
+    for attempt in range(10):
+        head = f"{attempt:040x}"
+        answers = _race(3, lambda i: instances[i].accept_delivery(
+            f"delivery-{attempt}-{i}", "pull_request", "synchronize", [Enqueue(job=review(head))]))
+        assert len({tuple(job_ids) for _, job_ids, *_ in answers}) == 1
+    active = instances[0].jobs(JobState.QUEUED)
+    assert [job.head_sha for job in active] == [f"{9:040x}"]  # each newer head superseded the one before
+
+
+def test_published_reviews_racing_on_a_new_pr_keep_one_row(database_url: str) -> None:
+    stores = [PublishedReviews(make_engine(database_url)) for _ in range(2)]
+    for pr in range(10):
+        _race(2, lambda i: stores[i].record("o/r", pr, f"{i:040x}", 7, "proven", "passed", "S"))
+        assert stores[0].head_of("o/r", pr) in {f"{0:040x}", f"{1:040x}"}
