@@ -17,6 +17,7 @@ from reviewbot.review.claims import ClaimCheck, compare_claims
 from reviewbot.review.diff import parse_unified_diff
 from reviewbot.review.lock_scan import scan, touches_lock_code
 from reviewbot.review.markers import HistoryEntry, Marker, next_history
+from reviewbot.review.model_answer import ModelAssessment
 from reviewbot.review.outcome import Label, Outcome, decide_outcome, labels_for
 from reviewbot.review.pr_body import PrBody, parse_pr_body
 from reviewbot.review.ranks import Evidence, Rating, rate
@@ -55,6 +56,12 @@ class Review(BaseModel):
     reviewed_at: str
     engine: str
     focus: str = ""
+    model: ModelAssessment | None = None  # a configured model's advisory view; never an input to a decision
+
+    @property
+    def merged_findings(self) -> list[Finding]:
+        """The lock scan's findings, then the model's that add something (deduplicated when assessed)."""
+        return self.findings + (self.model.findings if self.model else [])
 
     @property
     def marker(self) -> Marker:
@@ -77,7 +84,7 @@ class Review(BaseModel):
                 "outcome": self.outcome.model_dump(mode="json"),
                 "labels": [label.model_dump() for label in self.labels],
                 "rating": self.rating.to_dict(),
-                "findings": [finding.model_dump(mode="json") for finding in self.findings],
+                "findings": [finding.model_dump(mode="json") for finding in self.merged_findings],
                 "touches_lock_code": self.touches_lock_code,
                 "claims": [claim.model_dump(mode="json") for claim in self.claims],
                 "reproducible": self.reproducible.model_dump(),
@@ -88,6 +95,7 @@ class Review(BaseModel):
                 "reviewed_at": self.reviewed_at,
                 "engine": self.engine,
                 "focus": self.focus,
+                "model": self.model.model_dump(mode="json") if self.model else None,
                 "marker": self.marker.model_dump(mode="json"),
             },
         }

@@ -37,3 +37,16 @@ def test_proof_never_imports_the_github_edge_or_the_bot(path: Path) -> None:
 def test_the_github_edge_imports_nothing_above_it(path: Path) -> None:
     above = ("reviewbot.bot", "reviewbot.service", "reviewbot.proof", "reviewbot.review")
     assert not {n for n in reviewbot_imports(path) if n.startswith(above)}
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "llm").glob("*.py")), ids=lambda p: p.name)
+def test_the_model_adapter_imports_only_the_pure_core(path: Path) -> None:
+    """`llm` is I/O toward a model server only: it reads the review core, never GitHub, the sandbox or the bot."""
+    above = ("reviewbot.bot", "reviewbot.service", "reviewbot.proof", "reviewbot.github", "reviewbot.cli")
+    assert not {n for n in reviewbot_imports(path) if n.startswith(above)}
+
+
+@pytest.mark.parametrize("layer", ["review", "proof", "github"])
+def test_only_the_bot_and_the_service_use_the_model_adapter(layer: str) -> None:
+    for path in sorted((PACKAGE / layer).glob("*.py")):
+        assert not {n for n in reviewbot_imports(path) if n.startswith("reviewbot.llm")}, path.name
