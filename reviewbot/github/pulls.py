@@ -27,6 +27,7 @@ class PullRequestInfo:
     maintainer_can_modify: bool
     mergeable: bool | None = None  # None while GitHub computes it
     mergeable_state: str = "unknown"
+    private: bool = True  # the base repository's visibility (unknown counts as private: proof pages need a token)
 
     @property
     def open(self) -> bool:
@@ -43,7 +44,7 @@ def get_pull_request(connection: Connection, repo: str, number: int) -> PullRequ
             head_repo=head_repo.full_name if head_repo is not None else None, base_ref=pr.base.ref,
             base_sha=pr.base.sha, clone_url=pr.base.repo.clone_url, html_url=pr.html_url,
             maintainer_can_modify=bool(pr.maintainer_can_modify), mergeable=pr.mergeable,
-            mergeable_state=pr.mergeable_state or "unknown",
+            mergeable_state=pr.mergeable_state or "unknown", private=pr.base.repo.private is not False,
         )
 
 

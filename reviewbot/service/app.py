@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, text
 from starlette.concurrency import run_in_threadpool
@@ -50,8 +50,11 @@ class ServiceState:
 def create_app(engine: Engine, secrets: Sequence[str], *, max_body_bytes: int = 25 * 1024 * 1024,
                bot_login: str = "reviewbot[bot]", queue: Queue | None = None, metrics: Metrics | None = None,
                handled: set[JobKind] | None = None, body_timeout_s: float = BODY_TIMEOUT_S,
-               command_handle: str = "reviewbot") -> FastAPI:
-    """The app; `handled` names the job kinds some worker runs (others are acknowledged and ignored)."""
+               command_handle: str = "reviewbot", pages: APIRouter | None = None) -> FastAPI:
+    """The app; `handled` names the job kinds some worker runs (others are acknowledged and ignored).
+
+    `pages`: the proof pages' routes (`service.pages`), when they are on.
+    """
     if not [s for s in secrets if s]:
         raise ValueError("a webhook secret is required (REVIEWBOT_WEBHOOK_SECRETS)")
     queue = queue or Queue(engine)
@@ -89,6 +92,8 @@ def create_app(engine: Engine, secrets: Sequence[str], *, max_body_bytes: int = 
     def metrics() -> Response:
         return Response(state.metrics.render(), media_type=CONTENT_TYPE)
 
+    if pages is not None:
+        app.include_router(pages)
     return app
 
 
