@@ -5,7 +5,10 @@ The fake GitHub injects, on its REST API only (git smart HTTP under `/git/*` is 
 * 5xx answers on 10% of requests (probability 0.1, seeded);
 * a burst of secondary rate limits, with and then without `Retry-After`, once the run is under way;
 * slow answers (0.5 s) on 5% of requests;
-* a few dropped connections.
+* a few dropped connections;
+* writes GitHub applies and then loses the answer to: 5% of POSTs and PATCHes answered 502
+  after they were applied, and a few POSTs whose connection drops after they were applied
+  (a blind retry of those would post a second comment or check run).
 
 About 10% of the deliveries are sent again with the same delivery id, as GitHub's
 redelivery would. Two worker threads work the queue; a job that still fails after the
@@ -71,6 +74,11 @@ def add_faults(world: World, seed: int, p5xx: float) -> list:
         rules.append(fake.faults.add("5xx", path_glob=glob, times=None, probability=p5xx, seed=seed + 20 + offset))
         rules.append(fake.faults.add("slow", path_glob=glob, times=None, probability=0.05, seconds=0.5,
                                      seed=seed + 30 + offset))
+    for offset, method in enumerate(("POST", "PATCH")):
+        rules.append(fake.faults.add("applied_5xx", method=method, path_glob="/repos/*", times=None,
+                                     probability=0.05, seed=seed + 40 + offset))
+    rules.append(fake.faults.add("applied_drop", method="POST", path_glob="/repos/*", times=3, probability=0.05,
+                                 seed=seed + 50))
     return rules
 
 
@@ -235,7 +243,7 @@ def main() -> int:
         git_faulted = sum(1 for c in git if c.fault)
         violations = fake.contract.violations[marks[0]:]
         request_violations = fake.contract.request_violations[marks[1]:]
-        rule_lines = [f"{r.kind}{'' if r.retry_after is None else f' (Retry-After {r.retry_after})'} "
+        rule_lines = [f"{r.kind}{'' if r.method == '*' else f' {r.method}'}{'' if r.retry_after is None else f' (Retry-After {r.retry_after})'} "
                       f"on {r.path_glob}: fired {r.fired}/{r.seen}" for r in rules]
         wall_s = time.monotonic() - started
 

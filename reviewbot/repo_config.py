@@ -40,6 +40,16 @@ class Suite(_Strict):
             raise ValueError("must be a non-empty shell command")
         return value
 
+    @field_validator("paths")
+    @classmethod
+    def _globs_usable(cls, value: list[str]) -> list[str]:
+        """A glob that can never match would silently switch its suite off: say so instead."""
+        for pattern in value:
+            problem = glob_problem(pattern)
+            if problem:
+                raise ValueError(f"{pattern!r} is not a usable glob: {problem}")
+        return value
+
 
 class Setup(_Strict):
     """A step before the suites, e.g. `npm ci --ignore-scripts`; the only one that may have network."""
@@ -81,6 +91,26 @@ class RepoConfig(_Strict):
         return value
 
 
+def glob_problem(pattern: str) -> str:
+    """Why a `paths` glob cannot match repository files, or "" when it can."""
+    stripped = pattern.strip()
+    if not stripped or stripped in ("/", "./"):
+        return "it is empty"
+    parts = stripped.strip("/").split("/")
+    if ".." in parts:
+        return "`..` would leave the repository; globs are relative to its root"
+    for part in parts:
+        depth = 0
+        for index, char in enumerate(part):
+            if char == "[" and (index == 0 or part[index - 1] != "\\"):
+                depth += 1
+            elif char == "]" and depth:
+                depth -= 1
+        if depth:
+            return "a `[` is never closed by `]`"
+    return ""
+
+
 class ConfigError(ValueError):
     """A config file that cannot be used, with a message fit for a PR comment."""
 
@@ -115,6 +145,8 @@ def parse_config(text: str, source: str = CONFIG_PATH) -> RepoConfig:
             message = error["msg"]
             if error["type"] == "extra_forbidden":
                 message = "unknown key"
+            elif error["type"] == "value_error":
+                message = message.removeprefix("Value error, ")
             prefix = f"line {line}: " if line else ""
             problems.append(f"{prefix}`{key}`: {message}")
         raise ConfigError(source, problems) from None

@@ -178,10 +178,12 @@ class AutomergeJob:
         mirror = self.workspace.mirror(pr.clone_url, pr.repo)
         mirror.fetch(wanted=(pr.head_sha, pr.base_sha), auth_header=connection.git_auth_header())
         bot = self.edge.bot_login()
-        result = apply_fixes(self.sandbox, mirror, pr.head_sha, self._config(connection, pr).fix,  # type: ignore[arg-type]
-                             self.workspace.runs_dir / f"fix-{pr.number}-{pr.head_sha[:12]}",
-                             Identity(bot, f"{bot}@users.noreply.github.com"),
-                             f"Apply the repository's fix commands (reviewbot)\n\nFor #{pr.number}, head {pr.head_sha}.\n")
+        # a run folder named with this process's pid: a worker killed mid-fix leaves nothing recovery cannot remove
+        with self.workspace.run_dir(f"fix-{pr.number}") as scratch:
+            result = apply_fixes(self.sandbox, mirror, pr.head_sha, self._config(connection, pr).fix,  # type: ignore[arg-type]
+                                 scratch, Identity(bot, f"{bot}@users.noreply.github.com"),
+                                 f"Apply the repository's fix commands (reviewbot)\n\nFor #{pr.number}, "
+                                 f"head {pr.head_sha}.\n")
         if result.failed:
             self._record(connection, pr, state, "fix", f"{escape_inline(result.failed)}; paused",
                          automerge="paused", fixed_head=pr.head_sha)

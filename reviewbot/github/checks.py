@@ -4,13 +4,25 @@ The conclusion follows the proof verdict, so branch protection can require it:
 `proven` succeeds; `weak`, `flaky` and `no_tests` are neutral (a person decides);
 `fails` and `timeout` fail; an infrastructure error is `action_required` with
 how to retry.
+
+Creating a check run is not idempotent, so it is never repeated blindly: after a 5xx
+or a lost answer the head's runs are listed and one already saying this is adopted.
+A job's later attempt (a worker died mid-publish) edits the head's run instead of
+adding a second one.
 """
 
 from __future__ import annotations
 
+import logging
+
+import requests
+from github import GithubException
 from github.GithubObject import NotSet
 
-from reviewbot.github.client import Connection, calls_as
+from reviewbot.github.client import Connection, calls_as, single_attempt
+
+log = logging.getLogger("reviewbot.github")
+CREATE_ATTEMPTS = 4
 
 CHECK_NAME = "reviewbot / lock proof"
 MAX_SUMMARY = 65_000  # GitHub's limit for a check run's output.summary is 65,535 characters
@@ -32,16 +44,46 @@ def conclusion_for(verdict: str) -> str:
 
 
 def publish_check(connection: Connection, repo: str, head_sha: str, verdict: str, title: str, summary: str,
-                  details_url: str | None = None) -> None:
-    """A completed check run (App) or a commit status (token) for this head."""
+                  details_url: str | None = None, reuse: bool = False) -> None:
+    """A completed check run (App) or a commit status (token) for this head.
+
+    `reuse`: an earlier attempt may already have made this head's run; edit it rather than add one.
+    """
     conclusion = conclusion_for(verdict)
     with calls_as(connection.account):
         repository = connection.github.get_repo(repo)
-        if connection.app_auth:
-            repository.create_check_run(name=CHECK_NAME, head_sha=head_sha, status="completed", conclusion=conclusion,
-                                        output={"title": title[:250], "summary": summary[:MAX_SUMMARY]},
-                                        details_url=details_url or NotSet)
-        else:
+        if not connection.app_auth:  # a status is keyed by its context: repeating it is harmless
             repository.get_commit(head_sha).create_status(state=STATUS_STATES[conclusion],
                                                           target_url=details_url or NotSet,
                                                           description=title[:140], context=CHECK_NAME)
+            return
+        fields = {"status": "completed", "conclusion": conclusion,
+                  "output": {"title": title[:250], "summary": summary[:MAX_SUMMARY]},
+                  "details_url": details_url or NotSet}
+        if reuse:
+            ours = _head_runs(repository, head_sha)
+            if ours:
+                ours[0].edit(**fields)
+                return
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
+                with single_attempt():
+                    repository.create_check_run(name=CHECK_NAME, head_sha=head_sha, **fields)
+                return
+            except (GithubException, requests.RequestException) as exc:
+                if isinstance(exc, GithubException) and exc.status < 500:
+                    raise
+                log.info("creating the check run on %s@%s: %s (attempt %d); looking for it", repo, head_sha[:12],
+                         exc, attempt)
+                made = [run for run in _head_runs(repository, head_sha)
+                        if run.conclusion == conclusion and run.output.title == fields["output"]["title"]
+                        and (run.output.summary or "") == fields["output"]["summary"]]
+                if made:
+                    return
+                if attempt == CREATE_ATTEMPTS:
+                    raise
+
+
+def _head_runs(repository, head_sha: str) -> list:  # type: ignore[no-untyped-def]
+    """This check's runs on the head, newest first."""
+    return list(repository.get_commit(head_sha).get_check_runs(check_name=CHECK_NAME))

@@ -8,7 +8,11 @@ the command line, never stored in a repository.
 
 Retries: 5xx answers, 429 and GitHub's secondary rate limits are retried with
 backoff, honouring `Retry-After` and `X-RateLimit-Reset` (PyGithub's
-`GithubRetry`), and PATCH is retried too (edits are idempotent).
+`GithubRetry`), and PATCH is retried too (edits are idempotent). A write that
+creates something (a comment, a check run) is different: a 5xx or a connection
+lost after the request went out may hide a write GitHub already applied, so
+inside `single_attempt()` such a POST is not repeated blindly; the caller looks
+for what it meant to create (by marker, by name and head) before trying again.
 """
 
 from __future__ import annotations
@@ -31,8 +35,36 @@ from reviewbot.settings import Settings
 RETRIED_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH", "POST", "OPTIONS"})
 
 
+_repeat_creates: contextvars.ContextVar[bool] = contextvars.ContextVar("reviewbot_repeat_creates", default=True)
+
+
+@contextlib.contextmanager
+def single_attempt() -> Iterator[None]:
+    """POSTs made inside are retried only when GitHub surely did not apply them (rate limits, no connection)."""
+    token = _repeat_creates.set(False)
+    try:
+        yield
+    finally:
+        _repeat_creates.reset(token)
+
+
+class _Retry(GithubRetry):
+    """GithubRetry, except that a POST inside `single_attempt()` is not repeated after an ambiguous failure."""
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if status_code >= 500 and method == "POST" and not _repeat_creates.get():
+            return False  # the write may have been applied: the caller decides
+        return super().is_retry(method, status_code, has_retry_after)
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None,  # type: ignore[no-untyped-def]
+                  _stacktrace=None):
+        if error is not None and method == "POST" and not _repeat_creates.get() and self._is_read_error(error):
+            raise error.with_traceback(_stacktrace)  # the request went out, the answer did not come back
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
 def default_retry(total: int = 6, backoff_factor: float = 1.0, max_wait_s: float = 300.0) -> Retry:
-    return GithubRetry(total=total, backoff_factor=backoff_factor, status_forcelist=[500, 502, 503, 504, 429],
+    return _Retry(total=total, backoff_factor=backoff_factor, status_forcelist=[500, 502, 503, 504, 429],
                        allowed_methods=RETRIED_METHODS, respect_retry_after_header=True,
                        secondary_rate_wait=min(60.0, max_wait_s), max_rate_limit_wait=max_wait_s)
 

@@ -5,15 +5,29 @@ Searched across every page of the PR's comments; if several carry the marker
 and the older ones are deleted. A short "review started" note is posted only
 when no comment exists yet, and the review then replaces it in the same
 comment: never post-then-delete, so the PR's timeline stays quiet.
+
+Creating is the one write that is not idempotent: a 502 or a dropped connection
+may hide a comment GitHub already made. So a create is never repeated blindly
+(`single_attempt`); after an ambiguous failure the bot lists its comments and
+adopts the one carrying the marker it was posting before it tries again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from dataclasses import dataclass
 
-from reviewbot.github.client import Connection, calls_as
+import requests
+from github import GithubException, UnknownObjectException
+
+from reviewbot.github.client import Connection, calls_as, single_attempt
+
+log = logging.getLogger("reviewbot.github")
+CREATE_ATTEMPTS = 4
 
 MARKER_PREFIX = "<!-- reviewbot:review"  # the review marker, and the placeholder's `reviewbot:review-started`
+PLACEHOLDER_MARKER = "<!-- reviewbot:review-started "
 PLACEHOLDER = ("## ⏳ reviewbot: review started\n\nThe lock proof is running on head `{head}`; this comment will "
                "show the review when it is done.\n\n<!-- reviewbot:review-started {head} -->\n")
 
@@ -42,15 +56,38 @@ def find_review_comment(connection: Connection, repo: str, number: int, bot_logi
     """The bot's review comment on a PR (the newest), deleting older duplicates."""
     ours = bot_comments(connection, repo, number, bot_login)
     for older in ours[:-1]:
-        delete_comment(connection, repo, number, older.id)
+        with contextlib.suppress(UnknownObjectException):  # a racing worker deleted it first
+            delete_comment(connection, repo, number, older.id)
     return ours[-1] if ours else None
 
 
-def post_placeholder(connection: Connection, repo: str, number: int, head_sha: str) -> BotComment:
+def create_comment_once(connection: Connection, repo: str, number: int, body: str, bot_login: str,
+                        marker: str) -> int:
+    """Create the bot's comment carrying `marker` exactly once, even when GitHub applies it and loses the answer.
+
+    The caller has just seen no bot comment with `marker`. After a 5xx or a lost connection the
+    PR's comments are listed: a bot comment with the marker is the one this call made.
+    """
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            with calls_as(connection.account), single_attempt():
+                return connection.github.get_repo(repo).get_issue(number).create_comment(body).id
+        except (GithubException, requests.RequestException) as exc:
+            if isinstance(exc, GithubException) and exc.status < 500:
+                raise
+            log.info("creating a comment on %s#%s: %s (attempt %d); looking for it", repo, number, exc, attempt)
+            made = bot_comments(connection, repo, number, bot_login, marker)
+            if made:
+                return made[-1].id
+            if attempt == CREATE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def post_placeholder(connection: Connection, repo: str, number: int, head_sha: str, bot_login: str) -> BotComment:
     body = PLACEHOLDER.format(head=head_sha[:12])
-    with calls_as(connection.account):
-        comment = connection.github.get_repo(repo).get_issue(number).create_comment(body)
-    return BotComment(id=comment.id, body=body)
+    marker = body.rstrip().rsplit("\n", 1)[-1]  # `<!-- reviewbot:review-started <head> -->`
+    return BotComment(id=create_comment_once(connection, repo, number, body, bot_login, marker), body=body)
 
 
 def delete_comment(connection: Connection, repo: str, number: int, comment_id: int) -> None:
@@ -58,15 +95,26 @@ def delete_comment(connection: Connection, repo: str, number: int, comment_id: i
         connection.github.get_repo(repo).get_issue(number).get_comment(comment_id).delete()
 
 
-def publish_review_comment(connection: Connection, repo: str, number: int, body: str,
-                           existing: BotComment | None) -> int:
-    """Edit the bot's comment in place (one PATCH), or create it when there is none; returns its id."""
+def delete_placeholder(connection: Connection, repo: str, number: int, comment_id: int) -> None:
+    """Delete a "review started" note, unless it is gone or a racing worker has published a review into it."""
     with calls_as(connection.account):
         issue = connection.github.get_repo(repo).get_issue(number)
-        if existing is not None:
-            issue.get_comment(existing.id).edit(body)
-            return existing.id
-        return issue.create_comment(body).id
+        try:
+            comment = issue.get_comment(comment_id)
+        except UnknownObjectException:
+            return
+        if PLACEHOLDER_MARKER in (comment.body or ""):
+            with contextlib.suppress(UnknownObjectException):
+                comment.delete()
+
+
+def publish_review_comment(connection: Connection, repo: str, number: int, body: str,
+                           existing: BotComment | None, bot_login: str = "") -> int:
+    """Edit the bot's comment in place (one PATCH), or create it when there is none; returns its id."""
+    if existing is not None:
+        edit_comment(connection, repo, number, existing.id, body)
+        return existing.id
+    return create_comment_once(connection, repo, number, body, bot_login, MARKER_PREFIX)
 
 
 def upsert_status_comment(connection: Connection, repo: str, number: int, bot_login: str, marker: str,
@@ -80,8 +128,7 @@ def upsert_status_comment(connection: Connection, repo: str, number: int, bot_lo
     if mine:
         edit_comment(connection, repo, number, mine[-1].id, body)
         return mine[-1].id
-    with calls_as(connection.account):
-        return connection.github.get_repo(repo).get_issue(number).create_comment(body).id
+    return create_comment_once(connection, repo, number, body, bot_login, marker)
 
 
 def edit_comment(connection: Connection, repo: str, number: int, comment_id: int, body: str) -> None:

@@ -17,6 +17,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reviewbot.proof.liveness import pid_alive
+
 V1_ROOT = Path("/sys/fs/cgroup")
 V2_CANDIDATES = (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/unified"))
 PARENT = "reviewbot"
@@ -181,3 +183,20 @@ class RunCgroup:
                 except OSError:  # members still exiting
                     time.sleep(pause)
                     pause = min(pause * 2, 0.05)
+
+
+def remove_orphans(support: CgroupSupport) -> list[Path]:
+    """Kill the members of, and remove, the run groups whose creator died (`run-<pid>-<id>`); returns them.
+
+    A worker killed mid-run never reaches `RunCgroup.remove`. Its sandbox dies with it
+    (`--die-with-parent`), but anything that slipped out is still in the group: killed here.
+    """
+    removed = []
+    for parent in dict.fromkeys(p for p in (support.pids, support.memory) if p is not None):
+        for path in sorted(parent.glob("run-*-*")):
+            owner = path.name.split("-")[1]
+            if not owner.isdigit() or pid_alive(int(owner)):
+                continue
+            RunCgroup(support, [path]).remove()
+            removed.append(path)
+    return removed

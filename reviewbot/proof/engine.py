@@ -34,6 +34,7 @@ from reviewbot.model import (
     TestCounts,
     Verdict,
 )
+from reviewbot.proof import cgroups
 from reviewbot.proof.claims import plan_claim_runs
 from reviewbot.proof.changes import is_manifest, is_test_path, split_changes
 from reviewbot.proof.overlay import apply_overlay, plan_overlay
@@ -87,6 +88,12 @@ class ProofEngine:
         self.parallel = (os.cpu_count() or 1) >= 2 if parallel is None else parallel
         self.setup_cache = SetupCache(data_dir / "setup-cache")
         self.logs_dir = data_dir / "logs"
+
+    def recover(self) -> None:
+        """Clean up after processes that died mid-proof: run folders, worktrees, git locks, run cgroups."""
+        self.workspace.recover()
+        if os.geteuid() == 0:
+            cgroups.remove_orphans(cgroups.detect())
 
     @property
     def sandbox(self) -> Sandbox:
@@ -192,8 +199,10 @@ class ProofEngine:
             if raw is None:
                 return None, "detected", notes
             return parse_config(raw.decode("utf-8", errors="replace")), f"base:{CONFIG_PATH}", notes
-        except ConfigError as exc:
-            notes.append(f"Config error, so the bot fell back to detecting the test runner: {code_span(str(exc))}")
+        except ConfigError as exc:  # one line per problem, so each mistake reads on its own in the comment
+            problems = "".join(f"\n  - {code_span(problem)}" for problem in exc.problems)
+            notes.append(f"Config error, so the bot fell back to detecting the test runner: {code_span(exc.source)} "
+                         f"is invalid:{problems}")
             return None, "detected (config invalid)", notes
 
     # -- base overlay ----------------------------------------------------------------

@@ -43,7 +43,9 @@ def apply_fixes(sandbox: Sandbox, mirror: Mirror, head_sha: str, commands: list[
 
         def run(*args: str) -> str:
             # the sandbox gave the worktree to its unprivileged user; git would call that "dubious ownership"
-            return work.execute(["git", "-c", f"safe.directory={tree}", "-c", "commit.gpgsign=false", *args],
+            # no auto gc: it would write the shared mirror's refs outside the mirror lock (workspace.py)
+            return work.execute(["git", "-c", f"safe.directory={tree}", "-c", "commit.gpgsign=false", "-c",
+                                 "gc.auto=0", *args],
                                 env=env)
 
         run("add", "-A")

@@ -412,7 +412,8 @@ class _Watchdog(threading.Thread):
 # The launcher waits on a pipe (its stdin) until we have put it in its cgroups and set its
 # rlimits from outside, then execs bwrap: everything bwrap forks starts confined, and no
 # preexec_fn runs in a threaded parent.
-GATED_LAUNCHER = ["/bin/sh", "-c", 'read -r _; exec "$@" </dev/null', "launcher"]
+# `&&`: if we die before the go-ahead, the pipe closes, `read` fails and nothing unconfined is started.
+GATED_LAUNCHER = ["/bin/sh", "-c", 'read -r _ && exec "$@" </dev/null', "launcher"]
 
 
 def _confine(pid: int, limits: Limits, group: cgroups.RunCgroup | None) -> None:

@@ -5,6 +5,13 @@ bandwidth, so every repository has one bare mirror under the data directory,
 fetched incrementally, and each run checks out a throwaway worktree from it.
 Credentials are passed per fetch (`http.extraHeader` on the command line) and
 never written to the mirror's config, so no token can reach a worktree.
+
+A worker can die at any point (SIGKILL, OOM, a reboot). Every ref update and all
+worktree bookkeeping in a mirror happen under the mirror's lock (an flock, which
+dies with its holder), so whoever holds it next knows that any git lock file it
+finds there was left by a killed git and removes it. A run folder carries its
+owner's pid; `Workspace.recover()` removes the folders of dead owners and prunes
+the worktrees they held.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import git
+
+from reviewbot.proof.liveness import pid_alive
 
 FETCH_REFSPECS = (
     "+refs/heads/*:refs/heads/*",
@@ -64,6 +73,29 @@ class Mirror:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def recover(self) -> None:
+        """Make the mirror usable after a killed git: stale lock files, worktrees whose folder is gone."""
+        with self.locked():
+            self._remove_stale_locks()
+            for admin in (self.path / "worktrees").glob("*/"):
+                gitdir = admin / "gitdir"  # `<worktree>/.git`; a worktree add killed midway stays "locked"
+                target = Path(gitdir.read_text().strip()).parent if gitdir.is_file() else None
+                if target is None or not target.exists():
+                    (admin / "locked").unlink(missing_ok=True)
+            with contextlib.suppress(git.GitCommandError):
+                self.git.worktree("prune")
+
+    def _remove_stale_locks(self) -> None:
+        """Called with the mirror lock held: no live git is writing here, so a `*.lock` is a killed git's.
+
+        Live worktrees' own locks (`worktrees/<name>/index.lock`) are theirs and are left alone.
+        """
+        candidates = [*self.path.glob("*.lock"), *(self.path / "refs").rglob("*.lock"),
+                      *(self.path / "objects" / "info").glob("*.lock"), *(self.path / "objects" / "pack").glob("*.lock")]
+        for lock in candidates:
+            if lock.is_file():
+                lock.unlink(missing_ok=True)
+
     def fetch(self, wanted: tuple[str, ...] = (), auth_header: str | None = None) -> None:
         """Incremental fetch of branches, tags and PR heads, then of any wanted ref still unknown.
 
@@ -71,7 +103,9 @@ class Mirror:
         (`origin/fix`); each costs a second fetch only when the first did not bring it.
         """
         config = ["-c", f"http.extraHeader={auth_header}"] if auth_header else []
+        config += ["-c", "gc.autoDetach=false"]  # an auto gc packs refs under our lock, not after it
         with self.locked():
+            self._remove_stale_locks()
             try:
                 self.git.execute(["git", *config, "fetch", "--quiet", "--prune", "--no-tags",
                                   self.source, *FETCH_REFSPECS])
@@ -165,6 +199,7 @@ class Mirror:
         """A detached worktree at `sha`, removed afterwards even when the run fails."""
         path = root / f"{label}-{uuid.uuid4().hex[:10]}"
         with self.locked():
+            self._remove_stale_locks()
             try:
                 self.git.worktree("add", "--detach", "--force", str(path), sha)
             except git.GitCommandError as exc:
@@ -196,6 +231,19 @@ class Workspace:
         path = self.mirrors_dir / (re.sub(r"[^A-Za-z0-9._-]+", "__", key) + ".git")
         return Mirror(path, source)
 
+    def recover(self) -> list[Path]:
+        """Remove the run folders of processes that died, then repair every mirror; returns what was removed."""
+        removed = []
+        for run in sorted(self.runs_dir.iterdir()):
+            owner = _run_owner(run.name)
+            if owner is not None and not pid_alive(owner):
+                shutil.rmtree(run, ignore_errors=True)
+                removed.append(run)
+        for path in sorted(self.mirrors_dir.glob("*.git")):
+            if (path / "HEAD").exists():
+                Mirror(path, source="").recover()
+        return removed
+
     @contextlib.contextmanager
     def run_dir(self, label: str) -> Iterator[Path]:
         path = self.runs_dir / f"{label}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -204,6 +252,12 @@ class Workspace:
             yield path
         finally:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def _run_owner(name: str) -> int | None:
+    """The pid in a run folder's name (`<label>-<pid>-<8 hex>`), or None for folders not made by `run_dir`."""
+    found = re.search(r"-(\d+)-[0-9a-f]{8}$", name)
+    return int(found.group(1)) if found else None
 
 
 def _source_key(source: str) -> str:

@@ -47,7 +47,8 @@ class Worker:
         self.metrics = metrics
 
     def run(self, stop: threading.Event, idle_s: float = 0.5) -> None:
-        """Work until `stop` is set; sleep `idle_s` when the queue is empty."""
+        """Recover what dead workers left, then work until `stop` is set; sleep `idle_s` when the queue is empty."""
+        self.recover()
         while not stop.is_set():
             try:
                 worked = self.run_once()
@@ -56,6 +57,20 @@ class Worker:
                 worked = False
             if not worked:
                 stop.wait(idle_s)
+
+    def recover(self) -> None:
+        """Let each behaviour that keeps state on disk (`recover()`) clean up after killed workers.
+
+        A killed worker's job needs nothing here: its lease runs out and another worker claims it.
+        """
+        for handler in {id(h): h for h in self.handlers.values()}.values():
+            recover = getattr(handler, "recover", None)
+            if recover is None:
+                continue
+            try:
+                recover()
+            except Exception:  # noqa: BLE001 - a failed cleanup must not stop the worker from working
+                log.exception("worker %s: recovery in %s failed", self.name, type(handler).__name__)
 
     def run_once(self) -> bool:
         """Claim and run one job; False when there was nothing to do."""

@@ -1,7 +1,9 @@
 """Fault injection: the ways GitHub misbehaves, on demand and reproducibly.
 
 A bot that talks to GitHub must survive 502s, both kinds of rate limit, 429s, slow answers
-and dropped connections. Tests add rules; the server consults them before routing each
+and dropped connections — and the worst one for exactly-once writes: a request GitHub
+applies whose answer is then lost (`applied_5xx`: the write happens, the client gets a
+502; `applied_drop`: the write happens, the connection closes). Tests add rules; the server consults them before routing each
 request. A rule fires on requests whose method and path match, at most `times` times
 (None: forever), and — when `probability` is set — only when its own seeded random
 generator says so, so a run is deterministic for a given seed.
@@ -15,7 +17,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-KINDS = ("5xx", "secondary_rate_limit", "rate_limit", "429", "slow", "drop")
+KINDS = ("5xx", "secondary_rate_limit", "rate_limit", "429", "slow", "drop", "applied_5xx", "applied_drop")
+APPLIED = ("applied_5xx", "applied_drop")  # the request is routed and applied; only its answer is lost
 DOCS = "https://docs.github.com/rest"
 RATE_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
 SECONDARY_MESSAGE = (
@@ -55,8 +58,8 @@ class FaultRule:
         return self.times is not None and self.fired >= self.times
 
     def response(self) -> tuple[int, dict[str, str], dict | None]:
-        """(status, headers, JSON body) of the injected answer; `slow` and `drop` have none."""
-        if self.kind == "5xx":
+        """(status, headers, JSON body) of the injected answer; `slow`, `drop` and `applied_drop` have none."""
+        if self.kind in ("5xx", "applied_5xx"):
             return self.status, {}, {"message": "Server Error", "documentation_url": DOCS, "status": str(self.status)}
         if self.kind == "secondary_rate_limit":
             headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
@@ -106,7 +109,7 @@ class Faults:
         reset_in: int = 60,
         seconds: float = 1.0,
     ) -> FaultRule:
-        """Add a rule. `status` is for 5xx, `retry_after` for secondary_rate_limit/429,
+        """Add a rule. `status` is for 5xx and applied_5xx, `retry_after` for secondary_rate_limit/429,
         `reset_in` (seconds until X-RateLimit-Reset) for rate_limit, `seconds` for slow."""
         rule = FaultRule(
             kind=kind, path_glob=path_glob, method=method, times=times, probability=probability, seed=seed,

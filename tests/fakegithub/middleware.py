@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import JSONResponse
 
 from .auth import identify
+from .faults import APPLIED
 
 if TYPE_CHECKING:
     from .server import FakeGitHub
@@ -100,11 +101,28 @@ class GitHubMiddleware:
                     log(response["status"], fault_kind)
             await send(message)
 
+        if rule is not None and rule.kind in APPLIED:
+            await self._apply_then_lose_answer(rule, scope, receive, send, log)
+            return
         if rule is not None and rule.kind not in ("slow", "drop"):
             status, headers, body = rule.response()
             await JSONResponse(body, status_code=status, headers=headers)(scope, receive, capture)
             return
         await self.app(scope, receive, capture)
+
+    async def _apply_then_lose_answer(self, rule: Any, scope: dict, receive: Any, send: Any, log: Any) -> None:
+        """Route and apply the request, throw its answer away, then drop the connection or answer a 5xx."""
+        async def swallow(message: dict) -> None:
+            pass
+
+        await self.app(scope, receive, swallow)
+        if rule.kind == "applied_drop":
+            log(0, rule.kind)
+            self._drop(receive)
+            return
+        status, headers, body = rule.response()
+        log(status, rule.kind)
+        await JSONResponse(body, status_code=status, headers=headers)(scope, receive, send)
 
     def _check(self, method: str, path: str, response: dict, scope: dict) -> None:
         contract = self.fake.contract

@@ -65,6 +65,7 @@ class FakeGitHub:
         self.faults = Faults()
         self.contract = Contract()
         self.calls: list[Call] = []
+        self.call_listeners: list = []  # callables given each Call as it is logged, before its answer is sent
         self.deliveries: list[webhooks.Delivery] = []
         self._calls_lock = threading.Lock()
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -134,6 +135,8 @@ class FakeGitHub:
     def _record_call(self, call: Call) -> None:
         with self._calls_lock:
             self.calls.append(call)
+        for listener in list(self.call_listeners):  # before the answer leaves: a test may act "mid-request"
+            listener(call)
 
     def count(self, method: str | None = None, path_glob: str | None = None, status: int | None = None) -> int:
         with self._calls_lock:
