@@ -10,9 +10,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from github import GithubException
 from rich.console import Console
 
+from reviewbot.bot.one_shot import parse_pr_reference, review_live_pr
 from reviewbot.bot.review import review_pull_request
+from reviewbot.github.client import GitHubConfigError, GitHubEdge
+from reviewbot.llm.assist import ModelReviewer
 from reviewbot.model import PullRequest, Verdict
 from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.proof.sandbox import HostSupport
@@ -39,13 +43,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, help="mirrors, caches and logs (env REVIEWBOT_DATA_DIR)")
     commands = parser.add_subparsers(dest="command")
 
-    review = commands.add_parser("review", help="prove and review a branch of a local repository")
-    review.add_argument("--repo", required=True, help="path (or clone URL) of the repository")
-    review.add_argument("--base", required=True, help="base branch; base runs use the merge-base")
-    review.add_argument("--head", required=True, help="the PR's head branch or commit")
+    review = commands.add_parser("review", help="prove and review a branch of a local repository, or a PR on GitHub")
+    review.add_argument("--repo", help="path (or clone URL) of the repository")
+    review.add_argument("--base", help="base branch; base runs use the merge-base")
+    review.add_argument("--head", help="the PR's head branch or commit")
+    live = review.add_argument_group("a PR on GitHub, instead of --repo/--base/--head (token: REVIEWBOT_TOKEN)")
+    live.add_argument("--pr", help="owner/repo#NUMBER: read the PR from GitHub and review its head")
+    live.add_argument("--expect-head", default="", help="review nothing if the PR's head is no longer this SHA")
+    live.add_argument("--publish", action="store_true",
+                      help="publish the comment, commit status and labels as the service would")
     review.add_argument("--config", type=Path, help="use this config instead of the base's .github/reviewbot.yml")
     review.add_argument("--format", choices=["markdown", "json"], default="markdown")
     review.add_argument("--out", type=Path, help="write the result here instead of stdout")
+    review.add_argument("--no-model", action="store_true",
+                        help="rule-based review only, even when REVIEWBOT_MODEL / OPENAI_BASE_URL is set")
     pr = review.add_argument_group("the pull request (what GitHub would tell the bot)")
     pr.add_argument("--title", default="", help="PR title")
     pr.add_argument("--body", type=Path, help="file with the PR description (its Test plan is run on head)")
@@ -57,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="review the embedded sample lock-fix PR")
     demo.add_argument("--format", choices=["markdown", "json"], default="markdown")
     demo.add_argument("--keep", action="store_true", help="keep the sample repository and print its path")
+    demo.add_argument("--no-model", action="store_true", help="rule-based review only, even when a model is set")
     demo.set_defaults(handler=_cmd_demo)
 
     doctor = commands.add_parser("doctor", help="show what this host can enforce in the sandbox")
@@ -82,9 +94,14 @@ def _review(args: argparse.Namespace, request: ProofRequest, pr: PullRequest, co
             status.update(message)
         console.print(f"· {message}", highlight=False, markup=False, soft_wrap=True)
 
-    engine = ProofEngine(args.data_dir or load_settings().data_dir, progress=progress)
+    settings = load_settings()
+    engine = ProofEngine(args.data_dir or settings.data_dir, progress=progress)
+    model = None if args.no_model else ModelReviewer.from_settings(settings)
     with status if console.is_terminal else contextlib.nullcontext():
-        return review_pull_request(engine, request, pr)
+        review = review_pull_request(engine, request, pr, model=model)
+    if review.model is not None and review.model.note:
+        console.print(f"· {redact(review.model.note)}", highlight=False, markup=False, soft_wrap=True)
+    return review
 
 
 def _emit(review: Review, fmt: str, out: Path | None) -> None:
@@ -109,6 +126,12 @@ def _error(console: Console, message: str) -> None:
 
 def _cmd_review(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
+    if args.pr:
+        return _cmd_review_pr(args, console)
+    missing = [f"--{name}" for name in ("repo", "base", "head") if not getattr(args, name)]
+    if missing:
+        _error(console, f"review: give {', '.join(missing)} (a local branch) or --pr owner/repo#N (a PR on GitHub)")
+        return EXIT_USAGE
     if args.config is not None:
         try:
             load_config_file(args.config)
@@ -128,6 +151,43 @@ def _cmd_review(args: argparse.Namespace) -> int:
                                         config_file=args.config), pr, console)
     _emit(review, args.format, args.out)
     return _exit_code(review, console)
+
+
+def _cmd_review_pr(args: argparse.Namespace, console: Console) -> int:
+    """A PR on GitHub: printed, or published the way the service's worker publishes it."""
+    try:
+        repo, number = parse_pr_reference(args.pr)
+    except ValueError as exc:
+        _error(console, f"--pr: {exc}")
+        return EXIT_USAGE
+    settings = load_settings()
+    data_dir = args.data_dir or settings.data_dir
+
+    def progress(message: str) -> None:
+        console.print(f"· {message}", highlight=False, markup=False, soft_wrap=True)
+
+    engine = ProofEngine(data_dir, progress=progress)
+    model = None if args.no_model else ModelReviewer.from_settings(settings)
+    try:
+        result = review_live_pr(GitHubEdge.from_settings(settings), engine, repo, number, data_dir=data_dir,
+                                expect_head=args.expect_head, publish=args.publish, model=model, progress=progress)
+    except (GitHubConfigError, GithubException) as exc:
+        _error(console, f"--pr {args.pr}: {redact(str(exc))}")
+        return EXIT_INFRA
+    if result.skipped:
+        console.print(f"· {result.skipped}", highlight=False, markup=False, soft_wrap=True)
+        return EXIT_OK
+    text = result.comment if args.format == "markdown" else json.dumps(
+        {"repo": repo, "number": number, "head_sha": result.head_sha,
+         "verdict": result.verdict.value if result.verdict else None, "comment": result.comment}, indent=2) + "\n"
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if result.verdict == Verdict.ERROR:
+        _error(console, "the proof could not run (see the comment); `reviewbot doctor` checks the host")
+        return EXIT_INFRA
+    return EXIT_OK
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

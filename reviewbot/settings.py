@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 GITHUB_API = "https://api.github.com"
@@ -36,6 +36,30 @@ class Settings(BaseSettings):
     workers: int = 1  # embedded worker threads in `serve`
     lease_s: float = 120.0
     reconcile_interval_s: float = 600.0
+
+    # -- proof pages (/proofs, /queue): who may read them and how much is kept --
+    pages: Literal["public", "private", "off"] = "public"  # public: public repositories' pages need no token
+    pages_token: SecretStr | None = None  # the password (any user name) that opens every page
+    pages_keep_heads: int = Field(default=5, ge=1)  # full logs of the last N reviewed heads per PR
+    pages_keep_days: int = Field(default=30, ge=1)  # pages older than this are deleted
+    pages_max_log_bytes: int = Field(default=1024 * 1024, ge=4096)  # per log; the middle is cut past this
+
+    # -- model-assisted review (optional): any OpenAI-compatible endpoint; off unless a model or URL is set --
+    model: str = ""  # REVIEWBOT_MODEL; with only a base URL, the server's first listed model
+    model_base_url: str = Field(default="", validation_alias=AliasChoices("REVIEWBOT_MODEL_BASE_URL",
+                                                                          "OPENAI_BASE_URL"))
+    model_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("REVIEWBOT_MODEL_API_KEY",
+                                                                                        "OPENAI_API_KEY"))
+    model_timeout_s: float = Field(default=60.0, gt=0)  # per request; a timeout degrades to the rule-based review
+    model_max_retries: int = Field(default=1, ge=0)  # the openai client's own retries (429, 5xx, connection)
+    model_context_chars: int = Field(default=24_000, ge=2_000)  # the bounded context sent per review
+    model_max_tokens: int | None = None  # answer length cap; unset: the server's default
+    prompts_dir: Path | None = None  # default: prompts/ next to the package (the repository's)
+
+    @property
+    def model_configured(self) -> bool:
+        """A model name or an endpoint turns model assistance on; an API key alone does not (it may be for anything)."""
+        return bool(self.model or self.model_base_url)
 
     @field_validator("webhook_secrets", "allowed_bots", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ published one are the same review.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from reviewbot.github.client import Connection, GitHubEdge
 from reviewbot.github.comments import (
     BotComment,
     comment_url,
-    delete_comment,
+    delete_placeholder,
     edit_comment,
     find_review_comment,
     post_placeholder,
@@ -29,7 +30,9 @@ from reviewbot.github.comments import (
 )
 from reviewbot.github.labels import sync_labels
 from reviewbot.github.pulls import PullRequestInfo, get_pull_request
+from reviewbot.llm.assist import ModelReviewer
 from reviewbot.model import Proof, PullRequest, RelatedPerson, Verdict
+from reviewbot.pages.access import ProofLinks
 from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.proof.people import related_people
 from reviewbot.proof.workspace import WorkspaceError
@@ -40,10 +43,12 @@ from reviewbot.review.markers import Marker, parse_marker
 from reviewbot.review.pr_body import parse_pr_body
 from reviewbot.review import status_comments
 from reviewbot.service.metrics import Metrics
+from reviewbot.service.proof_store import ProofStore
 from reviewbot.service.pull_state import PullStates
 from reviewbot.service.queue import REREVIEW, Job, PublishedReviews, Queue
 from reviewbot.service.worker import Cancelled
 
+log = logging.getLogger("reviewbot.review")
 MAX_DIFF_BYTES = 4 * 1024 * 1024  # the lock scan reads at most this much of a patch
 ENGINE = f"reviewbot {__version__} · deterministic review (no model)"
 
@@ -57,10 +62,14 @@ def review_pull_request(
     now: datetime | None = None,
     focus: str = "",
     on_step: Callable[[str], None] | None = None,
+    model: ModelReviewer | None = None,
+    previous_comment: str = "",
 ) -> Review:
     """Run the proof (with the PR body's claimed commands) and build the review of its head.
 
     `focus` is a maintainer's note from `@reviewbot re-review`: shown as context, never acted on.
+    With a `model`, the finished review gains its advisory view (`previous_comment`, the bot's
+    own last comment, tells a re-review what to verify); any model failure is a note, not an error.
     """
     claimed = tuple(parse_pr_body(pr.body).commands)
     proof = engine.prove(replace(request, claimed_commands=claimed), cancel, on_step)
@@ -68,8 +77,11 @@ def review_pull_request(
         proof.head_sha = request.head  # a proof that failed before resolving head is still about this head
     diff, people = _patch_facts(engine, request, proof)
     reviewed_at = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
-    return build_review(ReviewInput(pr=pr, proof=proof, diff=diff, reviewed_at=reviewed_at,
-                                    people=tuple(people), previous=previous, engine=ENGINE, focus=focus))
+    review = build_review(ReviewInput(pr=pr, proof=proof, diff=diff, reviewed_at=reviewed_at,
+                                      people=tuple(people), previous=previous, engine=ENGINE, focus=focus))
+    if model is not None:
+        review = model.apply(review, diff, previous, previous_comment)
+    return review
 
 
 def _patch_facts(engine: ProofEngine, request: ProofRequest, proof: Proof) -> tuple[str, list[RelatedPerson]]:
@@ -111,6 +123,13 @@ class ReviewJob:
     public_url: str = ""
     metrics: Metrics | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    model: ModelReviewer | None = None  # model-assisted review (REVIEWBOT_MODEL / OPENAI_BASE_URL), advisory
+    proof_store: ProofStore | None = None  # the proof pages' full proofs and logs (REVIEWBOT_PAGES)
+    proof_links: ProofLinks = field(default_factory=ProofLinks)  # where the comment and check link to them
+
+    def recover(self) -> None:
+        """At a worker's start: clean what a killed worker left in the workspace and the sandbox."""
+        self.engine.recover()
 
     def __call__(self, job: Job, cancel: threading.Event) -> None:
         spec = job.spec
@@ -126,22 +145,29 @@ class ReviewJob:
             return  # a maintainer said stop: only an explicit re-review runs until they approve
         existing = find_review_comment(connection, spec.repo, spec.pr_number, self.edge.bot_login())
         previous = parse_marker(existing.body) if existing else None
+        previous_comment = existing.body if existing and previous else ""
         placeholder = None
         if existing is None:
-            existing = placeholder = post_placeholder(connection, spec.repo, spec.pr_number, pr.head_sha)
+            existing = placeholder = post_placeholder(connection, spec.repo, spec.pr_number, pr.head_sha,
+                                                      self.edge.bot_login())
         published = False
         try:
             request = ProofRequest(source=pr.clone_url, base=pr.base_ref, head=pr.head_sha, mirror_key=spec.repo,
                                    auth_header=connection.git_auth_header())
-            review = review_pull_request(self.engine, request, _pull_request(pr), previous=previous, cancel=cancel,
-                                         now=self.now(), focus=progress.focus, on_step=progress.tick)
+            review = review_pull_request(self.engine, request, pull_request_facts(pr), previous=previous,
+                                         cancel=cancel,
+                                         now=self.now(), focus=progress.focus, on_step=progress.tick,
+                                         model=self.model, previous_comment=previous_comment)
             self._count_runs(review.proof)
             if cancel.is_set():
                 raise Cancelled
             if review.proof.verdict == Verdict.ERROR and not job.last_attempt:
                 raise InfrastructureError(review.proof.reason)
             progress.tick("analysis")
-            comment_id = self._publish(connection, pr, review, existing, cancel)
+            if placeholder is not None:  # another worker may have raced us to a placeholder: converge on one
+                existing = find_review_comment(connection, spec.repo, spec.pr_number, self.edge.bot_login()) \
+                    or placeholder
+            comment_id = self._publish(connection, pr, review, existing, cancel, retried=job.attempts > 1)
             published = comment_id is not None
             if comment_id is not None:
                 progress.tick("review comment updated", comment_url(pr.html_url, comment_id))
@@ -153,25 +179,41 @@ class ReviewJob:
             raise
         finally:
             if placeholder is not None and not published:  # this job's own "review started" note, never a review
-                delete_comment(connection, spec.repo, spec.pr_number, placeholder.id)
+                delete_placeholder(connection, spec.repo, spec.pr_number, placeholder.id)
 
     def _publish(self, connection: Connection, pr: PullRequestInfo, review: Review, existing: BotComment | None,
-                 cancel: threading.Event) -> int | None:
+                 cancel: threading.Event, retried: bool = False) -> int | None:
         """Publish unless the PR closed, moved on, or the job was cancelled meanwhile; the comment id if it did."""
         live = get_pull_request(connection, pr.repo, pr.number)
         if not live.open or live.head_sha != pr.head_sha:
             return None
         if cancel.is_set():
             raise Cancelled
-        body = render_comment(review)
-        comment_id = publish_review_comment(connection, pr.repo, pr.number, body, existing)
+        page_id, proof_url = self._store_proof(pr, review)
+        body = render_comment(review, proof_url=proof_url)
+        comment_id = publish_review_comment(connection, pr.repo, pr.number, body, existing, self.edge.bot_login())
         if review.proof.head_sha:
             publish_check(connection, pr.repo, review.proof.head_sha, review.proof.verdict.value,
-                          check_title(review), strip_marker(body), self.public_url or None)
+                          check_title(review), strip_marker(body), proof_url or self.public_url or None, reuse=retried)
         sync_labels(connection, pr.repo, pr.number, [label.name for label in review.labels])
+        if page_id is not None and self.proof_store is not None:
+            self.proof_store.set_comment_url(page_id, comment_url(pr.html_url, comment_id))
         self.published.record(pr.repo, pr.number, pr.head_sha, comment_id, review.proof.verdict.value,
                               review.outcome.kind.value, review.rating.overall.tier.value)
         return comment_id
+
+    def _store_proof(self, pr: PullRequestInfo, review: Review) -> tuple[int | None, str]:
+        """Keep the full proof for its page before the comment links to it; a store failure only loses the link."""
+        if self.proof_store is None:
+            return None, ""
+        try:
+            page_id = self.proof_store.save(review, public=not pr.private)
+        except Exception:  # noqa: BLE001 - the review is published regardless
+            log.exception("storing the proof page of %s#%d failed", pr.repo, pr.number)
+            return None, ""
+        if page_id is None:
+            return None, ""
+        return page_id, self.proof_links.url(pr.repo, pr.number, review.proof.head_sha, public_repo=not pr.private)
 
     def _count_runs(self, proof: Proof) -> None:
         if self.metrics is None:
@@ -191,10 +233,10 @@ class ReviewJob:
         existing = find_review_comment(connection, spec.repo, spec.pr_number, self.edge.bot_login())
         proof = Proof(verdict=Verdict.ERROR, head_sha=pr.head_sha,
                       reason=f"The review failed {job.attempts} times; the last error was {code_span(error[:300])}.")
-        review = build_review(ReviewInput(pr=_pull_request(pr), proof=proof, diff="",
+        review = build_review(ReviewInput(pr=pull_request_facts(pr), proof=proof, diff="",
                                           reviewed_at=self.now().strftime("%Y-%m-%d %H:%M UTC"),
                                           previous=parse_marker(existing.body) if existing else None, engine=ENGINE))
-        self._publish(connection, pr, review, existing, threading.Event())
+        self._publish(connection, pr, review, existing, threading.Event(), retried=True)
 
 
 @dataclass
@@ -230,7 +272,8 @@ class RereviewProgress:
                          status_comments.rereview(self.requested_by, self.pr.head_sha, self.done, superseded=True))
 
 
-def _pull_request(pr: PullRequestInfo) -> PullRequest:
+def pull_request_facts(pr: PullRequestInfo) -> PullRequest:
+    """What the review core needs to know of a live PR."""
     return PullRequest(repo=pr.repo, number=pr.number, title=pr.title, body=pr.body, author=pr.author,
                        url=pr.html_url)
 

@@ -78,20 +78,24 @@ LEVELS = (
 )
 
 
-def render_comment(review: Review, max_bytes: int = MAX_COMMENT_BYTES) -> str:
-    """The comment at the most detailed level that fits in `max_bytes`."""
+def render_comment(review: Review, max_bytes: int = MAX_COMMENT_BYTES, proof_url: str = "") -> str:
+    """The comment at the most detailed level that fits in `max_bytes`.
+
+    `proof_url`: the head's proof page (full logs), linked from the footer; "" when pages are off or unreachable.
+    """
     text = ""
     for detail in LEVELS:
-        text = _render(review, detail)
+        text = _render(review, detail, proof_url)
         if len(text.encode("utf-8")) <= max_bytes:
             return text
     return _hard_cut(text, render_marker(review.marker), max_bytes)
 
 
-def _render(review: Review, detail: Detail) -> str:
+def _render(review: Review, detail: Detail, proof_url: str = "") -> str:
     name = "incomplete.md.j2" if review.outcome.kind is OutcomeKind.DID_NOT_COMPLETE else "comment.md.j2"
     template = _environment().get_template(name)
-    body = template.render(r=review, d=detail, marker=Markup(render_marker(review.marker)), **_view(review))
+    body = template.render(r=review, d=detail, marker=Markup(render_marker(review.marker)),
+                           proof_link=_link("full proof and logs", proof_url), **_view(review))
     return redact(body).strip() + "\n"
 
 
@@ -161,7 +165,7 @@ def _finalize(value: Any) -> Any:
     if isinstance(value, Markup):
         return value
     if isinstance(value, str):
-        return escape_inline(value)
+        return escape_inline(redact(value))  # before escaping: `ghp\_…` would no longer look like a token
     return value
 
 
@@ -180,6 +184,7 @@ _CODE = re.compile(r"(`+)(.+?)\1(?!`)")
 
 def _prose(line: str) -> str:
     """One line of contributor markdown: its inline code stays code, everything else is escaped."""
+    line = redact(line)
     parts, position = [], 0
     for match in _CODE.finditer(line):
         parts += [escape_inline(line[position:match.start()]), code_span(match.group(2).strip())]
@@ -187,9 +192,17 @@ def _prose(line: str) -> str:
     return "".join(parts) + escape_inline(line[position:])
 
 
+def _link(text: str, url: str) -> Markup | str:
+    """A markdown link to one of the bot's own pages; the URL is made safe for `(...)` regardless."""
+    if not url.startswith(("https://", "http://")):
+        return ""
+    safe = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
+    return Markup(f"[{text}]({safe})")
+
+
 def _html(text: str) -> Markup:
     """Text inside an HTML block (a `<summary>`), where markdown escapes are not read."""
-    return Markup(html.escape(str(text).replace("\n", " ")).replace("@", "@" + ZERO_WIDTH))
+    return Markup(html.escape(redact(str(text)).replace("\n", " ")).replace("@", "@" + ZERO_WIDTH))
 
 
 def _cell(result: SuiteResult | None) -> Markup:

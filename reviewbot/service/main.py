@@ -22,11 +22,13 @@ from reviewbot.bot.replacement import Replacements
 from reviewbot.bot.review import ReviewJob
 from reviewbot.github.client import CALLS, GitHubEdge
 from reviewbot.github.permissions import PermissionCache
+from reviewbot.llm.assist import ModelReviewer
 from reviewbot.proof.engine import ProofEngine
 from reviewbot.service.app import create_app
 from reviewbot.service.db import make_engine
 from reviewbot.service.jobs import JobKind
 from reviewbot.service.metrics import Metrics
+from reviewbot.service.pages import proof_links_for, proof_store_for, router_for
 from reviewbot.service.pull_state import PullStates
 from reviewbot.service.queue import PublishedReviews, Queue
 from reviewbot.service.worker import Worker
@@ -56,7 +58,8 @@ class Service:
         secrets = [secret.get_secret_value() for secret in self.settings.webhook_secrets]
         return create_app(self.queue.engine, secrets, max_body_bytes=self.settings.max_body_bytes,
                           bot_login=self.edge.bot_login(), queue=self.queue, metrics=self.metrics,
-                          handled=set(self.handlers), command_handle=self.settings.command_handle)
+                          handled=set(self.handlers), command_handle=self.settings.command_handle,
+                          pages=router_for(self.settings, self.review_job.proof_store, self.queue.engine))
 
     def worker(self, name: str | None = None) -> Worker:
         return Worker(self.queue, self.handlers, name=name, lease_s=self.settings.lease_s,
@@ -98,7 +101,9 @@ def build_service(settings: Settings, edge: GitHubEdge | None = None) -> Service
     automerge_job.replacements = Replacements(edge, proof_engine.workspace, queue, arm=automerge_job.arm_number)
     automerge_job.sandbox = proof_engine.sandbox
     review_job = ReviewJob(edge, proof_engine, published, states, queue=queue, automerge=automerge_job,
-                           public_url=settings.public_url, metrics=metrics)
+                           public_url=settings.public_url, metrics=metrics,
+                           model=ModelReviewer.from_settings(settings))
+    review_job.proof_store, review_job.proof_links = proof_store_for(settings, engine), proof_links_for(settings)
     command_job = CommandJob(edge, queue, states, published, permissions, automerge_job,
                              handle=settings.command_handle, allowed_bots=frozenset(settings.allowed_bots))
     return Service(settings=settings, queue=queue, metrics=metrics, edge=edge, review_job=review_job,

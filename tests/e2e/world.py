@@ -52,6 +52,8 @@ class ServiceServer:
 
 
 class World:
+    database_url: str | None = None  # tests/e2e/conftest.py sets it: every test runs on SQLite and PostgreSQL
+
     def __init__(self, tmp: Path, build: Callable[[Path], SampleRepo], auth: str = "app"):
         self.tmp = tmp
         self.auth = auth  # "app" (check runs) or "token" (a bot user's token: commit statuses)
@@ -72,7 +74,7 @@ class World:
             self.bot_login = "lock-review-bot"
             credentials = {"token": fake.add_user(self.bot_login)}
             fake.set_permission(self.repo, self.bot_login, "write")
-        settings = Settings(data_dir=self.tmp / "data", database_url=f"sqlite:///{self.tmp / 'service.db'}",
+        settings = Settings(data_dir=self.tmp / "data", database_url=self.database_url or f"sqlite:///{self.tmp / 'service.db'}",
                             webhook_secrets=[SECRET], github_api_url=fake.url, lease_s=10, reconcile_interval_s=3600,
                             **credentials)
         edge = GitHubEdge.from_settings(settings, retry=default_retry(total=3, backoff_factor=0.01, max_wait_s=2),

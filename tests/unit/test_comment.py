@@ -135,7 +135,17 @@ def test_only_the_bots_marker_is_read_back() -> None:
 
 def test_secrets_are_redacted_everywhere() -> None:
     text = render_comment(hostile_review())
-    assert GITHUB_TOKEN not in text and AWS_KEY not in text
+    unescaped = text.replace("\\", "")  # markdown escapes (`ghp\_…`) must not hide a token from the check
+    assert GITHUB_TOKEN not in unescaped and AWS_KEY not in unescaped
+    assert "[redacted]" in text
+
+
+def test_a_secret_in_pr_prose_is_redacted_before_it_is_escaped() -> None:
+    body = f"## Summary\nI used the token {GITHUB_TOKEN} to test `lock()` against the real API.\n"
+    review = build_review(ReviewInput(pr=PullRequest(title=f"Fix lock ({GITHUB_TOKEN})", body=body),
+                                      proof=proof_of(*PROVEN), diff="", reviewed_at="2026-11-25 12:00 UTC"))
+    text = render_comment(review).replace("\\", "")
+    assert GITHUB_TOKEN not in text and GITHUB_TOKEN[4:] not in text
     assert "[redacted]" in text
 
 
