@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from reviewbot.review.markers import parse_marker  # noqa: E402
 from reviewbot.service.queue import JobState  # noqa: E402
-from tests.e2e.world import CONTRIBUTOR, SECRET, World  # noqa: E402
+from tests.e2e.world import SECRET, World  # noqa: E402
 from tests.repos import build_python_proven  # noqa: E402
 
 REVIEW_MARKER = "<!-- reviewbot:review "  # a review's marker (the placeholder's is `reviewbot:review-started`)
@@ -96,17 +96,6 @@ def add_burst_when_busy(world: World, after_calls: int, stop: threading.Event, r
     thread = threading.Thread(target=run, daemon=True, name="burst")
     thread.start()
     return thread
-
-
-def open_pull_requests(world: World, count: int) -> list[int]:
-    """The World's own PR and count-1 more off the same fix, each on its own branch."""
-    numbers = [world.number]
-    for i in range(1, count):
-        branch = f"fix/pr-{i}"
-        world.fake.push_to_branch(world.repo, branch, world.sample.path, ref=world.sample.head)
-        numbers.append(world.fake.open_pull_request(world.repo, head=branch, title=f"{world.sample.title} ({i})",
-                                                    body=world.sample.body, user=CONTRIBUTOR))
-    return numbers
 
 
 def deliver_all(world: World, numbers: list[int], redeliver_every: int, answers: Counter) -> None:
@@ -169,7 +158,7 @@ def main() -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp, World(Path(tmp), build_python_proven) as world:
         fake, queue = world.fake, world.service.queue
-        numbers = open_pull_requests(world, args.events)
+        numbers = world.open_pull_requests(args.events)
         setup_s = time.monotonic() - started
         fake.reset_calls()
         marks = fake.contract_marks()

@@ -39,7 +39,7 @@ from reviewbot.review.markers import parse_marker  # noqa: E402
 from reviewbot.samples.repos import RepoWriter, SampleRepo  # noqa: E402
 from reviewbot.service.queue import JobState  # noqa: E402
 from tests.databases import POSTGRES_ENV, database  # noqa: E402
-from tests.e2e.world import CONTRIBUTOR, SECRET, World  # noqa: E402
+from tests.e2e.world import SECRET, World  # noqa: E402
 
 WAIT_MS = 1000
 LOCK_BUGGY = dedent("""
@@ -94,16 +94,6 @@ def build_waiting_sample(root: Path) -> SampleRepo:
                       body="Fixes the lock never being released.")
 
 
-def open_pull_requests(world: World, count: int) -> list[int]:
-    numbers = [world.number]
-    for i in range(1, count):
-        branch = f"fix/pr-{i}"
-        world.fake.push_to_branch(world.repo, branch, world.sample.path, ref=world.sample.head)
-        numbers.append(world.fake.open_pull_request(world.repo, head=branch, title=f"Release the timed lock ({i})",
-                                                    user=CONTRIBUTOR))
-    return numbers
-
-
 def run_workers(world: World, workers: int) -> None:
     """`workers` threads, each a worker with its own name, until nothing is queued or running."""
     queue = world.service.queue
@@ -128,7 +118,7 @@ def one_run(kind: str, workers: int, prs: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as url:
         World.database_url = url
         with World(Path(tmp), build_waiting_sample) as world:
-            numbers = open_pull_requests(world, prs)
+            numbers = world.open_pull_requests(prs)
             for number in numbers:
                 payload = world.fake.payload_for_pull_request(world.repo, number, "opened", world.installation)
                 world.fake.deliver(world.server.url, "pull_request", payload, SECRET, str(uuid.uuid4()))

@@ -35,7 +35,7 @@ from reviewbot.pages.access import (
 )
 from reviewbot.pages.render import render_page
 from reviewbot.pages.retention import Retention
-from reviewbot.pages.views import JobFacts, log_page_view, proof_view, queue_view, recent_rows
+from reviewbot.pages.views import JobFacts, LogFacts, log_page_view, proof_view, queue_view, recent_rows
 from reviewbot.redact import redact
 from reviewbot.service.db import JobRow
 from reviewbot.service.proof_store import PageSummary, ProofStore
@@ -77,6 +77,14 @@ def pages_router(store: ProofStore, engine: Engine, config: PagesConfig) -> APIR
         decision = page_access(config.mode, page.public if page else None, authenticated(request), bool(config.token))
         return page if decision is Access.ALLOW and page else _refusal(decision)
 
+    def find_log(request: Request, owner: str, name: str, number: int, head: str,
+                 position: int) -> tuple[PageSummary, LogFacts] | Response:
+        page = find(request, owner, name, number, head)
+        if isinstance(page, Response):
+            return page
+        facts = store.log(page.id, position)
+        return (page, facts) if facts is not None else _refusal(Access.NOT_FOUND)
+
     @router.get("/", include_in_schema=False)
     def root() -> Response:
         return RedirectResponse("/proofs", status_code=303)
@@ -115,23 +123,18 @@ def pages_router(store: ProofStore, engine: Engine, config: PagesConfig) -> APIR
     @router.get("/proofs/{owner}/{name}/pull/{number}/{head}/logs/{position}", include_in_schema=False)
     def log(request: Request, owner: str, name: str, number: int, head: str, position: int,
             page: int | None = None) -> Response:
-        found = find(request, owner, name, number, head)
+        found = find_log(request, owner, name, number, head, position)
         if isinstance(found, Response):
             return found
-        facts = store.log(found.id, position)
-        if facts is None:
-            return _refusal(Access.NOT_FOUND)
-        return html("log.html.j2", request, v=log_page_view(found.facts, position, facts, page))
+        stored, facts = found
+        return html("log.html.j2", request, v=log_page_view(stored.facts, position, facts, page))
 
     @router.get("/proofs/{owner}/{name}/pull/{number}/{head}/logs/{position}/raw", include_in_schema=False)
     def raw_log(request: Request, owner: str, name: str, number: int, head: str, position: int) -> Response:
-        found = find(request, owner, name, number, head)
+        found = find_log(request, owner, name, number, head, position)
         if isinstance(found, Response):
             return found
-        facts = store.log(found.id, position)
-        if facts is None:
-            return _refusal(Access.NOT_FOUND)
-        return PlainTextResponse(facts.text, headers=SECURITY_HEADERS)
+        return PlainTextResponse(found[1].text, headers=SECURITY_HEADERS)
 
     @router.get("/queue", include_in_schema=False)
     def queue(request: Request) -> Response:

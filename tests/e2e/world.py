@@ -107,6 +107,17 @@ class World:
         self.fake.commit_to_branch(self.repo, branch, {"SECOND.md": "second\n"}, message="second", author=CONTRIBUTOR)
         return self.fake.open_pull_request(self.repo, head=branch, title="Second fix", user=CONTRIBUTOR)
 
+    def open_pull_requests(self, count: int, title: str = "") -> list[int]:
+        """The World's own PR and count-1 more off the same fix, each on its own branch (for the benchmarks)."""
+        numbers = [self.number]
+        for i in range(1, count):
+            branch = f"fix/pr-{i}"
+            self.fake.push_to_branch(self.repo, branch, self.sample.path, ref=self.sample.head)
+            numbers.append(self.fake.open_pull_request(self.repo, head=branch,
+                                                       title=f"{title or self.sample.title} ({i})",
+                                                       body=self.sample.body, user=CONTRIBUTOR))
+        return numbers
+
     def deliver(self, action: str, *, head_sha: str | None = None, delivery_id: str | None = None) -> httpx.Response:
         payload = self.fake.payload_for_pull_request(self.repo, self.number, action, self.installation)
         if head_sha is not None:
