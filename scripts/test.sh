@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh --test
-export "$(scripts/postgres.sh)"
+postgres=$(scripts/postgres.sh)  # (a failure stops here; `export "$(...)"` would hide it)
+export "$postgres"
 exec .venv/bin/python -m pytest -n 2 "$@"
