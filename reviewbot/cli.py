@@ -1,4 +1,4 @@
-"""The `reviewbot` command: review a PR locally, run the demo, check the host."""
+"""The `reviewbot` command: review a PR (local or on GitHub), run the demo, check the host, serve, replay."""
 
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ from reviewbot.redact import redact
 from reviewbot.repo_config import ConfigError, load_config_file
 from reviewbot.review.build import Review
 from reviewbot.review.comment import render_comment
+from reviewbot.service.db import make_engine
+from reviewbot.service.events import DEFAULT_BOT_LOGIN, PayloadError
+from reviewbot.service.queue import Queue
+from reviewbot.service.replay import replay
 from reviewbot.settings import load_settings
 
 EXIT_OK, EXIT_USAGE, EXIT_INFRA = 0, 2, 3
@@ -78,6 +82,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=8080)
     serve.set_defaults(handler=_cmd_serve)
+
+    replay = commands.add_parser("replay", help="queue a webhook payload saved from GitHub (a delivery the service missed)")
+    replay.add_argument("payload", type=Path, help="the delivery's JSON body (GitHub: the App's Advanced tab)")
+    replay.add_argument("--event", required=True, help="its X-GitHub-Event, e.g. pull_request or issue_comment")
+    replay.add_argument("--delivery", default="", help="its X-GitHub-Delivery id: a delivery already received is a "
+                                                       "duplicate (default: an id derived from the body)")
+    replay.add_argument("--dry-run", action="store_true", help="say what it would queue; store nothing")
+    replay.set_defaults(handler=_cmd_replay)
 
     worker = commands.add_parser("worker", help="run queue workers as separate processes")
     worker.add_argument("--processes", type=int, default=1)
@@ -187,6 +199,27 @@ def _cmd_review_pr(args: argparse.Namespace, console: Console) -> int:
     if result.verdict == Verdict.ERROR:
         _error(console, "the proof could not run (see the comment); `reviewbot doctor` checks the host")
         return EXIT_INFRA
+    return EXIT_OK
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    """Route a saved delivery into the service's database (REVIEWBOT_DATABASE_URL); print what happened as JSON."""
+    console = Console(stderr=True)
+    try:
+        raw = args.payload.read_bytes()
+    except OSError as exc:
+        _error(console, f"{args.payload}: {exc.strerror or exc}")
+        return EXIT_USAGE
+    settings = load_settings()
+    try:
+        queue = None if args.dry_run else Queue(make_engine(settings.resolved_database_url))
+        result = replay(queue, args.event, raw, delivery_id=args.delivery,
+                        bot_login=settings.bot_login or DEFAULT_BOT_LOGIN, command_handle=settings.command_handle)
+    except PayloadError as exc:
+        _error(console, f"{args.payload}: {exc}")
+        return EXIT_USAGE
+    sys.stdout.write(json.dumps({"delivery": result.delivery_id, "actions": result.actions, "stored": result.stored,
+                                 "duplicate": result.duplicate, "jobs": result.job_ids}, indent=2) + "\n")
     return EXIT_OK
 
 

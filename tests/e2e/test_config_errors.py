@@ -8,7 +8,6 @@ review comment naming the key and its line, and the proof must fall back to the 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +16,8 @@ from reviewbot.service.jobs import JobKind, JobSpec
 from reviewbot.service.queue import REREVIEW
 from tests.e2e.world import World
 
-pytestmark = pytest.mark.sandbox
+# What this file checks does not depend on the database (the queue and service tests run on both): SQLite only.
+pytestmark = [pytest.mark.sandbox, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 SUITE = "suites:\n  - name: lock\n    run: python -m pytest -q tests\n"
 MALFORMED = [  # (kind, file text, what the comment must say)

@@ -16,7 +16,8 @@ from reviewbot.review.markers import parse_marker
 from reviewbot.service.queue import JobState
 from tests.e2e.world import World
 
-pytestmark = pytest.mark.sandbox
+# What this file checks does not depend on the database (the queue and service tests run on both): SQLite only.
+pytestmark = [pytest.mark.sandbox, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from reviewbot.service.pages import PagesConfig, pages_router
 from reviewbot.service.proof_store import ProofStore
 from tests.e2e.world import World
 
-pytestmark = pytest.mark.sandbox
+# What this file checks does not depend on the database (the queue and service tests run on both): SQLite only.
+pytestmark = [pytest.mark.sandbox, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 PUBLIC_URL = "https://reviewbot.example"
 TOKEN = "e2e-pages-token"
 
