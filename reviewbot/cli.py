@@ -8,10 +8,12 @@ import json
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from github import GithubException
 from rich.console import Console
+from rich.status import Status
 
 from reviewbot.bot.one_shot import parse_pr_reference, review_live_pr
 from reviewbot.bot.review import review_pull_request
@@ -100,20 +102,26 @@ def _parser() -> argparse.ArgumentParser:
 def _review(args: argparse.Namespace, request: ProofRequest, pr: PullRequest, console: Console) -> Review:
     """Run the review: a live status line on a terminal, one line per step on stderr."""
     status = console.status("starting", spinner="dots")
-
-    def progress(message: str) -> None:
-        if console.is_terminal:
-            status.update(message)
-        console.print(f"· {message}", highlight=False, markup=False, soft_wrap=True)
-
+    progress = _progress(console, status)
     settings = load_settings()
     engine = ProofEngine(args.data_dir or settings.data_dir, progress=progress)
     model = None if args.no_model else ModelReviewer.from_settings(settings)
     with status if console.is_terminal else contextlib.nullcontext():
         review = review_pull_request(engine, request, pr, model=model)
     if review.model is not None and review.model.note:
-        console.print(f"· {redact(review.model.note)}", highlight=False, markup=False, soft_wrap=True)
+        progress(redact(review.model.note))
     return review
+
+
+def _progress(console: Console, status: Status | None = None) -> Callable[[str], None]:
+    """One line per step on stderr; on a terminal, also the live status line."""
+
+    def progress(message: str) -> None:
+        if status is not None and console.is_terminal:
+            status.update(message)
+        console.print(f"· {message}", highlight=False, markup=False, soft_wrap=True)
+
+    return progress
 
 
 def _emit(review: Review, fmt: str, out: Path | None) -> None:
@@ -174,10 +182,7 @@ def _cmd_review_pr(args: argparse.Namespace, console: Console) -> int:
         return EXIT_USAGE
     settings = load_settings()
     data_dir = args.data_dir or settings.data_dir
-
-    def progress(message: str) -> None:
-        console.print(f"· {message}", highlight=False, markup=False, soft_wrap=True)
-
+    progress = _progress(console)
     engine = ProofEngine(data_dir, progress=progress)
     model = None if args.no_model else ModelReviewer.from_settings(settings)
     try:
@@ -187,7 +192,7 @@ def _cmd_review_pr(args: argparse.Namespace, console: Console) -> int:
         _error(console, f"--pr {args.pr}: {redact(str(exc))}")
         return EXIT_INFRA
     if result.skipped:
-        console.print(f"· {result.skipped}", highlight=False, markup=False, soft_wrap=True)
+        progress(result.skipped)
         return EXIT_OK
     text = result.comment if args.format == "markdown" else json.dumps(
         {"repo": repo, "number": number, "head_sha": result.head_sha,

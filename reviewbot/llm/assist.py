@@ -89,7 +89,7 @@ class ModelReviewer:
             return degraded(self.label, _note(self.label, exc))
         return assess(response, review.findings, context.changed_paths, self.client.model,
                       context=[s.name for s in context.all_sections], left_out=context.left_out,
-                      mode=self.client.mode)
+                      mode=self.client.mode, rereview=context.rereview)
 
     def engine(self, assessment: ModelAssessment) -> str:
         if assessment.ok:

@@ -131,13 +131,17 @@ def degraded(model: str, note: str) -> ModelAssessment:
 
 
 def assess(response: ModelResponse, scan: list[Finding], changed_paths: list[str], model: str,
-           context: Sequence[str] = (), left_out: Sequence[str] = (), mode: str = "") -> ModelAssessment:
-    """Turn a validated response into what the review shows, merging its findings with the scan's."""
+           context: Sequence[str] = (), left_out: Sequence[str] = (), mode: str = "",
+           rereview: bool = False) -> ModelAssessment:
+    """Turn a validated response into what the review shows, merging its findings with the scan's.
+
+    "Earlier findings" are kept only on a re-review: a first review has none, whatever the model says.
+    """
     findings, agreed, dropped = merge_findings(scan, [_to_finding(f) for f in response.findings], changed_paths)
     return ModelAssessment(
         model=model, status="ok", best_solution=response.best_solution, reproduce=response.reproduce,
         best_way=response.best_way, findings=findings, agreed=agreed, dropped=dropped,
-        earlier=response.earlier[:MAX_EARLIER], context=list(context), left_out=list(left_out), mode=mode)
+        earlier=response.earlier[:MAX_EARLIER] if rereview else [], context=list(context), left_out=list(left_out), mode=mode)
 
 
 def _to_finding(answer: ModelFinding) -> Finding:

@@ -1,8 +1,10 @@
 """The service's tables, through SQLAlchemy 2: SQLite (WAL) by default, PostgreSQL with the same code.
 
-Three facts are kept: which deliveries were seen (a replay is a no-op), the job
-queue, and what was last published per PR (so a reconcile can tell which open
-PRs still lack a review of their current head).
+What is kept: which deliveries were seen (a replay is a no-op), the job queue,
+what was last published per PR (so a reconcile can tell which open PRs still
+lack a review of their current head), what maintainers set on a PR, the commands
+already carried out, and the proof pages with their logs. The schema changes
+through Alembic revisions (`reviewbot/migrations/`), never `create_all`.
 """
 
 from __future__ import annotations

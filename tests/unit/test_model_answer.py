@@ -147,3 +147,13 @@ def test_without_details_the_model_findings_are_counted() -> None:
                                  "suggestion": "s"}])
     text = _render(review.model_copy(update={"model": assess(response, [], [PATH], "m")}), LEVELS[-2])
     assert "- 1 advisory model finding(s), left out to fit the comment" in text
+
+
+def test_earlier_findings_are_shown_only_on_a_re_review() -> None:
+    """A small model invents "earlier findings" on a first review (seen with SmolLM2-135M); only a re-review has any."""
+    response = answer(earlier=[{"concern": "the lock leaks on error", "status": "resolved", "note": "finally added"}])
+    first = render_comment(review_with().model_copy(update={"model": assess(response, [], [PATH], "m")}))
+    again = render_comment(review_with().model_copy(update={"model": assess(response, [], [PATH], "m",
+                                                                              rereview=True)}))
+    assert "Earlier findings, re-checked by the model" not in first
+    assert "Earlier findings, re-checked by the model" in again and "the lock leaks on error" in again

@@ -184,16 +184,22 @@ def _race(count: int, work: Callable[[int], object]) -> list[object]:
     """Run `work(0..count-1)` on `count` threads released together; their results in order."""
     barrier = threading.Barrier(count)
     results: list[object] = [None] * count
+    errors: list[BaseException] = []
 
     def run(index: int) -> None:
         barrier.wait()
-        results[index] = work(index)
+        try:
+            results[index] = work(index)
+        except BaseException as error:  # noqa: BLE001 - a thread's exception must fail the test, not warn
+            errors.append(error)
 
     threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    if errors:
+        raise errors[0]
     return results
 
 
