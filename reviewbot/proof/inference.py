@@ -139,8 +139,8 @@ def _python_setup(read: Reader, tests: list[str], reasons: list[str]) -> tuple[s
         args += ["-r", name]
         reasons.append(f"Python requirements: {name}")
     args += groups
-    if pytest_needed:
-        args.append("pytest")
+    if pytest_needed and not any(_requirement_name(arg) == "pytest" for arg in groups):
+        args.append("pytest")  # also when an extra names it: pip installs it once
     reasons.append("Python tests run with " + ("pytest" if pytest_needed else "unittest")
                    + f" from {VENV}/bin/python")
     env = ""
