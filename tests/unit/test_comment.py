@@ -247,3 +247,11 @@ def test_a_hostile_inferred_config_stays_inside_its_block() -> None:
     assert "img" not in page.tags
     assert page.tags.count("details") == page.tags.count("/details")
     assert re.findall(r"@[A-Za-z]", "".join(page.prose)) == []
+
+
+def test_the_inferred_config_says_why_it_was_inferred() -> None:
+    config_text = "setup:\n  run: npm ci\n  network: true\nchanged_tests: auto\n"
+    assert "There is no `.github/reviewbot.yml` on the base branch" in render_comment(_inferred_review(config_text))
+    review = _inferred_review(config_text)
+    review.proof.config_source = "inferred (config invalid)"
+    assert "The base branch's `.github/reviewbot.yml` is invalid" in render_comment(review)
