@@ -144,7 +144,8 @@ def _python_setup(read: Reader, tests: list[str], reasons: list[str]) -> tuple[s
     reasons.append("Python tests run with " + ("pytest" if pytest_needed else "unittest")
                    + f" from {VENV}/bin/python")
     env = ""
-    if SCM_VERSION.search((pyproject_raw or b"").decode("utf-8", "replace") + (setup_py or b"").decode("utf-8", "replace")):
+    build_text = (pyproject_raw or b"") + (setup_py or b"")
+    if SCM_VERSION.search(build_text.decode("utf-8", "replace")):
         env = "SETUPTOOLS_SCM_PRETEND_VERSION=0.0.0 "  # the sandbox's worktree has no readable .git
         reasons.append("the version comes from git, which the sandbox cannot read: a fixed version is used")
     command = f"python3 -m venv {VENV}"
