@@ -185,7 +185,8 @@ class Proof(BaseModel):
     suites: list[SuitePair] = Field(default_factory=list)
     overlaid: list[str] = Field(default_factory=list)  # files laid over base from head
     notes: list[str] = Field(default_factory=list)  # markdown sentences; untrusted parts are code spans
-    config_source: str = "detected"  # "base:.github/reviewbot.yml", "file:PATH", "detected"
+    config_source: str = "detected"  # "base:.github/reviewbot.yml", "file:PATH", "inferred", "detected"
+    inferred_config: str = ""  # with no config file: the inferred one as `.github/reviewbot.yml` text
     error_cause: RunProblem | None = None  # with verdict `error`: whose problem it is
     claims: list[ClaimRun] = Field(default_factory=list)  # the PR body's Test plan, run on head
     duration_s: float = 0.0
@@ -199,6 +200,7 @@ class Proof(BaseModel):
             "base_sha": self.base_sha,
             "merge_base_sha": self.merge_base_sha,
             "config_source": self.config_source,
+            "inferred_config": self.inferred_config,
             "error_cause": self.error_cause.value if self.error_cause else None,
             "changed": self.changed.model_dump(),
             "overlaid": self.overlaid,

@@ -36,6 +36,7 @@ from reviewbot.model import (
 from reviewbot.proof import cgroups
 from reviewbot.proof.claims import plan_claim_runs
 from reviewbot.proof.changes import is_manifest, is_test_path, split_changes
+from reviewbot.proof.inference import config_yaml, infer_config
 from reviewbot.proof.overlay import OverlayPlan, apply_overlay, plan_overlay
 from reviewbot.proof.results import parse_junit_xml, parse_summary
 from reviewbot.proof.run_health import as_error, no_test_ran, settle_pair
@@ -149,6 +150,7 @@ class ProofEngine:
             changed=changed,
             notes=notes,
             config_source=config_source,
+            inferred_config=config_yaml(config) if config and config_source.startswith("inferred") else "",
         )
         proof.claims = plan_claim_runs(list(request.claimed_commands))
         run_id = f"{revs.head[:12]}-{uuid.uuid4().hex[:8]}"
@@ -231,14 +233,17 @@ class ProofEngine:
             if request.config_file is not None:
                 return load_config_file(request.config_file), f"file:{request.config_file}", notes
             raw = mirror.read_file(revs.base_tip, CONFIG_PATH)
-            if raw is None:
-                return None, "detected", notes
+            if raw is None:  # zero config: a setup inferred from the head's manifests, else plain detection
+                inferred = infer_config(lambda path: mirror.read_file(revs.head, path), changed.tests)
+                return (inferred.config, "inferred", notes) if inferred else (None, "detected", notes)
             return parse_config(raw.decode("utf-8", errors="replace")), f"base:{CONFIG_PATH}", notes
         except ConfigError as exc:  # one line per problem, so each mistake reads on its own in the comment
             problems = "".join(f"\n  - {code_span(problem)}" for problem in exc.problems)
             notes.append(f"Config error, so the bot fell back to detecting the test runner: {code_span(exc.source)} "
                          f"is invalid:{problems}")
-            return None, "detected (config invalid)", notes
+            inferred = infer_config(lambda path: mirror.read_file(revs.head, path), changed.tests)
+            return (inferred.config, "inferred (config invalid)", notes) if inferred else \
+                (None, "detected (config invalid)", notes)
 
     # -- base overlay ----------------------------------------------------------------
 
