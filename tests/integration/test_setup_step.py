@@ -239,3 +239,57 @@ def test_setup_has_network_only_when_configured(tmp_path: Path, network: bool) -
         assert "setup step" in head.runs[0].outcome.log_tail
         assert proof.error_cause == RunProblem.SETUP
         assert "fails on base and head" in proof.reason and "reviewbot.yml" in proof.reason
+
+
+PACKAGE_JSON = '{"name": "lockbuild", "version": "1.0.0", "type": "module",\n' \
+               ' "scripts": {"postinstall": "node build.mjs"}}\n'
+PACKAGE_LOCK = '{"name": "lockbuild", "version": "1.0.0", "lockfileVersion": 3, "requires": true,\n' \
+               ' "packages": {"": {"name": "lockbuild", "version": "1.0.0", "hasInstallScript": true}}}\n'
+BUILD = dedent('''
+    import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+    mkdirSync("dist", { recursive: true });
+    writeFileSync("dist/lock.mjs", "// built\\n" + readFileSync("src/lock.mjs", "utf8"));
+''')
+NODE_TEST = dedent('''
+    import { test } from "node:test";
+    import assert from "node:assert/strict";
+    import { withLock } from "../dist/lock.mjs";
+
+    test("the lock is released when the body throws", async () => {
+      const held = new Set();
+      await assert.rejects(withLock(held, "a", async () => { throw new Error("boom"); }));
+      assert.equal(held.size, 0);
+    });
+''')
+BUGGY = 'export async function withLock(held, key, body) {\n  held.add(key);\n  await body();\n  held.delete(key);\n}\n'
+FIXED = ('export async function withLock(held, key, body) {\n  held.add(key);\n'
+         '  try {\n    await body();\n  } finally {\n    held.delete(key);\n  }\n}\n')
+
+
+def test_a_node_package_built_by_postinstall_is_proven_cold_and_warm(tmp_path: Path) -> None:
+    """The tests import what `npm ci`'s postinstall builds from the side's own sources."""
+    writer = RepoWriter(tmp_path / "repo")
+    writer.write({"package.json": PACKAGE_JSON, "package-lock.json": PACKAGE_LOCK, "build.mjs": BUILD,
+                  "src/lock.mjs": BUGGY, ".gitignore": "dist/\nnode_modules/\n",
+                  ".github/reviewbot.yml": dedent('''
+                      setup:
+                        run: npm ci
+                        cache: [node_modules]
+                      suites:
+                        - name: lock
+                          run: node --test test/
+                          paths: ["src/**", "test/**"]
+                      changed_tests: off
+                  ''')})
+    writer.commit("base")
+    writer.branch("fix")
+    writer.write({"src/lock.mjs": FIXED, "test/lock.test.mjs": NODE_TEST})
+    writer.commit("fix")
+    writer.checkout("main")
+    engine = ProofEngine(tmp_path / "data")
+    for attempt in ("cold", "warm"):
+        proof = engine.prove(ProofRequest(source=str(writer.root), base="main", head="fix"))
+        suite = proof.suites[0]
+        assert suite.base is not None and suite.head is not None
+        assert proof.verdict == Verdict.PROVEN, (attempt, proof.reason, suite.head.runs[-1].outcome.log_tail)
+        assert suite.base.runs[-1].counts.failed == 1 and suite.head.runs[-1].counts.passed == 1

@@ -136,3 +136,83 @@ def test_a_src_layout_repository_with_cov_addopts_is_proven_with_zero_config(tmp
     assert "INTERNALERROR" not in head_log and "unrecognized arguments" not in head_log
     assert suite.head.runs[-1].counts.passed == 1
     assert suite.base.runs[-1].counts.failed == 1
+
+
+PYPROJECT_SCM = _d(
+    """
+    [build-system]
+    requires = ["hatchling", "hatch-vcs"]
+    build-backend = "hatchling.build"
+
+    [project]
+    name = "locky"
+    dynamic = ["version"]
+    requires-python = ">=3.9"
+
+    [project.optional-dependencies]
+    test = ["pytest", "pytest-cov"]
+
+    [tool.hatch.version]
+    source = "vcs"
+
+    [tool.hatch.build.hooks.vcs]
+    version-file = "src/locky/_version.py"
+
+    [tool.hatch.build.targets.wheel]
+    packages = ["src/locky"]
+
+    [tool.pytest.ini_options]
+    addopts = "--cov=locky --cov-report=term"
+    testpaths = ["tests"]
+    """
+)
+CONFIG = _d(
+    """
+    setup:
+      run: python3 -m venv .venv && .venv/bin/pip install -e '.[test]'
+      network: true
+    suites:
+      - name: lock release
+        run: .venv/bin/python -m pytest tests/test_release.py
+        paths: ["src/**", "tests/**"]
+    changed_tests: off
+    """
+)
+
+
+@pytest.mark.parametrize("configured", [True, False], ids=["config-file", "zero-config"])
+def test_a_version_from_git_package_that_generates_source_is_proven_cold_and_warm(tmp_path: Path,
+                                                                                  configured: bool) -> None:
+    """hatch-vcs takes the version from git (the sandbox's tree has none) and writes `_version.py` into src.
+
+    Both used to turn a correct fix into `fails`: the build stopped without a
+    version, and a cached `.venv` lacked the generated module on the other side.
+    """
+    head = "fix/release-on-error"
+    writer = RepoWriter(tmp_path / "repo")
+    base_files = {
+        "pyproject.toml": PYPROJECT_SCM,
+        ".gitignore": ".venv/\n__pycache__/\n.coverage\nsrc/locky/_version.py\n",
+        "src/locky/__init__.py": "from ._version import __version__\n" + LOCK_BUGGY,
+        "tests/test_basic.py": BASIC_TEST + "\n\ndef test_version():\n    from locky import __version__\n"
+                                            "    assert __version__.startswith('0.3.')\n",
+    }
+    if configured:
+        base_files[".github/reviewbot.yml"] = CONFIG
+    writer.pull_request(
+        head=head, base_files=base_files,
+        pr_files={"src/locky/__init__.py": "from ._version import __version__\n" + LOCK_FIXED,
+                  "tests/test_release.py": RELEASE_TEST},
+        pr_message="Release the lock when the body raises", followup_files={"README.md": "# locky\n"},
+    )
+    root_commit = writer.repo.git.rev_list("--max-parents=0", BASE_BRANCH)
+    writer.repo.git.tag("v0.3.0", root_commit)
+    engine = ProofEngine(tmp_path / "data")
+    for attempt in ("cold", "warm"):
+        proof = engine.prove(ProofRequest(source=str(writer.root), base=BASE_BRANCH, head=head))
+        (suite,) = proof.suites
+        assert suite.head is not None and suite.base is not None
+        assert proof.verdict.value == "proven", (attempt, proof.reason, suite.head.runs[-1].outcome.log_tail,
+                                                 suite.base.runs[-1].outcome.log_tail)
+        assert suite.base.runs[-1].counts.failed == 1  # a real assertion failure, not an import error
+    assert proof.config_source == ("base:.github/reviewbot.yml" if configured else "inferred")
