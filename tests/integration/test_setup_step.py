@@ -266,8 +266,13 @@ FIXED = ('export async function withLock(held, key, body) {\n  held.add(key);\n'
          '  try {\n    await body();\n  } finally {\n    held.delete(key);\n  }\n}\n')
 
 
-def test_a_node_package_built_by_postinstall_is_proven_cold_and_warm(tmp_path: Path) -> None:
-    """The tests import what `npm ci`'s postinstall builds from the side's own sources."""
+@pytest.mark.parametrize("parallel", [True, False], ids=["sides-in-parallel", "head-then-base"])
+def test_a_node_package_built_by_postinstall_is_proven_cold_and_warm(tmp_path: Path, parallel: bool) -> None:
+    """The tests import what `npm ci`'s postinstall builds from the side's own sources.
+
+    Cold then warm, in parallel and one side after the other: neither the cache
+    nor which side sets up first may change the verdict.
+    """
     writer = RepoWriter(tmp_path / "repo")
     writer.write({"package.json": PACKAGE_JSON, "package-lock.json": PACKAGE_LOCK, "build.mjs": BUILD,
                   "src/lock.mjs": BUGGY, ".gitignore": "dist/\nnode_modules/\n",
@@ -286,7 +291,7 @@ def test_a_node_package_built_by_postinstall_is_proven_cold_and_warm(tmp_path: P
     writer.write({"src/lock.mjs": FIXED, "test/lock.test.mjs": NODE_TEST})
     writer.commit("fix")
     writer.checkout("main")
-    engine = ProofEngine(tmp_path / "data")
+    engine = ProofEngine(tmp_path / "data", parallel=parallel)
     for attempt in ("cold", "warm"):
         proof = engine.prove(ProofRequest(source=str(writer.root), base="main", head="fix"))
         suite = proof.suites[0]
