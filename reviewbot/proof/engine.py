@@ -127,7 +127,8 @@ class ProofEngine:
         try:
             proof = self._prove(request, cancel, on_step or (lambda step: None))
         except (WorkspaceError, SandboxUnavailable, OSError) as exc:
-            proof = Proof(verdict=Verdict.ERROR, reason=f"Infrastructure error: {code_span(str(exc))}")
+            proof = Proof(verdict=Verdict.ERROR, reason=f"Infrastructure error: {code_span(str(exc))}",
+                          error_cause=RunProblem.INFRASTRUCTURE)
         proof.duration_s = time.monotonic() - started
         return proof
 
