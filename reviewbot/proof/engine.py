@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from reviewbot.model import (
     ChangedFiles,
@@ -49,6 +50,7 @@ from reviewbot.proof.workspace import Mirror, Revisions, Workspace, WorkspaceErr
 from reviewbot.repo_config import (
     CONFIG_PATH,
     ConfigError,
+    ProofSettings,
     RepoConfig,
     Setup,
     Suite,
@@ -57,6 +59,9 @@ from reviewbot.repo_config import (
 )
 from reviewbot.review.markdown import code_span
 from reviewbot.review.verdict import decide
+from reviewbot.stats import DEFAULT_CONFIDENCE, Evidence, stop_reason
+
+T = TypeVar("T")
 
 Progress = Callable[[str], None]
 JUNIT_FILE = "junit.xml"
@@ -179,44 +184,42 @@ class ProofEngine:
                     sides = {"head": head_tree, "base": base_tree}
                     on_step("checked out")
 
-                    def run_side(side: str) -> list[SuiteResult]:
-                        tree, scratch = sides[side], run_dir / side
-                        side_env = _Side(side, tree, scratch, logs, versions[side], cancel)
-                        (scratch / "home").mkdir(parents=True, exist_ok=True)
+                    def prepare(side: str) -> SuiteRun | None:
+                        """Setup (and base's overlay); a failed setup is the error run of every suite."""
+                        ready = None
                         # Base's setup is trusted (it may fill the shared download cache) only on the
                         # merge-base exactly as committed: before the PR's files are laid over it.
                         trusted = side == "base" and overlay is not None and not overlay.touches_install
-                        ready = None
                         if setup is not None and trusted:
-                            ready = self._setup(side_env, setup, mirror, setup_notes, trusted=True)
+                            ready = self._setup(side_envs[side], setup, mirror, setup_notes, trusted=True)
                         if side == "base" and overlay is not None:
-                            proof.overlaid = self._apply_overlay(mirror, revs, overlay, tree)
+                            proof.overlaid = self._apply_overlay(mirror, revs, overlay, sides[side])
                         if setup is not None and not trusted:
-                            ready = self._setup(side_env, setup, mirror, setup_notes, trusted=False)
-                        results = self._run_suites(side_env, suites, ready)
-                        if side == "head":
-                            self._run_claims(side_env, claims, ready, claim_timeout)
-                        on_step(f"suites on {side}")
-                        return results
+                            ready = self._setup(side_envs[side], setup, mirror, setup_notes, trusted=False)
+                        return ready
 
                     active = ("head", "base") if suites else ("head",)
-                    if self.parallel and len(active) == 2:
-                        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="proof") as pool:
-                            futures = {side: pool.submit(run_side, side) for side in active}
-                            results = {side: future.result() for side, future in futures.items()}
-                    else:
-                        results = {side: run_side(side) for side in active}
+                    side_envs = {side: _Side(side, sides[side], run_dir / side, logs, versions[side], cancel)
+                                 for side in active}
+                    for side_env in side_envs.values():
+                        side_env.home.mkdir(parents=True, exist_ok=True)
+                    ready = self._on_both(active, prepare)
+                    settings = config.proof if config else None
+                    pairs = self._run_rounds(side_envs, suites, ready, settings) if suites else []
+                    self._run_claims(side_envs["head"], claims, ready["head"], claim_timeout)
+                    for side in active:
+                        on_step(f"suites on {side}")
         proof.notes.extend(sorted(setup_notes))
         if not suites:
             proof.reason = decide([]).reason
             return proof
-        for head, base in zip(results["head"], results["base"]):
-            settle_pair(head, base)
-        proof.suites = [
-            SuitePair(name=suite.name, kind=suite.kind, command=suite.run, head=head, base=base)
-            for suite, head, base in zip(suites, results["head"], results["base"])
-        ]
-        decision = decide(proof.suites)
+        for pair in pairs:
+            settle_pair(pair.head, pair.base)  # type: ignore[arg-type]
+        proof.suites = pairs
+        if settings is not None:
+            proof.confidence, proof.threshold = settings.confidence, settings.threshold
+        proof.stopped_because = "; ".join(f"{pair.name}: {pair.stopped_because}" for pair in pairs)
+        decision = decide(proof.suites, proof.confidence or DEFAULT_CONFIDENCE)
         proof.verdict, proof.reason, proof.error_cause = decision.verdict, decision.reason, decision.cause
         proof.notes.extend(decision.notes)
         return proof
@@ -266,23 +269,47 @@ class ProofEngine:
 
     # -- running suites ----------------------------------------------------------------
 
-    def _run_suites(self, side: _Side, suites: list[Suite], setup_failed: SuiteRun | None) -> list[SuiteResult]:
-        if setup_failed is not None:
-            return [SuiteResult(suite=s.name, kind=s.kind, revision=side.name, command=s.run, runs=[setup_failed])
-                    for s in suites]
-        results = []
+    def _on_both(self, sides: tuple[str, ...], work: Callable[[str], T]) -> dict[str, T]:
+        """`work` for each side: in parallel when the machine has the cores, else head then base."""
+        if self.parallel and len(sides) == 2:
+            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="proof") as pool:
+                futures = {side: pool.submit(work, side) for side in sides}
+                return {side: future.result() for side, future in futures.items()}
+        return {side: work(side) for side in sides}
+
+    def _run_rounds(self, sides: dict[str, _Side], suites: list[Suite], ready: dict[str, SuiteRun | None],
+                    settings: ProofSettings | None) -> list[SuitePair]:
+        """Each suite round by round, one run per side per round, until it has `repeat` runs or,
+        with adaptive repeats, until the evidence is settled (stats.py) or the budget is spent."""
+        started = time.monotonic()
+        pairs = []
         for index, suite in enumerate(suites):
-            result = SuiteResult(suite=suite.name, kind=suite.kind, revision=side.name, command=suite.run)
-            for repeat in range(suite.repeat):
-                if side.cancel is not None and side.cancel.is_set():
+            results = {side: SuiteResult(suite=suite.name, kind=suite.kind, revision=side,  # type: ignore[arg-type]
+                                         command=suite.run) for side in sides}
+            failed_setup = {side: run for side, run in ready.items() if run is not None}
+            stopped = "the setup step failed" if failed_setup else ""
+            for side, run in failed_setup.items():
+                results[side].runs.append(run)
+            limit = max(settings.max_runs, suite.repeat) if settings else suite.repeat
+            while not stopped:
+                if any(side.cancel is not None and side.cancel.is_set() for side in sides.values()):
+                    stopped = "the review was cancelled"
                     break
-                run = self._run_once(side, suite.run, suite.junit, Limits(wall_clock_s=suite.timeout),
-                                     f"suite{index}-{repeat}", f"{_slug(suite.name)}-{repeat + 1}")
-                result.runs.append(run)
-                self.progress(f"{side.name}: {suite.name} [{repeat + 1}/{suite.repeat}] {run.status.value}"
-                              f" ({run.outcome.duration_s:.1f}s)")
-            results.append(result)
-        return results
+                round_number = len(results["head"].runs) + 1
+
+                def run(side: str) -> SuiteRun:
+                    return self._run_once(sides[side], suite.run, suite.junit, Limits(wall_clock_s=suite.timeout),
+                                          f"suite{index}-{round_number}", f"{_slug(suite.name)}-{round_number}")
+
+                for side, outcome in self._on_both(tuple(sides), run).items():
+                    results[side].runs.append(outcome)
+                    self.progress(f"{side}: {suite.name} [{round_number}/{limit}] {outcome.status.value}"
+                                  f" ({outcome.outcome.duration_s:.1f}s)")
+                stopped = _stop_repeating(results["head"], results["base"], suite.repeat, limit, settings,
+                                          time.monotonic() - started)
+            pairs.append(SuitePair(name=suite.name, kind=suite.kind, command=suite.run, head=results["head"],
+                                   base=results["base"], stopped_because=stopped))
+        return pairs
 
     def _run_claims(self, side: _Side, claims: list[ClaimRun], setup_failed: SuiteRun | None,
                     timeout: float) -> None:
@@ -354,6 +381,21 @@ class ProofEngine:
         path.mkdir(parents=True, exist_ok=True)
         _prune_old(self.logs_dir, KEEP_LOG_DIRS)
         return path
+
+
+def _stop_repeating(head: SuiteResult, base: SuiteResult, repeat: int, limit: int,
+                    settings: ProofSettings | None, elapsed_s: float) -> str:
+    """Why this suite needs no further round ("" while it does)."""
+    runs = len(head.runs)
+    if settings is None:
+        return f"ran the configured {repeat} time(s)" if runs >= repeat else ""
+    stuck = any(r.status == RunStatus.ERROR for r in head.runs + base.runs) or \
+        any(r.status == RunStatus.TIMEOUT for r in head.runs)
+    if stuck:  # an error or a hang on head decides the verdict whatever the rates
+        return "a run gave no result, or head hung" if runs >= repeat else ""
+    evidence = Evidence(head=head.tally, base=base.tally, confidence=settings.confidence,
+                        threshold=settings.threshold)
+    return stop_reason(evidence, runs, repeat, limit, elapsed_s, settings.budget_s) or ""
 
 
 def classify_run(outcome: SandboxOutcome, counts: TestCounts, output: str = "") -> SuiteRun:

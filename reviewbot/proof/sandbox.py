@@ -210,6 +210,9 @@ def build_argv(
             argv += ["--ro-bind", etc, etc]
     argv += ["--ro-bind", str(passwd_file), "/etc/passwd", "--ro-bind", str(group_file), "/etc/group"]
     argv += ["--proc", "/proc", "--dev", "/dev"]
+    # POSIX semaphores and shared memory (Python's multiprocessing locks and queues, Node workers)
+    # live in /dev/shm: without a writable one, real lock tests that start processes fail.
+    argv += ["--size", str(request.limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/dev/shm"]
     # /tmp before any bind: a tmpfs mounted after a bind under /tmp would hide it (DESIGN.md).
     argv += ["--size", str(request.limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
     if request.home is not None:

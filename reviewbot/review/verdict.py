@@ -12,7 +12,10 @@ stands between the PR and a merge:
                on head alone is the PR breaking the install: `fails`.
 2. timeout  - head hung: the fix may itself deadlock.
 3. fails    - a suite fails on head in every repeat.
-4. flaky    - repeats disagree on head, or on base (a racy test proves little).
+4. flaky    - repeats disagree on head (with the rates when the fix lowers but does not
+               remove the failure), or on base while not failing significantly more often
+               than head (a one-sided exact test; a race that shows some runs on base and
+               never on head is proof).
 5. proven   - head passes everything and at least one suite fails (or hangs) on base.
 6. weak     - head passes and so does base: the tests do not catch the bug.
 
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 
 from reviewbot.model import RunProblem, RunStatus, SuitePair, SuiteResult, SuiteRun, Verdict
 from reviewbot.review.markdown import code_span
+from reviewbot.stats import DEFAULT_CONFIDENCE, Evidence, percent
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,7 @@ class VerdictDecision:
     notes: tuple[str, ...] = ()  # suites left out because they ran no test, and why
 
 
-def decide(pairs: list[SuitePair]) -> VerdictDecision:
+def decide(pairs: list[SuitePair], confidence: float = DEFAULT_CONFIDENCE) -> VerdictDecision:
     if not pairs:
         return VerdictDecision(Verdict.NO_TESTS, "The PR adds or changes no test the bot can run, "
                                "and no configured suite covers the changed paths.")
@@ -57,7 +61,7 @@ def decide(pairs: list[SuitePair]) -> VerdictDecision:
         cause = RunProblem.NOT_LOADED if any(RunProblem.NOT_LOADED in _problems(p) for p in pairs) \
             else RunProblem.NO_TEST_RAN
         return VerdictDecision(Verdict.ERROR, " ".join(notes) + _NO_RESULT_ADVICE[cause], cause)
-    decision = _decide_results(usable)
+    decision = _decide_results(usable, confidence)
     return VerdictDecision(decision.verdict, decision.reason, notes=notes)
 
 
@@ -89,7 +93,7 @@ def _setup_failures(pairs: list[SuitePair]) -> VerdictDecision | None:
                            RunProblem.SETUP)
 
 
-def _decide_results(pairs: list[SuitePair]) -> VerdictDecision:
+def _decide_results(pairs: list[SuitePair], confidence: float) -> VerdictDecision:
     """The verdict from suites whose every run is a test result (passed, failed or hung)."""
     hung = [p.name for p in pairs if RunStatus.TIMEOUT in p.head.statuses]  # type: ignore[union-attr]
     if hung:
@@ -99,7 +103,13 @@ def _decide_results(pairs: list[SuitePair]) -> VerdictDecision:
     if failing:
         verb = "fails" if len(failing) == 1 else "fail"
         return VerdictDecision(Verdict.FAILS, f"{_names(failing)} {verb} on head.")
-    flaky = [(p.name, side) for p in pairs for side, r in _sides(p) if r is not None and r.flaky]
+    partial = [p for p in pairs if p.head.flaky and _evidence(p, confidence).significant]  # type: ignore[union-attr]
+    if partial:
+        return VerdictDecision(Verdict.FLAKY, " ".join(_partial_fix(p, confidence) for p in partial))
+    # A base that fails only sometimes is how a race shows: it proves the fix when head is
+    # clean and base fails significantly more often; otherwise a racy test proves little.
+    flaky = [(p.name, side) for p in pairs for side, r in _sides(p) if r is not None and r.flaky
+             and not (side == "base" and p.head.tally.clean and _evidence(p, confidence).significant)]  # type: ignore
     if flaky:
         where = ", ".join(f"{code_span(name)} on {side}" for name, side in flaky)
         return VerdictDecision(Verdict.FLAKY, f"Repeats disagree ({where}): the result is not reproducible.")
@@ -116,6 +126,17 @@ def _decide_results(pairs: list[SuitePair]) -> VerdictDecision:
 
 def _sides(pair: SuitePair) -> list[tuple[str, SuiteResult | None]]:
     return [("base", pair.base), ("head", pair.head)]
+
+
+def _evidence(pair: SuitePair, confidence: float) -> Evidence:
+    return Evidence(head=pair.head.tally, base=pair.base.tally, confidence=confidence)  # type: ignore[union-attr]
+
+
+def _partial_fix(pair: SuitePair, confidence: float) -> str:
+    head, base = pair.head.tally, pair.base.tally  # type: ignore[union-attr]
+    return (f"{code_span(pair.name)} failed {base.failures} of {base.runs} runs on base and {head.failures} of "
+            f"{head.runs} on head: the fix lowers the failure rate (from {percent(base.failures / base.runs)} to "
+            f"{percent(head.failures / head.runs)}, significant at {percent(confidence)}) but does not remove it.")
 
 
 def _problem(run: SuiteRun) -> RunProblem | None:
