@@ -26,6 +26,7 @@ against a git dir the bot owns (`GIT_DIR`), or a repository path for tests.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -70,7 +71,7 @@ class GitFailed(WorkspaceError):
         self.stdout = stdout
         self.stderr = stderr
         text = stderr.decode("utf-8", "replace").strip()[-500:]
-        super().__init__(f"git {' '.join(args[:2])} exited {status}: {text}")
+        super().__init__(f"{describe_command(args)} exited {status}: {text}")
 
     @property
     def stdout_text(self) -> str:
@@ -145,7 +146,7 @@ class HostGit:
             out, err = proc.communicate(input, timeout=limit)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            raise GitTimedOut(f"git {' '.join(args[:2])} timed out after {limit:.0f}s and was killed") from None
+            raise GitTimedOut(f"{describe_command(args)} timed out after {limit:.0f}s and was killed") from None
         except BaseException:
             _kill_group(proc)
             raise
@@ -167,6 +168,21 @@ class HostGit:
 
     def _is_git_dir(self) -> bool:
         return (self.path / "HEAD").is_file() and (self.path / "objects").is_dir()
+
+
+def describe_command(args: Sequence[str]) -> str:
+    """`git <subcommand> <first operand>` for messages: the `-c` settings skipped, no credential (none is in argv)."""
+    words, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "-c":
+            skip = True
+        elif not words or (len(words) == 1 and not arg.startswith("-")):
+            words.append(re.sub(r"//[^/@]*@", "//***@", arg))  # a URL's user:password, should one be given
+        if len(words) == 2:
+            break
+    return "git " + " ".join(words)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

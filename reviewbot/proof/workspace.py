@@ -108,6 +108,13 @@ class Mirror:
                              self.source, *specs, auth_header=auth_header, timeout=FETCH_TIMEOUT_S)
             except GitFailed as exc:
                 raise WorkspaceError(f"git fetch from {self.source} failed: {exc.stderr_text}") from exc
+            self._gc()
+
+    def _gc(self) -> None:
+        """Auto gc, here under the lock only: every other call has it off, since it rewrites refs and packs."""
+        with contextlib.suppress(GitFailed):
+            self.git.run("-c", "gc.auto=6700", "-c", "gc.autoDetach=false", "gc", "--auto", "--quiet",
+                         timeout=FETCH_TIMEOUT_S)
 
     def fetch_if_exists(self, ref: str, auth_header: str | None = None) -> str | None:
         """Fetch one full ref (`refs/heads/reviewbot/pr-7`) that may not exist; its SHA, or None when absent."""
