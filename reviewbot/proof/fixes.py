@@ -64,6 +64,8 @@ def apply_fixes(sandbox: Sandbox, mirror: Mirror, head_sha: str, commands: list[
             return commit_changes(mirror, head_sha, tree, before, after, who, message)
         except UnreadableTree as exc:
             return FixResult(None, failed=str(exc))
+        except OSError as exc:  # a name or tree the bot cannot mirror; strerror, so no host path is shown
+            return FixResult(None, failed=f"the fix commands left a tree the bot cannot read: {exc.strerror}")
 
 
 # -- reading the tree as data ----------------------------------------------------------
