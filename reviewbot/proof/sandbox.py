@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewbot.model import SandboxOutcome
-from reviewbot.proof import cgroups
+from reviewbot.proof import cgroups, seccomp_filter
 from reviewbot.redact import redact
 
 WORKSPACE = "/workspace"
@@ -182,11 +182,13 @@ def build_argv(
     run_uid: int | None,
     passwd_file: Path,
     group_file: Path,
+    seccomp_fd: int | None = None,
 ) -> list[str]:
     """The bwrap command line. Pure, so the security-relevant flags are easy to review and test.
 
     `run_uid` is the host uid to drop to (root mode); None means we are already
-    unprivileged and bwrap makes a user namespace instead.
+    unprivileged and bwrap makes a user namespace instead. `seccomp_fd` holds the
+    compiled filter (seccomp_filter.py) that bwrap installs on the command it starts.
     """
     argv = ["bwrap", "--die-with-parent", "--new-session", "--clearenv"]
     argv += ["--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"]
@@ -218,6 +220,8 @@ def build_argv(
     for parent in ["/etc", *_mount_parents(toolchain.ro_paths)]:
         argv += ["--chmod", "0755", parent]
     argv += ["--chdir", WORKSPACE]
+    if seccomp_fd is not None:
+        argv += ["--seccomp", str(seccomp_fd)]
     env = sandbox_env(request, toolchain)
     for key, value in env.items():
         argv += ["--setenv", key, value]
@@ -305,7 +309,11 @@ class Sandbox:
         limits = request.limits
         identity = uid if uid is not None else os.getuid()
         passwd, group = self._identity_files(identity)
-        argv = build_argv(request, self.toolchain, uid, passwd, group)
+        try:
+            filter_fd = seccomp_filter.program_fd()
+        except (seccomp_filter.SeccompUnavailable, OSError) as exc:
+            raise SandboxUnavailable(f"cannot build the seccomp filter: {exc}") from exc
+        argv = build_argv(request, self.toolchain, uid, passwd, group, filter_fd)
         group_limits = None
         if self.host.cgroups.available:
             group_limits = cgroups.RunCgroup.create(self.host.cgroups, limits.processes, limits.memory_bytes)
@@ -320,6 +328,7 @@ class Sandbox:
                 env={"PATH": "/usr/bin:/bin"},
                 start_new_session=True,
                 close_fds=True,
+                pass_fds=(filter_fd,),
             )
         except OSError as exc:
             os.close(gate_write)
@@ -328,6 +337,7 @@ class Sandbox:
             raise SandboxUnavailable(f"could not start bubblewrap: {exc}") from exc
         finally:
             os.close(gate_read)
+            os.close(filter_fd)
         try:
             _confine(proc.pid, limits, group_limits)
         except OSError as exc:

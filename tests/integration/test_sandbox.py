@@ -285,3 +285,110 @@ def test_signals_cannot_reach_the_bot_or_the_host(box: Box) -> None:
         assert bystander.poll() is None  # the host's process lives on, and so does this test's
     finally:
         bystander.kill()
+
+
+# -- the seccomp filter: kernel surfaces a test suite never needs ------------------------------------------
+
+SYSCALL_PROBE = (
+    "python3 - <<'EOF'\n"
+    "import ctypes, errno, os, socket\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "def call(name, *args):\n"
+    "    result = libc.syscall(*args)\n"
+    "    print(name, 'OK' if result >= 0 else errno.errorcode[ctypes.get_errno()], flush=True)\n"
+    "    return result\n"
+    "{body}\n"
+    "EOF"
+)
+
+
+def _probe(box: Box, body: str) -> dict[str, str]:
+    """Run syscalls in the sandbox; {name: "OK" or the errno name} for each `call(name, ...)`."""
+    outcome = box.run(SYSCALL_PROBE.format(body=body))
+    results = {}
+    for line in outcome.log_tail.splitlines():
+        name, _, result = line.partition(" ")
+        if result in ("OK",) or result.startswith("E"):
+            results[name] = result
+    return results
+
+
+def test_new_namespaces_are_refused(box: Box) -> None:
+    outcome = box.run("unshare -Urn true && echo UNSHARED")
+    assert "UNSHARED" not in outcome.log_tail and "Operation not permitted" in outcome.log_tail
+    # clone(CLONE_NEWUSER) directly: the filter reads clone's flag argument; clone3 says ENOSYS so glibc falls back
+    found = _probe(box, "pid = call('clone_newuser', 56, 0x10000000 | 17, 0, 0, 0, 0)\n"
+                        "if pid == 0: os._exit(0)\n"
+                        "call('clone3', 435, 0, 0)\n"
+                        "call('setns', 308, -1, 0)")
+    assert found == {"clone_newuser": "EPERM", "clone3": "ENOSYS", "setns": "EPERM"}
+
+
+def test_mounting_a_tmpfs_is_refused(box: Box) -> None:
+    outcome = box.run("unshare -Urm sh -c 'mount -t tmpfs none /tmp && echo MOUNTED'; "
+                      "mount -t tmpfs none /tmp && echo MOUNTED-DIRECTLY")
+    assert "MOUNTED" not in outcome.log_tail
+    found = _probe(box, "call('mount', 165, b'none', b'/tmp', b'tmpfs', 0, 0)\ncall('fsopen', 430, b'tmpfs', 0)")
+    assert found == {"mount": "EPERM", "fsopen": "EPERM"}
+
+
+def _sandbox_key_users() -> set[str]:
+    """/proc/key-users lines of the sandbox uids: a key a run made would persist here, past the run."""
+    from reviewbot.proof.sandbox import UID_RANGE
+
+    lines = Path("/proc/key-users").read_text().splitlines()
+    return {line.strip() for line in lines if UID_RANGE[0] <= int(line.split(":")[0]) < UID_RANGE[1]}
+
+
+def test_kernel_keyrings_are_refused_so_no_key_survives_into_a_later_run(box: Box) -> None:
+    before = _sandbox_key_users()
+    # KEY_SPEC_USER_KEYRING (-4) is the uid's persistent keyring: a key put there would meet a later PR's run
+    planted = _probe(box, "call('add_key', 248, b'user', b'planted', b'secret-from-pr-1', 9, -4)\n"
+                          "call('keyctl', 250, 0, -4, 1)")  # KEYCTL_GET_KEYRING_ID, create
+    later = _probe(box, "call('request_key', 249, b'user', b'planted', 0, 0)\n"
+                        "call('keyctl_search', 250, 10, -4, b'user', b'planted', 0)")  # KEYCTL_SEARCH
+    assert planted == {"add_key": "EPERM", "keyctl": "EPERM"}
+    assert later == {"request_key": "EPERM", "keyctl_search": "EPERM"}
+    assert _sandbox_key_users() == before  # no keyring state was created on the host
+
+
+def test_ptrace_of_the_runs_own_children_is_refused(box: Box) -> None:
+    found = _probe(box, "child = os.fork()\n"
+                        "if child == 0:\n"
+                        "    import time; time.sleep(5); os._exit(0)\n"
+                        "call('ptrace_attach', 101, 16, child, 0, 0)\n"
+                        "call('process_vm_readv', 310, child, 0, 0, 0, 0, 0)\n"
+                        "os.kill(child, 9)")
+    assert found == {"ptrace_attach": "EPERM", "process_vm_readv": "EPERM"}
+
+
+def test_bpf_is_refused(box: Box) -> None:
+    # An unknown command: the kernel itself answers EINVAL (or E2BIG); only the filter answers EPERM.
+    found = _probe(box, "call('bpf', 321, 999, 0, 0)\ncall('perf_event_open', 298, 0, 0, -1, -1, 0)")
+    assert found == {"bpf": "EPERM", "perf_event_open": "EPERM"}
+
+
+def test_netfilter_and_audit_netlink_sockets_are_refused(box: Box) -> None:
+    found = _probe(box, "for name, proto in (('netfilter', 12), ('audit', 9), ('route', 0)):\n"
+                        "    try:\n"
+                        "        socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, proto).close(); print(name, 'OK')\n"
+                        "    except OSError as exc:\n"
+                        "        print(name, errno.errorcode[exc.errno])")
+    assert found == {"netfilter": "EPERM", "audit": "EPERM", "route": "OK"}  # ordinary netlink still works
+
+
+def test_io_uring_is_refused(box: Box) -> None:
+    found = _probe(box, "params = ctypes.create_string_buffer(120)\ncall('io_uring_setup', 425, 4, params)")
+    assert found == {"io_uring_setup": "EPERM"}
+
+
+def test_ordinary_toolchains_run_under_the_filter(box: Box) -> None:
+    outcome = box.run("grep '^Seccomp:' /proc/self/status; "
+                      "node -e 'require(\"child_process\").execSync(\"true\"); console.log(\"NODE-OK\")'; "
+                      "npm --version >/dev/null && echo NPM-OK; git init -q repo && echo GIT-OK; "
+                      "python -c 'import subprocess, threading; threading.Thread(target=print).start(); "
+                      "subprocess.run([\"true\"], check=True); print(\"PYTHON-OK\")'")
+    assert outcome.exit_code == 0, outcome.log_tail
+    assert "Seccomp:\t2" in outcome.log_tail  # filtered mode
+    for marker in ("NODE-OK", "NPM-OK", "GIT-OK", "PYTHON-OK"):
+        assert marker in outcome.log_tail, outcome.log_tail
