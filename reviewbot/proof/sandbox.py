@@ -38,7 +38,7 @@ from pathlib import Path
 
 from reviewbot.model import SandboxOutcome
 from reviewbot.proof import cgroups, seccomp_filter
-from reviewbot.redact import redact
+from reviewbot.redact import StreamRedactor, redact
 
 WORKSPACE = "/workspace"
 OUT_DIR = "/reviewbot-out"
@@ -465,7 +465,11 @@ def _looks_out_of_memory(text: str) -> bool:
 
 
 class _OutputReader(threading.Thread):
-    """Drains the pipe, keeps a tail, writes a capped log, and flags a run that prints too much."""
+    """Drains the pipe, keeps a tail, writes a capped log, and flags a run that prints too much.
+
+    Every chunk is redacted as a stream before it reaches the tail or the log, so a
+    secret longer than the tail, or split between two reads, is never kept in clear.
+    """
 
     def __init__(self, proc: subprocess.Popen, cap: int, log_path: Path | None):
         super().__init__(daemon=True)
@@ -475,24 +479,33 @@ class _OutputReader(threading.Thread):
         self.total = 0
         self.tail = bytearray()
         self.over_limit = threading.Event()
+        self.redactor = StreamRedactor()
+        self.written = 0
 
     def run(self) -> None:
         log = open(self.log_path, "wb") if self.log_path else None
         try:
             assert self.proc.stdout is not None
             while chunk := self.proc.stdout.read1(65536):
-                if self.total < self.cap and log is not None:
-                    log.write(chunk[: self.cap - self.total])
                 self.total += len(chunk)
-                self.tail += chunk
-                if len(self.tail) > TAIL_BYTES:
-                    del self.tail[: len(self.tail) - TAIL_BYTES]
+                self._keep(self.redactor.feed(chunk[: max(0, self.cap - self.total + len(chunk))]), log)
                 if self.total > self.cap:
                     self.over_limit.set()
                     break
         finally:
+            with contextlib.suppress(Exception):
+                self._keep(self.redactor.finish(), log)
             if log is not None:
                 log.close()
+
+    def _keep(self, text: str, log) -> None:  # type: ignore[no-untyped-def]
+        data = text.encode("utf-8")
+        if log is not None and self.written < self.cap:
+            log.write(data[: self.cap - self.written])
+            self.written += min(len(data), self.cap - self.written)
+        self.tail += data
+        if len(self.tail) > TAIL_BYTES:
+            del self.tail[: len(self.tail) - TAIL_BYTES]
 
     def tail_text(self) -> str:
         text = self.tail.decode("utf-8", errors="replace")

@@ -392,3 +392,37 @@ def test_ordinary_toolchains_run_under_the_filter(box: Box) -> None:
     assert "Seccomp:\t2" in outcome.log_tail  # filtered mode
     for marker in ("NODE-OK", "NPM-OK", "GIT-OK", "PYTHON-OK"):
         assert marker in outcome.log_tail, outcome.log_tail
+
+
+# -- redaction over the whole stream, before the tail is cut --------------------------------------------------
+
+
+def test_a_private_key_longer_than_the_tail_is_redacted_in_the_tail_and_the_log(box: Box) -> None:
+    body = [f"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC{i:013d}" for i in range(200)]
+    (box.worktree / "key.txt").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n" + "\n".join(body)
+                                          + "\n-----END OPENSSH PRIVATE KEY-----\n")
+    outcome = box.run("echo starting; cat key.txt; echo done")
+    log = (box.root / f"run{box.runs}.log").read_text()
+    assert "BEGIN OPENSSH" not in outcome.log_tail  # the tail starts inside the key ...
+    for text in (outcome.log_tail, log):  # ... and still shows none of it
+        assert not any(line[-13:] in text for line in body)
+        assert "done" in text
+    assert log == "starting\n[redacted]\ndone\n"
+
+
+def test_a_token_split_between_two_reads_is_redacted(box: Box) -> None:
+    token = "ghp_" + uuid.uuid4().hex + "abcd"
+    printer = (
+        "python3 - <<'EOF'\n"
+        "import sys, time\n"
+        "out = sys.stdout.buffer\n"
+        "out.write(b'x' * 65535 + b'\\n'); out.flush(); time.sleep(0.3)\n"
+        f"out.write(b'{token[:9]}'); out.flush(); time.sleep(0.3)\n"
+        f"out.write(b'{token[9:]} end\\n'); out.flush()\n"
+        "EOF"
+    )
+    outcome = box.run(printer)
+    log = (box.root / f"run{box.runs}.log").read_text()
+    assert outcome.exit_code == 0
+    for text in (outcome.log_tail, log):
+        assert token[9:] not in text and "[redacted] end" in text
