@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewbot.model import SandboxOutcome
-from reviewbot.proof import cgroups, seccomp_filter
+from reviewbot.proof import cgroups, disk_quota, seccomp_filter
 from reviewbot.redact import StreamRedactor, redact
 
 WORKSPACE = "/workspace"
@@ -82,6 +82,10 @@ class Limits:
     file_size_bytes: int = 1024**3
     tmp_bytes: int = 512 * 1024**2
     open_files: int = 4096
+    # A proof's run folder (both worktrees, setup output, scratch) is one filesystem of this size
+    # (disk_quota.py). Real node_modules hold 50k-200k files; head and base each have one.
+    disk_bytes: int = 8 * 1024**3
+    disk_inodes: int = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -378,6 +382,8 @@ class Sandbox:
             limit_hit = "memory"
         elif limit_hit is None and pids_hit:
             limit_hit = "processes"
+        elif limit_hit is None and any(disk_quota.is_full(path) for path in (request.worktree, request.out_dir)):
+            limit_hit = "disk"
         if limit_hit is None and exit_code not in (0, None) and _looks_out_of_memory(reader.tail_text()):
             limit_hit = "memory"
         return SandboxOutcome(

@@ -426,3 +426,46 @@ def test_a_token_split_between_two_reads_is_redacted(box: Box) -> None:
     assert outcome.exit_code == 0
     for text in (outcome.log_tail, log):
         assert token[9:] not in text and "[redacted] end" in text
+
+
+# -- disk and inode quotas: a run fills its own filesystem, never the host's ----------------------------------
+
+
+@pytest.fixture
+def capped_box(box: Box):
+    """A box whose worktree is a 64 MiB, 5,000-inode filesystem (as a proof's run folder is, bigger)."""
+    from reviewbot.proof.disk_quota import capped_dir
+
+    with capped_dir(box.worktree, 64 * 1024**2, 5000) as quota:
+        if not quota.enforced:
+            pytest.fail(f"this host should cap folders (root, loop, mkfs.ext4): {quota.why_not}")
+        yield box
+
+
+def test_writing_five_gigabytes_stops_at_the_disk_quota(capped_box: Box) -> None:
+    import shutil
+
+    host_free = shutil.disk_usage(capped_box.root).free
+    outcome = capped_box.run("for i in 1 2 3 4 5; do dd if=/dev/zero of=big$i bs=1M count=1024 2>&1; done",
+                             wall_clock_s=60)
+    written = sum(path.stat().st_size for path in capped_box.worktree.glob("big*"))
+    assert written <= 64 * 1024**2 and "No space left on device" in outcome.log_tail
+    assert outcome.limit_hit == "disk"
+    assert abs(shutil.disk_usage(capped_box.root).free - host_free) < 96 * 1024**2  # only the sparse image grew
+
+
+def test_a_million_files_stop_at_the_inode_quota(capped_box: Box) -> None:
+    outcome = capped_box.run(
+        "python3 - <<'EOF'\n"
+        "import os\n"
+        "os.mkdir('many')\n"
+        "for i in range(1_000_000):\n"
+        "    try:\n"
+        "        open(f'many/{i}', 'w').close()\n"
+        "    except OSError as exc:\n"
+        "        print('STOPPED', i, exc.strerror, flush=True); raise SystemExit(1)\n"
+        "print('UNBOUNDED')\n"
+        "EOF", wall_clock_s=60)
+    stopped = [line.split() for line in outcome.log_tail.splitlines() if line.startswith("STOPPED")]
+    assert stopped and int(stopped[0][1]) <= 5000, outcome.log_tail
+    assert "No space left on device" in outcome.log_tail and outcome.limit_hit == "disk"
