@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from reviewbot.data_dir import prepare_data_dir
 from reviewbot.model import (
     ChangedFiles,
     ClaimRun,
@@ -82,7 +83,7 @@ class ProofEngine:
         parallel: bool | None = None,
         limits: Limits | None = None,
     ):
-        self.data_dir = data_dir
+        self.data_dir = prepare_data_dir(data_dir)
         self.limits = limits or Limits()  # its disk caps bound each proof's run folder
         self.workspace = Workspace(data_dir)
         self._sandbox = sandbox
