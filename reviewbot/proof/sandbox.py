@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewbot.model import SandboxOutcome
-from reviewbot.proof import cgroups, disk_quota, seccomp_filter
+from reviewbot.proof import cgroups, disk_quota, guarantees, seccomp_filter
 from reviewbot.redact import StreamRedactor, redact
 
 WORKSPACE = "/workspace"
@@ -272,13 +272,21 @@ def sandbox_env(request: SandboxRequest, toolchain: Toolchain) -> dict[str, str]
 class Sandbox:
     """Runs one command at a time per call; safe to call from several threads at once."""
 
-    def __init__(self, state_dir: Path, host: HostSupport | None = None, toolchain: Toolchain | None = None):
+    def __init__(self, state_dir: Path, host: HostSupport | None = None, toolchain: Toolchain | None = None,
+                 allow_per_process_limits: bool | None = None):
         self.host = host or HostSupport.detect()
         if not self.host.bwrap:
             raise SandboxUnavailable(
                 "bubblewrap (bwrap) is not installed: run scripts/install.sh as root, "
                 "or `apt-get install bubblewrap`"
             )
+        if allow_per_process_limits is None:  # the operator's setting (REVIEWBOT_ALLOW_PER_PROCESS_LIMITS)
+            from reviewbot.settings import load_settings
+
+            allow_per_process_limits = load_settings().allow_per_process_limits
+        refused = guarantees.refusal(self.host, allow_per_process_limits)
+        if refused:
+            raise SandboxUnavailable(refused)
         self.toolchain = toolchain or Toolchain.detect()
         self.state_dir = state_dir
         # One host-wide pool: two bots, or two test workers, must never share a uid.

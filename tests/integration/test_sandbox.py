@@ -36,7 +36,7 @@ def any_host_box(request: pytest.FixtureRequest, tmp_path: Path, host: HostSuppo
             pytest.skip(f"this host offers no cgroups: {host.cgroups.describe()}")
         return Box(tmp_path, Sandbox(tmp_path / "state", host=host))
     bare = HostSupport(bwrap=host.bwrap, root=host.root, cgroups=CgroupSupport(why_not="disabled by the test"))
-    return Box(tmp_path, Sandbox(tmp_path / "state", host=bare))
+    return Box(tmp_path, Sandbox(tmp_path / "state", host=bare, allow_per_process_limits=True))
 
 
 class Box:
@@ -469,3 +469,26 @@ def test_a_million_files_stop_at_the_inode_quota(capped_box: Box) -> None:
     stopped = [line.split() for line in outcome.log_tail.splitlines() if line.startswith("STOPPED")]
     assert stopped and int(stopped[0][1]) <= 5000, outcome.log_tail
     assert "No space left on device" in outcome.log_tail and outcome.limit_hit == "disk"
+
+
+# -- without a memory cgroup, PR code runs only when the operator accepts per-process limits ------------------
+
+
+def test_a_host_without_a_memory_cgroup_refuses_to_run_pr_code_unless_accepted(
+        tmp_path: Path, host: HostSupport, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewbot.cli import main
+    from reviewbot.proof.sandbox import SandboxUnavailable
+
+    bare = HostSupport(bwrap=host.bwrap, root=host.root, cgroups=CgroupSupport(why_not="disabled by the test"))
+    monkeypatch.delenv("REVIEWBOT_ALLOW_PER_PROCESS_LIMITS", raising=False)
+    with pytest.raises(SandboxUnavailable, match="REVIEWBOT_ALLOW_PER_PROCESS_LIMITS=1"):
+        Sandbox(tmp_path / "state", host=bare)  # the setting is off by default
+    monkeypatch.setenv("REVIEWBOT_ALLOW_PER_PROCESS_LIMITS", "1")
+    accepted = Box(tmp_path, Sandbox(tmp_path / "state", host=bare))
+    assert accepted.run("echo ran").log_tail == "ran"
+    # the CLI refuses before any work starts, naming the setting; the flag accepts
+    monkeypatch.delenv("REVIEWBOT_ALLOW_PER_PROCESS_LIMITS")
+    monkeypatch.setattr(HostSupport, "detect", classmethod(lambda cls: bare))
+    assert main(["--data-dir", str(tmp_path / "d"), "demo"]) == 3
+    assert main(["doctor"]) == 3
+    assert main(["--allow-per-process-limits", "doctor"]) == 0
