@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewbot.model import SandboxOutcome
-from reviewbot.proof import cgroups, disk_quota, guarantees, seccomp_filter
+from reviewbot.proof import cgroups, disk_quota, guarantees, hidden_argv, seccomp_filter
 from reviewbot.redact import StreamRedactor, redact
 
 WORKSPACE = "/workspace"
@@ -232,12 +232,19 @@ def build_argv(
     if run_uid is not None:
         argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
                  "--cap-add", "CAP_SETPCAP"]
-        argv += ["/usr/bin/setpriv", f"--reuid={run_uid}", f"--regid={run_uid}", "--clear-groups",
-                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
     else:
         argv += ["--cap-drop", "ALL"]
-    argv += ["/bin/sh", "-c", request.command]
+    argv += command_argv(request, run_uid)
     return argv
+
+
+def command_argv(request: SandboxRequest, run_uid: int | None) -> list[str]:
+    """What bwrap runs: the shell command, behind setpriv's drop to `run_uid` in root mode."""
+    argv: list[str] = []
+    if run_uid is not None:
+        argv += ["/usr/bin/setpriv", f"--reuid={run_uid}", f"--regid={run_uid}", "--clear-groups",
+                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    return argv + ["/bin/sh", "-c", request.command]
 
 
 def _mount_parents(paths: tuple[str, ...]) -> list[str]:
@@ -326,6 +333,12 @@ class Sandbox:
         except (seccomp_filter.SeccompUnavailable, OSError) as exc:
             raise SandboxUnavailable(f"cannot build the seccomp filter: {exc}") from exc
         argv = build_argv(request, self.toolchain, uid, passwd, group, filter_fd)
+        try:  # bwrap's options from an fd: /proc/1/cmdline in the sandbox names no host path
+            argv, data_fds = hidden_argv.hide_host_paths(argv, len(command_argv(request, uid)), {
+                "/etc/passwd": passwd.read_bytes(), "/etc/group": group.read_bytes()})
+        except BaseException:
+            os.close(filter_fd)
+            raise
         group_limits = None
         if self.host.cgroups.available:
             group_limits = cgroups.RunCgroup.create(self.host.cgroups, limits.processes, limits.memory_bytes)
@@ -340,7 +353,7 @@ class Sandbox:
                 env={"PATH": "/usr/bin:/bin"},
                 start_new_session=True,
                 close_fds=True,
-                pass_fds=(filter_fd,),
+                pass_fds=(filter_fd, *data_fds),
             )
         except OSError as exc:
             os.close(gate_write)
@@ -349,7 +362,8 @@ class Sandbox:
             raise SandboxUnavailable(f"could not start bubblewrap: {exc}") from exc
         finally:
             os.close(gate_read)
-            os.close(filter_fd)
+            for fd in (filter_fd, *data_fds):
+                os.close(fd)
         try:
             _confine(proc.pid, limits, group_limits)
         except OSError as exc:

@@ -492,3 +492,26 @@ def test_a_host_without_a_memory_cgroup_refuses_to_run_pr_code_unless_accepted(
     assert main(["--data-dir", str(tmp_path / "d"), "demo"]) == 3
     assert main(["doctor"]) == 3
     assert main(["--allow-per-process-limits", "doctor"]) == 0
+
+
+# -- host paths: what the sandbox can read about its own making ----------------------------------------------
+
+
+def test_proc_1_cmdline_and_mountinfo_name_no_host_path(tmp_path: Path, host: HostSupport) -> None:
+    from reviewbot.proof.disk_quota import capped_dir
+
+    data_dir = tmp_path / "data-dir-secret-name"
+    run_dir = data_dir / "runs" / "r"
+    run_dir.mkdir(parents=True)
+    sandbox = Sandbox(data_dir / "sandbox", host=host)
+    with capped_dir(run_dir, 32 * 1024**2, 2000) as quota:  # as a proof's run folder is
+        assert quota.enforced, quota.why_not
+        (run_dir / "head").mkdir()
+        outcome = sandbox.run(SandboxRequest(
+            command="tr '\\0' ' ' </proc/1/cmdline; echo; cut -d' ' -f4 /proc/self/mountinfo",
+            worktree=run_dir / "head", out_dir=run_dir / "out", limits=Limits(wall_clock_s=30),
+            log_path=tmp_path / "log"))
+    log = (tmp_path / "log").read_text()
+    assert outcome.exit_code == 0, log
+    assert log.startswith("bwrap --args ")  # bwrap's options were read from an fd
+    assert "data-dir-secret-name" not in log and str(tmp_path) not in log
