@@ -29,8 +29,6 @@ _PATTERNS = [
     re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b"),  # Slack tokens
     # a private key, also one whose END never came (the output was cut) ...
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----|[\s\S]*\Z)"),
-    # ... or whose BEGIN line was cut off: the base64 lines before a lone END line
-    re.compile(r"(?m)(?:^[ \t]*[A-Za-z0-9+/=]{16,}[ \t]*\r?\n)*^[ \t]*[A-Za-z0-9+/=]*-----END [A-Z ]*PRIVATE KEY-----"),
     re.compile(r"(?i)\b(authorization:\s*(?:bearer|token|basic)\s+)[^\s'\"]+"),
     re.compile(r"(?i)(https?://)[^/\s:@]+:[^/\s@]+@"),  # credentials in URLs
 ]
@@ -57,7 +55,29 @@ def redact(text: str, extra_secrets: tuple[str, ...] = ()) -> str:
     for secret in extra_secrets:
         if secret and len(secret) >= 6:
             text = text.replace(secret, PLACEHOLDER)
-    return _apply(_PATTERNS, text)
+    return _redact_headless_keys(_apply(_PATTERNS, text))
+
+
+_BASE64_LINE = re.compile(r"[ \t]*[A-Za-z0-9+/=]{16,}[ \t]*\r?")
+
+
+def _redact_headless_keys(text: str) -> str:
+    """A key whose BEGIN line was cut off (a tail of a log): the base64 lines before a lone END line.
+
+    Walked backwards line by line from each END, so a log full of hash-like lines costs linear time.
+    """
+    while (end := _PEM_END.search(text)) is not None:
+        start = text.rfind("\n", 0, end.start()) + 1
+        if not re.fullmatch(r"[ \t]*[A-Za-z0-9+/=]*", text[start:end.start()]):
+            start = end.start()  # other text before END on its line: only the marker goes
+        else:
+            while start > 0:  # the key's base64 lines above it
+                previous = text.rfind("\n", 0, start - 1) + 1
+                if not _BASE64_LINE.fullmatch(text[previous:start - 1]):
+                    break
+                start = previous
+        text = text[:start] + PLACEHOLDER + text[end.end():]
+    return text
 
 
 class StreamRedactor:

@@ -230,9 +230,10 @@ def test_cpu_time_is_limited(box: Box) -> None:
 def test_argv_clears_the_environment_and_the_network(box: Box) -> None:
     argv = build_argv(
         SandboxRequest(command="true", worktree=box.worktree, out_dir=box.root / "o", env={"A": "1"}),
-        Toolchain.detect(), 61000, box.root / "p", box.root / "g",
+        Toolchain.detect(), 61000, box.root / "p", box.root / "g", seccomp_fd=9,
     )
     assert "--clearenv" in argv and "--unshare-net" in argv and "--die-with-parent" in argv
+    assert argv[argv.index("--seccomp") + 1] == "9" and argv.index("--seccomp") < argv.index("/usr/bin/setpriv")
     setenv = {argv[i + 1] for i, part in enumerate(argv) if part == "--setenv"}
     assert not {name for name in setenv if "TOKEN" in name or "SECRET" in name or "KEY" in name}
 
