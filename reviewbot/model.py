@@ -38,6 +38,15 @@ class RunStatus(StrEnum):
     ERROR = "error"  # could not run at all (infrastructure, not the tests)
 
 
+class RunProblem(StrEnum):
+    """Why a run is not a test result. Only INFRASTRUCTURE is worth a blind retry."""
+
+    INFRASTRUCTURE = "infrastructure"  # the bot or the host failed (sandbox, git, disk)
+    SETUP = "setup"  # the setup step failed: the PR's change or the config's setup
+    NO_TEST_RAN = "no_test_ran"  # the command ran but executed no test (usage or config error, none found)
+    NOT_LOADED = "not_loaded"  # a test file could not be imported or collected
+
+
 class TestCounts(BaseModel):
     """Test counts read from JUnit XML or a runner's own summary lines."""
 
@@ -72,6 +81,8 @@ class SuiteRun(BaseModel):
     status: RunStatus
     counts: TestCounts = Field(default_factory=TestCounts)
     outcome: SandboxOutcome
+    problem: RunProblem | None = None  # set when status is ERROR: why this run is not a test result
+    why: str = ""  # one plain-text sentence about the problem; partly the run's output: escape it when shown
 
 
 class SuiteResult(BaseModel):
@@ -125,6 +136,7 @@ class SuiteResult(BaseModel):
             "failing_tests": failing,
             "duration_s": round(self.duration_s, 3),
             "log_tail": self.runs[-1].outcome.log_tail if self.runs else "",
+            "problems": sorted({f"{run.problem.value}: {run.why}" for run in self.runs if run.problem}),
         }
 
 
@@ -173,7 +185,9 @@ class Proof(BaseModel):
     suites: list[SuitePair] = Field(default_factory=list)
     overlaid: list[str] = Field(default_factory=list)  # files laid over base from head
     notes: list[str] = Field(default_factory=list)  # markdown sentences; untrusted parts are code spans
-    config_source: str = "detected"  # "base:.github/reviewbot.yml", "file:PATH", "detected"
+    config_source: str = "detected"  # "base:.github/reviewbot.yml", "file:PATH", "inferred", "detected"
+    inferred_config: str = ""  # with no config file: the inferred one as `.github/reviewbot.yml` text
+    error_cause: RunProblem | None = None  # with verdict `error`: whose problem it is
     claims: list[ClaimRun] = Field(default_factory=list)  # the PR body's Test plan, run on head
     duration_s: float = 0.0
 
@@ -186,6 +200,8 @@ class Proof(BaseModel):
             "base_sha": self.base_sha,
             "merge_base_sha": self.merge_base_sha,
             "config_source": self.config_source,
+            "inferred_config": self.inferred_config,
+            "error_cause": self.error_cause.value if self.error_cause else None,
             "changed": self.changed.model_dump(),
             "overlaid": self.overlaid,
             "notes": self.notes,

@@ -56,8 +56,8 @@ class Setup(_Strict):
 
     run: str
     network: bool = False
-    cache: list[str] = Field(default_factory=list)  # output dirs reused across runs
-    cache_key: list[str] = Field(default_factory=list)  # files hashed for the key; auto when empty
+    cache: list[str] = Field(default_factory=list)  # accepted, unused: setup runs fresh on each side
+    cache_key: list[str] = Field(default_factory=list)  # accepted, unused (see README, "How a proof is made")
     timeout: int = Field(default=600, ge=1, le=7200)
 
 

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from reviewbot.model import SandboxOutcome
 from reviewbot.proof import cgroups, disk_quota, guarantees, hidden_argv, seccomp_filter
+from reviewbot.proof.setup_step import CACHE_MOUNT
 from reviewbot.redact import StreamRedactor, redact
 
 WORKSPACE = "/workspace"
@@ -97,6 +98,8 @@ class SandboxRequest:
     network: bool = False
     env: Mapping[str, str] = field(default_factory=dict)  # allowlisted extras, values given here
     log_path: Path | None = None  # full output up to the output cap
+    home: Path | None = None  # bound writable at $HOME, so what setup puts there is there for the suites
+    cache_dir: Path | None = None  # this run's copy of the download caches, bound writable at CACHE_MOUNT
 
 
 @dataclass(frozen=True)
@@ -215,10 +218,15 @@ def build_argv(
     argv += ["--proc", "/proc", "--dev", "/dev"]
     # /tmp before any bind: a tmpfs mounted after a bind under /tmp would hide it (DESIGN.md).
     argv += ["--size", str(request.limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
-    argv += ["--perms", "0777", "--dir", SANDBOX_HOME]
+    if request.home is not None:
+        argv += ["--bind", str(request.home), SANDBOX_HOME]
+    else:
+        argv += ["--perms", "0777", "--dir", SANDBOX_HOME]
     for path in toolchain.ro_paths:
         argv += ["--ro-bind", path, path]
     argv += ["--bind", str(request.worktree), WORKSPACE, "--bind", str(request.out_dir), OUT_DIR]
+    if request.cache_dir is not None:
+        argv += ["--bind", str(request.cache_dir), CACHE_MOUNT]
     # Directories bwrap creates for mount points copy the host's mode (/root is 0700);
     # open the ones on the toolchain's way so the unprivileged user can traverse them.
     for parent in ["/etc", *_mount_parents(toolchain.ro_paths)]:
@@ -304,8 +312,9 @@ class Sandbox:
         if self.uids is None:
             return self._run_as(request, None, cancel)
         with self.uids.lease() as uid:
-            _chown_tree(request.worktree, uid)
-            _chown_tree(request.out_dir, uid)
+            for writable in (request.worktree, request.out_dir, request.home, request.cache_dir):
+                if writable is not None:
+                    _chown_tree(writable, uid)
             return self._run_as(request, uid, cancel)
 
     def _identity_files(self, identity: int) -> tuple[Path, Path]:

@@ -2,7 +2,7 @@
 
 Pure: a Review in, markdown out. Untrusted by default: every `{{ value }}` in
 the templates is escaped as inline text unless a filter made it safe on
-purpose (`code`, `fence`, `quote`, or `trusted` for the bot's own markdown
+purpose (`code`, `fence`, `yaml`, `quote`, or `trusted` for the bot's own markdown
 sentences, whose untrusted parts are already code spans). Secrets are
 redacted from the finished text.
 
@@ -252,6 +252,7 @@ def _environment() -> jinja2.Environment:
             code=lambda text: Markup(code_span(str(text))),
             tcode=lambda text: Markup(code_span(str(text), in_table=True)),
             fence=lambda text: Markup(fence(str(text))),
+            yaml=lambda text: Markup(fence(redact(str(text)).rstrip("\n"), lang="yaml")),
             quote=_quote,
             trusted=Markup,
             sha=lambda sha: Markup(code_span(sha[:12])) if sha else Markup("—"),
