@@ -15,7 +15,7 @@ FROM python:3.11-slim-bookworm
 # worktrees, pushes) and nodejs (Node suites). ca-certificates for HTTPS to GitHub; setpriv,
 # which the sandbox drops privileges with, is in util-linux, already in the base image.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends bubblewrap git nodejs ca-certificates \
+ && apt-get install -y --no-install-recommends bubblewrap libseccomp2 e2fsprogs git nodejs ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

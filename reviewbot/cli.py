@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -20,6 +21,7 @@ from reviewbot.bot.review import review_pull_request
 from reviewbot.github.client import GitHubConfigError, GitHubEdge
 from reviewbot.llm.assist import ModelReviewer
 from reviewbot.model import PullRequest, Verdict
+from reviewbot.proof import disk_quota, guarantees
 from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.proof.sandbox import HostSupport
 from reviewbot.redact import redact
@@ -41,12 +43,33 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    if args.allow_per_process_limits:  # the flag is the setting, for this process and the workers it starts
+        os.environ[guarantees.SETTING] = "1"
+    if args.command in RUNS_PR_CODE:
+        refused = _host_refusal()
+        if refused:
+            _error(Console(stderr=True), refused)
+            return EXIT_INFRA
     return args.handler(args)
+
+
+RUNS_PR_CODE = ("review", "demo", "serve", "worker")
+
+
+def _host_refusal() -> str | None:
+    """Why PR code must not run here (no memory cgroup, not accepted), before any work starts."""
+    host = HostSupport.detect()
+    if not host.bwrap:
+        return None  # the sandbox says so itself, with how to install it
+    return guarantees.refusal(host, load_settings().allow_per_process_limits)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reviewbot", description=__doc__)
     parser.add_argument("--data-dir", type=Path, help="mirrors, caches and logs (env REVIEWBOT_DATA_DIR)")
+    parser.add_argument(guarantees.FLAG, action="store_true",
+                        help=f"run PR code even where memory is bounded per process only, without a memory "
+                             f"cgroup (env {guarantees.SETTING}=1); `doctor` shows what this host enforces")
     commands = parser.add_subparsers(dest="command")
 
     review = commands.add_parser("review", help="prove and review a branch of a local repository, or a PR on GitHub")
@@ -250,10 +273,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
+    """What this host enforces, guarantee by guarantee, and whether PR code would run here."""
     host = HostSupport.detect()
     for line in host.describe():
         print(line)
-    return EXIT_OK if host.bwrap else EXIT_INFRA
+    probe = disk_quota.probe() if host.root else None  # really mount a small capped filesystem once
+    for guarantee in guarantees.host_guarantees(host, probe):
+        print(guarantee.line())
+    refused = guarantees.refusal(host, load_settings().allow_per_process_limits)
+    print(f"PR code: refused - {refused}" if refused else "PR code: runs")
+    return EXIT_OK if host.bwrap and not refused else EXIT_INFRA
 
 
 def _service_settings(args: argparse.Namespace, console: Console):  # type: ignore[no-untyped-def]

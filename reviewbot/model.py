@@ -70,7 +70,7 @@ class SandboxOutcome(BaseModel):
 
     exit_code: int | None  # None when killed before it exited
     timed_out: bool = False
-    limit_hit: str | None = None  # "wall_clock", "output", "memory", "processes", "cpu"
+    limit_hit: str | None = None  # "wall_clock", "output", "memory", "processes", "cpu", "disk"
     duration_s: float = 0.0
     output_bytes: int = 0
     log_tail: str = ""  # last lines of combined stdout/stderr, redacted

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REVIEWBOT_", extra="ignore")
 
     data_dir: Path = Field(default_factory=_default_data_dir)  # mirrors, worktrees, caches, logs
+    # Without a memory cgroup a run's memory is bounded per process only; PR code runs on such a host
+    # only when the operator accepts that here (or with `--allow-per-process-limits`).
+    allow_per_process_limits: bool = False
 
     # -- the service (`reviewbot serve` / `reviewbot worker`) --
     database_url: str = ""  # default: SQLite in the data dir

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from reviewbot.data_dir import prepare_data_dir
 from reviewbot.model import (
     ChangedFiles,
     ClaimRun,
@@ -34,7 +35,7 @@ from reviewbot.model import (
     TestCounts,
     Verdict,
 )
-from reviewbot.proof import cgroups
+from reviewbot.proof import cgroups, disk_quota
 from reviewbot.proof.claims import plan_claim_runs
 from reviewbot.proof.changes import is_manifest, is_test_path, split_changes
 from reviewbot.proof.inference import config_yaml, infer_config
@@ -104,8 +105,11 @@ class ProofEngine:
         progress: Progress | None = None,
         parallel: bool | None = None,
         cache_max_bytes: int = DEFAULT_MAX_BYTES,
+        limits: Limits | None = None,
     ):
-        self.data_dir = data_dir
+        self.data_dir = prepare_data_dir(data_dir)
+        # Its disk caps bound each proof's run folder, which also holds each side's copy of the download caches.
+        self.limits = limits or Limits(disk_bytes=Limits().disk_bytes + 2 * cache_max_bytes)
         self.workspace = Workspace(data_dir)
         self._sandbox = sandbox
         self.progress = progress or (lambda message: None)
@@ -114,7 +118,8 @@ class ProofEngine:
         self.logs_dir = data_dir / "logs"
 
     def recover(self) -> None:
-        """Clean up after processes that died mid-proof: run folders, worktrees, git locks, run cgroups."""
+        """Clean up after processes that died mid-proof: disk-quota mounts, run folders, worktrees, git locks, cgroups."""
+        disk_quota.recover(self.workspace.runs_dir)  # first: a run folder still mounted cannot be removed
         self.workspace.recover()
         if os.geteuid() == 0:
             cgroups.remove_orphans(cgroups.detect())
@@ -160,7 +165,8 @@ class ProofEngine:
         )
         proof.claims = plan_claim_runs(list(request.claimed_commands))
         run_id = f"{revs.head[:12]}-{uuid.uuid4().hex[:8]}"
-        with self.workspace.run_dir(run_id) as run_dir:
+        with self.workspace.run_dir(run_id) as run_dir, \
+                disk_quota.capped_dir(run_dir, self.limits.disk_bytes, self.limits.disk_inodes):
             with mirror.worktree(revs.head, run_dir, "head") as head_tree:
                 suites = select_suites(config, changed, head_tree)
                 claims = [claim for claim in proof.claims if not claim.skipped]

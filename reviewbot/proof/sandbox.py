@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewbot.model import SandboxOutcome
-from reviewbot.proof import cgroups
+from reviewbot.proof import cgroups, disk_quota, guarantees, hidden_argv, seccomp_filter
 from reviewbot.proof.setup_step import CACHE_MOUNT
-from reviewbot.redact import redact
+from reviewbot.redact import StreamRedactor, redact
 
 WORKSPACE = "/workspace"
 OUT_DIR = "/reviewbot-out"
@@ -83,6 +83,10 @@ class Limits:
     file_size_bytes: int = 1024**3
     tmp_bytes: int = 512 * 1024**2
     open_files: int = 4096
+    # A proof's run folder (both worktrees, setup output, scratch) is one filesystem of this size
+    # (disk_quota.py). Real node_modules hold 50k-200k files; head and base each have one.
+    disk_bytes: int = 8 * 1024**3
+    disk_inodes: int = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -185,11 +189,13 @@ def build_argv(
     run_uid: int | None,
     passwd_file: Path,
     group_file: Path,
+    seccomp_fd: int | None = None,
 ) -> list[str]:
     """The bwrap command line. Pure, so the security-relevant flags are easy to review and test.
 
     `run_uid` is the host uid to drop to (root mode); None means we are already
-    unprivileged and bwrap makes a user namespace instead.
+    unprivileged and bwrap makes a user namespace instead. `seccomp_fd` holds the
+    compiled filter (seccomp_filter.py) that bwrap installs on the command it starts.
     """
     argv = ["bwrap", "--die-with-parent", "--new-session", "--clearenv"]
     argv += ["--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"]
@@ -229,18 +235,27 @@ def build_argv(
     for parent in ["/etc", *_mount_parents(toolchain.ro_paths)]:
         argv += ["--chmod", "0755", parent]
     argv += ["--chdir", WORKSPACE]
+    if seccomp_fd is not None:
+        argv += ["--seccomp", str(seccomp_fd)]
     env = sandbox_env(request, toolchain)
     for key, value in env.items():
         argv += ["--setenv", key, value]
     if run_uid is not None:
         argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
                  "--cap-add", "CAP_SETPCAP"]
-        argv += ["/usr/bin/setpriv", f"--reuid={run_uid}", f"--regid={run_uid}", "--clear-groups",
-                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
     else:
         argv += ["--cap-drop", "ALL"]
-    argv += ["/bin/sh", "-c", request.command]
+    argv += command_argv(request, run_uid)
     return argv
+
+
+def command_argv(request: SandboxRequest, run_uid: int | None) -> list[str]:
+    """What bwrap runs: the shell command, behind setpriv's drop to `run_uid` in root mode."""
+    argv: list[str] = []
+    if run_uid is not None:
+        argv += ["/usr/bin/setpriv", f"--reuid={run_uid}", f"--regid={run_uid}", "--clear-groups",
+                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    return argv + ["/bin/sh", "-c", request.command]
 
 
 def _mount_parents(paths: tuple[str, ...]) -> list[str]:
@@ -275,13 +290,21 @@ def sandbox_env(request: SandboxRequest, toolchain: Toolchain) -> dict[str, str]
 class Sandbox:
     """Runs one command at a time per call; safe to call from several threads at once."""
 
-    def __init__(self, state_dir: Path, host: HostSupport | None = None, toolchain: Toolchain | None = None):
+    def __init__(self, state_dir: Path, host: HostSupport | None = None, toolchain: Toolchain | None = None,
+                 allow_per_process_limits: bool | None = None):
         self.host = host or HostSupport.detect()
         if not self.host.bwrap:
             raise SandboxUnavailable(
                 "bubblewrap (bwrap) is not installed: run scripts/install.sh as root, "
                 "or `apt-get install bubblewrap`"
             )
+        if allow_per_process_limits is None:  # the operator's setting (REVIEWBOT_ALLOW_PER_PROCESS_LIMITS)
+            from reviewbot.settings import load_settings
+
+            allow_per_process_limits = load_settings().allow_per_process_limits
+        refused = guarantees.refusal(self.host, allow_per_process_limits)
+        if refused:
+            raise SandboxUnavailable(refused)
         self.toolchain = toolchain or Toolchain.detect()
         self.state_dir = state_dir
         # One host-wide pool: two bots, or two test workers, must never share a uid.
@@ -317,7 +340,17 @@ class Sandbox:
         limits = request.limits
         identity = uid if uid is not None else os.getuid()
         passwd, group = self._identity_files(identity)
-        argv = build_argv(request, self.toolchain, uid, passwd, group)
+        try:
+            filter_fd = seccomp_filter.program_fd()
+        except (seccomp_filter.SeccompUnavailable, OSError) as exc:
+            raise SandboxUnavailable(f"cannot build the seccomp filter: {exc}") from exc
+        argv = build_argv(request, self.toolchain, uid, passwd, group, filter_fd)
+        try:  # bwrap's options from an fd: /proc/1/cmdline in the sandbox names no host path
+            argv, data_fds = hidden_argv.hide_host_paths(argv, len(command_argv(request, uid)), {
+                "/etc/passwd": passwd.read_bytes(), "/etc/group": group.read_bytes()})
+        except BaseException:
+            os.close(filter_fd)
+            raise
         group_limits = None
         if self.host.cgroups.available:
             group_limits = cgroups.RunCgroup.create(self.host.cgroups, limits.processes, limits.memory_bytes)
@@ -332,6 +365,7 @@ class Sandbox:
                 env={"PATH": "/usr/bin:/bin"},
                 start_new_session=True,
                 close_fds=True,
+                pass_fds=(filter_fd, *data_fds),
             )
         except OSError as exc:
             os.close(gate_write)
@@ -340,6 +374,8 @@ class Sandbox:
             raise SandboxUnavailable(f"could not start bubblewrap: {exc}") from exc
         finally:
             os.close(gate_read)
+            for fd in (filter_fd, *data_fds):
+                os.close(fd)
         try:
             _confine(proc.pid, limits, group_limits)
         except OSError as exc:
@@ -380,6 +416,8 @@ class Sandbox:
             limit_hit = "memory"
         elif limit_hit is None and pids_hit:
             limit_hit = "processes"
+        elif limit_hit is None and any(disk_quota.is_full(path) for path in (request.worktree, request.out_dir)):
+            limit_hit = "disk"
         if limit_hit is None and exit_code not in (0, None) and _looks_out_of_memory(reader.tail_text()):
             limit_hit = "memory"
         return SandboxOutcome(
@@ -467,7 +505,11 @@ def _looks_out_of_memory(text: str) -> bool:
 
 
 class _OutputReader(threading.Thread):
-    """Drains the pipe, keeps a tail, writes a capped log, and flags a run that prints too much."""
+    """Drains the pipe, keeps a tail, writes a capped log, and flags a run that prints too much.
+
+    Every chunk is redacted as a stream before it reaches the tail or the log, so a
+    secret longer than the tail, or split between two reads, is never kept in clear.
+    """
 
     def __init__(self, proc: subprocess.Popen, cap: int, log_path: Path | None):
         super().__init__(daemon=True)
@@ -477,24 +519,33 @@ class _OutputReader(threading.Thread):
         self.total = 0
         self.tail = bytearray()
         self.over_limit = threading.Event()
+        self.redactor = StreamRedactor()
+        self.written = 0
 
     def run(self) -> None:
         log = open(self.log_path, "wb") if self.log_path else None
         try:
             assert self.proc.stdout is not None
             while chunk := self.proc.stdout.read1(65536):
-                if self.total < self.cap and log is not None:
-                    log.write(chunk[: self.cap - self.total])
                 self.total += len(chunk)
-                self.tail += chunk
-                if len(self.tail) > TAIL_BYTES:
-                    del self.tail[: len(self.tail) - TAIL_BYTES]
+                self._keep(self.redactor.feed(chunk[: max(0, self.cap - self.total + len(chunk))]), log)
                 if self.total > self.cap:
                     self.over_limit.set()
                     break
         finally:
+            with contextlib.suppress(Exception):
+                self._keep(self.redactor.finish(), log)
             if log is not None:
                 log.close()
+
+    def _keep(self, text: str, log) -> None:  # type: ignore[no-untyped-def]
+        data = text.encode("utf-8")
+        if log is not None and self.written < self.cap:
+            log.write(data[: self.cap - self.written])
+            self.written += min(len(data), self.cap - self.written)
+        self.tail += data
+        if len(self.tail) > TAIL_BYTES:
+            del self.tail[: len(self.tail) - TAIL_BYTES]
 
     def tail_text(self) -> str:
         text = self.tail.decode("utf-8", errors="replace")

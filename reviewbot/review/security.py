@@ -18,7 +18,8 @@ from reviewbot.repo_config import CONFIG_PATH
 WORKFLOW_DIRS = (".github/workflows/", ".github/actions/")
 HOOK_PATHS = (".husky/", ".githooks/", ".pre-commit-config.yaml", ".gitattributes", ".gitmodules", ".npmrc",
               ".yarnrc", ".yarnrc.yml")
-LIMIT_NAMES = {"memory": "memory", "processes": "process", "output": "output", "cpu": "CPU-time"}
+LIMIT_NAMES = {"memory": "memory", "processes": "process", "output": "output", "cpu": "CPU-time",
+               "disk": "disk-space"}
 
 
 class SecurityNote(BaseModel):

@@ -84,6 +84,7 @@ def limit_note(names: str) -> SecurityNote:
                      id="process-limit-on-base"),
         pytest.param(with_limits("output", "cpu", "memory", "memory"), [limit_note("CPU-time, memory, output")],
                      id="several-limits-one-note-deduplicated"),
+        pytest.param(with_limits("disk"), [limit_note("disk-space")], id="disk-quota-on-head"),
         pytest.param(with_limits("wall_clock"), [], id="wall-clock-is-not-listed"),
         # several at once, in a fixed order
         pytest.param(changed(".github/workflows/ci.yml", ".github/reviewbot.yml", ".npmrc",
