@@ -3,7 +3,8 @@
 What a sandboxed command sees: a fresh root with read-only `/usr` and the
 toolchains (Python, Node) it needs, a writable worktree at `/workspace`, a
 writable output folder at `/reviewbot-out`, a size-capped `/tmp`, an empty
-environment plus an allowlist, and no network unless the caller asks for it.
+environment plus an allowlist, and a network namespace of its own: no network, or,
+for a networked setup step, only the bot's egress proxy (egress.py).
 
 Why it is built the way it is (DESIGN.md, measured facts):
 
@@ -37,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewbot.model import SandboxOutcome
-from reviewbot.proof import cgroups
+from reviewbot.proof import cgroups, egress
 from reviewbot.redact import redact
 
 WORKSPACE = "/workspace"
@@ -182,6 +183,7 @@ def build_argv(
     run_uid: int | None,
     passwd_file: Path,
     group_file: Path,
+    network: egress.Binding | None = None,
 ) -> list[str]:
     """The bwrap command line. Pure, so the security-relevant flags are easy to review and test.
 
@@ -190,8 +192,8 @@ def build_argv(
     """
     argv = ["bwrap", "--die-with-parent", "--new-session", "--clearenv"]
     argv += ["--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"]
-    if not request.network:
-        argv.append("--unshare-net")
+    # Always a network namespace of its own: a networked setup reaches out only through `network`'s proxy.
+    argv.append("--unshare-net")
     if run_uid is None:
         argv += ["--unshare-user", "--uid", str(os.getuid()), "--gid", str(os.getgid())]
     argv += ["--hostname", "reviewbot-sandbox"]
@@ -213,12 +215,13 @@ def build_argv(
     for path in toolchain.ro_paths:
         argv += ["--ro-bind", path, path]
     argv += ["--bind", str(request.worktree), WORKSPACE, "--bind", str(request.out_dir), OUT_DIR]
+    argv += network.bwrap_args() if network else []
     # Directories bwrap creates for mount points copy the host's mode (/root is 0700);
     # open the ones on the toolchain's way so the unprivileged user can traverse them.
     for parent in ["/etc", *_mount_parents(toolchain.ro_paths)]:
         argv += ["--chmod", "0755", parent]
     argv += ["--chdir", WORKSPACE]
-    env = sandbox_env(request, toolchain)
+    env = {**sandbox_env(request, toolchain), **(network.env if network else {})}
     for key, value in env.items():
         argv += ["--setenv", key, value]
     if run_uid is not None:
@@ -228,7 +231,7 @@ def build_argv(
                  "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
     else:
         argv += ["--cap-drop", "ALL"]
-    argv += ["/bin/sh", "-c", request.command]
+    argv += ["/bin/sh", "-c", network.wrap(request.command) if network else request.command]
     return argv
 
 
@@ -264,7 +267,8 @@ def sandbox_env(request: SandboxRequest, toolchain: Toolchain) -> dict[str, str]
 class Sandbox:
     """Runs one command at a time per call; safe to call from several threads at once."""
 
-    def __init__(self, state_dir: Path, host: HostSupport | None = None, toolchain: Toolchain | None = None):
+    def __init__(self, state_dir: Path, host: HostSupport | None = None, toolchain: Toolchain | None = None,
+                 setup_network: egress.SetupNetwork | None = None):
         self.host = host or HostSupport.detect()
         if not self.host.bwrap:
             raise SandboxUnavailable(
@@ -275,15 +279,19 @@ class Sandbox:
         self.state_dir = state_dir
         # One host-wide pool: two bots, or two test workers, must never share a uid.
         self.uids = UidPool(UID_LOCK_DIR) if self.host.root else None
+        # What a `network: true` request gets (proxy policy, CA bundle, package settings): REVIEWBOT_SETUP_*.
+        self.setup_network = setup_network or egress.SetupNetwork.from_settings()
 
     def run(self, request: SandboxRequest, cancel: threading.Event | None = None) -> SandboxOutcome:
         request.out_dir.mkdir(parents=True, exist_ok=True)
-        if self.uids is None:
-            return self._run_as(request, None, cancel)
-        with self.uids.lease() as uid:
-            _chown_tree(request.worktree, uid)
-            _chown_tree(request.out_dir, uid)
-            return self._run_as(request, uid, cancel)
+        with contextlib.ExitStack() as stack:
+            uid = stack.enter_context(self.uids.lease()) if self.uids is not None else None
+            if uid is not None:
+                _chown_tree(request.worktree, uid)
+                _chown_tree(request.out_dir, uid)
+            # The egress proxy lives exactly as long as this run.
+            network = stack.enter_context(egress.session(self.setup_network, uid)) if request.network else None
+            return self._run_as(request, uid, cancel, network)
 
     def _identity_files(self, identity: int) -> tuple[Path, Path]:
         """A synthetic /etc/passwd and /etc/group naming the run's uid, written once per uid."""
@@ -301,11 +309,12 @@ class Sandbox:
                 os.replace(staging, path)
         return passwd, group
 
-    def _run_as(self, request: SandboxRequest, uid: int | None, cancel: threading.Event | None) -> SandboxOutcome:
+    def _run_as(self, request: SandboxRequest, uid: int | None, cancel: threading.Event | None,
+                network: egress.Binding | None = None) -> SandboxOutcome:
         limits = request.limits
         identity = uid if uid is not None else os.getuid()
         passwd, group = self._identity_files(identity)
-        argv = build_argv(request, self.toolchain, uid, passwd, group)
+        argv = build_argv(request, self.toolchain, uid, passwd, group, network)
         group_limits = None
         if self.host.cgroups.available:
             group_limits = cgroups.RunCgroup.create(self.host.cgroups, limits.processes, limits.memory_bytes)
