@@ -74,11 +74,11 @@ class EgressPolicy:
             return f"{address} is not an IP address"
         if any(ip in net for net in self.allow if net.version == ip.version):
             return None
-        if not 0 < port < 65536 or port not in self.ports:
-            return f"port {port} is not one of {sorted(self.ports)}"
         for candidate in _embedded(ip):
             if not candidate.is_global or candidate.is_multicast or candidate.is_reserved:
                 return f"{address} is not a public address"
+        if port not in self.ports:
+            return f"port {port} is not one of {sorted(self.ports)}"
         return None
 
 
