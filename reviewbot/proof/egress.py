@@ -275,6 +275,68 @@ def session(net: SetupNetwork, uid: int | None) -> Iterator[Binding]:
         shutil.rmtree(socket_dir, ignore_errors=True)
 
 
+# -- `reviewbot doctor` ---------------------------------------------------------------------------
+
+
+def index_urls(net: SetupNetwork) -> list[str]:
+    """The package indexes a setup would use: the operator's (passed through) or the public defaults."""
+    urls = [net.env.get("PIP_INDEX_URL") or "https://pypi.org/simple/"]
+    urls += (net.env.get("PIP_EXTRA_INDEX_URL") or "").split()
+    urls.append(net.env.get("npm_config_registry") or net.env.get("NPM_CONFIG_REGISTRY") or "https://registry.npmjs.org/")
+    shown = []
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https"):  # no credentials: urllib would not send them, and they are printed
+            shown.append(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")).geturl()
+                         if parts.hostname else url)
+    return list(dict.fromkeys(shown))
+
+
+def probe_command(urls: list[str]) -> str:
+    """A shell command for a networked sandbox run: one `ok`/`FAILED` line per URL, through the proxy."""
+    script = ("import sys, urllib.request as r\n"
+              "for url in sys.argv[1:]:\n"
+              "    try:\n"
+              "        status = r.urlopen(r.Request(url, method='HEAD'), timeout=20).status\n"
+              "        print('ok', url, 'HTTP', status)\n"
+              "    except Exception as exc:\n"
+              "        print('FAILED', url, str(exc).replace(chr(10), ' '))\n")
+    return f"{shlex.quote(sys.executable)} -c {shlex.quote(script)} " + " ".join(shlex.quote(u) for u in urls)
+
+
+def policy_report(net: SetupNetwork, urls: list[str]) -> list[str]:
+    """What the proxy's policy says of each index's addresses, resolved here: explains a 403 before it happens."""
+    lines = []
+    for url in urls:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            found = sorted({str(i[4][0]) for i in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
+        except OSError as exc:
+            lines.append(f"{host}: does not resolve here ({exc})" + ("; the upstream proxy resolves it"
+                                                                     if net.upstream else ""))
+            continue
+        refused = {a: why for a in found if (why := net.policy.refusal(a, port))}
+        if len(refused) < len(found):
+            lines.append(f"{host} -> {', '.join(found)}: allowed")
+        else:
+            ranges = ",".join(f"{a}/{32 if '.' in a else 128}" for a in found)
+            lines.append(f"{host} -> {', '.join(found)}: REFUSED ({'; '.join(refused.values())}); if this network "
+                         f"really serves the index there, allow it: REVIEWBOT_SETUP_ALLOW={ranges}")
+    return lines
+
+
+def describe(net: SetupNetwork) -> list[str]:
+    ranges = ", ".join(str(r) for r in net.policy.allow) or "none"
+    upstream = f"{net.upstream.host}:{net.upstream.port}" if net.upstream else "none (dials directly)"
+    ca = str(net.ca_bundle) if net.ca_bundle and net.ca_bundle.is_file() else (
+        f"{net.ca_bundle} MISSING" if net.ca_bundle else "none")
+    passed = ", ".join(sorted(net.env)) or "none"
+    return [f"setup network: own namespace; out only through the egress proxy to public addresses on ports "
+            f"{sorted(net.policy.ports)}, plus allowed ranges: {ranges}",
+            f"setup upstream proxy: {upstream}", f"setup CA bundle: {ca}", f"setup variables passed: {passed}"]
+
+
 # -- the proxy (I/O) -----------------------------------------------------------------------------
 
 

@@ -227,3 +227,17 @@ def test_proxy_caps_its_connections(tmp_path: Path) -> None:
             for client in held:
                 client.close()
     assert answer.startswith(b"HTTP/1.1 503"), answer
+
+
+def test_doctor_reports_that_a_setup_reaches_the_indexes(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewbot.cli import main
+
+    allow = [str(net) for net in registry_network().policy.allow]
+    for name in ("REVIEWBOT_SETUP_ALLOW", "REVIEWBOT_SETUP_ENV", "REVIEWBOT_SETUP_UPSTREAM_PROXY"):
+        monkeypatch.setenv(name, "")  # the flags write these; monkeypatch puts them back
+    flags = [part for cidr in allow for part in ("--setup-allow", cidr)]
+    assert main(["--data-dir", str(tmp_path), *flags, "doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "setup reaches index: ok https://pypi.org/simple/ HTTP 200" in out, out
+    assert "setup reaches index: ok https://registry.npmjs.org/ HTTP 200" in out, out
