@@ -82,6 +82,16 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("setup_allow")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        """A typo in an allowed range fails at start-up, not in the middle of a review."""
+        import ipaddress
+
+        for cidr in value:
+            ipaddress.ip_network(cidr, strict=False)
+        return value
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'reviewbot.db'}"

@@ -279,8 +279,9 @@ class Sandbox:
         self.state_dir = state_dir
         # One host-wide pool: two bots, or two test workers, must never share a uid.
         self.uids = UidPool(UID_LOCK_DIR) if self.host.root else None
-        # What a `network: true` request gets (proxy policy, CA bundle, package settings): REVIEWBOT_SETUP_*.
-        self.setup_network = setup_network or egress.SetupNetwork.from_settings()
+        # What a `network: true` request gets (proxy policy, CA bundle, package settings): REVIEWBOT_SETUP_*,
+        # read at the first networked run, so a sandbox for suites never depends on them.
+        self._setup_network = setup_network
 
     def run(self, request: SandboxRequest, cancel: threading.Event | None = None) -> SandboxOutcome:
         request.out_dir.mkdir(parents=True, exist_ok=True)
@@ -292,6 +293,15 @@ class Sandbox:
             # The egress proxy lives exactly as long as this run.
             network = stack.enter_context(egress.session(self.setup_network, uid)) if request.network else None
             return self._run_as(request, uid, cancel, network)
+
+    @property
+    def setup_network(self) -> egress.SetupNetwork:
+        if self._setup_network is None:
+            try:
+                self._setup_network = egress.SetupNetwork.from_settings()
+            except ValueError as exc:
+                raise SandboxUnavailable(f"the REVIEWBOT_SETUP_* settings are invalid: {exc}") from exc
+        return self._setup_network
 
     def _identity_files(self, identity: int) -> tuple[Path, Path]:
         """A synthetic /etc/passwd and /etc/group naming the run's uid, written once per uid."""

@@ -153,3 +153,11 @@ def test_every_run_has_its_own_network_namespace_and_only_setup_gets_the_binding
     assert str(ca) in setup and str(ca) not in suite
     assert not [part for part in suite if "PROXY" in part.upper() or part.startswith(SANDBOX_DIR)]
     assert setup[-1].endswith("exec /bin/sh -c 'npm ci'") and suite[-1] == "pytest"
+
+
+def test_a_mistyped_range_is_refused_when_settings_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("REVIEWBOT_SETUP_ALLOW", "10.0.0.0/8,10.0.0.300/32")
+    with pytest.raises(ValidationError, match="10.0.0.300"):
+        Settings()
