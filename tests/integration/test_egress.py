@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 import uuid
 from pathlib import Path
 from textwrap import dedent
@@ -15,7 +16,7 @@ from textwrap import dedent
 import pytest
 
 from reviewbot.model import Verdict
-from reviewbot.proof.egress import DEFAULT_CA_BUNDLE, EgressPolicy, EgressProxy, SetupNetwork
+from reviewbot.proof.egress import DEFAULT_CA_BUNDLE, EgressPolicy, EgressProxy, SetupNetwork, Upstream
 from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.proof.sandbox import Limits, Sandbox, SandboxRequest
 from reviewbot.samples.repos import RepoWriter
@@ -207,8 +208,7 @@ def test_proxy_tunnels_to_an_allowed_address_and_refuses_a_name_that_resolves_to
                 answer = ask(tmp_path / "b.sock", f"CONNECT {host}:443 HTTP/1.1\r\n\r\n".encode())
                 assert answer.startswith(b"HTTP/1.1 403"), (host, answer)
             assert proxy.dialled == []
-        deadline = threading.Event()
-        deadline.wait(0.3)  # let the listener's accept loop see the one tunnel
+        time.sleep(0.3)  # let the listener's accept loop see the one tunnel
     assert len(listener.accepted) == 1
 
 
@@ -241,3 +241,57 @@ def test_doctor_reports_that_a_setup_reaches_the_indexes(tmp_path: Path, capsys:
     out = capsys.readouterr().out
     assert "setup reaches index: ok https://pypi.org/simple/ HTTP 200" in out, out
     assert "setup reaches index: ok https://registry.npmjs.org/ HTTP 200" in out, out
+
+
+def test_proxy_closes_an_idle_tunnel(tmp_path: Path) -> None:
+    with LoopbackListener() as listener:
+        net = SetupNetwork(policy=EgressPolicy.parse(["127.0.0.1/32"]), idle_timeout_s=0.5)
+        with EgressProxy(tmp_path / "i.sock", net), socket.socket(socket.AF_UNIX) as client:
+            client.settimeout(10)
+            client.connect(str(tmp_path / "i.sock"))
+            client.sendall(f"CONNECT 127.0.0.1:{listener.port} HTTP/1.1\r\n\r\n".encode())
+            assert client.recv(100).startswith(b"HTTP/1.1 200")
+            started = time.monotonic()
+            assert client.recv(100) == b""  # closed by the proxy, not by the silent listener
+            assert time.monotonic() - started < 5
+
+
+class FakeUpstream:
+    """A host's own proxy, on loopback: records each request line, answers 200, then closes."""
+
+    def __init__(self) -> None:
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen()
+        self.port = self.server.getsockname()[1]
+        self.requests: list[bytes] = []
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data and (chunk := conn.recv(4096)):
+                    data += chunk
+                self.requests.append(data)
+                conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+
+def test_an_upstream_proxy_gets_the_checked_address_and_never_a_refused_one(tmp_path: Path) -> None:
+    upstream = FakeUpstream()
+    try:
+        net = SetupNetwork(upstream=Upstream.parse(f"http://me:pw@127.0.0.1:{upstream.port}"))
+        with EgressProxy(tmp_path / "u.sock", net):
+            refused = ask(tmp_path / "u.sock", b"CONNECT 169.254.169.254:443 HTTP/1.1\r\n\r\n")
+            chained = ask(tmp_path / "u.sock", b"CONNECT 151.101.0.223:443 HTTP/1.1\r\n\r\n")
+    finally:
+        upstream.server.close()
+    assert refused.startswith(b"HTTP/1.1 403") and chained.startswith(b"HTTP/1.1 200")
+    assert len(upstream.requests) == 1, upstream.requests  # nothing was sent upstream for the refused one
+    assert upstream.requests[0].startswith(b"CONNECT 151.101.0.223:443 HTTP/1.1\r\n")
+    assert b"Proxy-Authorization: Basic bWU6cHc=" in upstream.requests[0]
