@@ -422,7 +422,8 @@ class EgressProxy:
             if target.method == "CONNECT":
                 writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             else:
-                up_writer.write(target.forward_head if self.net.upstream is None else _absolute_head(head, self.net))
+                up_writer.write(target.forward_head if self.net.upstream is None
+                                else _absolute_head(head, self.net, host, port))
             await self._relay(reader, writer, up_reader, up_writer)
         finally:
             up_writer.close()
@@ -500,10 +501,14 @@ class EgressProxy:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _absolute_head(head: bytes, net: SetupNetwork) -> bytes:
-    """A plain-HTTP request for the upstream proxy: absolute form kept, our auth added, theirs dropped."""
+def _absolute_head(head: bytes, net: SetupNetwork, host: str, port: int) -> bytes:
+    """A plain-HTTP request for the upstream proxy: absolute form naming the checked address (the Host
+    header keeps the name), our auth added, theirs dropped."""
     lines = head.decode("latin-1").split("\r\n")
-    kept = [lines[0]] + [line for line in lines[1:] if line and not line.lower().startswith("proxy-")]
+    method, uri, version = lines[0].split(" ")
+    parts = urlsplit(uri)
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    kept = [f"{method} {parts._replace(netloc=authority).geturl()} {version}"] + [line for line in lines[1:] if line and not line.lower().startswith("proxy-")]
     if net.upstream is not None and net.upstream.authorization:
         kept.append(f"Proxy-Authorization: {net.upstream.authorization}")
     return ("\r\n".join(kept) + "\r\n\r\n").encode("latin-1")

@@ -289,9 +289,13 @@ def test_an_upstream_proxy_gets_the_checked_address_and_never_a_refused_one(tmp_
         with EgressProxy(tmp_path / "u.sock", net):
             refused = ask(tmp_path / "u.sock", b"CONNECT 169.254.169.254:443 HTTP/1.1\r\n\r\n")
             chained = ask(tmp_path / "u.sock", b"CONNECT 151.101.0.223:443 HTTP/1.1\r\n\r\n")
+            ask(tmp_path / "u.sock", b"GET http://151.101.0.223/simple/ HTTP/1.1\r\nHost: pypi.org\r\n"
+                                     b"Proxy-Authorization: Basic c2FuZGJveA==\r\n\r\n")
     finally:
         upstream.server.close()
     assert refused.startswith(b"HTTP/1.1 403") and chained.startswith(b"HTTP/1.1 200")
-    assert len(upstream.requests) == 1, upstream.requests  # nothing was sent upstream for the refused one
+    assert len(upstream.requests) == 2, upstream.requests  # nothing was sent upstream for the refused one
     assert upstream.requests[0].startswith(b"CONNECT 151.101.0.223:443 HTTP/1.1\r\n")
-    assert b"Proxy-Authorization: Basic bWU6cHc=" in upstream.requests[0]
+    assert upstream.requests[1].startswith(b"GET http://151.101.0.223:80/simple/ HTTP/1.1\r\n")
+    assert b"Host: pypi.org" in upstream.requests[1] and b"c2FuZGJveA" not in upstream.requests[1]
+    assert all(b"Proxy-Authorization: Basic bWU6cHc=" in request for request in upstream.requests)
