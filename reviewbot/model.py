@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from reviewbot.stats import Tally, failure_rate_upper
+
 SuiteKind = Literal["regression", "integration"]
 Revision = Literal["head", "base"]
 
@@ -36,6 +38,15 @@ class RunStatus(StrEnum):
     FAILED = "failed"
     TIMEOUT = "timeout"  # wall clock exceeded: the whole process tree was killed
     ERROR = "error"  # could not run at all (infrastructure, not the tests)
+
+
+class RunProblem(StrEnum):
+    """Why a run is not a test result. Only INFRASTRUCTURE is worth a blind retry."""
+
+    INFRASTRUCTURE = "infrastructure"  # the bot or the host failed (sandbox, git, disk)
+    SETUP = "setup"  # the setup step failed: the PR's change or the config's setup
+    NO_TEST_RAN = "no_test_ran"  # the command ran but executed no test (usage or config error, none found)
+    NOT_LOADED = "not_loaded"  # a test file could not be imported or collected
 
 
 class TestCounts(BaseModel):
@@ -72,6 +83,8 @@ class SuiteRun(BaseModel):
     status: RunStatus
     counts: TestCounts = Field(default_factory=TestCounts)
     outcome: SandboxOutcome
+    problem: RunProblem | None = None  # set when status is ERROR: why this run is not a test result
+    why: str = ""  # one plain-text sentence about the problem; partly the run's output: escape it when shown
 
 
 class SuiteResult(BaseModel):
@@ -107,6 +120,12 @@ class SuiteResult(BaseModel):
         return sum(run.outcome.duration_s for run in self.runs)
 
     @property
+    def tally(self) -> Tally:
+        """Runs that gave a result, and how many of them failed (a hang counts as a failure)."""
+        results = [s for s in self.statuses if s != RunStatus.ERROR]
+        return Tally(runs=len(results), failures=sum(s != RunStatus.PASSED for s in results))
+
+    @property
     def last(self) -> SuiteRun | None:
         return self.runs[-1] if self.runs else None
 
@@ -114,9 +133,15 @@ class SuiteResult(BaseModel):
         """A flat view for JSON consumers and tables."""
         counts = self.runs[-1].counts if self.runs else TestCounts()
         failing = sorted({name for run in self.runs for name in run.counts.failing})
+        tally = self.tally
         return {
             "status": self.status.value,
             "flaky": self.flaky,
+            "runs": tally.runs,
+            "failures": tally.failures,
+            "failure_rate": round(tally.failures / tally.runs, 4) if tally.runs else None,
+            "failure_rate_upper_95": _rounded(failure_rate_upper(tally.failures, tally.runs, 0.95)),
+            "amplification": None,
             "repeats": len(self.runs),
             "statuses": [s.value for s in self.statuses],
             "passed": counts.passed,
@@ -125,7 +150,12 @@ class SuiteResult(BaseModel):
             "failing_tests": failing,
             "duration_s": round(self.duration_s, 3),
             "log_tail": self.runs[-1].outcome.log_tail if self.runs else "",
+            "problems": sorted({f"{run.problem.value}: {run.why}" for run in self.runs if run.problem}),
         }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 class SuitePair(BaseModel):
@@ -136,6 +166,7 @@ class SuitePair(BaseModel):
     command: str
     base: SuiteResult | None = None
     head: SuiteResult | None = None
+    stopped_because: str = ""  # why no further round of repeats was run
 
 
 class ChangedFiles(BaseModel):
@@ -173,7 +204,12 @@ class Proof(BaseModel):
     suites: list[SuitePair] = Field(default_factory=list)
     overlaid: list[str] = Field(default_factory=list)  # files laid over base from head
     notes: list[str] = Field(default_factory=list)  # markdown sentences; untrusted parts are code spans
-    config_source: str = "detected"  # "base:.github/reviewbot.yml", "file:PATH", "detected"
+    config_source: str = "detected"  # "base:.github/reviewbot.yml", "file:PATH", "inferred", "detected"
+    inferred_config: str = ""  # with no config file: the inferred one as `.github/reviewbot.yml` text
+    error_cause: RunProblem | None = None  # with verdict `error`: whose problem it is
+    confidence: float | None = None  # with adaptive repeats (config `proof:`): of bounds and rate tests
+    threshold: float | None = None  # with adaptive repeats: head's failure-rate bound needed for rank S
+    stopped_because: str = ""  # per suite, why repeating stopped
     claims: list[ClaimRun] = Field(default_factory=list)  # the PR body's Test plan, run on head
     duration_s: float = 0.0
 
@@ -186,6 +222,10 @@ class Proof(BaseModel):
             "base_sha": self.base_sha,
             "merge_base_sha": self.merge_base_sha,
             "config_source": self.config_source,
+            "inferred_config": self.inferred_config,
+            "error_cause": self.error_cause.value if self.error_cause else None,
+            "confidence": self.confidence,
+            "stopped_because": self.stopped_because,
             "changed": self.changed.model_dump(),
             "overlaid": self.overlaid,
             "notes": self.notes,

@@ -56,8 +56,8 @@ class Setup(_Strict):
 
     run: str
     network: bool = False
-    cache: list[str] = Field(default_factory=list)  # output dirs reused across runs
-    cache_key: list[str] = Field(default_factory=list)  # files hashed for the key; auto when empty
+    cache: list[str] = Field(default_factory=list)  # accepted, unused: setup runs fresh on each side
+    cache_key: list[str] = Field(default_factory=list)  # accepted, unused (see README, "How a proof is made")
     timeout: int = Field(default=600, ge=1, le=7200)
 
 
@@ -73,12 +73,22 @@ class Automerge(_Strict):
     close_replaced: bool = False  # close a source PR once the replacement the bot opened for it merges
 
 
+class ProofSettings(_Strict):
+    """Adaptive repeats: run both sides round by round until the answer is clear, within a budget."""
+
+    confidence: float = Field(default=0.95, ge=0.5, lt=1.0)  # of the failure-rate bounds and the rate test
+    max_runs: int = Field(default=30, ge=1, le=500)  # per suite and side
+    budget_s: int = Field(default=300, ge=1, le=7200)  # all repeats of one review, both sides
+    threshold: float = Field(default=0.10, gt=0.0, lt=1.0)  # head's bound must fall under it: rank S, early stop
+
+
 class RepoConfig(_Strict):
     suites: list[Suite] = Field(default_factory=list)
     setup: Setup | None = None
     changed_tests: Literal["auto", "off"] = "auto"  # also run test files the PR adds or changes
     automerge: Automerge = Field(default_factory=Automerge)
     fix: list[FixCommand] = Field(default_factory=list)  # run on `@reviewbot automerge` and on fix-only drafts
+    proof: ProofSettings | None = None  # adaptive repeats; without it each suite runs `repeat` times
 
     @field_validator("changed_tests", mode="before")
     @classmethod

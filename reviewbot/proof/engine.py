@@ -12,8 +12,6 @@ import contextlib
 import os
 import re
 import shutil
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -21,11 +19,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from reviewbot.model import (
     ChangedFiles,
     ClaimRun,
     Proof,
+    RunProblem,
     RunStatus,
     SandboxOutcome,
     SuitePair,
@@ -37,16 +37,20 @@ from reviewbot.model import (
 from reviewbot.proof import cgroups
 from reviewbot.proof.claims import plan_claim_runs
 from reviewbot.proof.changes import is_manifest, is_test_path, split_changes
-from reviewbot.proof.overlay import apply_overlay, plan_overlay
+from reviewbot.proof.inference import config_yaml, infer_config
+from reviewbot.proof.overlay import OverlayPlan, apply_overlay, plan_overlay
 from reviewbot.proof.results import parse_junit_xml, parse_summary
+from reviewbot.proof.run_health import as_error, no_test_ran, settle_pair
 from reviewbot.proof.safe_fs import inside, read_regular, read_tail
 from reviewbot.proof.sandbox import OUT_DIR, Limits, Sandbox, SandboxRequest, SandboxUnavailable
 from reviewbot.proof.selection import AUTO_SUITE_TIMEOUT, JUNIT_ENV, JUNIT_PLACEHOLDER, select_suites
-from reviewbot.proof.setup_step import SetupCache
+from reviewbot.proof.scm_version import version_env
+from reviewbot.proof.setup_step import DEFAULT_MAX_BYTES, DOWNLOAD_CACHE_ENV, DownloadCaches
 from reviewbot.proof.workspace import Mirror, Revisions, Workspace, WorkspaceError
 from reviewbot.repo_config import (
     CONFIG_PATH,
     ConfigError,
+    ProofSettings,
     RepoConfig,
     Setup,
     Suite,
@@ -55,6 +59,9 @@ from reviewbot.repo_config import (
 )
 from reviewbot.review.markdown import code_span
 from reviewbot.review.verdict import decide
+from reviewbot.stats import DEFAULT_CONFIDENCE, Evidence, stop_reason
+
+T = TypeVar("T")
 
 Progress = Callable[[str], None]
 JUNIT_FILE = "junit.xml"
@@ -73,6 +80,22 @@ class ProofRequest:
     claimed_commands: tuple[str, ...] = ()  # the PR body's Test plan commands, run on head
 
 
+@dataclass(frozen=True)
+class _Side:
+    """One side of a proof (head, or base with the PR's tests): its tree, scratch space and environment."""
+
+    name: str
+    tree: Path
+    scratch: Path
+    logs: Path
+    env: dict[str, str]  # extra sandbox environment for every run on this side
+    cancel: threading.Event | None
+
+    @property
+    def home(self) -> Path:
+        return self.scratch / "home"
+
+
 class ProofEngine:
     def __init__(
         self,
@@ -80,13 +103,14 @@ class ProofEngine:
         sandbox: Sandbox | None = None,
         progress: Progress | None = None,
         parallel: bool | None = None,
+        cache_max_bytes: int = DEFAULT_MAX_BYTES,
     ):
         self.data_dir = data_dir
         self.workspace = Workspace(data_dir)
         self._sandbox = sandbox
         self.progress = progress or (lambda message: None)
         self.parallel = (os.cpu_count() or 1) >= 2 if parallel is None else parallel
-        self.setup_cache = SetupCache(data_dir / "setup-cache")
+        self.download_caches = DownloadCaches(data_dir / "download-cache", cache_max_bytes)
         self.logs_dir = data_dir / "logs"
 
     def recover(self) -> None:
@@ -108,7 +132,8 @@ class ProofEngine:
         try:
             proof = self._prove(request, cancel, on_step or (lambda step: None))
         except (WorkspaceError, SandboxUnavailable, OSError) as exc:
-            proof = Proof(verdict=Verdict.ERROR, reason=f"Infrastructure error: {code_span(str(exc))}")
+            proof = Proof(verdict=Verdict.ERROR, reason=f"Infrastructure error: {code_span(str(exc))}",
+                          error_cause=RunProblem.INFRASTRUCTURE)
         proof.duration_s = time.monotonic() - started
         return proof
 
@@ -131,6 +156,7 @@ class ProofEngine:
             changed=changed,
             notes=notes,
             config_source=config_source,
+            inferred_config=config_yaml(config) if config and config_source.startswith("inferred") else "",
         )
         proof.claims = plan_claim_runs(list(request.claimed_commands))
         run_id = f"{revs.head[:12]}-{uuid.uuid4().hex[:8]}"
@@ -145,42 +171,57 @@ class ProofEngine:
                     self.progress("suites: " + ", ".join(suite.name for suite in suites))
                 logs = self._log_dir(run_id)
                 setup = config.setup if config else None
+                if setup is not None and (setup.cache or setup.cache_key):
+                    proof.notes.append("`setup.cache` and `setup.cache_key` are no longer used: setup runs fresh "
+                                       "on each side, and package downloads are cached for it.")
                 claim_timeout = max((suite.timeout for suite in suites), default=AUTO_SUITE_TIMEOUT)
                 setup_notes: list[str] = []
+                overlay = self._plan_overlay(mirror, revs, changed, proof.notes) if suites else None
+                versions = {"head": version_env(*mirror.describe(revs.head)),
+                            "base": version_env(*mirror.describe(revs.merge_base))}
                 with mirror.worktree(revs.merge_base, run_dir, "base") if suites else contextlib.nullcontext() \
                         as base_tree:
-                    if base_tree is not None:
-                        proof.overlaid = self._overlay(mirror, revs, changed, base_tree, proof.notes)
                     sides = {"head": head_tree, "base": base_tree}
                     on_step("checked out")
 
-                    def run_side(side: str) -> list[SuiteResult]:
-                        ready = self._prepare_side(side, sides[side], setup, run_dir / side, logs, cancel,
-                                                   setup_notes)
-                        results = self._run_suites(side, sides[side], suites, ready, run_dir / side, logs, cancel)
-                        if side == "head":
-                            self._run_claims(sides[side], claims, ready, claim_timeout, run_dir / side, logs,
-                                             cancel)
-                        on_step(f"suites on {side}")
-                        return results
+                    def prepare(side: str) -> SuiteRun | None:
+                        """Setup (and base's overlay); a failed setup is the error run of every suite."""
+                        ready = None
+                        # Base's setup is trusted (it may fill the shared download cache) only on the
+                        # merge-base exactly as committed: before the PR's files are laid over it.
+                        trusted = side == "base" and overlay is not None and not overlay.touches_install
+                        if setup is not None and trusted:
+                            ready = self._setup(side_envs[side], setup, mirror, setup_notes, trusted=True)
+                        if side == "base" and overlay is not None:
+                            proof.overlaid = self._apply_overlay(mirror, revs, overlay, sides[side])
+                        if setup is not None and not trusted:
+                            ready = self._setup(side_envs[side], setup, mirror, setup_notes, trusted=False)
+                        return ready
 
                     active = ("head", "base") if suites else ("head",)
-                    if self.parallel and len(active) == 2:
-                        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="proof") as pool:
-                            futures = {side: pool.submit(run_side, side) for side in active}
-                            results = {side: future.result() for side, future in futures.items()}
-                    else:
-                        results = {side: run_side(side) for side in active}
+                    side_envs = {side: _Side(side, sides[side], run_dir / side, logs, versions[side], cancel)
+                                 for side in active}
+                    for side_env in side_envs.values():
+                        side_env.home.mkdir(parents=True, exist_ok=True)
+                    ready = self._on_both(active, prepare)
+                    settings = config.proof if config else None
+                    pairs = self._run_rounds(side_envs, suites, ready, settings) if suites else []
+                    self._run_claims(side_envs["head"], claims, ready["head"], claim_timeout)
+                    for side in active:
+                        on_step(f"suites on {side}")
         proof.notes.extend(sorted(setup_notes))
         if not suites:
             proof.reason = decide([]).reason
             return proof
-        proof.suites = [
-            SuitePair(name=suite.name, kind=suite.kind, command=suite.run, head=head, base=base)
-            for suite, head, base in zip(suites, results["head"], results["base"])
-        ]
-        decision = decide(proof.suites)
-        proof.verdict, proof.reason = decision.verdict, decision.reason
+        for pair in pairs:
+            settle_pair(pair.head, pair.base)  # type: ignore[arg-type]
+        proof.suites = pairs
+        if settings is not None:
+            proof.confidence, proof.threshold = settings.confidence, settings.threshold
+        proof.stopped_because = "; ".join(f"{pair.name}: {pair.stopped_because}" for pair in pairs)
+        decision = decide(proof.suites, proof.confidence or DEFAULT_CONFIDENCE)
+        proof.verdict, proof.reason, proof.error_cause = decision.verdict, decision.reason, decision.cause
+        proof.notes.extend(decision.notes)
         return proof
 
     # -- configuration ---------------------------------------------------------------
@@ -196,19 +237,22 @@ class ProofEngine:
             if request.config_file is not None:
                 return load_config_file(request.config_file), f"file:{request.config_file}", notes
             raw = mirror.read_file(revs.base_tip, CONFIG_PATH)
-            if raw is None:
-                return None, "detected", notes
+            if raw is None:  # zero config: a setup inferred from the head's manifests, else plain detection
+                inferred = infer_config(lambda path: mirror.read_file(revs.head, path), changed.tests)
+                return (inferred.config, "inferred", notes) if inferred else (None, "detected", notes)
             return parse_config(raw.decode("utf-8", errors="replace")), f"base:{CONFIG_PATH}", notes
         except ConfigError as exc:  # one line per problem, so each mistake reads on its own in the comment
             problems = "".join(f"\n  - {code_span(problem)}" for problem in exc.problems)
             notes.append(f"Config error, so the bot fell back to detecting the test runner: {code_span(exc.source)} "
                          f"is invalid:{problems}")
-            return None, "detected (config invalid)", notes
+            inferred = infer_config(lambda path: mirror.read_file(revs.head, path), changed.tests)
+            return (inferred.config, "inferred (config invalid)", notes) if inferred else \
+                (None, "detected (config invalid)", notes)
 
     # -- base overlay ----------------------------------------------------------------
 
-    def _overlay(self, mirror: Mirror, revs: Revisions, changed: ChangedFiles, tree: Path,
-                 notes: list[str]) -> list[str]:
+    def _plan_overlay(self, mirror: Mirror, revs: Revisions, changed: ChangedFiles,
+                      notes: list[str]) -> OverlayPlan:
         manifests = {
             path: (mirror.read_file(revs.merge_base, path), mirror.read_file(revs.head, path))
             for path in changed.sources
@@ -216,82 +260,100 @@ class ProofEngine:
         }
         deleted_tests = [path for path in changed.deleted if is_test_path(path)]
         plan = plan_overlay(changed, manifests, deleted_tests)
-
-        apply_overlay(tree, plan, lambda path: mirror.blob(revs.head, path))
         notes.extend(plan.notes)
+        return plan
+
+    def _apply_overlay(self, mirror: Mirror, revs: Revisions, plan: OverlayPlan, tree: Path) -> list[str]:
+        apply_overlay(tree, plan, lambda path: mirror.blob(revs.head, path))
         return plan.touched
 
     # -- running suites ----------------------------------------------------------------
 
-    def _prepare_side(self, side: str, tree: Path, setup: Setup | None, scratch: Path, logs: Path,
-                      cancel: threading.Event | None, setup_notes: list[str]) -> SuiteRun | None:
-        """Run the setup step when there is one; a failed step is returned as the error run."""
-        if setup is None:
-            return None
-        return self._setup(side, tree, setup, scratch / "setup", logs, cancel, setup_notes)
+    def _on_both(self, sides: tuple[str, ...], work: Callable[[str], T]) -> dict[str, T]:
+        """`work` for each side: in parallel when the machine has the cores, else head then base."""
+        if self.parallel and len(sides) == 2:
+            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="proof") as pool:
+                futures = {side: pool.submit(work, side) for side in sides}
+                return {side: future.result() for side, future in futures.items()}
+        return {side: work(side) for side in sides}
 
-    def _run_suites(
-        self,
-        side: str,
-        tree: Path,
-        suites: list[Suite],
-        setup_failed: SuiteRun | None,
-        scratch: Path,
-        logs: Path,
-        cancel: threading.Event | None,
-    ) -> list[SuiteResult]:
-        if setup_failed is not None:
-            return [SuiteResult(suite=s.name, kind=s.kind, revision=side, command=s.run, runs=[setup_failed])
-                    for s in suites]
-        results = []
+    def _run_rounds(self, sides: dict[str, _Side], suites: list[Suite], ready: dict[str, SuiteRun | None],
+                    settings: ProofSettings | None) -> list[SuitePair]:
+        """Each suite round by round, one run per side per round, until it has `repeat` runs or,
+        with adaptive repeats, until the evidence is settled (stats.py) or the budget is spent."""
+        started = time.monotonic()
+        pairs = []
         for index, suite in enumerate(suites):
-            result = SuiteResult(suite=suite.name, kind=suite.kind, revision=side, command=suite.run)
-            for repeat in range(suite.repeat):
-                if cancel is not None and cancel.is_set():
+            results = {side: SuiteResult(suite=suite.name, kind=suite.kind, revision=side,  # type: ignore[arg-type]
+                                         command=suite.run) for side in sides}
+            failed_setup = {side: run for side, run in ready.items() if run is not None}
+            stopped = "the setup step failed" if failed_setup else ""
+            for side, run in failed_setup.items():
+                results[side].runs.append(run)
+            limit = max(settings.max_runs, suite.repeat) if settings else suite.repeat
+            while not stopped:
+                if any(side.cancel is not None and side.cancel.is_set() for side in sides.values()):
+                    stopped = "the review was cancelled"
                     break
-                run = self._run_once(tree, suite.run, suite.junit, Limits(wall_clock_s=suite.timeout),
-                                     scratch / f"suite{index}-{repeat}",
-                                     logs / f"{side}-{_slug(suite.name)}-{repeat + 1}.log", cancel)
-                result.runs.append(run)
-                self.progress(f"{side}: {suite.name} [{repeat + 1}/{suite.repeat}] {run.status.value}"
-                              f" ({run.outcome.duration_s:.1f}s)")
-            results.append(result)
-        return results
+                round_number = len(results["head"].runs) + 1
 
-    def _run_claims(self, tree: Path, claims: list[ClaimRun], setup_failed: SuiteRun | None, timeout: float,
-                    scratch: Path, logs: Path, cancel: threading.Event | None) -> None:
+                def run(side: str) -> SuiteRun:
+                    return self._run_once(sides[side], suite.run, suite.junit, Limits(wall_clock_s=suite.timeout),
+                                          f"suite{index}-{round_number}", f"{_slug(suite.name)}-{round_number}")
+
+                for side, outcome in self._on_both(tuple(sides), run).items():
+                    results[side].runs.append(outcome)
+                    self.progress(f"{side}: {suite.name} [{round_number}/{limit}] {outcome.status.value}"
+                                  f" ({outcome.outcome.duration_s:.1f}s)")
+                stopped = _stop_repeating(results["head"], results["base"], suite.repeat, limit, settings,
+                                          time.monotonic() - started)
+            pairs.append(SuitePair(name=suite.name, kind=suite.kind, command=suite.run, head=results["head"],
+                                   base=results["base"], stopped_because=stopped))
+        return pairs
+
+    def _run_claims(self, side: _Side, claims: list[ClaimRun], setup_failed: SuiteRun | None,
+                    timeout: float) -> None:
         """Run the PR body's claimed commands on head, once each, with the suites' limits."""
         for index, claim in enumerate(claims):
             if setup_failed is not None:
                 claim.skipped = "the setup step failed on head"
                 continue
-            if cancel is not None and cancel.is_set():
+            if side.cancel is not None and side.cancel.is_set():
                 claim.skipped = "the review was cancelled"
                 continue
-            run = self._run_once(tree, claim.command, None, Limits(wall_clock_s=timeout),
-                                 scratch / f"claim{index}", logs / f"head-claim-{index + 1}.log", cancel)
+            run = self._run_once(side, claim.command, None, Limits(wall_clock_s=timeout), f"claim{index}",
+                                 f"claim-{index + 1}")
             claim.status, claim.counts, claim.outcome = run.status, run.counts, run.outcome
             self.progress(f"head: claimed `{claim.command}` {run.status.value} ({run.outcome.duration_s:.1f}s)")
 
-    def _setup(self, side: str, tree: Path, setup: Setup, out_dir: Path, logs: Path,
-               cancel: threading.Event | None, setup_notes: list[str]) -> SuiteRun | None:
-        """Run (or restore) the setup step; a failed step becomes an error run for every suite."""
-        self.progress(f"{side}: setup `{setup.run}`")
-        request = SandboxRequest(command=setup.run, worktree=tree, out_dir=out_dir, network=setup.network,
-                                 limits=Limits(wall_clock_s=setup.timeout), log_path=logs / f"{side}-setup.log")
-        result = self.setup_cache.prepare(setup, tree, lambda: self.sandbox.run(request, cancel),
-                                          salt=_toolchain_salt())
-        how = "restored from cache" if result.cache_hit else "ran" if result.ok else "failed"
-        self.progress(f"{side}: setup {how}")
-        setup_notes.append(f"Setup {code_span(setup.run)} on {side}: {how} (cache key {result.key[:12]}).")
-        if result.ok:
+    def _setup(self, side: _Side, setup: Setup, mirror: Mirror, setup_notes: list[str],
+               trusted: bool) -> SuiteRun | None:
+        """Run the setup step fresh on this side; a failed step becomes the error run of every suite."""
+        self.progress(f"{side.name}: setup `{setup.run}`")
+        with self.download_caches.lease(mirror.path.name, side.scratch / "setup", trusted) as cache:
+            outcome = self.sandbox.run(SandboxRequest(
+                command=setup.run, worktree=side.tree, out_dir=side.scratch / "setup" / "out",
+                network=setup.network, limits=Limits(wall_clock_s=setup.timeout),
+                env={**DOWNLOAD_CACHE_ENV, **side.env}, home=side.home, cache_dir=cache,
+                log_path=side.logs / f"{side.name}-setup.log"), side.cancel)
+        ok = outcome.exit_code == 0 and outcome.limit_hit is None
+        self.progress(f"{side.name}: setup {'ran' if ok else 'failed'}")
+        setup_notes.append(f"Setup {code_span(setup.run)} on {side.name}: {'ran' if ok else 'failed'} "
+                           f"in {outcome.duration_s:.0f}s{' (fills the download cache)' if trusted else ''}.")
+        if ok:
             return None
-        outcome = result.outcome or SandboxOutcome(exit_code=None)
-        return SuiteRun(status=RunStatus.ERROR, outcome=outcome.model_copy(
-            update={"log_tail": f"setup step `{setup.run}` failed\n{outcome.log_tail}"}))
+        if outcome.limit_hit == "cancelled":
+            return SuiteRun(status=RunStatus.ERROR, problem=RunProblem.INFRASTRUCTURE,
+                            why="the review was cancelled", outcome=outcome)
+        how = f"hit the {outcome.limit_hit} limit" if outcome.limit_hit else f"exited {outcome.exit_code}"
+        return SuiteRun(status=RunStatus.ERROR, problem=RunProblem.SETUP, why=f"setup {how}",
+                        outcome=outcome.model_copy(
+                            update={"log_tail": f"setup step `{setup.run}` failed\n{outcome.log_tail}"}))
 
-    def _run_once(self, tree: Path, command: str, junit: str | None, limits: Limits, out_dir: Path,
-                  log_path: Path, cancel: threading.Event | None) -> SuiteRun:
+    def _run_once(self, side: _Side, command: str, junit: str | None, limits: Limits, scratch_name: str,
+                  log_name: str) -> SuiteRun:
+        tree, out_dir = side.tree, side.scratch / scratch_name
+        log_path = side.logs / f"{side.name}-{log_name}.log"
         repo_junit = junit if junit and junit != JUNIT_PLACEHOLDER else None
         if repo_junit:
             stale = inside(tree, repo_junit)
@@ -303,14 +365,16 @@ class ProofEngine:
                 worktree=tree,
                 out_dir=out_dir,
                 limits=limits,
-                env={JUNIT_ENV: f"{OUT_DIR}/{JUNIT_FILE}"},
+                env={**side.env, JUNIT_ENV: f"{OUT_DIR}/{JUNIT_FILE}"},
+                home=side.home,
                 log_path=log_path,
             ),
-            cancel,
+            side.cancel,
         )
         junit_path = inside(tree, repo_junit) if repo_junit else out_dir / JUNIT_FILE
-        counts = _read_counts(junit_path, log_path, outcome)
-        return SuiteRun(status=classify_run(outcome, counts), counts=counts, outcome=outcome)
+        output = read_tail(log_path, SUMMARY_BYTES).decode("utf-8", errors="replace") or outcome.log_tail
+        counts = _read_counts(junit_path, output)
+        return classify_run(outcome, counts, output)
 
     def _log_dir(self, run_id: str) -> Path:
         path = self.logs_dir / run_id
@@ -319,43 +383,47 @@ class ProofEngine:
         return path
 
 
-def classify_run(outcome: SandboxOutcome, counts: TestCounts) -> RunStatus:
-    """One run's status. A command that could not start (126/127) is an error, not a failure."""
+def _stop_repeating(head: SuiteResult, base: SuiteResult, repeat: int, limit: int,
+                    settings: ProofSettings | None, elapsed_s: float) -> str:
+    """Why this suite needs no further round ("" while it does)."""
+    runs = len(head.runs)
+    if settings is None:
+        return f"ran the configured {repeat} time(s)" if runs >= repeat else ""
+    stuck = any(r.status == RunStatus.ERROR for r in head.runs + base.runs) or \
+        any(r.status == RunStatus.TIMEOUT for r in head.runs)
+    if stuck:  # an error or a hang on head decides the verdict whatever the rates
+        return "a run gave no result, or head hung" if runs >= repeat else ""
+    evidence = Evidence(head=head.tally, base=base.tally, confidence=settings.confidence,
+                        threshold=settings.threshold)
+    return stop_reason(evidence, runs, repeat, limit, elapsed_s, settings.budget_s) or ""
+
+
+def classify_run(outcome: SandboxOutcome, counts: TestCounts, output: str = "") -> SuiteRun:
+    """One run's status. A run that executed no test is an error with its reason, never a result."""
+    run = SuiteRun(status=RunStatus.FAILED, counts=counts, outcome=outcome)
     if outcome.limit_hit == "wall_clock":
-        return RunStatus.TIMEOUT
+        return run.model_copy(update={"status": RunStatus.TIMEOUT})
     if outcome.limit_hit == "cancelled":
-        return RunStatus.ERROR
+        return run.model_copy(update={"status": RunStatus.ERROR, "problem": RunProblem.INFRASTRUCTURE,
+                                      "why": "the review was cancelled"})
     if outcome.exit_code in (126, 127):
-        return RunStatus.ERROR
+        return run.model_copy(update={"status": RunStatus.ERROR, "problem": RunProblem.NO_TEST_RAN,
+                                      "why": f"the command could not start (exit {outcome.exit_code}: "
+                                             f"{'not found' if outcome.exit_code == 127 else 'not executable'})"})
     if outcome.exit_code == 0 and outcome.limit_hit is None and counts.failed == 0:
-        return RunStatus.PASSED
-    return RunStatus.FAILED
+        return run.model_copy(update={"status": RunStatus.PASSED})
+    reason = no_test_ran(outcome, counts, output)
+    return as_error(run, reason) if reason else run
 
 
-def _read_counts(junit_path: Path | None, log_path: Path, outcome: SandboxOutcome) -> TestCounts:
+def _read_counts(junit_path: Path | None, output: str) -> TestCounts:
     if junit_path is not None:
         data = read_regular(junit_path)
         if data:
             parsed = parse_junit_xml(data.decode("utf-8", errors="replace"))
             if parsed is not None:
                 return parsed
-    text = read_tail(log_path, SUMMARY_BYTES).decode("utf-8", errors="replace") or outcome.log_tail
-    return parse_summary(text) or TestCounts()
-
-
-_salt: str | None = None
-
-
-def _toolchain_salt() -> str:
-    """Interpreter and Node versions: a cache built by another toolchain is not reused."""
-    global _salt
-    if _salt is None:
-        node = shutil.which("node")
-        node_version = ""
-        if node:
-            node_version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
-        _salt = f"{sys.version.split()[0]}|{node_version}"
-    return _salt
+    return parse_summary(output) or TestCounts()
 
 
 def _slug(name: str) -> str:

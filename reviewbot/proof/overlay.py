@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from reviewbot.model import ChangedFiles
-from reviewbot.proof.changes import LOCKFILES, TEST_REQUIREMENTS
+from reviewbot.proof.changes import LOCKFILES, TEST_REQUIREMENTS, is_manifest
 from reviewbot.proof.safe_fs import inside
 from reviewbot.review.markdown import code_span
 
@@ -30,6 +30,11 @@ class OverlayPlan:
     remove: list[str] = field(default_factory=list)  # tests the PR deletes
     rewritten: dict[str, bytes] = field(default_factory=dict)  # manifests merged with head's test deps
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def touches_install(self) -> bool:
+        """Whether base's install would read a file from the PR: then base's setup is not a trusted run."""
+        return bool(self.rewritten) or any(is_manifest(path) for path in [*self.from_head, *self.remove])
 
     @property
     def touched(self) -> list[str]:

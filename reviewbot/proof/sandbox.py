@@ -39,6 +39,7 @@ from pathlib import Path
 
 from reviewbot.model import SandboxOutcome
 from reviewbot.proof import cgroups, egress
+from reviewbot.proof.setup_step import CACHE_MOUNT
 from reviewbot.redact import redact
 
 WORKSPACE = "/workspace"
@@ -94,6 +95,8 @@ class SandboxRequest:
     network: bool = False
     env: Mapping[str, str] = field(default_factory=dict)  # allowlisted extras, values given here
     log_path: Path | None = None  # full output up to the output cap
+    home: Path | None = None  # bound writable at $HOME, so what setup puts there is there for the suites
+    cache_dir: Path | None = None  # this run's copy of the download caches, bound writable at CACHE_MOUNT
 
 
 @dataclass(frozen=True)
@@ -209,12 +212,20 @@ def build_argv(
             argv += ["--ro-bind", etc, etc]
     argv += ["--ro-bind", str(passwd_file), "/etc/passwd", "--ro-bind", str(group_file), "/etc/group"]
     argv += ["--proc", "/proc", "--dev", "/dev"]
+    # POSIX semaphores and shared memory (Python's multiprocessing locks and queues, Node workers)
+    # live in /dev/shm: without a writable one, real lock tests that start processes fail.
+    argv += ["--size", str(request.limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/dev/shm"]
     # /tmp before any bind: a tmpfs mounted after a bind under /tmp would hide it (DESIGN.md).
     argv += ["--size", str(request.limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
-    argv += ["--perms", "0777", "--dir", SANDBOX_HOME]
+    if request.home is not None:
+        argv += ["--bind", str(request.home), SANDBOX_HOME]
+    else:
+        argv += ["--perms", "0777", "--dir", SANDBOX_HOME]
     for path in toolchain.ro_paths:
         argv += ["--ro-bind", path, path]
     argv += ["--bind", str(request.worktree), WORKSPACE, "--bind", str(request.out_dir), OUT_DIR]
+    if request.cache_dir is not None:
+        argv += ["--bind", str(request.cache_dir), CACHE_MOUNT]
     argv += network.bwrap_args() if network else []
     # Directories bwrap creates for mount points copy the host's mode (/root is 0700);
     # open the ones on the toolchain's way so the unprivileged user can traverse them.
@@ -288,8 +299,9 @@ class Sandbox:
         with contextlib.ExitStack() as stack:
             uid = stack.enter_context(self.uids.lease()) if self.uids is not None else None
             if uid is not None:
-                _chown_tree(request.worktree, uid)
-                _chown_tree(request.out_dir, uid)
+                for writable in (request.worktree, request.out_dir, request.home, request.cache_dir):
+                    if writable is not None:
+                        _chown_tree(writable, uid)
             # The egress proxy lives exactly as long as this run.
             network = stack.enter_context(egress.session(self.setup_network, uid)) if request.network else None
             return self._run_as(request, uid, cancel, network)

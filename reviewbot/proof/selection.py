@@ -3,7 +3,10 @@
 A repository with `.github/reviewbot.yml` names its suites and the paths that
 trigger them; everything else (and every repository without a config) gets an
 automatic suite that runs the test files the PR adds or changes, with a runner
-detected from the files and `package.json`.
+detected from the files and `package.json`. The runner is named by an explicit
+path into the environment the setup step made (`.venv/bin/python`,
+`node_modules/.bin/jest`), so whatever else is on the sandbox's PATH (the bot's
+own Python) never runs a repository's tests by accident, and nothing is fetched.
 
 Pure: it only reads files inside the given tree (package.json, the test files
 themselves) and never runs anything. Commands are strings for the sandbox, which
@@ -14,6 +17,7 @@ the command may write a JUnit XML report to.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -22,7 +26,8 @@ from pathlib import Path, PurePosixPath
 from reviewbot.model import ChangedFiles
 from reviewbot.proof.changes import TEST_DIRS
 from reviewbot.proof.safe_fs import read_inside
-from reviewbot.repo_config import RepoConfig, Suite
+from reviewbot.proof.inference import uses_pytest
+from reviewbot.repo_config import RepoConfig, Setup, Suite
 
 JUNIT_ENV = "REVIEWBOT_JUNIT"
 JUNIT_PLACEHOLDER = f"${JUNIT_ENV}"
@@ -45,6 +50,17 @@ HELPER_WORDS = frozenset(
 )
 
 NPM_DEFAULT_TEST = "no test specified"  # npm init's `echo "Error: no test specified" && exit 1`
+HOST_PYTHON = "python"  # only when no setup made an environment: the sandbox's PATH decides
+
+# Where a setup command puts its virtualenv: `python3 -m venv DIR`, `virtualenv DIR`,
+# `uv venv [DIR]`, or pip run from `DIR/bin/pip`. `uv sync` and `pdm install` make `.venv`.
+_VENV_PATTERNS = (
+    re.compile(r"-m\s+venv\s+(?:--?[\w-]+\s+)*(?P<dir>[^\s;&|-][^\s;&|]*)"),
+    re.compile(r"\bvirtualenv\s+(?:--?[\w-]+(?:=\S+)?\s+)*(?P<dir>[^\s;&|-][^\s;&|]*)"),
+    re.compile(r"\buv\s+venv(?:\s+(?P<dir>[^\s;&|-][^\s;&|]*))?"),
+    re.compile(r"(?:^|[\s;&|])(?P<dir>[\w.][\w./-]*)/bin/(?:pip3?|python3?)\b"),
+    re.compile(r"\b(?:uv\s+sync|pdm\s+install)\b"),
+)
 
 
 @dataclass(frozen=True)
@@ -60,29 +76,32 @@ class Runner:
         """Whether the command can be limited to given files (`npm test` cannot)."""
         return "{files}" in self.template
 
-    def command(self, files: list[str]) -> str:
+    def command(self, files: list[str], python: str = HOST_PYTHON) -> str:
+        """The command for these files; `python` is the interpreter of the repository's environment."""
         quoted = " ".join(shlex.quote(path) for path in files)
-        return self.template.format(files=quoted).strip()
+        return self.template.format(files=quoted, python=python).strip()
 
 
 PYTEST = Runner(
     "pytest",
-    'python -m pytest -q -p no:cacheprovider --junitxml="$REVIEWBOT_JUNIT" {files}',
+    '{python} -m pytest -q -p no:cacheprovider --junitxml="$REVIEWBOT_JUNIT" {files}',
     writes_junit=True,
 )
+UNITTEST = Runner("unittest", "{python} -m unittest -v {files}")
 NODE = Runner(
     "node",
     "node --test --test-reporter=spec --test-reporter-destination=stdout"
     ' --test-reporter=junit --test-reporter-destination="$REVIEWBOT_JUNIT" {files}',
     writes_junit=True,
 )
-VITEST = Runner("vitest", "npx --no-install vitest run {files}")
-JEST = Runner("jest", "npx --no-install jest {files}")
-MOCHA = Runner("mocha", "npx --no-install mocha {files}")
-TAP = Runner("tap", "npx --no-install tap {files}")
+# The repository's own copy, never `npx`: offline, npx may try (and fail) to download one.
+VITEST = Runner("vitest", "node_modules/.bin/vitest run {files}")
+JEST = Runner("jest", "node_modules/.bin/jest {files}")
+MOCHA = Runner("mocha", "node_modules/.bin/mocha {files}")
+TAP = Runner("tap", "node_modules/.bin/tap {files}")
 NPM = Runner("npm", "npm test")
 
-RUNNERS = {runner.name: runner for runner in (PYTEST, NODE, VITEST, JEST, MOCHA, TAP, NPM)}
+RUNNERS = {runner.name: runner for runner in (PYTEST, UNITTEST, NODE, VITEST, JEST, MOCHA, TAP, NPM)}
 
 # Runners named by a package or a command of the same name, in order of preference.
 _JS_TOOLS = (VITEST, JEST, MOCHA, TAP)
@@ -183,14 +202,18 @@ def runnable_tests(changed: ChangedFiles) -> list[str]:
 # -- runner detection ----------------------------------------------------------------
 
 
-def detect_runner(tree: Path, test_files: list[str]) -> Runner | None:
+def detect_runner(tree: Path, test_files: list[str], setup: Setup | None = None) -> Runner | None:
     """The runner for these test files in this tree, or None when none applies.
 
     Expects files of one language (`select_suites` splits them); Python wins if both
-    are given. For JS/TS the test script in `package.json` is the strongest evidence,
-    then its dependencies, then `node:test` imports in the files themselves.
+    are given. Python tests run with pytest, or with unittest when a setup made a
+    virtualenv and nothing says the tests need pytest (that venv would not have it).
+    For JS/TS the test script in `package.json` is the strongest evidence, then its
+    dependencies, then `node:test` imports in the files themselves.
     """
     if any(_is_python(path) for path in test_files):
+        if venv_dir(setup) is not None and not uses_pytest(lambda name: read_inside(tree, name), test_files):
+            return UNITTEST
         return PYTEST
     js_files = [path for path in test_files if _is_js(path)]
     if not js_files:
@@ -215,6 +238,28 @@ def detect_runner(tree: Path, test_files: list[str]) -> Runner | None:
     if script.strip() and NPM_DEFAULT_TEST not in script:
         return NPM
     return NODE
+
+
+def venv_dir(setup: Setup | None) -> str | None:
+    """The virtualenv the setup command makes, relative to the repository root, or None."""
+    if setup is None:
+        return None
+    for pattern in _VENV_PATTERNS:
+        match = pattern.search(setup.run)
+        if match:
+            found = (match.groupdict().get("dir") or ".venv").strip("'\"").rstrip("/")
+            if found.startswith("./"):
+                found = found[2:]
+            parts = PurePosixPath(found).parts
+            if found and not found.startswith("/") and ".." not in parts and "$" not in found:
+                return found
+    return None
+
+
+def python_for(setup: Setup | None) -> str:
+    """The interpreter of the setup's virtualenv by its path, or the host's `python` without one."""
+    venv = venv_dir(setup)
+    return f"{shlex.quote(venv)}/bin/python" if venv else HOST_PYTHON
 
 
 def _read_package_json(tree: Path) -> dict:
@@ -268,43 +313,83 @@ def _imports_node_test(tree: Path, path: str) -> bool:
 def select_suites(config: RepoConfig | None, changed: ChangedFiles, tree: Path) -> list[Suite]:
     """The suites to run for this PR: configured ones it touches, then its own tests.
 
-    With a config, a suite runs when its `paths` match a changed (non-deleted) file or
-    when it has no `paths`. With `changed_tests: auto` (or no config), the PR's runnable
-    test files that no selected suite covers run in an automatic suite per runner.
+    With a config, a suite runs when its `paths` match a changed (non-deleted) file,
+    when its command names a changed test file, or when it has no `paths`. With
+    `changed_tests: auto` (or no config), the PR's runnable test files that no
+    selected suite covers run in an automatic suite per runner, in the environment
+    the config's setup makes.
     """
     present = changed.all  # deleted paths are kept apart by split_changes
+    runnable = runnable_tests(changed)
     selected: list[Suite] = []
     if config is not None:
         selected = [
             suite
             for suite in config.suites
-            if not suite.paths or any(path_matches(p, f) for p in suite.paths for f in present)
+            if not suite.paths
+            or any(path_matches(p, f) for p in suite.paths for f in present)
+            or any(_names_path(suite, path) for path in runnable)
         ]
         if config.changed_tests == "off":
             return selected
 
-    uncovered = [path for path in runnable_tests(changed) if not any(_covers(s, path) for s in selected)]
+    setup = config.setup if config is not None else None
+    uncovered = [path for path in runnable if not any(covers(s, path) for s in selected)]
     auto = [
-        _auto_suite(tree, group)
+        _auto_suite(tree, group, setup)
         for group in ([p for p in uncovered if _is_python(p)], [p for p in uncovered if _is_js(p)])
         if group
     ]
     return selected + [suite for suite in auto if suite is not None]
 
 
-def _covers(suite: Suite, path: str) -> bool:
-    if any(path_matches(pattern, path) for pattern in suite.paths):
-        return True
-    return any(str(PurePosixPath(token)) == path for token in _tokens(suite.run) if token)
+def covers(suite: Suite, path: str) -> bool:
+    """Whether a configured suite already runs this test file: its `paths` match it or its command names it.
+
+    A second, automatic suite for the same file would only duplicate the configured
+    one, and could outvote it with the wrong environment.
+    """
+    return any(path_matches(pattern, path) for pattern in suite.paths) or _names_path(suite, path)
 
 
-def _auto_suite(tree: Path, files: list[str]) -> Suite | None:
-    runner = detect_runner(tree, files)
+def _names_path(suite: Suite, path: str) -> bool:
+    """Whether a word of the command is this file, a directory above it, or a glob matching it.
+
+    `tests/test_a.py::test_x`, `--spec=tests/test_a.py` and `./tests/` count; a bare
+    `pytest` does not (what it collects depends on config the bot does not read).
+    """
+    tokens = _tokens(suite.run)
+    for previous, token in zip(["", *tokens], tokens):
+        if previous in _SCRIPT_RUNNERS:
+            continue  # `npm test`, `make test`: a script or target name, not the test/ directory
+        if "=" in token and token.startswith("-"):
+            token = token.split("=", 1)[1]
+        token = token.split("::", 1)[0].strip()
+        if not token or token.startswith("-") or token in ("&&", "||", ";", "|"):
+            continue
+        if token.startswith("./"):
+            token = token[2:]
+        token = token.rstrip("/")
+        if not token or ".." in PurePosixPath(token).parts or token.startswith(("/", "$")):
+            continue
+        if token == "." or token == path or path.startswith(token + "/"):
+            return True
+        if any(char in token for char in "*?[") and "/" in token and path_matches(token, path):
+            return True
+    return False
+
+
+# Words after which the next word names a script or target rather than a path.
+_SCRIPT_RUNNERS = frozenset({"npm", "pnpm", "yarn", "run", "run-script", "make", "just", "tox", "nox", "-e", "-s"})
+
+
+def _auto_suite(tree: Path, files: list[str], setup: Setup | None = None) -> Suite | None:
+    runner = detect_runner(tree, files, setup)
     if runner is None:
         return None
     return Suite(
         name=f"PR tests ({runner.name})",
-        run=runner.command(files),
+        run=runner.command(files, python=python_for(setup)),
         kind="regression",
         timeout=AUTO_SUITE_TIMEOUT,
         repeat=1,

@@ -1,112 +1,159 @@
-"""The optional setup step (`npm ci`, `pip install ...`) and its cache.
+"""The setup step's shared state: package managers' download caches, filled only by trusted runs.
 
-Installing dependencies twice per review (head and base) would double the
-slowest part of a run. The cache key is the hash of the setup command and the
-lockfiles/manifests in the tree, so head and base share one install when the
-PR does not touch dependencies, and a change to them is never served stale.
+Caching installed trees (`.venv`, `node_modules`) gave head the tree base's
+setup made: an editable install also writes into the source tree (a generated
+`version.py`), which the cache did not hold, and a PR's setup could leave
+anything in it for the next PR. So every side now runs its setup fresh, and
+what is shared is only what package managers download (pip's, npm's, yarn's,
+pnpm's, uv's caches), which makes a fresh install fast.
+
+The cache is a trust boundary. A run gets a private copy of its repository's
+shared cache; only a trusted run (setup on a base-branch commit exactly as
+committed, before any PR file is laid over it) merges what it added back.
+Nothing a PR's setup writes reaches another PR's review or the base run. The
+merge keeps only regular files and directories, owned by the bot, with no
+setuid, setgid or world-writable bit; caches are size-capped and evicted
+least recently used first.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
+import os
+import re
 import shutil
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import stat
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
-from reviewbot.model import SandboxOutcome
-from reviewbot.proof.changes import MANIFESTS
-from reviewbot.proof.safe_fs import inside, read_inside
-from reviewbot.repo_config import Setup
-
-# What an install reads: the manifests the overlay knows, plus runtime requirements and
-# other package managers' lockfiles. Sorted, so the key does not depend on set order.
-AUTO_KEY_FILES = tuple(sorted(MANIFESTS | {"requirements.txt", "setup.py", "poetry.lock", "uv.lock", "Pipfile.lock"}))
-COMPLETE = ".complete"
-
-
-@dataclass(frozen=True)
-class SetupResult:
-    key: str
-    cache_hit: bool
-    outcome: SandboxOutcome | None  # None on a cache hit
-
-    @property
-    def ok(self) -> bool:
-        return self.cache_hit or (self.outcome is not None and self.outcome.exit_code == 0)
+CACHE_MOUNT = "/reviewbot-cache"
+# Where each package manager keeps its downloads, pointed into the run's cache copy.
+DOWNLOAD_CACHE_ENV = {
+    "PIP_CACHE_DIR": f"{CACHE_MOUNT}/pip",
+    "UV_CACHE_DIR": f"{CACHE_MOUNT}/uv",
+    "POETRY_CACHE_DIR": f"{CACHE_MOUNT}/poetry",
+    "npm_config_cache": f"{CACHE_MOUNT}/npm",
+    "YARN_CACHE_FOLDER": f"{CACHE_MOUNT}/yarn",
+    "npm_config_store_dir": f"{CACHE_MOUNT}/pnpm-store",
+}
+LAST_USED = ".last-used"
+DEFAULT_MAX_BYTES = 4 * 1024**3
+FILE_MODE, EXEC_MODE, DIR_MODE = 0o644, 0o755, 0o755
 
 
-def cache_key(setup: Setup, tree: Path, salt: str = "") -> str:
-    """Hash of the command, the toolchain salt and each key file's path and bytes."""
-    digest = hashlib.sha256()
-    digest.update(setup.run.encode() + b"\0" + salt.encode() + b"\0")
-    digest.update(("\0".join(setup.cache)).encode() + b"\0")
-    for name in setup.cache_key or AUTO_KEY_FILES:
-        data = read_inside(tree, name)
-        if data is not None:
-            digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
-    return digest.hexdigest()[:32]
+class DownloadCaches:
+    """One download cache per repository under the data directory, size-capped in total."""
 
-
-class SetupCache:
-    """Cached outputs of setup steps, one folder per key under the data directory."""
-
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, max_bytes: int = DEFAULT_MAX_BYTES):
         self.root = root
+        self.max_bytes = max_bytes
         root.mkdir(parents=True, exist_ok=True)
+        os.chmod(root, 0o700)
 
     @contextlib.contextmanager
-    def _locked(self, key: str) -> Iterator[None]:
-        with open(self.root / f"{key}.lock", "w") as handle:
+    def lease(self, repository: str, scratch: Path, trusted: bool) -> Iterator[Path]:
+        """A private copy of the repository's cache for one setup run; a trusted run's additions are kept."""
+        shared = self.root / _slug(repository)
+        private = scratch / "download-cache"
+        scratch.mkdir(parents=True, exist_ok=True)
+        with self._locked(shared):
+            if shared.is_dir():
+                _copy_tree(shared, private)
+        private.mkdir(exist_ok=True)
+        yield private
+        if trusted:
+            with self._locked(shared):
+                merge_trusted(private, shared)
+                (shared / LAST_USED).touch()
+            self.evict(keep=shared)
+
+    def evict(self, keep: Path | None = None) -> list[Path]:
+        """Remove the least recently used caches until the total fits the cap; returns what went."""
+        entries = [(path, _last_used(path), _size(path)) for path in self.root.iterdir() if path.is_dir()]
+        total = sum(size for _, _, size in entries)
+        removed = []
+        for path, _, size in sorted(entries, key=lambda entry: entry[1]):
+            if total <= self.max_bytes:
+                break
+            if path == keep and total - size <= self.max_bytes and len(entries) > 1:
+                continue
+            with self._locked(path):
+                shutil.rmtree(path, ignore_errors=True)
+            total -= size
+            removed.append(path)
+        return removed
+
+    @contextlib.contextmanager
+    def _locked(self, shared: Path) -> Iterator[None]:
+        with open(shared.with_name(shared.name + ".lock"), "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def prepare(
-        self,
-        setup: Setup,
-        tree: Path,
-        run_setup: Callable[[], SandboxOutcome],
-        salt: str = "",
-    ) -> SetupResult:
-        """Restore the cached outputs into `tree`, or run the step and cache what it made.
 
-        Held under a per-key lock: when head and base share a key, the second
-        waits for the first and then restores instead of installing again.
-        """
-        key = cache_key(setup, tree, salt)
-        entry = self.root / key
-        with self._locked(key):
-            if (entry / COMPLETE).exists():
-                for name in setup.cache:
-                    _restore(entry / name, tree, name)
-                return SetupResult(key=key, cache_hit=True, outcome=None)
-            outcome = run_setup()
-            if outcome.exit_code == 0 and setup.cache:
-                staging = self.root / f".{key}-{uuid.uuid4().hex[:8]}"
-                for name in setup.cache:
-                    source = inside(tree, name)
-                    if source is not None and source.is_dir() and not source.is_symlink():
-                        shutil.copytree(source, staging / name, symlinks=True)
-                staging.mkdir(exist_ok=True)
-                (staging / COMPLETE).touch()
-                shutil.rmtree(entry, ignore_errors=True)
-                staging.rename(entry)
-            return SetupResult(key=key, cache_hit=False, outcome=outcome)
+def merge_trusted(source: Path, shared: Path) -> None:
+    """Copy what a trusted run added or changed into the shared cache, as plain bot-owned data.
+
+    Read with lstat and never followed: symlinks, devices, fifos and sockets are
+    dropped, modes are reset (no setuid, setgid, sticky or world-writable bit),
+    and each file lands by rename so a concurrent copy never sees half of it.
+    """
+    shared.mkdir(parents=True, exist_ok=True)
+    os.chmod(shared, DIR_MODE)
+    for dirpath, dirnames, filenames in os.walk(source):
+        relative = Path(dirpath).relative_to(source)
+        target_dir = shared / relative
+        for name in list(dirnames):
+            info = os.lstat(os.path.join(dirpath, name))
+            if not stat.S_ISDIR(info.st_mode):
+                dirnames.remove(name)  # a symlink to a directory: not followed, not kept
+                continue
+            (target_dir / name).mkdir(mode=DIR_MODE, exist_ok=True)
+            os.chmod(target_dir / name, DIR_MODE)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            info = os.lstat(path)
+            if not stat.S_ISREG(info.st_mode) or name == LAST_USED:
+                continue
+            target = target_dir / name
+            with contextlib.suppress(FileNotFoundError):
+                known = os.lstat(target)
+                if known.st_size == info.st_size and known.st_mtime_ns == info.st_mtime_ns:
+                    continue
+            staging = target_dir / f".{name}.{os.getpid()}.tmp"
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as reader, open(staging, "wb") as writer:
+                shutil.copyfileobj(reader, writer)
+            os.chmod(staging, EXEC_MODE if info.st_mode & stat.S_IXUSR else FILE_MODE)
+            os.utime(staging, ns=(info.st_atime_ns, info.st_mtime_ns))
+            os.replace(staging, target)
 
 
-def _restore(cached: Path, tree: Path, relative: str) -> None:
-    target = inside(tree, relative)
-    if target is None or not cached.is_dir():
-        return
-    if target.is_symlink() or target.is_file():
-        target.unlink()
-    elif target.exists():
-        shutil.rmtree(target)
+def _copy_tree(source: Path, target: Path) -> None:
+    """`cp -a` (reflinks where the filesystem has them): a cache holds many small files."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(cached, target, symlinks=True)
+    subprocess.run(["cp", "-a", "--reflink=auto", "--no-target-directory", str(source), str(target)],
+                   check=True, capture_output=True, timeout=600)
+
+
+def _last_used(path: Path) -> float:
+    with contextlib.suppress(FileNotFoundError):
+        return (path / LAST_USED).stat().st_mtime
+    return 0.0
+
+
+def _size(path: Path) -> int:
+    total = 0
+    for dirpath, _, filenames in os.walk(path):
+        for name in filenames:
+            with contextlib.suppress(FileNotFoundError):
+                total += os.lstat(os.path.join(dirpath, name)).st_blocks * 512
+    return total
+
+
+def _slug(repository: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "__", repository).strip("._") or "repository"

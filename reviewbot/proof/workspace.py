@@ -189,6 +189,15 @@ class Mirror:
             return None
         return self.repo.odb.stream(bytes.fromhex(object_sha)).read(), mode
 
+    def describe(self, sha: str) -> tuple[str | None, int]:
+        """(nearest tag reachable from `sha`, commits since it); (None, 0) when no tag is reachable."""
+        try:
+            found = self.git.describe("--tags", "--long", "--abbrev=40", sha)
+        except git.GitCommandError:
+            return None, 0
+        tag, distance, _ = found.rsplit("-", 2)
+        return tag, int(distance)
+
     def read_file(self, sha: str, path: str) -> bytes | None:
         """A regular file's bytes at a revision; None when absent, a symlink or a directory."""
         found = self.blob(sha, path)

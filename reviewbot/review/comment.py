@@ -2,7 +2,7 @@
 
 Pure: a Review in, markdown out. Untrusted by default: every `{{ value }}` in
 the templates is escaped as inline text unless a filter made it safe on
-purpose (`code`, `fence`, `quote`, or `trusted` for the bot's own markdown
+purpose (`code`, `fence`, `yaml`, `quote`, or `trusted` for the bot's own markdown
 sentences, whose untrusted parts are already code spans). Secrets are
 redacted from the finished text.
 
@@ -29,6 +29,7 @@ from reviewbot.review.markdown import ZERO_WIDTH, code_span, escape_inline, fenc
 from reviewbot.review.markers import render_marker
 from reviewbot.review.outcome import OutcomeKind
 from reviewbot.review.ranks import MAX_MOVES
+from reviewbot.stats import failure_rate_upper, percent
 
 MAX_COMMENT_BYTES = 60 * 1024
 MAX_QUOTE_CHARS = 800
@@ -205,12 +206,21 @@ def _html(text: str) -> Markup:
     return Markup(html.escape(redact(str(text)).replace("\n", " ")).replace("@", "@" + ZERO_WIDTH))
 
 
-def _cell(result: SuiteResult | None) -> Markup:
-    """One proof-table cell: status (per repeat when they disagree), counts, duration, limits."""
+def _cell(result: SuiteResult | None, confidence: float | None = None) -> Markup:
+    """One proof-table cell: status (per repeat when they disagree), counts, duration, limits.
+
+    With adaptive repeats (`confidence` set) the status is the tally: "✗ 12/12 failed", or
+    "✓ 0/30 failed (≤ 9.5%)" with the exact upper bound on the failure rate.
+    """
     if result is None or not result.runs:
         return Markup("—")
     statuses = result.statuses
-    if len(set(statuses)) > 1:
+    tally = result.tally
+    if confidence is not None and tally.runs:
+        upper = failure_rate_upper(tally.failures, tally.runs, confidence)
+        bound = f" (≤ {percent(upper)})" if tally.failures < tally.runs else ""
+        icon = f"{'✓' if tally.failures == 0 else '✗'} {tally.failures}/{tally.runs} failed{bound}"
+    elif len(set(statuses)) > 1:
         icon = "🎲 " + "/".join(s.value for s in statuses)
     else:
         icon = STATUS_ICONS[result.status] + (f" ×{len(statuses)}" if len(statuses) > 1 else "")
@@ -252,6 +262,7 @@ def _environment() -> jinja2.Environment:
             code=lambda text: Markup(code_span(str(text))),
             tcode=lambda text: Markup(code_span(str(text), in_table=True)),
             fence=lambda text: Markup(fence(str(text))),
+            yaml=lambda text: Markup(fence(redact(str(text)).rstrip("\n"), lang="yaml")),
             quote=_quote,
             trusted=Markup,
             sha=lambda sha: Markup(code_span(sha[:12])) if sha else Markup("—"),

@@ -5,7 +5,8 @@ Pure. The verdict line, the labels and the hidden marker all read the same
 
 Precedence, most serious first (the first that applies wins):
 
-1. did not complete - the proof could not run (infrastructure); retry.
+1. did not complete - the proof could not run: infrastructure (retry), or a setup step or
+   suite that gave no test result (say what to change; a retry would fail the same way).
 2. blocked - a P0 finding, or head hung (possible deadlock): must not merge as is.
 3. needs changes - head fails, a P1 finding, or a claimed result the bot saw the opposite of.
 4. needs real behavior proof - the tests do not show the bug (weak), disagree (flaky), or there
@@ -21,7 +22,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from reviewbot.model import Finding, Priority, Proof, Verdict
+from reviewbot.model import Finding, Priority, Proof, RunProblem, Verdict
 from reviewbot.review.claims import ClaimCheck, ClaimMatch
 from reviewbot.review.markdown import code_span
 from reviewbot.review.ranks import Rating, Tier
@@ -78,6 +79,9 @@ def decide_outcome(proof: Proof, findings: list[Finding], claims: list[ClaimChec
     contradicted = [c for c in claims if c.match == ClaimMatch.CONTRADICTED]
     human = [note.text for note in security if note.needs_human]
 
+    if proof.verdict == Verdict.ERROR and proof.error_cause in _NOT_INFRASTRUCTURE:
+        return Outcome(kind=OutcomeKind.DID_NOT_COMPLETE, reasons=[proof.reason],
+                       next_step=_NOT_INFRASTRUCTURE[proof.error_cause])
     if proof.verdict == Verdict.ERROR:
         return Outcome(kind=OutcomeKind.DID_NOT_COMPLETE, reasons=[proof.reason], retry=RETRY_COMMAND,
                        next_step=f"Once the problem above is fixed (or if it was passing trouble), a maintainer "
@@ -113,6 +117,18 @@ def decide_outcome(proof: Proof, findings: list[Finding], claims: list[ClaimChec
                        next_step="A maintainer reads the changes listed under Security, then merges or comments.")
     return Outcome(kind=OutcomeKind.PASSED, reasons=[proof.reason],
                    next_step="Nothing blocks a merge: a maintainer can merge or comment `@reviewbot automerge`.")
+
+
+# A proof that ran but gave no test result: a retry would fail the same way, so say what to change.
+_NOT_INFRASTRUCTURE = {
+    RunProblem.SETUP: "A maintainer fixes the `setup` step in the base branch's `.github/reviewbot.yml` "
+                      "(the log above shows why it fails); the next push or re-review uses it.",
+    RunProblem.NOT_LOADED: "Change the PR's test so it loads on base (import only what base already has) "
+                           "and fails there; push, and the bot reviews the new head.",
+    RunProblem.NO_TEST_RAN: "Make the suite's command run tests on both sides (the log above shows what the "
+                            "runner refused); a suite comes from the base branch's `.github/reviewbot.yml`, "
+                            "or from the PR's changed tests.",
+}
 
 
 def labels_for(outcome: Outcome, proof: Proof, rating: Rating, findings: list[Finding]) -> list[Label]:

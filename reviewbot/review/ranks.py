@@ -37,6 +37,8 @@ from pydantic import BaseModel, ConfigDict, computed_field
 
 from reviewbot.model import Finding, Priority, Proof, RunStatus, SuitePair, Verdict
 from reviewbot.review.markdown import code_span
+from reviewbot.stats import Evidence as StatsEvidence
+from reviewbot.stats import failure_rate_upper, percent
 
 MAX_MOVES = 3
 MIN_RACE_REPEATS = 2  # a proving suite must run at least this often on each side to count as repeated
@@ -151,9 +153,11 @@ def _proving(pair: SuitePair) -> bool:
     base, head = pair.base, pair.head
     if base is None or head is None or not base.runs or not head.runs:
         return False
-    if base.flaky or head.flaky:
+    if head.flaky or head.status != RunStatus.PASSED:
         return False
-    return base.status in (RunStatus.FAILED, RunStatus.TIMEOUT) and head.status == RunStatus.PASSED
+    if base.flaky:  # a race shows on some runs only: proof when base fails significantly more often
+        return StatsEvidence(head=head.tally, base=base.tally).significant
+    return base.status in (RunStatus.FAILED, RunStatus.TIMEOUT)
 
 
 def _repeated(pair: SuitePair) -> bool:
@@ -189,10 +193,26 @@ def _raw_proof_tier(proof: Proof, evidence: Evidence) -> tuple[Tier, str, bool]:
         return Tier.C, "Proven, but no suite in the proof shows fail-before/pass-after.", False
     repeated = [pair for pair in proving if _repeated(pair)]
     if any(pair.kind == "integration" for pair in repeated):
+        over = _over_threshold(proof, [pair for pair in repeated if pair.kind == "integration"])
+        if over:
+            return Tier.A, over, False
         return Tier.S, "Proven on a real-filesystem integration suite, repeated on both sides.", False
     if repeated:
         return Tier.A, "Proven on regression suites, repeated on both sides (no integration suite proves it).", False
     return Tier.B, "Proven, but the proving suites ran only once: a race may not show up.", False
+
+
+def _over_threshold(proof: Proof, pairs: list[SuitePair]) -> str:
+    """With adaptive repeats, S also needs head's failure-rate bound under the configured threshold."""
+    if proof.threshold is None or proof.confidence is None:
+        return ""
+    bounds = [failure_rate_upper(p.head.tally.failures, p.head.tally.runs, proof.confidence)  # type: ignore
+              for p in pairs]
+    best = min((b for b in bounds if b is not None), default=None)
+    if best is None or best <= proof.threshold:
+        return ""
+    return (f"Proven on an integration suite, but head's failure rate is only bounded by {percent(best)} "
+            f"(at {percent(proof.confidence)}), over the {percent(proof.threshold)} threshold: more runs would settle it.")
 
 
 def _media_lift(tier: Tier) -> Tier | None:
@@ -515,6 +535,8 @@ class RankRule:
 
 RANK_RULES: list[RankRule] = [
     RankRule("proof", "`proven`, fail-before/pass-after on an `integration` suite, ≥2 repeats on each side", Tier.S),
+    RankRule("proof", "with adaptive repeats (`proof:` in the config), S also needs head's exact failure-rate "
+             "bound under `proof.threshold`; above it, A", None),
     RankRule("proof", "`proven`, fail-before/pass-after on regression suites only, ≥2 repeats on each side",
              Tier.A),
     RankRule("proof", "`proven`, but the proving suites ran once (no repetition for a race)", Tier.B),

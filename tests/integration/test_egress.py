@@ -21,11 +21,9 @@ from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.proof.sandbox import Limits, Sandbox, SandboxRequest
 from reviewbot.samples.repos import RepoWriter
 from tests.hostile import LoopbackHTTP, LoopbackListener
+from tests.registries import non_public_registry_ranges
 
 pytestmark = pytest.mark.sandbox
-
-REGISTRY_HOSTS = ("pypi.org", "files.pythonhosted.org", "registry.npmjs.org")
-
 
 def run(tmp_path: Path, command: str, network: bool = True, net: SetupNetwork | None = None,
         wall_clock_s: float = 60) -> tuple[int | None, str]:
@@ -119,15 +117,13 @@ def test_networked_setup_sees_no_host_listener(tmp_path: Path) -> None:
 def registry_network() -> SetupNetwork:
     """What an operator on this network sets: the registries' addresses, if they are not public ones."""
     try:
-        found = {info[4][0] for host in REGISTRY_HOSTS for info in socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)}
+        ranges = non_public_registry_ranges()
     except OSError as exc:
         pytest.skip(f"this host cannot resolve the package registries: {exc}")
-    policy = EgressPolicy()
-    local = [address for address in found if policy.refusal(address, 443) is not None]
-    return SetupNetwork(policy=EgressPolicy.parse([f"{address}/{32 if '.' in address else 128}" for address in local]),
-                        ca_bundle=DEFAULT_CA_BUNDLE)
+    return SetupNetwork(policy=EgressPolicy.parse(ranges), ca_bundle=DEFAULT_CA_BUNDLE)
 
 
+@pytest.mark.network
 def test_networked_setup_installs_from_the_registries_through_the_proxy(tmp_path: Path) -> None:
     net = registry_network()
     code, log = run(tmp_path, "python -m pip download --no-deps --no-cache-dir six==1.17.0 -d /workspace/dl "
@@ -229,6 +225,7 @@ def test_proxy_caps_its_connections(tmp_path: Path) -> None:
     assert answer.startswith(b"HTTP/1.1 503"), answer
 
 
+@pytest.mark.network
 def test_doctor_reports_that_a_setup_reaches_the_indexes(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from reviewbot.cli import main

@@ -205,3 +205,53 @@ def test_quoted_contributor_prose_keeps_its_code_and_nothing_else() -> None:
                                       reviewed_at="2026-11-25 12:00 UTC"))
     text = render_comment(review)
     assert "> `locked()` left `<path>.lock` behind; \\*\\*bold\\*\\* @\u200bsomeone &lt;b&gt;x&lt;/b&gt; ``a `b` c``" in text
+
+
+def _inferred_review(config_text: str):
+    proof = proof_of(*PROVEN)
+    proof.config_source, proof.inferred_config = "inferred", config_text
+    return build_review(ReviewInput(pr=PullRequest(), proof=proof, diff="", reviewed_at="2026-11-25 12:00 UTC"))
+
+
+def _yaml_blocks(text: str) -> list[str]:
+    return [match.group(2) for match in re.finditer(r"^(`{3,})yaml\n(.*?)\n\1$", text, re.MULTILINE | re.DOTALL)]
+
+
+def test_the_inferred_config_is_a_snippet_that_parses_back() -> None:
+    from reviewbot.proof.inference import config_yaml, infer_config
+    from reviewbot.repo_config import parse_config
+
+    files = {"pyproject.toml": b"[project]\nname='p'\nversion='1'\n[project.optional-dependencies]\ntest=['pytest']\n",
+             "package.json": b'{"devDependencies": {"jest": "1"}}', "yarn.lock": b"# v1\n"}
+    inferred = infer_config(files.get)
+    assert inferred is not None
+    text = render_comment(_inferred_review(config_yaml(inferred.config)))
+    (block,) = _yaml_blocks(text)
+    assert parse_config(block) == inferred.config  # ready to commit as .github/reviewbot.yml
+    details = text.index("<summary>Review details</summary>")
+    assert text.index("#### Config the bot inferred") > details
+    assert "Config: `inferred`" in text
+    assert _yaml_blocks(render_comment(build_review(ReviewInput(pr=PullRequest(), proof=proof_of(*PROVEN), diff="",
+                                                                reviewed_at="2026-11-25 12:00 UTC")))) == []
+
+
+def test_a_hostile_inferred_config_stays_inside_its_block() -> None:
+    # The command comes from the PR's manifests (a dependency group's strings): it must not end the block.
+    hostile = f"setup:\n  run: \"pip install '```' </details> @org/admins <img src=x> {GITHUB_TOKEN}\"\n{FORGED}\n"
+    text = render_comment(_inferred_review(hostile))
+    (block,) = _yaml_blocks(text)
+    assert "</details>" in block and "@org/admins" in block  # shown as code, not read as markup
+    assert GITHUB_TOKEN not in text
+    assert text.count("<!-- reviewbot:review") == 1
+    page = inspect(text)
+    assert "img" not in page.tags
+    assert page.tags.count("details") == page.tags.count("/details")
+    assert re.findall(r"@[A-Za-z]", "".join(page.prose)) == []
+
+
+def test_the_inferred_config_says_why_it_was_inferred() -> None:
+    config_text = "setup:\n  run: npm ci\n  network: true\nchanged_tests: auto\n"
+    assert "There is no `.github/reviewbot.yml` on the base branch" in render_comment(_inferred_review(config_text))
+    review = _inferred_review(config_text)
+    review.proof.config_source = "inferred (config invalid)"
+    assert "The base branch's `.github/reviewbot.yml` is invalid" in render_comment(review)

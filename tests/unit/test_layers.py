@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parents[2] / "reviewbot"
-REVIEW_MAY_IMPORT = ("reviewbot.model", "reviewbot.redact", "reviewbot.repo_config", "reviewbot.review")
+REVIEW_MAY_IMPORT = ("reviewbot.model", "reviewbot.redact", "reviewbot.repo_config", "reviewbot.review", "reviewbot.stats")
 
 
 def reviewbot_imports(path: Path) -> set[str]:

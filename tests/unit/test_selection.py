@@ -17,15 +17,19 @@ from reviewbot.proof.selection import (
     PYTEST,
     RUNNERS,
     TAP,
+    UNITTEST,
     VITEST,
     Runner,
+    covers,
     detect_runner,
     is_runnable,
     path_matches,
     runnable_tests,
+    python_for,
     select_suites,
+    venv_dir,
 )
-from reviewbot.repo_config import RepoConfig, Suite, parse_config
+from reviewbot.repo_config import RepoConfig, Setup, Suite, parse_config
 
 # -- path_matches ---------------------------------------------------------------------
 
@@ -165,17 +169,23 @@ def test_runner_commands_quote_files() -> None:
     assert PYTEST.command(["tests/test_a.py"]) == (
         'python -m pytest -q -p no:cacheprovider --junitxml="$REVIEWBOT_JUNIT" tests/test_a.py'
     )
-    assert VITEST.command(["a.test.ts"]) == "npx --no-install vitest run a.test.ts"
-    assert JEST.command(["a.test.ts"]) == "npx --no-install jest a.test.ts"
-    assert MOCHA.command(["test/a.js"]) == "npx --no-install mocha test/a.js"
-    assert TAP.command(["test/a.js"]) == "npx --no-install tap test/a.js"
+    assert PYTEST.command(["tests/test_a.py"], python=".venv/bin/python").startswith(".venv/bin/python -m pytest ")
+    assert UNITTEST.command(["tests/test_a.py"], python="venv/bin/python") == (
+        "venv/bin/python -m unittest -v tests/test_a.py"
+    )
+    # The repository's own runner by path: offline, `npx` may try to download one instead.
+    assert VITEST.command(["a.test.ts"]) == "node_modules/.bin/vitest run a.test.ts"
+    assert JEST.command(["a.test.ts"]) == "node_modules/.bin/jest a.test.ts"
+    assert MOCHA.command(["test/a.js"]) == "node_modules/.bin/mocha test/a.js"
+    assert TAP.command(["test/a.js"]) == "node_modules/.bin/tap test/a.js"
+    assert not any("npx" in runner.template for runner in RUNNERS.values())
     assert NPM.command(["test/a.js"]) == "npm test"
 
 
 def test_runner_properties() -> None:
     assert {name for name, runner in RUNNERS.items() if runner.writes_junit} == {"pytest", "node"}
     assert {name for name, runner in RUNNERS.items() if not runner.targets_files} == {"npm"}
-    assert set(RUNNERS) == {"pytest", "node", "vitest", "jest", "mocha", "tap", "npm"}
+    assert set(RUNNERS) == {"pytest", "unittest", "node", "vitest", "jest", "mocha", "tap", "npm"}
     with pytest.raises(AttributeError):
         NODE.name = "other"  # type: ignore[misc]
 
@@ -394,7 +404,7 @@ def test_auto_suite_without_junit(tmp_path: Path) -> None:
     _write_package(tmp_path, {"devDependencies": {"vitest": "^1.6.0"}})
     (suite,) = select_suites(None, _changes("src/lock.ts", "src/lock.test.ts"), tmp_path)
     assert suite.name == "PR tests (vitest)"
-    assert suite.run == "npx --no-install vitest run src/lock.test.ts"
+    assert suite.run == "node_modules/.bin/vitest run src/lock.test.ts"
     assert suite.junit is None
 
 
@@ -414,7 +424,7 @@ def test_mixed_languages_get_one_suite_per_runner(tmp_path: Path) -> None:
             'python -m pytest -q -p no:cacheprovider --junitxml="$REVIEWBOT_JUNIT" tests/test_lock.py',
             "$REVIEWBOT_JUNIT",
         ),
-        ("PR tests (jest)", "npx --no-install jest web/api.spec.ts web/lock.test.js", None),
+        ("PR tests (jest)", "node_modules/.bin/jest web/api.spec.ts web/lock.test.js", None),
     ]
 
 
@@ -436,8 +446,8 @@ def test_mixed_languages_get_one_suite_per_runner(tmp_path: Path) -> None:
         pytest.param(
             "suites:\n  - {name: lock, run: pytest tests/test_lock.py, paths: [src/lock/**]}\n",
             ["tests/test_lock.py"],
-            ["PR tests (pytest)"],
-            id="unmatched-suite-not-selected",
+            ["lock"],
+            id="suite-naming-the-changed-test-is-selected",
         ),
         pytest.param(
             "suites:\n  - {name: lock, run: pytest ./tests/test_lock.py, paths: [src/lock/**]}\n",
@@ -488,3 +498,111 @@ def test_runner_is_a_small_frozen_dataclass() -> None:
     assert runner.command([]) == "x"
     assert runner.command(["a"]) == "x a"
     assert runner.writes_junit is False
+
+
+# -- the repository's environment ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        ("python3 -m venv .venv && .venv/bin/pip install -e '.[test]'", ".venv"),
+        ("python -m venv venv && venv/bin/pip install -r requirements.txt", "venv"),
+        ("python3 -m venv --upgrade-deps ./env", "env"),
+        ("virtualenv --python=python3 .tox/py", ".tox/py"),
+        ("uv venv && uv pip install -e .", ".venv"),
+        ("uv venv .env", ".env"),
+        ("uv sync --frozen", ".venv"),
+        ("pdm install", ".venv"),
+        (".venv/bin/pip install -r requirements.txt", ".venv"),
+        ("npm ci", None),
+        ("pip install -e .", None),
+        ("python3 -m venv /opt/venv", None),  # outside the worktree: not the repository's environment
+        ("python3 -m venv ../up", None),
+        ("python3 -m venv $VENV", None),
+    ],
+)
+def test_venv_dir(setup: str, expected: str | None) -> None:
+    assert venv_dir(Setup(run=setup)) == expected
+
+
+def test_python_for_without_setup_is_the_host_python() -> None:
+    assert venv_dir(None) is None
+    assert python_for(None) == "python"
+    assert python_for(Setup(run="python3 -m venv .venv")) == ".venv/bin/python"
+
+
+def test_auto_suite_runs_in_the_setups_venv_not_the_host_python(tmp_path: Path) -> None:
+    # The issue: a configured setup made `.venv`, yet the changed tests ran under `python -m pytest`
+    # (the bot's own pytest first on the sandbox's PATH), which died on the repository's addopts.
+    (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\naddopts = '--cov=pkg'\n")
+    config = _config("setup:\n  run: python3 -m venv .venv && .venv/bin/pip install -e '.[test]'\n  network: true\n")
+    (suite,) = select_suites(config, _changes("src/pkg/lock.py", "tests/test_lock.py"), tmp_path)
+    assert suite.run == (
+        '.venv/bin/python -m pytest -q -p no:cacheprovider --junitxml="$REVIEWBOT_JUNIT" tests/test_lock.py'
+    )
+
+
+def test_unittest_in_a_venv_without_pytest(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_lock.py").write_text("import unittest\n")
+    config = _config("setup:\n  run: python3 -m venv venv && venv/bin/pip install -e .\n")
+    (suite,) = select_suites(config, _changes("tests/test_lock.py"), tmp_path)
+    assert (suite.name, suite.run, suite.junit) == (
+        "PR tests (unittest)", "venv/bin/python -m unittest -v tests/test_lock.py", None)
+    (tmp_path / "tests" / "conftest.py").write_text("")  # pytest's own file: the tests need pytest
+    (suite,) = select_suites(config, _changes("tests/test_lock.py"), tmp_path)
+    assert suite.run.startswith("venv/bin/python -m pytest ")
+
+
+def test_node_runner_is_the_repositorys_own_copy(tmp_path: Path) -> None:
+    _write_package(tmp_path, {"scripts": {"test": "jest"}, "devDependencies": {"jest": "^29"}})
+    config = _config("setup:\n  run: npm ci\n  network: true\n")
+    (suite,) = select_suites(config, _changes("src/lock.test.js"), tmp_path)
+    assert suite.run == "node_modules/.bin/jest src/lock.test.js"
+
+
+# -- configured suites cover the tests they name ---------------------------------------------
+
+COVER_CASES = [
+    # (suite run, suite paths, changed test file, covered)
+    ("pytest tests/test_lock.py", [], "tests/test_lock.py", True),
+    (".venv/bin/python -m pytest tests/test_lock.py -k stale", [], "tests/test_lock.py", True),
+    ("python -m pytest tests/test_lock.py::test_stale", [], "tests/test_lock.py", True),
+    ("python -m pytest tests/", [], "tests/test_lock.py", True),
+    ("python -m pytest ./tests", [], "tests/unit/test_lock.py", True),
+    ("python -m pytest .", [], "tests/test_lock.py", True),
+    ("mocha --spec=test/lock.test.js", [], "test/lock.test.js", True),
+    ("node --test 'test/**/*.test.mjs'", [], "test/deep/lock.test.mjs", True),
+    ("node --test test/*.test.mjs", [], "test/deep/lock.test.mjs", False),
+    ("python -m pytest tests/unit", [], "tests/unit2/test_lock.py", False),
+    ("python -m pytest tests/unit/test_lock.py", [], "test_lock.py", False),
+    ("python -m pytest", [], "tests/test_lock.py", False),  # what it collects depends on config
+    ("npm test", [], "test/lock.test.js", False),  # a script name, not the test/ directory
+    ("npm run test", [], "test/lock.test.js", False),
+    ("make tests", [], "tests/test_lock.py", False),
+    ("python -m pytest ../tests", [], "tests/test_lock.py", False),
+    ("npm run lock", ["test/lock*"], "test/lock.test.js", True),
+    ("npm run lock", ["src/**"], "test/lock.test.js", False),
+]
+
+
+@pytest.mark.parametrize(("run", "paths", "path", "expected"), COVER_CASES)
+def test_configured_suite_covers(run: str, paths: list[str], path: str, expected: bool) -> None:
+    assert covers(Suite(name="s", run=run, paths=paths), path) is expected
+
+
+def test_configured_suite_naming_a_directory_gets_no_duplicate(tmp_path: Path) -> None:
+    # The issue: a duplicate auto suite for files the configured suite already runs outvoted it.
+    config = _config(
+        "setup:\n  run: python3 -m venv .venv && .venv/bin/pip install -e .\n"
+        "suites:\n  - {name: unit, run: .venv/bin/python -m pytest tests/, paths: [src/**]}\n"
+    )
+    suites = select_suites(config, _changes("src/pkg/lock.py", "tests/test_lock.py"), tmp_path)
+    assert _names(suites) == ["unit"]
+
+
+def test_suite_naming_a_changed_test_runs_even_when_its_paths_miss(tmp_path: Path) -> None:
+    config = _config("suites:\n  - {name: lock, run: pytest tests/test_lock.py::test_stale, paths: [src/lock/**]}\n")
+    suites = select_suites(config, _changes("tests/test_lock.py"), tmp_path)
+    assert _names(suites) == ["lock"]

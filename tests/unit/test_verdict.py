@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reviewbot.model import SuitePair, SuiteResult, Verdict
+from reviewbot.model import RunProblem, RunStatus, SandboxOutcome, SuitePair, SuiteResult, SuiteRun, Verdict
 from reviewbot.review.verdict import decide
 from tests.builders import E, F, P, T, pair, result
 
@@ -51,3 +51,58 @@ def test_a_side_with_no_runs_is_an_error_not_a_pass() -> None:
     empty = SuiteResult(suite="a", revision="base", command="c", runs=[])
     decision = decide([SuitePair(name="a", command="c", head=result("head", P), base=empty)])
     assert decision.verdict == Verdict.ERROR
+
+
+def _with_problem(side: str, problem: RunProblem, why: str, *others: RunStatus) -> SuiteResult:
+    runs = [SuiteRun(status=RunStatus.ERROR, problem=problem, why=why, outcome=SandboxOutcome(exit_code=4))]
+    runs += [SuiteRun(status=s, outcome=SandboxOutcome(exit_code=0 if s == P else 1)) for s in others]
+    return SuiteResult(suite="x", revision=side, command="cmd", runs=runs)  # type: ignore[arg-type]
+
+
+def _pair(name: str, base: SuiteResult, head: SuiteResult) -> SuitePair:
+    return SuitePair(name=name, command="cmd", base=base, head=head)
+
+
+def test_a_suite_that_ran_no_test_is_left_out_and_the_verdict_comes_from_the_others() -> None:
+    usage = _with_problem("head", RunProblem.NO_TEST_RAN, "unrecognized arguments: --cov=pkg")
+    decision = decide([pair("configured", (F,), (P,)),
+                       _pair("auto", _with_problem("base", RunProblem.NO_TEST_RAN, "usage"), usage)])
+    assert decision.verdict == Verdict.PROVEN
+    assert decision.cause is None
+    assert len(decision.notes) == 1 and "`auto` ran no test" in decision.notes[0]
+    assert "--cov=pkg" in decision.notes[0]
+
+
+def test_a_test_that_cannot_load_on_base_is_never_proof() -> None:
+    base = _with_problem("base", RunProblem.NOT_LOADED, "could not import or collect tests/test_lock.py")
+    decision = decide([_pair("lock", base, result("head", P))])
+    assert decision.verdict == Verdict.ERROR
+    assert decision.cause == RunProblem.NOT_LOADED
+    assert "Retry" not in decision.reason and "what base already has" in decision.reason
+
+
+def test_no_suite_ran_a_test_is_an_error_that_says_what_to_change() -> None:
+    side = _with_problem("base", RunProblem.NO_TEST_RAN, "INTERNALERROR> Unknown config option")
+    decision = decide([_pair("auto", side, _with_problem("head", RunProblem.NO_TEST_RAN, "same"))])
+    assert (decision.verdict, decision.cause) == (Verdict.ERROR, RunProblem.NO_TEST_RAN)
+    assert "suite's command" in decision.reason
+
+
+@pytest.mark.parametrize(("sides", "verdict", "cause"), [
+    (("head",), Verdict.FAILS, None),
+    (("head", "base"), Verdict.ERROR, RunProblem.SETUP),
+    (("base",), Verdict.ERROR, RunProblem.SETUP),
+])
+def test_setup_failures_say_whose_problem_it_is(sides: tuple[str, ...], verdict: Verdict,
+                                                 cause: RunProblem | None) -> None:
+    def side(name: str) -> SuiteResult:
+        if name in sides:
+            return _with_problem(name, RunProblem.SETUP, "setup exited 1")
+        return result(name, F if name == "base" else P)
+    decision = decide([_pair("lock", side("base"), side("head"))])
+    assert (decision.verdict, decision.cause) == (verdict, cause), decision.reason
+
+
+def test_an_error_run_without_a_stated_problem_is_infrastructure() -> None:
+    decision = decide([pair("a", (E,), (P,))])
+    assert decision.cause == RunProblem.INFRASTRUCTURE and "re-review" in decision.reason
