@@ -57,7 +57,7 @@ class Replacements:
         bot = self.edge.bot_login()
         who = Identity(bot, f"{bot}@users.noreply.github.com")
         trailers = "\n".join(f"Co-authored-by: {name} <{email}>" for name, email in authors)
-        tip = _resolve(mirror, f"refs/heads/{branch}")
+        tip = mirror.fetch_if_exists(f"refs/heads/{branch}", auth_header=connection.git_auth_header())
         try:
             head = tip or start or pr.head_sha
             for source in (start or pr.head_sha, pr.head_sha, pr.base_sha):  # bring in the source's new commits, then the base
@@ -144,13 +144,6 @@ def _unique(authors: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def _labels(repository, number: int) -> list[str]:  # type: ignore[no-untyped-def]
     return [label.name for label in repository.get_issue(number).get_labels()]
-
-
-def _resolve(mirror, ref: str) -> str | None:  # type: ignore[no-untyped-def]
-    try:
-        return mirror.git.rev_parse("--verify", "--quiet", ref) or None
-    except Exception:  # noqa: BLE001 - an unknown ref is simply absent
-        return None
 
 
 def _installation(connection: Connection) -> int | None:

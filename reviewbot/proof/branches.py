@@ -2,18 +2,17 @@
 
 The merge is made from trees (`git merge-tree --write-tree`, then `commit-tree`)
 inside the repository's mirror, so nothing is checked out and no PR code runs.
-Pushes authenticate per command with `http.extraHeader`, like fetches, and are
+Pushes authenticate per command with `http.extraHeader` (in git's environment,
+never its command line; see host_git.py), like fetches, and are
 never forced: a refused push (no rights, or someone else moved the branch) is
 an answer, not an error.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-import git
-
+from reviewbot.proof.host_git import FETCH_TIMEOUT_S, GitFailed
 from reviewbot.proof.workspace import Mirror, WorkspaceError
 
 
@@ -30,22 +29,26 @@ class MergeConflict(WorkspaceError):
 def merge_commit(mirror: Mirror, head: str, base: str, message: str, who: Identity) -> str:
     """A merge commit of `base` into `head` (first parent: head), as `who`; its SHA."""
     try:
-        tree = mirror.git.merge_tree("--write-tree", "--no-messages", head, base).split()[0]
-    except git.GitCommandError as exc:
+        tree = mirror.git.text("merge-tree", "--write-tree", "--no-messages", head, base).split()[0]
+    except GitFailed as exc:
         if exc.status == 1:
             raise MergeConflict(f"{base[:12]} does not merge cleanly into {head[:12]}") from exc
-        raise WorkspaceError(f"could not merge {base[:12]} into {head[:12]}: {exc.stderr}") from exc
-    env = {"GIT_AUTHOR_NAME": who.name, "GIT_AUTHOR_EMAIL": who.email, "GIT_COMMITTER_NAME": who.name,
-           "GIT_COMMITTER_EMAIL": who.email}
-    return mirror.git.execute(["git", "commit-tree", tree, "-p", head, "-p", base, "-m", message],
-                              env={**os.environ, **env}).strip()
+        raise WorkspaceError(f"could not merge {base[:12]} into {head[:12]}: {exc.stderr_text}") from exc
+    return mirror.git.text("commit-tree", tree, "-p", head, "-p", base, "-F", "-", input=message.encode(),
+                           env=identity_env(who))
+
+
+def identity_env(who: Identity) -> dict[str, str]:
+    """Author and committer for the bot's commits, as git's environment (no config needed)."""
+    return {"GIT_AUTHOR_NAME": who.name, "GIT_AUTHOR_EMAIL": who.email, "GIT_COMMITTER_NAME": who.name,
+            "GIT_COMMITTER_EMAIL": who.email}
 
 
 def push(mirror: Mirror, url: str, sha: str, branch: str, auth_header: str | None) -> bool:
     """Push `sha` to `branch` at `url` (fast-forward only); False when the server refuses it."""
-    config = ["-c", f"http.extraHeader={auth_header}"] if auth_header else []
     try:
-        mirror.git.execute(["git", *config, "push", "--quiet", url, f"{sha}:refs/heads/{branch}"])
+        mirror.git.run("push", "--quiet", "--no-verify", "--", url, f"{sha}:refs/heads/{branch}",
+                       auth_header=auth_header, timeout=FETCH_TIMEOUT_S)
         return True
-    except git.GitCommandError:
+    except GitFailed:
         return False

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from reviewbot.model import ChangedFiles
 from reviewbot.proof.changes import LOCKFILES, TEST_REQUIREMENTS, is_manifest
-from reviewbot.proof.safe_fs import inside
 from reviewbot.review.markdown import code_span
 
 DEV_SECTIONS = ("devDependencies",)
@@ -100,24 +100,80 @@ def apply_overlay(tree: Path, plan: OverlayPlan, head_blob: Callable[[str], tupl
     """Write the plan into `tree`. `head_blob(path)` gives (bytes, git mode) at head.
 
     Never follows a symlink on the way to a destination: the base tree is the
-    maintainers' code, but a destination must still stay inside the worktree.
+    maintainers' code, but a destination must still stay inside the tree. A
+    path that cannot be laid over (base has a directory where the PR has a
+    file, a file where it has a directory, a symlink on the way) is skipped and
+    said in `plan.notes`, with repository-relative paths only: the reader
+    learns what happened, and no host path reaches a comment.
     """
-    for path in plan.remove:
-        target = _safe_target(tree, path)
+    for path in list(plan.remove):
+        if overlay_obstacle(tree, path) is not None:  # then base has no such file: nothing to remove
+            continue
+        target = tree.joinpath(*PurePosixPath(path).parts)
         if target.is_file() or target.is_symlink():
-            target.unlink()
-    for path in plan.from_head:
+            _attempt(lambda: target.unlink(), path, plan, "removed from base")  # noqa: B023 - called at once
+    for path in list(plan.from_head):
         blob = head_blob(path)
         if blob is None:
             continue
         data, mode = blob
-        _write(tree, path, data, mode)
-    for path, data in plan.rewritten.items():
-        _write(tree, path, data, "100644")
+        target = _target_or_note(tree, path, plan)
+        if target is not None:
+            _attempt(lambda: _write(target, data, mode), path, plan)  # noqa: B023 - called at once
+    for path, data in list(plan.rewritten.items()):
+        target = _target_or_note(tree, path, plan)
+        if target is not None:
+            _attempt(lambda: _write(target, data, "100644"), path, plan)  # noqa: B023 - called at once
 
 
-def _write(tree: Path, path: str, data: bytes, mode: str) -> None:
-    target = _safe_target(tree, path)
+def overlay_obstacle(tree: Path, path: str) -> str | None:
+    """Why `path` cannot be written into `tree` (repository-relative words only), or None when it can."""
+    pure = PurePosixPath(path)
+    if not pure.parts or pure.is_absolute() or ".." in pure.parts:
+        return "the path leaves the repository"
+    current = tree
+    for depth, part in enumerate(pure.parts):
+        current = current / part
+        so_far = code_span("/".join(pure.parts[: depth + 1]))
+        try:
+            info = current.lstat()
+        except FileNotFoundError:
+            return None  # nothing further down exists either: the write makes the directories
+        except OSError as exc:
+            return f"{so_far} cannot be read in base ({exc.strerror or 'error'})"
+        last = depth == len(pure.parts) - 1
+        if stat.S_ISLNK(info.st_mode) and not last:
+            return f"base has a symlink at {so_far}, and the bot does not write through symlinks"
+        if stat.S_ISDIR(info.st_mode) and last:
+            return "base has a directory there, the PR a file"
+        if not stat.S_ISDIR(info.st_mode) and not last:
+            return f"base has a file at {so_far} where the PR has a directory"
+    return None
+
+
+def _target_or_note(tree: Path, path: str, plan: OverlayPlan) -> Path | None:
+    obstacle = overlay_obstacle(tree, path)
+    if obstacle is None:
+        return tree.joinpath(*PurePosixPath(path).parts)
+    _skip(path, plan, f"{code_span(path)} was not laid over base: {obstacle}.")
+    return None
+
+
+def _attempt(action: Callable[[], None], path: str, plan: OverlayPlan, verb: str = "laid over base") -> None:
+    try:
+        action()
+    except OSError as exc:  # the message would carry a host path; strerror does not
+        _skip(path, plan, f"{code_span(path)} was not {verb}: {exc.strerror or type(exc).__name__}.")
+
+
+def _skip(path: str, plan: OverlayPlan, note: str) -> None:
+    plan.notes.append(note)
+    plan.from_head = [p for p in plan.from_head if p != path]
+    plan.remove = [p for p in plan.remove if p != path]
+    plan.rewritten.pop(path, None)
+
+
+def _write(target: Path, data: bytes, mode: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.is_symlink() or target.exists():
         target.unlink()
@@ -126,10 +182,3 @@ def _write(tree: Path, path: str, data: bytes, mode: str) -> None:
         return
     target.write_bytes(data)
     target.chmod(0o755 if mode == "100755" else 0o644)
-
-
-def _safe_target(tree: Path, path: str) -> Path:
-    target = inside(tree, path)
-    if target is None:
-        raise ValueError(f"refusing to write outside the worktree or through a symlink: {path!r}")
-    return target

@@ -30,16 +30,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import git
-
 from reviewbot.model import RelatedPerson
+from reviewbot.proof.host_git import HostGit, WorkspaceError
 
 log = logging.getLogger(__name__)
 
 MAX_FILES = 50  # files blamed per review
 MAX_RANGES = 400  # `-L` ranges across all files
 MAX_LINES_PER_FILE = 10_000  # touched lines blamed per file (a rewritten generated file is not a signal)
-GIT_TIMEOUT_S = 30.0  # one git call; GitPython kills it after this
+GIT_TIMEOUT_S = 30.0  # one git call; HostGit kills it (and its children) after this
 TOTAL_BUDGET_S = 120.0  # all calls together: later files are skipped once spent
 MAX_NAME_CHARS = 80
 
@@ -165,17 +164,19 @@ def sanitize_name(raw: str) -> str:
 class _Git:
     """The few git calls this module makes, each with a timeout and no exceptions leaking."""
 
-    def __init__(self, repo: git.Repo):
-        self.git = repo.git
+    def __init__(self, git: HostGit):
+        self.git = git
         self.deadline = time.monotonic() + TOTAL_BUDGET_S
 
     @classmethod
     def open(cls, git_dir: Path) -> _Git | None:
+        runner = cls(HostGit(git_dir))
         try:
-            return cls(git.Repo(git_dir))
-        except (git.exc.GitError, OSError) as exc:  # not a repository, no such path
+            runner.git.run("rev-parse", "--git-dir", timeout=GIT_TIMEOUT_S)
+        except (WorkspaceError, OSError) as exc:  # not a repository, no such path
             log.info("related people: cannot open %s: %s", git_dir, exc)
             return None
+        return runner
 
     def out_of_time(self) -> bool:
         return time.monotonic() >= self.deadline
@@ -183,13 +184,11 @@ class _Git:
     def run(self, *args: str) -> bytes | None:
         """stdout of `git <args>` as bytes, or None when git failed or timed out."""
         timeout = max(1.0, min(GIT_TIMEOUT_S, self.deadline - time.monotonic()))
-        command = [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", "-c", "core.quotePath=false", *args]
         try:
-            out = self.git.execute(command, stdout_as_string=False, kill_after_timeout=timeout)
-        except (git.exc.GitError, OSError, ValueError) as exc:
+            return self.git.run("-c", "core.quotePath=false", *args, timeout=timeout)
+        except (WorkspaceError, OSError, ValueError) as exc:
             log.info("related people: git %s failed: %s", args[:2], str(exc)[-300:])
             return None
-        return out if isinstance(out, bytes) else None
 
     def commit_sha(self, rev: str) -> str | None:
         """The full SHA of a commit; `--end-of-options` keeps a rev like `--output=x` a rev."""

@@ -1,17 +1,22 @@
-"""Git side of a proof: a bare mirror per repository, and one worktree per run.
+"""Git side of a proof: a bare mirror per repository, and one exported tree per run.
 
 A busy repository gets many reviews; cloning it for each would cost minutes and
 bandwidth, so every repository has one bare mirror under the data directory,
-fetched incrementally, and each run checks out a throwaway worktree from it.
-Credentials are passed per fetch (`http.extraHeader` on the command line) and
-never written to the mirror's config, so no token can reach a worktree.
+fetched incrementally with only the refs a review needs, and each run gets a
+throwaway export of a commit. Every git call goes through `HostGit` (hardened
+config, a timeout, credentials in the environment only; see host_git.py).
 
-A worker can die at any point (SIGKILL, OOM, a reboot). Every ref update and all
-worktree bookkeeping in a mirror happen under the mirror's lock (an flock, which
-dies with its holder), so whoever holds it next knows that any git lock file it
-finds there was left by a killed git and removes it. A run folder carries its
-owner's pid; `Workspace.recover()` removes the folders of dead owners and prunes
-the worktrees they held.
+The export is a plain directory with no `.git` inside: the sandbox writes there,
+so the host never runs git against it, and no host path leaks through a
+worktree's `.git` file. It is made from a temporary index the bot owns
+(`read-tree`, then `checkout-index`), not `git archive`, which would honour the
+PR's `export-ignore`.
+
+A worker can die at any point (SIGKILL, OOM, a reboot). Every ref update in a
+mirror happens under the mirror's lock (an flock, which dies with its holder),
+so whoever holds it next knows that any git lock file it finds there was left
+by a killed git and removes it. A run folder carries its owner's pid;
+`Workspace.recover()` removes the folders of dead owners.
 """
 
 from __future__ import annotations
@@ -22,24 +27,19 @@ import hashlib
 import os
 import re
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import git
-
+from reviewbot.proof.host_git import FETCH_TIMEOUT_S, GitFailed, HostGit, WorkspaceError
 from reviewbot.proof.liveness import pid_alive
 
-FETCH_REFSPECS = (
-    "+refs/heads/*:refs/heads/*",
-    "+refs/tags/*:refs/tags/*",
-    "+refs/pull/*/head:refs/pull/*/head",
-)
+__all__ = ["Mirror", "Revisions", "Workspace", "WorkspaceError"]
 
-
-class WorkspaceError(RuntimeError):
-    """A git problem that stops the proof: unknown ref, unreachable remote."""
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_DESCRIBED = re.compile(r"^(.*)-(\d+)-g[0-9a-f]+$")
 
 
 @dataclass(frozen=True)
@@ -50,22 +50,21 @@ class Revisions:
 
 
 class Mirror:
-    """One repository's bare mirror: fetch, resolve, diff, read, check out."""
+    """One repository's bare mirror: fetch, resolve, diff, read, export."""
 
     def __init__(self, path: Path, source: str):
         self.path = path
         self.source = source
         self._lock_path = path.with_suffix(".lock")
+        self.git = HostGit(path)
         with self.locked():  # two workers meeting a new repository make one mirror
             if not (path / "HEAD").exists():
                 path.mkdir(parents=True, exist_ok=True)
-                git.Repo.init(path, bare=True)
-        self.repo = git.Repo(path)
-        self.git = self.repo.git
+                HostGit(path.parent).run("init", "--quiet", "--bare", str(path))
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """Serialise ref updates and worktree bookkeeping between threads and processes."""
+        """Serialise ref updates between threads and processes."""
         with open(self._lock_path, "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
@@ -74,22 +73,12 @@ class Mirror:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def recover(self) -> None:
-        """Make the mirror usable after a killed git: stale lock files, worktrees whose folder is gone."""
+        """Make the mirror usable after a killed git: stale lock files."""
         with self.locked():
             self._remove_stale_locks()
-            for admin in (self.path / "worktrees").glob("*/"):
-                gitdir = admin / "gitdir"  # `<worktree>/.git`; a worktree add killed midway stays "locked"
-                target = Path(gitdir.read_text().strip()).parent if gitdir.is_file() else None
-                if target is None or not target.exists():
-                    (admin / "locked").unlink(missing_ok=True)
-            with contextlib.suppress(git.GitCommandError):
-                self.git.worktree("prune")
 
     def _remove_stale_locks(self) -> None:
-        """Called with the mirror lock held: no live git is writing here, so a `*.lock` is a killed git's.
-
-        Live worktrees' own locks (`worktrees/<name>/index.lock`) are theirs and are left alone.
-        """
+        """Called with the mirror lock held: no live git is writing here, so a `*.lock` is a killed git's."""
         candidates = [*self.path.glob("*.lock"), *(self.path / "refs").rglob("*.lock"),
                       *(self.path / "objects" / "info").glob("*.lock"), *(self.path / "objects" / "pack").glob("*.lock")]
         for lock in candidates:
@@ -97,51 +86,78 @@ class Mirror:
                 lock.unlink(missing_ok=True)
 
     def fetch(self, wanted: tuple[str, ...] = (), auth_header: str | None = None) -> None:
-        """Incremental fetch of branches, tags and PR heads, then of any wanted ref still unknown.
+        """Fetch just the revisions a review needs: each wanted branch, ref or SHA (and tags on their history).
 
-        `wanted` may hold SHAs or names outside the standard refspecs
-        (`origin/fix`); each costs a second fetch only when the first did not bring it.
+        A SHA already in the mirror is not fetched again (it cannot change); a
+        name (`main`, `refs/pull/7/head`, `origin/fix`) is fetched every time,
+        into `refs/reviewbot/extra/<name>`, which `resolve` reads first. Never
+        every `refs/pull/*` of a busy repository. Tags pointing into the fetched
+        history come along (git's tag following), for `describe`.
         """
-        config = ["-c", f"http.extraHeader={auth_header}"] if auth_header else []
-        config += ["-c", "gc.autoDetach=false"]  # an auto gc packs refs under our lock, not after it
+        specs = []
+        for ref in dict.fromkeys(wanted):
+            if _SHA.fullmatch(ref) and self._has_commit(ref):
+                continue
+            specs.append(f"+{ref}:refs/reviewbot/extra/{_ref_slug(ref)}")
+        if not specs:
+            return
         with self.locked():
             self._remove_stale_locks()
             try:
-                self.git.execute(["git", *config, "fetch", "--quiet", "--prune", "--no-tags",
-                                  self.source, *FETCH_REFSPECS])
-                for ref in wanted:
-                    if not self._resolves(ref):
-                        self.git.execute(["git", *config, "fetch", "--quiet", self.source,
-                                          f"+{ref}:refs/reviewbot/extra/{_ref_slug(ref)}"])
-            except git.GitCommandError as exc:
-                raise WorkspaceError(f"git fetch from {self.source} failed: {_git_stderr(exc)}") from exc
+                self.git.run("fetch", "--quiet", "--no-write-fetch-head", "--no-recurse-submodules", "--",
+                             self.source, *specs, auth_header=auth_header, timeout=FETCH_TIMEOUT_S)
+            except GitFailed as exc:
+                raise WorkspaceError(f"git fetch from {self.source} failed: {exc.stderr_text}") from exc
+            self._gc()
 
-    def _resolves(self, ref: str) -> bool:
-        try:
-            self.resolve(ref)
-            return True
-        except WorkspaceError:
-            return False
+    def _gc(self) -> None:
+        """Auto gc, here under the lock only: every other call has it off, since it rewrites refs and packs."""
+        with contextlib.suppress(GitFailed):
+            self.git.run("-c", "gc.auto=6700", "-c", "gc.autoDetach=false", "gc", "--auto", "--quiet",
+                         timeout=FETCH_TIMEOUT_S)
+
+    def fetch_if_exists(self, ref: str, auth_header: str | None = None) -> str | None:
+        """Fetch one full ref (`refs/heads/reviewbot/pr-7`) that may not exist; its SHA, or None when absent."""
+        local = f"refs/reviewbot/extra/{_ref_slug(ref)}"
+        with self.locked():
+            self._remove_stale_locks()
+            try:
+                self.git.run("fetch", "--quiet", "--no-write-fetch-head", "--no-recurse-submodules", "--",
+                             self.source, f"+{ref}:{local}", auth_header=auth_header, timeout=FETCH_TIMEOUT_S)
+            except GitFailed as exc:
+                if "couldn't find remote ref" not in exc.stderr_text:
+                    raise WorkspaceError(f"git fetch from {self.source} failed: {exc.stderr_text}") from exc
+                self.git.ok("update-ref", "-d", local)  # gone upstream: forget what an earlier fetch saw
+                return None
+        return self.resolve(ref)
+
+    def _has_commit(self, sha: str) -> bool:
+        return self.git.ok("cat-file", "-e", f"{sha}^{{commit}}")
 
     def resolve(self, ref: str) -> str:
-        candidates = [ref, f"refs/heads/{ref}", f"refs/reviewbot/extra/{_ref_slug(ref)}"]
+        candidates = [f"refs/reviewbot/extra/{_ref_slug(ref)}", ref, f"refs/heads/{ref}"]
+        if ref.startswith("-"):
+            candidates = candidates[:1]
         for candidate in candidates:
-            with contextlib.suppress(git.GitCommandError, ValueError):
-                return self.git.rev_parse("--verify", "--quiet", f"{candidate}^{{commit}}")
+            with contextlib.suppress(GitFailed):
+                sha = self.git.text("rev-parse", "--verify", "--quiet", "--end-of-options", f"{candidate}^{{commit}}")
+                if _SHA.fullmatch(sha):
+                    return sha
         raise WorkspaceError(f"unknown revision {ref!r} in {self.source}")
 
     def revisions(self, base: str, head: str) -> Revisions:
         """Head, base tip, and the real merge-base (never GitHub's synthetic merge ref)."""
         head_sha, base_sha = self.resolve(head), self.resolve(base)
         try:
-            merge_base = self.git.merge_base(base_sha, head_sha)
-        except git.GitCommandError as exc:
+            merge_base = self.git.text("merge-base", base_sha, head_sha)
+        except GitFailed as exc:
             raise WorkspaceError(f"{base} and {head} share no history") from exc
         return Revisions(head=head_sha, base_tip=base_sha, merge_base=merge_base)
 
     def changed_files(self, merge_base: str, head: str) -> tuple[list[str], list[str]]:
         """(added or modified paths, deleted paths) between the merge-base and head; renames split."""
-        output = self.git.diff("--name-status", "--no-renames", "-z", merge_base, head)
+        output = self.git.text("diff", "--name-status", "--no-renames", "--no-ext-diff", "--no-textconv", "-z",
+                               merge_base, head)
         parts = [part for part in output.split("\0") if part]
         changed, deleted = [], []
         for status, path in zip(parts[::2], parts[1::2]):
@@ -151,74 +167,85 @@ class Mirror:
     def diff(self, merge_base: str, head: str) -> str:
         """The unified diff of the PR (merge-base to head), as the lock scan reads it."""
         try:
-            return self.git.diff("--no-color", "--no-ext-diff", "--no-renames", merge_base, head)
-        except git.GitCommandError as exc:
-            raise WorkspaceError(f"could not diff {merge_base[:12]}..{head[:12]}: {_git_stderr(exc)}") from exc
+            return self.git.text("diff", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
+                                 merge_base, head)
+        except GitFailed as exc:
+            raise WorkspaceError(f"could not diff {merge_base[:12]}..{head[:12]}: {exc.stderr_text}") from exc
 
     def contains(self, descendant: str, ancestor: str) -> bool:
         """Whether `ancestor` is in the history of `descendant`."""
         try:
-            self.git.merge_base("--is-ancestor", ancestor, descendant)
+            self.git.run("merge-base", "--is-ancestor", ancestor, descendant)
             return True
-        except git.GitCommandError as exc:
+        except GitFailed as exc:
             if exc.status == 1:
                 return False
-            raise WorkspaceError(f"could not compare {ancestor[:12]} and {descendant[:12]}: {_git_stderr(exc)}") from exc
+            raise WorkspaceError(f"could not compare {ancestor[:12]} and {descendant[:12]}: {exc.stderr_text}") from exc
 
     def conflicts(self, base: str, head: str) -> list[str]:
         """Files that conflict when `head` is merged into `base` (git merge-tree, no worktree needed)."""
         try:
-            self.git.merge_tree("--write-tree", "--name-only", "--no-messages", base, head)
+            self.git.run("merge-tree", "--write-tree", "--name-only", "--no-messages", base, head)
             return []
-        except git.GitCommandError as exc:
+        except GitFailed as exc:
             if exc.status != 1:  # 1: conflicts; anything else is a git problem
-                raise WorkspaceError(f"could not merge-tree {head[:12]} into {base[:12]}: {_git_stderr(exc)}") from exc
-            lines = (exc.stdout or "").strip().strip("'").splitlines()
+                raise WorkspaceError(f"could not merge-tree {head[:12]} into {base[:12]}: {exc.stderr_text}") from exc
+            lines = exc.stdout_text.strip().splitlines()
             return [line.strip() for line in lines[1:] if line.strip()]
 
     def blob(self, sha: str, path: str) -> tuple[bytes, str] | None:
         """(bytes, git mode) of a file or symlink at a revision; None when absent or not a blob."""
         try:
-            line = self.git.ls_tree(sha, "--", path)
-        except git.GitCommandError:
+            line = self.git.text("ls-tree", "--end-of-options", sha, "--", path)
+        except GitFailed:
             return None
         if not line:
             return None
         mode, kind, object_sha = line.split("\t", 1)[0].split(" ")
         if kind != "blob":
             return None
-        return self.repo.odb.stream(bytes.fromhex(object_sha)).read(), mode
-
-    def describe(self, sha: str) -> tuple[str | None, int]:
-        """(nearest tag reachable from `sha`, commits since it); (None, 0) when no tag is reachable."""
-        try:
-            found = self.git.describe("--tags", "--long", "--abbrev=40", sha)
-        except git.GitCommandError:
-            return None, 0
-        tag, distance, _ = found.rsplit("-", 2)
-        return tag, int(distance)
+        return self.git.run("cat-file", "blob", object_sha), mode
 
     def read_file(self, sha: str, path: str) -> bytes | None:
         """A regular file's bytes at a revision; None when absent, a symlink or a directory."""
         found = self.blob(sha, path)
         return found[0] if found is not None and found[1] in ("100644", "100755") else None
 
+    def describe(self, sha: str) -> tuple[str | None, int]:
+        """(nearest tag reachable from `sha`, commits since it); (None, 0) when no tag is reachable.
+
+        Build backends that take their version from git (setuptools-scm, hatch-vcs)
+        get it from here as a pretend version, since an export has no `.git`.
+        """
+        try:
+            out = self.git.text("describe", "--tags", "--long", "--abbrev=40", "--end-of-options", sha)
+        except GitFailed:
+            return None, 0
+        found = _DESCRIBED.match(out)
+        return (found.group(1), int(found.group(2))) if found else (None, 0)
+
     @contextlib.contextmanager
     def worktree(self, sha: str, root: Path, label: str) -> Iterator[Path]:
-        """A detached worktree at `sha`, removed afterwards even when the run fails."""
+        """A plain directory with the files of `sha` and no `.git`, removed afterwards even when the run fails.
+
+        The index lives in a private temporary directory, never in what the
+        sandbox can write; `checkout-index` runs before any PR code does.
+        """
         path = root / f"{label}-{uuid.uuid4().hex[:10]}"
-        with self.locked():
-            self._remove_stale_locks()
-            try:
-                self.git.worktree("add", "--detach", "--force", str(path), sha)
-            except git.GitCommandError as exc:
-                raise WorkspaceError(f"could not check out {sha[:12]}: {_git_stderr(exc)}") from exc
+        root.mkdir(parents=True, exist_ok=True)
+        path.mkdir()
         try:
+            with tempfile.TemporaryDirectory(prefix="reviewbot-index-") as private:
+                env = {"GIT_INDEX_FILE": str(Path(private) / "index"), "GIT_WORK_TREE": str(path)}
+                try:
+                    self.git.run("read-tree", "--end-of-options", sha, env=env)
+                    self.git.run("-c", "core.bare=false", "-c", "core.symlinks=true", "checkout-index", "--all",
+                                 "--force", env=env)
+                except GitFailed as exc:
+                    raise WorkspaceError(f"could not check out {sha[:12]}: {exc.stderr_text}") from exc
             yield path
         finally:
             shutil.rmtree(path, ignore_errors=True)
-            with self.locked(), contextlib.suppress(git.GitCommandError):
-                self.git.worktree("prune")
 
 
 class Workspace:
@@ -276,8 +303,3 @@ def _source_key(source: str) -> str:
 
 def _ref_slug(ref: str) -> str:
     return re.sub(r"[^A-Za-z0-9._/-]+", "_", ref).strip("/") or "ref"
-
-
-def _git_stderr(exc: git.GitCommandError) -> str:
-    text = (exc.stderr or str(exc)).strip()
-    return text.replace("stderr: ", "").strip(" '\n")[-500:]

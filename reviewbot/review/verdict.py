@@ -44,6 +44,9 @@ def decide(pairs: list[SuitePair], confidence: float = DEFAULT_CONFIDENCE) -> Ve
     if not pairs:
         return VerdictDecision(Verdict.NO_TESTS, "The PR adds or changes no test the bot can run, "
                                "and no configured suite covers the changed paths.")
+    setup = _setup_failures(pairs)  # first: a failed setup is why the other side has no runs
+    if setup is not None:
+        return setup
     missing = [(p.name, side) for p in pairs for side, r in _sides(p) if r is None or not r.runs]
     broken = [(p.name, side) for p in pairs for side, r in _sides(p)
               if r is not None and any(_problem(run) == RunProblem.INFRASTRUCTURE for run in r.runs)]
@@ -52,9 +55,6 @@ def decide(pairs: list[SuitePair], confidence: float = DEFAULT_CONFIDENCE) -> Ve
         return VerdictDecision(Verdict.ERROR, f"Could not run {where}; this is an infrastructure "
                                "problem, not a test result. Retry with `@reviewbot re-review`.",
                                RunProblem.INFRASTRUCTURE)
-    setup = _setup_failures(pairs)
-    if setup is not None:
-        return setup
     usable = [p for p in pairs if not _problems(p)]
     notes = tuple(_left_out(p) for p in pairs if _problems(p))
     if not usable:

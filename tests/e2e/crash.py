@@ -3,7 +3,7 @@
 Used by `tests/e2e/test_crash.py` (a few kills) and `bench/crash.py` (20+). Nothing in the
 service knows it is being crashed: the phase is seen from outside the worker.
 
-* checkout: a `git fetch` / `git worktree add` child of the worker, or a worktree folder appearing;
+* checkout: a `git fetch` / `git checkout-index` (the export) child of the worker, or a worktree folder appearing;
 * sandbox: a `bwrap` child of the worker (killed after a random delay into the run);
 * publish: the fake GitHub logging one of the review's writes (the placeholder POST, the
   review PATCH, the check-run POST, the labels POST). The listener kills the worker
@@ -276,11 +276,11 @@ class CrashLab:
         return kill
 
     def _watch_checkout(self, proc: subprocess.Popen, number: int, deadline: float) -> str | None:
-        want = self.rng.choice(("git fetch", "git worktree add", "worktree folder"))
+        want = self.rng.choice(("git fetch", "git checkout-index", "worktree folder"))
         runs = self.data_dir / "runs"
         while time.monotonic() < deadline and proc.poll() is None:
             for _, cmd in children(proc.pid):
-                if (want == "git fetch" and " fetch " in cmd) or (want == "git worktree add" and " worktree add" in cmd):
+                if (want == "git fetch" and " fetch " in cmd) or (want == "git checkout-index" and " checkout-index" in cmd):
                     self.sigkill(proc)
                     return want
             if any(runs.glob("*/head-*")):

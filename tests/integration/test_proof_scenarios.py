@@ -13,6 +13,11 @@ from textwrap import dedent
 import pytest
 
 from reviewbot.cli import main
+from reviewbot.proof.branches import Identity
+from reviewbot.proof.fixes import FixResult, apply_fixes
+from reviewbot.proof.sandbox import Sandbox
+from reviewbot.proof.workspace import Mirror, Workspace
+from reviewbot.repo_config import FixCommand
 from reviewbot.samples.repos import BASE_BRANCH, RepoWriter, SampleRepo
 from reviewbot.samples.session_lock import build_session_lock_demo
 from tests.hostile import LoopbackListener, processes_with
@@ -261,3 +266,79 @@ def test_git_hooks_and_config_in_a_pr_never_run_outside_the_sandbox(tmp_path: Pa
     result = review_json(sample, data_dir, tmp_path / "out.json")
     assert result["proof"]["verdict"] == "proven" and not marker.exists()
     assert any(".husky/pre-commit" in note["paths"] for note in result["review"]["security"])
+
+
+# -- fix: commands: the sandbox's tree is data, the commit is built by host git ---------------------
+
+
+def fix_repo(root: Path, files: dict[str, str]) -> tuple[Mirror, str]:
+    """A repository whose head carries `files` (plus a symlink), fetched into a fresh mirror; (mirror, head)."""
+    writer = RepoWriter(root / "repo")
+    writer.write({"src/app.py": "x=1\n", "old.txt": "old\n", "scripts/run.sh": "#!/bin/sh\n", ".gitignore": "build/\n",
+                  **files})
+    (root / "repo" / "link").symlink_to("old.txt")
+    head = writer.commit("Code to format")
+    mirror = Workspace(root / "data").mirror(str(root / "repo"))
+    mirror.fetch(wanted=(head,))
+    return mirror, head
+
+
+def run_fix(root: Path, mirror: Mirror, head: str, command: str) -> FixResult:
+    return apply_fixes(Sandbox(root / "sandbox"), mirror, head, [FixCommand(run=command)], root / "scratch",
+                       Identity("reviewbot", "bot@example.invalid"), "Apply the fix commands\n")
+
+
+def tree_of(mirror: Mirror, sha: str) -> dict[str, tuple[str, bytes]]:
+    listing = mirror.git.text("ls-tree", "-r", "-z", sha).split("\0")
+    entries = {}
+    for record in filter(None, listing):
+        meta, path = record.split("\t", 1)
+        mode, _, oid = meta.split(" ")
+        entries[path] = (mode, mirror.git.run("cat-file", "blob", oid))
+    return entries
+
+
+def test_fix_commands_changes_deletions_modes_and_symlinks_become_one_commit(tmp_path: Path) -> None:
+    mirror, head = fix_repo(tmp_path, {})
+    result = run_fix(tmp_path, mirror, head, "printf 'x = 1\\n' > src/app.py && rm old.txt && chmod +x scripts/run.sh"
+                     " && mkdir -p build && echo o > build/out.o && echo new > added.txt && ln -sf src/app.py link"
+                     " && mkdir -p vendor/.git && echo '[core]' > vendor/.git/config && mkfifo pipe")
+    assert result.failed == "" and result.sha is not None
+    assert result.changed == ["added.txt", "link", "old.txt", "scripts/run.sh", "src/app.py"]
+    tree = tree_of(mirror, result.sha)
+    assert tree["src/app.py"] == ("100644", b"x = 1\n") and tree["scripts/run.sh"] == ("100755", b"#!/bin/sh\n")
+    assert tree["link"] == ("120000", b"src/app.py") and tree["added.txt"] == ("100644", b"new\n")
+    assert sorted(tree) == [".gitignore", "added.txt", "link", "scripts/run.sh", "src/app.py"]  # no build/, .git
+    assert mirror.git.text("rev-parse", f"{result.sha}^") == head
+    assert run_fix(tmp_path / "again", *fix_repo(tmp_path / "again", {}), "true") == FixResult(None)
+
+
+def test_a_git_dir_written_by_fix_commands_never_runs_on_the_host(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fix command that leaves a `.git` with an fsmonitor and hooks (and `.git` files) gets nothing run.
+
+    The operator's global git config defines a filter the PR's `.gitattributes` names: that never runs either.
+    """
+    marker = tmp_path / f"PWNED-{uuid.uuid4().hex}"
+    payload = dedent(f"""\
+        rm -rf .git && mkdir -p .git/objects .git/refs .git/hooks sub
+        printf 'ref: refs/heads/main\\n' > .git/HEAD
+        printf '[core]\\n\\trepositoryformatversion = 0\\n\\tbare = false\\n\\tfsmonitor = touch {marker}\\n' > .git/config
+        printf '#!/bin/sh\\ntouch {marker}\\n' > .git/hooks/post-index-change
+        cp .git/hooks/post-index-change .git/hooks/pre-commit && chmod +x .git/hooks/*
+        printf 'gitdir: ../.git\\n' > sub/.git
+        printf 'x = 2\\n' > src/app.py
+        """)
+    mirror, head = fix_repo(tmp_path, {"scripts/pwn.sh": payload, ".gitattributes": "*.py filter=x\n"})
+    home = tmp_path / "operator-home"
+    home.mkdir()
+    (home / ".gitconfig").write_text(f'[filter "x"]\n\tclean = touch {marker} && cat\n'
+                                     f'\tsmudge = touch {marker} && cat\n')
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    try:
+        result = run_fix(tmp_path, mirror, head, "sh scripts/pwn.sh")
+    finally:
+        assert not marker.exists(), "host git ran the fix command's fsmonitor or hook"
+    assert result.failed == "" and result.changed == ["src/app.py"]
+    assert tree_of(mirror, result.sha)["src/app.py"] == ("100644", b"x = 2\n")  # type: ignore[arg-type]

@@ -24,26 +24,26 @@ def dead_pid() -> int:
     return proc.pid
 
 
-def test_a_dead_workers_run_folder_worktrees_and_git_locks_are_removed(tmp_path: Path,
-                                                                        upstream: git.Repo) -> None:  # noqa: F811
+def test_a_dead_workers_run_folder_and_git_locks_are_removed(tmp_path: Path,
+                                                              upstream: git.Repo) -> None:  # noqa: F811
     workspace = Workspace(tmp_path / "data")
     mirror = workspace.mirror(upstream.working_tree_dir)
-    mirror.fetch()
+    mirror.fetch(wanted=("main", "fix"))
     head = mirror.resolve("fix")
     dead = workspace.runs_dir / f"{head[:12]}-0badf00d-{dead_pid()}-deadbeef"
     dead.mkdir()
-    mirror.git.worktree("add", "--detach", str(dead / "head-1"), head)  # as the dead worker made it
-    mirror.git.worktree("add", "--detach", str(dead / "base-1"), head)
-    (mirror.path / "worktrees" / "base-1" / "locked").write_text("initializing")  # killed mid `worktree add`
+    with mirror.worktree(head, dead, "head"):  # exports are plain folders: the dead run's go with it
+        pass
+    (dead / "head-1").mkdir()
     for lock in ("packed-refs.lock", "refs/heads/fix.lock", "config.lock"):  # killed mid fetch
+        (mirror.path / lock).parent.mkdir(parents=True, exist_ok=True)
         (mirror.path / lock).write_text("")
     with workspace.run_dir("alive") as alive:  # a live worker's run is left alone
-        mirror.git.worktree("add", "--detach", str(alive / "head-2"), head)
-        assert workspace.recover() == [dead]
-        assert alive.exists() and not dead.exists()
-        assert sorted(p.name for p in (mirror.path / "worktrees").iterdir()) == ["head-2"]
-        assert list(mirror.path.glob("*.lock")) == [] and list((mirror.path / "refs").rglob("*.lock")) == []
-        mirror.fetch()  # and git works again
+        with mirror.worktree(head, alive, "head") as live_tree:
+            assert workspace.recover() == [dead]
+            assert alive.exists() and live_tree.exists() and not dead.exists()
+            assert list(mirror.path.glob("*.lock")) == [] and list((mirror.path / "refs").rglob("*.lock")) == []
+            mirror.fetch(wanted=("main", "fix"))  # and git works again
     assert pid_alive(dead_pid()) is False
 
 
@@ -51,10 +51,10 @@ def test_a_fetch_after_a_killed_fetch_does_not_trip_over_its_lock(tmp_path: Path
                                                                   upstream: git.Repo) -> None:  # noqa: F811
     workspace = Workspace(tmp_path / "data")
     mirror = workspace.mirror(upstream.working_tree_dir)
-    mirror.fetch()
+    mirror.fetch(wanted=("main", "fix"))
     (mirror.path / "refs" / "heads" / "main.lock").write_text("")  # a live worker's git died holding it
     Path(upstream.working_tree_dir, "README.md").write_text("z\n")
     upstream.index.add(["README.md"])
     tip = upstream.index.commit("newer main").hexsha
-    mirror.fetch()  # with the mirror lock held, the stale lock is known to be a dead git's
+    mirror.fetch(wanted=("main",))  # with the mirror lock held, the stale lock is known to be a dead git's
     assert mirror.resolve("main") == tip

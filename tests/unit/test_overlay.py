@@ -61,13 +61,41 @@ def test_apply_writes_files_modes_and_removals(tmp_path: Path) -> None:
     assert not (tmp_path / "tests/test_old.py").exists()
 
 
-def test_apply_refuses_to_write_through_a_symlinked_directory(tmp_path: Path) -> None:
+def test_a_symlinked_directory_in_base_is_a_named_note_not_a_write(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     tree = tmp_path / "tree"
     tree.mkdir()
     (tree / "test").symlink_to(outside)
-    plan = plan_overlay(ChangedFiles(tests=["test/a.test.js"]), {})
-    with pytest.raises(ValueError, match="symlink"):
-        apply_overlay(tree, plan, lambda path: (b"x", "100644"))
+    plan = plan_overlay(ChangedFiles(tests=["test/a.test.js", "test2/b.test.js"]), {})
+    apply_overlay(tree, plan, lambda path: (b"x", "100644"))
     assert list(outside.iterdir()) == []
+    assert plan.notes == ["`test/a.test.js` was not laid over base: base has a symlink at `test`, and the bot does "
+                          "not write through symlinks."]
+    assert plan.touched == ["test2/b.test.js"] and (tree / "test2" / "b.test.js").read_bytes() == b"x"
+
+
+@pytest.mark.parametrize(("base", "pr", "says"), [
+    ("tests/case", "tests/case", "base has a directory there, the PR a file"),  # base: tests/case/ is a directory
+    ("tests", "tests/test_a.py", "base has a file at `tests` where the PR has a directory"),
+])
+def test_a_file_where_base_has_a_directory_and_the_reverse_are_named_notes(tmp_path: Path, base: str, pr: str,
+                                                                           says: str) -> None:
+    if base == pr:
+        (tmp_path / base / "inner").mkdir(parents=True)
+    else:
+        (tmp_path / base).write_text("base's file")
+    plan = plan_overlay(ChangedFiles(tests=[pr]), {}, deleted_tests=[f"{pr}/gone.py"])
+    apply_overlay(tmp_path, plan, lambda path: (b"def test(): pass\n", "100644"))
+    assert plan.notes == [f"`{pr}` was not laid over base: {says}."]
+    assert plan.touched == [f"{pr}/gone.py"]  # a removal of what base does not have is no problem
+    assert not any(str(tmp_path) in note for note in plan.notes)  # repository-relative paths only
+    assert (tmp_path / base).is_dir() if base == pr else (tmp_path / base).read_text() == "base's file"
+
+
+def test_a_write_that_fails_names_the_path_not_the_host(tmp_path: Path) -> None:
+    name = "tests/" + "a" * 300 + ".py"  # longer than any file name may be: the write itself fails
+    plan = plan_overlay(ChangedFiles(tests=[name, "tests/test_b.py"]), {})
+    apply_overlay(tmp_path, plan, lambda path: (b"x", "100644"))
+    assert plan.notes == [f"`{name}` was not laid over base: File name too long."]
+    assert plan.touched == ["tests/test_b.py"] and (tmp_path / "tests" / "test_b.py").read_bytes() == b"x"
