@@ -21,9 +21,9 @@ from reviewbot.bot.review import review_pull_request
 from reviewbot.github.client import GitHubConfigError, GitHubEdge
 from reviewbot.llm.assist import ModelReviewer
 from reviewbot.model import PullRequest, Verdict
-from reviewbot.proof import disk_quota, guarantees
+from reviewbot.proof import disk_quota, egress, guarantees
 from reviewbot.proof.engine import ProofEngine, ProofRequest
-from reviewbot.proof.sandbox import HostSupport
+from reviewbot.proof.sandbox import HostSupport, Limits, Sandbox, SandboxRequest, SandboxUnavailable
 from reviewbot.redact import redact
 from reviewbot.repo_config import ConfigError, load_config_file
 from reviewbot.review.build import Review
@@ -40,6 +40,7 @@ EXIT_OK, EXIT_USAGE, EXIT_INFRA = 0, 2, 3
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    _setup_flags_to_settings(args)
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -70,6 +71,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(guarantees.FLAG, action="store_true",
                         help=f"run PR code even where memory is bounded per process only, without a memory "
                              f"cgroup (env {guarantees.SETTING}=1); `doctor` shows what this host enforces")
+    setup = parser.add_argument_group("a networked setup step (only setup runs get these; tests never do)")
+    setup.add_argument("--setup-ca-bundle", metavar="PATH",
+                       help="CA bundle for installs, e.g. a TLS-intercepting proxy's (env REVIEWBOT_SETUP_CA_BUNDLE; "
+                            "default: /etc/ssl/certs/ca-certificates.crt)")
+    setup.add_argument("--setup-allow", metavar="CIDR", action="append",
+                       help="an extra address range installs may reach, e.g. a private registry "
+                            "(repeatable; env REVIEWBOT_SETUP_ALLOW, comma-separated)")
+    setup.add_argument("--setup-env", metavar="NAME", action="append",
+                       help="a host variable installs see, e.g. PIP_INDEX_URL (repeatable; env REVIEWBOT_SETUP_ENV)")
+    setup.add_argument("--setup-upstream-proxy", metavar="URL",
+                       help="this host's own HTTP proxy, if it needs one (env REVIEWBOT_SETUP_UPSTREAM_PROXY)")
     commands = parser.add_subparsers(dest="command")
 
     review = commands.add_parser("review", help="prove and review a branch of a local repository, or a PR on GitHub")
@@ -101,6 +113,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_cmd_demo)
 
     doctor = commands.add_parser("doctor", help="show what this host can enforce in the sandbox")
+    doctor.add_argument("--offline", action="store_true",
+                        help="skip checking that a setup step reaches the package indexes")
     doctor.set_defaults(handler=_cmd_doctor)
 
     serve = commands.add_parser("serve", help="run the webhook service with embedded workers (REVIEWBOT_* settings)")
@@ -272,6 +286,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _setup_flags_to_settings(args: argparse.Namespace) -> None:
+    """The --setup-* flags are the REVIEWBOT_SETUP_* settings, for every command (the sandbox reads them)."""
+    for flag, joined in (("setup_ca_bundle", None), ("setup_allow", ","), ("setup_env", ","),
+                         ("setup_upstream_proxy", None)):
+        value = getattr(args, flag, None)
+        if value is not None:
+            os.environ[f"REVIEWBOT_{flag.upper()}"] = joined.join(value) if joined else value
+
+
 def _cmd_doctor(args: argparse.Namespace) -> int:
     """What this host enforces, guarantee by guarantee, and whether PR code would run here."""
     host = HostSupport.detect()
@@ -282,7 +305,35 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
         print(guarantee.line())
     refused = guarantees.refusal(host, load_settings().allow_per_process_limits)
     print(f"PR code: refused - {refused}" if refused else "PR code: runs")
-    return EXIT_OK if host.bwrap and not refused else EXIT_INFRA
+    if not host.bwrap or refused:
+        return EXIT_INFRA
+    net = egress.SetupNetwork.from_settings()
+    for line in egress.describe(net):
+        print(line)
+    if not args.offline:
+        for line in _probe_indexes(args, net):
+            print(line)
+    return EXIT_OK
+
+
+def _probe_indexes(args: argparse.Namespace, net: egress.SetupNetwork) -> list[str]:
+    """Reach each package index from a networked setup sandbox, the way an install would."""
+    urls = egress.index_urls(net)
+    report = [f"setup index policy: {line}" for line in egress.policy_report(net, urls)]
+    with tempfile.TemporaryDirectory(prefix="reviewbot-doctor-") as scratch:
+        root = Path(scratch)
+        (root / "tree").mkdir()
+        try:
+            sandbox = Sandbox((args.data_dir or load_settings().data_dir) / "sandbox", setup_network=net)
+            outcome = sandbox.run(SandboxRequest(command=egress.probe_command(urls), worktree=root / "tree",
+                                                 out_dir=root / "out", network=True,
+                                                 limits=Limits(wall_clock_s=30 + 20 * len(urls))))
+        except (SandboxUnavailable, OSError) as exc:
+            return [*report, f"setup reaches indexes: could not run the check: {exc}"]
+    lines = [line for line in outcome.log_tail.splitlines() if line.startswith(("ok ", "FAILED "))]
+    if len(lines) < len(urls):
+        lines.append(f"FAILED the check itself (exit {outcome.exit_code}, {outcome.limit_hit or 'no limit hit'})")
+    return [*report, *(f"setup reaches index: {line}" for line in lines)]
 
 
 def _service_settings(args: argparse.Namespace, console: Console):  # type: ignore[no-untyped-def]

@@ -15,6 +15,12 @@ def _default_data_dir() -> Path:
     return Path.home() / ".cache" / "reviewbot"
 
 
+def _default_ca_bundle() -> str:
+    """The host's system bundle: behind a TLS-intercepting proxy its CA is in there."""
+    system = Path("/etc/ssl/certs/ca-certificates.crt")
+    return str(system) if system.is_file() else ""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REVIEWBOT_", extra="ignore")
 
@@ -59,16 +65,34 @@ class Settings(BaseSettings):
     model_max_tokens: int | None = None  # answer length cap; unset: the server's default
     prompts_dir: Path | None = None  # default: prompts/ next to the package (the repository's)
 
+    # -- a networked setup step (`network: true`): reaches out only through the bot's egress proxy --
+    setup_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)  # extra IP ranges (CIDR), any port
+    setup_upstream_proxy: str = ""  # http://[user:pass@]host:port when this host itself needs a proxy
+    setup_ca_bundle: str = Field(default_factory=_default_ca_bundle)  # bound into setup only; "" for none
+    setup_env: Annotated[list[str], NoDecode] = Field(default_factory=list)  # host variables setup sees, by name
+    setup_pip_conf: Path | None = None  # bound read-only as PIP_CONFIG_FILE
+    setup_npmrc: Path | None = None  # bound read-only as npm's user config
+
     @property
     def model_configured(self) -> bool:
         """A model name or an endpoint turns model assistance on; an API key alone does not (it may be for anything)."""
         return bool(self.model or self.model_base_url)
 
-    @field_validator("webhook_secrets", "allowed_bots", mode="before")
+    @field_validator("webhook_secrets", "allowed_bots", "setup_allow", "setup_env", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("setup_allow")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        """A typo in an allowed range fails at start-up, not in the middle of a review."""
+        import ipaddress
+
+        for cidr in value:
+            ipaddress.ip_network(cidr, strict=False)
         return value
 
     @property

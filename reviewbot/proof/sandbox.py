@@ -3,7 +3,8 @@
 What a sandboxed command sees: a fresh root with read-only `/usr` and the
 toolchains (Python, Node) it needs, a writable worktree at `/workspace`, a
 writable output folder at `/reviewbot-out`, a size-capped `/tmp`, an empty
-environment plus an allowlist, and no network unless the caller asks for it.
+environment plus an allowlist, and a network namespace of its own: no network, or,
+for a networked setup step, only the bot's egress proxy (egress.py).
 
 Why it is built the way it is (DESIGN.md, measured facts):
 
@@ -37,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewbot.model import SandboxOutcome
-from reviewbot.proof import cgroups, disk_quota, guarantees, hidden_argv, seccomp_filter
+from reviewbot.proof import cgroups, disk_quota, egress, guarantees, hidden_argv, seccomp_filter
 from reviewbot.proof.setup_step import CACHE_MOUNT
 from reviewbot.redact import StreamRedactor, redact
 
@@ -190,6 +191,7 @@ def build_argv(
     passwd_file: Path,
     group_file: Path,
     seccomp_fd: int | None = None,
+    network: egress.Binding | None = None,
 ) -> list[str]:
     """The bwrap command line. Pure, so the security-relevant flags are easy to review and test.
 
@@ -199,8 +201,8 @@ def build_argv(
     """
     argv = ["bwrap", "--die-with-parent", "--new-session", "--clearenv"]
     argv += ["--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"]
-    if not request.network:
-        argv.append("--unshare-net")
+    # Always a network namespace of its own: a networked setup reaches out only through `network`'s proxy.
+    argv.append("--unshare-net")
     if run_uid is None:
         argv += ["--unshare-user", "--uid", str(os.getuid()), "--gid", str(os.getgid())]
     argv += ["--hostname", "reviewbot-sandbox"]
@@ -230,6 +232,7 @@ def build_argv(
     argv += ["--bind", str(request.worktree), WORKSPACE, "--bind", str(request.out_dir), OUT_DIR]
     if request.cache_dir is not None:
         argv += ["--bind", str(request.cache_dir), CACHE_MOUNT]
+    argv += network.bwrap_args() if network else []
     # Directories bwrap creates for mount points copy the host's mode (/root is 0700);
     # open the ones on the toolchain's way so the unprivileged user can traverse them.
     for parent in ["/etc", *_mount_parents(toolchain.ro_paths)]:
@@ -237,7 +240,7 @@ def build_argv(
     argv += ["--chdir", WORKSPACE]
     if seccomp_fd is not None:
         argv += ["--seccomp", str(seccomp_fd)]
-    env = sandbox_env(request, toolchain)
+    env = {**sandbox_env(request, toolchain), **(network.env if network else {})}
     for key, value in env.items():
         argv += ["--setenv", key, value]
     if run_uid is not None:
@@ -245,17 +248,18 @@ def build_argv(
                  "--cap-add", "CAP_SETPCAP"]
     else:
         argv += ["--cap-drop", "ALL"]
-    argv += command_argv(request, run_uid)
+    argv += command_argv(request, run_uid, network)
     return argv
 
 
-def command_argv(request: SandboxRequest, run_uid: int | None) -> list[str]:
-    """What bwrap runs: the shell command, behind setpriv's drop to `run_uid` in root mode."""
+def command_argv(request: SandboxRequest, run_uid: int | None, network: egress.Binding | None = None) -> list[str]:
+    """What bwrap runs: the shell command (behind the egress forwarder for a networked setup),
+    behind setpriv's drop to `run_uid` in root mode."""
     argv: list[str] = []
     if run_uid is not None:
         argv += ["/usr/bin/setpriv", f"--reuid={run_uid}", f"--regid={run_uid}", "--clear-groups",
                  "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
-    return argv + ["/bin/sh", "-c", request.command]
+    return argv + ["/bin/sh", "-c", network.wrap(request.command) if network else request.command]
 
 
 def _mount_parents(paths: tuple[str, ...]) -> list[str]:
@@ -291,7 +295,7 @@ class Sandbox:
     """Runs one command at a time per call; safe to call from several threads at once."""
 
     def __init__(self, state_dir: Path, host: HostSupport | None = None, toolchain: Toolchain | None = None,
-                 allow_per_process_limits: bool | None = None):
+                 allow_per_process_limits: bool | None = None, setup_network: egress.SetupNetwork | None = None):
         self.host = host or HostSupport.detect()
         if not self.host.bwrap:
             raise SandboxUnavailable(
@@ -309,16 +313,30 @@ class Sandbox:
         self.state_dir = state_dir
         # One host-wide pool: two bots, or two test workers, must never share a uid.
         self.uids = UidPool(UID_LOCK_DIR) if self.host.root else None
+        # What a `network: true` request gets (proxy policy, CA bundle, package settings): REVIEWBOT_SETUP_*,
+        # read at the first networked run, so a sandbox for suites never depends on them.
+        self._setup_network = setup_network
 
     def run(self, request: SandboxRequest, cancel: threading.Event | None = None) -> SandboxOutcome:
         request.out_dir.mkdir(parents=True, exist_ok=True)
-        if self.uids is None:
-            return self._run_as(request, None, cancel)
-        with self.uids.lease() as uid:
-            for writable in (request.worktree, request.out_dir, request.home, request.cache_dir):
-                if writable is not None:
-                    _chown_tree(writable, uid)
-            return self._run_as(request, uid, cancel)
+        with contextlib.ExitStack() as stack:
+            uid = stack.enter_context(self.uids.lease()) if self.uids is not None else None
+            if uid is not None:
+                for writable in (request.worktree, request.out_dir, request.home, request.cache_dir):
+                    if writable is not None:
+                        _chown_tree(writable, uid)
+            # The egress proxy lives exactly as long as this run.
+            network = stack.enter_context(egress.session(self.setup_network, uid)) if request.network else None
+            return self._run_as(request, uid, cancel, network)
+
+    @property
+    def setup_network(self) -> egress.SetupNetwork:
+        if self._setup_network is None:
+            try:
+                self._setup_network = egress.SetupNetwork.from_settings()
+            except ValueError as exc:
+                raise SandboxUnavailable(f"the REVIEWBOT_SETUP_* settings are invalid: {exc}") from exc
+        return self._setup_network
 
     def _identity_files(self, identity: int) -> tuple[Path, Path]:
         """A synthetic /etc/passwd and /etc/group naming the run's uid, written once per uid."""
@@ -336,7 +354,8 @@ class Sandbox:
                 os.replace(staging, path)
         return passwd, group
 
-    def _run_as(self, request: SandboxRequest, uid: int | None, cancel: threading.Event | None) -> SandboxOutcome:
+    def _run_as(self, request: SandboxRequest, uid: int | None, cancel: threading.Event | None,
+                network: egress.Binding | None = None) -> SandboxOutcome:
         limits = request.limits
         identity = uid if uid is not None else os.getuid()
         passwd, group = self._identity_files(identity)
@@ -344,9 +363,9 @@ class Sandbox:
             filter_fd = seccomp_filter.program_fd()
         except (seccomp_filter.SeccompUnavailable, OSError) as exc:
             raise SandboxUnavailable(f"cannot build the seccomp filter: {exc}") from exc
-        argv = build_argv(request, self.toolchain, uid, passwd, group, filter_fd)
+        argv = build_argv(request, self.toolchain, uid, passwd, group, filter_fd, network)
         try:  # bwrap's options from an fd: /proc/1/cmdline in the sandbox names no host path
-            argv, data_fds = hidden_argv.hide_host_paths(argv, len(command_argv(request, uid)), {
+            argv, data_fds = hidden_argv.hide_host_paths(argv, len(command_argv(request, uid, network)), {
                 "/etc/passwd": passwd.read_bytes(), "/etc/group": group.read_bytes()})
         except BaseException:
             os.close(filter_fd)

@@ -82,14 +82,16 @@ def test_cannot_connect_to_a_listener_on_host_loopback(box: Box) -> None:
     assert listener.accepted == []
 
 
-def test_setup_step_may_opt_into_network(box: Box) -> None:
+def test_setup_step_network_is_a_proxy_not_the_host_network(box: Box) -> None:
+    """`network=True` gives the proxy variables, not the host's namespace (tests/integration/test_egress.py)."""
     with LoopbackListener() as listener:
         outcome = box.run(
             f"python -c \"import socket; socket.create_connection(('127.0.0.1',{listener.port}),timeout=2); "
-            "print('CONNECTED')\"",
+            "print('CONNECTED')\"; echo \"proxy=$HTTPS_PROXY\"",
             network=True,
         )
-    assert "CONNECTED" in outcome.log_tail and len(listener.accepted) == 1
+    assert "CONNECTED" not in outcome.log_tail and listener.accepted == []
+    assert "proxy=http://127.0.0.1:" in outcome.log_tail
 
 
 def test_environment_secret_is_not_visible(box: Box, monkeypatch: pytest.MonkeyPatch) -> None:

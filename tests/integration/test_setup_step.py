@@ -13,7 +13,9 @@ from reviewbot.model import RunProblem, RunStatus, Verdict
 from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.proof.setup_step import LAST_USED, DownloadCaches
 from reviewbot.samples.repos import RepoWriter
-from tests.hostile import LoopbackListener
+from reviewbot.proof.egress import EgressPolicy, SetupNetwork
+from reviewbot.proof.sandbox import Sandbox
+from tests.hostile import LoopbackHTTP
 
 pytestmark = pytest.mark.sandbox
 
@@ -220,20 +222,26 @@ def test_a_setup_failing_on_head_only_is_the_pr_breaking_the_install(tmp_path: P
 
 @pytest.mark.parametrize("network", [False, True])
 def test_setup_has_network_only_when_configured(tmp_path: Path, network: bool) -> None:
-    with LoopbackListener() as listener:
+    """With `network: true` the setup reaches out through the bot's proxy (here to a host service the
+    operator allowed); without it there is no way out at all."""
+    with LoopbackHTTP() as server:
         setup = dedent(f'''
             setup:
               run: >-
-                python -c "import socket; socket.create_connection(('127.0.0.1', {listener.port}), timeout=2)"
+                python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:{server.port}/dep', timeout=5)"
                 && mkdir -p vendor && echo x > vendor/stamp && cp deps.lock vendor/lock
               network: {str(network).lower()}
         ''')
-        proof = ProofEngine(tmp_path / "data").prove(
+        allowed = SetupNetwork(policy=EgressPolicy.parse(["127.0.0.1/32"]))
+        sandbox = Sandbox(tmp_path / "state", setup_network=allowed)
+        proof = ProofEngine(tmp_path / "data", sandbox=sandbox).prove(
             ProofRequest(source=str(build(tmp_path / "repo", setup)), base="main", head="fix"))
     if network:
         assert proof.verdict == Verdict.WEAK, proof.reason
+        assert server.paths == ["/dep", "/dep"]  # head and base each installed, through the proxy
     else:
         assert proof.verdict == Verdict.ERROR
+        assert server.paths == []
         head = proof.suites[0].head
         assert head is not None and head.status == RunStatus.ERROR
         assert "setup step" in head.runs[0].outcome.log_tail
