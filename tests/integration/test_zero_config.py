@@ -166,6 +166,31 @@ PYPROJECT_SCM = _d(
     testpaths = ["tests"]
     """
 )
+PYPROJECT_SETUPTOOLS_SCM = _d(
+    """
+    [build-system]
+    requires = ["setuptools>=64", "setuptools-scm>=8"]
+    build-backend = "setuptools.build_meta"
+
+    [project]
+    name = "locky"
+    dynamic = ["version"]
+    requires-python = ">=3.9"
+
+    [project.optional-dependencies]
+    test = ["pytest", "pytest-cov"]
+
+    [tool.setuptools_scm]
+    version_file = "src/locky/_version.py"
+
+    [tool.setuptools.packages.find]
+    where = ["src"]
+
+    [tool.pytest.ini_options]
+    addopts = "--cov=locky --cov-report=term"
+    testpaths = ["tests"]
+    """
+)
 CONFIG = _d(
     """
     setup:
@@ -180,10 +205,14 @@ CONFIG = _d(
 )
 
 
-@pytest.mark.parametrize("configured", [True, False], ids=["config-file", "zero-config"])
+@pytest.mark.parametrize(("configured", "pyproject"), [
+    (True, PYPROJECT_SCM), (False, PYPROJECT_SCM), (True, PYPROJECT_SETUPTOOLS_SCM),
+], ids=["hatch-vcs-config-file", "hatch-vcs-zero-config", "setuptools-scm-config-file"])
 def test_a_version_from_git_package_that_generates_source_is_proven_cold_and_warm(tmp_path: Path,
-                                                                                  configured: bool) -> None:
-    """hatch-vcs takes the version from git (the sandbox's tree has none) and writes `_version.py` into src.
+                                                                                  configured: bool,
+                                                                                  pyproject: str) -> None:
+    """hatch-vcs and setuptools-scm take the version from git (the sandbox's tree has none) and write
+    `_version.py` into src.
 
     Both used to turn a correct fix into `fails`: the build stopped without a
     version, and a cached `.venv` lacked the generated module on the other side.
@@ -191,7 +220,7 @@ def test_a_version_from_git_package_that_generates_source_is_proven_cold_and_war
     head = "fix/release-on-error"
     writer = RepoWriter(tmp_path / "repo")
     base_files = {
-        "pyproject.toml": PYPROJECT_SCM,
+        "pyproject.toml": pyproject,
         ".gitignore": ".venv/\n__pycache__/\n.coverage\nsrc/locky/_version.py\n",
         "src/locky/__init__.py": "from ._version import __version__\n" + LOCK_BUGGY,
         "tests/test_basic.py": BASIC_TEST + "\n\ndef test_version():\n    from locky import __version__\n"
