@@ -1,8 +1,8 @@
 """Crash recovery: SIGKILL real worker processes at checkout, in the sandbox and while publishing.
 
 Each run opens a PR, delivers `opened` to the service, and kills the worker process that
-took the job at a phase seen from outside (tests/e2e/crash.py): a `git fetch`/`worktree add`
-child or a worktree folder (checkout), a `bwrap` child plus a random delay (sandbox), or the
+took the job at a phase seen from outside (tests/e2e/crash.py): a `git fetch`/`checkout-index`
+child or an exported tree (checkout), a `bwrap` child plus a random delay (sandbox), or the
 fake GitHub logging the placeholder POST, the review PATCH, the check-run POST or the labels
 POST before its answer leaves (publish). A new worker process then starts, as a supervisor
 would restart it; the job's lease (2 s here) runs out and the new worker finishes it.
