@@ -10,7 +10,7 @@ the rules decided.
 The server's own output is kept in a file and printed when anything fails: llama.cpp's
 native build (`-march=native`) crashes on some CPUs (seen with AMX) at the first
 completion, which otherwise reads as "could not reach the server". Build it portably:
-`CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install --no-binary llama-cpp-python 'llama-cpp-python[server]'`.
+`CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install --no-cache-dir --no-binary llama-cpp-python 'llama-cpp-python[server]'`.
 Run with `-s` to see what the model added to the review after the checks.
 """
 
