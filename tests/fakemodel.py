@@ -44,6 +44,7 @@ class Reply:
 class FakeModelServer:
     model: str = "fake-lock-model"
     n_ctx: int | None = None  # reported at /props, like llama.cpp's server; None: 404 like llama-cpp-python
+    props_stall_s: float = 0.0  # /props trickles its answer for this long
     script: list[Reply] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # request checks that failed (asserted empty by tests)
@@ -98,7 +99,10 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def do_GET(self) -> None:  # noqa: N802
-        if self.path.rstrip("/") == "/props" and self.fake.n_ctx:
+        if self.path.rstrip("/") == "/props" and self.fake.props_stall_s:
+            self._stall(json.dumps({"default_generation_settings": {"n_ctx": 512}, "pad": "x" * 200}).encode(),
+                        self.fake.props_stall_s)
+        elif self.path.rstrip("/") == "/props" and self.fake.n_ctx:
             self._json(200, {"default_generation_settings": {"n_ctx": self.fake.n_ctx}, "total_slots": 1})
         elif self.path.rstrip("/").endswith("/models"):
             self._json(200, {"object": "list", "data": [{"id": self.fake.model, "object": "model", "created": 0,

@@ -167,12 +167,19 @@ class ModelClient:
         root = re.sub(r"/v1/?$", "", self.config.base_url.rstrip("/"))
         headers = {"Authorization": f"Bearer {self.config.api_key}"} if self.config.api_key else {}
         for url in (f"{root}/props", f"{self.config.base_url.rstrip('/')}/models"):
-            timeout = min(PROBE_TIMEOUT_S, deadline.remaining / 4)
-            if timeout <= 0.01:
+            probe = Deadline(min(PROBE_TIMEOUT_S, deadline.remaining / 4))
+            if probe.timeout_s <= 0.01:
                 break
+
+            def get(url: str = url, timeout: float = probe.timeout_s) -> Any:
+                try:
+                    return httpx.get(url, timeout=timeout, headers=headers).json()
+                except (httpx.HTTPError, ValueError, RecursionError):
+                    return None
+
             try:
-                answer = httpx.get(url, timeout=timeout, headers=headers).json()
-            except (httpx.HTTPError, ValueError, RecursionError):
+                answer = self._within(probe, get, drop_client=False)  # a trickling answer is abandoned too
+            except ModelError:
                 continue
             n_ctx = find_n_ctx(answer)
             if n_ctx:
@@ -234,7 +241,7 @@ class ModelClient:
             raise ModelError("config", "the server lists no models: set REVIEWBOT_MODEL")
         return names[0]
 
-    def _within(self, deadline: Deadline, call: Callable[[], T]) -> T:
+    def _within(self, deadline: Deadline, call: Callable[[], T], drop_client: bool = True) -> T:
         """`call` in a watchdog thread: past the deadline it is abandoned and its connection closed."""
         left = deadline.check()
         box: dict[str, Any] = {}
@@ -249,6 +256,8 @@ class ModelClient:
         worker = threading.Thread(target=run, daemon=True, name="model-request")
         worker.start()
         worker.join(left)
+        if worker.is_alive() and not drop_client:
+            raise ModelError("timeout", f"no answer within {deadline.timeout_s:g} s")
         if worker.is_alive():
             stuck, self._openai = self._openai, None  # a fresh client next time; this one's socket is dropped
             if stuck is not None:

@@ -392,6 +392,15 @@ def test_the_context_budget_follows_the_window_the_server_reports(server: FakeMo
     assert review.model.left_out and server.requests[1]["_bytes"] < server.requests[0]["_bytes"] - 5000
 
 
+def test_a_stalling_context_probe_costs_a_bounded_part_of_the_budget(server: FakeModelServer) -> None:
+    server.props_stall_s = 30
+    started = time.monotonic()
+    review = reviewer(server, timeout_s=4).apply(deterministic(), DIFF)
+
+    assert time.monotonic() - started < 2.5  # the probe gets a quarter of the budget at most, then the review goes on
+    assert review.model is not None and review.model.ok
+
+
 def test_the_comment_names_the_served_model_never_its_file_path(server: FakeModelServer) -> None:
     """llama-cpp-python without --model_alias lists the GGUF path as the model id."""
     server.model = "/root/.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
