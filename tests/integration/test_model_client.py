@@ -474,3 +474,16 @@ def test_any_body_from_a_real_socket_leaves_the_review_intact(server: FakeModelS
     assert (review.outcome, review.rating, review.labels, review.marker, review.findings) == (
         before.outcome, before.rating, before.labels, before.marker, before.findings)
     assert review.model.ok or review.model.note.startswith("Model-assisted review skipped:")
+
+
+def test_an_unexpected_error_in_the_model_step_degrades_and_never_fails_the_review(server: FakeModelServer,
+                                                                                    tmp_path: Path) -> None:
+    """Not every failure is a ModelError or a PromptError: a review job must not fail (and be retried) for it."""
+    for name in ("system.md.j2", "review.md.j2", "rereview.md.j2"):
+        (tmp_path / name).write_text("{{ 1 // 0 }}", encoding="utf-8")  # ZeroDivisionError while rendering
+    before = deterministic()
+    review = reviewer(server, prompts=Prompts(tmp_path)).apply(before, DIFF)
+
+    assert review.model is not None and not review.model.ok and server.requests == []
+    assert "failed unexpectedly (`ZeroDivisionError`)" in review.model.note
+    assert (review.outcome, review.labels, review.marker) == (before.outcome, before.labels, before.marker)
