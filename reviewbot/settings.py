@@ -59,10 +59,10 @@ class Settings(BaseSettings):
                                                                           "OPENAI_BASE_URL"))
     model_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("REVIEWBOT_MODEL_API_KEY",
                                                                                         "OPENAI_API_KEY"))
-    model_timeout_s: float = Field(default=60.0, gt=0)  # per request; a timeout degrades to the rule-based review
-    model_max_retries: int = Field(default=1, ge=0)  # the openai client's own retries (429, 5xx, connection)
-    model_context_chars: int = Field(default=24_000, ge=2_000)  # the bounded context sent per review
-    model_max_tokens: int | None = None  # answer length cap; unset: the server's default
+    model_timeout_s: float = Field(default=60.0, gt=0)  # the whole model step (lookup, fallback, retries, repair)
+    model_max_retries: int = Field(default=1, ge=0)  # retries of 429, 5xx and connection errors, inside the timeout
+    model_context_chars: int = Field(default=12_000, ge=2_000)  # context per review; cut to a reported n_ctx
+    model_max_tokens: int = Field(default=1024, ge=64)  # answer cap; a cut-off answer degrades, never "repaired"
     prompts_dir: Path | None = None  # default: prompts/ next to the package (the repository's)
 
     # -- a networked setup step (`network: true`): reaches out only through the bot's egress proxy --

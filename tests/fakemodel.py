@@ -5,6 +5,10 @@ client, on 127.0.0.1 in a thread. Each request is checked as it arrives (model
 name, message shape, response_format, no secret shapes, bounded size) and kept in
 `requests`, so a test can assert what really left the process. Replies come from a
 script: a list of `Reply` consumed in order (the last one repeats).
+
+Besides well-formed answers it has the faults a real server shows: a 200 with HTML or
+any raw body, a wrong content type, no choices, an answer cut at the length limit, a
+body that stalls half-way (bytes trickling in, so no read timeout fires), and a late 200.
 """
 
 from __future__ import annotations
@@ -29,11 +33,18 @@ class Reply:
     delay_s: float = 0.0  # sleep before answering (timeouts)
     refuse_json_schema: bool = False  # answer 400 to a json_schema request, like llama.cpp's server
     refuse_json_schema_status: int = 400  # llama-cpp-python's server answers 500 (its request validation)
+    raw: bytes | None = None  # a 200 with exactly this body (HTML, truncated JSON, anything)
+    content_type: str = "application/json"
+    finish_reason: str = "stop"  # "length": the answer was cut at max_tokens
+    no_choices: bool = False  # a 200 whose "choices" is empty
+    stall_s: float = 0.0  # send half the body, then trickle a byte every 0.2 s for this long
 
 
 @dataclass
 class FakeModelServer:
     model: str = "fake-lock-model"
+    n_ctx: int | None = None  # reported at /props, like llama.cpp's server; None: 404 like llama-cpp-python
+    props_stall_s: float = 0.0  # /props trickles its answer for this long
     script: list[Reply] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # request checks that failed (asserted empty by tests)
@@ -88,7 +99,12 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def do_GET(self) -> None:  # noqa: N802
-        if self.path.rstrip("/").endswith("/models"):
+        if self.path.rstrip("/") == "/props" and self.fake.props_stall_s:
+            self._stall(json.dumps({"default_generation_settings": {"n_ctx": 512}, "pad": "x" * 200}).encode(),
+                        self.fake.props_stall_s)
+        elif self.path.rstrip("/") == "/props" and self.fake.n_ctx:
+            self._json(200, {"default_generation_settings": {"n_ctx": self.fake.n_ctx}, "total_slots": 1})
+        elif self.path.rstrip("/").endswith("/models"):
             self._json(200, {"object": "list", "data": [{"id": self.fake.model, "object": "model", "created": 0,
                                                          "owned_by": "test"}]})
         else:
@@ -124,18 +140,47 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(reply.status, {"error": {"message": reply.error or f"HTTP {reply.status}",
                                                 "type": "server_error"}})
             return
-        self._json(200, {
+        if reply.raw is not None:
+            self._send(200, reply.raw, reply.content_type)
+            return
+        choices = [] if reply.no_choices else [{"index": 0, "finish_reason": reply.finish_reason,
+                                                "message": {"role": "assistant", "content": reply.content}}]
+        payload = json.dumps({
             "id": f"chatcmpl-{len(fake.requests)}", "object": "chat.completion", "created": 0, "model": fake.model,
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": reply.content}}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        })
+            "choices": choices, "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }).encode()
+        if reply.stall_s:
+            self._stall(payload, reply.stall_s)
+            return
+        self._send(200, payload, reply.content_type)
+
+    def _stall(self, data: bytes, seconds: float) -> None:
+        """Half the body, then a byte at a time: every read makes progress, the answer never completes in time."""
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            half = len(data) // 2
+            self.wfile.write(data[:half])
+            self.wfile.flush()
+            end = time.monotonic() + seconds
+            for byte in data[half:]:
+                if time.monotonic() > end:
+                    return
+                time.sleep(0.2)
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def _json(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
+        self._send(status, json.dumps(payload).encode(), "application/json")
+
+    def _send(self, status: int, data: bytes, content_type: str) -> None:
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewbot import __version__
-from reviewbot.llm.client import ClientConfig, ModelClient, ModelError
+from reviewbot.llm.client import ClientConfig, Deadline, ModelClient, ModelError
 from reviewbot.llm.prompts import DEFAULT_DIR, PromptError, Prompts
 from reviewbot.review.build import Review
 from reviewbot.review.markdown import code_span
 from reviewbot.review.markers import Marker
 from reviewbot.review.model_answer import ModelAssessment, ModelResponse, assess, degraded
-from reviewbot.review.model_input import DEFAULT_BUDGET, model_context
+from reviewbot.review.model_input import DEFAULT_BUDGET, budget_for, model_context
 from reviewbot.review.outcome import RETRY_COMMAND, OutcomeKind
 from reviewbot.settings import Settings
 
@@ -37,6 +37,8 @@ NOTES = {
     "bad_request": "refused the request",
     "format_refused": "refused both structured-output formats",
     "invalid_output": "gave no valid answer",
+    "truncated": "was cut off at its length limit",
+    "error": "failed unexpectedly",
     "refused": "refused to answer",
     "config": "is not set up",
     "prompts": "could not be prompted",
@@ -65,7 +67,8 @@ class ModelReviewer:
 
     @property
     def label(self) -> str:
-        return self.client.known_model or "the server's model"
+        """The model's configured or served name (never a file path); "" while the server was not asked."""
+        return self.client.known_model
 
     def apply(self, review: Review, diff: str, previous: Marker | None = None, previous_comment: str = "") -> Review:
         """The review with the model's advisory view and the engine that produced it; untouched when it never ran."""
@@ -76,30 +79,45 @@ class ModelReviewer:
 
     def assess(self, review: Review, diff: str, previous: Marker | None = None,
                previous_comment: str = "") -> ModelAssessment:
-        context = model_context(review, diff, previous, previous_comment, budget=self.budget,
-                                secrets=self.client.secrets)
+        """The model's view, or a degraded one saying why; whatever the server does, never an exception.
+
+        One `Deadline` covers the whole step (context-length probe, model lookup, fallback,
+        retries, repair), so a review waits at most REVIEWBOT_MODEL_TIMEOUT_S for its model.
+        """
+        deadline = Deadline(self.client.config.timeout_s)
         try:
+            budget = budget_for(self.client.context_tokens(deadline), self.client.config.max_tokens, self.budget)
+            context = model_context(review, diff, previous, previous_comment, budget=budget,
+                                    secrets=self.client.secrets)
             messages = self.prompts.messages(**context.prompt_vars())
-            response = self.client.complete(messages, ModelResponse)
+            response = self.client.complete(messages, ModelResponse, deadline)
+            return assess(response, review.findings, context.changed_lines, self.label,
+                          context=[s.name for s in context.all_sections], left_out=context.left_out,
+                          mode=self.client.mode, rereview=context.rereview,
+                          reproducible=review.reproducible.answer, outcome=review.outcome.kind.value)
         except PromptError as exc:
             log.error("model review skipped: %s", exc)
             return degraded(self.label, _note(self.label, ModelError("prompts", str(exc))))
         except ModelError as exc:
             log.warning("model review skipped: %s", exc)
             return degraded(self.label, _note(self.label, exc))
-        return assess(response, review.findings, context.changed_paths, self.client.model,
-                      context=[s.name for s in context.all_sections], left_out=context.left_out,
-                      mode=self.client.mode, rereview=context.rereview)
+        except Exception as exc:  # noqa: BLE001 - a model problem never fails (or retries) a review
+            log.exception("model review skipped after an unexpected error")
+            return degraded(self.label, _note(self.label, ModelError("error", type(exc).__name__)))
 
     def engine(self, assessment: ModelAssessment) -> str:
-        if assessment.ok:
+        if assessment.ok and assessment.advised:
             return (f"reviewbot {__version__} · deterministic review, advised by model {assessment.model} "
                     f"(prompts {self.prompts.version})")
-        return f"reviewbot {__version__} · deterministic review (model {assessment.model} unavailable)"
+        if assessment.ok:
+            return f"reviewbot {__version__} · deterministic review (model {assessment.model} had no advice)"
+        name = f"model {assessment.model}" if assessment.model else "the model"
+        return f"reviewbot {__version__} · deterministic review ({name} unavailable)"
 
 
 def _note(model: str, error: ModelError) -> str:
     """One markdown sentence for the summary: the model is missing, why, and how to try again."""
     what = NOTES.get(error.kind, "failed")
-    return (f"Model-assisted review skipped: the model {code_span(model)} {what} ({code_span(error.detail)}). "
+    who = f"the model {code_span(model)}" if model else "the model server"
+    return (f"Model-assisted review skipped: {who} {what} ({code_span(error.detail)}). "
             f"This is the rule-based review on its own; `{RETRY_COMMAND}` tries the model again.")

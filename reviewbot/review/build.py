@@ -84,7 +84,7 @@ class Review(BaseModel):
                 "outcome": self.outcome.model_dump(mode="json"),
                 "labels": [label.model_dump() for label in self.labels],
                 "rating": self.rating.to_dict(),
-                "findings": [finding.model_dump(mode="json") for finding in self.merged_findings],
+                "findings": [finding.model_dump(mode="json") for finding in self.findings],  # the model's: under "model"
                 "touches_lock_code": self.touches_lock_code,
                 "claims": [claim.model_dump(mode="json") for claim in self.claims],
                 "reproducible": self.reproducible.model_dump(),

@@ -106,15 +106,17 @@ def response_schema() -> dict[str, Any]:
 class ModelAssessment(BaseModel):
     """What the review keeps from the model: shown in the comment, never a gate."""
 
-    model: str  # the model's name, as the server was asked for it
+    model: str  # the model's name (configured or served; never a file path), "" when the server was never asked
     status: AssessmentStatus
     note: str = ""  # markdown sentence for the comment: why the model is missing (degraded), or ""
     best_solution: str = ""
     reproduce: str = ""
     best_way: str = ""
-    findings: list[Finding] = Field(default_factory=list)  # source="model", not already found by the scan
+    findings: list[Finding] = Field(default_factory=list)  # source="model", checkable, not already found by the scan
     agreed: list[str] = Field(default_factory=list)  # "path:line" of scan findings the model also reported
-    dropped: int = 0  # model findings left out: outside the changed files, duplicates, over the cap
+    disputed: list[str] = Field(default_factory=list)  # "path:line" of scan findings it contradicted (dropped)
+    dropped: int = 0  # model findings left out: not at a changed line, duplicates, disputes, over the cap
+    withheld: list[str] = Field(default_factory=list)  # model statements dropped for contradicting the proof: why
     earlier: list[EarlierCheck] = Field(default_factory=list)
     context: list[str] = Field(default_factory=list)  # the context sections sent, in priority order
     left_out: list[str] = Field(default_factory=list)  # what the bound cut ("diff: 3 hunks", ...)
@@ -124,24 +126,47 @@ class ModelAssessment(BaseModel):
     def ok(self) -> bool:
         return self.status == "ok"
 
+    @property
+    def advised(self) -> bool:
+        """The model said something the review shows: an empty answer is "no advice", not a success."""
+        return self.ok and bool(self.best_solution or self.reproduce or self.best_way or self.findings
+                                or self.earlier or self.agreed)
+
 
 def degraded(model: str, note: str) -> ModelAssessment:
     """The deterministic review stands alone; `note` says why, visibly."""
     return ModelAssessment(model=model, status="degraded", note=note)
 
 
-def assess(response: ModelResponse, scan: list[Finding], changed_paths: list[str], model: str,
-           context: Sequence[str] = (), left_out: Sequence[str] = (), mode: str = "",
-           rereview: bool = False) -> ModelAssessment:
-    """Turn a validated response into what the review shows, merging its findings with the scan's.
+Lines = dict[str, list[tuple[int, int]]]
 
-    "Earlier findings" are kept only on a re-review: a first review has none, whatever the model says.
+
+def assess(response: ModelResponse, scan: list[Finding], changed: Lines, model: str,
+           context: Sequence[str] = (), left_out: Sequence[str] = (), mode: str = "",
+           rereview: bool = False, reproducible: str = "", outcome: str = "") -> ModelAssessment:
+    """Turn a validated response into what the review shows, keeping only what can be checked.
+
+    Findings must name a changed line at head (`changed`: each file's hunk ranges). A
+    statement that contradicts what the proof observed is dropped with a note:
+    `reproducible` is the proof's own answer ("yes", "no", ...), `outcome` the rules'
+    outcome ("blocked", ...). "Earlier findings" are kept only on a re-review: a first
+    review has none, whatever the model says.
     """
-    findings, agreed, dropped = merge_findings(scan, [_to_finding(f) for f in response.findings], changed_paths)
+    findings, agreed, disputed, dropped = merge_findings(scan, [_to_finding(f) for f in response.findings], changed)
+    withheld: list[str] = []
+    reproduce, best_way = response.reproduce, response.best_way
+    if reproduce and contradicts_reproducibility(reproduce, reproducible):
+        withheld.append(f"its reproducibility reading was dropped: it contradicts what the proof observed "
+                        f"(reproducible: {reproducible})")
+        reproduce = ""
+    if best_way and outcome == "blocked" and endorses_patch(best_way):
+        withheld.append("its view that this patch is the best way was dropped: the rules blocked this PR")
+        best_way = ""
     return ModelAssessment(
-        model=model, status="ok", best_solution=response.best_solution, reproduce=response.reproduce,
-        best_way=response.best_way, findings=findings, agreed=agreed, dropped=dropped,
-        earlier=response.earlier[:MAX_EARLIER] if rereview else [], context=list(context), left_out=list(left_out), mode=mode)
+        model=model, status="ok", best_solution=response.best_solution, reproduce=reproduce,
+        best_way=best_way, findings=findings, agreed=agreed, disputed=disputed, dropped=dropped, withheld=withheld,
+        earlier=response.earlier[:MAX_EARLIER] if rereview else [], context=list(context), left_out=list(left_out),
+        mode=mode)
 
 
 def _to_finding(answer: ModelFinding) -> Finding:
@@ -150,28 +175,36 @@ def _to_finding(answer: ModelFinding) -> Finding:
                    source="model")
 
 
-def merge_findings(scan: list[Finding], proposed: list[Finding],
-                   changed_paths: list[str]) -> tuple[list[Finding], list[str], int]:
-    """The model's findings that add something: (new findings, scan findings it agreed with, dropped count).
+def at_changed_line(finding: Finding, changed: Lines) -> bool:
+    """The finding names a line that exists at head inside a changed hunk: a place a person can check."""
+    return any(first <= finding.line <= last for first, last in changed.get(finding.path, ()))
 
-    A model finding is kept only when it points at a changed file (a line a maintainer can click)
-    and is not the same concern as a scan finding or an earlier model finding: same file, within
-    `NEAR_LINES` lines, and the same meaning (the same lock concept, or mostly the same words).
-    Kept findings are ordered most serious first and capped at `MAX_MODEL_FINDINGS`.
+
+def merge_findings(scan: list[Finding], proposed: list[Finding],
+                   changed: Lines) -> tuple[list[Finding], list[str], list[str], int]:
+    """The model's findings that add something: (new findings, agreed, disputed, dropped count).
+
+    A model finding is kept only when it points at a changed line at head and is not the
+    same concern as a scan finding or an earlier model finding. At a scan finding's place
+    (same file, within `NEAR_LINES`) on the same concept, the model either makes the same
+    claim (agreement: it names a problem, at about the same priority) or not (a dispute:
+    it calls the code fine, or ranks it far apart); either way the scan's finding stands
+    and the model's is dropped. Kept findings are ordered most serious first and capped.
     """
-    changed = set(changed_paths)
     kept: list[Finding] = []
     agreed: list[str] = []
+    disputed: list[str] = []
     dropped = 0
     for finding in proposed:
-        if finding.path not in changed or finding.line < 1:
+        if not at_changed_line(finding, changed):
             dropped += 1
             continue
         twin = next((f for f in scan if same_concern(f, finding)), None)
         if twin is not None:
             where = f"{twin.path}:{twin.line}"
-            if where not in agreed:
-                agreed.append(where)
+            target = agreed if same_claim(twin, finding) else disputed
+            if where not in target:
+                target.append(where)
             dropped += 1
             continue
         if any(same_concern(f, finding) for f in kept):
@@ -180,7 +213,50 @@ def merge_findings(scan: list[Finding], proposed: list[Finding],
         kept.append(finding)
     kept.sort(key=lambda f: (f.priority.value, f.path, f.line))
     dropped += max(0, len(kept) - MAX_MODEL_FINDINGS)
-    return kept[:MAX_MODEL_FINDINGS], agreed, dropped
+    return kept[:MAX_MODEL_FINDINGS], [a for a in agreed if a not in disputed], disputed, dropped
+
+
+# --- what contradicts the observed proof or the scan --------------------------------------------
+
+_ASSURANCE = re.compile(
+    r"\b(correctly|properly|safely|is (?:now |already )?(?:correct|fine|safe|guaranteed|handled|released)"
+    r"|no (?:issue|problem|bug|leak|risk|deadlock|concern)s?\b|not an? (?:issue|problem|bug|concern|risk)"
+    r"|looks (?:good|fine|correct)|well[- ]handled|nothing to (?:fix|change))", re.IGNORECASE)
+_DENIES_REPRO = re.compile(
+    r"^\s*(no\b|not\b|cannot\b|can't\b|unclear\b)|\b(not|never|cannot|can't|could not|couldn't|unable to|isn't|"
+    r"is not|does not|doesn't|didn't|did not)\b[^.]{0,40}\b(reproduc\w*|shown|proven|observed|what the proof)",
+    re.IGNORECASE)
+_AFFIRMS_REPRO = re.compile(r"^\s*(yes\b|it can\b|it is reproducible|reproducible\b)", re.IGNORECASE)
+_ENDORSES = re.compile(
+    r"^\s*(yes\b|it is\b|this is the best\b)|\b(is|it's|it is) (?:already |indeed )?(?:the best|a good|the right|"
+    r"the correct|an? (?:ideal|optimal))\b|\bbest (?:way|approach|solution)\b(?! would| is to)"
+    r"|\bready to merge\b|\blooks good\b|\bno (?:further )?changes? (?:are )?needed\b", re.IGNORECASE)
+_DOUBTS = re.compile(r"\b(not|isn't|no|never|but|however|instead|better|rather|should|would be)\b", re.IGNORECASE)
+
+
+def says_fine(finding: Finding) -> bool:
+    """The finding calls the code fine ("release is guaranteed", "no leak"): the opposite of a concern."""
+    return bool(_ASSURANCE.search(f"{finding.title}. {finding.why}"))
+
+
+def same_claim(scan: Finding, model: Finding) -> bool:
+    """Agreement: the model names the problem the scan names, at about the same priority."""
+    levels = {p: i for i, p in enumerate(Priority)}
+    return not says_fine(model) and abs(levels[scan.priority] - levels[model.priority]) <= 1
+
+
+def contradicts_reproducibility(text: str, observed: str) -> bool:
+    """The model's reproducibility reading says the opposite of the proof's observed answer."""
+    if observed == "yes":
+        return bool(_DENIES_REPRO.search(text))
+    if observed == "no":
+        return bool(_AFFIRMS_REPRO.search(text)) and not _DENIES_REPRO.search(text)
+    return False
+
+
+def endorses_patch(text: str) -> bool:
+    """The model calls the patch the best way (and does not qualify it): not sayable of a blocked PR."""
+    return bool(_ENDORSES.search(text)) and not _DOUBTS.search(text)
 
 
 # --- "the same concern": location and meaning ------------------------------------------------

@@ -26,7 +26,10 @@ from reviewbot.review.diff import FileDiff, Hunk, parse_unified_diff
 from reviewbot.review.lock_scan import LOCKISH
 from reviewbot.review.markers import Marker
 
-DEFAULT_BUDGET = 24_000  # characters of context (about 6-8k tokens), prompts excluded
+DEFAULT_BUDGET = 12_000  # characters of context (about 3-4k tokens), prompts excluded: fits a 8k-token server
+CHARS_PER_TOKEN = 3  # code and markdown tokenise densely; 3 keeps a derived budget inside the window
+PROMPT_TOKENS = 1_500  # the prompt templates, the JSON schema sent as a grammar, chat framing
+MIN_BUDGET = 2_000
 MAX_FOCUS_CHARS = 1500
 MAX_TAIL_LINES = 12
 PR_SECTIONS = (("summary", "Summary"), ("real_behavior_proof", "Real behavior proof"), ("test_plan", "Test plan"),
@@ -59,7 +62,8 @@ class ModelContext:
     rereview: bool
     focus: Section | None = None
     title: Section | None = None
-    changed_paths: list[str] = field(default_factory=list)  # where a model finding may point
+    changed_paths: list[str] = field(default_factory=list)
+    changed_lines: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # where a model finding may point
     scan_rules: list[str] = field(default_factory=list)
 
     @property
@@ -104,7 +108,37 @@ def model_context(review: Review, diff: str, previous: Marker | None = None, pre
                 for name, _ in SHARES]
     changed = sorted({f.path for f in files if f.status != "deleted"} | set(review.proof.changed.all))
     return ModelContext(sections=sections, rereview=previous is not None, focus=focus, title=title,
-                        changed_paths=changed, scan_rules=sorted({f.rule for f in review.findings}))
+                        changed_paths=changed, changed_lines=changed_lines(files),
+                        scan_rules=sorted({f.rule for f in review.findings}))
+
+
+def changed_lines(files: list[FileDiff]) -> dict[str, list[tuple[int, int]]]:
+    """Each changed file's hunks at head as (first, last) line: the only lines a model finding may name.
+
+    A hunk's head range holds lines that exist at head and that the model was shown, so a
+    finding there can be clicked and checked; one at `file.py:999` of a 67-line file cannot.
+    """
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    for f in files:
+        if f.status == "deleted":
+            continue
+        for hunk in f.hunks:
+            if hunk.new_count > 0:
+                ranges.setdefault(f.path, []).append((hunk.new_start, hunk.new_start + hunk.new_count - 1))
+    return ranges
+
+
+def budget_for(n_ctx: int | None, max_tokens: int | None, configured: int = DEFAULT_BUDGET) -> int:
+    """The context budget in characters: the configured one, cut to what the server's window holds.
+
+    When the server reports its context length (llama.cpp's /props), the prompt, the schema
+    and the answer cap come off it first; what remains, at `CHARS_PER_TOKEN`, bounds the
+    context. A server that does not say keeps the configured budget (see the README's sizing).
+    """
+    if not n_ctx:
+        return configured
+    room = n_ctx - (max_tokens or 1024) - PROMPT_TOKENS
+    return max(MIN_BUDGET, min(configured, room * CHARS_PER_TOKEN))
 
 
 def _defuse(text: str) -> str:
@@ -253,11 +287,21 @@ def _earlier_blocks(previous: Marker | None, comment: str) -> list[str]:
                for entry in reversed(previous.history) if entry.head != previous.head[:12]]
     risk = earlier_concerns(comment)
     if risk:
-        blocks.insert(1, "The previous review's \"Risk before merge\" list:\n" + risk)
+        blocks.insert(1, "The previous review's lock-scan findings:\n" + risk)
     return blocks
 
 
+_SCAN_LINE = re.compile(r"^- (\*\*\[P[0-3]\]\*\*|\[P[0-3]\]) `[^`\n]+:\d+` ")
+
+
 def earlier_concerns(comment: str) -> str:
-    """The "Risk before merge" list of the bot's own previous comment: what a re-review verifies first."""
+    """The lock-scan findings of the bot's own previous comment: what a re-review verifies first.
+
+    Only the finding lines the bot itself wrote from its rules: not the model's advisory
+    findings (a model must not be fed its own earlier claims as facts), not security notes
+    or anything else that may quote the contributor.
+    """
     match = re.search(r"^### Risk before merge\n(.*?)(?=^### |\Z)", comment or "", re.MULTILINE | re.DOTALL)
-    return match.group(1).strip() if match else ""
+    if not match:
+        return ""
+    return "\n".join(line for line in match.group(1).splitlines() if _SCAN_LINE.match(line))

@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reviewbot.llm.assist import ModelReviewer
-from reviewbot.llm.client import ClientConfig, ModelClient
+from reviewbot.llm.client import ClientConfig, ModelClient, ModelError, read_completion
 from reviewbot.llm.prompts import Prompts
 from reviewbot.model import Proof, PullRequest, Verdict
 from reviewbot.review.build import Review, ReviewInput, build_review
@@ -64,9 +66,9 @@ def server() -> Iterator[FakeModelServer]:
 
 
 def reviewer(server: FakeModelServer, timeout_s: float = 5.0, model: str | None = None,
-             prompts: Prompts | None = None) -> ModelReviewer:
+             prompts: Prompts | None = None, max_retries: int = 0) -> ModelReviewer:
     config = ClientConfig(model=server.model if model is None else model, base_url=server.base_url,
-                          timeout_s=timeout_s, max_retries=0)
+                          timeout_s=timeout_s, max_retries=max_retries)
     return ModelReviewer(ModelClient(config), prompts or Prompts(), budget=8000)
 
 
@@ -209,7 +211,7 @@ def test_a_rereview_verifies_earlier_findings_first_with_the_focus_as_quoted_con
     assert prompt.startswith("Re-review this pull request")
     assert prompt.index("Verify the earlier findings first") < prompt.index("every remaining blocking concern")
     assert f'<untrusted name="maintainer_focus">\n{focus}\n</untrusted>' in prompt
-    assert "The previous review's \"Risk before merge\" list:\n- **[P1]**" in prompt
+    assert "The previous review's lock-scan findings:\n- **[P1]**" in prompt
     comment = render_comment(review)
     assert "#### Earlier findings, re-checked by the model" in comment
     assert "- still present: Lock release is not guaranteed on error (no finally yet)" in comment
@@ -280,3 +282,208 @@ def test_a_request_refused_in_both_modes_degrades_and_keeps_json_schema_for_next
     assert review.model is not None and "refused the request" in review.model.note
     assert "exceeds the context size" in review.model.note and model.client.mode == "json_schema"
     assert [r["response_format"]["type"] for r in server.requests] == ["json_schema", "json_object"]
+
+
+# --- faults: whatever the server answers, the review is the rule-based one plus a visible note ----------
+
+ANSWER = json.dumps(GOOD)
+FAULTS = {
+    "HTML 200": (Reply(raw=b"<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html"),
+                 "gave no valid answer", "text/html, not JSON"),
+    "JSON as text/plain": (Reply(raw=ANSWER.encode(), content_type="text/plain"), "gave no valid answer",
+                           "not JSON"),
+    "truncated JSON body": (Reply(raw=b'{"id": "x", "choices": [{"message": {"content": "{\\"best'),
+                            "gave no valid answer", "not valid JSON"),
+    "a JSON list": (Reply(raw=b"[1, 2, 3]"), "gave no valid answer", "no choices"),
+    "empty choices": (Reply(content=ANSWER, no_choices=True), "gave no valid answer", "no choices"),
+    "a choice without a message": (Reply(raw=b'{"choices": [{"index": 0}]}'), "gave no valid answer",
+                                   "no message"),
+    "content that is not text": (Reply(raw=b'{"choices": [{"message": {"content": {"a": 1}}}]}'),
+                                 "gave no valid answer", "not text"),
+    "a stalled stream": (Reply(content=ANSWER, stall_s=10), "timed out", "no answer within 1 s"),
+    "a 200 after the budget": (Reply(content=ANSWER, delay_s=3), "timed out", "no answer within 1 s"),
+    "cut at the length limit": (Reply(content=ANSWER[:300], finish_reason="length"),
+                                "was cut off at its length limit", "not sent for repair"),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_any_bad_answer_ends_as_the_rule_based_review_plus_a_note(server: FakeModelServer, fault: str) -> None:
+    reply, says, detail = FAULTS[fault]
+    server.script = [reply]
+    before = deterministic()
+    started = time.monotonic()
+    review = reviewer(server, timeout_s=1).apply(before, DIFF)
+
+    assert time.monotonic() - started < 1.8  # one budget, whatever the fault
+    assert review.model is not None and review.model.status == "degraded"
+    assert (review.outcome, review.rating, review.labels, review.marker, review.findings) == (
+        before.outcome, before.rating, before.labels, before.marker, before.findings)
+    assert f"the model `fake-lock-model` {says}" in review.model.note and detail in review.model.note
+    assert f"- {review.model.note}" in render_comment(review)
+    assert len(server.requests) == 1  # nothing here is worth a repair or a retry
+
+
+def test_one_budget_bounds_fallback_retries_and_repair(server: FakeModelServer) -> None:
+    """A "1 s" timeout used to mean 1 s per request, per retry, per fallback and per repair."""
+    server.script = [Reply(content=ANSWER, refuse_json_schema=True, refuse_json_schema_status=500, delay_s=0.3),
+                     Reply(content="not json at all", delay_s=0.3), Reply(content=ANSWER, delay_s=3)]
+    started = time.monotonic()
+    review = reviewer(server, timeout_s=1.5, max_retries=5).apply(deterministic(), DIFF)
+
+    assert time.monotonic() - started < 2.1  # was 5 requests of up to 1.5 s each, plus the client's own retries
+    assert review.model is not None and "timed out (`no answer within 1.5 s`)" in review.model.note
+    assert [r["response_format"]["type"] for r in server.requests] == ["json_schema", "json_object", "json_object"]
+
+
+def test_retries_of_server_errors_stay_inside_the_budget(server: FakeModelServer) -> None:
+    server.script = [Reply(status=503, delay_s=0.3)]
+    started = time.monotonic()
+    review = reviewer(server, timeout_s=1.5, max_retries=10).apply(deterministic(), DIFF)
+
+    assert time.monotonic() - started < 2.0
+    assert review.model is not None and not review.model.ok and 1 < len(server.requests) < 5
+
+
+def test_a_json_schema_refusal_is_not_retried(server: FakeModelServer) -> None:
+    server.script = [Reply(content=ANSWER, refuse_json_schema=True, refuse_json_schema_status=500)]
+    review = reviewer(server, max_retries=3).apply(deterministic(), DIFF)
+
+    assert review.model is not None and review.model.ok and review.model.mode == "json_object"
+    assert [r["response_format"]["type"] for r in server.requests] == ["json_schema", "json_object"]
+
+
+def test_a_transient_error_is_retried_once_inside_the_budget(server: FakeModelServer) -> None:
+    server.script = [Reply(status=503), Reply(content=ANSWER)]
+    review = reviewer(server, max_retries=1).apply(deterministic(), DIFF)
+    assert review.model is not None and review.model.ok and len(server.requests) == 2
+
+
+def test_an_answer_cut_at_the_length_limit_is_not_repaired(server: FakeModelServer) -> None:
+    server.script = [Reply(content=ANSWER[:200], finish_reason="length"), Reply(content=ANSWER)]
+    review = reviewer(server).apply(deterministic(), DIFF)
+
+    assert review.model is not None and not review.model.ok and len(server.requests) == 1
+    assert "cut off at the length limit (1024 tokens)" in review.model.note
+
+
+def test_every_request_carries_the_default_answer_cap(server: FakeModelServer) -> None:
+    reviewer(server).apply(deterministic(), DIFF)
+    assert server.requests[0]["max_tokens"] == 1024 == Settings().model_max_tokens
+
+
+def test_the_context_budget_follows_the_window_the_server_reports(server: FakeModelServer) -> None:
+    big = f"diff --git a/{SOURCE} b/{SOURCE}\n--- a/{SOURCE}\n+++ b/{SOURCE}\n" + "".join(
+        f"@@ -{i * 100 + 1},0 +{i * 100 + 1},20 @@\n" + "".join(f"+const held{i}_{j} = await lock.acquire({j});\n"
+                                                                for j in range(20)) for i in range(8))
+
+    def ask() -> tuple[ModelReviewer, Review]:
+        config = ClientConfig(model=server.model, base_url=server.base_url, timeout_s=5, max_retries=0)
+        model = ModelReviewer(ModelClient(config), budget=30_000)
+        return model, model.apply(deterministic(), big)
+
+    ask()  # the server does not report its window (llama-cpp-python): the configured 30,000 characters
+    assert "[left out to fit:" not in user_prompt(server.requests[0])
+
+    server.n_ctx = 2600  # llama.cpp's /props: a small window leaves room for 2,000 characters of context
+    model, review = ask()
+    assert model.client.context_tokens() == 2600
+    assert "[left out to fit:" in user_prompt(server.requests[1]) and review.model is not None
+    assert review.model.left_out and server.requests[1]["_bytes"] < server.requests[0]["_bytes"] - 5000
+
+
+def test_a_stalling_context_probe_costs_a_bounded_part_of_the_budget(server: FakeModelServer) -> None:
+    server.props_stall_s = 30
+    started = time.monotonic()
+    review = reviewer(server, timeout_s=4).apply(deterministic(), DIFF)
+
+    assert time.monotonic() - started < 2.5  # the probe gets a quarter of the budget at most, then the review goes on
+    assert review.model is not None and review.model.ok
+
+
+def test_the_comment_names_the_served_model_never_its_file_path(server: FakeModelServer) -> None:
+    """llama-cpp-python without --model_alias lists the GGUF path as the model id."""
+    server.model = "/root/.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    review = reviewer(server, model="").apply(deterministic(), DIFF)
+
+    assert server.requests[0]["model"] == server.model  # the server is asked by its own id
+    comment = render_comment(review)
+    assert review.model is not None and review.model.model == "SmolLM2-135M-Instruct.Q4_1"
+    assert "/root/.cache" not in comment and ".gguf" not in comment and "`SmolLM2-135M-Instruct.Q4_1`" in comment
+
+
+def test_an_unnamed_unreachable_server_is_not_given_a_made_up_name() -> None:
+    config = ClientConfig(model="", base_url="http://127.0.0.1:9/v1", timeout_s=2, max_retries=0)
+    review = ModelReviewer(ModelClient(config)).apply(deterministic(), DIFF)
+
+    assert review.model is not None and review.model.note.startswith(
+        "Model-assisted review skipped: the model server could not be reached")
+    assert "the server's model" not in render_comment(review) and review.engine.endswith("(the model unavailable)")
+
+
+def test_an_all_empty_answer_is_no_advice(server: FakeModelServer) -> None:
+    server.script = [Reply(content=json.dumps({"best_solution": "", "reproduce": "", "best_way": "", "findings": [],
+                                               "earlier": []}))]
+    review = reviewer(server).apply(deterministic(), DIFF)
+
+    assert review.model is not None and review.model.ok and not review.model.advised
+    assert "advised by model" not in review.engine and "(model fake-lock-model had no advice)" in review.engine
+    assert "The model `fake-lock-model` answered with no advice" in render_comment(review)
+
+
+JSONISH = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                       lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
+                                                                                   max_size=4), max_leaves=20)
+CHOICE = st.fixed_dictionaries({}, optional={
+    "message": st.fixed_dictionaries({}, optional={"content": st.one_of(st.text(max_size=80), JSONISH,
+                                                                        st.just(ANSWER)),
+                                                   "refusal": st.one_of(st.none(), st.text(max_size=20))}) | JSONISH,
+    "finish_reason": st.sampled_from(["stop", "length", "", None]) | JSONISH})
+BODIES = st.one_of(
+    st.binary(max_size=300),
+    st.text(max_size=300).map(str.encode),
+    JSONISH.map(lambda value: json.dumps(value).encode()),
+    st.fixed_dictionaries({"choices": st.lists(CHOICE, max_size=2) | JSONISH}).map(lambda v: json.dumps(v).encode()),
+    st.builds(lambda body, cut: body[:cut], st.just(json.dumps({"choices": [{"message": {"content": ANSWER}}]})
+                                                    .encode()), st.integers(0, 400)),
+)
+CONTENT_TYPES = st.sampled_from(["application/json", "application/json; charset=utf-8", "text/html", "text/plain", ""])
+
+
+@given(body=BODIES, content_type=CONTENT_TYPES)
+@settings(max_examples=500, deadline=None)
+def test_any_body_is_an_answer_or_a_model_error(body: bytes, content_type: str) -> None:
+    """The pure reader: never an exception other than ModelError, whatever the bytes."""
+    try:
+        completion = read_completion(content_type, body)
+    except ModelError as exc:
+        assert exc.kind in ("invalid_output", "refused")
+    else:
+        assert isinstance(completion.text, str) and isinstance(completion.finish_reason, str)
+
+
+@given(body=BODIES, content_type=CONTENT_TYPES)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_body_from_a_real_socket_leaves_the_review_intact(server: FakeModelServer, body: bytes,
+                                                              content_type: str) -> None:
+    server.script = [Reply(raw=body, content_type=content_type or "application/octet-stream")]
+    before = deterministic()
+    review = reviewer(server, timeout_s=3).apply(before, DIFF)
+
+    assert review.model is not None
+    assert (review.outcome, review.rating, review.labels, review.marker, review.findings) == (
+        before.outcome, before.rating, before.labels, before.marker, before.findings)
+    assert review.model.ok or review.model.note.startswith("Model-assisted review skipped:")
+
+
+def test_an_unexpected_error_in_the_model_step_degrades_and_never_fails_the_review(server: FakeModelServer,
+                                                                                    tmp_path: Path) -> None:
+    """Not every failure is a ModelError or a PromptError: a review job must not fail (and be retried) for it."""
+    for name in ("system.md.j2", "review.md.j2", "rereview.md.j2"):
+        (tmp_path / name).write_text("{{ 1 // 0 }}", encoding="utf-8")  # ZeroDivisionError while rendering
+    before = deterministic()
+    review = reviewer(server, prompts=Prompts(tmp_path)).apply(before, DIFF)
+
+    assert review.model is not None and not review.model.ok and server.requests == []
+    assert "failed unexpectedly (`ZeroDivisionError`)" in review.model.note
+    assert (review.outcome, review.labels, review.marker) == (before.outcome, before.labels, before.marker)
