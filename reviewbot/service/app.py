@@ -14,7 +14,6 @@ already seen, 401 for a bad signature, 400 with the reason for malformed input,
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from reviewbot.review.commands import handles_for
 from reviewbot.service.events import PayloadError, delivery_summary, route
+from reviewbot.service.intake import IntakeError, read_delivery
 from reviewbot.service.jobs import Enqueue, Ignore, JobKind
 from reviewbot.service.metrics import CONTENT_TYPE, Metrics
 from reviewbot.service.queue import Queue
@@ -121,20 +121,12 @@ async def _handle(state: ServiceState, request: Request, event: str) -> Response
         return _refuse(413, f"body larger than {state.max_body_bytes} bytes")
     if not verify(state.secrets, body, request.headers.get("x-hub-signature-256")):
         return _refuse(401, "X-Hub-Signature-256 is missing or does not match the body")
-    delivery = request.headers.get("x-github-delivery", "").strip()
-    if not event:
-        return _refuse(400, "X-GitHub-Event header is missing")
-    if not delivery or len(delivery) > 80:
-        return _refuse(400, "X-GitHub-Delivery header is missing or too long")
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "application/json":
-        return _refuse(400, f"content type must be application/json, not {media or 'none'!r}")
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        return _refuse(400, f"body is not valid JSON: {exc}")
-    if not isinstance(payload, dict):
-        return _refuse(400, "body must be a JSON object")
+        delivery = read_delivery(event, request.headers.get("x-github-delivery", ""),
+                                 request.headers.get("content-type", ""), body)
+    except IntakeError as exc:
+        return _refuse(exc.status, str(exc))
+    event, payload = delivery.event, delivery.payload
     try:
         actions = route(event, payload, bot_login=state.bot_login, command_prefixes=state.command_handles)
     except PayloadError as exc:
@@ -142,8 +134,8 @@ async def _handle(state: ServiceState, request: Request, event: str) -> Response
     if state.engine.dialect.name == "sqlite":
         # A local SQLite transaction takes well under a millisecond and has one writer anyway; handing it to a
         # thread costs more than it does, so it runs here. A networked database goes to the thread pool.
-        return _accept(state, event, delivery, payload, actions)
-    return await run_in_threadpool(_accept, state, event, delivery, payload, actions)
+        return _accept(state, event, delivery.delivery_id, payload, actions)
+    return await run_in_threadpool(_accept, state, event, delivery.delivery_id, payload, actions)
 
 
 def _accept(state: ServiceState, event: str, delivery: str, payload: dict, actions: list) -> Response:

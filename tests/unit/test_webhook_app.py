@@ -77,8 +77,13 @@ def test_the_rotated_secret_is_accepted_and_a_wrong_one_refused(client: TestClie
         pytest.param(b'{"action": "opened"}', "pull_request", {}, 400, "pull_request", id="missing-fields"),
         pytest.param(b"{}", "", {}, 400, "X-GitHub-Event", id="no-event-header"),
         pytest.param(b"{}", "ping", {"X-GitHub-Delivery": ""}, 400, "X-GitHub-Delivery", id="no-delivery-id"),
-        pytest.param(b"{}", "ping", {"Content-Type": "application/x-www-form-urlencoded"}, 400, "content type",
-                     id="form-encoded"),
+        pytest.param(b"{}", "ping", {"Content-Type": "text/plain"}, 400, "content type", id="plain-text"),
+        pytest.param(b"zen=1", "ping", {"Content-Type": "application/x-www-form-urlencoded"}, 400, "`payload` field",
+                     id="form-without-payload"),
+        pytest.param(b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}", "ping", {}, 400, "nests 5001 deep", id="deep"),
+        pytest.param(b'{"zen": "\\ud800"}', "ping", {}, 400, "`zen` contains a lone surrogate", id="surrogate"),
+        pytest.param(b'{"zen": "a\\u0000"}', "ping", {}, 400, "`zen` contains a NUL", id="nul"),
+        pytest.param(b"{}", "e" * 61, {}, 400, "X-GitHub-Event", id="long-event"),
     ],
 )
 def test_malformed_input_gets_a_400_with_the_reason(client: TestClient, queue: Queue, body: bytes, event: str,
@@ -197,3 +202,20 @@ def test_a_body_that_stops_arriving_gets_a_408(queue: Queue) -> None:
     finally:
         server.should_exit = True
         thread.join(5)
+
+
+def test_a_form_encoded_delivery_is_accepted_with_the_signature_over_the_raw_body(client: TestClient,
+                                                                                  queue: Queue) -> None:
+    """GitHub's default for repository webhooks: `payload=<url-encoded JSON>`, signed as sent."""
+    from urllib.parse import urlencode
+
+    payload = example("pull_request.opened.1.json")
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    sent = {**headers(body, "pull_request", "d-form"), "Content-Type": "application/x-www-form-urlencoded"}
+    response = client.post("/webhook", content=body, headers=sent)
+    assert response.status_code == 202 and len(response.json()["jobs"]) == 1
+    [job] = queue.jobs()
+    assert (job.repo, job.head_sha) == (payload["repository"]["full_name"], payload["pull_request"]["head"]["sha"])
+    signed_over_json = {**sent, "X-Hub-Signature-256": sign(SECRET, json.dumps(payload).encode()),
+                        "X-GitHub-Delivery": "d-form-2"}
+    assert client.post("/webhook", content=body, headers=signed_over_json).status_code == 401
