@@ -217,8 +217,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     settings = load_settings()
     try:
-        queue = None if args.dry_run else Queue(make_engine(settings.resolved_database_url))
-        result = replay(queue, args.event, raw, delivery_id=args.delivery,
+        queue = Queue(make_engine(settings.resolved_database_url))  # a dry run reads it for duplicates
+        result = replay(queue, args.event, raw, delivery_id=args.delivery, dry_run=args.dry_run,
                         bot_login=settings.bot_login or DEFAULT_BOT_LOGIN, command_handle=settings.command_handle)
     except PayloadError as exc:
         _error(console, f"{args.payload}: {exc}")
