@@ -199,6 +199,11 @@ class GitHubEdge:
     def _app_auth(self) -> Auth.AppAuth:
         return Auth.AppAuth(self.app_id, self.private_key)  # type: ignore[arg-type]
 
+    @property
+    def cached_bot_login(self) -> str:
+        """The login if it is known already ("" otherwise); never calls GitHub."""
+        return self._bot_login
+
     def bot_login(self) -> str:
         """The login the bot's comments carry: `<slug>[bot]` for an App, the token's user otherwise."""
         if self._bot_login:

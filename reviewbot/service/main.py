@@ -25,6 +25,7 @@ from reviewbot.github.permissions import PermissionCache
 from reviewbot.llm.assist import ModelReviewer
 from reviewbot.proof.engine import ProofEngine
 from reviewbot.service.app import create_app
+from reviewbot.service.bot_login import BotLogin
 from reviewbot.service.db import make_engine
 from reviewbot.service.jobs import JobKind
 from reviewbot.service.metrics import Metrics
@@ -48,6 +49,12 @@ class Service:
     automerge_job: AutomergeJob
     published: PublishedReviews
     threads: list[threading.Thread] = field(default_factory=list)
+    login: BotLogin | None = None
+
+    def __post_init__(self) -> None:
+        if self.login is None:
+            self.login = BotLogin(self.edge.bot_login, peek=lambda: self.edge.cached_bot_login,
+                                  fallback=self.settings.bot_login or f"{self.settings.command_handle}[bot]")
 
     @property
     def handlers(self) -> dict:
@@ -55,17 +62,20 @@ class Service:
                 JobKind.AUTOMERGE: self.automerge_job}
 
     def app(self) -> FastAPI:
+        self.login.start(threading.Event())  # type: ignore[union-attr]  # never blocks; a no-op once started
         secrets = [secret.get_secret_value() for secret in self.settings.webhook_secrets]
         return create_app(self.queue.engine, secrets, max_body_bytes=self.settings.max_body_bytes,
-                          bot_login=self.edge.bot_login(), queue=self.queue, metrics=self.metrics,
+                          bot_login=self.login.current, queue=self.queue, metrics=self.metrics,  # type: ignore[union-attr]
                           handled=set(self.handlers), command_handle=self.settings.command_handle,
-                          pages=router_for(self.settings, self.review_job.proof_store, self.queue.engine))
+                          pages=router_for(self.settings, self.review_job.proof_store, self.queue.engine),
+                          require_installation=self.edge.is_app)
 
     def worker(self, name: str | None = None) -> Worker:
         return Worker(self.queue, self.handlers, name=name, lease_s=self.settings.lease_s,
                       on_dead=self.review_job.dead_letter, metrics=self.metrics)
 
     def start_background(self, stop: threading.Event, workers: int | None = None, reconcile_loop: bool = True) -> None:
+        self.login.start(stop)  # type: ignore[union-attr]
         for index in range(self.settings.workers if workers is None else workers):
             self._thread(f"worker-{index}", self.worker().run, stop)
         if reconcile_loop:
