@@ -29,6 +29,7 @@ from reviewbot.review.comment import render_comment
 from reviewbot.service.db import make_engine
 from reviewbot.service.events import DEFAULT_BOT_LOGIN, PayloadError
 from reviewbot.service.queue import Queue
+from reviewbot.service.logs import configure_logging
 from reviewbot.service.replay import replay
 from reviewbot.settings import load_settings
 
@@ -216,6 +217,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         _error(console, f"{args.payload}: {exc.strerror or exc}")
         return EXIT_USAGE
     settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
     try:
         queue = Queue(make_engine(settings.resolved_database_url))  # a dry run reads it for duplicates
         result = replay(queue, args.event, raw, delivery_id=args.delivery, dry_run=args.dry_run,
@@ -259,6 +261,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 def _service_settings(args: argparse.Namespace, console: Console):  # type: ignore[no-untyped-def]
     """Settings for `serve` / `worker`, or None after saying what is missing."""
     settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
     if args.data_dir:
         settings.data_dir = args.data_dir
     if not settings.webhook_secrets and args.command == "serve":

@@ -28,6 +28,7 @@ from reviewbot.service.app import create_app
 from reviewbot.service.bot_login import BotLogin
 from reviewbot.service.db import make_engine
 from reviewbot.service.jobs import JobKind
+from reviewbot.service.logs import configure_logging
 from reviewbot.service.metrics import Metrics
 from reviewbot.service.pages import proof_links_for, proof_store_for, router_for
 from reviewbot.service.pull_state import PullStates
@@ -127,7 +128,8 @@ def serve(settings: Settings, host: str, port: int) -> None:
     stop = threading.Event()
     service.start_background(stop)
     try:
-        uvicorn.run(service.app(), host=host, port=port, log_level="info")
+        # log_config=None keeps the handler `reviewbot.service.logs` installed; each delivery has its own line.
+        uvicorn.run(service.app(), host=host, port=port, log_config=None, access_log=False)
     finally:
         stop.set()
 
@@ -144,6 +146,7 @@ def run_workers(settings: Settings, processes: int) -> None:
 
 
 def _worker_process(settings: Settings) -> None:
+    configure_logging(settings.log_format, settings.log_level)  # a spawned process starts unconfigured
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -28,6 +28,12 @@ Handler = Callable[[Job, threading.Event], None]
 DeadLetter = Callable[[Job, str], None]
 
 
+def job_fields(job: Job) -> dict:
+    """The facts every log line about a job carries (see `service.logs`)."""
+    return {"job": job.id, "kind": job.spec.kind.value, "repo": job.spec.repo, "pr": job.spec.pr_number,
+            "head": job.spec.head_sha or None, "attempt": job.attempts}
+
+
 class Cancelled(Exception):
     """Raised by a behaviour that noticed its cancel event: the job ends as cancelled, not failed."""
 
@@ -78,6 +84,9 @@ class Worker:
         if job is None:
             return False
         started = time.monotonic()
+        fields = job_fields(job)
+        log.info("job %s %s %s#%s: started (attempt %s)", job.id, job.spec.kind.value, job.spec.repo,
+                 job.spec.pr_number, job.attempts, extra={"fields": {**fields, "outcome": "started"}})
         cancel = threading.Event()
         done = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(job, cancel, done), daemon=True,
@@ -96,7 +105,7 @@ class Worker:
             result = "failed"
             error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
             log.warning("job %s (%s %s#%s) failed on attempt %s: %s", job.id, job.spec.kind.value, job.spec.repo,
-                        job.spec.pr_number, job.attempts, exc)
+                        job.spec.pr_number, job.attempts, exc, extra={"fields": {**fields, "error": str(exc)[:300]}})
             failure = self.queue.fail(job.id, self.name, error)
             if failure is not None and failure.state == JobState.DEAD and self.on_dead is not None:
                 result = "dead"
@@ -106,6 +115,8 @@ class Worker:
         finally:
             done.set()
             beat.join()
+            log.info("job %s %s %s#%s: %s", job.id, job.spec.kind.value, job.spec.repo, job.spec.pr_number, result,
+                     extra={"fields": {**fields, "outcome": result, "seconds": round(time.monotonic() - started, 3)}})
             if self.metrics is not None:
                 self.metrics.job_seconds.labels(kind=job.spec.kind.value, result=result).observe(
                     time.monotonic() - started)
@@ -120,7 +131,8 @@ class Worker:
                 log.exception("heartbeat for job %s failed", job.id)
                 continue
             if control is not Control.CONTINUE:
-                log.info("job %s: %s", job.id, control.value)
+                log.info("job %s: %s", job.id, control.value, extra={"fields": {**job_fields(job),
+                                                                                 "outcome": control.value}})
                 cancel.set()
                 return
 
