@@ -53,11 +53,12 @@ def create_app(engine: Engine, secrets: Sequence[str], *, max_body_bytes: int = 
                bot_login: str | Callable[[], str] = "reviewbot[bot]", queue: Queue | None = None, metrics: Metrics | None = None,
                handled: set[JobKind] | None = None, body_timeout_s: float = BODY_TIMEOUT_S,
                command_handle: str = "reviewbot", pages: APIRouter | None = None,
-               require_installation: bool = False) -> FastAPI:
+               require_installation: bool = False, github_status: Callable[[], dict] | None = None) -> FastAPI:
     """The app; `handled` names the job kinds some worker runs (others are acknowledged and ignored).
 
     `bot_login`: the login, or a function that returns it without waiting on GitHub (`BotLogin.current`).
     `require_installation`: App mode, where a job without an installation could never run.
+    `github_status`: what /readyz reports about GitHub (reported, not required: deliveries are stored either way).
 
     `pages`: the proof pages' routes (`service.pages`), when they are on.
     """
@@ -81,6 +82,7 @@ def create_app(engine: Engine, secrets: Sequence[str], *, max_body_bytes: int = 
 
     @app.get("/healthz")
     def healthz() -> dict:
+        """Alive: the process answers. Nothing else is checked, so a database outage never restarts it."""
         return {"status": "ok"}
 
     @app.get("/readyz")
@@ -90,7 +92,10 @@ def create_app(engine: Engine, secrets: Sequence[str], *, max_body_bytes: int = 
                 connection.execute(text("SELECT 1"))
         except Exception as exc:  # noqa: BLE001 - any database failure means not ready
             return JSONResponse({"status": "database unreachable", "error": type(exc).__name__}, status_code=503)
-        return JSONResponse({"status": "ready"})
+        answer: dict = {"status": "ready"}
+        if github_status is not None:
+            answer["github"] = github_status()
+        return JSONResponse(answer)
 
     @app.get("/metrics")
     def metrics() -> Response:

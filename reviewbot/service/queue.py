@@ -261,6 +261,21 @@ class Queue:
             row.run_after = now + backoff(row.attempts)
             return Failure(_job(row), JobState.QUEUED, row.run_after)
 
+    def defer(self, job_id: int, worker_id: str, delay_s: float, reason: str) -> bool:
+        """Put a claimed job back for later without spending its attempt (GitHub is down, not the job)."""
+        now = self.clock()
+        with self._transaction() as session:
+            row = session.get(JobRow, job_id)
+            if row is None or row.state != JobState.RUNNING.value or row.lease_owner != worker_id:
+                return False
+            row.lease_owner, row.lease_expires, row.updated_at, row.last_error = None, None, now, reason[-4000:]
+            if row.cancel_requested:
+                row.state, row.finished_at = JobState.CANCELLED.value, now
+                return True
+            row.state, row.attempts = JobState.QUEUED.value, max(0, row.attempts - 1)
+            row.run_after = now + timedelta(seconds=max(1.0, delay_s))
+            return True
+
     def _finish(self, job_id: int, worker_id: str, state: JobState, error: str) -> bool:
         now = self.clock()
         with self._transaction() as session:

@@ -48,6 +48,7 @@ def test_serve_listens_within_a_second_while_github_is_down(tmp_path: Path, auth
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
         ready = httpx.get(f"{base}/readyz")
         assert ready.status_code == 200 and ready.json()["status"] == "ready"
+        assert ready.json()["github"]["bot_login"] == "pending"  # reported, not required
         payload = json.loads(OPENED.read_text())
         payload["installation"] = {"id": 7}
         body = json.dumps(payload).encode()
