@@ -143,7 +143,8 @@ async def _handle(state: ServiceState, request: Request, event: str) -> Response
     except IntakeError as exc:
         return _refuse(exc.status, str(exc), request)
     event, payload = delivery.event, delivery.payload
-    _note(request, delivery=delivery.delivery_id, event=event, summary=delivery_summary(event, payload))
+    summary = delivery_summary(event, payload)
+    _note(request, delivery=delivery.delivery_id, event=event, summary=summary)
     try:
         actions = route(event, payload, bot_login=state.bot_login(), command_prefixes=state.command_handles)
     except PayloadError as exc:
@@ -153,9 +154,9 @@ async def _handle(state: ServiceState, request: Request, event: str) -> Response
     if state.engine.dialect.name == "sqlite":
         # A local SQLite transaction takes well under a millisecond and has one writer anyway; handing it to a
         # thread costs more than it does, so it runs here. A networked database goes to the thread pool.
-        response, fields = _accept(state, event, delivery.delivery_id, payload, actions)
+        response, fields = _accept(state, event, delivery.delivery_id, summary, actions)
     else:
-        response, fields = await run_in_threadpool(_accept, state, event, delivery.delivery_id, payload, actions)
+        response, fields = await run_in_threadpool(_accept, state, event, delivery.delivery_id, summary, actions)
     _note(request, **fields)
     return response
 
@@ -167,7 +168,7 @@ def _needs_installation(action: Action) -> Action:
     return action
 
 
-def _accept(state: ServiceState, event: str, delivery: str, payload: dict,
+def _accept(state: ServiceState, event: str, delivery: str, summary: str,
             actions: list) -> tuple[Response, dict]:
     handled = []
     for action in actions:
@@ -175,7 +176,7 @@ def _accept(state: ServiceState, event: str, delivery: str, payload: dict,
             action = Ignore(reason=f"{action.job.kind.value} jobs are not handled by this version of reviewbot")
         handled.append(action)
     duplicate, job_ids, cancelled, ignored = state.queue.accept_delivery(
-        delivery, event, delivery_summary(event, payload), handled)
+        delivery, event, summary, handled)
     fields = _job_fields(handled, job_ids)
     if duplicate:
         return JSONResponse({"duplicate": True, "jobs": job_ids}, status_code=200), {**fields, "outcome": "duplicate"}

@@ -66,6 +66,11 @@ _ACTIVE_JOBS = select(JOBS.c.id, JOBS.c.head_sha, JOBS.c.state, JOBS.c.reason, J
     JOBS.c.state.in_([state.value for state in ACTIVE]), JOBS.c.cancel_requested.is_(False),
 ).order_by(JOBS.c.id.desc())
 _INSERT_JOB = insert(JOBS)
+_SUPERSEDE = update(JOBS).where(JOBS.c.id.in_(bindparam("ids", expanding=True))).values(
+    state=JobState.SUPERSEDED.value, finished_at=bindparam("now"), updated_at=bindparam("now"),
+    last_error=bindparam("note"))
+_ASK_TO_STOP = update(JOBS).where(JOBS.c.id.in_(bindparam("ids", expanding=True))).values(
+    cancel_requested=True, updated_at=bindparam("now"), last_error=bindparam("note"))
 _LOCK_PR = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
 
@@ -171,12 +176,10 @@ class Queue:
             queued = [row.id for row in active
                       if (asked or row.head_sha != spec.head_sha) and row.state == JobState.QUEUED]
             running = [row.id for row in active if row.head_sha != spec.head_sha and row.state == JobState.RUNNING]
-            if queued:
-                connection.execute(update(JOBS).where(JOBS.c.id.in_(queued)).values(
-                    state=JobState.SUPERSEDED.value, finished_at=now, updated_at=now, last_error=note))
+            if queued:  # prebuilt statements: building one costs more than SQLite takes to run it
+                connection.execute(_SUPERSEDE, {"ids": queued, "now": now, "note": note})
             if running:
-                connection.execute(update(JOBS).where(JOBS.c.id.in_(running)).values(
-                    cancel_requested=True, updated_at=now, last_error=note))
+                connection.execute(_ASK_TO_STOP, {"ids": running, "now": now, "note": note})
         job_id = connection.execute(_INSERT_JOB, {
             "kind": spec.kind.value, "repo": spec.repo, "pr_number": spec.pr_number, "head_sha": spec.head_sha,
             "installation_id": spec.installation_id, "reason": spec.reason, "payload": spec.payload,
