@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reviewbot.service.db import DeliveryRow, JobRow, PublishedReviewRow
+from reviewbot.service.events import valid_full_name
 from reviewbot.service.jobs import Action, Cancel, Enqueue, JobKind, JobSpec
 
 Clock = Callable[[], datetime]
@@ -305,10 +306,14 @@ class Queue:
             return list(row.job_ids or []) if row else None
 
     def known_repositories(self) -> list[tuple[str, int | None]]:
-        """(repo, installation id) of every repository a delivery ever named: what a reconcile walks."""
+        """(repo, installation id) of every repository a delivery ever named: what a reconcile walks.
+
+        Names GitHub would not allow are left out: rows stored before deliveries were validated
+        may hold them, and each would become a URL and a log line.
+        """
         with Session(self.engine) as session:
             rows = session.execute(select(JobRow.repo, func.max(JobRow.installation_id)).group_by(JobRow.repo)).all()
-        return [(repo, installation) for repo, installation in rows]
+        return [(repo, installation) for repo, installation in rows if valid_full_name(repo)]
 
     def reviewed_or_dead(self, repo: str, pr_number: int, head_sha: str) -> bool:
         """Whether this head already has an active review, or one that died (a reconcile must not loop on it)."""
