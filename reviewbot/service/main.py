@@ -76,7 +76,9 @@ class Service:
     def github_status(self) -> dict:
         """GitHub as the breaker sees it, and whether the bot's login is known yet (for /readyz)."""
         wait = self.edge.breaker.retry_in()
-        state = "unreachable" if wait is not None else "probing" if self.edge.breaker.is_open else "ok"
+        breaker = self.edge.breaker
+        state = ("unreachable" if wait is not None else "probing" if breaker.is_open
+                 else "failing" if breaker.failures else "ok")
         status: dict = {"host": self.edge.breaker.host, "state": state,
                         "bot_login": "resolved" if self.login.resolved else "pending"}  # type: ignore[union-attr]
         if wait is not None:
