@@ -2,7 +2,8 @@
 
 1. Throughput: signed `pull_request.synchronize` deliveries posted as fast as four
    client threads can, to reviewbot's endpoint (real SQLite queue, WAL) and to a
-   bare endpoint that only returns 202. Target: at least half the bare throughput.
+   bare endpoint that only returns 202. Target: at least 0.6 of the bare throughput in each
+   of `--runs` consecutive runs (3 for the claim).
 2. Latency at a steady 200 deliveries/s for 5 s: p50 and p99 of each answer.
    Target: p99 under 50 ms.
 
@@ -140,18 +141,24 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1500)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--runs", type=int, default=1, help="consecutive throughput runs (each ratio printed)")
     args = parser.parse_args()
+    ratios = []
     with tempfile.TemporaryDirectory() as tmp:
         with Server("bare", tmp) as bare_url, Server("reviewbot", tmp) as bot_url:
             throughput(bare_url, 200), throughput(bot_url, 200)  # warm up both
-            bare = throughput(bare_url, args.count)
-            bot = throughput(bot_url, args.count)
+            for _ in range(max(1, args.runs)):
+                bare = throughput(bare_url, args.count)
+                bot = throughput(bot_url, args.count)
+                ratios.append(bot / bare)
             bare_lat = paced_latencies(bare_url, args.rate, args.seconds)
             bot_lat = paced_latencies(bot_url, args.rate, args.seconds)
     print(f"webhook ingest ({args.count} signed deliveries, 4 client threads)")
     print(f"  bare FastAPI endpoint (202 only):  {bare:8.0f} deliveries/s")
     print(f"  reviewbot /webhook (verify+dedup+enqueue): {bot:8.0f} deliveries/s")
-    print(f"  ratio: {bot / bare:.2f}  (target >= 0.50)")
+    print(f"  ratio: {bot / bare:.2f}  (target >= 0.60)")
+    if len(ratios) > 1:
+        print(f"  ratios of {len(ratios)} consecutive runs: {', '.join(f'{r:.2f}' for r in ratios)}")
     print(f"latency at {args.rate:.0f} deliveries/s for {args.seconds:.0f} s")
     print(f"  bare:      p50 {statistics.median(bare_lat) * 1000:6.1f} ms   p99 {percentile(bare_lat, 99) * 1000:6.1f} ms")
     print(f"  reviewbot: p50 {statistics.median(bot_lat) * 1000:6.1f} ms   p99 {percentile(bot_lat, 99) * 1000:6.1f} ms"

@@ -31,6 +31,7 @@ from reviewbot.review.comment import render_comment
 from reviewbot.service.db import make_engine
 from reviewbot.service.events import DEFAULT_BOT_LOGIN, PayloadError
 from reviewbot.service.queue import Queue
+from reviewbot.service.logs import configure_logging
 from reviewbot.service.replay import replay
 from reviewbot.settings import load_settings
 
@@ -253,9 +254,10 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         _error(console, f"{args.payload}: {exc.strerror or exc}")
         return EXIT_USAGE
     settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
     try:
-        queue = None if args.dry_run else Queue(make_engine(settings.resolved_database_url))
-        result = replay(queue, args.event, raw, delivery_id=args.delivery,
+        queue = Queue(make_engine(settings.resolved_database_url))  # a dry run reads it for duplicates
+        result = replay(queue, args.event, raw, delivery_id=args.delivery, dry_run=args.dry_run,
                         bot_login=settings.bot_login or DEFAULT_BOT_LOGIN, command_handle=settings.command_handle)
     except PayloadError as exc:
         _error(console, f"{args.payload}: {exc}")
@@ -339,6 +341,7 @@ def _probe_indexes(args: argparse.Namespace, net: egress.SetupNetwork) -> list[s
 def _service_settings(args: argparse.Namespace, console: Console):  # type: ignore[no-untyped-def]
     """Settings for `serve` / `worker`, or None after saying what is missing."""
     settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
     if args.data_dir:
         settings.data_dir = args.data_dir
     if not settings.webhook_secrets and args.command == "serve":

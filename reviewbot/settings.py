@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     workers: int = 1  # embedded worker threads in `serve`
     lease_s: float = 120.0
     reconcile_interval_s: float = 600.0
+    log_format: Literal["plain", "json"] = "plain"  # json: one JSON object per line, fields at the top level
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # -- proof pages (/proofs, /queue): who may read them and how much is kept --
     pages: Literal["public", "private", "off"] = "public"  # public: public repositories' pages need no token

@@ -30,6 +30,7 @@ from github import Auth, Github, GithubIntegration, GithubRetry
 from github.Requester import Requester
 from urllib3.util.retry import Retry
 
+from reviewbot.github.breaker import CircuitBreaker, breaker_for, wait_or_cancel
 from reviewbot.settings import Settings
 
 RETRIED_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH", "POST", "OPTIONS"})
@@ -49,18 +50,39 @@ def single_attempt() -> Iterator[None]:
 
 
 class _Retry(GithubRetry):
-    """GithubRetry, except that a POST inside `single_attempt()` is not repeated after an ambiguous failure."""
+    """GithubRetry, except that a POST inside `single_attempt()` is not repeated after an ambiguous failure,
+    failures feed the host's circuit breaker (an open breaker ends the retries at once), and the wait
+    before a retry ends early when the job is cancelled (`breaker.cancel_on`)."""
+
+    def __init__(self, *, breaker: CircuitBreaker | None = None, **kwargs):  # type: ignore[no-untyped-def]
+        self.breaker = breaker
+        super().__init__(**kwargs)
+
+    def new(self, **kw):  # type: ignore[no-untyped-def]
+        kw.setdefault("breaker", self.breaker)
+        return super().new(**kw)
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if self.breaker is not None and status_code < 500:
+            self.breaker.success()  # GitHub answered (a rate limit is an answer too)
         if status_code >= 500 and method == "POST" and not _repeat_creates.get():
+            if self.breaker is not None:
+                self.breaker.failure()
             return False  # the write may have been applied: the caller decides
         return super().is_retry(method, status_code, has_retry_after)
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None,  # type: ignore[no-untyped-def]
                   _stacktrace=None):
+        unreachable = error is not None or (response is not None and response.status >= 500)
+        if self.breaker is not None and unreachable and self.breaker.failure():
+            raise self.breaker.unavailable()
         if error is not None and method == "POST" and not _repeat_creates.get() and self._is_read_error(error):
             raise error.with_traceback(_stacktrace)  # the request went out, the answer did not come back
         return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def sleep(self, response=None) -> None:  # type: ignore[no-untyped-def]
+        wait = self.get_retry_after(response) if self.respect_retry_after_header and response is not None else None
+        wait_or_cancel(self.get_backoff_time() if wait is None else wait)
 
 
 def default_retry(total: int = 6, backoff_factor: float = 1.0, max_wait_s: float = 300.0) -> Retry:
@@ -153,7 +175,11 @@ class GitHubEdge:
                                     "REVIEWBOT_PRIVATE_KEY_PATH) or a token (REVIEWBOT_TOKEN), not both")
         self.api_url = api_url.rstrip("/")
         self.app_id, self.private_key, self._token = app_id, private_key, token
-        self.retry = retry if retry is not None else default_retry()
+        self.breaker = breaker_for(self.api_url)
+        retry = retry if retry is not None else default_retry()
+        if isinstance(retry, _Retry) and retry.breaker is None:
+            retry = retry.new(breaker=self.breaker)
+        self.retry = retry
         self.pace = {} if throttle else {"seconds_between_requests": 0, "seconds_between_writes": 0}
         self.timeout = timeout
         self._bot_login = bot_login
@@ -198,6 +224,11 @@ class GitHubEdge:
 
     def _app_auth(self) -> Auth.AppAuth:
         return Auth.AppAuth(self.app_id, self.private_key)  # type: ignore[arg-type]
+
+    @property
+    def cached_bot_login(self) -> str:
+        """The login if it is known already ("" otherwise); never calls GitHub."""
+        return self._bot_login
 
     def bot_login(self) -> str:
         """The login the bot's comments carry: `<slug>[bot]` for an App, the token's user otherwise."""

@@ -14,9 +14,7 @@ already seen, 401 for a bad signature, 400 with the reason for malformed input,
 from __future__ import annotations
 
 import asyncio
-import json
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI, Request
@@ -26,12 +24,15 @@ from starlette.concurrency import run_in_threadpool
 
 from reviewbot.review.commands import handles_for
 from reviewbot.service.events import PayloadError, delivery_summary, route
-from reviewbot.service.jobs import Enqueue, Ignore, JobKind
+from reviewbot.service.intake import IntakeError, read_delivery
+from reviewbot.service.jobs import Action, Cancel, Enqueue, Ignore, JobKind
 from reviewbot.service.metrics import CONTENT_TYPE, Metrics
+from reviewbot.service.observe import DeliveryObserver
 from reviewbot.service.queue import Queue
 from reviewbot.service.signature import verify
 
 BODY_TIMEOUT_S = 10.0
+NO_INSTALLATION = "no installation"
 
 
 @dataclass
@@ -41,17 +42,23 @@ class ServiceState:
     metrics: Metrics
     secrets: Sequence[str]
     max_body_bytes: int
-    bot_login: str
+    bot_login: Callable[[], str]
     handled: set[JobKind]
     body_timeout_s: float
     command_handles: tuple[str, ...]
+    require_installation: bool = False
 
 
 def create_app(engine: Engine, secrets: Sequence[str], *, max_body_bytes: int = 25 * 1024 * 1024,
-               bot_login: str = "reviewbot[bot]", queue: Queue | None = None, metrics: Metrics | None = None,
+               bot_login: str | Callable[[], str] = "reviewbot[bot]", queue: Queue | None = None, metrics: Metrics | None = None,
                handled: set[JobKind] | None = None, body_timeout_s: float = BODY_TIMEOUT_S,
-               command_handle: str = "reviewbot", pages: APIRouter | None = None) -> FastAPI:
+               command_handle: str = "reviewbot", pages: APIRouter | None = None,
+               require_installation: bool = False, github_status: Callable[[], dict] | None = None) -> FastAPI:
     """The app; `handled` names the job kinds some worker runs (others are acknowledged and ignored).
+
+    `bot_login`: the login, or a function that returns it without waiting on GitHub (`BotLogin.current`).
+    `require_installation`: App mode, where a job without an installation could never run.
+    `github_status`: what /readyz reports about GitHub (reported, not required: deliveries are stored either way).
 
     `pages`: the proof pages' routes (`service.pages`), when they are on.
     """
@@ -60,23 +67,22 @@ def create_app(engine: Engine, secrets: Sequence[str], *, max_body_bytes: int = 
     queue = queue or Queue(engine)
     state = ServiceState(engine=engine, queue=queue,
                          metrics=metrics or Metrics(queue.counts), secrets=list(secrets),
-                         max_body_bytes=max_body_bytes, bot_login=bot_login,
+                         max_body_bytes=max_body_bytes,
+                         bot_login=bot_login if callable(bot_login) else (lambda: bot_login),
                          handled=set(JobKind) if handled is None else handled, body_timeout_s=body_timeout_s,
-                         command_handles=handles_for(command_handle))
+                         command_handles=handles_for(command_handle), require_installation=require_installation)
     app = FastAPI(title="reviewbot", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.service = state
 
+    app.add_middleware(DeliveryObserver, metrics=state.metrics)
+
     @app.post("/webhook")
     async def webhook(request: Request) -> Response:
-        started = time.perf_counter()
-        event = request.headers.get("x-github-event", "")
-        response = await _handle(state, request, event)
-        state.metrics.webhook_seconds.observe(time.perf_counter() - started)
-        state.metrics.deliveries.labels(event=event[:40] or "none", result=str(response.status_code)).inc()
-        return response
+        return await _handle(state, request, request.headers.get("x-github-event", ""))
 
     @app.get("/healthz")
     def healthz() -> dict:
+        """Alive: the process answers. Nothing else is checked, so a database outage never restarts it."""
         return {"status": "ok"}
 
     @app.get("/readyz")
@@ -86,7 +92,10 @@ def create_app(engine: Engine, secrets: Sequence[str], *, max_body_bytes: int = 
                 connection.execute(text("SELECT 1"))
         except Exception as exc:  # noqa: BLE001 - any database failure means not ready
             return JSONResponse({"status": "database unreachable", "error": type(exc).__name__}, status_code=503)
-        return JSONResponse({"status": "ready"})
+        answer: dict = {"status": "ready"}
+        if github_status is not None:
+            answer["github"] = github_status()
+        return JSONResponse(answer)
 
     @app.get("/metrics")
     def metrics() -> Response:
@@ -97,8 +106,15 @@ def create_app(engine: Engine, secrets: Sequence[str], *, max_body_bytes: int = 
     return app
 
 
-def _refuse(status: int, reason: str) -> JSONResponse:
+def _refuse(status: int, reason: str, request: Request | None = None) -> JSONResponse:
+    if request is not None:
+        _note(request, outcome=f"refused: {reason}")
     return JSONResponse({"error": reason}, status_code=status)
+
+
+def _note(request: Request, **fields: object) -> None:
+    """What the delivery log line (`observe.DeliveryObserver`) should say about this delivery."""
+    request.scope.setdefault("state", {}).setdefault("delivery", {}).update(fields)
 
 
 SINGLE_HEADERS = ("content-length", "content-type", "x-hub-signature-256", "x-github-event", "x-github-delivery")
@@ -107,61 +123,83 @@ SINGLE_HEADERS = ("content-length", "content-type", "x-hub-signature-256", "x-gi
 async def _handle(state: ServiceState, request: Request, event: str) -> Response:
     repeated = [name for name in SINGLE_HEADERS if len(request.headers.getlist(name)) > 1]
     if repeated:
-        return _refuse(400, f"header {repeated[0]} is given more than once")
+        return _refuse(400, f"header {repeated[0]} is given more than once", request)
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > state.max_body_bytes):
         if not declared.isdigit():
-            return _refuse(400, "Content-Length is not a number")
-        return _refuse(413, f"body larger than {state.max_body_bytes} bytes")
+            return _refuse(400, "Content-Length is not a number", request)
+        return _refuse(413, f"body larger than {state.max_body_bytes} bytes", request)
     try:
         body = await asyncio.wait_for(_read_body(request, state.max_body_bytes), state.body_timeout_s)
     except TimeoutError:
-        return _refuse(408, f"body not received within {state.body_timeout_s:g} s")
+        return _refuse(408, f"body not received within {state.body_timeout_s:g} s", request)
     except _TooLarge:
-        return _refuse(413, f"body larger than {state.max_body_bytes} bytes")
+        return _refuse(413, f"body larger than {state.max_body_bytes} bytes", request)
     if not verify(state.secrets, body, request.headers.get("x-hub-signature-256")):
-        return _refuse(401, "X-Hub-Signature-256 is missing or does not match the body")
-    delivery = request.headers.get("x-github-delivery", "").strip()
-    if not event:
-        return _refuse(400, "X-GitHub-Event header is missing")
-    if not delivery or len(delivery) > 80:
-        return _refuse(400, "X-GitHub-Delivery header is missing or too long")
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "application/json":
-        return _refuse(400, f"content type must be application/json, not {media or 'none'!r}")
+        return _refuse(401, "X-Hub-Signature-256 is missing or does not match the body", request)
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        return _refuse(400, f"body is not valid JSON: {exc}")
-    if not isinstance(payload, dict):
-        return _refuse(400, "body must be a JSON object")
+        delivery = read_delivery(event, request.headers.get("x-github-delivery", ""),
+                                 request.headers.get("content-type", ""), body)
+    except IntakeError as exc:
+        return _refuse(exc.status, str(exc), request)
+    event, payload = delivery.event, delivery.payload
+    summary = delivery_summary(event, payload)
+    _note(request, delivery=delivery.delivery_id, event=event, summary=summary)
     try:
-        actions = route(event, payload, bot_login=state.bot_login, command_prefixes=state.command_handles)
+        actions = route(event, payload, bot_login=state.bot_login(), command_prefixes=state.command_handles)
     except PayloadError as exc:
-        return _refuse(400, str(exc))
+        return _refuse(400, str(exc), request)
+    if state.require_installation:
+        actions = [_needs_installation(action) for action in actions]
     if state.engine.dialect.name == "sqlite":
         # A local SQLite transaction takes well under a millisecond and has one writer anyway; handing it to a
         # thread costs more than it does, so it runs here. A networked database goes to the thread pool.
-        return _accept(state, event, delivery, payload, actions)
-    return await run_in_threadpool(_accept, state, event, delivery, payload, actions)
+        response, fields = _accept(state, event, delivery.delivery_id, summary, actions)
+    else:
+        response, fields = await run_in_threadpool(_accept, state, event, delivery.delivery_id, summary, actions)
+    _note(request, **fields)
+    return response
 
 
-def _accept(state: ServiceState, event: str, delivery: str, payload: dict, actions: list) -> Response:
+def _needs_installation(action: Action) -> Action:
+    """An App answers as an installation; a job without one would fail on every attempt."""
+    if isinstance(action, Enqueue) and action.job.installation_id is None:
+        return Ignore(reason=NO_INSTALLATION)
+    return action
+
+
+def _accept(state: ServiceState, event: str, delivery: str, summary: str,
+            actions: list) -> tuple[Response, dict]:
     handled = []
     for action in actions:
         if isinstance(action, Enqueue) and action.job.kind not in state.handled:
             action = Ignore(reason=f"{action.job.kind.value} jobs are not handled by this version of reviewbot")
         handled.append(action)
     duplicate, job_ids, cancelled, ignored = state.queue.accept_delivery(
-        delivery, event, delivery_summary(event, payload), handled)
+        delivery, event, summary, handled)
+    fields = _job_fields(handled, job_ids)
     if duplicate:
-        return JSONResponse({"duplicate": True, "jobs": job_ids}, status_code=200)
+        return JSONResponse({"duplicate": True, "jobs": job_ids}, status_code=200), {**fields, "outcome": "duplicate"}
     body: dict = {"jobs": job_ids}
     if cancelled:
         body["cancelled"] = cancelled
     if ignored and not job_ids:
         body["ignored"] = "; ".join(ignored)
-    return JSONResponse(body, status_code=202)
+    outcome = ("queued" if job_ids else "") + (f" cancelled {cancelled}" if cancelled else "")
+    if "ignored" in body:
+        outcome = (outcome + " ignored: " + body["ignored"]).strip()
+    return JSONResponse(body, status_code=202), {**fields, "outcome": outcome.strip() or "accepted"}
+
+
+def _job_fields(actions: list, job_ids: list[int]) -> dict:
+    """repo, PR, head and job ids of the delivery's first job, for its log line."""
+    for action in actions:
+        if isinstance(action, Enqueue):
+            job = action.job
+            return {"repo": job.repo, "pr": job.pr_number, "head": job.head_sha or None, "jobs": job_ids}
+        if isinstance(action, Cancel):
+            return {"repo": action.repo, "pr": action.pr_number, "jobs": job_ids}
+    return {"jobs": job_ids}
 
 
 class _TooLarge(Exception):

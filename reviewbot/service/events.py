@@ -14,9 +14,10 @@ become job keys and, later, arguments to git.
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reviewbot.review.commands import parse_command
 from reviewbot.service.jobs import Action, Cancel, Enqueue, Ignore, JobKind, JobSpec
@@ -34,7 +35,15 @@ AUTOMERGE_NOTE = "recorded, automerge not armed"
 INSTALL_NOTE = "logged, no per-installation state is kept"
 
 _SHA = r"^[0-9a-f]{40}([0-9a-f]{24})?$"  # SHA-1 or SHA-256 object name
-_FULL_NAME = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
+# GitHub's rules: an owner is letters, digits and hyphens, not starting with a hyphen, at most 39 characters
+# (Enterprise Managed Users add `_shortcode`); a repository name is letters, digits, `.`, `_`, `-`, at most 100,
+# never `.` or `..`. Both become git URLs, paths and column values (repo: String(200)).
+_FULL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,59}/[A-Za-z0-9_.-]{1,100}")
+MAX_PR_NUMBER = 2**31 - 1  # jobs.pr_number is an INTEGER column
+MAX_ID = 2**63 - 1  # installation and comment ids: BIGINT columns
+MAX_LOGIN = 100  # pull_states.paused_by / armed_by
+MAX_REF = 255  # git refuses longer ref names on most filesystems
+MAX_COMMENT = 262_144  # GitHub caps a comment at 65,536 characters
 
 
 class PayloadError(ValueError):
@@ -48,21 +57,33 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
 
 
+def valid_full_name(name: str) -> bool:
+    """Whether `owner/name` follows GitHub's naming rules (so it is safe in URLs, paths and columns)."""
+    return bool(_FULL_NAME.fullmatch(name)) and name.split("/", 1)[1] not in (".", "..")
+
+
 class _Repository(_Model):
-    full_name: str = Field(pattern=_FULL_NAME)
+    full_name: str
+
+    @field_validator("full_name")
+    @classmethod
+    def _github_name(cls, value: str) -> str:
+        if not valid_full_name(value):
+            raise ValueError("not an owner/name GitHub allows")
+        return value
 
 
 class _Installation(_Model):
-    id: int = Field(gt=0)
+    id: int = Field(gt=0, le=MAX_ID)
 
 
 class _Ref(_Model):
-    ref: str = Field(min_length=1)
+    ref: str = Field(min_length=1, max_length=MAX_REF)
     sha: str = Field(pattern=_SHA)
 
 
 class _PullRequest(_Model):
-    number: int = Field(gt=0)
+    number: int = Field(gt=0, le=MAX_PR_NUMBER)
     draft: bool | None = None
     merged: bool | None = None
     head: _Ref
@@ -77,7 +98,7 @@ class _PullRequestEvent(_Model):
 
 
 class _ClosedPullRequest(_Model):
-    number: int = Field(gt=0)
+    number: int = Field(gt=0, le=MAX_PR_NUMBER)
     merged: bool | None = None
 
 
@@ -87,25 +108,32 @@ class _ClosedPullRequestEvent(_Model):
 
 
 class _User(_Model):
-    login: str = Field(min_length=1)
-    type: str = ""
+    login: str = Field(min_length=1, max_length=MAX_LOGIN)
+    type: str = Field(default="", max_length=40)
 
 
 class _Comment(_Model):
-    id: int = Field(gt=0)
-    body: str | None = None
+    id: int = Field(gt=0, le=MAX_ID)
+    body: str | None = Field(default=None, max_length=MAX_COMMENT)
     user: _User
-    author_association: str = ""
+    author_association: str = Field(default="", max_length=40)
 
 
 class _Issue(_Model):
-    number: int = Field(gt=0)
+    number: int = Field(gt=0, le=MAX_PR_NUMBER)
     pull_request: dict[str, Any] | None = None  # present (an object) only on pull requests
 
 
 class _IssueCommentEvent(_Model):
     issue: _Issue
     comment: _Comment
+    repository: _Repository
+    installation: _Installation | None = None
+
+
+class _RepositoryEvent(_Model):
+    """What check and status events need: the repository, and the installation when there is one."""
+
     repository: _Repository
     installation: _Installation | None = None
 
@@ -203,7 +231,8 @@ def _pusher(action: str, payload: dict[str, Any]) -> dict[str, str]:
     """Who pushed a new head: an armed automerge pauses when it is someone without write access."""
     sender = payload.get("sender")
     login = sender.get("login") if isinstance(sender, dict) else None
-    return {"pushed_by": login} if action == "synchronize" and isinstance(login, str) and login else {}
+    usable = isinstance(login, str) and 0 < len(login) <= MAX_LOGIN
+    return {"pushed_by": login} if action == "synchronize" and usable else {}
 
 
 def _issue_comment(
@@ -246,7 +275,7 @@ def _checks(event: str, payload: dict[str, Any], **_: Any) -> list[Action]:
     repo, installation = _repository_and_installation(event, payload)
     body = payload.get(event) if isinstance(payload.get(event), dict) else {}
     pulls = body.get("pull_requests") or (body.get("check_suite") or {}).get("pull_requests") or []
-    numbers = sorted({p["number"] for p in pulls if isinstance(p, dict) and isinstance(p.get("number"), int)})
+    numbers = sorted({p["number"] for p in pulls if isinstance(p, dict) and _is_pr_number(p.get("number"))})
     if not numbers:
         return [Ignore(reason=f"{event} completed: {AUTOMERGE_NOTE}")]
     return [Enqueue(job=JobSpec(kind=JobKind.AUTOMERGE, repo=repo, pr_number=number, installation_id=installation,
@@ -264,13 +293,12 @@ def _status(event: str, payload: dict[str, Any], **_: Any) -> list[Action]:
 
 
 def _repository_and_installation(event: str, payload: dict[str, Any]) -> tuple[str, int | None]:
-    repository = payload.get("repository") if isinstance(payload.get("repository"), dict) else {}
-    name = repository.get("full_name")
-    if not isinstance(name, str) or "/" not in name:
-        raise PayloadError(f"{event} payload has no `repository.full_name`")
-    installation = payload.get("installation") if isinstance(payload.get("installation"), dict) else {}
-    number = installation.get("id")
-    return name, number if isinstance(number, int) else None
+    parsed = _parse(_RepositoryEvent, event, payload)
+    return parsed.repository.full_name, parsed.installation.id if parsed.installation else None
+
+
+def _is_pr_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_PR_NUMBER
 
 
 def _installation(event: str, payload: dict[str, Any], **_: Any) -> list[Action]:
@@ -354,7 +382,7 @@ def delivery_summary(event: str, payload: dict[str, Any]) -> str:
     number = _number(payload)
     if number is not None:
         where = f"{where}#{number}"
-    return f"{where} {name}"
+    return f"{where} {name}"[:300]  # deliveries.summary
 
 
 def _number(payload: dict[str, Any]) -> int | None:

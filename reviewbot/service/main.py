@@ -11,6 +11,7 @@ import logging
 import multiprocessing
 import signal
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
@@ -20,13 +21,16 @@ from reviewbot.bot.commands import CommandJob
 from reviewbot.bot.reconcile import reconcile
 from reviewbot.bot.replacement import Replacements
 from reviewbot.bot.review import ReviewJob
+from reviewbot.github.breaker import CircuitBreaker, GitHubUnavailable
 from reviewbot.github.client import CALLS, GitHubEdge
 from reviewbot.github.permissions import PermissionCache
 from reviewbot.llm.assist import ModelReviewer
 from reviewbot.proof.engine import ProofEngine
 from reviewbot.service.app import create_app
+from reviewbot.service.bot_login import BotLogin
 from reviewbot.service.db import make_engine
 from reviewbot.service.jobs import JobKind
+from reviewbot.service.logs import configure_logging
 from reviewbot.service.metrics import Metrics
 from reviewbot.service.pages import proof_links_for, proof_store_for, router_for
 from reviewbot.service.pull_state import PullStates
@@ -48,6 +52,12 @@ class Service:
     automerge_job: AutomergeJob
     published: PublishedReviews
     threads: list[threading.Thread] = field(default_factory=list)
+    login: BotLogin | None = None
+
+    def __post_init__(self) -> None:
+        if self.login is None:
+            self.login = BotLogin(self.edge.bot_login, peek=lambda: self.edge.cached_bot_login,
+                                  fallback=self.settings.bot_login or f"{self.settings.command_handle}[bot]")
 
     @property
     def handlers(self) -> dict:
@@ -55,17 +65,32 @@ class Service:
                 JobKind.AUTOMERGE: self.automerge_job}
 
     def app(self) -> FastAPI:
+        self.login.start(threading.Event())  # type: ignore[union-attr]  # never blocks; a no-op once started
         secrets = [secret.get_secret_value() for secret in self.settings.webhook_secrets]
         return create_app(self.queue.engine, secrets, max_body_bytes=self.settings.max_body_bytes,
-                          bot_login=self.edge.bot_login(), queue=self.queue, metrics=self.metrics,
+                          bot_login=self.login.current, queue=self.queue, metrics=self.metrics,  # type: ignore[union-attr]
                           handled=set(self.handlers), command_handle=self.settings.command_handle,
-                          pages=router_for(self.settings, self.review_job.proof_store, self.queue.engine))
+                          pages=router_for(self.settings, self.review_job.proof_store, self.queue.engine),
+                          require_installation=self.edge.is_app, github_status=self.github_status)
+
+    def github_status(self) -> dict:
+        """GitHub as the breaker sees it, and whether the bot's login is known yet (for /readyz)."""
+        wait = self.edge.breaker.retry_in()
+        breaker = self.edge.breaker
+        state = ("unreachable" if wait is not None else "probing" if breaker.is_open
+                 else "failing" if breaker.failures else "ok")
+        status: dict = {"host": self.edge.breaker.host, "state": state,
+                        "bot_login": "resolved" if self.login.resolved else "pending"}  # type: ignore[union-attr]
+        if wait is not None:
+            status["retry_in_s"] = round(wait, 1)
+        return status
 
     def worker(self, name: str | None = None) -> Worker:
         return Worker(self.queue, self.handlers, name=name, lease_s=self.settings.lease_s,
-                      on_dead=self.review_job.dead_letter, metrics=self.metrics)
+                      on_dead=self.review_job.dead_letter, metrics=self.metrics, github=self.edge.breaker)
 
     def start_background(self, stop: threading.Event, workers: int | None = None, reconcile_loop: bool = True) -> None:
+        self.login.start(stop)  # type: ignore[union-attr]
         for index in range(self.settings.workers if workers is None else workers):
             self._thread(f"worker-{index}", self.worker().run, stop)
         if reconcile_loop:
@@ -78,12 +103,48 @@ class Service:
 
     def _reconcile_loop(self, stop: threading.Event) -> None:
         while not stop.wait(self.settings.reconcile_interval_s):
-            try:
-                created = reconcile(self.edge, self.queue, self.published, self.command_job.states)
-                if created:
-                    log.info("reconcile: enqueued %d review(s) for unreviewed heads", len(created))
-            except Exception:  # noqa: BLE001 - the next round tries again
-                log.exception("reconcile failed")
+            self.reconcile_round()
+
+    def reconcile_round(self) -> list[int] | None:
+        """One round; None when it was skipped because GitHub is not answering (the next round tries again)."""
+        breaker = self.edge.breaker
+        if breaker.retry_in() is not None:
+            return self._skip_reconcile(f"GitHub at {breaker.host} is not answering")
+        try:
+            created = reconcile(self.edge, _UntilGitHubFails(self.queue, breaker), self.published,
+                                self.command_job.states)
+        except GitHubUnavailable as exc:
+            return self._skip_reconcile(str(exc))
+        except Exception:  # noqa: BLE001 - the next round tries again
+            log.exception("reconcile failed")
+            return []
+        if breaker.retry_in() is not None:
+            return self._skip_reconcile(f"GitHub at {breaker.host} stopped answering during the round")
+        if created:
+            log.info("reconcile: enqueued %d review(s) for unreviewed heads", len(created))
+        return created
+
+    def _skip_reconcile(self, why: str) -> None:
+        self.metrics.reconcile_skipped.inc()
+        log.warning("reconcile: round skipped: %s", why, extra={"fields": {"outcome": "skipped"}})
+        return None
+
+
+class _UntilGitHubFails:
+    """The queue as reconcile sees it: its walk over the repositories ends once the breaker opens,
+    so an outage costs the round one failed call, not one per repository."""
+
+    def __init__(self, queue: Queue, breaker: CircuitBreaker):
+        self._queue, self._breaker = queue, breaker
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._queue, name)
+
+    def known_repositories(self) -> Iterator[tuple[str, int | None]]:
+        for repository in self._queue.known_repositories():
+            if self._breaker.retry_in() is not None:
+                return
+            yield repository
 
 
 def build_service(settings: Settings, edge: GitHubEdge | None = None) -> Service:
@@ -117,7 +178,8 @@ def serve(settings: Settings, host: str, port: int) -> None:
     stop = threading.Event()
     service.start_background(stop)
     try:
-        uvicorn.run(service.app(), host=host, port=port, log_level="info")
+        # log_config=None keeps the handler `reviewbot.service.logs` installed; each delivery has its own line.
+        uvicorn.run(service.app(), host=host, port=port, log_config=None, access_log=False)
     finally:
         stop.set()
 
@@ -134,6 +196,7 @@ def run_workers(settings: Settings, processes: int) -> None:
 
 
 def _worker_process(settings: Settings) -> None:
+    configure_logging(settings.log_format, settings.log_level)  # a spawned process starts unconfigured
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -28,6 +28,23 @@ class _JobStates(Collector):
         yield family
 
 
+class _Breakers(Collector):
+    """Whether the circuit to each GitHub host is open (1) or closed (0), and how often it opened."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from reviewbot.github.breaker import breakers
+
+        family = GaugeMetricFamily("reviewbot_github_circuit_open", "1 while GitHub at this host is considered down",
+                                   labels=["host"])
+        opened = CounterMetricFamily("reviewbot_github_circuit_opened", "Times the circuit to this host opened",
+                                     labels=["host"])
+        for breaker in breakers():
+            family.add_metric([breaker.host], 1.0 if breaker.is_open else 0.0)
+            opened.add_metric([breaker.host], breaker.opened_count)
+        yield family
+        yield opened
+
+
 class Metrics:
     def __init__(self, job_counts: Callable[[], dict[str, int]]):
         self.registry = CollectorRegistry()
@@ -41,7 +58,12 @@ class Metrics:
                                     ["installation", "method"], registry=self.registry)
         self.sandbox_runs = Counter("reviewbot_sandbox_runs", "Sandboxed runs by status", ["status"],
                                     registry=self.registry)
+        self.deferred = Counter("reviewbot_jobs_deferred", "Jobs put back because GitHub was not answering",
+                                ["kind"], registry=self.registry)
+        self.reconcile_skipped = Counter("reviewbot_reconcile_skipped", "Reconcile rounds skipped: GitHub down",
+                                         registry=self.registry)
         self.registry.register(_JobStates(job_counts))
+        self.registry.register(_Breakers())
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reviewbot.service.db import DeliveryRow, JobRow, PublishedReviewRow
+from reviewbot.service.events import valid_full_name
 from reviewbot.service.jobs import Action, Cancel, Enqueue, JobKind, JobSpec
 
 Clock = Callable[[], datetime]
@@ -66,6 +67,11 @@ _ACTIVE_JOBS = select(JOBS.c.id, JOBS.c.head_sha, JOBS.c.state, JOBS.c.reason, J
     JOBS.c.state.in_([state.value for state in ACTIVE]), JOBS.c.cancel_requested.is_(False),
 ).order_by(JOBS.c.id.desc())
 _INSERT_JOB = insert(JOBS)
+_SUPERSEDE = update(JOBS).where(JOBS.c.id.in_(bindparam("ids", expanding=True))).values(
+    state=JobState.SUPERSEDED.value, finished_at=bindparam("now"), updated_at=bindparam("now"),
+    last_error=bindparam("note"))
+_ASK_TO_STOP = update(JOBS).where(JOBS.c.id.in_(bindparam("ids", expanding=True))).values(
+    cancel_requested=True, updated_at=bindparam("now"), last_error=bindparam("note"))
 _LOCK_PR = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
 
@@ -171,12 +177,10 @@ class Queue:
             queued = [row.id for row in active
                       if (asked or row.head_sha != spec.head_sha) and row.state == JobState.QUEUED]
             running = [row.id for row in active if row.head_sha != spec.head_sha and row.state == JobState.RUNNING]
-            if queued:
-                connection.execute(update(JOBS).where(JOBS.c.id.in_(queued)).values(
-                    state=JobState.SUPERSEDED.value, finished_at=now, updated_at=now, last_error=note))
+            if queued:  # prebuilt statements: building one costs more than SQLite takes to run it
+                connection.execute(_SUPERSEDE, {"ids": queued, "now": now, "note": note})
             if running:
-                connection.execute(update(JOBS).where(JOBS.c.id.in_(running)).values(
-                    cancel_requested=True, updated_at=now, last_error=note))
+                connection.execute(_ASK_TO_STOP, {"ids": running, "now": now, "note": note})
         job_id = connection.execute(_INSERT_JOB, {
             "kind": spec.kind.value, "repo": spec.repo, "pr_number": spec.pr_number, "head_sha": spec.head_sha,
             "installation_id": spec.installation_id, "reason": spec.reason, "payload": spec.payload,
@@ -261,6 +265,21 @@ class Queue:
             row.run_after = now + backoff(row.attempts)
             return Failure(_job(row), JobState.QUEUED, row.run_after)
 
+    def defer(self, job_id: int, worker_id: str, delay_s: float, reason: str) -> bool:
+        """Put a claimed job back for later without spending its attempt (GitHub is down, not the job)."""
+        now = self.clock()
+        with self._transaction() as session:
+            row = session.get(JobRow, job_id)
+            if row is None or row.state != JobState.RUNNING.value or row.lease_owner != worker_id:
+                return False
+            row.lease_owner, row.lease_expires, row.updated_at, row.last_error = None, None, now, reason[-4000:]
+            if row.cancel_requested:
+                row.state, row.finished_at = JobState.CANCELLED.value, now
+                return True
+            row.state, row.attempts = JobState.QUEUED.value, max(0, row.attempts - 1)
+            row.run_after = now + timedelta(seconds=max(1.0, delay_s))
+            return True
+
     def _finish(self, job_id: int, worker_id: str, state: JobState, error: str) -> bool:
         now = self.clock()
         with self._transaction() as session:
@@ -287,10 +306,14 @@ class Queue:
             return list(row.job_ids or []) if row else None
 
     def known_repositories(self) -> list[tuple[str, int | None]]:
-        """(repo, installation id) of every repository a delivery ever named: what a reconcile walks."""
+        """(repo, installation id) of every repository a delivery ever named: what a reconcile walks.
+
+        Names GitHub would not allow are left out: rows stored before deliveries were validated
+        may hold them, and each would become a URL and a log line.
+        """
         with Session(self.engine) as session:
             rows = session.execute(select(JobRow.repo, func.max(JobRow.installation_id)).group_by(JobRow.repo)).all()
-        return [(repo, installation) for repo, installation in rows]
+        return [(repo, installation) for repo, installation in rows if valid_full_name(repo)]
 
     def reviewed_or_dead(self, repo: str, pr_number: int, head_sha: str) -> bool:
         """Whether this head already has an active review, or one that died (a reconcile must not loop on it)."""

@@ -2,19 +2,20 @@
 
 For a delivery the service never got: it was down longer than GitHub waits, or the webhook
 was misconfigured, and GitHub's "Recent deliveries" page still shows the payload. The same
-routing and the same one-transaction accept as `/webhook`, without a signature: whoever
-runs this holds the database, which is more than a signature proves. Given GitHub's
-delivery id, replaying a delivery the service did get is a duplicate and changes nothing.
+checks (`service.intake`: event name, delivery id, depth, text), routing and one-transaction
+accept as `/webhook`, without a signature: whoever runs this holds the database, which is more
+than a signature proves. Given GitHub's delivery id, replaying a delivery the service did get
+is a duplicate and changes nothing; a dry run looks the id up too, so it says so.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 
 from reviewbot.review.commands import handles_for
 from reviewbot.service.events import PayloadError, delivery_summary, route
+from reviewbot.service.intake import IntakeError, check_delivery_id, check_event, parse_payload
 from reviewbot.service.jobs import Cancel, Enqueue, Ignore
 from reviewbot.service.queue import Queue
 
@@ -29,25 +30,28 @@ class Replayed:
 
 
 def read_payload(raw: bytes) -> dict:
-    """The saved body; PayloadError says what is wrong with it."""
+    """The saved body, checked as `/webhook` checks it; PayloadError says what is wrong with it."""
     try:
-        payload = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise PayloadError(f"not valid JSON: {exc}") from exc
-    if not isinstance(payload, dict):
-        raise PayloadError("a webhook payload is a JSON object")
-    return payload
+        return parse_payload(raw)
+    except IntakeError as exc:
+        raise PayloadError(str(exc)) from None
 
 
-def replay(queue: Queue | None, event: str, raw: bytes, *, delivery_id: str = "", bot_login: str,
-           command_handle: str) -> Replayed:
-    """Route one saved delivery; store its jobs unless `queue` is None (a dry run)."""
+def replay(queue: Queue, event: str, raw: bytes, *, delivery_id: str = "", bot_login: str,
+           command_handle: str, dry_run: bool = False) -> Replayed:
+    """Route one saved delivery and store its jobs; a dry run stores nothing but still finds duplicates."""
+    try:
+        event = check_event(event)
+        delivery_id = check_delivery_id(delivery_id) if delivery_id else ""
+    except IntakeError as exc:
+        raise PayloadError(str(exc).replace(" header", "")) from None
     payload = read_payload(raw)
     actions = route(event, payload, bot_login=bot_login, command_prefixes=handles_for(command_handle))
     delivery_id = delivery_id or f"replay-{hashlib.sha256(event.encode() + b':' + raw).hexdigest()[:32]}"
     described = [_describe(action) for action in actions]
-    if queue is None:
-        return Replayed(delivery_id, described, stored=False)
+    if dry_run:
+        seen = queue.delivery_jobs(delivery_id)
+        return Replayed(delivery_id, described, stored=False, duplicate=seen is not None, job_ids=seen or [])
     duplicate, job_ids, _, _ = queue.accept_delivery(delivery_id, event, delivery_summary(event, payload), actions)
     return Replayed(delivery_id, described, stored=not duplicate, duplicate=duplicate, job_ids=job_ids)
 

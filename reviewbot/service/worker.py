@@ -18,6 +18,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Mapping
 
+from reviewbot.github.breaker import CallCancelled, CircuitBreaker, GitHubUnavailable, cancel_on
 from reviewbot.service.jobs import JobKind
 from reviewbot.service.metrics import Metrics
 from reviewbot.service.queue import Control, Job, JobState, Queue
@@ -26,6 +27,12 @@ log = logging.getLogger("reviewbot.worker")
 
 Handler = Callable[[Job, threading.Event], None]
 DeadLetter = Callable[[Job, str], None]
+
+
+def job_fields(job: Job) -> dict:
+    """The facts every log line about a job carries (see `service.logs`)."""
+    return {"job": job.id, "kind": job.spec.kind.value, "repo": job.spec.repo, "pr": job.spec.pr_number,
+            "head": job.spec.head_sha or None, "attempt": job.attempts}
 
 
 class Cancelled(Exception):
@@ -38,7 +45,10 @@ def worker_id() -> str:
 
 class Worker:
     def __init__(self, queue: Queue, handlers: Mapping[JobKind, Handler], *, name: str | None = None,
-                 lease_s: float = 120.0, on_dead: DeadLetter | None = None, metrics: Metrics | None = None):
+                 lease_s: float = 120.0, on_dead: DeadLetter | None = None, metrics: Metrics | None = None,
+                 github: CircuitBreaker | None = None):
+        """`github`: the breaker of the GitHub host the handlers talk to; while it is open, jobs wait."""
+        self.github = github
         self.queue = queue
         self.handlers = handlers
         self.name = name or worker_id()
@@ -78,6 +88,13 @@ class Worker:
         if job is None:
             return False
         started = time.monotonic()
+        fields = job_fields(job)
+        wait = self.github.retry_in() if self.github is not None else None
+        if wait is not None:
+            self._defer(job, fields, wait, f"GitHub at {self.github.host} is not answering")  # type: ignore[union-attr]
+            return True
+        log.info("job %s %s %s#%s: started (attempt %s)", job.id, job.spec.kind.value, job.spec.repo,
+                 job.spec.pr_number, job.attempts, extra={"fields": {**fields, "outcome": "started"}})
         cancel = threading.Event()
         done = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(job, cancel, done), daemon=True,
@@ -86,17 +103,21 @@ class Worker:
         result = "done"
         try:
             handler = self.handlers[job.spec.kind]
-            handler(job, cancel)
+            with cancel_on(cancel):
+                handler(job, cancel)
             if cancel.is_set():
                 raise Cancelled
-        except Cancelled:
+        except (Cancelled, CallCancelled):
             result = "cancelled"
             self.queue.cancelled(job.id, self.name)
+        except GitHubUnavailable as exc:
+            result = "deferred"
+            self._defer(job, fields, exc.retry_in_s, str(exc))
         except Exception as exc:  # noqa: BLE001 - every failure is retried, then dead-lettered
             result = "failed"
             error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
             log.warning("job %s (%s %s#%s) failed on attempt %s: %s", job.id, job.spec.kind.value, job.spec.repo,
-                        job.spec.pr_number, job.attempts, exc)
+                        job.spec.pr_number, job.attempts, exc, extra={"fields": {**fields, "error": str(exc)[:300]}})
             failure = self.queue.fail(job.id, self.name, error)
             if failure is not None and failure.state == JobState.DEAD and self.on_dead is not None:
                 result = "dead"
@@ -106,10 +127,21 @@ class Worker:
         finally:
             done.set()
             beat.join()
+            log.info("job %s %s %s#%s: %s", job.id, job.spec.kind.value, job.spec.repo, job.spec.pr_number, result,
+                     extra={"fields": {**fields, "outcome": result, "seconds": round(time.monotonic() - started, 3)}})
             if self.metrics is not None:
                 self.metrics.job_seconds.labels(kind=job.spec.kind.value, result=result).observe(
                     time.monotonic() - started)
         return True
+
+    def _defer(self, job: Job, fields: dict, wait_s: float, reason: str) -> None:
+        """Back in the queue after `wait_s`, its attempt given back: an outage is not the job's failure."""
+        self.queue.defer(job.id, self.name, wait_s, reason)
+        if self.metrics is not None:
+            self.metrics.deferred.labels(kind=job.spec.kind.value).inc()
+        log.warning("job %s %s %s#%s: deferred %.0f s: %s", job.id, job.spec.kind.value, job.spec.repo,
+                    job.spec.pr_number, wait_s, reason,
+                    extra={"fields": {**fields, "outcome": "deferred", "retry_in_s": round(wait_s, 1)}})
 
     def _heartbeat(self, job: Job, cancel: threading.Event, done: threading.Event) -> None:
         interval = max(0.2, min(2.0, self.lease_s / 4))
@@ -120,7 +152,8 @@ class Worker:
                 log.exception("heartbeat for job %s failed", job.id)
                 continue
             if control is not Control.CONTINUE:
-                log.info("job %s: %s", job.id, control.value)
+                log.info("job %s: %s", job.id, control.value, extra={"fields": {**job_fields(job),
+                                                                                 "outcome": control.value}})
                 cancel.set()
                 return
 

@@ -65,3 +65,30 @@ def test_bad_input_is_explained(tmp_path: Path) -> None:
     assert result.returncode == 2 and "no `action`" in result.stderr
     missing = replay(tmp_path, str(tmp_path / "nope.json"), "--event", "pull_request")
     assert missing.returncode == 2 and "nope.json" in missing.stderr
+
+
+def test_a_dry_run_of_a_delivery_already_stored_says_it_is_a_duplicate(tmp_path: Path) -> None:
+    first = replay(tmp_path, str(OPENED), "--event", "pull_request", "--delivery", "gh-delivery-7")
+    stored = json.loads(first.stdout)["jobs"]
+    dry = replay(tmp_path, str(OPENED), "--event", "pull_request", "--delivery", "gh-delivery-7", "--dry-run")
+    answer = json.loads(dry.stdout)
+    assert dry.returncode == 0 and answer["duplicate"] and answer["jobs"] == stored and not answer["stored"]
+
+
+def test_what_the_endpoint_refuses_replay_refuses_with_exit_2(tmp_path: Path) -> None:
+    """The same intake rules as /webhook: delivery ids, event names, nesting, text."""
+    nested = tmp_path / "nested.json"
+    nested.write_text('{"a": ' + "[" * 5000 + "]" * 5000 + "}")
+    surrogate = tmp_path / "surrogate.json"
+    surrogate.write_text(OPENED.read_text().replace('"Codertocat/Hello-World"', r'"Codertocat/\ud800"', 1))
+    cases = [
+        ((str(OPENED), "--event", "pull_request", "--delivery", "x" * 81), "X-GitHub-Delivery"),
+        ((str(OPENED), "--event", "pull_request", "--delivery", "two words"), "X-GitHub-Delivery"),
+        ((str(OPENED), "--event", "p" * 61), "X-GitHub-Event"),
+        ((str(nested), "--event", "pull_request"), "nests"),
+        ((str(surrogate), "--event", "pull_request"), "full_name` contains a lone surrogate"),
+    ]
+    for args, message in cases:
+        result = replay(tmp_path, *args)
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert queued(tmp_path) == []

@@ -482,7 +482,7 @@ def test_a_status_advances_every_armed_automerge_of_the_repository() -> None:
     assert route("status", payload) == [Ignore(reason="status pending: nothing can merge on a pending check")]
     del payload["repository"]
     payload["state"] = "failure"
-    with pytest.raises(PayloadError, match="repository.full_name"):
+    with pytest.raises(PayloadError, match="no `repository`"):
         route("status", payload)
 
 

@@ -232,3 +232,11 @@ def test_published_reviews_racing_on_a_new_pr_keep_one_row(database_url: str) ->
     for pr in range(10):
         _race(2, lambda i: stores[i].record("o/r", pr, f"{i:040x}", 7, "proven", "passed", "S"))
         assert stores[0].head_of("o/r", pr) in {f"{0:040x}", f"{1:040x}"}
+
+
+def test_reconcile_never_walks_a_name_github_would_not_allow(database_url: str) -> None:
+    """Rows stored before deliveries were validated may hold such names; each would become a URL and a log line."""
+    queue = Queue(make_engine(database_url))
+    for repo in ("acme/locky", "acme/bad\x01name", "o/" + "n" * 150):
+        queue.enqueue(JobSpec(kind=JobKind.AUTOMERGE, repo=repo, pr_number=0, installation_id=3))
+    assert queue.known_repositories() == [("acme/locky", 3)]

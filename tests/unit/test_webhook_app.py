@@ -77,8 +77,13 @@ def test_the_rotated_secret_is_accepted_and_a_wrong_one_refused(client: TestClie
         pytest.param(b'{"action": "opened"}', "pull_request", {}, 400, "pull_request", id="missing-fields"),
         pytest.param(b"{}", "", {}, 400, "X-GitHub-Event", id="no-event-header"),
         pytest.param(b"{}", "ping", {"X-GitHub-Delivery": ""}, 400, "X-GitHub-Delivery", id="no-delivery-id"),
-        pytest.param(b"{}", "ping", {"Content-Type": "application/x-www-form-urlencoded"}, 400, "content type",
-                     id="form-encoded"),
+        pytest.param(b"{}", "ping", {"Content-Type": "text/plain"}, 400, "content type", id="plain-text"),
+        pytest.param(b"zen=1", "ping", {"Content-Type": "application/x-www-form-urlencoded"}, 400, "`payload` field",
+                     id="form-without-payload"),
+        pytest.param(b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}", "ping", {}, 400, "nests 5001 deep", id="deep"),
+        pytest.param(b'{"zen": "\\ud800"}', "ping", {}, 400, "`zen` contains a lone surrogate", id="surrogate"),
+        pytest.param(b'{"zen": "a\\u0000"}', "ping", {}, 400, "`zen` contains a NUL", id="nul"),
+        pytest.param(b"{}", "e" * 61, {}, 400, "X-GitHub-Event", id="long-event"),
     ],
 )
 def test_malformed_input_gets_a_400_with_the_reason(client: TestClient, queue: Queue, body: bytes, event: str,
@@ -197,3 +202,69 @@ def test_a_body_that_stops_arriving_gets_a_408(queue: Queue) -> None:
     finally:
         server.should_exit = True
         thread.join(5)
+
+
+def test_a_form_encoded_delivery_is_accepted_with_the_signature_over_the_raw_body(client: TestClient,
+                                                                                  queue: Queue) -> None:
+    """GitHub's default for repository webhooks: `payload=<url-encoded JSON>`, signed as sent."""
+    from urllib.parse import urlencode
+
+    payload = example("pull_request.opened.1.json")
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    sent = {**headers(body, "pull_request", "d-form"), "Content-Type": "application/x-www-form-urlencoded"}
+    response = client.post("/webhook", content=body, headers=sent)
+    assert response.status_code == 202 and len(response.json()["jobs"]) == 1
+    [job] = queue.jobs()
+    assert (job.repo, job.head_sha) == (payload["repository"]["full_name"], payload["pull_request"]["head"]["sha"])
+    signed_over_json = {**sent, "X-Hub-Signature-256": sign(SECRET, json.dumps(payload).encode()),
+                        "X-GitHub-Delivery": "d-form-2"}
+    assert client.post("/webhook", content=body, headers=signed_over_json).status_code == 401
+
+
+def test_every_answer_is_counted_a_500_included(queue: Queue) -> None:
+    """The count is taken around the handler: a delivery whose handler raises still shows up in /metrics."""
+    app = create_app(queue.engine, [SECRET], queue=queue)
+    client = TestClient(app, raise_server_exceptions=False)
+    payload = example("pull_request.opened.1.json")
+    assert post(client, payload, "pull_request", "d-ok").status_code == 202
+    queue.engine.dispose()
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("database gone")
+
+    queue.accept_delivery = broken  # type: ignore[method-assign]
+    assert post(client, payload, "pull_request", "d-boom").status_code == 500
+    assert post(client, b"{}", "pull_request", "d-bad", **{"X-Hub-Signature-256": "sha256=0"}).status_code == 401
+    metrics = client.get("/metrics").text
+    for status in ("202", "500", "401"):
+        assert f'reviewbot_deliveries_total{{event="pull_request",result="{status}"}} 1.0' in metrics
+
+
+def test_an_invented_event_name_is_counted_as_other(client: TestClient) -> None:
+    post(client, example("ping.event.1.json"), "made_up_event", "d-m")
+    assert 'reviewbot_deliveries_total{event="other",result="202"} 1.0' in client.get("/metrics").text
+
+
+def test_app_mode_ignores_a_delivery_without_an_installation(queue: Queue) -> None:
+    client = TestClient(create_app(queue.engine, [SECRET], queue=queue, require_installation=True))
+    payload = example("pull_request.opened.1.json")
+    del payload["installation"]
+    response = post(client, payload, "pull_request", "d-noinst")
+    assert response.status_code == 202 and response.json() == {"jobs": [], "ignored": "no installation"}
+    assert queue.jobs() == []
+    with_installation = post(client, example("pull_request.opened.1.json"), "pull_request", "d-inst")
+    assert with_installation.status_code == 202 and len(queue.jobs()) == 1
+
+
+def test_one_log_line_per_delivery_says_what_happened(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    payload = example("pull_request.opened.1.json")
+    with caplog.at_level("INFO", logger="reviewbot.webhook"):
+        post(client, payload, "pull_request", "d-log")
+        post(client, example("ping.event.1.json"), "ping", "d-ping")
+        post(client, b"{", "pull_request", "d-broken")
+    queued, pinged, broken = [record.fields for record in caplog.records if record.name == "reviewbot.webhook"]
+    assert queued["delivery"] == "d-log" and queued["outcome"] == "queued" and queued["status"] == 202
+    assert (queued["repo"], queued["pr"], queued["head"]) == (payload["repository"]["full_name"], payload["number"],
+                                                              payload["pull_request"]["head"]["sha"])
+    assert queued["jobs"] and pinged["outcome"] == "ignored: ping"
+    assert broken["status"] == 400 and broken["outcome"].startswith("refused: body is not valid JSON")

@@ -1,0 +1,79 @@
+"""The log format the CLI configures: JSON lines with the facts at the top level, or plain text."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from reviewbot.service.app import create_app
+from reviewbot.service.db import make_engine
+from reviewbot.service.logs import configure_logging
+from reviewbot.service.queue import Queue
+
+
+@pytest.fixture(autouse=True)
+def restore_root_logging():  # type: ignore[no-untyped-def]
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers, root.level = handlers, level
+
+
+def test_json_lines_carry_the_delivery_fields_at_the_top_level() -> None:
+    out = io.StringIO()
+    configure_logging("json", "INFO", stream=out)
+    logging.getLogger("reviewbot.webhook").info("delivery d-1", extra={"fields": {
+        "delivery": "d-1", "repo": "o/r", "pr": 3, "head": "a" * 40, "job": 9, "outcome": "queued"}})
+    logging.getLogger("reviewbot.worker").debug("not at INFO")
+    [line] = out.getvalue().splitlines()
+    record = json.loads(line)
+    assert record["message"] == "delivery d-1" and record["level"] == "info"
+    assert (record["delivery"], record["repo"], record["pr"], record["job"], record["outcome"]) == (
+        "d-1", "o/r", 3, 9, "queued")
+
+
+def test_plain_text_appends_the_fields_and_the_level_is_a_setting() -> None:
+    out = io.StringIO()
+    configure_logging("plain", "WARNING", stream=out)
+    logging.getLogger("reviewbot.worker").info("hidden")
+    logging.getLogger("reviewbot.worker").warning("job 3 failed", extra={"fields": {"job": 3, "repo": "o/r"}})
+    assert out.getvalue().count("\n") == 1 and "WARNING reviewbot.worker: job 3 failed [job=3 repo=o/r]" in out.getvalue()
+    with pytest.raises(ValueError, match="log format"):
+        configure_logging("xml")
+
+
+def test_a_client_that_hangs_up_is_one_line_not_a_stack_trace(tmp_path: Path) -> None:
+    out = io.StringIO()
+    configure_logging("plain", "INFO", stream=out)
+    queue = Queue(make_engine(f"sqlite:///{tmp_path / 'svc.db'}"))
+    app = create_app(queue.engine, ["s"], queue=queue)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"X-GitHub-Event: ping\r\nX-GitHub-Delivery: d-gone\r\nContent-Length: 1000\r\n\r\n{\"zen\": 1")
+            time.sleep(0.2)
+        deadline = time.monotonic() + 5
+        while "client disconnected" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        server.should_exit = True
+        thread.join(5)
+    text = out.getvalue()
+    assert "d-gone" in text and "client disconnected" in text
+    assert "Traceback" not in text and "Exception in ASGI application" not in text
