@@ -157,7 +157,8 @@ RAW = {
     ("POST", "{}/issues/comments/{}/reactions"): ("POST", f"{OWNER}/issues/comments/{{comment_id}}/reactions"),
 }
 # Attribute calls whose names PyGithub also uses but which are not GitHub calls here.
-NOT_GITHUB = {"get": "dict.get", "update": "PullStates.update", "increment": "urllib3 Retry.increment"}
+NOT_GITHUB = {"get": "dict.get", "update": "PullStates.update", "increment": "urllib3 Retry.increment",
+              "new": "urllib3 Retry.new (the circuit breaker rides along)"}
 
 APP_JWT = "the App's own JWT: no installation permission"
 TOKEN_ONLY = "token auth only (`reviewbot review` in Actions, forwarded events): an App publishes a check run"
