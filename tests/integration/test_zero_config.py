@@ -138,20 +138,34 @@ def test_a_src_layout_repository_with_cov_addopts_is_proven_with_zero_config(tmp
     assert suite.base.runs[-1].counts.failed == 1
 
 
-PYPROJECT_SCM = _d(
+def _scm_pyproject(build_system: str, version_from_git: str) -> str:
+    """A src-layout package whose version comes from git, with pytest-cov in `addopts`."""
+    return _d(build_system) + _d(
+        """
+
+        [project]
+        name = "locky"
+        dynamic = ["version"]
+        requires-python = ">=3.9"
+
+        [project.optional-dependencies]
+        test = ["pytest", "pytest-cov"]
+
+        [tool.pytest.ini_options]
+        addopts = "--cov=locky --cov-report=term"
+        testpaths = ["tests"]
+
+        """
+    ) + _d(version_from_git)
+
+
+PYPROJECT_SCM = _scm_pyproject(
     """
     [build-system]
     requires = ["hatchling", "hatch-vcs"]
     build-backend = "hatchling.build"
-
-    [project]
-    name = "locky"
-    dynamic = ["version"]
-    requires-python = ">=3.9"
-
-    [project.optional-dependencies]
-    test = ["pytest", "pytest-cov"]
-
+    """,
+    """
     [tool.hatch.version]
     source = "vcs"
 
@@ -160,36 +174,21 @@ PYPROJECT_SCM = _d(
 
     [tool.hatch.build.targets.wheel]
     packages = ["src/locky"]
-
-    [tool.pytest.ini_options]
-    addopts = "--cov=locky --cov-report=term"
-    testpaths = ["tests"]
-    """
+    """,
 )
-PYPROJECT_SETUPTOOLS_SCM = _d(
+PYPROJECT_SETUPTOOLS_SCM = _scm_pyproject(
     """
     [build-system]
     requires = ["setuptools>=64", "setuptools-scm>=8"]
     build-backend = "setuptools.build_meta"
-
-    [project]
-    name = "locky"
-    dynamic = ["version"]
-    requires-python = ">=3.9"
-
-    [project.optional-dependencies]
-    test = ["pytest", "pytest-cov"]
-
+    """,
+    """
     [tool.setuptools_scm]
     version_file = "src/locky/_version.py"
 
     [tool.setuptools.packages.find]
     where = ["src"]
-
-    [tool.pytest.ini_options]
-    addopts = "--cov=locky --cov-report=term"
-    testpaths = ["tests"]
-    """
+    """,
 )
 CONFIG = _d(
     """
