@@ -95,6 +95,7 @@ class SuiteResult(BaseModel):
     revision: Revision
     command: str
     runs: list[SuiteRun] = Field(default_factory=list)
+    amplification: str | None = None  # the contention every run had ("2 copies in parallel, ..."), or None
 
     @property
     def statuses(self) -> list[RunStatus]:
@@ -141,7 +142,7 @@ class SuiteResult(BaseModel):
             "failures": tally.failures,
             "failure_rate": round(tally.failures / tally.runs, 4) if tally.runs else None,
             "failure_rate_upper_95": _rounded(failure_rate_upper(tally.failures, tally.runs, 0.95)),
-            "amplification": None,
+            "amplification": self.amplification,
             "repeats": len(self.runs),
             "statuses": [s.value for s in self.statuses],
             "passed": counts.passed,

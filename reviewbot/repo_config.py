@@ -73,6 +73,13 @@ class Automerge(_Strict):
     close_replaced: bool = False  # close a source PR once the replacement the bot opened for it merges
 
 
+class Amplify(_Strict):
+    """Contention for regression suites: copies of the suite at once, and busy CPU beside them."""
+
+    copies: int = Field(default=2, ge=1, le=8)
+    stressors: int = Field(default=1, ge=0, le=4)
+
+
 class ProofSettings(_Strict):
     """Adaptive repeats: run both sides round by round until the answer is clear, within a budget."""
 
@@ -80,6 +87,7 @@ class ProofSettings(_Strict):
     max_runs: int = Field(default=30, ge=1, le=500)  # per suite and side
     budget_s: int = Field(default=300, ge=1, le=7200)  # all repeats of one review, both sides
     threshold: float = Field(default=0.10, gt=0.0, lt=1.0)  # head's bound must fall under it: rank S, early stop
+    amplify: Amplify | None = None  # run regression suites under contention (proof/amplify.py)
 
 
 class RepoConfig(_Strict):

@@ -137,3 +137,56 @@ def build_race_repo(root: Path, *, period: int, wait_period: int, max_runs: int,
         writer.commit(f"Create the lock file atomically ({branch})")
         writer.checkout("main")
     return writer
+
+
+SHARED_TEST = dedent('''
+    import os
+    import time
+
+    from racelock import acquire
+
+    LOCK = "/tmp/racelock-shared.lock"
+    HOLDER = "/tmp/racelock-holder"
+
+
+    def test_only_one_holder_at_a_time():
+        acquire(LOCK, wait=True)
+        try:
+            with open(HOLDER, "w") as handle:
+                handle.write(str(os.getpid()))
+            time.sleep(0.4)
+            with open(HOLDER) as handle:
+                assert handle.read() == str(os.getpid()), "another process held the lock at the same time"
+        finally:
+            os.unlink(LOCK)
+''')
+
+
+def build_contention_repo(root: Path, *, copies: int) -> RepoWriter:
+    """A race that needs a second process: idle, base passes; with `copies` >= 2 at once it fails.
+
+    Every copy of the test takes one lock file in the sandbox's shared `/tmp`.
+    """
+    writer = RepoWriter(root)
+    amplify = f"\n  amplify:\n    copies: {copies}\n    stressors: 1" if copies > 1 else ""
+    config = dedent('''
+        suites:
+          - name: racelock regression
+            run: python -m pytest -q -p no:cacheprovider tests/test_shared.py
+            paths: ["racelock.py", "tests/**"]
+            repeat: 2
+            timeout: 60
+        changed_tests: off
+        proof:
+          max_runs: 2
+          threshold: 0.9''') + amplify + "\n"
+    writer.write({"racelock.py": BUGGY.replace("deadline = time.monotonic() + 0.6", "deadline = time.monotonic() + 5")
+                  .replace("time.sleep(0.2)  # the window", "time.sleep(0.5)  # the window"),
+                  ".github/reviewbot.yml": config, "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n"})
+    writer.commit("A lock file for the state directory")
+    writer.branch("fix")
+    writer.write({"racelock.py": FIXED.replace("deadline = time.monotonic() + 0.6", "deadline = time.monotonic() + 5"),
+                  "tests/test_shared.py": SHARED_TEST})
+    writer.commit("Create the lock file atomically")
+    writer.checkout("main")
+    return writer

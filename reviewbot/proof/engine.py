@@ -36,6 +36,7 @@ from reviewbot.model import (
     Verdict,
 )
 from reviewbot.proof import cgroups, disk_quota
+from reviewbot.proof.amplify import Amplification, amplified_command
 from reviewbot.proof.claims import plan_claim_runs
 from reviewbot.proof.changes import is_manifest, is_test_path, split_changes
 from reviewbot.proof.inference import config_yaml, infer_config
@@ -225,6 +226,8 @@ class ProofEngine:
         if settings is not None:
             proof.confidence, proof.threshold = settings.confidence, settings.threshold
         proof.stopped_because = "; ".join(f"{pair.name}: {pair.stopped_because}" for pair in pairs)
+        proof.notes.extend(f"{code_span(pair.name)} ran under contention ({pair.base.amplification}) on both sides."
+                           for pair in pairs if pair.base is not None and pair.base.amplification)
         decision = decide(proof.suites, proof.confidence or DEFAULT_CONFIDENCE)
         proof.verdict, proof.reason, proof.error_cause = decision.verdict, decision.reason, decision.cause
         proof.notes.extend(decision.notes)
@@ -297,6 +300,9 @@ class ProofEngine:
             for side, run in failed_setup.items():
                 results[side].runs.append(run)
             limit = max(settings.max_runs, suite.repeat) if settings else suite.repeat
+            amplification = _amplification(suite, settings)
+            for result in results.values():
+                result.amplification = amplification.describe() if amplification else None
             while not stopped:
                 if any(side.cancel is not None and side.cancel.is_set() for side in sides.values()):
                     stopped = "the review was cancelled"
@@ -305,7 +311,8 @@ class ProofEngine:
 
                 def run(side: str) -> SuiteRun:
                     return self._run_once(sides[side], suite.run, suite.junit, Limits(wall_clock_s=suite.timeout),
-                                          f"suite{index}-{round_number}", f"{_slug(suite.name)}-{round_number}")
+                                          f"suite{index}-{round_number}", f"{_slug(suite.name)}-{round_number}",
+                                          amplification)
 
                 for side, outcome in self._on_both(tuple(sides), run).items():
                     results[side].runs.append(outcome)
@@ -357,7 +364,7 @@ class ProofEngine:
                             update={"log_tail": f"setup step `{setup.run}` failed\n{outcome.log_tail}"}))
 
     def _run_once(self, side: _Side, command: str, junit: str | None, limits: Limits, scratch_name: str,
-                  log_name: str) -> SuiteRun:
+                  log_name: str, amplification: Amplification | None = None) -> SuiteRun:
         tree, out_dir = side.tree, side.scratch / scratch_name
         log_path = side.logs / f"{side.name}-{log_name}.log"
         repo_junit = junit if junit and junit != JUNIT_PLACEHOLDER else None
@@ -365,6 +372,8 @@ class ProofEngine:
             stale = inside(tree, repo_junit)
             if stale is not None and (stale.is_file() or stale.is_symlink()):
                 stale.unlink()
+        if amplification is not None:
+            command = amplified_command(command, amplification, JUNIT_ENV)
         outcome = self.sandbox.run(
             SandboxRequest(
                 command=command,
@@ -387,6 +396,13 @@ class ProofEngine:
         path.mkdir(parents=True, exist_ok=True)
         _prune_old(self.logs_dir, KEEP_LOG_DIRS)
         return path
+
+
+def _amplification(suite: Suite, settings: ProofSettings | None) -> Amplification | None:
+    """Regression suites get the configured contention; integration suites run as written."""
+    if settings is None or settings.amplify is None or suite.kind != "regression":
+        return None
+    return Amplification(copies=settings.amplify.copies, stressors=settings.amplify.stressors)
 
 
 def _stop_repeating(head: SuiteResult, base: SuiteResult, repeat: int, limit: int,

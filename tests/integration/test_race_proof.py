@@ -9,7 +9,7 @@ import pytest
 from reviewbot.model import Verdict
 from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.stats import failure_rate_upper
-from tests.race_repos import build_race_repo
+from tests.race_repos import build_contention_repo, build_race_repo
 
 pytestmark = pytest.mark.sandbox
 
@@ -46,3 +46,20 @@ def test_a_partial_fix_is_not_proven(race_repo: Path, tmp_path: Path) -> None:
     (pair,) = proof.suites
     assert pair.head is not None and pair.head.tally.failures == 1 and pair.head.tally.runs == 12
     assert "max_runs" in pair.stopped_because
+
+
+@pytest.mark.parametrize(("copies", "verdict"), [(1, Verdict.WEAK), (2, Verdict.PROVEN)],
+                         ids=["idle", "amplified"])
+def test_a_race_that_needs_contention_shows_only_under_amplification(tmp_path: Path, copies: int,
+                                                                     verdict: Verdict) -> None:
+    build_contention_repo(tmp_path / "repo", copies=copies)
+    proof = ProofEngine(tmp_path / "data").prove(ProofRequest(source=str(tmp_path / "repo"), base="main", head="fix"))
+    (pair,) = proof.suites
+    assert pair.base is not None and pair.head is not None
+    assert proof.verdict == verdict, (proof.reason, pair.base.runs[-1].outcome.log_tail)
+    amplification = proof.to_json_dict()["suites"][0]["base"]["amplification"]
+    if copies > 1:
+        assert amplification == "2 copies in parallel, 1 CPU stressor"
+        assert "another process held the lock" in pair.base.runs[-1].outcome.log_tail
+    else:
+        assert amplification is None
