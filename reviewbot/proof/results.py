@@ -391,11 +391,51 @@ _TAP_SUMMARY = re.compile(r"^# \{ (total: \d+(?:, \w+: \d+)*) \}[ \t]*$", re.M)
 _TAP_KINDS = {"pass": "passed", "fail": "failed", "skip": "skipped", "todo": "skipped"}
 
 
+# node-tap before v12 (and tape): `# tests 3` then `# pass  1` / `# fail  2` with two spaces, each
+# line left out when its count is 0; its runner closes with `total ....... 1/3` (passed/planned).
+_TAP_LEGACY_SUMMARY = re.compile(
+    r"^[ \t]*# tests[ \t]+(\d+)[ \t]*\n(?:[ \t]*# pass[ \t]+(\d+)[ \t]*(?:\n|$))?(?:[ \t]*# fail[ \t]+(\d+)[ \t]*$)?"
+    r"|^total[ \t]+\.+[ \t]+(\d+)/(\d+)[ \t]*$",
+    re.M,
+)
+_TAP_NUMBERED_FAILURE = re.compile(r"^[ \t]*not ok[ \t]+\d+[ \t]+(?:- )?(.*)$", re.M)
+
+
+def _tap_legacy(text: str) -> _Found | None:
+    """Old node-tap's `# tests/pass/fail` (or its runner's `total .... 1/3`): assertions, not functions.
+
+    These versions print no `# Subtest:` headers, so every numbered `not ok N name` is an
+    assertion that failed, and its name is the best name there is. The runner's `total` closes
+    the files' own summaries it nests, so its names come from since the previous `total`.
+    """
+    last, start = None, 0
+    ends = {"file": 0, "total": 0}  # the end of the previous summary of each kind
+    for match in _TAP_LEGACY_SUMMARY.finditer(text):
+        if match[1] is not None and match[2] is None and match[3] is None:
+            continue  # `# tests N` alone (node's own TAP has `# suites` next): not this format
+        kind = "file" if match[1] is not None else "total"
+        start, last = ends[kind], match
+        ends[kind] = match.end()
+    if last is None:
+        return None
+    if last[4] is not None:
+        passed, failed = int(last[4]), int(last[5]) - int(last[4])
+    else:
+        passed, failed = int(last[2] or 0), int(last[3] or 0)
+    found = (name.partition(" # ") for name in _TAP_NUMBERED_FAILURE.findall(text, start, last.start()))
+    names = [name for name, _, directive in found if not directive.upper().startswith("TODO")]
+    counts = TestCounts(passed=passed, failed=failed, failing=_bounded(names) if failed else [], source="tap")
+    return _Found(last.end(), counts)
+
+
 def _tap(text: str) -> _Found | None:
-    """node-tap's `# { total: 5, pass: 3, fail: 1, skip: 1 }`: counts assertions, not test functions."""
+    """node-tap's `# { total: 5, pass: 3, fail: 1, skip: 1 }`: counts assertions, not test functions.
+
+    Versions before 12 print `# tests` / `# pass  N` / `# fail  N` instead (`_tap_legacy`).
+    """
     match, start = _last(_TAP_SUMMARY, text)
     if not match:
-        return None
+        return _tap_legacy(text)
     # "total: 5, pass: 3" -> "5 total, 3 pass"
     parts = ", ".join(" ".join(reversed(part.split(": "))) for part in match[1].split(", "))
     totals = _tally(parts, ",", _TAP_KINDS)
