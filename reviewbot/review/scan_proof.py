@@ -16,15 +16,16 @@ MISSING_TEST_RULES = frozenset({"lock-change-without-test"})
 
 
 def proof_shows_a_catching_test(proof: Proof) -> bool:
-    """Whether a suite the PR's tests ran failed on base and passed on head (every repeat on head).
+    """Whether a suite the PR's tests ran failed (or hung) on base and passed on every head repeat.
 
     One such suite is a test that exercises the changed lock code: whatever its file is
-    called, the PR is not without a test.
+    called, the PR is not without a test. A hang on base counts, as in the verdict: a
+    deadlock the fix removes is the bug caught.
     """
     for pair in proof.suites:
         if pair.base is None or pair.head is None:
             continue
-        if RunStatus.FAILED in pair.base.statuses and pair.head.statuses \
+        if {RunStatus.FAILED, RunStatus.TIMEOUT} & set(pair.base.statuses) and pair.head.statuses \
                 and all(status == RunStatus.PASSED for status in pair.head.statuses):
             return True
     return False

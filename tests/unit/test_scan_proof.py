@@ -20,7 +20,8 @@ CASES = [
     ("passes on both: the test does not catch the bug", [((P, P), (P, P))], False),
     ("fails on head too", [((F,), (F,))], False),
     ("flaky on head", [((F, F), (P, F))], False),
-    ("hangs on base: not a failing test", [((T,), (P,))], False),
+    ("hangs on base: the deadlock is caught", [((T,), (P,))], True),
+    ("hangs on head", [((F,), (T,))], False),
     ("infrastructure error on base", [((E,), (P,))], False),
     ("no suites ran", [], False),
 ]
