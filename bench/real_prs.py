@@ -20,6 +20,7 @@ copy is found under `--sources DIR` (or `REVIEWBOT_CORPUS_DIR`) as `DIR/<owner>+
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import signal
@@ -95,6 +96,14 @@ def find_source(case: Case, sources: Path, clone: bool) -> Path | None:
     return None
 
 
+def resolve(case: Case, source: Path) -> Case:
+    """Full SHAs for base and head: the manifest may say `<sha>~1`, the engine fetches by name."""
+    def sha(rev: str) -> str:
+        return subprocess.run(["git", "--git-dir", str(source), "rev-parse", "--verify", f"{rev}^{{commit}}"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    return dataclasses.replace(case, base=sha(case.base), head=sha(case.head))
+
+
 def _env() -> dict[str, str]:
     """The operator's environment: by hand, installs reach the index as a person's shell would."""
     env = dict(os.environ)
@@ -148,7 +157,8 @@ def by_hand(case: Case, source: Path, scratch: Path, timeout: float) -> tuple[st
         if setup:
             code, out = _run_shell(setup, trees[side], deadline)
             if code != 0:
-                status[side] = "setup timeout" if code is None else f"setup failed: {out.strip()[-200:]}"
+                last = " ".join(out.strip().splitlines()[-1:])[:120]
+                status[side] = "setup timeout" if code is None else f"setup failed ({last})"
                 continue
         results = []
         for suite in suites:
@@ -194,6 +204,7 @@ def child_main() -> None:
 
     payload = json.loads(sys.stdin.read())
     data_dir = Path(payload["data_dir"])
+    data_dir.mkdir(parents=True, exist_ok=True)
     config_file = None
     if payload["config"] is not None:
         config_file = data_dir / "case-config.yml"
@@ -217,6 +228,7 @@ def run_case(case: Case, args: argparse.Namespace, sources: Path) -> Row:
     if source is None:
         row.skipped = f"source not available (looked under {sources} for {case.repo_name})"
         return row
+    case = resolve(case, source)
     with tempfile.TemporaryDirectory(prefix=f"real-pr-{case.name}-") as scratch:
         if args.by_hand_only:
             row.hand, row.hand_s = by_hand(case, source, Path(scratch), args.timeout)
