@@ -324,6 +324,9 @@ LEGACY_TAP = [
     ("tap/legacy_node_fail.txt", 0, 2, ["should have 1 lock winner", "all others should lose"]),
     ("tap/legacy_runner_pass.txt", 3, 0, []),
     ("tap/legacy_runner_fail.txt", 1, 2, ["should have 1 lock winner", "all others should lose"]),
+    # tap 7.1.2's runner (npm/lockfile 0964efe): `# failed 1 of 1 tests`; all passed: only `1..1` + `# time=`
+    ("tap/legacy7_runner_fail.txt", 0, 1, ["test/unlock-no-cb.js"]),
+    ("tap/legacy7_runner_pass.txt", 1, 0, []),
 ]
 
 
@@ -349,6 +352,13 @@ def test_legacy_node_tap_summary_shapes(text: str, passed: int, failed: int, nam
     counts = parse_summary(text)
     assert counts is not None
     assert (counts.passed, counts.failed, counts.failing) == (passed, failed, names)
+
+
+def test_tap7_nested_plans_are_not_the_summary() -> None:
+    # an indented `1..14` + `# time=` closes a file's subtest, not the run
+    text = "# Subtest: a.js\n    ok 1 - x\n    1..14\n    # time=3ms\nnot ok 1 - a.js\n\n1..1\n# failed 1 of 1 tests\n"
+    counts = parse_summary(text)
+    assert counts is not None and (counts.passed, counts.failed, counts.failing) == (0, 1, ["a.js"])
 
 
 def test_legacy_tap_does_not_steal_node_summaries() -> None:
