@@ -214,7 +214,9 @@ def child_main() -> None:
                                       config_file=config_file))
     pairs = [{"suite": p.name, "base": p.base.status.value if p.base else None,
               "head": p.head.status.value if p.head else None} for p in proof.suites]
+    tails = [run.outcome.log_tail for p in proof.suites for side in (p.head, p.base) if side for run in side.runs[-1:]]
     print(json.dumps({"verdict": proof.verdict.value, "reason": proof.reason, "suites": pairs,
+                      "notes": proof.notes, "log_tail": (tails[0] if tails else "")[-800:],
                       "engine_s": proof.duration_s}))
 
 
@@ -236,6 +238,9 @@ def run_case(case: Case, args: argparse.Namespace, sources: Path) -> Row:
             return row
         result = review_in_child(case, source, Path(scratch) / "data", args.no_config, args.timeout)
         row.verdict, row.reason, row.review_s = result["verdict"], result.get("reason", ""), result["wall_s"]
+        if row.verdict != expected and os.environ.get("REAL_PRS_VERBOSE"):
+            print(f"--- {case.name} review: {row.verdict}: {row.reason}\n{result.get('notes')}\n"
+                  f"{result.get('log_tail', '')}", file=sys.stderr)
         if not args.skip_by_hand:
             row.hand, row.hand_s = by_hand(case, source, Path(scratch), args.timeout)
     return row
