@@ -34,6 +34,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's reviewbot, not whichever one the venv installed
 MANIFEST = Path(__file__).with_name("real_prs.yaml")
 DEFAULT_SOURCES = "/work/.mirror"
 
