@@ -169,10 +169,12 @@ def by_hand(case: Case, source: Path, scratch: Path, timeout: float) -> tuple[st
                 results.append("timeout" if code is None else "passed" if code == 0 else "failed")
                 if code != 0 and os.environ.get("REAL_PRS_VERBOSE"):
                     print(f"--- {case.name} {side}: {suite['run']} exited {code}\n{out[-3000:]}", file=sys.stderr)
-        status[side] = "timeout" if "timeout" in results else "failed" if "failed" in results else "passed"
+        status[side] = ("flaky" if len(set(results)) > 1 else "timeout" if "timeout" in results
+                        else "failed" if "failed" in results else "passed")  # as the verdict: repeats that disagree
     elapsed = time.perf_counter() - started
     head, base = status.get("head", "?"), status.get("base", "?")
-    verdict = ("proven" if head == "passed" and base in ("failed", "timeout") else "weak" if head == base == "passed"
+    verdict = ("flaky" if "flaky" in (head, base) else
+               "proven" if head == "passed" and base in ("failed", "timeout") else "weak" if head == base == "passed"
                else "fails" if head == "failed" else f"head {head}, base {base}")
     return verdict, elapsed
 
