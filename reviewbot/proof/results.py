@@ -391,11 +391,70 @@ _TAP_SUMMARY = re.compile(r"^# \{ (total: \d+(?:, \w+: \d+)*) \}[ \t]*$", re.M)
 _TAP_KINDS = {"pass": "passed", "fail": "failed", "skip": "skipped", "todo": "skipped"}
 
 
+# node-tap before v12, in three shapes seen in real repositories:
+# - tap 0.x files (and tape): `# tests 3` then `# pass  1` / `# fail  2` with two spaces, a line
+#   left out when its count is 0; tap 0.x's runner closes with `total ....... 1/3` (passed/planned);
+# - tap 7-11's runner: `# failed 1 of 3 tests` after the top-level plan when something failed, and
+#   only `1..3` + `# time=...` when everything passed (then every top-level test passed).
+_TAP_LEGACY_SUMMARY = re.compile(
+    r"^[ \t]*# tests[ \t]+(?P<tests>\d+)[ \t]*\n(?:[ \t]*# pass[ \t]+(?P<pass>\d+)[ \t]*(?:\n|$))?"
+    r"(?:[ \t]*# fail[ \t]+(?P<fail>\d+)[ \t]*$)?"
+    r"|^total[ \t]+\.+[ \t]+(?P<total_passed>\d+)/(?P<total>\d+)[ \t]*$"
+    r"|^# failed (?P<failed>\d+) of (?P<of>\d+) tests?[ \t]*$"
+    r"|^1\.\.(?P<plan>\d+)[ \t]*\n# time=[\d.]+m?s[ \t]*$",
+    re.M,
+)
+_TAP_NUMBERED_FAILURE = re.compile(r"^[ \t]*not ok[ \t]+\d+[ \t]+(?:- )?(.*)$", re.M)
+
+
+def _legacy_counts(match: re.Match[str]) -> tuple[int, int]:
+    """(passed, failed) from whichever shape matched."""
+    if match["total"] is not None:
+        return int(match["total_passed"]), int(match["total"]) - int(match["total_passed"])
+    if match["of"] is not None:
+        return int(match["of"]) - int(match["failed"]), int(match["failed"])
+    if match["plan"] is not None:
+        return int(match["plan"]), 0
+    return int(match["pass"] or 0), int(match["fail"] or 0)
+
+
+def _tap_legacy(text: str) -> _Found | None:
+    """Old node-tap's summaries (see above): they count assertions or files, not test functions.
+
+    tap 0.x prints no `# Subtest:` headers, so every numbered `not ok N name` is an assertion
+    that failed and its name is the best there is; tap 7-11 nests files as subtests, named as
+    with today's tap. A runner's summary closes the files' own summaries it nests, so names
+    are read from the end of the previous summary of the same shape.
+    """
+    last, start = None, 0
+    ends: dict[str, int] = {}  # the end of the previous summary of each shape
+    for match in _TAP_LEGACY_SUMMARY.finditer(text):
+        if match["tests"] is not None and match["pass"] is None and match["fail"] is None:
+            continue  # `# tests N` alone (node's own TAP has `# suites` next): not this format
+        shape = next(name for name in ("tests", "total", "of", "plan") if match[name] is not None)
+        start, last = ends.get(shape, 0), match
+        ends[shape] = match.end()
+    if last is None:
+        return None
+    passed, failed = _legacy_counts(last)
+    names: list[str] = []
+    if failed:
+        names = _tap_failures(text[start : last.start()])
+        if not names:
+            found = (name.partition(" # ") for name in _TAP_NUMBERED_FAILURE.findall(text, start, last.start()))
+            names = [name for name, _, directive in found if not directive.upper().startswith("TODO")]
+    counts = TestCounts(passed=passed, failed=failed, failing=_bounded(names), source="tap")
+    return _Found(last.end(), counts)
+
+
 def _tap(text: str) -> _Found | None:
-    """node-tap's `# { total: 5, pass: 3, fail: 1, skip: 1 }`: counts assertions, not test functions."""
+    """node-tap's `# { total: 5, pass: 3, fail: 1, skip: 1 }`: counts assertions, not test functions.
+
+    Versions before 12 print `# tests` / `# pass  N` / `# fail  N` instead (`_tap_legacy`).
+    """
     match, start = _last(_TAP_SUMMARY, text)
     if not match:
-        return None
+        return _tap_legacy(text)
     # "total: 5, pass: 3" -> "5 total, 3 pass"
     parts = ", ".join(" ".join(reversed(part.split(": "))) for part in match[1].split(", "))
     totals = _tally(parts, ",", _TAP_KINDS)

@@ -22,6 +22,7 @@ from reviewbot.review.outcome import Label, Outcome, decide_outcome, labels_for
 from reviewbot.review.pr_body import PrBody, parse_pr_body
 from reviewbot.review.ranks import Evidence, Rating, rate
 from reviewbot.review.reproduce import Reproducibility, reproducibility
+from reviewbot.review.scan_proof import agree_with_proof
 from reviewbot.review.security import SecurityNote, security_notes
 
 DETERMINISTIC_ENGINE = "reviewbot (deterministic rules, no model)"
@@ -105,7 +106,7 @@ def build_review(facts: ReviewInput) -> Review:
     proof = facts.proof
     body = parse_pr_body(facts.pr.body)
     files = parse_unified_diff(facts.diff)
-    findings = scan(files, proof.changed.tests)
+    findings = agree_with_proof(scan(files, proof.changed.tests), proof)  # the proof outranks a guess
     lock_code = touches_lock_code(files, proof.changed.tests)
     evidence = Evidence(media=len(body.media), claims_reproduced=body.claims_reproduced,
                         touches_lock_code=lock_code)

@@ -46,7 +46,9 @@ class LOCKISH:
     EXISTS = re.compile(r"(?<![\w$])(?:exists(?:Sync)?|access(?:Sync)?|isfile)\s*\(|\.exists\(\)")
     # a write that is not an atomic exclusive create of the final path
     CREATE = re.compile(r"(?<![\w$])writeFile(?:Sync)?\s*\(|\.write_text\(|\.write_bytes\(|\.touch\("
-                        r"""|(?<![\w$])open(?:Sync)?\s*\([^)]*,\s*['"]w\+?b?['"]|os\.open\s*\(.*O_CREAT""")
+                        r"""|(?<![\w$])open(?:Sync)?\s*\([^)]*,\s*['"]w\+?b?['"]"""
+                        # O_CREAT, but not `flags & ~os.O_CREAT`: that clears the flag (open only if it exists)
+                        r"|os\.open\s*\(.*(?<!~)(?<!~os\.)(?<!~\(os\.)(?<!~\()(?<!~ os\.)(?<!~ )O_CREAT")
     RENAME = re.compile(r"(?<![\w$])(?:rename(?:Sync)?|replace)\s*\(|\.rename\(|\.replace\(")
     TEMP = re.compile(r"[Tt]mp|TMP|[Tt]emp|TEMP|\.partial|[Ss]taging")
     STALE = re.compile(r"[Ss]tale|STALE|[Ff]orce[A-Z_]|force_|[Ee]xpired?|EXPIRE|[Bb]reak[A-Z_]|break_")

@@ -552,3 +552,49 @@ new mode 100755
         "src/new lock.ts", "src/old lock.ts", "renamed", [])
     assert (mode.path, mode.status, mode.added_lines) == ("bin/run.py", "modified", [])
     assert scan([renamed, mode], []) == []
+
+
+# tox-dev/filelock 03b0ab7 (#408), src/filelock/_unix.py: the sticky-bit fallback re-opens an
+# existing lock file with O_CREAT cleared; `flags & ~os.O_CREAT` creates nothing, so no race
+FILELOCK_CLEARED_O_CREAT = """\
+diff --git a/src/filelock/_unix.py b/src/filelock/_unix.py
+--- a/src/filelock/_unix.py
++++ b/src/filelock/_unix.py
+@@ -42,9 +42,18 @@ else:  # pragma: win32 no cover
+             o_nofollow = getattr(os, "O_NOFOLLOW", None)
+             if o_nofollow is not None:
+                 open_flags |= o_nofollow
+-            if not Path(self.lock_file).exists():
+-                open_flags |= os.O_CREAT
+-            fd = os.open(self.lock_file, open_flags, self._context.mode)
++            open_flags |= os.O_CREAT
++            try:
++                fd = os.open(self.lock_file, open_flags, self._context.mode)
++            except PermissionError:
++                # Sticky-bit dirs (e.g. /tmp): O_CREAT fails if the file is owned by another user (#317).
++                # Fall back to opening the existing file without O_CREAT.
++                if not Path(self.lock_file).exists():
++                    raise
++                try:
++                    fd = os.open(self.lock_file, open_flags & ~os.O_CREAT, self._context.mode)
++                except FileNotFoundError:
++                    return
+             with suppress(PermissionError):  # fchmod fails if the lock file is not owned by this UID
+                 os.fchmod(fd, self._context.mode)
+"""
+
+
+@pytest.mark.parametrize("cleared", ["open_flags & ~os.O_CREAT", "open_flags & ~(os.O_CREAT)",
+                                     "open_flags & ~ os.O_CREAT", "~O_CREAT & open_flags"])
+def test_check_then_create_ignores_an_open_that_clears_o_creat(cleared: str) -> None:
+    diff = FILELOCK_CLEARED_O_CREAT.replace("open_flags & ~os.O_CREAT", cleared)
+    rules = [f.rule for f in scan(parse_unified_diff(diff), ["tests/test_filelock.py"])]
+    assert "check-then-create" not in rules
+
+
+def test_check_then_create_still_fires_when_the_open_sets_o_creat() -> None:
+    # the same hunk with the flag set instead of cleared is the race the rule is for
+    diff = FILELOCK_CLEARED_O_CREAT.replace("open_flags & ~os.O_CREAT", "open_flags | os.O_CREAT")
+    found = [(f.rule, f.priority) for f in scan(parse_unified_diff(diff), ["tests/test_filelock.py"])
+             if f.priority <= Priority.P1]
+    assert found == [("check-then-create", Priority.P1)]

@@ -316,3 +316,63 @@ def test_hostile_output_parses_in_linear_time() -> None:
         assert counts is not None
         assert all(len(name) <= MAX_NAME_CHARS for name in counts.failing)
     assert time.perf_counter() - started < 5
+
+
+# node-tap before v12 (npm/lockfile's tap 0.2.6 at b59e77b): file, passed, failed, failing names
+LEGACY_TAP = [
+    ("tap/legacy_node_pass.txt", 2, 0, []),
+    ("tap/legacy_node_fail.txt", 0, 2, ["should have 1 lock winner", "all others should lose"]),
+    ("tap/legacy_runner_pass.txt", 3, 0, []),
+    ("tap/legacy_runner_fail.txt", 1, 2, ["should have 1 lock winner", "all others should lose"]),
+    # tap 7.1.2's runner (npm/lockfile 0964efe): `# failed 1 of 1 tests`; all passed: only `1..1` + `# time=`
+    ("tap/legacy7_runner_fail.txt", 0, 1, ["test/unlock-no-cb.js"]),
+    ("tap/legacy7_runner_pass.txt", 1, 0, []),
+]
+
+
+@pytest.mark.parametrize(("path", "passed", "failed", "names"), LEGACY_TAP)
+@pytest.mark.parametrize("runner", ["tap", None])
+def test_legacy_node_tap_summary(path: str, passed: int, failed: int, names: list[str], runner: str | None) -> None:
+    counts = parse_summary(read(path), runner)
+    assert counts is not None
+    assert (counts.passed, counts.failed, counts.failing) == (passed, failed, names)
+
+
+@pytest.mark.parametrize(("text", "passed", "failed", "names"), [
+    # two spaces after pass/fail, a `# tests` line first; the brief's own example
+    ("TAP version 13\nok 1 one\nnot ok 2 two\nnot ok 3 - three\n1..3\n# tests 3\n# pass  1\n# fail  2\n",
+     1, 2, ["two", "three"]),
+    # no `# pass` line when nothing passed, no `# fail` line when nothing failed
+    ("not ok 1 only\n1..1\n# tests 1\n# fail  1\n", 0, 1, ["only"]),
+    ("ok 1 only\n1..1\n# tests 1\n# pass  1\n\n# ok\n", 1, 0, []),
+    # a TODO is not a failing test; another directive is not part of the name
+    ("not ok 1 later # TODO not yet\nnot ok 2 now # SKIP\n# tests 2\n# fail  2\n", 0, 2, ["now"]),
+])
+def test_legacy_node_tap_summary_shapes(text: str, passed: int, failed: int, names: list[str]) -> None:
+    counts = parse_summary(text)
+    assert counts is not None
+    assert (counts.passed, counts.failed, counts.failing) == (passed, failed, names)
+
+
+def test_tap7_nested_plans_are_not_the_summary() -> None:
+    # an indented `1..14` + `# time=` closes a file's subtest, not the run
+    text = "# Subtest: a.js\n    ok 1 - x\n    1..14\n    # time=3ms\nnot ok 1 - a.js\n\n1..1\n# failed 1 of 1 tests\n"
+    counts = parse_summary(text)
+    assert counts is not None and (counts.passed, counts.failed, counts.failing) == (0, 1, ["a.js"])
+
+
+def test_legacy_tap_does_not_steal_node_summaries() -> None:
+    # node's TAP has `# suites` after `# tests`: still node's, with its own counts
+    for path, runner in (("node/fail.txt", "node"), ("node/pass.txt", "node")):
+        counts = parse_summary(read(path))
+        assert counts is not None and counts.source == runner
+
+
+def test_legacy_tap_parses_hostile_output_in_linear_time() -> None:
+    n = 100_000
+    text = "\n".join(["total " + "." * n + "x", "# tests 1\n# pass" + " " * n + "x", "not ok 1" + " " * n,
+                      "# tests 1\n# pass  1\n# fail  1"]) + "\n"
+    started = time.perf_counter()
+    counts = parse_summary(text, "tap")
+    assert counts is not None and (counts.passed, counts.failed) == (1, 1)
+    assert time.perf_counter() - started < 5
