@@ -60,7 +60,10 @@ def decide(pairs: list[SuitePair], confidence: float = DEFAULT_CONFIDENCE) -> Ve
     if not usable:
         cause = RunProblem.NOT_LOADED if any(RunProblem.NOT_LOADED in _problems(p) for p in pairs) \
             else RunProblem.NO_TEST_RAN
-        return VerdictDecision(Verdict.ERROR, " ".join(notes) + _NO_RESULT_ADVICE[cause], cause)
+        advice = _NO_RESULT_ADVICE[cause]
+        if cause == RunProblem.NOT_LOADED and any(_not_loaded_on(p, "head") for p in pairs):
+            advice = _NOT_LOADED_ON_HEAD
+        return VerdictDecision(Verdict.ERROR, " ".join(notes) + advice, cause)
     decision = _decide_results(usable, confidence)
     return VerdictDecision(decision.verdict, decision.reason, notes=notes)
 
@@ -71,6 +74,15 @@ _NO_RESULT_ADVICE = {
     RunProblem.NO_TEST_RAN: " No suite produced a test result: fix the suite's command, or the runner's "
                             "options in the repository, so that it runs tests on both sides.",
 }
+
+
+_NOT_LOADED_ON_HEAD = (" The PR's test does not load on head either, so it never ran: its imports must resolve "
+                       "in the repository as checked out (a package's own published name often does not), then push.")
+
+
+def _not_loaded_on(pair: SuitePair, side: str) -> bool:
+    result = pair.head if side == "head" else pair.base
+    return any(run.problem == RunProblem.NOT_LOADED for run in (result.runs if result else []))
 
 
 def _setup_failures(pairs: list[SuitePair]) -> VerdictDecision | None:

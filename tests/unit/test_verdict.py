@@ -106,3 +106,11 @@ def test_setup_failures_say_whose_problem_it_is(sides: tuple[str, ...], verdict:
 def test_an_error_run_without_a_stated_problem_is_infrastructure() -> None:
     decision = decide([pair("a", (E,), (P,))])
     assert decision.cause == RunProblem.INFRASTRUCTURE and "re-review" in decision.reason
+
+
+def test_a_test_that_loads_on_neither_side_says_so() -> None:
+    why = "a test file could not be loaded: Error: Cannot find module 'lockfile'"
+    decision = decide([_pair("unlock", _with_problem("base", RunProblem.NOT_LOADED, why),
+                             _with_problem("head", RunProblem.NOT_LOADED, why))])
+    assert (decision.verdict, decision.cause) == (Verdict.ERROR, RunProblem.NOT_LOADED)
+    assert "does not load on head either" in decision.reason and "Cannot find module" in decision.reason
