@@ -95,7 +95,7 @@ class Mirror:
         history come along (git's tag following), for `describe`.
         """
         specs = []
-        for ref in dict.fromkeys(wanted):
+        for ref in dict.fromkeys(_split_revision(ref)[0] for ref in wanted):  # `main~1`: fetch `main`
             if _SHA.fullmatch(ref) and self._has_commit(ref):
                 continue
             specs.append(f"+{ref}:refs/reviewbot/extra/{_ref_slug(ref)}")
@@ -135,7 +135,8 @@ class Mirror:
         return self.git.ok("cat-file", "-e", f"{sha}^{{commit}}")
 
     def resolve(self, ref: str) -> str:
-        candidates = [f"refs/reviewbot/extra/{_ref_slug(ref)}", ref, f"refs/heads/{ref}"]
+        name, suffix = _split_revision(ref)
+        candidates = [f"refs/reviewbot/extra/{_ref_slug(name)}{suffix}", ref, f"refs/heads/{name}{suffix}"]
         if ref.startswith("-"):
             candidates = candidates[:1]
         for candidate in candidates:
@@ -299,6 +300,12 @@ def _run_owner(name: str) -> int | None:
 def _source_key(source: str) -> str:
     name = re.sub(r"(\.git)?/*$", "", source).rsplit("/", 1)[-1] or "repo"
     return f"{name}-{hashlib.sha256(source.encode()).hexdigest()[:12]}"
+
+
+def _split_revision(ref: str) -> tuple[str, str]:
+    """`main~1` -> (`main`, `~1`): what to fetch, and the ancestry to walk from it locally."""
+    found = re.match(r"([^~^]*)([~^].*)?$", ref)
+    return (found.group(1), found.group(2) or "") if found and found.group(1) else (ref, "")
 
 
 def _ref_slug(ref: str) -> str:
