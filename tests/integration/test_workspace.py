@@ -51,6 +51,14 @@ def test_merge_base_is_the_real_fork_point_not_the_base_tip(tmp_path: Path, upst
     assert mirror.changed_files(revs.merge_base, revs.head) == (["src/lock.py", "tests/test_lock.py"], [])
 
 
+def test_a_revision_expression_is_fetched_by_its_name_and_walked_locally(tmp_path: Path, upstream: git.Repo) -> None:
+    """`review --base main~1 --head fix~1`: git cannot fetch `main~1`, so the mirror fetches `main`."""
+    mirror = Workspace(tmp_path / "data").mirror(upstream.working_tree_dir)
+    mirror.fetch(wanted=("main~1", "fix^"))
+    assert mirror.resolve("main~1") == upstream.commit("main~1").hexsha
+    assert mirror.resolve("fix^") == upstream.commit("fix~1").hexsha
+
+
 def test_mirror_is_bare_and_fetched_incrementally(tmp_path: Path, upstream: git.Repo) -> None:
     workspace = Workspace(tmp_path / "data")
     mirror = workspace.mirror(upstream.working_tree_dir)
