@@ -191,6 +191,9 @@ def review_in_child(case: Case, source: Path, data_dir: Path, no_config: bool, t
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
+        from reviewbot.proof import disk_quota
+
+        disk_quota.recover(data_dir / "runs")  # the killed child's run filesystem, before its folder goes
         return {"verdict": "bench-timeout", "reason": f"no verdict within {timeout:.0f}s",
                 "wall_s": time.perf_counter() - started}
     try:
