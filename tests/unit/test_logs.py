@@ -6,17 +6,16 @@ import io
 import json
 import logging
 import socket
-import threading
 import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from reviewbot.service.app import create_app
 from reviewbot.service.db import make_engine
 from reviewbot.service.logs import configure_logging
 from reviewbot.service.queue import Queue
+from tests.live_server import live_server
 
 
 @pytest.fixture(autouse=True)
@@ -55,15 +54,7 @@ def test_a_client_that_hangs_up_is_one_line_not_a_stack_trace(tmp_path: Path) ->
     configure_logging("plain", "INFO", stream=out)
     queue = Queue(make_engine(f"sqlite:///{tmp_path / 'svc.db'}"))
     app = create_app(queue.engine, ["s"], queue=queue)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
+    with live_server(app, log_config=None) as port:
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
             sock.sendall(b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                          b"X-GitHub-Event: ping\r\nX-GitHub-Delivery: d-gone\r\nContent-Length: 1000\r\n\r\n{\"zen\": 1")
@@ -71,9 +62,6 @@ def test_a_client_that_hangs_up_is_one_line_not_a_stack_trace(tmp_path: Path) ->
         deadline = time.monotonic() + 5
         while "client disconnected" not in out.getvalue() and time.monotonic() < deadline:
             time.sleep(0.05)
-    finally:
-        server.should_exit = True
-        thread.join(5)
     text = out.getvalue()
     assert "d-gone" in text and "client disconnected" in text
     assert "Traceback" not in text and "Exception in ASGI application" not in text
