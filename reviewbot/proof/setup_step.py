@@ -35,6 +35,7 @@ DOWNLOAD_CACHE_ENV = {
     "UV_CACHE_DIR": f"{CACHE_MOUNT}/uv",
     "POETRY_CACHE_DIR": f"{CACHE_MOUNT}/poetry",
     "npm_config_cache": f"{CACHE_MOUNT}/npm",
+    "npm_config_logs_dir": "/tmp/npm-logs",  # npm keeps its debug logs in the cache by default: not shared data
     "YARN_CACHE_FOLDER": f"{CACHE_MOUNT}/yarn",
     "npm_config_store_dir": f"{CACHE_MOUNT}/pnpm-store",
 }
