@@ -42,7 +42,7 @@ from reviewbot.proof.changes import is_manifest, is_test_path, split_changes
 from reviewbot.proof.inference import config_yaml, infer_config
 from reviewbot.proof.overlay import OverlayPlan, apply_overlay, plan_overlay
 from reviewbot.proof.results import parse_junit_xml, parse_summary
-from reviewbot.proof.run_health import as_error, no_test_ran, settle_pair
+from reviewbot.proof.run_health import as_error, failed_setup, no_test_ran, settle_pair
 from reviewbot.proof.safe_fs import inside, read_regular, read_tail
 from reviewbot.proof.sandbox import OUT_DIR, Limits, Sandbox, SandboxRequest, SandboxUnavailable
 from reviewbot.proof.selection import AUTO_SUITE_TIMEOUT, JUNIT_ENV, JUNIT_PLACEHOLDER, select_suites
@@ -355,13 +355,8 @@ class ProofEngine:
                            f"in {outcome.duration_s:.0f}s{' (fills the download cache)' if trusted else ''}.")
         if ok:
             return None
-        if outcome.limit_hit == "cancelled":
-            return SuiteRun(status=RunStatus.ERROR, problem=RunProblem.INFRASTRUCTURE,
-                            why="the review was cancelled", outcome=outcome)
-        how = f"hit the {outcome.limit_hit} limit" if outcome.limit_hit else f"exited {outcome.exit_code}"
-        return SuiteRun(status=RunStatus.ERROR, problem=RunProblem.SETUP, why=f"setup {how}",
-                        outcome=outcome.model_copy(
-                            update={"log_tail": f"setup step `{setup.run}` failed\n{outcome.log_tail}"}))
+        output = read_tail(side.logs / f"{side.name}-setup.log", SUMMARY_BYTES).decode("utf-8", errors="replace")
+        return failed_setup(outcome, output or outcome.log_tail, setup.run)
 
     def _run_once(self, side: _Side, command: str, junit: str | None, limits: Limits, scratch_name: str,
                   log_name: str, amplification: Amplification | None = None) -> SuiteRun:

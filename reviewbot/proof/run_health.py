@@ -45,10 +45,11 @@ _NO_TESTS = re.compile(r"^=*[ \t]*no tests ran in .*$", re.M)
 _PYTEST_COLLECTION = re.compile(r"^_* ERROR collecting (\S+) _*$", re.M)
 _INTERRUPTED = re.compile(r"^!+ Interrupted: \d+ errors? during collection !+$", re.M)
 _EXCEPTION_LINE = re.compile(r"^E +(\w+(?:Error|Exception)\b.*)$", re.M)
-# An import that cannot be satisfied, as Node, jest, mocha and Python word it.
+# A test file that cannot be loaded, as Node, jest, mocha and unittest word it (pytest's collection
+# errors are read above). A bare ImportError in a failing test's message is that test's failure.
 _IMPORT_FAILURE = re.compile(
     r"^.*(?:ERR_MODULE_NOT_FOUND|does not provide an export named|Cannot find module|"
-    r"Test suite failed to run|ModuleNotFoundError|ImportError|SyntaxError: The requested module).*$",
+    r"Test suite failed to run|Failed to import test module|SyntaxError: The requested module).*$",
     re.M,
 )
 
@@ -59,20 +60,49 @@ def no_test_ran(outcome: SandboxOutcome, counts: TestCounts, output: str) -> NoT
         return None
     if counts.passed:
         return None  # something ran and passed: whatever failed is a real failure
-    if match := _first(_USAGE, output):
-        return NoTestRan(f"the test runner stopped before running any test: {_short(match)}")
     collection = _PYTEST_COLLECTION.search(output)
     if collection and _INTERRUPTED.search(output):
         error = _EXCEPTION_LINE.search(output, collection.end())
         detail = f" ({_short(error[1])})" if error else ""
         return NoTestRan(f"could not import or collect {collection[1]}{detail}", RunProblem.NOT_LOADED)
-    if _NO_TESTS.search(output):
-        return NoTestRan("the test runner found no test to run")
-    if counts.source != "none" and counts.total == 0:
-        return NoTestRan("the test runner reported no test at all")
     if (imports := _IMPORT_FAILURE.search(output)) and counts.failed <= 1:
         return NoTestRan(f"a test file could not be loaded: {_short(imports[0])}", RunProblem.NOT_LOADED)
+    if counts.total:
+        return None  # tests ran and failed: a warning about the config in the same output changes nothing
+    if match := _first(_USAGE, output):
+        return NoTestRan(f"the test runner stopped before running any test: {_short(match)}")
+    if _NO_TESTS.search(output):
+        return NoTestRan("the test runner found no test to run")
+    if counts.source != "none":
+        return NoTestRan("the test runner reported no test at all")
     return None
+
+
+# A setup that failed because the network or the package index did: the same on any branch, and
+# nothing the contributor changed. (The egress proxy's own refusals are policy, not a flake: not here.)
+_INDEX_UNREACHABLE = re.compile(
+    r"^.*(?:Temporary failure in name resolution|Read timed out|Connection broken|Max retries exceeded|"
+    r"CERTIFICATE_VERIFY_FAILED|ETIMEDOUT|ECONNRESET|EAI_AGAIN|npm (?:ERR!|error) code E5\d\d|"
+    r"HTTP error 5\d\d|50[234] (?:Bad Gateway|Service Unavailable|Gateway Time-?out)).*$",
+    re.M,
+)
+
+
+def failed_setup(outcome: SandboxOutcome, output: str, command: str) -> SuiteRun:
+    """The error run a failed setup step stands for in every suite, with whose problem it is.
+
+    An unreachable index or network is infrastructure (a retry may pass); anything
+    else is the setup's own failure, which the verdict pins on the PR or the config.
+    """
+    run = SuiteRun(status=RunStatus.ERROR, outcome=outcome.model_copy(
+        update={"log_tail": f"setup step `{command}` failed\n{outcome.log_tail}"}))
+    if outcome.limit_hit == "cancelled":
+        return run.model_copy(update={"problem": RunProblem.INFRASTRUCTURE, "why": "the review was cancelled"})
+    if outcome.limit_hit is None and (unreachable := _INDEX_UNREACHABLE.search(output)):
+        return run.model_copy(update={"problem": RunProblem.INFRASTRUCTURE,
+                                      "why": f"setup could not reach the package index: {_short(unreachable[0])}"})
+    how = f"hit the {outcome.limit_hit} limit" if outcome.limit_hit else f"exited {outcome.exit_code}"
+    return run.model_copy(update={"problem": RunProblem.SETUP, "why": f"setup {how}"})
 
 
 def settle_pair(head: SuiteResult, base: SuiteResult) -> None:

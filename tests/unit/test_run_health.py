@@ -6,7 +6,7 @@ import pytest
 
 from reviewbot.model import RunProblem, RunStatus, SandboxOutcome, SuiteResult, SuiteRun, TestCounts
 from reviewbot.proof.results import parse_summary
-from reviewbot.proof.run_health import as_error, no_test_ran, settle_pair
+from reviewbot.proof.run_health import as_error, failed_setup, no_test_ran, settle_pair
 
 PYTEST_USAGE = """ERROR: usage: __main__.py [options] [file_or_dir] [file_or_dir] [...]
 __main__.py: error: unrecognized arguments: --cov=lockpkg --cov-report=term
@@ -104,3 +104,40 @@ def test_a_collection_error_on_both_sides_stays_an_error() -> None:
     head, base = run_of(PYTEST_COLLECTION, "head"), run_of(PYTEST_COLLECTION, "base")
     settle_pair(head, base)
     assert head.runs[0].status == RunStatus.ERROR and head.runs[0].problem == RunProblem.NOT_LOADED
+
+
+PYTEST_FAILED_WITH_CONFIG_WARNING = """tests/test_lock.py F                                                     [100%]
+=============================== warnings summary ===============================
+.venv/lib/python3.11/site-packages/_pytest/config/__init__.py:1439
+  PytestConfigWarning: Unknown config option: asyncio_mode
+FAILED tests/test_lock.py::test_release - AssertionError: lock file left behind
+========================= 1 failed, 1 warning in 0.05s =========================
+"""
+ASSERTION_MENTIONING_IMPORTERROR = """FAILED tests/test_lock.py::test_release - assert 'ImportError' not in log
+============================== 1 failed in 0.05s ===============================
+"""
+
+
+@pytest.mark.parametrize("output", [PYTEST_FAILED_WITH_CONFIG_WARNING, ASSERTION_MENTIONING_IMPORTERROR],
+                         ids=["config-warning", "importerror-in-message"])
+def test_a_run_whose_tests_ran_and_failed_is_a_result_whatever_else_it_printed(output: str) -> None:
+    """Real repositories warn about unknown options while their tests run: that failure is proof on base."""
+    assert check(output) is None
+
+
+@pytest.mark.parametrize(("output", "problem"), [
+    ("ERROR: Could not find a version that satisfies the requirement lockpkg==9\n", RunProblem.SETUP),
+    ("npm error code E404\nnpm error 404 Not Found - GET https://registry.npmjs.org/no-such-pkg\n", RunProblem.SETUP),
+    ("WARNING: Retrying ... ReadTimeoutError(\"HTTPSConnectionPool(host='pypi.org'): Read timed out.\")\n"
+     "ERROR: Could not install packages due to an OSError: Max retries exceeded with url: /simple/x/\n",
+     RunProblem.INFRASTRUCTURE),
+    ("npm error code ETIMEDOUT\nnpm error network request to https://registry.npmjs.org/x failed\n",
+     RunProblem.INFRASTRUCTURE),
+    ("npm error code E503\nnpm error 503 Service Unavailable - GET https://registry.npmjs.org/x\n",
+     RunProblem.INFRASTRUCTURE),
+], ids=["pip-no-such-version", "npm-404", "pip-timeout", "npm-timeout", "npm-503"])
+def test_a_setup_that_could_not_reach_the_index_is_never_the_contributors_failure(output: str,
+                                                                                   problem: RunProblem) -> None:
+    run = failed_setup(SandboxOutcome(exit_code=1, log_tail=output), output, "pip install -e .")
+    assert run.status == RunStatus.ERROR and run.problem == problem
+    assert run.outcome.log_tail.startswith("setup step `pip install -e .` failed")
