@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from reviewbot.stats import Tally, failure_rate_upper
+from reviewbot.stats import DEFAULT_CONFIDENCE, Evidence, Tally, failure_rate_upper
 
 SuiteKind = Literal["regression", "integration"]
 Revision = Literal["head", "base"]
@@ -168,6 +168,16 @@ class SuitePair(BaseModel):
     base: SuiteResult | None = None
     head: SuiteResult | None = None
     stopped_because: str = ""  # why no further round of repeats was run
+
+    def race_on_base(self, confidence: float = DEFAULT_CONFIDENCE) -> bool:
+        """Base fails on some runs only, head on none, and base fails significantly more often.
+
+        That is how a race the fix removes shows: proof, not flakiness. The one
+        definition the verdict, the ranks and the reproducibility answer share.
+        """
+        if self.base is None or self.head is None or not self.base.flaky or not self.head.tally.clean:
+            return False
+        return Evidence(head=self.head.tally, base=self.base.tally, confidence=confidence).significant
 
 
 class ChangedFiles(BaseModel):

@@ -209,18 +209,19 @@ def _html(text: str) -> Markup:
 def _cell(result: SuiteResult | None, confidence: float | None = None) -> Markup:
     """One proof-table cell: status (per repeat when they disagree), counts, duration, limits.
 
-    With adaptive repeats (`confidence` set) the status is the tally: "✗ 12/12 failed", or
+    With adaptive repeats (`confidence` set) the tally is the statement: "✗ 12/12 failed", or
     "✓ 0/30 failed (≤ 9.5%)" with the exact upper bound on the failure rate.
     """
     if result is None or not result.runs:
         return Markup("—")
-    statuses = result.statuses
-    tally = result.tally
+    limits = sorted({run.outcome.limit_hit for run in result.runs if run.outcome.limit_hit})
+    limit = f", limit: {', '.join(limits)}" if limits else ""
+    tally, statuses = result.tally, result.statuses
     if confidence is not None and tally.runs:
-        upper = failure_rate_upper(tally.failures, tally.runs, confidence)
-        bound = f" (≤ {percent(upper)})" if tally.failures < tally.runs else ""
-        icon = f"{'✓' if tally.failures == 0 else '✗'} {tally.failures}/{tally.runs} failed{bound}"
-    elif len(set(statuses)) > 1:
+        bound = percent(failure_rate_upper(0, tally.runs, confidence))
+        icon = f"✓ 0/{tally.runs} failed (≤ {bound})" if tally.failures == 0 else f"✗ {tally.failures}/{tally.runs} failed"
+        return Markup(f"{icon}, {result.duration_s:.1f}s{limit}")
+    if len(set(statuses)) > 1:
         icon = "🎲 " + "/".join(s.value for s in statuses)
     else:
         icon = STATUS_ICONS[result.status] + (f" ×{len(statuses)}" if len(statuses) > 1 else "")
@@ -229,8 +230,6 @@ def _cell(result: SuiteResult | None, confidence: float | None = None) -> Markup
     if counts.source != "none":
         detail = f" ({counts.passed} passed, {counts.failed} failed" + (
             f", {counts.skipped} skipped)" if counts.skipped else ")")
-    limits = sorted({run.outcome.limit_hit for run in result.runs if run.outcome.limit_hit})
-    limit = f", limit: {', '.join(limits)}" if limits else ""
     return Markup(f"{icon}{detail}, {result.duration_s:.1f}s{limit}")
 
 

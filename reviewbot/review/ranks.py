@@ -37,7 +37,6 @@ from pydantic import BaseModel, ConfigDict, computed_field
 
 from reviewbot.model import Finding, Priority, Proof, RunStatus, SuitePair, Verdict
 from reviewbot.review.markdown import code_span
-from reviewbot.stats import Evidence as StatsEvidence
 from reviewbot.stats import failure_rate_upper, percent
 
 MAX_MOVES = 3
@@ -156,7 +155,7 @@ def _proving(pair: SuitePair) -> bool:
     if head.flaky or head.status != RunStatus.PASSED:
         return False
     if base.flaky:  # a race shows on some runs only: proof when base fails significantly more often
-        return StatsEvidence(head=head.tally, base=base.tally).significant
+        return pair.race_on_base()
     return base.status in (RunStatus.FAILED, RunStatus.TIMEOUT)
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from reviewbot.model import Proof, RunStatus, SuitePair, Verdict
 from reviewbot.review.claims import ClaimCheck, ClaimMatch
 from reviewbot.review.markdown import code_span
+from reviewbot.stats import DEFAULT_CONFIDENCE
 
 Answer = Literal["yes", "no", "partly", "not known"]
 BAD = (RunStatus.FAILED, RunStatus.TIMEOUT)
@@ -49,7 +50,8 @@ def reproducibility(proof: Proof, claims: list[ClaimCheck]) -> Reproducibility:
     if unfixed:
         named = all(p in caught[:MAX_SUITES_NAMED] for p in unfixed)  # then the sentence already says how head ended
         doubts.append("the fix is not shown to work yet" if named else "head does not pass every suite yet")
-    if any(side is not None and side.flaky for p in pairs for side in (p.base, p.head)):
+    if any(side is not None and side.flaky and not (side is p.base and p.race_on_base(proof.confidence or DEFAULT_CONFIDENCE))
+           for p in pairs for side in (p.base, p.head)):
         doubts.append("repeats disagree, so the result may not hold")
     missed = [p.name for p in pairs if p not in caught]
     if missed:

@@ -121,7 +121,7 @@ def _decide_results(pairs: list[SuitePair], confidence: float) -> VerdictDecisio
     # A base that fails only sometimes is how a race shows: it proves the fix when head is
     # clean and base fails significantly more often; otherwise a racy test proves little.
     flaky = [(p.name, side) for p in pairs for side, r in _sides(p) if r is not None and r.flaky
-             and not (side == "base" and p.head.tally.clean and _evidence(p, confidence).significant)]  # type: ignore
+             and not (side == "base" and p.race_on_base(confidence))]
     if flaky:
         where = ", ".join(f"{code_span(name)} on {side}" for name, side in flaky)
         return VerdictDecision(Verdict.FLAKY, f"Repeats disagree ({where}): the result is not reproducible.")

@@ -96,3 +96,16 @@ def test_reproducibility_names_at_most_five_suites(caught: int, named: int, more
     assert result.answer == "yes"
     assert [f"`s{i}`" in result.how for i in range(caught)] == [i < named for i in range(caught)]
     assert result.how.endswith(more or "and passes on head.")
+
+
+def test_a_race_seen_on_some_base_runs_and_never_on_head_is_reproduced_without_doubt() -> None:
+    """Base failing 4 of 12 runs against head 0 of 12 is significant at 95%: the verdict, rank and answer agree."""
+    from reviewbot.model import Verdict
+    from reviewbot.review.verdict import decide
+
+    race = pair("lock", (F, P, P) * 4, (P,) * 12)
+    assert race.race_on_base() and decide([race]).verdict == Verdict.PROVEN
+    answer = reproducibility(proof_of(race), [])
+    assert answer.answer == "yes" and "disagree" not in answer.how
+    noise = pair("lock", (F, P, P), (P, P, P))  # 1 of 3 against 0 of 3 tells nothing
+    assert not noise.race_on_base() and "disagree" in reproducibility(proof_of(noise), []).how
