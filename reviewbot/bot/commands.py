@@ -13,12 +13,10 @@ from dataclasses import dataclass
 
 from reviewbot.bot.automerge import AutomergeJob, queue_step
 from reviewbot.bot.permissions import Actor, Decision, Permission, decide, is_bot, table_markdown
-from reviewbot.github.client import Connection, GitHubEdge, calls_as
-from reviewbot.github.comments import bot_comments, comment_url, edit_comment, upsert_status_comment
+from reviewbot.github.comments import comment_url
 from reviewbot.github.labels import HUMAN_REVIEW
-from reviewbot.github.permissions import PermissionCache
-from reviewbot.github.pulls import PullRequestInfo, get_pull_request
-from reviewbot.github.reactions import acknowledge
+from reviewbot.github.port import GitHubPort, GitHubPorts, upsert_status_comment
+from reviewbot.github.pulls import PullRequestInfo
 from reviewbot.review import status_comments
 from reviewbot.review.commands import ALIASES, Command, CommandName, handles_for, parse_command
 from reviewbot.store.jobs import JobKind, JobSpec
@@ -38,11 +36,10 @@ NEXT_STEPS = {
 
 @dataclass
 class CommandJob:
-    edge: GitHubEdge
+    github: GitHubPorts
     queue: Queue
     states: PullStates
     published: PublishedReviews
-    permissions: PermissionCache
     automerge: AutomergeJob
     handle: str = "reviewbot"
     allowed_bots: frozenset[str] = frozenset()
@@ -50,69 +47,67 @@ class CommandJob:
     def __call__(self, job: Job, cancel: threading.Event) -> None:
         spec, payload = job.spec, job.spec.payload
         body, comment_id = str(payload.get("comment_body", "")), int(payload["comment_id"])
-        bot_login = self.edge.bot_login()
+        bot_login = self.github.bot_login()
         command = parse_command(body, (*handles_for(self.handle), f"@{bot_login}"))
         if command is None or self.states.processed(comment_id, body):
             return  # edited into a comment without a command, or already carried out
-        connection = self.edge.connection(spec.installation_id)
-        acknowledge(connection, spec.repo, comment_id)
-        pr = get_pull_request(connection, spec.repo, spec.pr_number)
+        github = self.github.port(spec.installation_id)
+        github.acknowledge(spec.repo, comment_id)
+        pr = github.pull_request(spec.repo, spec.pr_number)
         author = str(payload.get("author", ""))
         actor = Actor(author, str(payload.get("author_type", "User")))
-        decision = self._decide(connection, spec.repo, command, actor, pr, bot_login)
+        decision = self._decide(github, spec.repo, command, actor, pr, bot_login)
         if not decision.allowed and is_bot(actor):
             pass  # other bots get no answer: two bots must never talk to each other in a loop
         elif not decision.allowed:
-            self._answer(connection, pr, bot_login, "refusal", status_comments.refusal(command.word, decision.reason))
+            self._answer(github, pr, "refusal", status_comments.refusal(command.word, decision.reason))
         else:
-            self._run(connection, spec, pr, command, author, bot_login)
+            self._run(github, spec, pr, command, author)
         self.states.mark_processed(comment_id, body, spec.repo, command.word)
 
-    def _decide(self, connection: Connection, repo: str, command: Command, actor: Actor, pr: PullRequestInfo,
+    def _decide(self, github: GitHubPort, repo: str, command: Command, actor: Actor, pr: PullRequestInfo,
                 bot_login: str) -> Decision:
         authors_rereview = command.name is CommandName.REREVIEW and actor.login.lower() == pr.author.lower()
         needs_lookup = command.name in NEEDS_PERMISSION and not authors_rereview and not is_bot(actor)
-        permission = self.permissions.permission(connection, repo, actor.login) if needs_lookup else None
+        permission = github.permission(repo, actor.login) if needs_lookup else None
         return decide(command.name.value if command.name else None, actor, pr.author, permission,
                       self.allowed_bots, self_login=bot_login)
 
-    def _run(self, connection: Connection, spec: JobSpec, pr: PullRequestInfo, command: Command, author: str,
-             bot_login: str) -> None:
+    def _run(self, github: GitHubPort, spec: JobSpec, pr: PullRequestInfo, command: Command, author: str) -> None:
         if command.name is CommandName.REREVIEW:
-            self._rereview(connection, spec, pr, command, author, bot_login)
+            self._rereview(github, spec, pr, command, author)
         elif command.name is CommandName.STOP:
             self.states.update(pr.repo, pr.number, paused=True, paused_by=author)
-            with calls_as(connection.account):
-                connection.github.get_repo(pr.repo).get_issue(pr.number).add_to_labels(HUMAN_REVIEW)
-            self._answer(connection, pr, bot_login, "pause", status_comments.paused(author))
+            github.add_labels(pr.repo, pr.number, [HUMAN_REVIEW])
+            self._answer(github, pr, "pause", status_comments.paused(author))
         elif command.name is CommandName.APPROVE:
             self.states.update(pr.repo, pr.number, paused=False, paused_by="")
-            self._answer(connection, pr, bot_login, "pause", status_comments.resumed(author, pr.head_sha))
+            self._answer(github, pr, "pause", status_comments.resumed(author, pr.head_sha))
             queue_step(self.queue, self.states, pr.repo, pr.number, spec.installation_id, "approve")
         elif command.name is CommandName.STATUS:
-            self._answer(connection, pr, bot_login, "status", self._status(pr))
+            self._answer(github, pr, "status", self._status(pr))
         elif command.name is CommandName.AUTOMERGE:
-            self.automerge.arm(connection, pr, author)
+            self.automerge.arm(github, pr, author)
             queue_step(self.queue, self.states, pr.repo, pr.number, spec.installation_id, "armed")
         else:
-            self._answer(connection, pr, bot_login, "help", status_comments.help_text(
+            self._answer(github, pr, "help", status_comments.help_text(
                 table_markdown(), {alias: name.value for alias, name in ALIASES.items()},
                 unknown_word=command.word if command.name is None else ""))
 
-    def _rereview(self, connection: Connection, spec: JobSpec, pr: PullRequestInfo, command: Command, author: str,
-                  bot_login: str) -> None:
+    def _rereview(self, github: GitHubPort, spec: JobSpec, pr: PullRequestInfo, command: Command,
+                  author: str) -> None:
         """One progress comment per head; older heads' unfinished ones say they were superseded."""
-        known = bot_comments(connection, pr.repo, pr.number, bot_login, f"<!-- {status_comments.STATUS_TAG} re-review")
+        known = github.bot_comments(pr.repo, pr.number, f"<!-- {status_comments.STATUS_TAG} re-review")
         for older in known:
             if pr.head_sha[:12] not in older.body and "- [ ] review comment updated" in older.body:
-                edit_comment(connection, pr.repo, pr.number, older.id,
-                             status_comments.rereview(author, pr.head_sha, [], superseded=True))
+                github.edit_comment(pr.repo, pr.number, older.id,
+                                    status_comments.rereview(author, pr.head_sha, [], superseded=True))
         # focus is for maintainers only; anyone else allowed to ask here is the PR author, so check them
-        maintainer = author.lower() != pr.author.lower() or self.permissions.permission(
-            connection, pr.repo, author).at_least(Permission.WRITE)
+        maintainer = author.lower() != pr.author.lower() or github.permission(pr.repo, author).at_least(
+            Permission.WRITE)
         focus = command.focus if maintainer else ""
         body = status_comments.rereview(author, pr.head_sha, ["queued"], focus=focus)
-        status_id = upsert_status_comment(connection, pr.repo, pr.number, bot_login,
+        status_id = upsert_status_comment(github, pr.repo, pr.number,
                                           status_comments.status_marker("re-review", pr.head_sha), body, known)
         self.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=pr.repo, pr_number=pr.number, head_sha=pr.head_sha,
                                    installation_id=spec.installation_id, reason=REREVIEW,
@@ -128,6 +123,5 @@ class CommandJob:
                                       state.automerge, state.paused, next_step,
                                       comment_url(pr.html_url, row.comment_id) if current and row.comment_id else "")
 
-    def _answer(self, connection: Connection, pr: PullRequestInfo, bot_login: str, intent: str, body: str) -> int:
-        return upsert_status_comment(connection, pr.repo, pr.number, bot_login,
-                                     status_comments.status_marker(intent), body)
+    def _answer(self, github: GitHubPort, pr: PullRequestInfo, intent: str, body: str) -> int:
+        return upsert_status_comment(github, pr.repo, pr.number, status_comments.status_marker(intent), body)

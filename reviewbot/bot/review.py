@@ -17,19 +17,16 @@ from datetime import UTC, datetime
 
 from reviewbot import __version__
 from reviewbot.bot.automerge import AutomergeJob, queue_step
-from reviewbot.github.checks import publish_check
-from reviewbot.github.client import Connection, GitHubEdge
-from reviewbot.github.comments import (
-    BotComment,
-    comment_url,
-    delete_placeholder,
-    edit_comment,
+from reviewbot.github.comments import BotComment, comment_url
+from reviewbot.github.port import (
+    GitHubPort,
+    GitHubPorts,
     find_review_comment,
     post_placeholder,
     publish_review_comment,
+    sync_labels,
 )
-from reviewbot.github.labels import sync_labels
-from reviewbot.github.pulls import PullRequestInfo, get_pull_request
+from reviewbot.github.pulls import PullRequestInfo
 from reviewbot.llm.assist import ModelReviewer
 from reviewbot.model import Proof, PullRequest, RelatedPerson, Verdict
 from reviewbot.pages.access import ProofLinks
@@ -114,7 +111,7 @@ class ReviewJob:
     (the newer head has its own job), and a cancelled job stops before it writes anything.
     """
 
-    edge: GitHubEdge
+    github: GitHubPorts
     engine: ProofEngine
     published: PublishedReviews
     states: PullStates
@@ -133,27 +130,26 @@ class ReviewJob:
 
     def __call__(self, job: Job, cancel: threading.Event) -> None:
         spec = job.spec
-        connection = self.edge.connection(spec.installation_id)
-        pr = get_pull_request(connection, spec.repo, spec.pr_number)
-        progress = RereviewProgress.from_job(connection, pr, spec.payload)
+        github = self.github.port(spec.installation_id)
+        pr = github.pull_request(spec.repo, spec.pr_number)
+        progress = RereviewProgress.from_job(github, pr, spec.payload)
         if not pr.open or (spec.head_sha and pr.head_sha != spec.head_sha):
             progress.superseded()
             return
         if self.automerge is not None and spec.payload.get("pushed_by"):
-            self.automerge.check_push(connection, pr, str(spec.payload["pushed_by"]))
+            self.automerge.check_push(github, pr, str(spec.payload["pushed_by"]))
         if spec.reason != REREVIEW and self.states.get(spec.repo, spec.pr_number).paused:
             return  # a maintainer said stop: only an explicit re-review runs until they approve
-        existing = find_review_comment(connection, spec.repo, spec.pr_number, self.edge.bot_login())
+        existing = find_review_comment(github, spec.repo, spec.pr_number)
         previous = parse_marker(existing.body) if existing else None
         previous_comment = existing.body if existing and previous else ""
         placeholder = None
         if existing is None:
-            existing = placeholder = post_placeholder(connection, spec.repo, spec.pr_number, pr.head_sha,
-                                                      self.edge.bot_login())
+            existing = placeholder = post_placeholder(github, spec.repo, spec.pr_number, pr.head_sha)
         published = False
         try:
             request = ProofRequest(source=pr.clone_url, base=pr.base_ref, head=pr.head_sha, mirror_key=spec.repo,
-                                   auth_header=connection.git_auth_header())
+                                   auth_header=github.git_auth_header())
             review = review_pull_request(self.engine, request, pull_request_facts(pr), previous=previous,
                                          cancel=cancel,
                                          now=self.now(), focus=progress.focus, on_step=progress.tick,
@@ -165,9 +161,8 @@ class ReviewJob:
                 raise InfrastructureError(review.proof.reason)
             progress.tick("analysis")
             if placeholder is not None:  # another worker may have raced us to a placeholder: converge on one
-                existing = find_review_comment(connection, spec.repo, spec.pr_number, self.edge.bot_login()) \
-                    or placeholder
-            comment_id = self._publish(connection, pr, review, existing, cancel, retried=job.attempts > 1)
+                existing = find_review_comment(github, spec.repo, spec.pr_number) or placeholder
+            comment_id = self._publish(github, pr, review, existing, cancel, retried=job.attempts > 1)
             published = comment_id is not None
             if comment_id is not None:
                 progress.tick("review comment updated", comment_url(pr.html_url, comment_id))
@@ -179,23 +174,23 @@ class ReviewJob:
             raise
         finally:
             if placeholder is not None and not published:  # this job's own "review started" note, never a review
-                delete_placeholder(connection, spec.repo, spec.pr_number, placeholder.id)
+                github.delete_placeholder(spec.repo, spec.pr_number, placeholder.id)
 
-    def _publish(self, connection: Connection, pr: PullRequestInfo, review: Review, existing: BotComment | None,
+    def _publish(self, github: GitHubPort, pr: PullRequestInfo, review: Review, existing: BotComment | None,
                  cancel: threading.Event, retried: bool = False) -> int | None:
         """Publish unless the PR closed, moved on, or the job was cancelled meanwhile; the comment id if it did."""
-        live = get_pull_request(connection, pr.repo, pr.number)
+        live = github.pull_request(pr.repo, pr.number)
         if not live.open or live.head_sha != pr.head_sha:
             return None
         if cancel.is_set():
             raise Cancelled
         page_id, proof_url = self._store_proof(pr, review)
         body = render_comment(review, proof_url=proof_url)
-        comment_id = publish_review_comment(connection, pr.repo, pr.number, body, existing, self.edge.bot_login())
+        comment_id = publish_review_comment(github, pr.repo, pr.number, body, existing)
         if review.proof.head_sha:
-            publish_check(connection, pr.repo, review.proof.head_sha, review.proof.verdict.value,
-                          check_title(review), strip_marker(body), proof_url or self.public_url or None, reuse=retried)
-        sync_labels(connection, pr.repo, pr.number, [label.name for label in review.labels])
+            github.publish_check(pr.repo, review.proof.head_sha, review.proof.verdict.value,
+                                 check_title(review), strip_marker(body), proof_url or self.public_url or None, reuse=retried)
+        sync_labels(github, pr.repo, pr.number, [label.name for label in review.labels])
         if page_id is not None and self.proof_store is not None:
             self.proof_store.set_comment_url(page_id, comment_url(pr.html_url, comment_id))
         self.published.record(pr.repo, pr.number, pr.head_sha, comment_id, review.proof.verdict.value,
@@ -226,24 +221,24 @@ class ReviewJob:
     def dead_letter(self, job: Job, error: str) -> None:
         """After the last attempt: tell the PR the review did not complete, and how to retry."""
         spec = job.spec
-        connection = self.edge.connection(spec.installation_id)
-        pr = get_pull_request(connection, spec.repo, spec.pr_number)
+        github = self.github.port(spec.installation_id)
+        pr = github.pull_request(spec.repo, spec.pr_number)
         if not pr.open:
             return
-        existing = find_review_comment(connection, spec.repo, spec.pr_number, self.edge.bot_login())
+        existing = find_review_comment(github, spec.repo, spec.pr_number)
         proof = Proof(verdict=Verdict.ERROR, head_sha=pr.head_sha,
                       reason=f"The review failed {job.attempts} times; the last error was {code_span(error[:300])}.")
         review = build_review(ReviewInput(pr=pull_request_facts(pr), proof=proof, diff="",
                                           reviewed_at=self.now().strftime("%Y-%m-%d %H:%M UTC"),
                                           previous=parse_marker(existing.body) if existing else None, engine=ENGINE))
-        self._publish(connection, pr, review, existing, threading.Event(), retried=True)
+        self._publish(github, pr, review, existing, threading.Event(), retried=True)
 
 
 @dataclass
 class RereviewProgress:
     """The "Re-review progress" checklist of a maintainer's `@reviewbot re-review`, ticked as steps complete."""
 
-    connection: Connection | None
+    github: GitHubPort | None
     pr: PullRequestInfo
     comment_id: int | None = None
     requested_by: str = ""
@@ -252,24 +247,24 @@ class RereviewProgress:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def from_job(cls, connection: Connection, pr: PullRequestInfo, payload: dict) -> RereviewProgress:
+    def from_job(cls, github: GitHubPort, pr: PullRequestInfo, payload: dict) -> RereviewProgress:
         comment_id = payload.get("status_comment_id")
-        return cls(connection if comment_id else None, pr, comment_id, str(payload.get("requested_by", "")),
+        return cls(github if comment_id else None, pr, comment_id, str(payload.get("requested_by", "")),
                    str(payload.get("focus", "")))
 
     def tick(self, step: str, review_url: str = "") -> None:
-        if self.connection is None or self.comment_id is None:
+        if self.github is None or self.comment_id is None:
             return
         with self.lock:  # head and base finish on two threads
             if step not in self.done:
                 self.done.append(step)
             body = status_comments.rereview(self.requested_by, self.pr.head_sha, self.done, review_url, self.focus)
-            edit_comment(self.connection, self.pr.repo, self.pr.number, self.comment_id, body)
+            self.github.edit_comment(self.pr.repo, self.pr.number, self.comment_id, body)
 
     def superseded(self) -> None:
-        if self.connection is not None and self.comment_id is not None:
-            edit_comment(self.connection, self.pr.repo, self.pr.number, self.comment_id,
-                         status_comments.rereview(self.requested_by, self.pr.head_sha, self.done, superseded=True))
+        if self.github is not None and self.comment_id is not None:
+            self.github.edit_comment(self.pr.repo, self.pr.number, self.comment_id,
+                                     status_comments.rereview(self.requested_by, self.pr.head_sha, self.done, superseded=True))
 
 
 def pull_request_facts(pr: PullRequestInfo) -> PullRequest:

@@ -48,7 +48,16 @@ def get_pull_request(connection: Connection, repo: str, number: int) -> PullRequ
         )
 
 
-def open_pull_requests(connection: Connection, repo: str) -> list[tuple[int, str]]:
-    """(number, head sha) of every open PR, across all pages."""
+@dataclass(frozen=True)
+class OpenPull:
+    number: int
+    head_sha: str
+    head_ref: str
+    html_url: str
+
+
+def open_pull_requests(connection: Connection, repo: str) -> list[OpenPull]:
+    """Every open PR, across all pages."""
     with calls_as(connection.account):
-        return [(pr.number, pr.head.sha) for pr in connection.github.get_repo(repo).get_pulls(state="open")]
+        return [OpenPull(pr.number, pr.head.sha, pr.head.ref, pr.html_url)
+                for pr in connection.github.get_repo(repo).get_pulls(state="open")]

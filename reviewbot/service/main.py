@@ -17,13 +17,17 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 
 from reviewbot.bot.automerge import AutomergeJob
+from reviewbot.bot.automerge_progress import AutomergeProgress
+from reviewbot.bot.base_facts import MirrorFacts
 from reviewbot.bot.commands import CommandJob
 from reviewbot.bot.reconcile import reconcile
-from reviewbot.bot.replacement import Replacements
+from reviewbot.bot.replacement import MirrorBranches, Replacements
 from reviewbot.bot.review import ReviewJob
+from reviewbot.github.adapter import EdgePorts
 from reviewbot.github.breaker import CircuitBreaker, GitHubUnavailable
 from reviewbot.github.client import CALLS, GitHubEdge
 from reviewbot.github.permissions import PermissionCache
+from reviewbot.github.port import GitHubPorts
 from reviewbot.llm.assist import ModelReviewer
 from reviewbot.proof.engine import ProofEngine
 from reviewbot.service.app import create_app
@@ -47,10 +51,12 @@ class Service:
     queue: Queue
     metrics: Metrics
     edge: GitHubEdge
+    github: GitHubPorts
     review_job: ReviewJob
     command_job: CommandJob
     automerge_job: AutomergeJob
     published: PublishedReviews
+    states: PullStates
     threads: list[threading.Thread] = field(default_factory=list)
     login: BotLogin | None = None
 
@@ -111,8 +117,7 @@ class Service:
         if breaker.retry_in() is not None:
             return self._skip_reconcile(f"GitHub at {breaker.host} is not answering")
         try:
-            created = reconcile(self.edge, _UntilGitHubFails(self.queue, breaker), self.published,
-                                self.command_job.states)
+            created = reconcile(self.github, _UntilGitHubFails(self.queue, breaker), self.published, self.states)
         except GitHubUnavailable as exc:
             return self._skip_reconcile(str(exc))
         except Exception:  # noqa: BLE001 - the next round tries again
@@ -157,18 +162,20 @@ def build_service(settings: Settings, edge: GitHubEdge | None = None) -> Service
     published = PublishedReviews(engine)
     states = PullStates(engine)
     proof_engine = ProofEngine(settings.data_dir)
-    permissions = PermissionCache()
-    automerge_job = AutomergeJob(edge, states, published, permissions, proof_engine.workspace)
-    automerge_job.replacements = Replacements(edge, proof_engine.workspace, queue, arm=automerge_job.arm_number)
-    automerge_job.sandbox = proof_engine.sandbox
-    review_job = ReviewJob(edge, proof_engine, published, states, queue=queue, automerge=automerge_job,
+    github = EdgePorts(edge, PermissionCache())
+    base = MirrorFacts(proof_engine.workspace)
+    progress = AutomergeProgress(states, base)
+    automerge_job = AutomergeJob(github, states, published, progress, base,
+                                 replacements=Replacements(MirrorBranches(proof_engine.workspace), queue, progress),
+                                 workspace=proof_engine.workspace, sandbox=proof_engine.sandbox)
+    review_job = ReviewJob(github, proof_engine, published, states, queue=queue, automerge=automerge_job,
                            public_url=settings.public_url, metrics=metrics,
-                           model=ModelReviewer.from_settings(settings))
-    review_job.proof_store, review_job.proof_links = proof_store_for(settings, engine), proof_links_for(settings)
-    command_job = CommandJob(edge, queue, states, published, permissions, automerge_job,
+                           model=ModelReviewer.from_settings(settings),
+                           proof_store=proof_store_for(settings, engine), proof_links=proof_links_for(settings))
+    command_job = CommandJob(github, queue, states, published, automerge_job,
                              handle=settings.command_handle, allowed_bots=frozenset(settings.allowed_bots))
-    return Service(settings=settings, queue=queue, metrics=metrics, edge=edge, review_job=review_job,
-                   command_job=command_job, automerge_job=automerge_job, published=published)
+    return Service(settings=settings, queue=queue, metrics=metrics, edge=edge, github=github, review_job=review_job,
+                   command_job=command_job, automerge_job=automerge_job, published=published, states=states)
 
 
 def serve(settings: Settings, host: str, port: int) -> None:

@@ -126,11 +126,11 @@ def test_reconcile_reviews_a_pr_whose_webhook_was_lost(world: World) -> None:
     world.deliver("opened")
     world.work()
     other = world.open_second_pull_request()  # no webhook is delivered for it
-    created = reconcile(world.service.edge, world.service.queue, world.service.published)
+    created = reconcile(world.service.github, world.service.queue, world.service.published)
     assert len(created) == 1
     assert world.work() == 1
     assert any(parse_marker(c.body) for c in world.fake.comments(world.repo, other))
-    assert reconcile(world.service.edge, world.service.queue, world.service.published) == []
+    assert reconcile(world.service.github, world.service.queue, world.service.published) == []
 
 
 @pytest.fixture

@@ -200,7 +200,7 @@ def test_stored_logs_and_titles_are_redacted(engine: Engine, tmp_path: Path) -> 
 
 def test_the_review_job_stores_the_proof_and_links_it(engine: Engine, tmp_path: Path) -> None:
     store = ProofStore(engine)
-    job = ReviewJob(edge=None, engine=None, published=None, states=None,  # type: ignore[arg-type]
+    job = ReviewJob(github=None, engine=None, published=None, states=None,  # type: ignore[arg-type]
                     proof_store=store, proof_links=ProofLinks("https://bot.example"))
     info = PullRequestInfo(repo="octo/locks", number=7, title="t", body="", author="a", state="open", merged=False,
                            draft=False, head_sha=HEAD, head_ref="fix", head_repo="octo/locks", base_ref="main",
