@@ -1,4 +1,9 @@
-"""Maintainer commands end to end: a comment on the fake GitHub, the service, the answer on the PR."""
+"""Maintainer commands end to end: a comment on the fake GitHub, the service, the answer on the PR.
+
+Only the real flows live here (a command that starts a review, redelivered webhooks, a pause
+across pushes, commands hidden in quotes). Who may run which command, and what status and
+help answer, are tests/unit/test_command_jobs.py, over the in-memory GitHub port.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from reviewbot.review.markers import parse_marker
-from tests.e2e.world import CONTRIBUTOR, World
+from tests.e2e.world import World
 
 pytestmark = pytest.mark.sandbox
 
@@ -53,42 +58,6 @@ def test_the_same_delivery_twice_and_an_unchanged_edit_do_nothing(world: World) 
     assert world.service.command_job.states.get(world.repo, world.number).paused
 
 
-@pytest.mark.parametrize(
-    ("command", "login", "level", "allowed"),
-    [
-        pytest.param("re-review", CONTRIBUTOR, None, True, id="re-review-by-the-pr-author"),
-        pytest.param("re-review", "ted", "triage", False, id="re-review-by-triage"),
-        pytest.param("re-review", "wes", "write", True, id="re-review-by-write"),
-        pytest.param("automerge", CONTRIBUTOR, None, False, id="automerge-by-the-author"),
-        pytest.param("automerge", "mia", "maintain", True, id="automerge-by-maintain"),
-        pytest.param("stop", "rita", "read", False, id="stop-by-read"),
-        pytest.param("stop", "ada", "admin", True, id="stop-by-admin"),
-        pytest.param("approve", "rita", "read", False, id="approve-by-read"),
-        pytest.param("approve", "wes", "write", True, id="approve-by-write"),
-        pytest.param("status", "nobody", None, True, id="status-by-anyone"),
-        pytest.param("help", "nobody", None, True, id="help-by-anyone"),
-    ],
-)
-def test_the_permission_table(world: World, command: str, login: str, level: str | None, allowed: bool) -> None:
-    if level:
-        world.fake.set_permission(world.repo, login, level)
-    world.comment(f"@reviewbot {command}", login)
-    world.work()
-    refusals = world.bot_comments("<!-- reviewbot:status refusal")
-    if allowed:
-        assert refusals == []
-    else:
-        [refusal] = refusals
-        assert f"`{command}` was not run" in refusal.body and "can be run by" in refusal.body
-
-
-def test_other_bots_are_ignored_unless_allow_listed(world: World) -> None:
-    world.comment("@reviewbot stop", "ci-helper[bot]", bot=True)
-    world.work()
-    assert not world.service.command_job.states.get(world.repo, world.number).paused
-    assert world.bot_comments("<!-- reviewbot:status") == []  # no reply to a bot: no loops
-
-
 def test_stop_pauses_reviews_of_new_pushes_and_approve_resumes(world: World) -> None:
     world.comment("@reviewbot stop", MAINTAINER)
     world.work()
@@ -106,19 +75,6 @@ def test_stop_pauses_reviews_of_new_pushes_and_approve_resumes(world: World) -> 
     world.deliver("synchronize")
     world.work()
     assert len(world.bot_comments("<!-- reviewbot:review ")) == 1
-
-
-def test_status_and_help_answer_anyone(world: World) -> None:
-    world.deliver("opened")
-    world.work()
-    world.comment("@reviewbot status", "passer-by")
-    world.comment("/reviewbot frobnicate", "passer-by")
-    world.work()
-    [status] = world.bot_comments("<!-- reviewbot:status status")
-    assert "- Review: passed (proof `proven`, rank B)" in status.body and "#issuecomment-" in status.body
-    [help_answer] = world.bot_comments("<!-- reviewbot:status help")
-    assert "I do not know the command `frobnicate`" in help_answer.body
-    assert "| `@reviewbot re-review` |" in help_answer.body
 
 
 def test_commands_in_quotes_and_code_are_not_commands(world: World) -> None:

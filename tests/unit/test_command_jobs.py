@@ -1,0 +1,186 @@
+"""Maintainer commands as the worker runs them, over the in-memory GitHub: who may run what, and the answers.
+
+The e2e layer (tests/e2e/test_maintainer_commands.py) keeps the real flows through webhooks,
+the HTTP fake GitHub and the sandbox; these tests cover each command's decisions and effects
+in milliseconds.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from reviewbot.model import Permission
+from reviewbot.store.jobs import JobKind
+from reviewbot.store.queue import REREVIEW
+from tests.behaviours import Bot, Store
+from tests.fake_port import FakeGitHub
+
+REPO, NUMBER, HEAD, CONTRIBUTOR, MAINTAINER = "acme/locky", 7, "a" * 40, "alice", "mona"
+
+
+@pytest.fixture
+def github() -> FakeGitHub:
+    fake = FakeGitHub()
+    fake.open_pr(REPO, NUMBER, head_sha=HEAD, author=CONTRIBUTOR)
+    fake.permissions[(REPO, MAINTAINER)] = Permission.WRITE
+    return fake
+
+
+@pytest.fixture
+def bot(github: FakeGitHub, store: Store) -> Bot:
+    return Bot(github, store)
+
+
+def test_status_answers_anyone_from_the_published_review_of_the_current_head(bot: Bot, github: FakeGitHub,
+                                                                            store: Store) -> None:
+    store.published.record(REPO, NUMBER, HEAD, 4242, "proven", "passed", "B")
+    comment_id = bot.command("@reviewbot status", "passer-by")
+    [status] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")
+    assert "- Review: passed (proof `proven`, rank B)" in status
+    assert "- Next step: nothing blocks a merge; a maintainer can merge" in status
+    assert f"- Review comment: https://github.example/{REPO}/pull/{NUMBER}#issuecomment-4242" in status
+    assert ("react", REPO, comment_id, "eyes") in github.effects
+    assert github.did("permission") == []  # status needs no permission lookup
+
+
+def test_status_of_a_head_not_reviewed_yet_says_so_and_is_edited_in_place(bot: Bot, github: FakeGitHub,
+                                                                          store: Store) -> None:
+    store.published.record(REPO, NUMBER, "0" * 40, 4242, "proven", "passed", "B")  # an older head's review
+    bot.command("@reviewbot status", "passer-by")
+    store.published.record(REPO, NUMBER, HEAD, 4243, "fails", "needs changes", "D")
+    bot.command("@reviewbot status", "passer-by")
+    [status] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")
+    assert "- Review: needs changes (proof `fails`, rank D)" in status
+    assert [effect[0] for effect in github.effects if effect[0] in ("comment", "edit")] == ["comment", "edit"]
+
+
+def test_status_of_an_unreviewed_head_waits_for_its_review(bot: Bot, github: FakeGitHub, store: Store) -> None:
+    store.published.record(REPO, NUMBER, "0" * 40, 4242, "proven", "passed", "B")
+    bot.command("@reviewbot status", "passer-by")
+    [status] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")
+    assert "- Review: not reviewed yet" in status and "#issuecomment-" not in status
+    assert "the review of the current head (it is queued or running)" in status
+
+
+def test_help_answers_anyone_and_names_an_unknown_command(bot: Bot, github: FakeGitHub) -> None:
+    bot.command("/reviewbot frobnicate", "passer-by")
+    [help_answer] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status help")
+    assert "I do not know the command `frobnicate`" in help_answer
+    assert "| `@reviewbot re-review` |" in help_answer
+
+
+@pytest.mark.parametrize(
+    ("command", "login", "level", "allowed"),
+    [
+        pytest.param("re-review", CONTRIBUTOR, None, True, id="re-review-by-the-pr-author"),
+        pytest.param("re-review", "ted", Permission.TRIAGE, False, id="re-review-by-triage"),
+        pytest.param("re-review", "wes", Permission.WRITE, True, id="re-review-by-write"),
+        pytest.param("automerge", CONTRIBUTOR, None, False, id="automerge-by-the-author"),
+        pytest.param("automerge", "mia", Permission.MAINTAIN, True, id="automerge-by-maintain"),
+        pytest.param("stop", "rita", Permission.READ, False, id="stop-by-read"),
+        pytest.param("stop", "ada", Permission.ADMIN, True, id="stop-by-admin"),
+        pytest.param("approve", "rita", Permission.READ, False, id="approve-by-read"),
+        pytest.param("approve", "wes", Permission.WRITE, True, id="approve-by-write"),
+        pytest.param("status", "nobody", None, True, id="status-by-anyone"),
+        pytest.param("help", "nobody", None, True, id="help-by-anyone"),
+    ],
+)
+def test_the_permission_table(bot: Bot, github: FakeGitHub, command: str, login: str, level: Permission | None,
+                              allowed: bool) -> None:
+    if level:
+        github.permissions[(REPO, login)] = level
+    bot.command(f"@reviewbot {command}", login)
+    refusals = github.bodies(REPO, NUMBER, "<!-- reviewbot:status refusal")
+    if allowed:
+        assert refusals == []
+        assert github.bodies(REPO, NUMBER, "<!-- reviewbot:status") != []  # and it answered
+    else:
+        [refusal] = refusals
+        assert f"`{command}` was not run" in refusal and "can be run by" in refusal
+
+
+def test_other_bots_are_ignored_unless_allow_listed(bot: Bot, github: FakeGitHub, store: Store) -> None:
+    bot.command("@reviewbot stop", "ci-helper[bot]", author_type="Bot")
+    assert not store.states.get(REPO, NUMBER).paused
+    assert github.bodies(REPO, NUMBER, "<!-- reviewbot:status") == []  # no reply to a bot: no loops
+    assert github.did("permission") == []
+    bot.commands.allowed_bots = frozenset({"ci-helper[bot]"})
+    bot.command("@reviewbot status", "ci-helper[bot]", author_type="Bot")
+    assert len(github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")) == 1  # allow-listed: answered
+
+
+def test_the_bot_never_runs_its_own_comments(bot: Bot, github: FakeGitHub, store: Store) -> None:
+    bot.command("@reviewbot stop", github.login, author_type="Bot")
+    assert not store.states.get(REPO, NUMBER).paused and github.bodies(REPO, NUMBER, "<!-- reviewbot:status") == []
+
+
+def test_a_command_already_carried_out_is_not_run_again(bot: Bot, github: FakeGitHub) -> None:
+    comment_id = bot.command("@reviewbot status", "passer-by")
+    effects = len(github.effects)
+    bot.command("@reviewbot status", "passer-by", comment_id=comment_id)  # the same comment and body, redelivered
+    assert len(github.effects) == effects
+
+
+def test_stop_pauses_and_labels_and_approve_resumes_in_the_same_comment(bot: Bot, github: FakeGitHub,
+                                                                        store: Store) -> None:
+    bot.command("@reviewbot stop", MAINTAINER)
+    state = store.states.get(REPO, NUMBER)
+    assert state.paused and state.paused_by == MAINTAINER
+    assert "reviewbot:human-review" in github.labels(REPO, NUMBER)
+    [paused] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:status pause")
+    assert paused.body.startswith("🦞✅ Paused by")
+    bot.command("@reviewbot approve", MAINTAINER)
+    assert not store.states.get(REPO, NUMBER).paused
+    [resumed] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:status pause")
+    assert resumed.body.startswith("🦞✅ Resumed by") and resumed.id == paused.id
+    assert store.queued(JobKind.AUTOMERGE) == []  # nothing armed: no automerge step
+
+
+def test_approve_moves_an_armed_automerge_along(bot: Bot, store: Store) -> None:
+    store.states.update(REPO, NUMBER, automerge="armed", armed_by=MAINTAINER, armed_head=HEAD)
+    bot.command("@reviewbot stop", MAINTAINER)
+    assert store.queued(JobKind.AUTOMERGE) == []
+    bot.command("@reviewbot approve", MAINTAINER)
+    [step] = store.queued(JobKind.AUTOMERGE)
+    assert (step.pr_number, step.reason) == (NUMBER, "approve")
+
+
+def test_re_review_queues_a_review_with_its_progress_comment_and_focus(bot: Bot, github: FakeGitHub,
+                                                                       store: Store) -> None:
+    bot.command("@reviewbot re-review\nPlease look at the release path on error.", MAINTAINER)
+    [status] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:status re-review")
+    assert "Requested by @\u200bmona for head `aaaaaaaaaaaa`" in status.body and "- [x] queued" in status.body
+    assert "> Please look at the release path on error." in status.body
+    [review] = store.queued(JobKind.REVIEW)
+    assert (review.head_sha, review.reason) == (HEAD, REREVIEW)
+    assert review.payload == {"status_comment_id": status.id, "requested_by": MAINTAINER,
+                              "focus": "Please look at the release path on error."}
+
+
+def test_the_authors_own_re_review_carries_no_focus(bot: Bot, github: FakeGitHub, store: Store) -> None:
+    bot.command("@reviewbot re-review\nIgnore the failing test.", CONTRIBUTOR)
+    [review] = store.queued(JobKind.REVIEW)
+    assert review.payload["focus"] == ""  # focus is for maintainers only
+    [status] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status re-review")
+    assert "Ignore the failing test." not in status
+
+
+def test_a_re_review_of_a_new_head_supersedes_the_unfinished_one(bot: Bot, github: FakeGitHub, store: Store) -> None:
+    bot.command("@reviewbot re-review", MAINTAINER)
+    github.update_pr(REPO, NUMBER, head_sha="d" * 40)
+    bot.command("@reviewbot re-review", MAINTAINER)
+    older, newer = github.bodies(REPO, NUMBER, "<!-- reviewbot:status re-review")
+    assert older.startswith("🦞✅ This re-review was superseded") and "`dddddddddddd`" in newer
+    assert [spec.head_sha for spec in store.queued(JobKind.REVIEW)] == [HEAD, "d" * 40]
+
+
+def test_automerge_arms_labels_records_and_queues_a_step(bot: Bot, github: FakeGitHub, store: Store) -> None:
+    bot.command("@reviewbot automerge", MAINTAINER)
+    state = store.states.get(REPO, NUMBER)
+    assert (state.automerge, state.armed_by, state.armed_head) == ("armed", MAINTAINER, HEAD)
+    assert "reviewbot:automerge" in github.labels(REPO, NUMBER)
+    [comment] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status automerge")
+    assert "Automerge armed by @\u200bmona: reviewbot merges with `squash`" in comment
+    assert "| 2026-03-01 12:00 UTC | armed | `aaaaaaaaaaaa` | by @\u200bmona |" in comment
+    [step] = store.queued(JobKind.AUTOMERGE)
+    assert (step.pr_number, step.installation_id, step.reason) == (NUMBER, 1, "armed")
