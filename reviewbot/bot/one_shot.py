@@ -4,8 +4,9 @@ For GitHub Actions (workflows/review.yml) and a maintainer's terminal. The PR's 
 from the API with a token, head and base are fetched as the worker fetches them, and with
 `publish` the service's own `ReviewJob` publishes the comment (edited in place), the commit
 status and the labels, so a workflow's review is the service's review. What the service
-keeps between runs lives in a SQLite file in the data dir; the comment's hidden marker
-carries what a later run needs (earlier cycles, the reviewed head).
+keeps between runs lives in a SQLite file in the data dir, and what was published is read
+from its `published_reviews` table, as the service reads it; the comment's hidden marker
+carries the earlier cycles a later run's review builds on.
 """
 
 from __future__ import annotations
@@ -73,9 +74,9 @@ def _publish(github: GitHubPort, job: ReviewJob, repo: str, number: int, head_sh
     """The worker's review job, run once as its last attempt (an infrastructure failure is published, not retried)."""
     spec = JobSpec(kind=JobKind.REVIEW, repo=repo, pr_number=number, head_sha=head_sha, reason="one-shot")
     job(Job(id=0, spec=spec, attempts=1, max_attempts=1), threading.Event())
+    published = job.published.get(repo, number)
     comment = find_review_comment(github, repo, number)
-    marker = parse_marker(comment.body) if comment else None
-    if comment is None or marker is None or marker.head != head_sha:
+    if comment is None or published is None or published.head_sha != head_sha or published.comment_id != comment.id:
         return LiveReview(head_sha, comment.body if comment else "", None,
                           skipped="nothing was published: the PR closed or moved on while it was reviewed")
-    return LiveReview(head_sha, comment.body, Verdict(marker.verdict))
+    return LiveReview(head_sha, comment.body, Verdict(published.verdict))

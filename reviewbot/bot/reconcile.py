@@ -2,9 +2,9 @@
 
 GitHub never redelivers a webhook it gave up on, and a service can be down when
 one arrives. Periodically, for every repository the service has heard of, the
-open PRs are listed and compared with the head each published comment
-describes; a missing or older review is enqueued (the queue coalesces it with
-any review already waiting for that head).
+open PRs are listed and compared with the head of the last published review
+(the `published_reviews` table); a missing or older review is enqueued (the
+queue coalesces it with any review already waiting for that head).
 """
 
 from __future__ import annotations

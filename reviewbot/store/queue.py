@@ -343,7 +343,10 @@ class Queue:
 
 
 class PublishedReviews:
-    """The head each PR's comment describes: what a reconcile compares open PRs against."""
+    """The last review published on each PR (head, comment, verdict, outcome, rank), recorded as it is published.
+
+    The one source of truth for later steps: `status`, automerge and reconcile read it here,
+    never the comment's marker (which carries the review history for the next review)."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
