@@ -38,6 +38,7 @@ class FakeGitHub:
     check_states: dict[tuple[str, str], list[Check]] = field(default_factory=dict)
     permissions: dict[tuple[str, str], Permission] = field(default_factory=dict)
     authors: dict[tuple[str, int], list[tuple[str, str]]] = field(default_factory=dict)
+    unreachable: set[str] = field(default_factory=set)  # repositories whose PRs cannot be listed
     can_update_branch: bool = True
     merge_answer: tuple[bool, str] = (True, "Pull Request successfully merged")
     effects: list[tuple] = field(default_factory=list)
@@ -87,6 +88,8 @@ class FakeGitHub:
         return self.pulls[(repo, number)]
 
     def open_pull_requests(self, repo: str) -> list[OpenPull]:
+        if repo in self.unreachable:
+            raise ConnectionError(f"{repo}: GitHub did not answer")
         return [OpenPull(pr.number, pr.head_sha, pr.head_ref, pr.html_url) for (r, _), pr in sorted(self.pulls.items())
                 if r == repo and pr.open]
 
