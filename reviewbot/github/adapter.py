@@ -11,13 +11,20 @@ import contextlib
 
 from github import UnknownObjectException
 
-from reviewbot.github import comments, merging, pulls
+from reviewbot.github.comments import (
+    bot_comments,
+    create_comment_once,
+    delete_comment,
+    delete_placeholder,
+    edit_comment,
+)
+from reviewbot.github.merging import checks_on, commit_authors, merge, update_branch
 from reviewbot.github.checks import publish_check
 from reviewbot.github.client import Connection, GitHubEdge, calls_as
 from reviewbot.github.comments import BotComment
 from reviewbot.github.permissions import PermissionCache
 from reviewbot.github.port import GitHubPort
-from reviewbot.github.pulls import OpenPull, PullRequestInfo
+from reviewbot.github.pulls import OpenPull, PullRequestInfo, get_pull_request, open_pull_requests
 from reviewbot.github.reactions import acknowledge
 from reviewbot.model import Check, Permission
 
@@ -51,10 +58,10 @@ class EdgePort:
 
     # -- pull requests
     def pull_request(self, repo: str, number: int) -> PullRequestInfo:
-        return pulls.get_pull_request(self.connection, repo, number)
+        return get_pull_request(self.connection, repo, number)
 
     def open_pull_requests(self, repo: str) -> list[OpenPull]:
-        return pulls.open_pull_requests(self.connection, repo)
+        return open_pull_requests(self.connection, repo)
 
     def create_pull_request(self, repo: str, title: str, head: str, base: str, body: str) -> tuple[int, str]:
         with calls_as(self.connection.account):
@@ -66,31 +73,31 @@ class EdgePort:
             self.connection.github.get_repo(repo).get_pull(number).edit(state="closed")
 
     def commit_authors(self, repo: str, number: int) -> list[tuple[str, str]]:
-        return merging.commit_authors(self.connection, repo, number)
+        return commit_authors(self.connection, repo, number)
 
     def update_branch(self, repo: str, number: int, head_sha: str) -> bool:
-        return merging.update_branch(self.connection, repo, number, head_sha)
+        return update_branch(self.connection, repo, number, head_sha)
 
     def merge(self, repo: str, number: int, head_sha: str, method: str, title: str,
               message: str) -> tuple[bool, str]:
-        return merging.merge(self.connection, repo, number, head_sha, method, title, message)
+        return merge(self.connection, repo, number, head_sha, method, title, message)
 
     # -- the bot's comments
     def bot_comments(self, repo: str, number: int, marker: str) -> list[BotComment]:
-        return comments.bot_comments(self.connection, repo, number, self.bot_login(), marker)
+        return bot_comments(self.connection, repo, number, self.bot_login(), marker)
 
     def create_comment(self, repo: str, number: int, body: str, marker: str) -> int:
-        return comments.create_comment_once(self.connection, repo, number, body, self.bot_login(), marker)
+        return create_comment_once(self.connection, repo, number, body, self.bot_login(), marker)
 
     def edit_comment(self, repo: str, number: int, comment_id: int, body: str) -> None:
-        comments.edit_comment(self.connection, repo, number, comment_id, body)
+        edit_comment(self.connection, repo, number, comment_id, body)
 
     def delete_comment(self, repo: str, number: int, comment_id: int) -> None:
         with contextlib.suppress(UnknownObjectException):  # a racing worker deleted it first
-            comments.delete_comment(self.connection, repo, number, comment_id)
+            delete_comment(self.connection, repo, number, comment_id)
 
     def delete_placeholder(self, repo: str, number: int, comment_id: int) -> None:
-        comments.delete_placeholder(self.connection, repo, number, comment_id)
+        delete_placeholder(self.connection, repo, number, comment_id)
 
     def acknowledge(self, repo: str, comment_id: int) -> None:
         acknowledge(self.connection, repo, comment_id)
@@ -113,7 +120,7 @@ class EdgePort:
         publish_check(self.connection, repo, head_sha, verdict, title, summary, details_url, reuse=reuse)
 
     def checks(self, repo: str, sha: str) -> list[Check]:
-        return merging.checks_on(self.connection, repo, sha)
+        return checks_on(self.connection, repo, sha)
 
     def permission(self, repo: str, login: str) -> Permission:
         return self.permissions.permission(self.connection, repo, login)
