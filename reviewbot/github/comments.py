@@ -1,5 +1,7 @@
-"""The one review comment per PR: found by its marker and the bot's login, edited in place.
+"""The bot's comments on a PR: found by their marker and the bot's login, edited in place.
 
+The one review comment per PR is built on these in `reviewbot.github.port`
+(`find_review_comment`, `post_placeholder`, `publish_review_comment`).
 Searched across every page of the PR's comments; if several carry the marker
 (a crash between create and record, two workers racing), the newest is kept
 and the older ones are deleted. A short "review started" note is posted only
