@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from reviewbot.bot.automerge_progress import AUTOMERGE_LABEL, AutomergeProgress
+from reviewbot.bot.automerge_progress import AutomergeProgress
 from reviewbot.bot.base_facts import BaseFacts
 from reviewbot.bot.replacement import Replacements
 from reviewbot.github.port import GitHubPort, GitHubPorts
@@ -29,7 +29,6 @@ from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.store.pull_state import PullState, PullStates
 from reviewbot.store.queue import Job, PublishedReviews, Queue
 
-__all__ = ["ADVANCING", "AUTOMERGE_LABEL", "AutomergeJob", "queue_step"]
 ADVANCING = ("armed", "replaced")  # automerge states an event should move along
 
 
