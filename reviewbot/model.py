@@ -70,11 +70,12 @@ class SandboxOutcome(BaseModel):
 
     exit_code: int | None  # None when killed before it exited
     timed_out: bool = False
-    limit_hit: str | None = None  # "wall_clock", "output", "memory", "processes", "cpu", "disk"
+    limit_hit: str | None = None  # "wall_clock", "output", "memory", "processes", "cpu", "disk", "network"
     duration_s: float = 0.0
     output_bytes: int = 0
     log_tail: str = ""  # last lines of combined stdout/stderr, redacted
     log_path: str | None = None  # full (capped) log on disk
+    egress_refused: list[str] = Field(default_factory=list)  # a setup's most refused network targets, with counts
 
 
 class SuiteRun(BaseModel):
