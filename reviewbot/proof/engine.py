@@ -307,16 +307,18 @@ class ProofEngine:
                 if any(side.cancel is not None and side.cancel.is_set() for side in sides.values()):
                     stopped = "the review was cancelled"
                     break
-                round_number = len(results["head"].runs) + 1
+                needed = tuple(side for side in sides if side == "head" or _base_needs_runs(
+                    results["head"], results["base"], suite.repeat, settings))
 
                 def run(side: str) -> SuiteRun:
+                    number = len(results[side].runs) + 1
                     return self._run_once(sides[side], suite.run, suite.junit, Limits(wall_clock_s=suite.timeout),
-                                          f"suite{index}-{round_number}", f"{_slug(suite.name)}-{round_number}",
+                                          f"suite{index}-{number}", f"{_slug(suite.name)}-{number}",
                                           amplification)
 
-                for side, outcome in self._on_both(tuple(sides), run).items():
+                for side, outcome in self._on_both(needed, run).items():
                     results[side].runs.append(outcome)
-                    self.progress(f"{side}: {suite.name} [{round_number}/{limit}] {outcome.status.value}"
+                    self.progress(f"{side}: {suite.name} [{len(results[side].runs)}/{limit}] {outcome.status.value}"
                                   f" ({outcome.outcome.duration_s:.1f}s)")
                 stopped = _stop_repeating(results["head"], results["base"], suite.repeat, limit, settings,
                                           time.monotonic() - started)
@@ -398,6 +400,20 @@ def _amplification(suite: Suite, settings: ProofSettings | None) -> Amplificatio
     if settings is None or settings.amplify is None or suite.kind != "regression":
         return None
     return Amplification(copies=settings.amplify.copies, stressors=settings.amplify.stressors)
+
+
+def _base_needs_runs(head: SuiteResult, base: SuiteResult, repeat: int, settings: ProofSettings | None) -> bool:
+    """Whether base's next round can still change the verdict.
+
+    Only head's clean runs tighten the bound the verdict needs (29 for 10% at 95%); once
+    base already fails significantly more often than head, more base runs add nothing, so
+    head repeats alone (resuming base if head fails and the difference is no longer clear).
+    """
+    if settings is None or len(base.runs) < repeat or any(r.status == RunStatus.ERROR for r in base.runs):
+        return True
+    evidence = Evidence(head=head.tally, base=base.tally, confidence=settings.confidence,
+                        threshold=settings.threshold)
+    return not (base.tally.failures and evidence.significant)
 
 
 def _stop_repeating(head: SuiteResult, base: SuiteResult, repeat: int, limit: int,
