@@ -228,7 +228,8 @@ class ProofEngine:
         proof.stopped_because = "; ".join(f"{pair.name}: {pair.stopped_because}" for pair in pairs)
         proof.notes.extend(f"{code_span(pair.name)} ran under contention ({pair.base.amplification}) on both sides."
                            for pair in pairs if pair.base is not None and pair.base.amplification)
-        decision = decide(proof.suites, proof.confidence or DEFAULT_CONFIDENCE)
+        decision = decide(proof.suites, proof.confidence or DEFAULT_CONFIDENCE,
+                          inferred_setup=proof.config_source.startswith("inferred"))
         proof.verdict, proof.reason, proof.error_cause = decision.verdict, decision.reason, decision.cause
         proof.notes.extend(decision.notes)
         return proof

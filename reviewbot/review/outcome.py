@@ -80,8 +80,9 @@ def decide_outcome(proof: Proof, findings: list[Finding], claims: list[ClaimChec
     human = [note.text for note in security if note.needs_human]
 
     if proof.verdict == Verdict.ERROR and proof.error_cause in _NOT_INFRASTRUCTURE:
+        inferred = proof.error_cause == RunProblem.SETUP and proof.config_source.startswith("inferred")
         return Outcome(kind=OutcomeKind.DID_NOT_COMPLETE, reasons=[proof.reason],
-                       next_step=_NOT_INFRASTRUCTURE[proof.error_cause])
+                       next_step=_INFERRED_SETUP_FAILED if inferred else _NOT_INFRASTRUCTURE[proof.error_cause])
     if proof.verdict == Verdict.ERROR:
         return Outcome(kind=OutcomeKind.DID_NOT_COMPLETE, reasons=[proof.reason], retry=RETRY_COMMAND,
                        next_step=f"Once the problem above is fixed (or if it was passing trouble), a maintainer "
@@ -118,6 +119,10 @@ def decide_outcome(proof: Proof, findings: list[Finding], claims: list[ClaimChec
     return Outcome(kind=OutcomeKind.PASSED, reasons=[proof.reason],
                    next_step="Nothing blocks a merge: a maintainer can merge or comment `@reviewbot automerge`.")
 
+
+_INFERRED_SETUP_FAILED = ("A maintainer adds a `.github/reviewbot.yml` to the base branch with a `setup` that "
+                          "installs the repository (start from the inferred config in this review); the next push or "
+                          "re-review uses it.")
 
 # A proof that ran but gave no test result: a retry would fail the same way, so say what to change.
 _NOT_INFRASTRUCTURE = {
