@@ -178,7 +178,7 @@ def build_contention_repo(root: Path, *, copies: int) -> RepoWriter:
             timeout: 60
         changed_tests: off
         proof:
-          max_runs: 2
+          max_runs: 10
           threshold: 0.9''') + amplify + "\n"
     writer.write({"racelock.py": BUGGY.replace("deadline = time.monotonic() + 0.6", "deadline = time.monotonic() + 5")
                   .replace("time.sleep(0.2)  # the window", "time.sleep(0.5)  # the window"),

@@ -226,8 +226,7 @@ class ProofEngine:
         if settings is not None:
             proof.confidence, proof.threshold = settings.confidence, settings.threshold
         proof.stopped_because = "; ".join(f"{pair.name}: {pair.stopped_because}" for pair in pairs)
-        proof.notes.extend(f"{code_span(pair.name)} ran under contention ({pair.base.amplification}) on both sides."
-                           for pair in pairs if pair.base is not None and pair.base.amplification)
+        proof.notes.extend(contention_note(pair) for pair in pairs if pair.base is not None and pair.base.amplification)
         decision = decide(proof.suites, proof.confidence or DEFAULT_CONFIDENCE,
                           inferred_setup=proof.config_source.startswith("inferred"))
         proof.verdict, proof.reason, proof.error_cause = decision.verdict, decision.reason, decision.cause
@@ -313,9 +312,10 @@ class ProofEngine:
 
                 def run(side: str) -> SuiteRun:
                     number = len(results[side].runs) + 1
-                    return self._run_once(sides[side], suite.run, suite.junit, Limits(wall_clock_s=suite.timeout),
-                                          f"suite{index}-{number}", f"{_slug(suite.name)}-{number}",
-                                          amplification)
+                    contention = amplification if number % 2 == 0 else None  # idle, contended, idle, ...
+                    outcome = self._run_once(sides[side], suite.run, suite.junit, Limits(wall_clock_s=suite.timeout),
+                                             f"suite{index}-{number}", f"{_slug(suite.name)}-{number}", contention)
+                    return outcome.model_copy(update={"amplified": contention is not None})
 
                 for side, outcome in self._on_both(needed, run).items():
                     results[side].runs.append(outcome)
@@ -401,6 +401,17 @@ def _amplification(suite: Suite, settings: ProofSettings | None) -> Amplificatio
     if settings is None or settings.amplify is None or suite.kind != "regression":
         return None
     return Amplification(copies=settings.amplify.copies, stressors=settings.amplify.stressors)
+
+
+def contention_note(pair: SuitePair) -> str:
+    """What alternating idle and contended runs showed; a race only contention exposes is named."""
+    assert pair.base is not None and pair.head is not None
+    name, how = code_span(pair.name), pair.base.amplification
+    idle, contended = pair.base.tally_of(amplified=False), pair.base.tally_of(amplified=True)
+    if idle.clean and contended.failures:
+        return (f"{name} hides a race that needs contention: on base it passed all {idle.runs} idle run(s) and "
+                f"failed {contended.failures} of {contended.runs} under contention ({how}).")
+    return f"{name} alternated idle runs and runs under contention ({how}) on both sides."
 
 
 def _base_needs_runs(head: SuiteResult, base: SuiteResult, repeat: int, settings: ProofSettings | None) -> bool:
