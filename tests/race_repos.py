@@ -109,25 +109,27 @@ TEST = dedent('''
 
 
 def build_race_repo(root: Path, *, period: int, wait_period: int, max_runs: int, threshold: float,
-                    budget_s: int = 300) -> RepoWriter:
-    """Base fails every `period`-th run; branches `fix` (never fails) and `partial` (every `wait_period`-th)."""
+                    budget_s: int = 300, adaptive: bool = True) -> RepoWriter:
+    """Base fails every `period`-th run; branches `fix` (never fails) and `partial` (every `wait_period`-th).
+
+    `adaptive=False` configures no `proof:` section but `repeat: max_runs`: a fixed count per side."""
     writer = RepoWriter(root)
     test = TEST.replace("__WAIT__", str(wait_period)).replace("__PERIOD__", str(period))
+    proof = dedent(f'''
+        proof:
+          confidence: 0.95
+          max_runs: {max_runs}
+          budget_s: {budget_s}
+          threshold: {threshold}''') if adaptive else ""
     config = dedent(f'''
         suites:
           - name: racelock contention
             run: python -m pytest -q -p no:cacheprovider tests/test_contention.py
             paths: ["racelock.py", "tests/**"]
             kind: integration
-            repeat: 2
+            repeat: {2 if adaptive else max_runs}
             timeout: 60
-        changed_tests: off
-        proof:
-          confidence: 0.95
-          max_runs: {max_runs}
-          budget_s: {budget_s}
-          threshold: {threshold}
-    ''')
+        changed_tests: off''') + proof + "\n"
     writer.write({"racelock.py": BUGGY, ".gitignore": ".race-counter\n", ".github/reviewbot.yml": config,
                   "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n"})
     writer.commit("A lock file for the state directory")
@@ -189,4 +191,131 @@ def build_contention_repo(root: Path, *, copies: int) -> RepoWriter:
                   "tests/test_shared.py": SHARED_TEST})
     writer.commit("Create the lock file atomically")
     writer.checkout("main")
+    return writer
+
+
+NODE_BUGGY = dedent('''
+    const fs = require("node:fs");
+
+    class Busy extends Error {}
+    const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    async function create(path) {
+      if (fs.existsSync(path)) throw new Busy(path);
+      await sleep(200); // the window between the check and the create
+      fs.writeFileSync(path, String(process.pid));
+    }
+
+    async function acquire(path, { wait = false } = {}) {
+      if (!wait) return create(path);
+      const deadline = Date.now() + 600;
+      for (;;) { // wait for the holder, then take the lock
+        try {
+          return await create(path);
+        } catch (error) {
+          if (!(error instanceof Busy) || Date.now() > deadline) throw error;
+          await sleep(50);
+        }
+      }
+    }
+
+    module.exports = { acquire, Busy };
+''')
+NODE_ATOMIC = '''
+async function createAtomic(path) {
+  try {
+    fs.writeFileSync(path, String(process.pid), { flag: "wx" });
+  } catch (error) {
+    if (error.code === "EEXIST") throw new Busy(path);
+    throw error;
+  }
+}
+'''
+NODE_FIXED = NODE_BUGGY.replace("return create(path)", "return createAtomic(path)").replace(
+    "return await create(path)", "return await createAtomic(path)") + NODE_ATOMIC
+NODE_PARTIAL = NODE_BUGGY.replace("if (!wait) return create(path);", "if (!wait) return createAtomic(path);") \
+    + NODE_ATOMIC  # the waiting path still checks, then creates
+
+NODE_CONTENDER = dedent('''
+    // One competing process: waits for the shared start time, then tries the lock.
+    const { acquire, Busy } = require("../racelock");
+
+    const [path, wait, startAt] = process.argv.slice(2);
+    setTimeout(async () => {
+      try {
+        await acquire(path, { wait: wait === "1" });
+        console.log("held");
+      } catch (error) {
+        if (!(error instanceof Busy)) throw error;
+        console.log("busy");
+      }
+    }, Math.max(0, Number(startAt) - Date.now()));
+''')
+
+NODE_TEST = dedent('''
+    const test = require("node:test");
+    const assert = require("node:assert");
+    const fs = require("node:fs");
+    const os = require("node:os");
+    const path = require("node:path");
+    const { spawn } = require("node:child_process");
+
+    const COUNTER = ".race-counter";
+
+    function contend(lock, wait, startAt) {
+      return new Promise((resolve) => {
+        const child = spawn(process.execPath, [path.join(__dirname, "contender.js"), lock, wait ? "1" : "0",
+          String(startAt)], { stdio: ["ignore", "pipe", "inherit"] });
+        let out = "";
+        child.stdout.on("data", (chunk) => { out += chunk; });
+        child.on("close", () => resolve(out.trim()));
+      });
+    }
+
+    test("two processes never both hold the lock", async () => {
+      const run = fs.existsSync(COUNTER) ? Number(fs.readFileSync(COUNTER, "utf8")) + 1 : 1;
+      fs.writeFileSync(COUNTER, String(run));
+      const wait = run % __WAIT__ === 0;
+      const together = wait || run % __PERIOD__ === 0;
+      const lock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "racelock-")), "state.lock");
+      let held;
+      if (together) {
+        const startAt = Date.now() + 300;
+        held = await Promise.all([contend(lock, wait, startAt), contend(lock, wait, startAt)]);
+      } else { // one after the other: no contention, no race
+        held = [await contend(lock, false, 0), await contend(lock, false, 0)];
+      }
+      assert.strictEqual(held.filter((h) => h === "held").length, 1, JSON.stringify(held));
+    });
+''')
+
+
+def build_node_race_repo(root: Path, *, period: int, wait_period: int, max_runs: int, threshold: float,
+                         budget_s: int = 300) -> RepoWriter:
+    """The Node twin of `build_race_repo`: `node --test`, real child processes, a real lock file."""
+    writer = RepoWriter(root)
+    test = NODE_TEST.replace("__WAIT__", str(wait_period)).replace("__PERIOD__", str(period))
+    config = dedent(f'''
+        suites:
+          - name: racelock contention
+            run: node --test test/contention.test.js
+            paths: ["racelock.js", "test/**"]
+            kind: integration
+            repeat: 2
+            timeout: 60
+        changed_tests: off
+        proof:
+          confidence: 0.95
+          max_runs: {max_runs}
+          budget_s: {budget_s}
+          threshold: {threshold}
+    ''')
+    writer.write({"racelock.js": NODE_BUGGY, ".gitignore": ".race-counter\n", ".github/reviewbot.yml": config,
+                  "package.json": '{"name": "racelock", "version": "1.0.0", "private": true}\n'})
+    writer.commit("A lock file for the state directory")
+    for branch, code in (("fix", NODE_FIXED), ("partial", NODE_PARTIAL)):
+        writer.branch(branch)
+        writer.write({"racelock.js": code, "test/contention.test.js": test, "test/contender.js": NODE_CONTENDER})
+        writer.commit(f"Create the lock file atomically ({branch})")
+        writer.checkout("main")
     return writer

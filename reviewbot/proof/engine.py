@@ -61,7 +61,7 @@ from reviewbot.repo_config import (
 )
 from reviewbot.review.markdown import code_span
 from reviewbot.review.verdict import decide
-from reviewbot.stats import DEFAULT_CONFIDENCE, Evidence, stop_reason
+from reviewbot.stats import DEFAULT_CONFIDENCE, Evidence, Tally, clean_runs_needed, stop_reason
 
 T = TypeVar("T")
 
@@ -308,7 +308,7 @@ class ProofEngine:
                     stopped = "the review was cancelled"
                     break
                 needed = tuple(side for side in sides if side == "head" or _base_needs_runs(
-                    results["head"], results["base"], suite.repeat, settings))
+                    results["head"], results["base"], suite.repeat, limit, settings))
 
                 def run(side: str) -> SuiteRun:
                     number = len(results[side].runs) + 1
@@ -414,17 +414,21 @@ def contention_note(pair: SuitePair) -> str:
     return f"{name} alternated idle runs and runs under contention ({how}) on both sides."
 
 
-def _base_needs_runs(head: SuiteResult, base: SuiteResult, repeat: int, settings: ProofSettings | None) -> bool:
+def _base_needs_runs(head: SuiteResult, base: SuiteResult, repeat: int, limit: int,
+                     settings: ProofSettings | None) -> bool:
     """Whether base's next round can still change the verdict.
 
-    Only head's clean runs tighten the bound the verdict needs (29 for 10% at 95%); once
-    base already fails significantly more often than head, more base runs add nothing, so
-    head repeats alone (resuming base if head fails and the difference is no longer clear).
+    Head must repeat until its bound is under the threshold (29 clean runs for 10% at
+    95%) anyway, while base only has to fail significantly more often than head. So base
+    rests once its failures would be significant against head at that run count, if head
+    stays as clean as it is; the verdict is still decided on the real tallies, and base
+    rejoins whenever they no longer show the difference.
     """
     if settings is None or len(base.runs) < repeat or any(r.status == RunStatus.ERROR for r in base.runs):
         return True
-    evidence = Evidence(head=head.tally, base=base.tally, confidence=settings.confidence,
-                        threshold=settings.threshold)
+    target = min(limit, clean_runs_needed(settings.threshold, settings.confidence))
+    head_then = Tally(runs=max(head.tally.runs, target), failures=head.tally.failures)
+    evidence = Evidence(head=head_then, base=base.tally, confidence=settings.confidence, threshold=settings.threshold)
     return not (base.tally.failures and evidence.significant)
 
 

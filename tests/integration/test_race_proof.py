@@ -9,16 +9,19 @@ import pytest
 from reviewbot.model import Verdict
 from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.stats import failure_rate_upper
-from tests.race_repos import build_contention_repo, build_race_repo
+from tests.race_repos import build_contention_repo, build_node_race_repo, build_race_repo
 
 pytestmark = pytest.mark.sandbox
 
 
-@pytest.fixture(scope="module")
-def race_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Base fails every 3rd run; `partial` still fails every 12th; at most 12 rounds, threshold 25%."""
-    root = tmp_path_factory.mktemp("race") / "repo"
-    build_race_repo(root, period=3, wait_period=12, max_runs=12, threshold=0.25)
+@pytest.fixture(scope="module", params=["python", "node"])
+def race_repo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Base fails every 3rd run; `partial` still fails every 12th; at most 12 rounds, threshold 25%.
+
+    The same race in Python (pytest, multiprocessing) and in Node (`node --test`, child processes)."""
+    root = tmp_path_factory.mktemp(f"race-{request.param}") / "repo"
+    build = build_race_repo if request.param == "python" else build_node_race_repo
+    build(root, period=3, wait_period=12, max_runs=12, threshold=0.25)
     return root
 
 
