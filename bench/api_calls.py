@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reviewbot.service.jobs import JobKind, JobSpec  # noqa: E402
+from reviewbot.store.jobs import JobKind, JobSpec  # noqa: E402
 from tests.e2e.world import World  # noqa: E402
 from tests.repos import build_python_proven  # noqa: E402
 

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from reviewbot.review.markers import parse_marker  # noqa: E402
-from reviewbot.service.queue import JobState  # noqa: E402
+from reviewbot.store.queue import JobState  # noqa: E402
 from tests.e2e.world import SECRET, World  # noqa: E402
 from tests.repos import build_python_proven  # noqa: E402
 

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from reviewbot.review.markers import parse_marker  # noqa: E402
 from reviewbot.samples.repos import RepoWriter, SampleRepo  # noqa: E402
-from reviewbot.service.queue import JobState  # noqa: E402
+from reviewbot.store.queue import JobState  # noqa: E402
 from tests.databases import POSTGRES_ENV, database  # noqa: E402
 from tests.e2e.world import SECRET, World  # noqa: E402
 

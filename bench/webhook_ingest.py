@@ -32,7 +32,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from reviewbot.service.app import create_app
-from reviewbot.service.db import make_engine
+from reviewbot.store.db import make_engine
 from reviewbot.service.signature import sign
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,9 +30,9 @@ from reviewbot.repo_config import CONFIG_PATH, ConfigError, RepoConfig, parse_co
 from reviewbot.review import status_comments
 from reviewbot.review.markdown import escape_inline
 from reviewbot.review.merge_gate import MergeSnapshot, Step, decide_merge, merge_message
-from reviewbot.service.pull_state import PullState, PullStates
-from reviewbot.service.jobs import JobKind, JobSpec
-from reviewbot.service.queue import Job, PublishedReviews, Queue
+from reviewbot.store.pull_state import PullState, PullStates
+from reviewbot.store.jobs import JobKind, JobSpec
+from reviewbot.store.queue import Job, PublishedReviews, Queue
 
 AUTOMERGE_LABEL = "reviewbot:automerge"
 ADVANCING = ("armed", "replaced")  # automerge states an event should move along

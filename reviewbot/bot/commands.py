@@ -21,9 +21,9 @@ from reviewbot.github.pulls import PullRequestInfo, get_pull_request
 from reviewbot.github.reactions import acknowledge
 from reviewbot.review import status_comments
 from reviewbot.review.commands import ALIASES, Command, CommandName, handles_for, parse_command
-from reviewbot.service.jobs import JobKind, JobSpec
-from reviewbot.service.pull_state import PullStates
-from reviewbot.service.queue import REREVIEW, Job, PublishedReviews, Queue
+from reviewbot.store.jobs import JobKind, JobSpec
+from reviewbot.store.pull_state import PullStates
+from reviewbot.store.queue import REREVIEW, Job, PublishedReviews, Queue
 
 NEEDS_PERMISSION = {CommandName.REREVIEW, CommandName.AUTOMERGE, CommandName.STOP, CommandName.APPROVE}
 NEXT_STEPS = {

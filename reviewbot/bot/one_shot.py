@@ -25,10 +25,10 @@ from reviewbot.model import Verdict
 from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.review.comment import render_comment
 from reviewbot.review.markers import parse_marker
-from reviewbot.service.db import make_engine
-from reviewbot.service.jobs import JobKind, JobSpec
-from reviewbot.service.pull_state import PullStates
-from reviewbot.service.queue import Job, PublishedReviews
+from reviewbot.store.db import make_engine
+from reviewbot.store.jobs import JobKind, JobSpec
+from reviewbot.store.pull_state import PullStates
+from reviewbot.store.queue import Job, PublishedReviews
 
 PR_REFERENCE = re.compile(r"(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)#(?P<number>[0-9]+)")
 

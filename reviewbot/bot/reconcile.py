@@ -14,9 +14,9 @@ import logging
 from reviewbot.bot.automerge import queue_step
 from reviewbot.github.client import GitHubEdge
 from reviewbot.github.pulls import open_pull_requests
-from reviewbot.service.jobs import JobKind, JobSpec
-from reviewbot.service.pull_state import PullStates
-from reviewbot.service.queue import PublishedReviews, Queue
+from reviewbot.store.jobs import JobKind, JobSpec
+from reviewbot.store.pull_state import PullStates
+from reviewbot.store.queue import PublishedReviews, Queue
 
 log = logging.getLogger("reviewbot.reconcile")
 

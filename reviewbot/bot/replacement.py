@@ -21,8 +21,8 @@ from reviewbot.github.pulls import PullRequestInfo
 from reviewbot.proof.branches import Identity, MergeConflict, merge_commit, push
 from reviewbot.proof.workspace import Workspace
 from reviewbot.review import status_comments
-from reviewbot.service.jobs import JobKind, JobSpec
-from reviewbot.service.queue import Queue
+from reviewbot.store.jobs import JobKind, JobSpec
+from reviewbot.store.queue import Queue
 
 BRANCH_PREFIX = "reviewbot/pr-"
 MAX_OPEN_REPLACEMENTS = 10

@@ -42,11 +42,11 @@ from reviewbot.review.markdown import code_span
 from reviewbot.review.markers import Marker, parse_marker
 from reviewbot.review.pr_body import parse_pr_body
 from reviewbot.review import status_comments
-from reviewbot.service.metrics import Metrics
-from reviewbot.service.proof_store import ProofStore
-from reviewbot.service.pull_state import PullStates
-from reviewbot.service.queue import REREVIEW, Job, PublishedReviews, Queue
-from reviewbot.service.worker import Cancelled
+from reviewbot.store.jobs import Cancelled
+from reviewbot.store.metrics import Metrics
+from reviewbot.store.proof_store import ProofStore
+from reviewbot.store.pull_state import PullStates
+from reviewbot.store.queue import REREVIEW, Job, PublishedReviews, Queue
 
 log = logging.getLogger("reviewbot.review")
 MAX_DIFF_BYTES = 4 * 1024 * 1024  # the lock scan reads at most this much of a patch

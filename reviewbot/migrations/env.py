@@ -7,7 +7,7 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
-from reviewbot.service.db import Base
+from reviewbot.store.db import Base
 
 config = context.config
 

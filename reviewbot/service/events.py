@@ -14,13 +14,13 @@ become job keys and, later, arguments to git.
 
 from __future__ import annotations
 
-import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from reviewbot.names import valid_full_name
 from reviewbot.review.commands import parse_command
-from reviewbot.service.jobs import Action, Cancel, Enqueue, Ignore, JobKind, JobSpec
+from reviewbot.store.jobs import Action, Cancel, Enqueue, Ignore, JobKind, JobSpec
 
 DEFAULT_BOT_LOGIN = "reviewbot[bot]"
 DEFAULT_COMMAND_PREFIXES: tuple[str, ...] = ("@reviewbot", "/reviewbot")
@@ -38,7 +38,6 @@ _SHA = r"^[0-9a-f]{40}([0-9a-f]{24})?$"  # SHA-1 or SHA-256 object name
 # GitHub's rules: an owner is letters, digits and hyphens, not starting with a hyphen, at most 39 characters
 # (Enterprise Managed Users add `_shortcode`); a repository name is letters, digits, `.`, `_`, `-`, at most 100,
 # never `.` or `..`. Both become git URLs, paths and column values (repo: String(200)).
-_FULL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,59}/[A-Za-z0-9_.-]{1,100}")
 MAX_PR_NUMBER = 2**31 - 1  # jobs.pr_number is an INTEGER column
 MAX_ID = 2**63 - 1  # installation and comment ids: BIGINT columns
 MAX_LOGIN = 100  # pull_states.paused_by / armed_by
@@ -55,11 +54,6 @@ class PayloadError(ValueError):
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
-
-
-def valid_full_name(name: str) -> bool:
-    """Whether `owner/name` follows GitHub's naming rules (so it is safe in URLs, paths and columns)."""
-    return bool(_FULL_NAME.fullmatch(name)) and name.split("/", 1)[1] not in (".", "..")
 
 
 class _Repository(_Model):

@@ -28,13 +28,13 @@ from reviewbot.llm.assist import ModelReviewer
 from reviewbot.proof.engine import ProofEngine
 from reviewbot.service.app import create_app
 from reviewbot.service.bot_login import BotLogin
-from reviewbot.service.db import make_engine
-from reviewbot.service.jobs import JobKind
+from reviewbot.store.db import make_engine
+from reviewbot.store.jobs import JobKind
 from reviewbot.service.logs import configure_logging
-from reviewbot.service.metrics import Metrics
+from reviewbot.store.metrics import Metrics
 from reviewbot.service.pages import proof_links_for, proof_store_for, router_for
-from reviewbot.service.pull_state import PullStates
-from reviewbot.service.queue import PublishedReviews, Queue
+from reviewbot.store.pull_state import PullStates
+from reviewbot.store.queue import PublishedReviews, Queue
 from reviewbot.service.worker import Worker
 from reviewbot.settings import Settings
 

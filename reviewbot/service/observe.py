@@ -18,7 +18,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reviewbot.service.metrics import Metrics
+from reviewbot.store.metrics import Metrics
 
 log = logging.getLogger("reviewbot.webhook")
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from reviewbot.review.commands import handles_for
 from reviewbot.service.events import PayloadError, delivery_summary, route
 from reviewbot.service.intake import IntakeError, check_delivery_id, check_event, parse_payload
-from reviewbot.service.jobs import Cancel, Enqueue, Ignore
-from reviewbot.service.queue import Queue
+from reviewbot.store.jobs import Cancel, Enqueue, Ignore
+from reviewbot.store.queue import Queue
 
 
 @dataclass(frozen=True)

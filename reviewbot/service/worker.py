@@ -19,9 +19,9 @@ import uuid
 from collections.abc import Callable, Mapping
 
 from reviewbot.github.breaker import CallCancelled, CircuitBreaker, GitHubUnavailable, cancel_on
-from reviewbot.service.jobs import JobKind
-from reviewbot.service.metrics import Metrics
-from reviewbot.service.queue import Control, Job, JobState, Queue
+from reviewbot.store.jobs import Cancelled, JobKind
+from reviewbot.store.metrics import Metrics
+from reviewbot.store.queue import Control, Job, JobState, Queue
 
 log = logging.getLogger("reviewbot.worker")
 
@@ -33,10 +33,6 @@ def job_fields(job: Job) -> dict:
     """The facts every log line about a job carries (see `service.logs`)."""
     return {"job": job.id, "kind": job.spec.kind.value, "repo": job.spec.repo, "pr": job.spec.pr_number,
             "head": job.spec.head_sha or None, "attempt": job.attempts}
-
-
-class Cancelled(Exception):
-    """Raised by a behaviour that noticed its cancel event: the job ends as cancelled, not failed."""
 
 
 def worker_id() -> str:

@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING
 
 from reviewbot.github.client import GitHubEdge, default_retry
 from reviewbot.review.markers import parse_marker
-from reviewbot.service.jobs import JobKind, JobSpec
+from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.service.main import build_service
-from reviewbot.service.queue import REREVIEW, JobState
+from reviewbot.store.queue import REREVIEW, JobState
 from reviewbot.settings import Settings
 
 if TYPE_CHECKING:  # the worker processes import only what they run

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from reviewbot.review.markers import parse_marker
-from reviewbot.service.jobs import JobKind, JobSpec
-from reviewbot.service.queue import REREVIEW
+from reviewbot.store.jobs import JobKind, JobSpec
+from reviewbot.store.queue import REREVIEW
 from tests.e2e.world import World
 
 # What this file checks does not depend on the database (the queue and service tests run on both): SQLite only.

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from reviewbot.review.markers import parse_marker
-from reviewbot.service.queue import JobState
+from reviewbot.store.queue import JobState
 from tests.e2e.world import World
 
 # What this file checks does not depend on the database (the queue and service tests run on both): SQLite only.

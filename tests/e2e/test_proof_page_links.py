@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from reviewbot.pages.access import PagesMode, ProofLinks
 from reviewbot.service.app import create_app
 from reviewbot.service.pages import PagesConfig, pages_router
-from reviewbot.service.proof_store import ProofStore
+from reviewbot.store.proof_store import ProofStore
 from tests.e2e.world import World
 
 # What this file checks does not depend on the database (the queue and service tests run on both): SQLite only.

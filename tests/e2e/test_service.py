@@ -17,7 +17,7 @@ import pytest
 
 from reviewbot.bot.reconcile import reconcile
 from reviewbot.review.markers import parse_marker
-from reviewbot.service.queue import JobState
+from reviewbot.store.queue import JobState
 from tests.e2e.world import World
 
 pytestmark = pytest.mark.sandbox

@@ -15,7 +15,7 @@ import uvicorn
 from reviewbot.github.client import GitHubEdge, default_retry
 from reviewbot.samples.repos import SampleRepo
 from reviewbot.service.main import Service, build_service
-from reviewbot.service.queue import JobState
+from reviewbot.store.queue import JobState
 from reviewbot.settings import Settings
 from tests.fakegithub import FakeGitHub
 

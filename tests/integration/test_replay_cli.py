@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reviewbot.service.db import make_engine
-from reviewbot.service.queue import JobState, Queue
+from reviewbot.store.db import make_engine
+from reviewbot.store.queue import JobState, Queue
 
 WEBHOOKS = Path(__file__).resolve().parents[1] / "data" / "webhooks"
 OPENED = WEBHOOKS / "pull_request.opened.1.json"

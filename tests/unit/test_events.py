@@ -11,7 +11,7 @@ from reviewbot.review.commands import DEFAULT_HANDLES
 from reviewbot.service.events import (
     DRAFT_REASON, PayloadError, command_handles, delivery_summary, has_command, route,
 )
-from reviewbot.service.jobs import Cancel, Enqueue, Ignore, JobKind, JobSpec
+from reviewbot.store.jobs import Cancel, Enqueue, Ignore, JobKind, JobSpec
 
 WEBHOOKS = Path(__file__).resolve().parents[1] / "data" / "webhooks"
 FILES = sorted(WEBHOOKS.glob("*.json"))

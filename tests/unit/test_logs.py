@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from reviewbot.service.app import create_app
-from reviewbot.service.db import make_engine
+from reviewbot.store.db import make_engine
 from reviewbot.service.logs import configure_logging
-from reviewbot.service.queue import Queue
+from reviewbot.store.queue import Queue
 from tests.live_server import live_server
 
 

@@ -10,9 +10,9 @@ from alembic.script import ScriptDirectory
 from alembic.config import Config
 from sqlalchemy import create_engine, inspect, text
 
-from reviewbot.service.db import MIGRATIONS, Base, make_engine
-from reviewbot.service.jobs import JobKind, JobSpec
-from reviewbot.service.queue import Queue
+from reviewbot.store.db import MIGRATIONS, Base, make_engine
+from reviewbot.store.jobs import JobKind, JobSpec
+from reviewbot.store.queue import Queue
 
 
 def _head() -> str:

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reviewbot.service.db import make_engine
-from reviewbot.service.jobs import Cancel, Enqueue, Ignore, JobKind, JobSpec
-from reviewbot.service.queue import Control, JobState, PublishedReviews, Queue, backoff
+from reviewbot.store.db import make_engine
+from reviewbot.store.jobs import Cancel, Enqueue, Ignore, JobKind, JobSpec
+from reviewbot.store.queue import Control, JobState, PublishedReviews, Queue, backoff
 
 
 class Clock:

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviewbot.service.app import create_app
-from reviewbot.service.db import make_engine
-from reviewbot.service.jobs import JobKind
-from reviewbot.service.queue import JobState, Queue
+from reviewbot.store.db import make_engine
+from reviewbot.store.jobs import JobKind
+from reviewbot.store.queue import JobState, Queue
 from reviewbot.service.signature import sign
 
 SECRET = "webhook-secret"

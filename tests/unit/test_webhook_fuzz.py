@@ -21,10 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviewbot.service.app import create_app
-from reviewbot.service.db import make_engine
-from reviewbot.service.events import MAX_ID, MAX_PR_NUMBER, valid_full_name
+from reviewbot.store.db import make_engine
+from reviewbot.names import valid_full_name
+from reviewbot.service.events import MAX_ID, MAX_PR_NUMBER
 from reviewbot.service.intake import find_bad_text
-from reviewbot.service.queue import Queue
+from reviewbot.store.queue import Queue
 from reviewbot.service.signature import sign
 
 SECRET = "webhook-secret"

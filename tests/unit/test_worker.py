@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.service.db import make_engine
-from reviewbot.service.jobs import JobKind, JobSpec
-from reviewbot.service.queue import Job, JobState, Queue
+from reviewbot.store.db import make_engine
+from reviewbot.store.jobs import JobKind, JobSpec
+from reviewbot.store.queue import Job, JobState, Queue
 from reviewbot.service.worker import Worker
 
 

@@ -25,8 +25,8 @@ from fastapi.testclient import TestClient
 
 from reviewbot.service import events
 from reviewbot.service.app import create_app
-from reviewbot.service.db import make_engine
-from reviewbot.service.queue import Queue
+from reviewbot.store.db import make_engine
+from reviewbot.store.queue import Queue
 from reviewbot.service.signature import sign, verify
 
 ROOT = Path(__file__).parents[2]

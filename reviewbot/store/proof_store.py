@@ -24,7 +24,7 @@ from reviewbot.pages.views import LogFacts, PageFacts
 from reviewbot.proof.safe_fs import read_regular, read_tail
 from reviewbot.redact import redact
 from reviewbot.review.build import Review
-from reviewbot.service.db import ProofLogRow, ProofPageRow, utcnow
+from reviewbot.store.db import ProofLogRow, ProofPageRow, utcnow
 
 DEFAULT_MAX_LOG_BYTES = 1024 * 1024
 

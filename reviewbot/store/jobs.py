@@ -18,6 +18,10 @@ class JobKind(StrEnum):
     AUTOMERGE = "automerge"  # advance an armed PR's automerge: re-check every gate, then wait, update or merge
 
 
+class Cancelled(Exception):
+    """Raised by a behaviour that noticed its cancel event: the job ends as cancelled, not failed."""
+
+
 class JobSpec(BaseModel):
     """One unit of work. Reviews are keyed by (repo, pr_number, kind, head_sha)."""
 

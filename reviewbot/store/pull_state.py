@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from reviewbot.service.db import ProcessedCommandRow, PullStateRow
+from reviewbot.store.db import ProcessedCommandRow, PullStateRow
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,9 @@ from sqlalchemy import Engine, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from reviewbot.service.db import DeliveryRow, JobRow, PublishedReviewRow
-from reviewbot.service.events import valid_full_name
-from reviewbot.service.jobs import Action, Cancel, Enqueue, JobKind, JobSpec
+from reviewbot.store.db import DeliveryRow, JobRow, PublishedReviewRow
+from reviewbot.names import valid_full_name
+from reviewbot.store.jobs import Action, Cancel, Enqueue, JobKind, JobSpec
 
 Clock = Callable[[], datetime]
 JOBS = JobRow.__table__
