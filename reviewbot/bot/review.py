@@ -71,14 +71,15 @@ def review_pull_request(
     With a `model`, the finished review gains its advisory view (`previous_comment`, the bot's
     own last comment, tells a re-review what to verify); any model failure is a note, not an error.
     """
-    claimed = tuple(parse_pr_body(pr.body).commands)
-    proof = engine.prove(replace(request, claimed_commands=claimed), cancel, on_step)
+    body = parse_pr_body(pr.body)  # read once: the proof runs its claimed commands, the review compares them
+    proof = engine.prove(replace(request, claimed_commands=tuple(body.commands)), cancel, on_step)
     if not proof.head_sha and re.fullmatch(r"[0-9a-f]{40}", request.head):
         proof.head_sha = request.head  # a proof that failed before resolving head is still about this head
     diff, people = _patch_facts(engine, request, proof)
     reviewed_at = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     review = build_review(ReviewInput(pr=pr, proof=proof, diff=diff, reviewed_at=reviewed_at,
-                                      people=tuple(people), previous=previous, engine=ENGINE, focus=focus))
+                                      people=tuple(people), previous=previous, engine=ENGINE, focus=focus,
+                                      body=body))
     if model is not None:
         review = model.apply(review, diff, previous, previous_comment)
     return review
