@@ -37,6 +37,7 @@ from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.proof.people import related_people
 from reviewbot.proof.workspace import WorkspaceError
 from reviewbot.review.build import Review, ReviewInput, build_review
+from reviewbot.review.check_run import check_run
 from reviewbot.review.comment import render_comment
 from reviewbot.review.markdown import code_span
 from reviewbot.review.markers import Marker, parse_marker
@@ -194,8 +195,9 @@ class ReviewJob:
         body = render_comment(review, proof_url=proof_url)
         comment_id = publish_review_comment(connection, pr.repo, pr.number, body, existing, self.edge.bot_login())
         if review.proof.head_sha:
+            run = check_run(review, comment_url(pr.html_url, comment_id), proof_url)
             publish_check(connection, pr.repo, review.proof.head_sha, review.proof.verdict.value,
-                          check_title(review), strip_marker(body), proof_url or self.public_url or None, reuse=retried)
+                          run.title, run.summary, proof_url or self.public_url or None, reuse=retried)
         sync_labels(connection, pr.repo, pr.number, [label.name for label in review.labels])
         if page_id is not None and self.proof_store is not None:
             self.proof_store.set_comment_url(page_id, comment_url(pr.html_url, comment_id))
@@ -277,12 +279,3 @@ def pull_request_facts(pr: PullRequestInfo) -> PullRequest:
     """What the review core needs to know of a live PR."""
     return PullRequest(repo=pr.repo, number=pr.number, title=pr.title, body=pr.body, author=pr.author,
                        url=pr.html_url)
-
-
-def check_title(review: Review) -> str:
-    return (f"{review.outcome.kind.value} · proof {review.proof.verdict.value} · "
-            f"rank {review.rating.overall.tier.label}")
-
-
-def strip_marker(body: str) -> str:
-    return body.split("\n<!-- reviewbot:review", 1)[0].rstrip() + "\n"
