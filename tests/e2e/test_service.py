@@ -39,6 +39,9 @@ def test_an_opened_pr_gets_one_comment_a_check_run_and_labels(world: World) -> N
     assert comment.body.startswith("## ✅ reviewbot: passed")
     [check] = world.fake.check_runs(world.repo, head)
     assert (check.name, check.status, check.conclusion) == ("reviewbot / lock proof", "completed", "success")
+    assert check.output["title"].startswith("passed · proof proven · rank ")
+    assert check.output["summary"].startswith("✅ **Passed** · proof ✅ proven · rank ")
+    assert f"#issuecomment-{comment.id})" in check.output["summary"]  # the whole review is one click away
     assert {"status: passed", "proof: proven"} <= set(world.fake.labels(world.repo, world.number))
     assert world.deliver("opened", delivery_id=world.last_delivery).status_code == 200  # a replay does nothing
     assert world.work() == 0
