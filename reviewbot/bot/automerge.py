@@ -22,6 +22,7 @@ from reviewbot.github.merging import checks_on, commit_authors, merge, update_br
 from reviewbot.github.permissions import PermissionCache
 from reviewbot.github.pulls import PullRequestInfo, get_pull_request
 from reviewbot.model import Permission
+from reviewbot.names import AUTOMERGE_LABEL, noreply_email
 from reviewbot.proof.workspace import Workspace, WorkspaceError
 from reviewbot.proof.branches import Identity, push
 from reviewbot.proof.fixes import apply_fixes
@@ -34,7 +35,6 @@ from reviewbot.store.pull_state import PullState, PullStates
 from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.store.queue import Job, PublishedReviews, Queue
 
-AUTOMERGE_LABEL = "reviewbot:automerge"
 ADVANCING = ("armed", "replaced")  # automerge states an event should move along
 
 
@@ -142,7 +142,7 @@ class AutomergeJob:
         review = self.published.get(pr.repo, pr.number)
         summary = f"{pr.title}\n\nreviewbot: proof {review.verdict if review else '?'}, rank {review.rank if review else '?'}"
         title, message = merge_message(pr.title, pr.number, summary, pr.head_sha, commit_authors(connection, pr.repo,
-                                       pr.number), state.armed_by, f"{state.armed_by}@users.noreply.github.com")
+                                       pr.number), state.armed_by, noreply_email(state.armed_by))
         merged, answer = merge(connection, pr.repo, pr.number, pr.head_sha, self._config(connection, pr).automerge.method, title, message)
         if merged:
             self._record(connection, pr, state, "merge", f"merged with `{self._config(connection, pr).automerge.method}`", automerge="merged")
@@ -181,7 +181,7 @@ class AutomergeJob:
         # a run folder named with this process's pid: a worker killed mid-fix leaves nothing recovery cannot remove
         with self.workspace.run_dir(f"fix-{pr.number}") as scratch:
             result = apply_fixes(self.sandbox, mirror, pr.head_sha, self._config(connection, pr).fix,  # type: ignore[arg-type]
-                                 scratch, Identity(bot, f"{bot}@users.noreply.github.com"),
+                                 scratch, Identity(bot, noreply_email(bot)),
                                  f"Apply the repository's fix commands (reviewbot)\n\nFor #{pr.number}, "
                                  f"head {pr.head_sha}.\n")
         if result.failed:

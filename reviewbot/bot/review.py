@@ -32,6 +32,7 @@ from reviewbot.github.labels import sync_labels
 from reviewbot.github.pulls import PullRequestInfo, get_pull_request
 from reviewbot.llm.assist import ModelReviewer
 from reviewbot.model import Proof, PullRequest, RelatedPerson, Verdict
+from reviewbot.names import REVIEW_MARKER_TAG
 from reviewbot.pages.access import ProofLinks
 from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.proof.people import related_people
@@ -284,4 +285,4 @@ def check_title(review: Review) -> str:
 
 
 def strip_marker(body: str) -> str:
-    return body.split("\n<!-- reviewbot:review", 1)[0].rstrip() + "\n"
+    return body.split(f"\n<!-- {REVIEW_MARKER_TAG}", 1)[0].rstrip() + "\n"

@@ -20,11 +20,11 @@ from github import GithubException
 from github.GithubObject import NotSet
 
 from reviewbot.github.client import Connection, calls_as, single_attempt
+from reviewbot.names import CHECK_NAME
 
 log = logging.getLogger("reviewbot.github")
 CREATE_ATTEMPTS = 4
 
-CHECK_NAME = "reviewbot / lock proof"
 MAX_SUMMARY = 65_000  # GitHub's limit for a check run's output.summary is 65,535 characters
 
 CONCLUSIONS = {

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from reviewbot.model import Check
+from reviewbot.names import CHECK_NAME
 from reviewbot.review.markdown import code_span
 
-OWN_CHECK = "reviewbot / lock proof"
 MERGEABLE_OUTCOMES = ("passed", "needs maintainer review")
 
 
@@ -80,7 +80,7 @@ def decide_merge(s: MergeSnapshot) -> Decision:
     if s.review_verdict != "proven" or s.review_outcome not in MERGEABLE_OUTCOMES:
         return Decision(Step.WAIT, f"the review of this head says {s.review_outcome or 'nothing yet'} "
                                    f"(proof {s.review_verdict or 'none'}); it must pass before a merge")
-    others = [check for check in s.checks if check.name != OWN_CHECK]
+    others = [check for check in s.checks if check.name != CHECK_NAME]
     failed = sorted(check.name for check in others if check.state == "failure")
     if failed:
         return Decision(Step.WAIT, f"required check {', '.join(failed)} failed; a new push re-runs it")

@@ -8,9 +8,9 @@ are escaped like everything else.
 
 from __future__ import annotations
 
+from reviewbot.names import HUMAN_REVIEW_LABEL, STATUS_MARKER_TAG
 from reviewbot.review.markdown import code_span, escape_inline
 
-STATUS_TAG = "reviewbot:status"
 REREVIEW_STEPS = ("queued", "checked out", "suites on head", "suites on base", "analysis",
                   "review comment updated")
 
@@ -18,7 +18,7 @@ ACKNOWLEDGED, REVIEW, AUTOMERGE, DONE = "🦞👀", "🦞🧹", "🦞🔧", "�
 
 
 def status_marker(intent: str, head_sha: str = "") -> str:
-    return f"<!-- {STATUS_TAG} {intent}{' ' + head_sha[:12] if head_sha else ''} -->"
+    return f"<!-- {STATUS_MARKER_TAG} {intent}{' ' + head_sha[:12] if head_sha else ''} -->"
 
 
 def _who(login: str) -> str:
@@ -50,7 +50,7 @@ def refusal(command: str, reason: str) -> str:
 
 def paused(by: str) -> str:
     return (f"{DONE} Paused by {_who(by)}: reviewbot will not merge, update or repair this PR until a maintainer "
-            "comments `@reviewbot approve`; it is labelled `reviewbot:human-review`. Reviews still run on "
+            f"comments `@reviewbot approve`; it is labelled `{HUMAN_REVIEW_LABEL}`. Reviews still run on "
             "request (`@reviewbot re-review`).\n\n" + status_marker("pause") + "\n")
 
 

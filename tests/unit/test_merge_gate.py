@@ -7,12 +7,13 @@ from dataclasses import replace
 import pytest
 
 from reviewbot.model import Check
-from reviewbot.review.merge_gate import OWN_CHECK, MergeSnapshot, Step, decide_merge, merge_message
+from reviewbot.names import CHECK_NAME
+from reviewbot.review.merge_gate import MergeSnapshot, Step, decide_merge, merge_message
 
 HEAD = "a" * 40
 READY = MergeSnapshot(open=True, merged=False, draft=False, head_sha=HEAD, armed=True, paused=False,
                       reviewed_head=HEAD, review_verdict="proven", review_outcome="passed",
-                      checks=[Check("ci/build", "success"), Check(OWN_CHECK, "success")], mergeable=True,
+                      checks=[Check("ci/build", "success"), Check(CHECK_NAME, "success")], mergeable=True,
                       mergeable_state="clean")
 
 
@@ -35,7 +36,7 @@ READY = MergeSnapshot(open=True, merged=False, draft=False, head_sha=HEAD, armed
         pytest.param({"checks": [Check("ci/build", "failure")]}, Step.WAIT, "ci/build failed", id="failing-check"),
         pytest.param({"checks": [Check("ci/build", "pending")]}, Step.WAIT, "waiting for ci/build",
                      id="pending-check-waits"),
-        pytest.param({"checks": [Check(OWN_CHECK, "failure")]}, Step.MERGE, "every gate", id="own-check-ignored"),
+        pytest.param({"checks": [Check(CHECK_NAME, "failure")]}, Step.MERGE, "every gate", id="own-check-ignored"),
         pytest.param({"mergeable": False, "mergeable_state": "dirty", "conflicts": ["src/lock.py"]}, Step.PAUSE,
                      "`src/lock.py`", id="conflicts-name-the-files"),
         pytest.param({"mergeable": None}, Step.WAIT, "still computing", id="mergeability-unknown"),
