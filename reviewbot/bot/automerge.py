@@ -30,12 +30,12 @@ from reviewbot.proof.sandbox import Sandbox
 from reviewbot.repo_config import CONFIG_PATH, ConfigError, RepoConfig, parse_config
 from reviewbot.review import status_comments
 from reviewbot.review.markdown import escape_inline
-from reviewbot.review.merge_gate import MergeSnapshot, Step, decide_merge, merge_message
+from reviewbot.review.merge_gate import AutomergeState, MergeSnapshot, Step, decide_merge, merge_message
 from reviewbot.store.pull_state import PullState, PullStates
 from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.store.queue import Job, PublishedReviews, Queue
 
-ADVANCING = ("armed", "replaced")  # automerge states an event should move along
+ADVANCING = frozenset({AutomergeState.ARMED, AutomergeState.REPLACED})  # automerge states an event should move along
 
 
 def queue_step(queue: Queue, states: PullStates, repo: str, number: int, installation_id: int | None,
@@ -72,20 +72,20 @@ class AutomergeJob:
         state = self.states.get(pr.repo, pr.number)
         if pushed_by.lower() == self.edge.bot_login().lower():
             return  # the bot's own update-branch
-        if state.automerge == "armed" and pr.head_sha != state.armed_head \
+        if state.automerge is AutomergeState.ARMED and pr.head_sha != state.armed_head \
                 and not self._may_write(connection, pr.repo, pushed_by):
             self._record(connection, pr, state, "push", f"pushed by {escape_inline('@' + pushed_by)}, who cannot "
                                                         "write here: paused until a maintainer re-arms it",
-                         automerge="paused")
+                         automerge=AutomergeState.PAUSED)
 
     def advance(self, connection: Connection, repo: str, number: int) -> None:
         state = self.states.get(repo, number)
-        if state.automerge == "replaced" and self.replacements is not None:
+        if state.automerge is AutomergeState.REPLACED and self.replacements is not None:
             pr = get_pull_request(connection, repo, number)
             if pr.open:  # the source moved on: its new commits go to the replacement (never a force-push)
                 self.replacements.replace(connection, pr, state.armed_by)
             return
-        if state.automerge != "armed":
+        if state.automerge is not AutomergeState.ARMED:
             return
         pr = get_pull_request(connection, repo, number)
         decision = decide_merge(self._snapshot(connection, pr, state))
@@ -102,7 +102,7 @@ class AutomergeJob:
                 self._replace(connection, pr, state)
         elif decision.step is Step.DONE:
             self._record(connection, pr, state, "done", decision.reason,
-                         automerge="merged" if pr.merged else "off")
+                         automerge=AutomergeState.MERGED if pr.merged else AutomergeState.OFF)
         else:
             self._record(connection, pr, state, decision.step.value, decision.reason)
 
@@ -112,16 +112,16 @@ class AutomergeJob:
             "replacement PRs are not enabled"
         if isinstance(result, str):
             self._record(connection, pr, state, "update branch", f"{refused}, and {escape_inline(result)}; paused",
-                         automerge="paused")
+                         automerge=AutomergeState.PAUSED)
         else:
             self._record(connection, pr, state, "replacement", f"{refused}: the work continues in #{result.number}, "
-                                                               "armed the same way", automerge="replaced")
+                                                               "armed the same way", automerge=AutomergeState.REPLACED)
 
     def arm_number(self, connection: Connection, repo: str, number: int, by: str) -> None:
         self.arm(connection, get_pull_request(connection, repo, number), by)
 
     def arm(self, connection: Connection, pr: PullRequestInfo, by: str) -> None:
-        state = self.states.update(pr.repo, pr.number, automerge="armed", armed_by=by, armed_head=pr.head_sha)
+        state = self.states.update(pr.repo, pr.number, automerge=AutomergeState.ARMED, armed_by=by, armed_head=pr.head_sha)
         with calls_as(connection.account):
             connection.github.get_repo(pr.repo).get_issue(pr.number).add_to_labels(AUTOMERGE_LABEL)
         self._record(connection, pr, state, "armed", f"by {escape_inline('@' + by)}", force=True)
@@ -131,8 +131,8 @@ class AutomergeJob:
         conflicts = self._conflicts(connection, pr) if pr.mergeable is False or pr.mergeable_state == "dirty" else []
         return MergeSnapshot(
             open=pr.open, merged=pr.merged, draft=pr.draft, head_sha=pr.head_sha, armed=True, paused=state.paused,
-            reviewed_head=review.head_sha if review else "", review_verdict=review.verdict if review else "",
-            review_outcome=review.outcome if review else "",
+            reviewed_head=review.head_sha if review else "", review_verdict=review.verdict if review else None,
+            review_outcome=review.outcome if review else None,
             checks=checks_on(connection, pr.repo, pr.head_sha) if pr.open else [],
             mergeable=pr.mergeable, mergeable_state=pr.mergeable_state, conflicts=conflicts,
             behind_base=self._behind(connection, pr) if pr.draft and pr.open else False,
@@ -145,11 +145,11 @@ class AutomergeJob:
                                        pr.number), state.armed_by, noreply_email(state.armed_by))
         merged, answer = merge(connection, pr.repo, pr.number, pr.head_sha, self._config(connection, pr).automerge.method, title, message)
         if merged:
-            self._record(connection, pr, state, "merge", f"merged with `{self._config(connection, pr).automerge.method}`", automerge="merged")
+            self._record(connection, pr, state, "merge", f"merged with `{self._config(connection, pr).automerge.method}`", automerge=AutomergeState.MERGED)
             source = self.replacements.after_merge(connection, pr, close=self._config(connection, pr).automerge.close_replaced) \
                 if self.replacements is not None else None
             if source is not None:  # the source's work is merged: nothing more to carry over
-                self.states.update(pr.repo, source, automerge="merged")
+                self.states.update(pr.repo, source, automerge=AutomergeState.MERGED)
         else:
             self._record(connection, pr, state, "merge", f"GitHub did not merge: {escape_inline(answer)}")
 
@@ -186,7 +186,7 @@ class AutomergeJob:
                                  f"head {pr.head_sha}.\n")
         if result.failed:
             self._record(connection, pr, state, "fix", f"{escape_inline(result.failed)}; paused",
-                         automerge="paused", fixed_head=pr.head_sha)
+                         automerge=AutomergeState.PAUSED, fixed_head=pr.head_sha)
             return
         if result.sha is None:
             self._record(connection, pr, state, "fix", "nothing to change", fixed_head=pr.head_sha)

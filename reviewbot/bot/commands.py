@@ -26,14 +26,6 @@ from reviewbot.store.pull_state import PullStates
 from reviewbot.store.queue import REREVIEW, Job, PublishedReviews, Queue
 
 NEEDS_PERMISSION = {CommandName.REREVIEW, CommandName.AUTOMERGE, CommandName.STOP, CommandName.APPROVE}
-NEXT_STEPS = {
-    "passed": "nothing blocks a merge; a maintainer can merge",
-    "needs changes": "the author pushes a fix for what the review lists",
-    "needs real behavior proof": "a test that fails without the fix and passes with it",
-    "needs maintainer review": "a maintainer reads what the review lists under Security",
-    "blocked": "fix the blocking finding (or the hang) first",
-    "did not complete": "`@reviewbot re-review` once the infrastructure problem is fixed",
-}
 
 
 @dataclass
@@ -123,7 +115,9 @@ class CommandJob:
         state = self.states.get(pr.repo, pr.number)
         current = row is not None and row.head_sha == pr.head_sha
         outcome = row.outcome if current else ""
-        next_step = NEXT_STEPS.get(outcome, "the review of the current head (it is queued or running)")
+        # the review's own `Outcome.next_step`, recorded when it was published (older rows: the comment says it)
+        next_step = (row.next_step or "the one the review comment names") if current else \
+            "the review of the current head (it is queued or running)"
         return status_comments.status(row.rank if current else "", row.verdict if current else "", outcome,
                                       state.automerge, state.paused, next_step,
                                       comment_url(pr.html_url, row.comment_id) if current and row.comment_id else "")

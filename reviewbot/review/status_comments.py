@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from reviewbot.names import HUMAN_REVIEW_LABEL, STATUS_MARKER_TAG
 from reviewbot.review.markdown import code_span, escape_inline
+from reviewbot.review.merge_gate import AutomergeState
 
 REREVIEW_STEPS = ("queued", "checked out", "suites on head", "suites on base", "analysis",
                   "review comment updated")
@@ -59,12 +60,12 @@ def resumed(by: str, head_sha: str) -> str:
             "and carries on with automerge if it is armed.\n\n" + status_marker("pause") + "\n")
 
 
-def automerge(armed_by: str, method: str, state: str, log: list[tuple[str, str, str, str]]) -> str:
+def automerge(armed_by: str, method: str, state: AutomergeState, log: list[tuple[str, str, str, str]]) -> str:
     """`log` outcomes are markdown the bot wrote, with every login, file name or GitHub message already escaped."""
     """The one automerge comment: armed by whom, how it merges, and every step it took (time, step, head, outcome)."""
-    if state == "merged":
+    if state is AutomergeState.MERGED:
         head = f"{DONE} Automerged."
-    elif state == "armed":
+    elif state is AutomergeState.ARMED:
         head = f"{AUTOMERGE} Automerge armed by {_who(armed_by)}: reviewbot merges with `{method}` once every gate passes."
     else:
         head = f"{DONE} Automerge is paused; a maintainer re-arms it with `@reviewbot automerge`."
