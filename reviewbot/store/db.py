@@ -19,9 +19,10 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (JSON, BigInteger, DateTime, Engine, Enum, Index, Integer, String, Text, create_engine,
-                        event, inspect)
+                        event, inspect, make_url)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from reviewbot.extras import MissingExtra, install_hint
 from reviewbot.model import Verdict
 from reviewbot.review.merge_gate import AutomergeState
 from reviewbot.review.outcome import OutcomeKind
@@ -132,8 +133,13 @@ class ProcessedCommandRow(Base):
 def make_engine(url: str) -> Engine:
     """An engine on a database migrated to the newest schema; SQLite gets WAL and a busy timeout so workers share it."""
     is_sqlite = url.startswith("sqlite")
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False} if is_sqlite else {},
-                           pool_pre_ping=not is_sqlite)
+    try:
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False} if is_sqlite else {},
+                               pool_pre_ping=not is_sqlite)
+    except ModuleNotFoundError as exc:  # the URL's database driver is not installed
+        raise MissingExtra(f"the database {make_url(url).drivername}:// needs the `{exc.name}` driver, which is not "
+                           f"installed: for PostgreSQL, {install_hint('postgres')} and a postgresql+psycopg:// "
+                           "URL", name=exc.name) from exc
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     migrate(engine)
