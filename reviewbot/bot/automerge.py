@@ -29,7 +29,7 @@ from reviewbot.proof.fixes import apply_fixes
 from reviewbot.proof.sandbox import Sandbox
 from reviewbot.repo_config import CONFIG_PATH, ConfigError, RepoConfig, parse_config
 from reviewbot.review import status_comments
-from reviewbot.review.markdown import escape_inline
+from reviewbot.review.markdown import code_span, escape_inline
 from reviewbot.review.merge_gate import AutomergeState, MergeSnapshot, Step, decide_merge, merge_message
 from reviewbot.store.pull_state import PullState, PullStates
 from reviewbot.store.jobs import JobKind, JobSpec
@@ -58,7 +58,7 @@ class AutomergeJob:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     replacements: Replacements | None = None  # where the work goes when the PR branch cannot be updated
     sandbox: Sandbox | None = None  # runs the repository's `fix:` commands
-    _configs: dict[tuple[str, str], RepoConfig] = field(default_factory=dict, repr=False)
+    _configs: dict[tuple[str, str], RepoConfig | ConfigError] = field(default_factory=dict, repr=False)
 
     def __call__(self, job: Job, cancel: threading.Event) -> None:
         spec = job.spec
@@ -88,6 +88,10 @@ class AutomergeJob:
         if state.automerge is not AutomergeState.ARMED:
             return
         pr = get_pull_request(connection, repo, number)
+        if pr.open and (invalid := self._config_error(connection, pr)) is not None:
+            # its merge method and fix commands are what the maintainers asked for: never merge on defaults
+            self._record(connection, pr, state, "config", _config_problem(invalid))
+            return
         decision = decide_merge(self._snapshot(connection, pr, state))
         if decision.step is Step.MERGE:
             self._merge(connection, pr, state)
@@ -136,7 +140,8 @@ class AutomergeJob:
             checks=checks_on(connection, pr.repo, pr.head_sha) if pr.open else [],
             mergeable=pr.mergeable, mergeable_state=pr.mergeable_state, conflicts=conflicts,
             behind_base=self._behind(connection, pr) if pr.draft and pr.open else False,
-            fixes_pending=bool(self._config(connection, pr).fix) and state.fixed_head != pr.head_sha and self.sandbox is not None)
+            fixes_pending=pr.open and self.sandbox is not None and state.fixed_head != pr.head_sha
+            and bool(self._config(connection, pr).fix))
 
     def _merge(self, connection: Connection, pr: PullRequestInfo, state: PullState) -> None:
         review = self.published.get(pr.repo, pr.number)
@@ -154,10 +159,28 @@ class AutomergeJob:
             self._record(connection, pr, state, "merge", f"GitHub did not merge: {escape_inline(answer)}")
 
     def _config(self, connection: Connection, pr: PullRequestInfo) -> RepoConfig:
-        """The base branch's `.github/reviewbot.yml` (defaults when unset or invalid), read once per base."""
+        """The base branch's `.github/reviewbot.yml` (defaults only when there is none), read once per base.
+
+        An invalid one raises ConfigError; it never turns into defaults (`advance` stops at it first).
+        """
         key = (pr.repo, pr.base_sha)
-        if key in self._configs:
-            return self._configs[key]
+        if key not in self._configs:
+            if len(self._configs) > 256:
+                self._configs.clear()
+            self._configs[key] = self._read_config(connection, pr)
+        config = self._configs[key]
+        if isinstance(config, ConfigError):
+            raise ConfigError(config.source, config.problems)
+        return config
+
+    def _config_error(self, connection: Connection, pr: PullRequestInfo) -> ConfigError | None:
+        try:
+            self._config(connection, pr)
+        except ConfigError as error:
+            return error
+        return None
+
+    def _read_config(self, connection: Connection, pr: PullRequestInfo) -> RepoConfig | ConfigError:
         mirror = self.workspace.mirror(pr.clone_url, pr.repo)
         try:
             mirror.resolve(pr.base_sha)
@@ -165,13 +188,9 @@ class AutomergeJob:
             mirror.fetch(wanted=(pr.base_sha,), auth_header=connection.git_auth_header())
         raw = mirror.read_file(pr.base_sha, CONFIG_PATH)
         try:
-            config = parse_config(raw.decode("utf-8", errors="replace")) if raw is not None else RepoConfig()
-        except ConfigError:
-            config = RepoConfig()
-        if len(self._configs) > 256:
-            self._configs.clear()
-        self._configs[key] = config
-        return config
+            return parse_config(raw.decode("utf-8", errors="replace")) if raw is not None else RepoConfig()
+        except ConfigError as error:
+            return error
 
     def _fix(self, connection: Connection, pr: PullRequestInfo, state: PullState) -> None:
         """Run the `fix:` commands on this head; push their commit to the PR branch, or to a replacement."""
@@ -232,7 +251,16 @@ class AutomergeJob:
                                                                    pr.head_sha, outcome))
         elif not changes:
             return  # nothing new to say: no edit, no API call
-        body = status_comments.automerge(state.armed_by, self._config(connection, pr).automerge.method, state.automerge,
+        invalid = self._config_error(connection, pr)
+        method = None if invalid is not None else self._config(connection, pr).automerge.method
+        body = status_comments.automerge(state.armed_by, method, state.automerge,
                                          [tuple(row) for row in state.automerge_log])
         upsert_status_comment(connection, pr.repo, pr.number, self.edge.bot_login(),
                               status_comments.status_marker("automerge"), body)
+
+
+def _config_problem(error: ConfigError) -> str:
+    """The progress row for an invalid config: each problem as the config check words it, in code spans."""
+    problems = "; ".join(code_span(problem) for problem in error.problems)
+    return (f"{code_span(error.source)} on the base branch is invalid ({problems}); automerge waits "
+            "until a push to the base fixes it")

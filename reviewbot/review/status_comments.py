@@ -60,11 +60,14 @@ def resumed(by: str, head_sha: str) -> str:
             "and carries on with automerge if it is armed.\n\n" + status_marker("pause") + "\n")
 
 
-def automerge(armed_by: str, method: str, state: AutomergeState, log: list[tuple[str, str, str, str]]) -> str:
+def automerge(armed_by: str, method: str | None, state: AutomergeState, log: list[tuple[str, str, str, str]]) -> str:
     """`log` outcomes are markdown the bot wrote, with every login, file name or GitHub message already escaped."""
     """The one automerge comment: armed by whom, how it merges, and every step it took (time, step, head, outcome)."""
     if state is AutomergeState.MERGED:
         head = f"{DONE} Automerged."
+    elif state is AutomergeState.ARMED and method is None:  # the base's config is invalid: nothing merges
+        head = (f"{AUTOMERGE} Automerge armed by {_who(armed_by)}: reviewbot merges once the base branch's "
+                "`.github/reviewbot.yml` is valid again and every gate passes.")
     elif state is AutomergeState.ARMED:
         head = f"{AUTOMERGE} Automerge armed by {_who(armed_by)}: reviewbot merges with `{method}` once every gate passes."
     else:
