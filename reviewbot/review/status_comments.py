@@ -61,8 +61,11 @@ def resumed(by: str, head_sha: str) -> str:
 
 
 def automerge(armed_by: str, method: str | None, state: AutomergeState, log: list[tuple[str, str, str, str]]) -> str:
-    """`log` outcomes are markdown the bot wrote, with every login, file name or GitHub message already escaped."""
-    """The one automerge comment: armed by whom, how it merges, and every step it took (time, step, head, outcome)."""
+    """The one automerge comment: armed by whom, how it merges, and every step it took (time, step, head, outcome).
+
+    `log` outcomes are markdown the bot wrote, with every login, file name or GitHub message already escaped;
+    `method` is None while the base branch's config is invalid (nothing merges then).
+    """
     if state is AutomergeState.MERGED:
         head = f"{DONE} Automerged."
     elif state is AutomergeState.ARMED and method is None:  # the base's config is invalid: nothing merges
