@@ -29,6 +29,7 @@ CREATE_ATTEMPTS = 4
 
 MAX_SUMMARY = 65_000  # GitHub's limit for a check run's output.summary is 65,535 characters
 
+
 class Conclusion(StrEnum):
     """The check run conclusions the bot uses (GitHub's strings)."""
 
