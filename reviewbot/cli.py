@@ -18,6 +18,7 @@ from rich.status import Status
 
 from reviewbot.bot.one_shot import parse_pr_reference, review_live_pr
 from reviewbot.bot.review import review_pull_request
+from reviewbot.extras import MissingExtra
 from reviewbot.github.client import GitHubConfigError, GitHubEdge
 from reviewbot.llm.assist import ModelReviewer
 from reviewbot.model import PullRequest, Verdict
@@ -52,7 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         if refused:
             _error(Console(stderr=True), refused)
             return EXIT_INFRA
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except MissingExtra as exc:  # a configured feature whose extra is not installed
+        _error(Console(stderr=True), str(exc))
+        return EXIT_USAGE
 
 
 RUNS_PR_CODE = ("review", "demo", "serve", "worker")

@@ -18,6 +18,7 @@ from reviewbot.github.comments import bot_comments, edit_comment, upsert_status_
 from reviewbot.github.labels import is_managed
 from reviewbot.github.merging import commit_authors
 from reviewbot.github.pulls import PullRequestInfo
+from reviewbot.names import REPLACEMENT_MARKER_TAG, noreply_email
 from reviewbot.proof.branches import Identity, MergeConflict, merge_commit, push
 from reviewbot.proof.workspace import Workspace
 from reviewbot.review import status_comments
@@ -55,7 +56,7 @@ class Replacements:
         mirror.fetch(wanted=(pr.head_sha, pr.base_sha), auth_header=connection.git_auth_header())
         authors = _unique(commit_authors(connection, pr.repo, pr.number))
         bot = self.edge.bot_login()
-        who = Identity(bot, f"{bot}@users.noreply.github.com")
+        who = Identity(bot, noreply_email(bot))
         trailers = "\n".join(f"Co-authored-by: {name} <{email}>" for name, email in authors)
         tip = mirror.fetch_if_exists(f"refs/heads/{branch}", auth_header=connection.git_auth_header())
         try:
@@ -124,13 +125,13 @@ def replacement_body(pr: PullRequestInfo, authors: list[tuple[str, str]], armed_
              "Original contributors: " + ", ".join(f"{name}" for name, _ in authors) + ".", ""]
     if closing:
         lines += ["Inherited from the source: " + ", ".join(closing) + ".", ""]
-    lines.append(f"<!-- reviewbot:replacement source={pr.number} armed-by={armed_by} -->")
+    lines.append(f"<!-- {REPLACEMENT_MARKER_TAG} source={pr.number} armed-by={armed_by} -->")
     return "\n".join(lines) + "\n"
 
 
 def source_of(body: str | None) -> int | None:
     """The source PR a replacement's hidden marker names (only the bot writes that marker)."""
-    found = re.search(r"<!-- reviewbot:replacement source=(\d+) ", body or "")
+    found = re.search(rf"<!-- {re.escape(REPLACEMENT_MARKER_TAG)} source=(\d+) ", body or "")
     return int(found.group(1)) if found else None
 
 

@@ -196,13 +196,13 @@ class ReviewJob:
         comment_id = publish_review_comment(connection, pr.repo, pr.number, body, existing, self.edge.bot_login())
         if review.proof.head_sha:
             run = check_run(review, comment_url(pr.html_url, comment_id), proof_url)
-            publish_check(connection, pr.repo, review.proof.head_sha, review.proof.verdict.value,
+            publish_check(connection, pr.repo, review.proof.head_sha, review.proof.verdict,
                           run.title, run.summary, proof_url or self.public_url or None, reuse=retried)
         sync_labels(connection, pr.repo, pr.number, [label.name for label in review.labels])
         if page_id is not None and self.proof_store is not None:
             self.proof_store.set_comment_url(page_id, comment_url(pr.html_url, comment_id))
-        self.published.record(pr.repo, pr.number, pr.head_sha, comment_id, review.proof.verdict.value,
-                              review.outcome.kind.value, review.rating.overall.tier.value)
+        self.published.record(pr.repo, pr.number, pr.head_sha, comment_id, review.proof.verdict,
+                              review.outcome.kind, review.rating.overall.tier.value, review.outcome.next_step)
         return comment_id
 
     def _store_proof(self, pr: PullRequestInfo, review: Review) -> tuple[int | None, str]:

@@ -23,13 +23,13 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from reviewbot.model import Finding, Priority, Proof, RunProblem, Verdict
+from reviewbot.names import HUMAN_REVIEW_LABEL
 from reviewbot.review.claims import ClaimCheck, ClaimMatch
 from reviewbot.review.markdown import code_span
 from reviewbot.review.ranks import Rating, Tier
 from reviewbot.review.security import SecurityNote
 
 RETRY_COMMAND = "@reviewbot re-review"
-HUMAN_REVIEW_LABEL = "reviewbot:human-review"
 
 
 class OutcomeKind(StrEnum):

@@ -116,6 +116,8 @@ def test_status_and_help_answer_anyone(world: World) -> None:
     world.work()
     [status] = world.bot_comments("<!-- reviewbot:status status")
     assert "- Review: passed (proof `proven`, rank B)" in status.body and "#issuecomment-" in status.body
+    assert "- Next step: Nothing blocks a merge: a maintainer can merge or comment `@reviewbot automerge`." in \
+        status.body  # the review's own next step, as its comment says it
     [help_answer] = world.bot_comments("<!-- reviewbot:status help")
     assert "I do not know the command `frobnicate`" in help_answer.body
     assert "| `@reviewbot re-review` |" in help_answer.body

@@ -8,8 +8,8 @@ import pytest
 
 from reviewbot.model import Finding, Priority, Proof, RunProblem, RunStatus
 from reviewbot.review.claims import ClaimCheck, ClaimMatch
+from reviewbot.names import HUMAN_REVIEW_LABEL
 from reviewbot.review.outcome import (
-    HUMAN_REVIEW_LABEL,
     RETRY_COMMAND,
     Outcome,
     OutcomeKind,
