@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from reviewbot.bot.replacement import replacement_body, source_of
-from reviewbot.bot.review import strip_marker
 from reviewbot.github.comments import MARKER_PREFIX, PLACEHOLDER, PLACEHOLDER_MARKER, is_bot_comment
 from reviewbot.github.labels import is_managed
 from reviewbot.github.pulls import PullRequestInfo
@@ -21,10 +20,10 @@ def test_a_replacement_body_names_its_source_to_the_reader() -> None:
     assert source_of("Replaces #7, written by a person") is None
 
 
-def test_the_review_marker_is_what_strip_marker_cuts_and_parse_marker_reads() -> None:
+def test_the_review_marker_is_what_the_comment_finder_looks_for_and_parse_marker_reads() -> None:
     marker = Marker(head="c" * 40, verdict="proven", outcome="passed", rank="S")
     body = "## review\n\ntext\n\n" + render_marker(marker) + "\n"
-    assert strip_marker(body) == "## review\n\ntext\n"
+    assert render_marker(marker).startswith(MARKER_PREFIX)
     assert parse_marker(body) == marker
 
 
