@@ -6,7 +6,9 @@ run (scheduled by a counter, so every round of this bench sees the same
 sequence). Both configurations review the same fixed head:
 
 - adaptive: `proof: {max_runs: 50, threshold: 0.10}`: rounds until the evidence is settled;
-- fixed: no `proof:` section and `repeat: 50`: 50 runs on each side, as before adaptive repeats.
+- fixed: `max_runs: 50` with a threshold and confidence nothing reaches (1e-9, 0.999999), so
+  nothing ever settles and base never rests: always 50 runs on each side (its verdict is
+  decided at that confidence too; only its cost is the baseline).
 
 The sequential rule cannot go below the head runs its bound needs (29 clean runs put the
 95% bound under 10%), plus the base runs that make base's failures significant against
@@ -38,8 +40,8 @@ THRESHOLD = 0.10
 
 def review(root: Path, period: int, max_runs: int, adaptive: bool) -> tuple[str, int, int, float, str]:
     repo = root / "repo"
-    build_race_repo(repo, period=period, wait_period=10**6, max_runs=max_runs, threshold=THRESHOLD, budget_s=3600,
-                    adaptive=adaptive)
+    build_race_repo(repo, period=period, wait_period=10**6, max_runs=max_runs, budget_s=3600,
+                    threshold=THRESHOLD if adaptive else 1e-9, confidence=0.95 if adaptive else 0.999999)
     started = time.perf_counter()
     proof = ProofEngine(root / "data").prove(ProofRequest(source=str(repo), base="main", head="fix"))
     elapsed = time.perf_counter() - started

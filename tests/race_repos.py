@@ -109,27 +109,25 @@ TEST = dedent('''
 
 
 def build_race_repo(root: Path, *, period: int, wait_period: int, max_runs: int, threshold: float,
-                    budget_s: int = 300, adaptive: bool = True) -> RepoWriter:
-    """Base fails every `period`-th run; branches `fix` (never fails) and `partial` (every `wait_period`-th).
-
-    `adaptive=False` configures no `proof:` section but `repeat: max_runs`: a fixed count per side."""
+                    budget_s: int = 300, confidence: float = 0.95) -> RepoWriter:
+    """Base fails every `period`-th run; branches `fix` (never fails) and `partial` (every `wait_period`-th)."""
     writer = RepoWriter(root)
     test = TEST.replace("__WAIT__", str(wait_period)).replace("__PERIOD__", str(period))
-    proof = dedent(f'''
-        proof:
-          confidence: 0.95
-          max_runs: {max_runs}
-          budget_s: {budget_s}
-          threshold: {threshold}''') if adaptive else ""
     config = dedent(f'''
         suites:
           - name: racelock contention
             run: python -m pytest -q -p no:cacheprovider tests/test_contention.py
             paths: ["racelock.py", "tests/**"]
             kind: integration
-            repeat: {2 if adaptive else max_runs}
+            repeat: 2
             timeout: 60
-        changed_tests: off''') + proof + "\n"
+        changed_tests: off
+        proof:
+          confidence: {confidence}
+          max_runs: {max_runs}
+          budget_s: {budget_s}
+          threshold: {threshold}
+    ''')
     writer.write({"racelock.py": BUGGY, ".gitignore": ".race-counter\n", ".github/reviewbot.yml": config,
                   "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n"})
     writer.commit("A lock file for the state directory")
