@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Callable
@@ -39,9 +40,11 @@ from reviewbot.settings import load_settings
 EXIT_OK, EXIT_USAGE, EXIT_INFRA = 0, 2, 3
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, listener: socket.socket | None = None) -> int:
+    """`listener`: `serve`'s socket, already listening (see `reviewbot.launch`)."""
     parser = _parser()
     args = parser.parse_args(argv)
+    args.listener = listener
     _setup_flags_to_settings(args)
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
@@ -366,7 +369,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     settings = _service_settings(args, console)
     if settings is None:
         return EXIT_USAGE
-    serve(settings, args.host, args.port)
+    serve(settings, args.host, args.port, listener=args.listener)
     return EXIT_OK
 
 
