@@ -401,7 +401,7 @@ NO_COMMAND = "issue_comment created: no command line in comment 492700400"
         "> quoted\n@reviewbot review",  # a lazy continuation line is still quoted
         "\t/reviewbot retry",  # a tab (or 4 spaces) is an indented code block
         "    @reviewbot review",
-        "Thanks for the fix!\r\n\r\n@reviewbot: review please\r\n",  # the handle must end at whitespace
+        "Thanks for the fix!\r\n\r\n@reviewbot:review please\r\n",  # the handle (and its colon) ends at whitespace
         "<!-- @reviewbot review -->",
         "`@reviewbot review`",
         "please ask @reviewbot to review",  # not at the start of a line
