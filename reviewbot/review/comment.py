@@ -184,13 +184,14 @@ _CODE = re.compile(r"(`+)(.+?)\1(?!`)")
 
 
 def _prose(line: str) -> str:
-    """One line of contributor markdown: its inline code stays code, everything else is escaped."""
+    """One line of contributor markdown: its inline code stays code and its emphasis emphasis; links,
+    HTML and mentions are escaped."""
     line = redact(line)
     parts, position = [], 0
     for match in _CODE.finditer(line):
-        parts += [escape_inline(line[position:match.start()]), code_span(match.group(2).strip())]
+        parts += [escape_inline(line[position:match.start()], emphasis=True), code_span(match.group(2).strip())]
         position = match.end()
-    return "".join(parts) + escape_inline(line[position:])
+    return "".join(parts) + escape_inline(line[position:], emphasis=True)
 
 
 def _link(text: str, url: str) -> Markup | str:

@@ -199,12 +199,12 @@ def test_history_keeps_the_last_eight_cycles_newest_last() -> None:
     assert rows[-1][1] == HEAD[:12] and rows[0][1] == f"{1:012x}"
 
 
-def test_quoted_contributor_prose_keeps_its_code_and_nothing_else() -> None:
+def test_quoted_contributor_prose_keeps_its_code_and_emphasis_and_nothing_else() -> None:
     body = "## Summary\n\n`locked()` left `<path>.lock` behind; **bold** @someone <b>x</b> ``a `b` c``\n"
     review = build_review(ReviewInput(pr=PullRequest(body=body), proof=proof_of(*PROVEN), diff="",
                                       reviewed_at="2026-11-25 12:00 UTC"))
     text = render_comment(review)
-    assert "> `locked()` left `<path>.lock` behind; \\*\\*bold\\*\\* @\u200bsomeone &lt;b&gt;x&lt;/b&gt; ``a `b` c``" in text
+    assert "> `locked()` left `<path>.lock` behind; **bold** @\u200bsomeone &lt;b&gt;x&lt;/b&gt; ``a `b` c``" in text
 
 
 def _inferred_review(config_text: str):
