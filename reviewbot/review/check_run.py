@@ -49,7 +49,7 @@ def _summary(review: Review, comment_url: str, proof_url: str) -> str:
     lines += [f"- {reason}" for reason in outcome.reasons[:MAX_REASONS]]
     if len(outcome.reasons) > MAX_REASONS:
         lines.append(f"- … {len(outcome.reasons) - MAX_REASONS} more in the review comment.")
-    lines += ["", f"**{'How to retry' if incomplete else 'Next step before merge'}:** {outcome.next_step}"]
+    lines += ["", f"**Next step, for {outcome.owner}:** {outcome.next_step}"]
     blocking = [f for f in review.findings if f.priority in (Priority.P0, Priority.P1)]
     if blocking and not incomplete:
         lines += ["", "**Blocking findings**", ""]

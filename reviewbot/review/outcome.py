@@ -65,6 +65,7 @@ class Outcome(BaseModel):
     next_step: str  # the one thing that stands between this PR and a merge
     human_review: bool = False  # a person must decide: the `reviewbot:human-review` label
     retry: str = ""  # how to retry, for infrastructure failures
+    owner: str = ""  # who takes the next step: "the contributor" or "a maintainer"
 
 
 class Label(BaseModel):
@@ -74,6 +75,23 @@ class Label(BaseModel):
 
 def decide_outcome(proof: Proof, findings: list[Finding], claims: list[ClaimCheck], rating: Rating,
                    security: list[SecurityNote]) -> Outcome:
+    """The outcome, with whoever can take its next step (the review leads with both)."""
+    outcome = _decide(proof, findings, claims, rating, security)
+    return outcome.model_copy(update={"owner": next_step_owner(outcome, proof)})
+
+
+def next_step_owner(outcome: Outcome, proof: Proof) -> str:
+    """The contributor changes the PR (code, tests, description); a maintainer merges, decides, re-runs
+    and owns the base branch's config."""
+    if outcome.kind is OutcomeKind.DID_NOT_COMPLETE:
+        return "the contributor" if proof.error_cause == RunProblem.NOT_LOADED else "a maintainer"
+    if outcome.kind in (OutcomeKind.PASSED, OutcomeKind.NEEDS_MAINTAINER):
+        return "a maintainer"
+    return "the contributor"
+
+
+def _decide(proof: Proof, findings: list[Finding], claims: list[ClaimCheck], rating: Rating,
+            security: list[SecurityNote]) -> Outcome:
     p0 = [f for f in findings if f.priority == Priority.P0]
     p1 = [f for f in findings if f.priority == Priority.P1]
     contradicted = [c for c in claims if c.match == ClaimMatch.CONTRADICTED]

@@ -29,7 +29,7 @@ def test_a_passed_review_shows_the_comments_verdict_line_and_next_step() -> None
     assert run.title == f"passed · proof proven · rank {review.rating.overall.tier.label}"
     headline = run.summary.split("\n")[0]
     assert headline == "✅ " + verdict_line(render_comment(review))
-    assert f"**Next step before merge:** {review.outcome.next_step}" in run.summary
+    assert f"**Next step, for {review.outcome.owner}:** {review.outcome.next_step}" in run.summary
     assert all(f"- {reason}" in run.summary for reason in review.outcome.reasons)
     assert "Blocking findings" not in run.summary and "<!--" not in run.summary
 
@@ -58,7 +58,7 @@ def test_an_incomplete_review_says_how_to_retry_and_judges_nothing() -> None:
     assert run.title.startswith("did not complete · proof error")
     assert run.summary.startswith("🛠️ **Did not complete** · proof 🛠️ error\n")
     assert "rank" not in run.summary and "- The sandbox could not start." in run.summary
-    assert f"**How to retry:** {review.outcome.next_step}" in run.summary
+    assert f"**Next step, for {review.outcome.owner}:** {review.outcome.next_step}" in run.summary
     assert "[the review comment](https://github.com/o/r/pull/1#issuecomment-5)" in run.summary
 
 
