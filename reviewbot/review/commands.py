@@ -102,6 +102,21 @@ ALIASES: dict[str, CommandName] = {
     "help": CommandName.HELP,
 }
 
+# What each command does, and an example a person would write: the help answer and the docs read these.
+DESCRIPTIONS: dict[CommandName, tuple[str, str]] = {
+    CommandName.REREVIEW: ("Reviews the current head again; text after it (and on the next lines) is focus for "
+                           "the reviewer.", "@reviewbot re-review the retry loop in acquire()"),
+    CommandName.AUTOMERGE: ("Merges the PR once its review passes and every check is green, pinned to the "
+                            "reviewed head; updates the branch (or opens a replacement PR) when it falls behind.",
+                            "@reviewbot automerge"),
+    CommandName.STOP: ("Pauses the bot on this PR and leaves it to human review (label "
+                       "`reviewbot:human-review`); reviews still run, nothing is merged.", "@reviewbot stop"),
+    CommandName.APPROVE: ("Ends a pause started with `stop` (the old word `approve` still works; it is not "
+                          "GitHub's Approve).", "@reviewbot resume"),
+    CommandName.STATUS: ("Answers with the PR's review, proof, automerge state and next step.", "@reviewbot status"),
+    CommandName.HELP: ("Answers with this list.", "@reviewbot help"),
+}
+
 DEFAULT_HANDLES: tuple[str, ...] = ("@reviewbot", "@reviewbot[bot]", "/reviewbot")
 
 

@@ -9,6 +9,7 @@ are escaped like everything else.
 from __future__ import annotations
 
 from reviewbot.names import HUMAN_REVIEW_LABEL, STATUS_MARKER_TAG
+from reviewbot.review.commands import DESCRIPTIONS
 from reviewbot.review.markdown import code_span, escape_inline
 from reviewbot.review.merge_gate import AutomergeState
 
@@ -122,8 +123,10 @@ def help_text(permission_table: str, aliases: dict[str, str], unknown_word: str 
     if unknown_word:
         lines += [f"{ACKNOWLEDGED} I do not know the command {code_span(unknown_word)}. These are the ones I know:", ""]
     else:
-        lines += [f"{ACKNOWLEDGED} Commands start a line of a PR comment with `@reviewbot` (or `/reviewbot`):", ""]
-    lines += [permission_table.rstrip(), ""]
+        lines += [f"{ACKNOWLEDGED} Write a command at the start of a line or of a sentence in a PR comment, "
+                  "with `@reviewbot` (or `/reviewbot`):", ""]
+    lines += [f"- {code_span(example)}: {what}" for what, example in DESCRIPTIONS.values()]
+    lines += ["", "Who may run each:", "", permission_table.rstrip(), ""]
     grouped: dict[str, list[str]] = {}
     for alias, name in aliases.items():
         grouped.setdefault(name, []).append(alias)

@@ -302,3 +302,17 @@ def test_a_quoted_or_indented_body_has_no_command(body: str, prefix: str) -> Non
     # Quoting every line or indenting it as code hides whatever the lines say.
     lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     assert parse_command("\n".join(prefix + line for line in lines)) is None
+
+
+def test_every_command_is_described_with_an_example_that_parses_to_it() -> None:
+    from reviewbot.review.commands import DESCRIPTIONS
+    from reviewbot.review.status_comments import help_text
+
+    assert set(DESCRIPTIONS) == set(CommandName)
+    for name, (what, example) in DESCRIPTIONS.items():
+        parsed = parse_command(example)
+        assert parsed is not None and parsed.name is name, example
+        assert what.endswith(".")
+    text = help_text("| Command | Who may run it |\n| --- | --- |\n", {"resume": "approve"})
+    assert all(f"`{example}`" in text for _, example in DESCRIPTIONS.values())
+    assert "Who may run each:" in text
