@@ -94,7 +94,9 @@ def reef_update(author: str, replacement_url: str, replacement_number: int, cont
             f"- Why replacement: {why}.\n"
             f"- Replacement PR: {replacement_url}\n"
             f"- Co-author credit kept: {credit}.\n"
-            "- Source PR status: left open for maintainer and contributor comparison.\n\n"
+            "- Source PR status: left open for maintainer and contributor comparison.\n"
+            "- Next time: tick **Allow edits by maintainers** when you open a PR from a fork, and the bot "
+            "updates your branch itself instead of opening a replacement.\n\n"
             + status_marker("replacement") + "\n")
 
 

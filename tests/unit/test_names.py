@@ -40,3 +40,12 @@ def test_the_bot_manages_the_human_review_label_but_never_the_automerge_one() ->
 
 def test_a_login_gets_githubs_noreply_address() -> None:
     assert noreply_email("mona") == "mona@users.noreply.github.com"
+
+
+def test_the_reef_update_tells_the_contributor_how_to_avoid_a_replacement() -> None:
+    from reviewbot.review.status_comments import reef_update
+
+    text = reef_update("ann", "https://github.com/o/r/pull/9", 9, ["Ann <ann@example.invalid>"],
+                       "GitHub refused to update the branch (no push rights to it)")
+    assert "#9" in text and "Allow edits by maintainers" in text
+    assert text.rstrip().endswith("-->")  # the marker stays last
