@@ -24,6 +24,7 @@ import dataclasses
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,7 @@ class Case:
     tests: tuple[str, ...]  # the commit's test files: laid over base in the by-hand run
     lang: str = ""
     by_hand: str = ""  # what a person saw running it by hand when the case was added
+    needs_hosts: tuple[str, ...] = ()  # hosts the zero-config install (which follows the lockfile) fetches from
 
     @property
     def repo_name(self) -> str:
@@ -79,8 +81,19 @@ def load_manifest(path: Path = MANIFEST) -> list[Case]:
     return [Case(name=c["name"], url=c["url"], base=str(c["base"]), head=str(c["head"]),
                  expected=c["expected"], expected_no_config=c.get("expected_no_config"),
                  config=c.get("config", ""), tests=tuple(c.get("tests", ())), lang=c.get("lang", ""),
-                 by_hand=c.get("by_hand", ""))
+                 by_hand=c.get("by_hand", ""), needs_hosts=tuple(c.get("needs_hosts", ())))
             for c in data["cases"]]
+
+
+def unreachable(hosts: tuple[str, ...]) -> list[str]:
+    """The hosts this machine cannot resolve: a case that installs from them is skipped here, not failed."""
+    missing = []
+    for host in hosts:
+        try:
+            socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)
+        except OSError:
+            missing.append(host)
+    return missing
 
 
 def find_source(case: Case, sources: Path, clone: bool) -> Path | None:
@@ -231,6 +244,9 @@ def run_case(case: Case, args: argparse.Namespace, sources: Path) -> Row:
     row = Row(case, expected)
     if args.no_config and expected is None:
         row.skipped = "not in the no-config set"
+        return row
+    if args.no_config and (missing := unreachable(case.needs_hosts)):
+        row.skipped = f"its install needs {', '.join(missing)}, which this machine cannot resolve"
         return row
     source = find_source(case, sources, args.clone)
     if source is None:
