@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import socket
 import threading
-import time
 import uuid
 from pathlib import Path
 from textwrap import dedent
@@ -26,6 +25,7 @@ from reviewbot.proof.sandbox import Limits, Sandbox, SandboxRequest
 from reviewbot.samples.repos import RepoWriter
 from tests.hostile import LoopbackHTTP, LoopbackListener
 from tests.registries import non_public_registry_ranges
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.sandbox
 
@@ -208,7 +208,7 @@ def test_proxy_tunnels_to_an_allowed_address_and_refuses_a_name_that_resolves_to
                 answer = ask(tmp_path / "b.sock", f"CONNECT {host}:443 HTTP/1.1\r\n\r\n".encode())
                 assert answer.startswith(b"HTTP/1.1 403"), (host, answer)
             assert proxy.dialled == []
-        time.sleep(0.3)  # let the listener's accept loop see the one tunnel
+        wait_until(lambda: listener.accepted, "the listener accepted the one tunnel", timeout=10)
     assert len(listener.accepted) == 1
 
 
@@ -252,9 +252,7 @@ def test_proxy_closes_an_idle_tunnel(tmp_path: Path) -> None:
             client.connect(str(tmp_path / "i.sock"))
             client.sendall(f"CONNECT 127.0.0.1:{listener.port} HTTP/1.1\r\n\r\n".encode())
             assert client.recv(100).startswith(b"HTTP/1.1 200")
-            started = time.monotonic()
             assert client.recv(100) == b""  # closed by the proxy, not by the silent listener
-            assert time.monotonic() - started < 5
 
 
 class FakeUpstream:
