@@ -245,6 +245,19 @@ def _tail(result: SuiteResult, lines: int) -> Markup:
     return Markup(fence(text or "(no output)"))
 
 
+_TIMINGS = re.compile(r"\d+(?:\.\d+)?\s?(?:ms|s|sec|seconds)\b|\b0x[0-9a-f]+\b|\bpid[ =]?\d+", re.IGNORECASE)
+
+
+def _alike(head: SuiteResult | None, base: SuiteResult | None, lines: int) -> bool:
+    """Both sides failed the same way: the same status and the same output but for timings and
+    addresses, so one log tail says it for both."""
+    if head is None or base is None or not head.runs or not base.runs or head.status != base.status:
+        return False
+    def shape(result: SuiteResult) -> str:
+        return _TIMINGS.sub("N", "\n".join(result.runs[-1].outcome.log_tail.splitlines()[-lines:]))
+    return shape(head) == shape(base)
+
+
 _ENV: jinja2.Environment | None = None
 
 
@@ -273,6 +286,6 @@ def _environment() -> jinja2.Environment:
             failing=_failing,
             tail=_tail,
         )
-        env.globals.update(tiers=list(Tier), rarities=RARITY_WEIGHTS)  # the legend in "About reviewbot"
+        env.globals.update(tiers=list(Tier), rarities=RARITY_WEIGHTS, alike=_alike)  # the legend in "About reviewbot"
         _ENV = env
     return _ENV

@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
 import uuid
 from pathlib import Path
 from textwrap import dedent
 
 import pytest
 
-from reviewbot.model import Verdict
-from reviewbot.model import RunProblem
+from reviewbot.model import RunProblem, Verdict
 from reviewbot.proof.egress import (DEFAULT_CA_BUNDLE, PROXY_PORT, REFUSAL_STORM, EgressPolicy, EgressProxy,
                                       SetupNetwork, Upstream)
 from reviewbot.proof.run_health import failed_setup

@@ -266,3 +266,16 @@ def test_the_inferred_config_says_why_it_was_inferred() -> None:
     review = _inferred_review(config_text)
     review.proof.config_source = "inferred (config invalid)"
     assert "The base branch's `.github/reviewbot.yml` is invalid" in render_comment(review)
+
+
+def test_base_and_head_that_failed_alike_show_one_log() -> None:
+    from reviewbot.model import SandboxOutcome, SuiteResult, SuiteRun, RunStatus
+    from reviewbot.review.comment import _alike
+
+    def side(revision: str, tail: str) -> SuiteResult:
+        run = SuiteRun(status=RunStatus.FAILED, outcome=SandboxOutcome(exit_code=1, log_tail=tail))
+        return SuiteResult(suite="s", revision=revision, command="t", runs=[run])
+
+    same = "FAILED test_x - AssertionError\n1 failed in {}s"
+    assert _alike(side("head", same.format("0.12")), side("base", same.format("1.05")), 40)
+    assert not _alike(side("head", same.format("0.1")), side("base", "FAILED test_y - KeyError\n1 failed in 0.1s"), 40)
