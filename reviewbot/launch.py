@@ -24,16 +24,33 @@ def main(argv: list[str] | None = None) -> int:
     return cli.main(argv, listener=listener)
 
 
+# The top-level options of `reviewbot` that take a value (tests/unit/test_launch.py keeps this true to cli.py).
+VALUE_OPTIONS = frozenset({"--data-dir", "--setup-ca-bundle", "--setup-allow", "--setup-env", "--setup-upstream-proxy"})
+
+
+def command_index(argv: list[str]) -> int | None:
+    """Where the subcommand is: the first word that is neither an option nor an option's value
+    (`review --head serve` is not `serve`)."""
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if not word.startswith("-"):
+            return index
+        index += 2 if word in VALUE_OPTIONS else 1
+    return None
+
+
 def early_listener(argv: list[str]) -> socket.socket | None:
     """A listening socket for `serve`'s --host/--port, or None (another command, a bad flag, a busy port:
     the full parser and uvicorn then say what is wrong)."""
-    if "serve" not in argv:
+    command = command_index(argv)
+    if command is None or argv[command] != "serve":
         return None
     options = argparse.ArgumentParser(add_help=False)
     options.add_argument("--host", default="0.0.0.0")
     options.add_argument("--port", type=int, default=8080)
     try:
-        known, _ = options.parse_known_args(argv[argv.index("serve") + 1:])
+        known, _ = options.parse_known_args(argv[command + 1:])
     except SystemExit:
         return None
     family = socket.AF_INET6 if ":" in known.host else socket.AF_INET
