@@ -30,7 +30,7 @@ RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/reviewbot --cr
 # prompts/), installed in place so files beside the package (prompts/) are found as in a checkout.
 WORKDIR /opt/reviewbot
 COPY . .
-RUN pip install --no-cache-dir --disable-pip-version-check -e . \
+RUN pip install --no-cache-dir --disable-pip-version-check -e ".[model,postgres]" \
  && reviewbot --help >/dev/null
 
 USER reviewbot

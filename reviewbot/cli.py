@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from rich.status import Status
 
 from reviewbot.bot.one_shot import NEEDS_TOKEN, parse_pr_reference, review_live_pr
 from reviewbot.bot.review import ReviewJob, review_pull_request
+from reviewbot.extras import MissingExtra
 from reviewbot.github.adapter import EdgePorts
 from reviewbot.github.client import GitHubConfigError, GitHubEdge
 from reviewbot.llm.assist import ModelReviewer
@@ -40,9 +42,11 @@ from reviewbot.settings import load_settings
 EXIT_OK, EXIT_USAGE, EXIT_INFRA = 0, 2, 3
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, listener: socket.socket | None = None) -> int:
+    """`listener`: `serve`'s socket, already listening (see `reviewbot.launch`)."""
     parser = _parser()
     args = parser.parse_args(argv)
+    args.listener = listener
     _setup_flags_to_settings(args)
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
@@ -54,7 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         if refused:
             _error(Console(stderr=True), refused)
             return EXIT_INFRA
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except MissingExtra as exc:  # a configured feature whose extra is not installed
+        _error(Console(stderr=True), str(exc))
+        return EXIT_USAGE
 
 
 RUNS_PR_CODE = ("review", "demo", "serve", "worker")
@@ -373,7 +381,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     settings = _service_settings(args, console)
     if settings is None:
         return EXIT_USAGE
-    serve(settings, args.host, args.port)
+    serve(settings, args.host, args.port, listener=args.listener)
     return EXIT_OK
 
 

@@ -70,11 +70,12 @@ class SandboxOutcome(BaseModel):
 
     exit_code: int | None  # None when killed before it exited
     timed_out: bool = False
-    limit_hit: str | None = None  # "wall_clock", "output", "memory", "processes", "cpu", "disk"
+    limit_hit: str | None = None  # "wall_clock", "output", "memory", "processes", "cpu", "disk", "network"
     duration_s: float = 0.0
     output_bytes: int = 0
     log_tail: str = ""  # last lines of combined stdout/stderr, redacted
     log_path: str | None = None  # full (capped) log on disk
+    egress_refused: list[str] = Field(default_factory=list)  # a setup's most refused network targets, with counts
 
 
 class SuiteRun(BaseModel):
@@ -85,6 +86,7 @@ class SuiteRun(BaseModel):
     outcome: SandboxOutcome
     problem: RunProblem | None = None  # set when status is ERROR: why this run is not a test result
     why: str = ""  # one plain-text sentence about the problem; partly the run's output: escape it when shown
+    amplified: bool = False  # ran under the suite's contention (`proof.amplify`), not idle
 
 
 class SuiteResult(BaseModel):
@@ -95,7 +97,7 @@ class SuiteResult(BaseModel):
     revision: Revision
     command: str
     runs: list[SuiteRun] = Field(default_factory=list)
-    amplification: str | None = None  # the contention every run had ("2 copies in parallel, ..."), or None
+    amplification: str | None = None  # the contention every other run had ("2 copies in parallel, ..."), or None
 
     @property
     def statuses(self) -> list[RunStatus]:
@@ -123,8 +125,11 @@ class SuiteResult(BaseModel):
     @property
     def tally(self) -> Tally:
         """Runs that gave a result, and how many of them failed (a hang counts as a failure)."""
-        results = [s for s in self.statuses if s != RunStatus.ERROR]
-        return Tally(runs=len(results), failures=sum(s != RunStatus.PASSED for s in results))
+        return _tally(self.runs)
+
+    def tally_of(self, *, amplified: bool) -> Tally:
+        """The tally of the idle runs, or of the runs under contention."""
+        return _tally([run for run in self.runs if run.amplified == amplified])
 
     @property
     def last(self) -> SuiteRun | None:
@@ -143,6 +148,8 @@ class SuiteResult(BaseModel):
             "failure_rate": round(tally.failures / tally.runs, 4) if tally.runs else None,
             "failure_rate_upper_95": _rounded(failure_rate_upper(tally.failures, tally.runs, 0.95)),
             "amplification": self.amplification,
+            "idle": _tally_dict(self.tally_of(amplified=False)) if self.amplification else None,
+            "amplified": _tally_dict(self.tally_of(amplified=True)) if self.amplification else None,
             "repeats": len(self.runs),
             "statuses": [s.value for s in self.statuses],
             "passed": counts.passed,
@@ -153,6 +160,15 @@ class SuiteResult(BaseModel):
             "log_tail": self.runs[-1].outcome.log_tail if self.runs else "",
             "problems": sorted({f"{run.problem.value}: {run.why}" for run in self.runs if run.problem}),
         }
+
+
+def _tally(runs: list[SuiteRun]) -> Tally:
+    results = [run.status for run in runs if run.status != RunStatus.ERROR]
+    return Tally(runs=len(results), failures=sum(s != RunStatus.PASSED for s in results))
+
+
+def _tally_dict(tally: Tally) -> dict:
+    return {"runs": tally.runs, "failures": tally.failures}
 
 
 def _rounded(value: float | None) -> float | None:

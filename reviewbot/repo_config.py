@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
+from pathspec import GitIgnoreSpec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reviewbot.model import SuiteKind
@@ -126,6 +127,11 @@ def glob_problem(pattern: str) -> str:
                 depth -= 1
         if depth:
             return "a `[` is never closed by `]`"
+    [line] = GitIgnoreSpec.from_lines([stripped]).patterns  # read as pathspec will match it (selection.path_matches)
+    if line.include is None:
+        return "a leading `#` makes it a comment (write `\\#` for a file name starting with `#`)"
+    if line.include is False:
+        return "a leading `!` excludes in .gitignore, and `paths` lists only what to include"
     return ""
 
 

@@ -45,6 +45,11 @@ def failure_rate_upper(failures: int, runs: int, confidence: float = DEFAULT_CON
     return high
 
 
+def clean_runs_needed(threshold: float, confidence: float = DEFAULT_CONFIDENCE) -> int:
+    """How many failure-free runs bring the exact upper bound under `threshold` (29 for 10% at 95%)."""
+    return max(1, math.ceil(math.log(1.0 - confidence) / math.log(1.0 - threshold))) if 0 < threshold < 1 else 1
+
+
 def base_fails_more(base_failures: int, base_runs: int, head_failures: int, head_runs: int) -> float:
     """One-sided Fisher exact p-value for "base fails more often than head" (small means: it does)."""
     failures, total = base_failures + head_failures, base_runs + head_runs

@@ -36,8 +36,9 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [[ ! -e $stamp ]]; then
+  # the extras: the model review (openai) and PostgreSQL (psycopg), which a deploy and the tests use
   # (grep drops pip's warnings about index locations this machine does not have)
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' \
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,model,postgres]' \
     2> >(grep -v "^WARNING: Location '" >&2)
   rm -f .venv/.installed-* && touch "$stamp"
 fi

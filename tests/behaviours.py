@@ -18,7 +18,7 @@ from reviewbot.bot.automerge_progress import AutomergeProgress
 from reviewbot.bot.commands import CommandJob
 from reviewbot.bot.replacement import Replacements
 from reviewbot.github.pulls import PullRequestInfo
-from reviewbot.repo_config import RepoConfig
+from reviewbot.repo_config import ConfigError, RepoConfig
 from reviewbot.store.db import Base
 from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.store.pull_state import PullStates
@@ -55,11 +55,11 @@ def _spec(row) -> JobSpec:  # type: ignore[no-untyped-def]
 class GivenBase:
     """`BaseFacts` as the test says they are: no git."""
 
-    repo_config: RepoConfig = field(default_factory=RepoConfig)
+    repo_config: RepoConfig | ConfigError = field(default_factory=RepoConfig)
     conflicting: list[str] = field(default_factory=list)
     is_behind: bool = False
 
-    def config(self, pr: PullRequestInfo, auth) -> RepoConfig:  # type: ignore[no-untyped-def]
+    def config(self, pr: PullRequestInfo, auth) -> RepoConfig | ConfigError:  # type: ignore[no-untyped-def]
         return self.repo_config
 
     def conflicts(self, pr: PullRequestInfo, auth) -> list[str]:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from reviewbot.github.comments import PLACEHOLDER_MARKER, BotComment
 from reviewbot.github.pulls import OpenPull, PullRequestInfo
-from reviewbot.model import Check, Permission
+from reviewbot.model import Check, Permission, Verdict
 
 BOT = "reviewbot[bot]"
 
@@ -157,7 +157,7 @@ class FakeGitHub:
         self.label_sets[(repo, number)].remove(name)
         self.effects.append(("label-", repo, number, name))
 
-    def publish_check(self, repo: str, head_sha: str, verdict: str, title: str, summary: str,
+    def publish_check(self, repo: str, head_sha: str, verdict: Verdict, title: str, summary: str,
                       details_url: str | None = None, reuse: bool = False) -> None:
         self.effects.append(("check", repo, head_sha, verdict, title))
 

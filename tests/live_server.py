@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-import time
 from collections.abc import Iterator
 
 import uvicorn
+
+from tests.waiting import wait_until
 
 
 @contextlib.contextmanager
@@ -20,8 +21,8 @@ def live_server(app: object, **config: object) -> Iterator[int]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", **config))  # type: ignore
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    while not server.started:
-        time.sleep(0.01)
+    wait_until(lambda: server.started or not thread.is_alive(), "uvicorn started", timeout=15)
+    assert server.started, "uvicorn stopped before it started serving"
     try:
         yield port
     finally:

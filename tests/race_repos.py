@@ -8,158 +8,46 @@ side), so the race shows on a known share of runs and the fixture is
 repeatable: every `period`-th run contends the plain path, every
 `wait_period`-th run the waiting path. The fixed head uses O_CREAT|O_EXCL on
 both paths; the "partial fix" only on the plain one.
+
+The files are trees under `tests/fixtures/repos/racelock/` and `.../contention/`
+(`base/`, then one folder per branch); `templates/` holds the files a builder's
+arguments fill in (`{name}` in the config, `__NAME__` in the test).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from textwrap import dedent
 
 from reviewbot.samples.repos import RepoWriter
 
-BUGGY = dedent('''
-    import os
-    import time
+FIXTURES = Path(__file__).parent / "fixtures" / "repos"
+RACELOCK = FIXTURES / "racelock"
+CONTENTION = FIXTURES / "contention"
+RACELOCK_NODE = FIXTURES / "racelock_node"
 
 
-    class Busy(Exception):
-        pass
-
-
-    def _create(path):
-        if os.path.exists(path):
-            raise Busy(path)
-        time.sleep(0.2)  # the window between the check and the create
-        with open(path, "w") as handle:
-            handle.write(str(os.getpid()))
-
-
-    def acquire(path, wait=False):
-        if not wait:
-            return _create(path)
-        deadline = time.monotonic() + 0.6
-        while True:  # wait for the holder, then take the lock
-            try:
-                return _create(path)
-            except Busy:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-''')
-ATOMIC = '''
-
-def _create_atomic(path):
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        raise Busy(path) from None
-    os.write(fd, str(os.getpid()).encode())
-    os.close(fd)
-'''
-FIXED = BUGGY.replace("return _create(path)", "return _create_atomic(path)") + ATOMIC
-PARTIAL = BUGGY.replace("if not wait:\n        return _create(path)", "if not wait:\n        return _create_atomic(path)") \
-    + ATOMIC  # the waiting path still checks, then creates
-
-TEST = dedent('''
-    import multiprocessing
-    from pathlib import Path
-
-    from racelock import Busy, acquire
-
-    COUNTER = Path(".race-counter")
-
-
-    def _contend(path, wait, barrier, results):
-        barrier.wait()
-        try:
-            acquire(path, wait=wait)
-            results.put("held")
-        except Busy:
-            results.put("busy")
-
-
-    def _run(path, wait, together):
-        barrier = multiprocessing.Barrier(2 if together else 1)
-        results = multiprocessing.Queue()
-        held = []
-        if together:
-            workers = [multiprocessing.Process(target=_contend, args=(path, wait, barrier, results)) for _ in "ab"]
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.join()
-        else:  # one after the other: no contention, no race
-            for _ in "ab":
-                worker = multiprocessing.Process(target=_contend, args=(path, False, barrier, results))
-                worker.start()
-                worker.join()
-        while not results.empty():
-            held.append(results.get())
-        return held
-
-
-    def test_two_processes_never_both_hold_the_lock(tmp_path):
-        run = int(COUNTER.read_text()) + 1 if COUNTER.exists() else 1
-        COUNTER.write_text(str(run))
-        wait = run % __WAIT__ == 0
-        together = wait or run % __PERIOD__ == 0
-        held = _run(str(tmp_path / "state.lock"), wait, together)
-        assert held.count("held") == 1, held
-''')
+def _template(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
 
 
 def build_race_repo(root: Path, *, period: int, wait_period: int, max_runs: int, threshold: float,
-                    budget_s: int = 300) -> RepoWriter:
+                    budget_s: int = 300, confidence: float = 0.95) -> RepoWriter:
     """Base fails every `period`-th run; branches `fix` (never fails) and `partial` (every `wait_period`-th)."""
     writer = RepoWriter(root)
-    test = TEST.replace("__WAIT__", str(wait_period)).replace("__PERIOD__", str(period))
-    config = dedent(f'''
-        suites:
-          - name: racelock contention
-            run: python -m pytest -q -p no:cacheprovider tests/test_contention.py
-            paths: ["racelock.py", "tests/**"]
-            kind: integration
-            repeat: 2
-            timeout: 60
-        changed_tests: off
-        proof:
-          confidence: 0.95
-          max_runs: {max_runs}
-          budget_s: {budget_s}
-          threshold: {threshold}
-    ''')
-    writer.write({"racelock.py": BUGGY, ".gitignore": ".race-counter\n", ".github/reviewbot.yml": config,
-                  "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n"})
+    test = _template(RACELOCK / "templates" / "test_contention.py") \
+        .replace("__WAIT__", str(wait_period)).replace("__PERIOD__", str(period))
+    config = _template(RACELOCK / "templates" / "reviewbot.yml").format(
+        max_runs=max_runs, budget_s=budget_s, threshold=threshold, confidence=confidence)
+    writer.copy_tree(RACELOCK / "base")
+    writer.write({".github/reviewbot.yml": config})
     writer.commit("A lock file for the state directory")
-    for branch, code in (("fix", FIXED), ("partial", PARTIAL)):
+    for branch in ("fix", "partial"):
         writer.branch(branch)
-        writer.write({"racelock.py": code, "tests/test_contention.py": test})
+        writer.copy_tree(RACELOCK / branch)
+        writer.write({"tests/test_contention.py": test})
         writer.commit(f"Create the lock file atomically ({branch})")
         writer.checkout("main")
     return writer
-
-
-SHARED_TEST = dedent('''
-    import os
-    import time
-
-    from racelock import acquire
-
-    LOCK = "/tmp/racelock-shared.lock"
-    HOLDER = "/tmp/racelock-holder"
-
-
-    def test_only_one_holder_at_a_time():
-        acquire(LOCK, wait=True)
-        try:
-            with open(HOLDER, "w") as handle:
-                handle.write(str(os.getpid()))
-            time.sleep(0.4)
-            with open(HOLDER) as handle:
-                assert handle.read() == str(os.getpid()), "another process held the lock at the same time"
-        finally:
-            os.unlink(LOCK)
-''')
 
 
 def build_contention_repo(root: Path, *, copies: int) -> RepoWriter:
@@ -169,24 +57,32 @@ def build_contention_repo(root: Path, *, copies: int) -> RepoWriter:
     """
     writer = RepoWriter(root)
     amplify = f"\n  amplify:\n    copies: {copies}\n    stressors: 1" if copies > 1 else ""
-    config = dedent('''
-        suites:
-          - name: racelock regression
-            run: python -m pytest -q -p no:cacheprovider tests/test_shared.py
-            paths: ["racelock.py", "tests/**"]
-            repeat: 2
-            timeout: 60
-        changed_tests: off
-        proof:
-          max_runs: 2
-          threshold: 0.9''') + amplify + "\n"
-    writer.write({"racelock.py": BUGGY.replace("deadline = time.monotonic() + 0.6", "deadline = time.monotonic() + 5")
-                  .replace("time.sleep(0.2)  # the window", "time.sleep(0.5)  # the window"),
-                  ".github/reviewbot.yml": config, "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n"})
+    writer.copy_tree(CONTENTION / "base")
+    writer.write({".github/reviewbot.yml": _template(CONTENTION / "templates" / "reviewbot.yml").format(amplify=amplify)})
     writer.commit("A lock file for the state directory")
     writer.branch("fix")
-    writer.write({"racelock.py": FIXED.replace("deadline = time.monotonic() + 0.6", "deadline = time.monotonic() + 5"),
-                  "tests/test_shared.py": SHARED_TEST})
+    writer.copy_tree(CONTENTION / "fix")
     writer.commit("Create the lock file atomically")
     writer.checkout("main")
+    return writer
+
+
+def build_node_race_repo(root: Path, *, period: int, wait_period: int, max_runs: int, threshold: float,
+                         budget_s: int = 300) -> RepoWriter:
+    """The Node twin of `build_race_repo` (`tests/fixtures/repos/racelock_node/`): `node --test`, real
+    child processes racing for a real lock file."""
+    writer = RepoWriter(root)
+    test = _template(RACELOCK_NODE / "templates" / "contention.test.js") \
+        .replace("__WAIT__", str(wait_period)).replace("__PERIOD__", str(period))
+    config = _template(RACELOCK_NODE / "templates" / "reviewbot.yml").format(
+        max_runs=max_runs, budget_s=budget_s, threshold=threshold)
+    writer.copy_tree(RACELOCK_NODE / "base")
+    writer.write({".github/reviewbot.yml": config})
+    writer.commit("A lock file for the state directory")
+    for branch in ("fix", "partial"):
+        writer.branch(branch)
+        writer.copy_tree(RACELOCK_NODE / branch)
+        writer.write({"test/contention.test.js": test})
+        writer.commit(f"Create the lock file atomically ({branch})")
+        writer.checkout("main")
     return writer

@@ -19,17 +19,19 @@ from reviewbot.bot.replacement import Replacements
 from reviewbot.github.port import GitHubPort, GitHubPorts
 from reviewbot.github.pulls import PullRequestInfo
 from reviewbot.model import Permission
+from reviewbot.names import noreply_email
 from reviewbot.proof.branches import Identity, push
 from reviewbot.proof.fixes import apply_fixes
 from reviewbot.proof.sandbox import Sandbox
 from reviewbot.proof.workspace import Workspace
-from reviewbot.review.markdown import escape_inline
-from reviewbot.review.merge_gate import MergeSnapshot, Step, decide_merge, merge_message
+from reviewbot.repo_config import ConfigError, RepoConfig
+from reviewbot.review.markdown import code_span, escape_inline
+from reviewbot.review.merge_gate import AutomergeState, MergeSnapshot, Step, decide_merge, merge_message
 from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.store.pull_state import PullState, PullStates
 from reviewbot.store.queue import Job, PublishedReviews, Queue
 
-ADVANCING = ("armed", "replaced")  # automerge states an event should move along
+ADVANCING = frozenset({AutomergeState.ARMED, AutomergeState.REPLACED})  # automerge states an event should move along
 
 
 def queue_step(queue: Queue, states: PullStates, repo: str, number: int, installation_id: int | None,
@@ -65,22 +67,27 @@ class AutomergeJob:
         state = self.states.get(pr.repo, pr.number)
         if pushed_by.lower() == github.bot_login().lower():
             return  # the bot's own update-branch
-        if state.automerge == "armed" and pr.head_sha != state.armed_head \
+        if state.automerge is AutomergeState.ARMED and pr.head_sha != state.armed_head \
                 and not github.permission(pr.repo, pushed_by).at_least(Permission.WRITE):
             self.progress.record(github, pr, state, "push", f"pushed by {escape_inline('@' + pushed_by)}, who "
                                                             "cannot write here: paused until a maintainer re-arms it",
-                                 automerge="paused")
+                                 automerge=AutomergeState.PAUSED)
 
     def advance(self, github: GitHubPort, repo: str, number: int) -> None:
         state = self.states.get(repo, number)
-        if state.automerge == "replaced" and self.replacements is not None:
+        if state.automerge is AutomergeState.REPLACED and self.replacements is not None:
             pr = github.pull_request(repo, number)
             if pr.open:  # the source moved on: its new commits go to the replacement (never a force-push)
                 self.replacements.replace(github, pr, state.armed_by)
             return
-        if state.automerge != "armed":
+        if state.automerge is not AutomergeState.ARMED:
             return
         pr = github.pull_request(repo, number)
+        config = self.base.config(pr, github.git_auth_header)
+        if pr.open and isinstance(config, ConfigError):
+            # its merge method and fix commands are what the maintainers asked for: never merge on defaults
+            self.progress.record(github, pr, state, "config", _config_problem(config))
+            return
         decision = decide_merge(self._snapshot(github, pr, state))
         if decision.step is Step.MERGE:
             self._merge(github, pr, state)
@@ -95,7 +102,7 @@ class AutomergeJob:
                 self._replace(github, pr, state)
         elif decision.step is Step.DONE:
             self.progress.record(github, pr, state, "done", decision.reason,
-                                 automerge="merged" if pr.merged else "off")
+                                 automerge=AutomergeState.MERGED if pr.merged else AutomergeState.OFF)
         else:
             self.progress.record(github, pr, state, decision.step.value, decision.reason)
 
@@ -105,11 +112,11 @@ class AutomergeJob:
             "replacement PRs are not enabled"
         if isinstance(result, str):
             self.progress.record(github, pr, state, "update branch", f"{refused}, and {escape_inline(result)}; "
-                                                                     "paused", automerge="paused")
+                                                                     "paused", automerge=AutomergeState.PAUSED)
         else:
             self.progress.record(github, pr, state, "replacement", f"{refused}: the work continues in "
                                                                    f"#{result.number}, armed the same way",
-                                 automerge="replaced")
+                                 automerge=AutomergeState.REPLACED)
 
     def arm(self, github: GitHubPort, pr: PullRequestInfo, by: str) -> None:
         self.progress.arm(github, pr, by)
@@ -120,28 +127,36 @@ class AutomergeJob:
         conflicts = self.base.conflicts(pr, auth) if pr.mergeable is False or pr.mergeable_state == "dirty" else []
         return MergeSnapshot(
             open=pr.open, merged=pr.merged, draft=pr.draft, head_sha=pr.head_sha, armed=True, paused=state.paused,
-            reviewed_head=review.head_sha if review else "", review_verdict=review.verdict if review else "",
-            review_outcome=review.outcome if review else "",
+            reviewed_head=review.head_sha if review else "", review_verdict=review.verdict if review else None,
+            review_outcome=review.outcome if review else None,
             checks=github.checks(pr.repo, pr.head_sha) if pr.open else [],
             mergeable=pr.mergeable, mergeable_state=pr.mergeable_state, conflicts=conflicts,
             behind_base=self.base.behind(pr, auth) if pr.draft and pr.open else False,
-            fixes_pending=bool(self.base.config(pr, auth).fix) and state.fixed_head != pr.head_sha
-            and self.sandbox is not None and self.workspace is not None)
+            fixes_pending=pr.open and self.sandbox is not None and self.workspace is not None
+            and state.fixed_head != pr.head_sha and bool(self._config(github, pr).fix))
+
+    def _config(self, github: GitHubPort, pr: PullRequestInfo) -> RepoConfig:
+        """The base's config; `advance` has already stopped at an invalid one, so this one is valid."""
+        config = self.base.config(pr, github.git_auth_header)
+        if isinstance(config, ConfigError):
+            raise config
+        return config
 
     def _merge(self, github: GitHubPort, pr: PullRequestInfo, state: PullState) -> None:
         review = self.published.get(pr.repo, pr.number)
         summary = f"{pr.title}\n\nreviewbot: proof {review.verdict if review else '?'}, rank {review.rank if review else '?'}"
         title, message = merge_message(pr.title, pr.number, summary, pr.head_sha,
                                        github.commit_authors(pr.repo, pr.number), state.armed_by,
-                                       f"{state.armed_by}@users.noreply.github.com")
-        config = self.base.config(pr, github.git_auth_header).automerge
+                                       noreply_email(state.armed_by))
+        config = self._config(github, pr).automerge
         merged, answer = github.merge(pr.repo, pr.number, pr.head_sha, config.method, title, message)
         if merged:
-            self.progress.record(github, pr, state, "merge", f"merged with `{config.method}`", automerge="merged")
+            self.progress.record(github, pr, state, "merge", f"merged with `{config.method}`",
+                                 automerge=AutomergeState.MERGED)
             source = self.replacements.after_merge(github, pr, close=config.close_replaced) \
                 if self.replacements is not None else None
             if source is not None:  # the source's work is merged: nothing more to carry over
-                self.states.update(pr.repo, source, automerge="merged")
+                self.states.update(pr.repo, source, automerge=AutomergeState.MERGED)
         else:
             self.progress.record(github, pr, state, "merge", f"GitHub did not merge: {escape_inline(answer)}")
 
@@ -153,13 +168,13 @@ class AutomergeJob:
         bot = github.bot_login()
         # a run folder named with this process's pid: a worker killed mid-fix leaves nothing recovery cannot remove
         with self.workspace.run_dir(f"fix-{pr.number}") as scratch:
-            result = apply_fixes(self.sandbox, mirror, pr.head_sha, self.base.config(pr, github.git_auth_header).fix,
-                                 scratch, Identity(bot, f"{bot}@users.noreply.github.com"),
+            result = apply_fixes(self.sandbox, mirror, pr.head_sha, self._config(github, pr).fix,
+                                 scratch, Identity(bot, noreply_email(bot)),
                                  f"Apply the repository's fix commands (reviewbot)\n\nFor #{pr.number}, "
                                  f"head {pr.head_sha}.\n")
         if result.failed:
             self.progress.record(github, pr, state, "fix", f"{escape_inline(result.failed)}; paused",
-                                 automerge="paused", fixed_head=pr.head_sha)
+                                 automerge=AutomergeState.PAUSED, fixed_head=pr.head_sha)
             return
         if result.sha is None:
             self.progress.record(github, pr, state, "fix", "nothing to change", fixed_head=pr.head_sha)
@@ -174,3 +189,10 @@ class AutomergeJob:
         else:
             self.states.update(pr.repo, pr.number, fixed_head=result.sha)
             self._replace(github, pr, state, start=result.sha)
+
+
+def _config_problem(error: ConfigError) -> str:
+    """The progress row for an invalid config: each problem as the config check words it, in code spans."""
+    problems = "; ".join(code_span(problem) for problem in error.problems)
+    return (f"{code_span(error.source)} on the base branch is invalid ({problems}); automerge waits "
+            "until a push to the base fixes it")

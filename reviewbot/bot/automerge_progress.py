@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from reviewbot.bot.base_facts import BaseFacts
 from reviewbot.github.port import GitHubPort, upsert_status_comment
 from reviewbot.github.pulls import PullRequestInfo
+from reviewbot.names import AUTOMERGE_LABEL
+from reviewbot.repo_config import ConfigError
 from reviewbot.review import status_comments
 from reviewbot.review.markdown import escape_inline
+from reviewbot.review.merge_gate import AutomergeState
 from reviewbot.store.pull_state import PullState, PullStates
-
-AUTOMERGE_LABEL = "reviewbot:automerge"
 
 
 class AutomergeProgress:
@@ -28,7 +29,7 @@ class AutomergeProgress:
         self.arm(github, github.pull_request(repo, number), by)
 
     def arm(self, github: GitHubPort, pr: PullRequestInfo, by: str) -> None:
-        state = self.states.update(pr.repo, pr.number, automerge="armed", armed_by=by, armed_head=pr.head_sha)
+        state = self.states.update(pr.repo, pr.number, automerge=AutomergeState.ARMED, armed_by=by, armed_head=pr.head_sha)
         github.add_labels(pr.repo, pr.number, [AUTOMERGE_LABEL])
         self.record(github, pr, state, "armed", f"by {escape_inline('@' + by)}", force=True)
 
@@ -43,6 +44,7 @@ class AutomergeProgress:
                                                                    pr.head_sha, outcome))
         elif not changes:
             return  # nothing new to say: no edit, no API call
-        body = status_comments.automerge(state.armed_by, self.base.config(pr, github.git_auth_header).automerge.method,
-                                         state.automerge, [tuple(row) for row in state.automerge_log])
+        config = self.base.config(pr, github.git_auth_header)
+        method = None if isinstance(config, ConfigError) else config.automerge.method
+        body = status_comments.automerge(state.armed_by, method, state.automerge, [tuple(row) for row in state.automerge_log])
         upsert_status_comment(github, pr.repo, pr.number, status_comments.status_marker("automerge"), body)

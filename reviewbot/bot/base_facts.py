@@ -17,8 +17,9 @@ Auth = Callable[[], str]  # the git auth header, asked for only when git must fe
 
 
 class BaseFacts(Protocol):
-    def config(self, pr: PullRequestInfo, auth: Auth) -> RepoConfig:
-        """The base branch's `.github/reviewbot.yml` (defaults when unset or invalid)."""
+    def config(self, pr: PullRequestInfo, auth: Auth) -> RepoConfig | ConfigError:
+        """The base branch's `.github/reviewbot.yml`: defaults when there is none, its problems when it is
+        invalid (never defaults instead: a maintainer's merge method and fix commands are not guessed)."""
         ...
 
     def conflicts(self, pr: PullRequestInfo, auth: Auth) -> list[str]:
@@ -35,9 +36,9 @@ class MirrorFacts:
 
     def __init__(self, workspace: Workspace):
         self.workspace = workspace
-        self._configs: dict[tuple[str, str], RepoConfig] = {}
+        self._configs: dict[tuple[str, str], RepoConfig | ConfigError] = {}
 
-    def config(self, pr: PullRequestInfo, auth: Auth) -> RepoConfig:
+    def config(self, pr: PullRequestInfo, auth: Auth) -> RepoConfig | ConfigError:
         key = (pr.repo, pr.base_sha)
         if key in self._configs:
             return self._configs[key]
@@ -47,10 +48,11 @@ class MirrorFacts:
         except WorkspaceError:  # a base the mirror has not seen yet
             mirror.fetch(wanted=(pr.base_sha,), auth_header=auth())
         raw = mirror.read_file(pr.base_sha, CONFIG_PATH)
+        config: RepoConfig | ConfigError
         try:
             config = parse_config(raw.decode("utf-8", errors="replace")) if raw is not None else RepoConfig()
-        except ConfigError:
-            config = RepoConfig()
+        except ConfigError as error:
+            config = error
         if len(self._configs) > 256:
             self._configs.clear()
         self._configs[key] = config

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from reviewbot.bot.automerge import AutomergeJob, queue_step
 from reviewbot.bot.permissions import Actor, Decision, Permission, decide, is_bot, table_markdown
 from reviewbot.github.comments import comment_url
-from reviewbot.github.labels import HUMAN_REVIEW
 from reviewbot.github.port import GitHubPort, GitHubPorts, upsert_status_comment
 from reviewbot.github.pulls import PullRequestInfo
+from reviewbot.names import HUMAN_REVIEW_LABEL, STATUS_MARKER_TAG
 from reviewbot.review import status_comments
 from reviewbot.review.commands import ALIASES, Command, CommandName, handles_for, parse_command
 from reviewbot.store.jobs import JobKind, JobSpec
@@ -24,14 +24,6 @@ from reviewbot.store.pull_state import PullStates
 from reviewbot.store.queue import REREVIEW, Job, PublishedReviews, Queue
 
 NEEDS_PERMISSION = {CommandName.REREVIEW, CommandName.AUTOMERGE, CommandName.STOP, CommandName.APPROVE}
-NEXT_STEPS = {
-    "passed": "nothing blocks a merge; a maintainer can merge",
-    "needs changes": "the author pushes a fix for what the review lists",
-    "needs real behavior proof": "a test that fails without the fix and passes with it",
-    "needs maintainer review": "a maintainer reads what the review lists under Security",
-    "blocked": "fix the blocking finding (or the hang) first",
-    "did not complete": "`@reviewbot re-review` once the infrastructure problem is fixed",
-}
 
 
 @dataclass
@@ -78,7 +70,7 @@ class CommandJob:
             self._rereview(github, spec, pr, command, author)
         elif command.name is CommandName.STOP:
             self.states.update(pr.repo, pr.number, paused=True, paused_by=author)
-            github.add_labels(pr.repo, pr.number, [HUMAN_REVIEW])
+            github.add_labels(pr.repo, pr.number, [HUMAN_REVIEW_LABEL])
             self._answer(github, pr, "pause", status_comments.paused(author))
         elif command.name is CommandName.APPROVE:
             self.states.update(pr.repo, pr.number, paused=False, paused_by="")
@@ -97,7 +89,7 @@ class CommandJob:
     def _rereview(self, github: GitHubPort, spec: JobSpec, pr: PullRequestInfo, command: Command,
                   author: str) -> None:
         """One progress comment per head; older heads' unfinished ones say they were superseded."""
-        known = github.bot_comments(pr.repo, pr.number, f"<!-- {status_comments.STATUS_TAG} re-review")
+        known = github.bot_comments(pr.repo, pr.number, f"<!-- {STATUS_MARKER_TAG} re-review")
         for older in known:
             if pr.head_sha[:12] not in older.body and "- [ ] review comment updated" in older.body:
                 github.edit_comment(pr.repo, pr.number, older.id,
@@ -118,7 +110,9 @@ class CommandJob:
         state = self.states.get(pr.repo, pr.number)
         current = row is not None and row.head_sha == pr.head_sha
         outcome = row.outcome if current else ""
-        next_step = NEXT_STEPS.get(outcome, "the review of the current head (it is queued or running)")
+        # the review's own `Outcome.next_step`, recorded when it was published (older rows: the comment says it)
+        next_step = (row.next_step or "the one the review comment names") if current else \
+            "the review of the current head (it is queued or running)"
         return status_comments.status(row.rank if current else "", row.verdict if current else "", outcome,
                                       state.automerge, state.paused, next_step,
                                       comment_url(pr.html_url, row.comment_id) if current and row.comment_id else "")

@@ -17,6 +17,7 @@ from reviewbot.bot.automerge_progress import AutomergeProgress
 from reviewbot.github.labels import is_managed
 from reviewbot.github.port import GitHubPort, upsert_status_comment
 from reviewbot.github.pulls import PullRequestInfo
+from reviewbot.names import REPLACEMENT_MARKER_TAG, noreply_email
 from reviewbot.proof.branches import Identity, MergeConflict, merge_commit, push
 from reviewbot.proof.workspace import Workspace
 from reviewbot.review import status_comments
@@ -56,7 +57,7 @@ class MirrorBranches:
         mirror = self.workspace.mirror(pr.clone_url, pr.repo)
         mirror.fetch(wanted=(pr.head_sha, pr.base_sha), auth_header=github.git_auth_header())
         bot = github.bot_login()
-        who = Identity(bot, f"{bot}@users.noreply.github.com")
+        who = Identity(bot, noreply_email(bot))
         tip = mirror.fetch_if_exists(f"refs/heads/{branch}", auth_header=github.git_auth_header())
         try:
             head = tip or start or pr.head_sha
@@ -141,13 +142,13 @@ def replacement_body(pr: PullRequestInfo, authors: list[tuple[str, str]], armed_
              "Original contributors: " + ", ".join(f"{name}" for name, _ in authors) + ".", ""]
     if closing:
         lines += ["Inherited from the source: " + ", ".join(closing) + ".", ""]
-    lines.append(f"<!-- reviewbot:replacement source={pr.number} armed-by={armed_by} -->")
+    lines.append(f"<!-- {REPLACEMENT_MARKER_TAG} source={pr.number} armed-by={armed_by} -->")
     return "\n".join(lines) + "\n"
 
 
 def source_of(body: str | None) -> int | None:
     """The source PR a replacement's hidden marker names (only the bot writes that marker)."""
-    found = re.search(r"<!-- reviewbot:replacement source=(\d+) ", body or "")
+    found = re.search(rf"<!-- {re.escape(REPLACEMENT_MARKER_TAG)} source=(\d+) ", body or "")
     return int(found.group(1)) if found else None
 
 

@@ -34,6 +34,7 @@ from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.proof.people import related_people
 from reviewbot.proof.workspace import WorkspaceError
 from reviewbot.review.build import Review, ReviewInput, build_review
+from reviewbot.review.check_run import check_run
 from reviewbot.review.comment import render_comment
 from reviewbot.review.markdown import code_span
 from reviewbot.review.markers import Marker, parse_marker
@@ -68,14 +69,15 @@ def review_pull_request(
     With a `model`, the finished review gains its advisory view (`previous_comment`, the bot's
     own last comment, tells a re-review what to verify); any model failure is a note, not an error.
     """
-    claimed = tuple(parse_pr_body(pr.body).commands)
-    proof = engine.prove(replace(request, claimed_commands=claimed), cancel, on_step)
+    body = parse_pr_body(pr.body)  # read once: the proof runs its claimed commands, the review compares them
+    proof = engine.prove(replace(request, claimed_commands=tuple(body.commands)), cancel, on_step)
     if not proof.head_sha and re.fullmatch(r"[0-9a-f]{40}", request.head):
         proof.head_sha = request.head  # a proof that failed before resolving head is still about this head
     diff, people = _patch_facts(engine, request, proof)
     reviewed_at = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     review = build_review(ReviewInput(pr=pr, proof=proof, diff=diff, reviewed_at=reviewed_at,
-                                      people=tuple(people), previous=previous, engine=ENGINE, focus=focus))
+                                      people=tuple(people), previous=previous, engine=ENGINE, focus=focus,
+                                      body=body))
     if model is not None:
         review = model.apply(review, diff, previous, previous_comment)
     return review
@@ -188,13 +190,14 @@ class ReviewJob:
         body = render_comment(review, proof_url=proof_url)
         comment_id = publish_review_comment(github, pr.repo, pr.number, body, existing)
         if review.proof.head_sha:
-            github.publish_check(pr.repo, review.proof.head_sha, review.proof.verdict.value,
-                                 check_title(review), strip_marker(body), proof_url or self.public_url or None, reuse=retried)
+            run = check_run(review, comment_url(pr.html_url, comment_id), proof_url)
+            github.publish_check(pr.repo, review.proof.head_sha, review.proof.verdict,
+                                 run.title, run.summary, proof_url or self.public_url or None, reuse=retried)
         sync_labels(github, pr.repo, pr.number, [label.name for label in review.labels])
         if page_id is not None and self.proof_store is not None:
             self.proof_store.set_comment_url(page_id, comment_url(pr.html_url, comment_id))
-        self.published.record(pr.repo, pr.number, pr.head_sha, comment_id, review.proof.verdict.value,
-                              review.outcome.kind.value, review.rating.overall.tier.value)
+        self.published.record(pr.repo, pr.number, pr.head_sha, comment_id, review.proof.verdict,
+                              review.outcome.kind, review.rating.overall.tier.value, review.outcome.next_step)
         return comment_id
 
     def _store_proof(self, pr: PullRequestInfo, review: Review) -> tuple[int | None, str]:
@@ -271,12 +274,3 @@ def pull_request_facts(pr: PullRequestInfo) -> PullRequest:
     """What the review core needs to know of a live PR."""
     return PullRequest(repo=pr.repo, number=pr.number, title=pr.title, body=pr.body, author=pr.author,
                        url=pr.html_url)
-
-
-def check_title(review: Review) -> str:
-    return (f"{review.outcome.kind.value} · proof {review.proof.verdict.value} · "
-            f"rank {review.rating.overall.tier.label}")
-
-
-def strip_marker(body: str) -> str:
-    return body.split("\n<!-- reviewbot:review", 1)[0].rstrip() + "\n"

@@ -26,7 +26,7 @@ from reviewbot.github.permissions import PermissionCache
 from reviewbot.github.port import GitHubPort
 from reviewbot.github.pulls import OpenPull, PullRequestInfo, get_pull_request, open_pull_requests
 from reviewbot.github.reactions import acknowledge
-from reviewbot.model import Check, Permission
+from reviewbot.model import Check, Permission, Verdict
 
 class EdgePorts:
     """A port per installation over one `GitHubEdge`; all of them share one permission cache."""
@@ -115,7 +115,7 @@ class EdgePort:
         with calls_as(self.connection.account):
             self.connection.github.get_repo(repo).get_issue(number).remove_from_labels(name)
 
-    def publish_check(self, repo: str, head_sha: str, verdict: str, title: str, summary: str,
+    def publish_check(self, repo: str, head_sha: str, verdict: Verdict, title: str, summary: str,
                       details_url: str | None = None, reuse: bool = False) -> None:
         publish_check(self.connection, repo, head_sha, verdict, title, summary, details_url, reuse=reuse)
 

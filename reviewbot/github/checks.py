@@ -14,36 +14,51 @@ adding a second one.
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 
 import requests
 from github import GithubException
 from github.GithubObject import NotSet
 
 from reviewbot.github.client import Connection, calls_as, single_attempt
+from reviewbot.model import Verdict
+from reviewbot.names import CHECK_NAME
 
 log = logging.getLogger("reviewbot.github")
 CREATE_ATTEMPTS = 4
 
-CHECK_NAME = "reviewbot / lock proof"
 MAX_SUMMARY = 65_000  # GitHub's limit for a check run's output.summary is 65,535 characters
 
-CONCLUSIONS = {
-    "proven": "success",
-    "weak": "neutral",
-    "flaky": "neutral",
-    "no_tests": "neutral",
-    "fails": "failure",
-    "timeout": "failure",
-    "error": "action_required",
+
+class Conclusion(StrEnum):
+    """The check run conclusions the bot uses (GitHub's strings)."""
+
+    SUCCESS = "success"
+    NEUTRAL = "neutral"  # a person decides
+    FAILURE = "failure"
+    ACTION_REQUIRED = "action_required"  # infrastructure: the summary says how to retry
+
+
+# Total over Verdict: a new verdict without a conclusion fails a unit test, never defaults silently.
+CONCLUSIONS: dict[Verdict, Conclusion] = {
+    Verdict.PROVEN: Conclusion.SUCCESS,
+    Verdict.WEAK: Conclusion.NEUTRAL,
+    Verdict.FLAKY: Conclusion.NEUTRAL,
+    Verdict.NO_TESTS: Conclusion.NEUTRAL,
+    Verdict.FAILS: Conclusion.FAILURE,
+    Verdict.TIMEOUT: Conclusion.FAILURE,
+    Verdict.ERROR: Conclusion.ACTION_REQUIRED,
 }
-STATUS_STATES = {"success": "success", "neutral": "success", "failure": "failure", "action_required": "error"}
+# A token publishes a commit status instead, whose states are fewer.
+STATUS_STATES: dict[Conclusion, str] = {Conclusion.SUCCESS: "success", Conclusion.NEUTRAL: "success",
+                                        Conclusion.FAILURE: "failure", Conclusion.ACTION_REQUIRED: "error"}
 
 
-def conclusion_for(verdict: str) -> str:
-    return CONCLUSIONS.get(verdict, "neutral")
+def conclusion_for(verdict: Verdict) -> Conclusion:
+    return CONCLUSIONS[verdict]
 
 
-def publish_check(connection: Connection, repo: str, head_sha: str, verdict: str, title: str, summary: str,
+def publish_check(connection: Connection, repo: str, head_sha: str, verdict: Verdict, title: str, summary: str,
                   details_url: str | None = None, reuse: bool = False) -> None:
     """A completed check run (App) or a commit status (token) for this head.
 
@@ -57,7 +72,7 @@ def publish_check(connection: Connection, repo: str, head_sha: str, verdict: str
                                                           target_url=details_url or NotSet,
                                                           description=title[:140], context=CHECK_NAME)
             return
-        fields = {"status": "completed", "conclusion": conclusion,
+        fields = {"status": "completed", "conclusion": conclusion.value,
                   "output": {"title": title[:250], "summary": summary[:MAX_SUMMARY]},
                   "details_url": details_url or NotSet}
         if reuse:

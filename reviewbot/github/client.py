@@ -28,12 +28,15 @@ from dataclasses import dataclass, field
 
 from github import Auth, Github, GithubIntegration, GithubRetry
 from github.Requester import Requester
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from reviewbot.github.breaker import CircuitBreaker, breaker_for, wait_or_cancel
 from reviewbot.settings import Settings
 
 RETRIED_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH", "POST", "OPTIONS"})
+# The request reached the server and the answer was lost (what urllib3 counts as a read error).
+READ_ERRORS = (ReadTimeoutError, ProtocolError)
 
 
 _repeat_creates: contextvars.ContextVar[bool] = contextvars.ContextVar("reviewbot_repeat_creates", default=True)
@@ -76,7 +79,8 @@ class _Retry(GithubRetry):
         unreachable = error is not None or (response is not None and response.status >= 500)
         if self.breaker is not None and unreachable and self.breaker.failure():
             raise self.breaker.unavailable()
-        if error is not None and method == "POST" and not _repeat_creates.get() and self._is_read_error(error):
+        if error is not None and method == "POST" and not _repeat_creates.get() \
+                and isinstance(error, READ_ERRORS):
             raise error.with_traceback(_stacktrace)  # the request went out, the answer did not come back
         return super().increment(method, url, response, error, _pool, _stacktrace)
 

@@ -24,14 +24,15 @@ import requests
 from github import GithubException, UnknownObjectException
 
 from reviewbot.github.client import Connection, calls_as, single_attempt
+from reviewbot.names import REVIEW_MARKER_TAG, REVIEW_STARTED_TAG
 
 log = logging.getLogger("reviewbot.github")
 CREATE_ATTEMPTS = 4
 
-MARKER_PREFIX = "<!-- reviewbot:review"  # the review marker, and the placeholder's `reviewbot:review-started`
-PLACEHOLDER_MARKER = "<!-- reviewbot:review-started "
+MARKER_PREFIX = f"<!-- {REVIEW_MARKER_TAG}"  # the review marker, and the placeholder's (a longer tag)
+PLACEHOLDER_MARKER = f"<!-- {REVIEW_STARTED_TAG} "
 PLACEHOLDER = ("## ⏳ reviewbot: review started\n\nThe lock proof is running on head `{head}`; this comment will "
-               "show the review when it is done.\n\n<!-- reviewbot:review-started {head} -->\n")
+               "show the review when it is done.\n\n" + PLACEHOLDER_MARKER + "{head} -->\n")
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-MANAGED_PREFIXES = ("status: ", "proof: ", "rating: ", "priority: ")
-HUMAN_REVIEW = "reviewbot:human-review"
+from reviewbot.names import HUMAN_REVIEW_LABEL, MANAGED_LABEL_PREFIXES
+
 
 
 def is_managed(name: str) -> bool:
-    return name.startswith(MANAGED_PREFIXES) or name == HUMAN_REVIEW
+    return name.startswith(MANAGED_LABEL_PREFIXES) or name == HUMAN_REVIEW_LABEL
 
 
 def label_changes(current: list[str], wanted: list[str]) -> tuple[list[str], list[str]]:

@@ -22,7 +22,7 @@ from typing import Protocol
 from reviewbot.github.comments import MARKER_PREFIX, PLACEHOLDER, BotComment
 from reviewbot.github.labels import label_changes
 from reviewbot.github.pulls import OpenPull, PullRequestInfo
-from reviewbot.model import Check, Permission
+from reviewbot.model import Check, Permission, Verdict
 
 
 class GitHubPort(Protocol):
@@ -92,7 +92,7 @@ class GitHubPort(Protocol):
 
     def remove_label(self, repo: str, number: int, name: str) -> None: ...
 
-    def publish_check(self, repo: str, head_sha: str, verdict: str, title: str, summary: str,
+    def publish_check(self, repo: str, head_sha: str, verdict: Verdict, title: str, summary: str,
                       details_url: str | None = None, reuse: bool = False) -> None:
         """The proof as a check run (App) or a commit status (token) on the head."""
         ...

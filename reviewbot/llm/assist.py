@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewbot import __version__
-from reviewbot.llm.client import ClientConfig, Deadline, ModelClient, ModelError
+from reviewbot.llm.client import ClientConfig, Deadline, ModelClient, ModelError, openai_module
 from reviewbot.llm.prompts import DEFAULT_DIR, PromptError, Prompts
 from reviewbot.review.build import Review
 from reviewbot.review.markdown import code_span
@@ -56,6 +56,7 @@ class ModelReviewer:
         """None unless a model name or an endpoint is configured: then the review is rule-based only."""
         if not settings.model_configured:
             return None
+        openai_module()  # a configured model without its extra stops the start, saying what to install
         key = settings.model_api_key.get_secret_value() if settings.model_api_key else ""
         config = ClientConfig(model=settings.model, base_url=settings.model_base_url, api_key=key,
                               timeout_s=settings.model_timeout_s, max_retries=settings.model_max_retries,

@@ -28,13 +28,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
-import openai
 from pydantic import BaseModel, ValidationError
 
+from reviewbot.extras import require
 from reviewbot.redact import redact
+
+if TYPE_CHECKING:  # the `model` extra: imported when a model is configured, never by the rule-based review
+    import openai
 
 log = logging.getLogger("reviewbot.llm")
 
@@ -46,6 +49,11 @@ MODES = ("json_schema", "json_object")
 DEFAULT_MAX_TOKENS = 1024  # the answer cap: the schema's answer fits in well under this
 RETRYABLE = ("connection", "rate_limited", "server_error")
 PROBE_TIMEOUT_S = 3.0  # asking a server for its context length: a small part of the budget at most
+
+
+def openai_module() -> ModuleType:
+    """The openai package (the `model` extra), or MissingExtra saying how to install it."""
+    return require("openai", "model", "The model review (REVIEWBOT_MODEL / OPENAI_BASE_URL)")
 
 
 class ModelError(RuntimeError):
@@ -104,6 +112,12 @@ class ModelClient:
     _n_ctx: int | None = field(default=None, init=False)
     _probed: bool = field(default=False, init=False)
 
+    def __post_init__(self) -> None:
+        # the extra is imported here, on the caller's thread: imported first inside a watchdog thread, a
+        # half-initialised module could be seen by another thread importing it at the same time
+        openai_module()
+        require("httpx", "model", "The model review")
+
     @property
     def client(self) -> openai.OpenAI:
         if self._openai is None:
@@ -112,8 +126,8 @@ class ModelClient:
                 raise ModelError("config", "no API key: set OPENAI_API_KEY (or REVIEWBOT_MODEL_API_KEY), or point "
                                            "OPENAI_BASE_URL at a local server")
             # max_retries=0: retries happen in `_retrying`, inside the one budget, and never for a format refusal
-            self._openai = openai.OpenAI(api_key=key, base_url=self.config.base_url or None,
-                                         timeout=self.config.timeout_s, max_retries=0)
+            self._openai = openai_module().OpenAI(api_key=key, base_url=self.config.base_url or None,
+                                                  timeout=self.config.timeout_s, max_retries=0)
         return self._openai
 
     @property
@@ -172,6 +186,7 @@ class ModelClient:
                 break
 
             def get(url: str = url, timeout: float = probe.timeout_s) -> Any:
+                httpx = require("httpx", "model", "The model review")
                 try:
                     return httpx.get(url, timeout=timeout, headers=headers).json()
                 except (httpx.HTTPError, ValueError, RecursionError):
@@ -331,6 +346,7 @@ def json_object(schema: type[BaseModel]) -> dict[str, Any]:
 @contextmanager
 def classified(timeout_s: float) -> Iterator[None]:
     """Turn the openai client's exceptions into ModelError kinds."""
+    openai = openai_module()
     try:
         yield
     except openai.OpenAIError as exc:
@@ -338,6 +354,7 @@ def classified(timeout_s: float) -> Iterator[None]:
 
 
 def classify(exc: openai.OpenAIError, timeout_s: float) -> ModelError:
+    openai = openai_module()
     if isinstance(exc, openai.APITimeoutError):
         return ModelError("timeout", f"no answer within {timeout_s:g} s")
     if isinstance(exc, openai.APIConnectionError):

@@ -30,6 +30,7 @@ import socket
 import sys
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,7 @@ FORWARDER = Path(__file__).with_name("sandbox_forwarder.py")
 DEFAULT_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 DEFAULT_PORTS = frozenset({80, 443})  # an install fetches over HTTP(S); not SMTP, not a database
 MAX_HEAD_BYTES = 64 * 1024
+REFUSAL_STORM = 500  # refusals of one target after which a setup is looping, not installing
 # Variables the sandbox sets itself; an operator's pass-through list cannot override them.
 RESERVED_ENV = frozenset({"PATH", "HOME", "TMPDIR", "LD_PRELOAD", "LD_LIBRARY_PATH"})
 
@@ -262,7 +264,7 @@ def binding_for(net: SetupNetwork, socket_dir: Path) -> Binding:
 
 
 @contextlib.contextmanager
-def session(net: SetupNetwork, uid: int | None) -> Iterator[Binding]:
+def session(net: SetupNetwork, uid: int | None) -> Iterator[tuple[Binding, "EgressProxy"]]:
     """A proxy that lives exactly as long as one setup run, on a socket only that run's uid can open."""
     socket_dir = Path(tempfile.mkdtemp(prefix="reviewbot-egress-"))  # 0700, short enough for AF_UNIX
     try:
@@ -270,7 +272,7 @@ def session(net: SetupNetwork, uid: int | None) -> Iterator[Binding]:
             os.chown(socket_dir, uid, uid)
         proxy = EgressProxy(socket_dir / SOCKET_NAME, net, uid)
         with proxy:
-            yield binding_for(net, socket_dir)
+            yield binding_for(net, socket_dir), proxy
     finally:
         shutil.rmtree(socket_dir, ignore_errors=True)
 
@@ -347,13 +349,21 @@ class EgressProxy:
         self.socket_path = socket_path
         self.net = net
         self.uid = uid
-        self.refused: list[str] = []
+        self.refused: Counter[str] = Counter()  # "host:port: why" -> how many requests got that answer
+        # Set once one target has been refused REFUSAL_STORM times: a package manager in a retry loop
+        # (npm re-dials a refused CONNECT hundreds of times a second); the sandbox then ends the run.
+        self.storm = threading.Event()
         self.dialled: list[tuple[str, int]] = []
         self._active = 0
         self._tasks: set[asyncio.Task] = set()
+        self._lookups: dict[str, asyncio.Future[list[str]]] = {}
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.AbstractServer | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="reviewbot-egress")
+
+    def refusals(self, most: int = 3) -> list[str]:
+        """The most refused targets with their counts, for the setup's log and the review."""
+        return [f"{what} (×{count})" if count > 1 else what for what, count in self.refused.most_common(most)]
 
     def __enter__(self) -> "EgressProxy":
         self._thread.start()
@@ -408,8 +418,11 @@ class EgressProxy:
             return
         dial = await self._choose(target)
         if isinstance(dial, str):
-            self.refused.append(f"{target.host}:{target.port}: {dial}")
-            await _reply(writer, 403, f"reviewbot egress refused {target.host}:{target.port}: {dial}")
+            refusal = f"{target.host}:{target.port}: {dial}"
+            self.refused[refusal] += 1
+            if self.refused[refusal] >= REFUSAL_STORM:
+                self.storm.set()
+            await _reply(writer, 403, f"reviewbot egress refused {refusal}")
             return
         host, port = dial
         try:
@@ -439,21 +452,45 @@ class EgressProxy:
         if target.host.lower() == "localhost" or target.host.lower().endswith(".localhost"):
             return "localhost is not a public address"
         try:
-            infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(
-                target.host, target.port, type=socket.SOCK_STREAM), self.net.connect_timeout_s)
+            addresses = await asyncio.wait_for(asyncio.shield(self._resolve(target.host.lower())),
+                                               self.net.connect_timeout_s)
         except (OSError, asyncio.TimeoutError) as exc:
             if self.net.upstream is not None:  # only the host's proxy can resolve it: the name goes on
                 return (f"port {target.port} is not one of {sorted(policy.ports)}"
                         if target.port not in policy.ports else (target.host, target.port))
-            return f"cannot resolve {target.host}: {exc}"
+            return f"cannot resolve {target.host}: {exc or 'the lookup timed out'}"
         reasons = []
-        for info in infos:
-            address = str(info[4][0])
+        for address in addresses:
             why = policy.refusal(address, target.port)
             if why is None:
                 return (address, target.port)
             reasons.append(why)
         return "; ".join(dict.fromkeys(reasons)) or f"{target.host} has no address"
+
+    def _resolve(self, host: str) -> asyncio.Future[list[str]]:
+        """One lookup per name for the proxy's life, shared by every request that names it.
+
+        A package manager asks for hundreds of tarballs at once; resolving each request anew
+        sends bursts of identical queries that resolvers drop (5 s timeouts each) and fills the
+        loop's lookup threads, so an unresolvable registry stalled a setup for minutes.
+        """
+        lookup = self._lookups.get(host)
+        if lookup is None:
+            lookup = asyncio.ensure_future(self._lookup(host))
+            self._lookups[host] = lookup
+            lookup.add_done_callback(lambda done: self._forget_if_transient(host, done))
+        return lookup
+
+    def _forget_if_transient(self, host: str, done: asyncio.Future[list[str]]) -> None:
+        """A resolver that was busy ("try again") gets asked again by the next request; an answer stays."""
+        failure = None if done.cancelled() else done.exception()
+        if done.cancelled() or (isinstance(failure, socket.gaierror) and failure.errno == socket.EAI_AGAIN):
+            self._lookups.pop(host, None)
+
+    @staticmethod
+    async def _lookup(host: str) -> list[str]:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
     async def _open(self, target: Target, host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         upstream = self.net.upstream

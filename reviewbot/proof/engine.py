@@ -61,7 +61,7 @@ from reviewbot.repo_config import (
 )
 from reviewbot.review.markdown import code_span
 from reviewbot.review.verdict import decide
-from reviewbot.stats import DEFAULT_CONFIDENCE, Evidence, stop_reason
+from reviewbot.stats import DEFAULT_CONFIDENCE, Evidence, Tally, clean_runs_needed, stop_reason
 
 T = TypeVar("T")
 
@@ -226,9 +226,9 @@ class ProofEngine:
         if settings is not None:
             proof.confidence, proof.threshold = settings.confidence, settings.threshold
         proof.stopped_because = "; ".join(f"{pair.name}: {pair.stopped_because}" for pair in pairs)
-        proof.notes.extend(f"{code_span(pair.name)} ran under contention ({pair.base.amplification}) on both sides."
-                           for pair in pairs if pair.base is not None and pair.base.amplification)
-        decision = decide(proof.suites, proof.confidence or DEFAULT_CONFIDENCE)
+        proof.notes.extend(contention_note(pair) for pair in pairs if pair.base is not None and pair.base.amplification)
+        decision = decide(proof.suites, proof.confidence or DEFAULT_CONFIDENCE,
+                          inferred_setup=proof.config_source.startswith("inferred"))
         proof.verdict, proof.reason, proof.error_cause = decision.verdict, decision.reason, decision.cause
         proof.notes.extend(decision.notes)
         return proof
@@ -307,16 +307,19 @@ class ProofEngine:
                 if any(side.cancel is not None and side.cancel.is_set() for side in sides.values()):
                     stopped = "the review was cancelled"
                     break
-                round_number = len(results["head"].runs) + 1
+                needed = tuple(side for side in sides if side == "head" or _base_needs_runs(
+                    results["head"], results["base"], suite.repeat, limit, settings))
 
                 def run(side: str) -> SuiteRun:
-                    return self._run_once(sides[side], suite.run, suite.junit, Limits(wall_clock_s=suite.timeout),
-                                          f"suite{index}-{round_number}", f"{_slug(suite.name)}-{round_number}",
-                                          amplification)
+                    number = len(results[side].runs) + 1
+                    contention = amplification if number % 2 == 0 else None  # idle, contended, idle, ...
+                    outcome = self._run_once(sides[side], suite.run, suite.junit, Limits(wall_clock_s=suite.timeout),
+                                             f"suite{index}-{number}", f"{_slug(suite.name)}-{number}", contention)
+                    return outcome.model_copy(update={"amplified": contention is not None})
 
-                for side, outcome in self._on_both(tuple(sides), run).items():
+                for side, outcome in self._on_both(needed, run).items():
                     results[side].runs.append(outcome)
-                    self.progress(f"{side}: {suite.name} [{round_number}/{limit}] {outcome.status.value}"
+                    self.progress(f"{side}: {suite.name} [{len(results[side].runs)}/{limit}] {outcome.status.value}"
                                   f" ({outcome.outcome.duration_s:.1f}s)")
                 stopped = _stop_repeating(results["head"], results["base"], suite.repeat, limit, settings,
                                           time.monotonic() - started)
@@ -398,6 +401,35 @@ def _amplification(suite: Suite, settings: ProofSettings | None) -> Amplificatio
     if settings is None or settings.amplify is None or suite.kind != "regression":
         return None
     return Amplification(copies=settings.amplify.copies, stressors=settings.amplify.stressors)
+
+
+def contention_note(pair: SuitePair) -> str:
+    """What alternating idle and contended runs showed; a race only contention exposes is named."""
+    assert pair.base is not None and pair.head is not None
+    name, how = code_span(pair.name), pair.base.amplification
+    idle, contended = pair.base.tally_of(amplified=False), pair.base.tally_of(amplified=True)
+    if idle.clean and contended.failures:
+        return (f"{name} hides a race that needs contention: on base it passed all {idle.runs} idle run(s) and "
+                f"failed {contended.failures} of {contended.runs} under contention ({how}).")
+    return f"{name} alternated idle runs and runs under contention ({how}) on both sides."
+
+
+def _base_needs_runs(head: SuiteResult, base: SuiteResult, repeat: int, limit: int,
+                     settings: ProofSettings | None) -> bool:
+    """Whether base's next round can still change the verdict.
+
+    Head must repeat until its bound is under the threshold (29 clean runs for 10% at
+    95%) anyway, while base only has to fail significantly more often than head. So base
+    rests once its failures would be significant against head at that run count, if head
+    stays as clean as it is; the verdict is still decided on the real tallies, and base
+    rejoins whenever they no longer show the difference.
+    """
+    if settings is None or len(base.runs) < repeat or any(r.status == RunStatus.ERROR for r in base.runs):
+        return True
+    target = min(limit, clean_runs_needed(settings.threshold, settings.confidence))
+    head_then = Tally(runs=max(head.tally.runs, target), failures=head.tally.failures)
+    evidence = Evidence(head=head_then, base=base.tally, confidence=settings.confidence, threshold=settings.threshold)
+    return not (base.tally.failures and evidence.significant)
 
 
 def _stop_repeating(head: SuiteResult, base: SuiteResult, repeat: int, limit: int,

@@ -88,16 +88,31 @@ _INDEX_UNREACHABLE = re.compile(
 )
 
 
+# Refusals of these names are the index being unreachable from here (a retry may pass); a name a
+# lockfile or config points at (a private registry, a git host) is the setup's own problem.
+_PUBLIC_INDEX = re.compile(r"(?:pypi\.org|files\.pythonhosted\.org|registry\.npmjs\.org|registry\.yarnpkg\.com):\d+: ")
+
+
 def failed_setup(outcome: SandboxOutcome, output: str, command: str) -> SuiteRun:
     """The error run a failed setup step stands for in every suite, with whose problem it is.
 
     An unreachable index or network is infrastructure (a retry may pass); anything
-    else is the setup's own failure, which the verdict pins on the PR or the config.
+    else is the setup's own failure, which the verdict pins on the PR or the config:
+    a refused address the setup asked for (a private registry in a lockfile) is named.
     """
     run = SuiteRun(status=RunStatus.ERROR, outcome=outcome.model_copy(
         update={"log_tail": f"setup step `{command}` failed\n{outcome.log_tail}"}))
     if outcome.limit_hit == "cancelled":
         return run.model_copy(update={"problem": RunProblem.INFRASTRUCTURE, "why": "the review was cancelled"})
+    if outcome.egress_refused:
+        refused = "; ".join(outcome.egress_refused)
+        how = ("kept asking for an address the sandbox's network proxy refuses" if outcome.limit_hit == "network"
+               else f"hit the {outcome.limit_hit} limit" if outcome.limit_hit else f"exited {outcome.exit_code}")
+        public_index_down = all(_PUBLIC_INDEX.match(target) and "cannot resolve" in target
+                                for target in outcome.egress_refused)
+        return run.model_copy(update={
+            "problem": RunProblem.INFRASTRUCTURE if public_index_down else RunProblem.SETUP,
+            "why": f"setup {how}: {_short(refused)}"})
     if outcome.limit_hit is None and (unreachable := _INDEX_UNREACHABLE.search(output)):
         return run.model_copy(update={"problem": RunProblem.INFRASTRUCTURE,
                                       "why": f"setup could not reach the package index: {_short(unreachable[0])}"})

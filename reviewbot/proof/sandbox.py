@@ -355,7 +355,7 @@ class Sandbox:
         return passwd, group
 
     def _run_as(self, request: SandboxRequest, uid: int | None, cancel: threading.Event | None,
-                network: egress.Binding | None = None) -> SandboxOutcome:
+                network: tuple[egress.Binding, egress.EgressProxy] | None = None) -> SandboxOutcome:
         limits = request.limits
         identity = uid if uid is not None else os.getuid()
         passwd, group = self._identity_files(identity)
@@ -363,9 +363,10 @@ class Sandbox:
             filter_fd = seccomp_filter.program_fd()
         except (seccomp_filter.SeccompUnavailable, OSError) as exc:
             raise SandboxUnavailable(f"cannot build the seccomp filter: {exc}") from exc
-        argv = build_argv(request, self.toolchain, uid, passwd, group, filter_fd, network)
+        binding, proxy = network if network is not None else (None, None)
+        argv = build_argv(request, self.toolchain, uid, passwd, group, filter_fd, binding)
         try:  # bwrap's options from an fd: /proc/1/cmdline in the sandbox names no host path
-            argv, data_fds = hidden_argv.hide_host_paths(argv, len(command_argv(request, uid, network)), {
+            argv, data_fds = hidden_argv.hide_host_paths(argv, len(command_argv(request, uid, binding)), {
                 "/etc/passwd": passwd.read_bytes(), "/etc/group": group.read_bytes()})
         except BaseException:
             os.close(filter_fd)
@@ -408,7 +409,8 @@ class Sandbox:
         os.close(gate_write)
         reader = _OutputReader(proc, limits.output_bytes, request.log_path)
         reader.start()
-        watchdog = _Watchdog(proc, group_limits, reader, started + limits.wall_clock_s, cancel)
+        watchdog = _Watchdog(proc, group_limits, reader, started + limits.wall_clock_s, cancel,
+                             proxy.storm if proxy is not None else None)
         watchdog.start()
         try:
             proc.wait()  # blocking waitpid: no polling delay between exit and return
@@ -447,17 +449,19 @@ class Sandbox:
             output_bytes=reader.total,
             log_tail=redact(reader.tail_text()),
             log_path=str(request.log_path) if request.log_path else None,
+            egress_refused=proxy.refusals() if proxy is not None else [],
         )
 
 
 class _Watchdog(threading.Thread):
-    """Kills the run when it passes its deadline, prints past the cap, or is cancelled."""
+    """Kills the run when it passes its deadline, prints past the cap, is cancelled, or loops on a
+    refused address (the egress proxy's storm event)."""
 
     def __init__(self, proc: subprocess.Popen, group: cgroups.RunCgroup | None, reader: "_OutputReader",
-                 deadline: float, cancel: threading.Event | None):
+                 deadline: float, cancel: threading.Event | None, storm: threading.Event | None = None):
         super().__init__(daemon=True)
         self.proc, self.group, self.reader = proc, group, reader
-        self.deadline, self.cancel = deadline, cancel
+        self.deadline, self.cancel, self.storm = deadline, cancel, storm
         self.reason: str | None = None
         self._done = threading.Event()
 
@@ -469,6 +473,8 @@ class _Watchdog(threading.Thread):
                 self.reason = "wall_clock"
             elif self.cancel is not None and self.cancel.is_set():
                 self.reason = "cancelled"
+            elif self.storm is not None and self.storm.is_set():
+                self.reason = "network"
             if self.reason:
                 _kill(self.proc, self.group)
                 return

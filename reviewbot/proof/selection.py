@@ -16,12 +16,15 @@ the command may write a JUnit XML report to.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shlex
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
+
+from pathspec import GitIgnoreSpec
 
 from reviewbot.model import ChangedFiles
 from reviewbot.proof.changes import TEST_DIRS
@@ -111,7 +114,7 @@ _JS_TOOLS = (VITEST, JEST, MOCHA, TAP)
 
 
 def path_matches(pattern: str, path: str) -> bool:
-    """Gitignore-ish glob match of a repository-relative path.
+    """Whether a `paths` glob matches a repository-relative path, as a line of .gitignore would (pathspec).
 
     - `*`, `?` and `[...]` never cross `/`; a `**` segment matches any number of
       directories (zero included).
@@ -125,33 +128,14 @@ def path_matches(pattern: str, path: str) -> bool:
     pattern = pattern.strip()
     if pattern.startswith("./"):
         pattern = pattern[2:]
-    dir_only = pattern.endswith("/")
-    pattern = pattern.strip("/")
-    if not pattern or not path:
+    if not pattern.strip("/") or not path:
         return False
-    segments = [_segment(seg) for seg in pattern.split("/") if seg]
-    if len(segments) == 1 and segments[0] != "**" and "/" not in pattern:
-        segments = ["**", *segments]  # no slash: any depth, as in .gitignore
-    if segments[-1] == "**":
-        dir_only = True  # `src/**` is everything inside src, not src itself
-    return _match(tuple(segments), tuple(PurePosixPath(path).parts), dir_only)
+    return _spec(pattern).match_file(path)
 
 
-def _segment(segment: str) -> str:
-    # `**` inside a segment (`**.js`, `lock**`) cannot cross `/` on its own: treat it as `*`.
-    while segment != "**" and "**" in segment:
-        segment = segment.replace("**", "*")
-    return segment
-
-
-def _match(pattern: tuple[str, ...], parts: tuple[str, ...], dir_only: bool) -> bool:
-    if not pattern:
-        # Pattern used up: a full match names the file itself, leftovers mean a directory matched.
-        return bool(parts) or not dir_only
-    head, rest = pattern[0], pattern[1:]
-    if head == "**":
-        return _match(rest, parts, dir_only) or (bool(parts) and _match(pattern, parts[1:], dir_only))
-    return bool(parts) and fnmatchcase(parts[0], head) and _match(rest, parts[1:], dir_only)
+@functools.lru_cache(maxsize=512)
+def _spec(pattern: str) -> GitIgnoreSpec:
+    return GitIgnoreSpec.from_lines([pattern])
 
 
 def _is_python(path: str) -> bool:

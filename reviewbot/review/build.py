@@ -38,6 +38,7 @@ class ReviewInput:
     previous: Marker | None = None  # the marker of the comment this review replaces
     engine: str = DETERMINISTIC_ENGINE
     focus: str = ""  # a maintainer's note from `@reviewbot re-review`: context, never instructions
+    body: PrBody | None = None  # `pr.body` already read (the proof took its claimed commands); None: read here
 
 
 class Review(BaseModel):
@@ -104,7 +105,7 @@ class Review(BaseModel):
 
 def build_review(facts: ReviewInput) -> Review:
     proof = facts.proof
-    body = parse_pr_body(facts.pr.body)
+    body = facts.body if facts.body is not None else parse_pr_body(facts.pr.body)
     files = parse_unified_diff(facts.diff)
     findings = agree_with_proof(scan(files, proof.changed.tests), proof)  # the proof outranks a guess
     lock_code = touches_lock_code(files, proof.changed.tests)

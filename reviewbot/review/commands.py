@@ -8,9 +8,11 @@ What counts as a command line
 -----------------------------
 * A handle (`@reviewbot`, `@reviewbot[bot]`, `/reviewbot`, or the `handles` passed in) at the
   start of a line, after at most 3 columns of indentation (a tab is 4 columns, so a tab is an
-  indented code block), case-insensitive, followed by whitespace or the end of the line:
-  `@reviewbotx`, `@reviewbot-ci`, `@reviewbot:` and `@reviewbot,` are not commands. Handles
-  are tried longest first.
+  indented code block), or starting a sentence after text on the line (after `.`, `!` or `?`
+  and whitespace: "Thanks! @reviewbot re-review"), case-insensitive, optionally followed by
+  `:` or `,`, then whitespace or the end of the line: `@reviewbot: status` is a command,
+  `@reviewbotx` and `@reviewbot-ci` are not, and neither is a handle inside a sentence
+  ("please ask @reviewbot status"). Handles are tried longest first.
 * The comment is parsed as CommonMark (markdown-it-py, `commonmark` preset) and only the
   text lines of paragraphs and setext headings outside block quotes are looked at, including
   those inside list items. Nothing in fenced or indented code, block quotes (any depth, lazy
@@ -100,6 +102,21 @@ ALIASES: dict[str, CommandName] = {
     "help": CommandName.HELP,
 }
 
+# What each command does, and an example a person would write: the help answer and the docs read these.
+DESCRIPTIONS: dict[CommandName, tuple[str, str]] = {
+    CommandName.REREVIEW: ("Reviews the current head again; text after it (and on the next lines) is focus for "
+                           "the reviewer.", "@reviewbot re-review the retry loop in acquire()"),
+    CommandName.AUTOMERGE: ("Merges the PR once its review passes and every check is green, pinned to the "
+                            "reviewed head; updates the branch (or opens a replacement PR) when it falls behind.",
+                            "@reviewbot automerge"),
+    CommandName.STOP: ("Pauses the bot on this PR and leaves it to human review (label "
+                       "`reviewbot:human-review`); reviews still run, nothing is merged.", "@reviewbot stop"),
+    CommandName.APPROVE: ("Ends a pause started with `stop` (the old word `approve` still works; it is not "
+                          "GitHub's Approve).", "@reviewbot resume"),
+    CommandName.STATUS: ("Answers with the PR's review, proof, automerge state and next step.", "@reviewbot status"),
+    CommandName.HELP: ("Answers with this list.", "@reviewbot help"),
+}
+
 DEFAULT_HANDLES: tuple[str, ...] = ("@reviewbot", "@reviewbot[bot]", "/reviewbot")
 
 
@@ -145,18 +162,19 @@ def parse_command(body: str | None, handles: Sequence[str] = DEFAULT_HANDLES) ->
     lines = text.split("\n")
     for first, end, items in _text_blocks(tokens, len(lines)):
         starts = [_line_start(lines, i, items) for i in range(first, end)]
-        candidates: dict[int, int] = {}  # line index -> length of the handle it starts with
+        candidates: dict[int, tuple[int, int]] = {}  # line index -> (where the handle starts, its length)
         for i, start in zip(range(first, end), starts):
-            length = _handle_at(start, folded_handles) if start is not None else None
-            if length is not None:
-                candidates[i] = length
+            found = _find_handle(start, folded_handles) if start is not None else None
+            if found is not None:
+                candidates[i] = found
         if not candidates:
             continue
         inline = [lines[i].lstrip(" \t") if start is None else start for i, start in zip(range(first, end), starts)]
         for i in _top_level(inline, first, candidates):
             start = starts[i - first]
             if start is not None:  # always: only such lines are candidates
-                return _command(start[candidates[i] :], i, lines)
+                where, length = candidates[i]
+                return _command(start[where + length :], i, lines)
     return None
 
 
@@ -257,26 +275,49 @@ def _handles(handles: Sequence[str]) -> tuple[str, ...]:
     return tuple(sorted(folded, key=lambda h: (-len(h), h)))
 
 
+_SENTENCE_END = re.compile(r"[.!?][ \t]+")
+
+
+def _find_handle(start: str, handles: tuple[str, ...]) -> tuple[int, int] | None:
+    """(offset, length) of the handle that starts the line or, failing that, the first sentence after
+    text on it ("Thanks! @reviewbot re-review"); a handle inside a sentence ("ask @reviewbot") is talk."""
+    length = _handle_at(start, handles)
+    if length is not None:
+        return 0, length
+    for sentence in _SENTENCE_END.finditer(start):
+        length = _handle_at(start[sentence.end():], handles)
+        if length is not None:
+            return sentence.end(), length
+    return None
+
+
 def _handle_at(start: str, handles: tuple[str, ...]) -> int | None:
-    """The length of the handle `start` begins with, if it is followed by whitespace or nothing."""
+    """The length of the handle `start` begins with (with a `:` or `,` right after it, as people address
+    someone), if whitespace or nothing follows."""
     for handle in handles:
         size = len(handle)
-        if start[:size].casefold() == handle and (len(start) == size or start[size].isspace()):
+        if start[:size].casefold() != handle:
+            continue
+        if size < len(start) and start[size] in ":,":
+            size += 1
+        if len(start) == size or start[size].isspace():
             return size
     return None
 
 
-def _top_level(inline: list[str], first: int, candidates: dict[int, int]) -> Iterator[int]:
-    """The candidate lines (in order) whose start is plain text at the start of a rendered
-    line, outside code spans, inline HTML, links, images and emphasis: the block's text is
-    parsed inline with a private-use mark before each candidate, and a mark counts when it
-    opens a top-level text token right after a line break."""
+def _top_level(inline: list[str], first: int, candidates: dict[int, tuple[int, int]]) -> Iterator[int]:
+    """The candidate lines (in order) whose handle is plain text, outside code spans, inline
+    HTML, links, images and emphasis: the block's text is parsed inline with a private-use
+    mark before each candidate handle, and a mark counts when it opens a top-level text token
+    right after a line break (a handle at the start of a line) or sits in a top-level text
+    token (a handle that starts a sentence after text)."""
     marked = {i: n for n, i in enumerate(sorted(candidates)[:_MAX_SENTINELS])}
     source = []
     for offset, text in enumerate(inline):
         text = _SENTINELS.sub("\ufffd", text)
         n = marked.get(first + offset)
-        source.append(text if n is None else chr(_SENTINEL + n) + text)
+        where = candidates[first + offset][0] if n is not None else 0
+        source.append(text if n is None else text[:where] + chr(_SENTINEL + n) + text[where:])
     try:
         children = _MD.parseInline("\n".join(source))[0].children or []
     except Exception:  # noqa: BLE001 - as in _tokens
@@ -285,14 +326,13 @@ def _top_level(inline: list[str], first: int, candidates: dict[int, int]) -> Ite
     found: set[int] = set()
     previous: Token | None = None
     for tok in children:
-        if (
-            tok.type == "text"
-            and tok.level == 0
-            and tok.content
-            and _SENTINEL <= ord(tok.content[0]) < _SENTINEL + len(order)
-            and (previous is None or previous.type in ("softbreak", "hardbreak"))
-        ):
-            found.add(order[ord(tok.content[0]) - _SENTINEL])
+        if tok.type == "text" and tok.level == 0 and tok.content:
+            at_line_start = previous is None or previous.type in ("softbreak", "hardbreak")
+            for index, char in enumerate(tok.content):
+                if _SENTINEL <= ord(char) < _SENTINEL + len(order):
+                    line = order[ord(char) - _SENTINEL]
+                    if candidates[line][0] > 0 or (index == 0 and at_line_start):
+                        found.add(line)
         previous = tok
     yield from (i for i in order if i in found)
 

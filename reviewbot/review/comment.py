@@ -28,7 +28,7 @@ from reviewbot.review.claims import ClaimMatch
 from reviewbot.review.markdown import ZERO_WIDTH, code_span, escape_inline, fence
 from reviewbot.review.markers import render_marker
 from reviewbot.review.outcome import OutcomeKind
-from reviewbot.review.ranks import MAX_MOVES
+from reviewbot.review.ranks import MAX_MOVES, RARITY_WEIGHTS, Tier
 from reviewbot.stats import failure_rate_upper, percent
 
 MAX_COMMENT_BYTES = 60 * 1024
@@ -119,6 +119,7 @@ def _view(review: Review) -> dict[str, Any]:
         "blocking": blocking,
         "other_findings": [f for f in findings if f not in blocking],
         "claim_icons": CLAIM_ICONS,
+        "reproduced_match": ClaimMatch.REPRODUCED,
         "contradicted": [c for c in review.claims if c.match == ClaimMatch.CONTRADICTED],
         "media_counts": _media_counts(review),
         "acceptance": _acceptance(review),
@@ -144,8 +145,9 @@ def _acceptance(review: Review) -> list[tuple[bool, str]]:
         (bool(caught), "A test of the PR fails (or hangs) on base: the bug is reproduced"),
         (bool(ran) and all(p.head.status == RunStatus.PASSED for p in ran),  # type: ignore[union-attr]
          "Every suite passes on head"),
-        (bool(ran) and not any(side.flaky for p in ran for side in (p.base, p.head) if side),
-         "Repeats agree on both sides"),
+        (bool(ran) and all(side is not None and len(side.runs) >= 2 and not side.flaky
+                           for p in ran for side in (p.base, p.head)),
+         "Repeats agree on both sides (at least two runs each)"),
         (any(p.kind == "integration" for p in caught), "A real-filesystem integration suite shows fail-before/pass-after"),
         (not any(f.priority in (Priority.P0, Priority.P1) for f in review.findings), "No P0 or P1 lock-scan finding"),
     ]
@@ -184,13 +186,14 @@ _CODE = re.compile(r"(`+)(.+?)\1(?!`)")
 
 
 def _prose(line: str) -> str:
-    """One line of contributor markdown: its inline code stays code, everything else is escaped."""
+    """One line of contributor markdown: its inline code stays code and its emphasis emphasis; links,
+    HTML and mentions are escaped."""
     line = redact(line)
     parts, position = [], 0
     for match in _CODE.finditer(line):
-        parts += [escape_inline(line[position:match.start()]), code_span(match.group(2).strip())]
+        parts += [escape_inline(line[position:match.start()], emphasis=True), code_span(match.group(2).strip())]
         position = match.end()
-    return "".join(parts) + escape_inline(line[position:])
+    return "".join(parts) + escape_inline(line[position:], emphasis=True)
 
 
 def _link(text: str, url: str) -> Markup | str:
@@ -242,6 +245,19 @@ def _tail(result: SuiteResult, lines: int) -> Markup:
     return Markup(fence(text or "(no output)"))
 
 
+_TIMINGS = re.compile(r"\d+(?:\.\d+)?\s?(?:ms|s|sec|seconds)\b|\b0x[0-9a-f]+\b|\bpid[ =]?\d+", re.IGNORECASE)
+
+
+def _alike(head: SuiteResult | None, base: SuiteResult | None, lines: int) -> bool:
+    """Both sides failed the same way: the same status and the same output but for timings and
+    addresses, so one log tail says it for both."""
+    if head is None or base is None or not head.runs or not base.runs or head.status != base.status:
+        return False
+    def shape(result: SuiteResult) -> str:
+        return _TIMINGS.sub("N", "\n".join(result.runs[-1].outcome.log_tail.splitlines()[-lines:]))
+    return shape(head) == shape(base)
+
+
 _ENV: jinja2.Environment | None = None
 
 
@@ -270,5 +286,6 @@ def _environment() -> jinja2.Environment:
             failing=_failing,
             tail=_tail,
         )
+        env.globals.update(tiers=list(Tier), rarities=RARITY_WEIGHTS, alike=_alike)  # the legend in "About reviewbot"
         _ENV = env
     return _ENV

@@ -14,6 +14,7 @@ hidden markers that carry the bot's machine state.
 from __future__ import annotations
 
 import html
+import re
 
 ZERO_WIDTH = "\u200b"
 
@@ -22,11 +23,28 @@ def _defuse_marker(text: str) -> str:
     return text.replace("<!--", f"<{ZERO_WIDTH}!--")
 
 
-def escape_inline(text: str) -> str:
-    """Neutralise markdown, HTML and @mentions in untrusted one-line text."""
+# Escaped wherever they are: code, emphasis, links and images (`(`, `)` and `!` only act after
+# a bracket, so escaping brackets is enough), table cells, strikethrough.
+_ACTIVE = re.compile(r"[\\`*\[\]|~]")
+_ACTIVE_PROSE = re.compile(r"[\\`\[\]|~]")  # contributor prose keeps its *emphasis*
+_WORD_EDGE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")  # snake_case never emphasises
+# What would start a heading, a list item or a rule if the text began a line (`#2`, `-1`, `0.5 s` would not).
+_BLOCK_START = re.compile(r"^([ \t]*)(#{1,6}(?=[ \t]|$)|[-+](?=[ \t]|$)|-{3,}|[0-9]{1,9}(?=[.)](?:[ \t]|$)))")
+
+
+def escape_inline(text: str, *, emphasis: bool = False) -> str:
+    """Neutralise markdown, HTML and @mentions in untrusted one-line text.
+
+    Only characters that would change the rendering are escaped, so the raw text (in email
+    notifications and the API) reads as written: `(no model)`, `fix(lock)`, `#2` stay as they
+    are. `emphasis=True` lets a contributor's `*older*` render as emphasis in quoted prose.
+    """
     text = html.escape(text.replace("\r", " ").replace("\n", " "), quote=False)
-    for char in "\\`*_{}[]()#+!|~":
-        text = text.replace(char, "\\" + char)
+    text = (_ACTIVE_PROSE if emphasis else _ACTIVE).sub(lambda m: "\\" + m.group(), text)
+    if not emphasis:
+        text = _WORD_EDGE_UNDERSCORE.sub(r"\\_", text)
+    text = _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2) if not m.group(2).isdigit()
+                            else m.group(1) + m.group(2) + "\\", text, count=1)
     return text.replace("@", f"@{ZERO_WIDTH}")
 
 

@@ -19,9 +19,10 @@ import re
 
 from pydantic import BaseModel, ValidationError
 
-MARKER_TAG = "reviewbot:review"
+from reviewbot.names import REVIEW_MARKER_TAG
+
 MAX_HISTORY = 8
-_MARKER = re.compile(r"^<!-- " + re.escape(MARKER_TAG) + r" (\{[^\n]*\}) -->$", re.MULTILINE)
+_MARKER = re.compile(r"^<!-- " + re.escape(REVIEW_MARKER_TAG) + r" (\{[^\n]*\}) -->$", re.MULTILINE)
 
 
 class HistoryEntry(BaseModel):
@@ -50,7 +51,7 @@ class Marker(BaseModel):
 def render_marker(marker: Marker) -> str:
     payload = json.dumps(marker.model_dump(mode="json"), separators=(",", ":"), ensure_ascii=True)
     payload = payload.replace("<", "\\u003c").replace(">", "\\u003e")  # no `-->` can close the comment early
-    return f"<!-- {MARKER_TAG} {payload} -->"
+    return f"<!-- {REVIEW_MARKER_TAG} {payload} -->"
 
 
 def parse_marker(comment: str) -> Marker | None:

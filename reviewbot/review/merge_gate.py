@@ -18,11 +18,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from reviewbot.model import Check
+from reviewbot.model import Check, Verdict
+from reviewbot.names import CHECK_NAME
 from reviewbot.review.markdown import code_span
+from reviewbot.review.outcome import OutcomeKind
 
-OWN_CHECK = "reviewbot / lock proof"
-MERGEABLE_OUTCOMES = ("passed", "needs maintainer review")
+# `needs maintainer review`: the maintainer who armed automerge is that review
+MERGEABLE_OUTCOMES = frozenset({OutcomeKind.PASSED, OutcomeKind.NEEDS_MAINTAINER})
+
+
+class AutomergeState(StrEnum):
+    """Where a PR's automerge stands. Stored as these strings (`pull_states.automerge`, a CHECK keeps them)."""
+
+    OFF = "off"  # never armed, or disarmed because the PR closed
+    ARMED = "armed"  # advancing: every event and the reconcile take the next step
+    PAUSED = "paused"  # a person must act (conflicts, a failed fix, an unvetted push); re-arming resumes it
+    REPLACED = "replaced"  # the work moved to a replacement PR; new commits here are carried over to it
+    MERGED = "merged"
 
 
 class Step(StrEnum):
@@ -43,8 +55,8 @@ class MergeSnapshot:
     armed: bool
     paused: bool
     reviewed_head: str  # the head the last published review is about ("" when none)
-    review_verdict: str
-    review_outcome: str
+    review_verdict: Verdict | None  # None when no review was published
+    review_outcome: OutcomeKind | None
     checks: list[Check] = field(default_factory=list)
     mergeable: bool | None = None  # None: GitHub is still computing it
     mergeable_state: str = "unknown"  # clean | behind | dirty | blocked | unstable | unknown | draft
@@ -77,10 +89,10 @@ def decide_merge(s: MergeSnapshot) -> Decision:
         return Decision(Step.WAIT, "draft PR: fix-only until GitHub marks it ready for review")
     if s.reviewed_head != s.head_sha:
         return Decision(Step.WAIT, f"waiting for the review of head {s.head_sha[:12]}")
-    if s.review_verdict != "proven" or s.review_outcome not in MERGEABLE_OUTCOMES:
+    if s.review_verdict is not Verdict.PROVEN or s.review_outcome not in MERGEABLE_OUTCOMES:
         return Decision(Step.WAIT, f"the review of this head says {s.review_outcome or 'nothing yet'} "
                                    f"(proof {s.review_verdict or 'none'}); it must pass before a merge")
-    others = [check for check in s.checks if check.name != OWN_CHECK]
+    others = [check for check in s.checks if check.name != CHECK_NAME]
     failed = sorted(check.name for check in others if check.state == "failure")
     if failed:
         return Decision(Step.WAIT, f"required check {', '.join(failed)} failed; a new push re-runs it")

@@ -23,13 +23,13 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from reviewbot.model import Finding, Priority, Proof, RunProblem, Verdict
+from reviewbot.names import HUMAN_REVIEW_LABEL
 from reviewbot.review.claims import ClaimCheck, ClaimMatch
 from reviewbot.review.markdown import code_span
 from reviewbot.review.ranks import Rating, Tier
 from reviewbot.review.security import SecurityNote
 
 RETRY_COMMAND = "@reviewbot re-review"
-HUMAN_REVIEW_LABEL = "reviewbot:human-review"
 
 
 class OutcomeKind(StrEnum):
@@ -65,6 +65,7 @@ class Outcome(BaseModel):
     next_step: str  # the one thing that stands between this PR and a merge
     human_review: bool = False  # a person must decide: the `reviewbot:human-review` label
     retry: str = ""  # how to retry, for infrastructure failures
+    owner: str = ""  # who takes the next step: "the contributor" or "a maintainer"
 
 
 class Label(BaseModel):
@@ -74,14 +75,32 @@ class Label(BaseModel):
 
 def decide_outcome(proof: Proof, findings: list[Finding], claims: list[ClaimCheck], rating: Rating,
                    security: list[SecurityNote]) -> Outcome:
+    """The outcome, with whoever can take its next step (the review leads with both)."""
+    outcome = _decide(proof, findings, claims, rating, security)
+    return outcome.model_copy(update={"owner": next_step_owner(outcome, proof)})
+
+
+def next_step_owner(outcome: Outcome, proof: Proof) -> str:
+    """The contributor changes the PR (code, tests, description); a maintainer merges, decides, re-runs
+    and owns the base branch's config."""
+    if outcome.kind is OutcomeKind.DID_NOT_COMPLETE:
+        return "the contributor" if proof.error_cause == RunProblem.NOT_LOADED else "a maintainer"
+    if outcome.kind in (OutcomeKind.PASSED, OutcomeKind.NEEDS_MAINTAINER):
+        return "a maintainer"
+    return "the contributor"
+
+
+def _decide(proof: Proof, findings: list[Finding], claims: list[ClaimCheck], rating: Rating,
+            security: list[SecurityNote]) -> Outcome:
     p0 = [f for f in findings if f.priority == Priority.P0]
     p1 = [f for f in findings if f.priority == Priority.P1]
     contradicted = [c for c in claims if c.match == ClaimMatch.CONTRADICTED]
     human = [note.text for note in security if note.needs_human]
 
     if proof.verdict == Verdict.ERROR and proof.error_cause in _NOT_INFRASTRUCTURE:
+        inferred = proof.error_cause == RunProblem.SETUP and proof.config_source.startswith("inferred")
         return Outcome(kind=OutcomeKind.DID_NOT_COMPLETE, reasons=[proof.reason],
-                       next_step=_NOT_INFRASTRUCTURE[proof.error_cause])
+                       next_step=_INFERRED_SETUP_FAILED if inferred else _NOT_INFRASTRUCTURE[proof.error_cause])
     if proof.verdict == Verdict.ERROR:
         return Outcome(kind=OutcomeKind.DID_NOT_COMPLETE, reasons=[proof.reason], retry=RETRY_COMMAND,
                        next_step=f"Once the problem above is fixed (or if it was passing trouble), a maintainer "
@@ -118,6 +137,10 @@ def decide_outcome(proof: Proof, findings: list[Finding], claims: list[ClaimChec
     return Outcome(kind=OutcomeKind.PASSED, reasons=[proof.reason],
                    next_step="Nothing blocks a merge: a maintainer can merge or comment `@reviewbot automerge`.")
 
+
+_INFERRED_SETUP_FAILED = ("A maintainer adds a `.github/reviewbot.yml` to the base branch with a `setup` that "
+                          "installs the repository (start from the inferred config in this review); the next push or "
+                          "re-review uses it.")
 
 # A proof that ran but gave no test result: a retry would fail the same way, so say what to change.
 _NOT_INFRASTRUCTURE = {

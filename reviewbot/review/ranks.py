@@ -277,7 +277,8 @@ INTEGRATION_MOVE = (
     "Add a real-filesystem integration test that fails on base "
     "(a second process acquiring the same lock file)"
 )
-REPEAT_MOVE = "Set `repeat: 3` on the lock suites so a race shows up"
+REPEAT_MOVE = ("A maintainer sets `repeat: 3` on the lock suites in the base branch's `.github/reviewbot.yml`, so a race "
+               "shows up (a PR cannot change the config its own proof uses)")
 
 
 @dataclass(frozen=True)

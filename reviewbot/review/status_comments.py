@@ -8,9 +8,11 @@ are escaped like everything else.
 
 from __future__ import annotations
 
+from reviewbot.names import HUMAN_REVIEW_LABEL, STATUS_MARKER_TAG
+from reviewbot.review.commands import DESCRIPTIONS
 from reviewbot.review.markdown import code_span, escape_inline
+from reviewbot.review.merge_gate import AutomergeState
 
-STATUS_TAG = "reviewbot:status"
 REREVIEW_STEPS = ("queued", "checked out", "suites on head", "suites on base", "analysis",
                   "review comment updated")
 
@@ -18,7 +20,7 @@ ACKNOWLEDGED, REVIEW, AUTOMERGE, DONE = "🦞👀", "🦞🧹", "🦞🔧", "�
 
 
 def status_marker(intent: str, head_sha: str = "") -> str:
-    return f"<!-- {STATUS_TAG} {intent}{' ' + head_sha[:12] if head_sha else ''} -->"
+    return f"<!-- {STATUS_MARKER_TAG} {intent}{' ' + head_sha[:12] if head_sha else ''} -->"
 
 
 def _who(login: str) -> str:
@@ -50,7 +52,7 @@ def refusal(command: str, reason: str) -> str:
 
 def paused(by: str) -> str:
     return (f"{DONE} Paused by {_who(by)}: reviewbot will not merge, update or repair this PR until a maintainer "
-            "comments `@reviewbot approve`; it is labelled `reviewbot:human-review`. Reviews still run on "
+            f"comments `@reviewbot approve`; it is labelled `{HUMAN_REVIEW_LABEL}`. Reviews still run on "
             "request (`@reviewbot re-review`).\n\n" + status_marker("pause") + "\n")
 
 
@@ -59,12 +61,18 @@ def resumed(by: str, head_sha: str) -> str:
             "and carries on with automerge if it is armed.\n\n" + status_marker("pause") + "\n")
 
 
-def automerge(armed_by: str, method: str, state: str, log: list[tuple[str, str, str, str]]) -> str:
-    """`log` outcomes are markdown the bot wrote, with every login, file name or GitHub message already escaped."""
-    """The one automerge comment: armed by whom, how it merges, and every step it took (time, step, head, outcome)."""
-    if state == "merged":
+def automerge(armed_by: str, method: str | None, state: AutomergeState, log: list[tuple[str, str, str, str]]) -> str:
+    """The one automerge comment: armed by whom, how it merges, and every step it took (time, step, head, outcome).
+
+    `log` outcomes are markdown the bot wrote, with every login, file name or GitHub message already escaped;
+    `method` is None while the base branch's config is invalid (nothing merges then).
+    """
+    if state is AutomergeState.MERGED:
         head = f"{DONE} Automerged."
-    elif state == "armed":
+    elif state is AutomergeState.ARMED and method is None:  # the base's config is invalid: nothing merges
+        head = (f"{AUTOMERGE} Automerge armed by {_who(armed_by)}: reviewbot merges once the base branch's "
+                "`.github/reviewbot.yml` is valid again and every gate passes.")
+    elif state is AutomergeState.ARMED:
         head = f"{AUTOMERGE} Automerge armed by {_who(armed_by)}: reviewbot merges with `{method}` once every gate passes."
     else:
         head = f"{DONE} Automerge is paused; a maintainer re-arms it with `@reviewbot automerge`."
@@ -86,7 +94,9 @@ def reef_update(author: str, replacement_url: str, replacement_number: int, cont
             f"- Why replacement: {why}.\n"
             f"- Replacement PR: {replacement_url}\n"
             f"- Co-author credit kept: {credit}.\n"
-            "- Source PR status: left open for maintainer and contributor comparison.\n\n"
+            "- Source PR status: left open for maintainer and contributor comparison.\n"
+            "- Next time: tick **Allow edits by maintainers** when you open a PR from a fork, and the bot "
+            "updates your branch itself instead of opening a replacement.\n\n"
             + status_marker("replacement") + "\n")
 
 
@@ -115,8 +125,10 @@ def help_text(permission_table: str, aliases: dict[str, str], unknown_word: str 
     if unknown_word:
         lines += [f"{ACKNOWLEDGED} I do not know the command {code_span(unknown_word)}. These are the ones I know:", ""]
     else:
-        lines += [f"{ACKNOWLEDGED} Commands start a line of a PR comment with `@reviewbot` (or `/reviewbot`):", ""]
-    lines += [permission_table.rstrip(), ""]
+        lines += [f"{ACKNOWLEDGED} Write a command at the start of a line or of a sentence in a PR comment, "
+                  "with `@reviewbot` (or `/reviewbot`):", ""]
+    lines += [f"- {code_span(example)}: {what}" for what, example in DESCRIPTIONS.values()]
+    lines += ["", "Who may run each:", "", permission_table.rstrip(), ""]
     grouped: dict[str, list[str]] = {}
     for alias, name in aliases.items():
         grouped.setdefault(name, []).append(alias)

@@ -40,11 +40,13 @@ class VerdictDecision:
     notes: tuple[str, ...] = ()  # suites left out because they ran no test, and why
 
 
-def decide(pairs: list[SuitePair], confidence: float = DEFAULT_CONFIDENCE) -> VerdictDecision:
+def decide(pairs: list[SuitePair], confidence: float = DEFAULT_CONFIDENCE, *,
+           inferred_setup: bool = False) -> VerdictDecision:
+    """The verdict; `inferred_setup` when the setup came from zero-config inference, not a config file."""
     if not pairs:
         return VerdictDecision(Verdict.NO_TESTS, "The PR adds or changes no test the bot can run, "
                                "and no configured suite covers the changed paths.")
-    setup = _setup_failures(pairs)  # first: a failed setup is why the other side has no runs
+    setup = _setup_failures(pairs, inferred_setup)  # first: a failed setup is why the other side has no runs
     if setup is not None:
         return setup
     missing = [(p.name, side) for p in pairs for side, r in _sides(p) if r is None or not r.runs]
@@ -85,7 +87,7 @@ def _not_loaded_on(pair: SuitePair, side: str) -> bool:
     return any(run.problem == RunProblem.NOT_LOADED for run in (result.runs if result else []))
 
 
-def _setup_failures(pairs: list[SuitePair]) -> VerdictDecision | None:
+def _setup_failures(pairs: list[SuitePair], inferred: bool) -> VerdictDecision | None:
     """A failed setup is the PR's problem when only head fails it, the config's when both sides do."""
     failed: dict[str, str] = {}
     for pair in pairs:
@@ -99,10 +101,12 @@ def _setup_failures(pairs: list[SuitePair]) -> VerdictDecision | None:
         return VerdictDecision(Verdict.FAILS, f"The setup step fails on head but not on base "
                                f"({code_span(failed['head'])}): the PR breaks the install; its log is below.")
     sides = " and ".join(sorted(failed))
-    return VerdictDecision(Verdict.ERROR, f"The setup step fails on {sides} ({code_span(next(iter(failed.values())))}), "
-                           "so no suite could run: fix the `setup` in the base branch's `.github/reviewbot.yml` "
-                           "(its log is below); if the package index was down, retry with `@reviewbot re-review`.",
-                           RunProblem.SETUP)
+    fix = ("add a `.github/reviewbot.yml` to the base branch whose `setup` installs this repository here "
+           "(the inferred config in this review is a starting point; the log is below)" if inferred else
+           "fix the `setup` in the base branch's `.github/reviewbot.yml` (its log is below)")
+    return VerdictDecision(Verdict.ERROR, f"The {'inferred ' if inferred else ''}setup step fails on {sides} "
+                           f"({code_span(next(iter(failed.values())))}), so no suite could run: {fix}; "
+                           "if the package index was down, retry with `@reviewbot re-review`.", RunProblem.SETUP)
 
 
 def _decide_results(pairs: list[SuitePair], confidence: float) -> VerdictDecision:

@@ -14,13 +14,15 @@ become job keys and, later, arguments to git.
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from reviewbot.names import valid_full_name
+from reviewbot.names import CHECK_NAME, valid_full_name
 from reviewbot.review.commands import parse_command
 from reviewbot.store.jobs import Action, Cancel, Enqueue, Ignore, JobKind, JobSpec
+from reviewbot.store.queue import REREVIEW
 
 DEFAULT_BOT_LOGIN = "reviewbot[bot]"
 DEFAULT_COMMAND_PREFIXES: tuple[str, ...] = ("@reviewbot", "/reviewbot")
@@ -262,18 +264,45 @@ def _issue_comment(
 
 
 def _checks(event: str, payload: dict[str, Any], **_: Any) -> list[Action]:
-    """A completed check may open the last gate of an armed automerge: advance the PRs it names."""
+    """A completed check may open the last gate of an armed automerge: advance the PRs it names.
+    "Re-run" on the bot's check asks for a new review of that head."""
     action: str = payload["action"]
+    if action == "rerequested":
+        return _rerun(event, payload)
     if action != "completed":
         return [Ignore(reason=f"{event} action {_show(action)} is not handled")]
     repo, installation = _repository_and_installation(event, payload)
-    body = payload.get(event) if isinstance(payload.get(event), dict) else {}
-    pulls = body.get("pull_requests") or (body.get("check_suite") or {}).get("pull_requests") or []
-    numbers = sorted({p["number"] for p in pulls if isinstance(p, dict) and _is_pr_number(p.get("number"))})
+    numbers = _checked_prs(event, payload)
     if not numbers:
         return [Ignore(reason=f"{event} completed: {AUTOMERGE_NOTE}")]
     return [Enqueue(job=JobSpec(kind=JobKind.AUTOMERGE, repo=repo, pr_number=number, installation_id=installation,
                                 reason=f"{event} completed")) for number in numbers]
+
+
+def _rerun(event: str, payload: dict[str, Any]) -> list[Action]:
+    """GitHub's "Re-run" button on the bot's check run or suite (GitHub sends these only to the app that
+    made the check, and only people with write access may press it): a maintainer's re-review of that head."""
+    repo, installation = _repository_and_installation(event, payload)
+    body = payload.get(event) if isinstance(payload.get(event), dict) else {}
+    if event == "check_run" and body.get("name") != CHECK_NAME:
+        return [Ignore(reason=f"check_run rerequested for {_show(body.get('name'))}, not {CHECK_NAME!r}")]
+    head = body.get("head_sha")
+    if not isinstance(head, str) or not re.fullmatch(_SHA, head):
+        raise PayloadError(f"{event} payload has an invalid `{event}.head_sha`")
+    numbers = _checked_prs(event, payload)
+    if not numbers:
+        return [Ignore(reason=f"{event} rerequested: it names no pull request of this repository")]
+    sender = payload.get("sender")
+    login = sender.get("login") if isinstance(sender, dict) else None
+    who = {"requested_by": login} if isinstance(login, str) and 0 < len(login) <= MAX_LOGIN else {}
+    return [Enqueue(job=JobSpec(kind=JobKind.REVIEW, repo=repo, pr_number=number, head_sha=head,
+                                installation_id=installation, reason=REREVIEW, payload=who)) for number in numbers]
+
+
+def _checked_prs(event: str, payload: dict[str, Any]) -> list[int]:
+    body = payload.get(event) if isinstance(payload.get(event), dict) else {}
+    pulls = body.get("pull_requests") or (body.get("check_suite") or {}).get("pull_requests") or []
+    return sorted({p["number"] for p in pulls if isinstance(p, dict) and _is_pr_number(p.get("number"))})
 
 
 def _status(event: str, payload: dict[str, Any], **_: Any) -> list[Action]:

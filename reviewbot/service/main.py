@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import signal
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from reviewbot.bot.commands import CommandJob
 from reviewbot.bot.reconcile import reconcile
 from reviewbot.bot.replacement import MirrorBranches, Replacements
 from reviewbot.bot.review import ReviewJob
+from reviewbot.data_dir import prepare_data_dir
 from reviewbot.github.adapter import EdgePorts
 from reviewbot.github.breaker import CircuitBreaker, GitHubUnavailable
 from reviewbot.github.client import CALLS, GitHubEdge
@@ -153,6 +155,7 @@ class _UntilGitHubFails:
 
 
 def build_service(settings: Settings, edge: GitHubEdge | None = None) -> Service:
+    prepare_data_dir(settings.data_dir)  # the SQLite database, proof pages and logs live there
     engine = make_engine(settings.resolved_database_url)
     queue = Queue(engine)
     metrics = Metrics(queue.counts)
@@ -178,7 +181,8 @@ def build_service(settings: Settings, edge: GitHubEdge | None = None) -> Service
                    command_job=command_job, automerge_job=automerge_job, published=published, states=states)
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
+def serve(settings: Settings, host: str, port: int, listener: socket.socket | None = None) -> None:
+    """Serve on `listener` when the entry point already bound it (connections queued meanwhile are answered)."""
     import uvicorn
 
     service = build_service(settings)
@@ -186,7 +190,8 @@ def serve(settings: Settings, host: str, port: int) -> None:
     service.start_background(stop)
     try:
         # log_config=None keeps the handler `reviewbot.service.logs` installed; each delivery has its own line.
-        uvicorn.run(service.app(), host=host, port=port, log_config=None, access_log=False)
+        config = uvicorn.Config(service.app(), host=host, port=port, log_config=None, access_log=False)
+        uvicorn.Server(config).run(sockets=[listener] if listener is not None else None)
     finally:
         stop.set()
 

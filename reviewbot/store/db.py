@@ -12,14 +12,20 @@ from __future__ import annotations
 import sqlite3
 import time
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import (JSON, BigInteger, DateTime, Engine, Index, Integer, String, Text, create_engine, event,
-                        inspect)
+from sqlalchemy import (JSON, BigInteger, DateTime, Engine, Enum, Index, Integer, String, Text, create_engine,
+                        event, inspect, make_url)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from reviewbot.extras import MissingExtra, install_hint
+from reviewbot.model import Verdict
+from reviewbot.review.merge_gate import AutomergeState
+from reviewbot.review.outcome import OutcomeKind
 
 
 def utcnow() -> datetime:
@@ -28,6 +34,16 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     pass
+
+
+def stored_enum(kind: type[StrEnum], constraint: str, length: int) -> Enum:
+    """A StrEnum column holding its values, the same strings the JSON uses; a CHECK refuses any other.
+
+    Not a native (PostgreSQL) enum type: the column stays a VARCHAR, so a new member is a new CHECK, not a
+    type migration, and SQLite and PostgreSQL hold the same thing.
+    """
+    return Enum(kind, name=constraint, native_enum=False, create_constraint=True, validate_strings=True,
+                length=length, values_callable=lambda members: [member.value for member in members])
 
 
 class DeliveryRow(Base):
@@ -77,9 +93,10 @@ class PublishedReviewRow(Base):
     pr_number: Mapped[int] = mapped_column(Integer, primary_key=True)
     head_sha: Mapped[str] = mapped_column(String(64))
     comment_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # GitHub's ids pass 2**31
-    verdict: Mapped[str] = mapped_column(String(20), default="")
-    outcome: Mapped[str] = mapped_column(String(40), default="")
+    verdict: Mapped[Verdict] = mapped_column(stored_enum(Verdict, "ck_published_reviews_verdict", 20))
+    outcome: Mapped[OutcomeKind] = mapped_column(stored_enum(OutcomeKind, "ck_published_reviews_outcome", 40))
     rank: Mapped[str] = mapped_column(String(8), default="")
+    next_step: Mapped[str] = mapped_column(Text, default="")  # the review's `Outcome.next_step`, for `status`
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
@@ -92,7 +109,8 @@ class PullStateRow(Base):
     pr_number: Mapped[int] = mapped_column(Integer, primary_key=True)
     paused: Mapped[bool] = mapped_column(default=False)
     paused_by: Mapped[str] = mapped_column(String(100), default="")
-    automerge: Mapped[str] = mapped_column(String(20), default="off")  # off | armed | merged
+    automerge: Mapped[AutomergeState] = mapped_column(stored_enum(AutomergeState, "ck_pull_states_automerge", 20),
+                                                      default=AutomergeState.OFF)
     armed_by: Mapped[str] = mapped_column(String(100), default="")
     armed_head: Mapped[str] = mapped_column(String(64), default="")
     fixed_head: Mapped[str] = mapped_column(String(64), default="")  # the head the `fix:` commands last ran on
@@ -115,8 +133,13 @@ class ProcessedCommandRow(Base):
 def make_engine(url: str) -> Engine:
     """An engine on a database migrated to the newest schema; SQLite gets WAL and a busy timeout so workers share it."""
     is_sqlite = url.startswith("sqlite")
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False} if is_sqlite else {},
-                           pool_pre_ping=not is_sqlite)
+    try:
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False} if is_sqlite else {},
+                               pool_pre_ping=not is_sqlite)
+    except ModuleNotFoundError as exc:  # the URL's database driver is not installed
+        raise MissingExtra(f"the database {make_url(url).drivername}:// needs the `{exc.name}` driver, which is not "
+                           f"installed: for PostgreSQL, {install_hint('postgres')} and a postgresql+psycopg:// "
+                           "URL", name=exc.name) from exc
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     migrate(engine)

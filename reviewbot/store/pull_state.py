@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from reviewbot.review.merge_gate import AutomergeState
 from reviewbot.store.db import ProcessedCommandRow, PullStateRow
 
 
@@ -18,7 +19,7 @@ class PullState:
     pr_number: int
     paused: bool = False
     paused_by: str = ""
-    automerge: str = "off"
+    automerge: AutomergeState = AutomergeState.OFF
     armed_by: str = ""
     armed_head: str = ""
     automerge_log: tuple = ()
@@ -62,7 +63,7 @@ class PullStates:
         """PR numbers in `repo` with automerge armed: what a status event or a reconcile advances."""
         with Session(self.engine) as session:
             rows = session.query(PullStateRow.pr_number).filter(PullStateRow.repo == repo,
-                                                                PullStateRow.automerge == "armed").all()
+                                                                PullStateRow.automerge == AutomergeState.ARMED).all()
         return [number for (number,) in rows]
 
     def log_automerge(self, repo: str, pr_number: int, row: tuple[str, str, str, str]) -> PullState:

@@ -35,6 +35,8 @@ from sqlalchemy import Engine, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from reviewbot.model import Verdict
+from reviewbot.review.outcome import OutcomeKind
 from reviewbot.store.db import DeliveryRow, JobRow, PublishedReviewRow
 from reviewbot.names import valid_full_name
 from reviewbot.store.jobs import Action, Cancel, Enqueue, JobKind, JobSpec
@@ -351,21 +353,22 @@ class PublishedReviews:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def record(self, repo: str, pr_number: int, head_sha: str, comment_id: int | None, verdict: str, outcome: str,
-               rank: str) -> None:
+    def record(self, repo: str, pr_number: int, head_sha: str, comment_id: int | None, verdict: Verdict,
+               outcome: OutcomeKind, rank: str, next_step: str = "") -> None:
         try:
-            self._record(repo, pr_number, head_sha, comment_id, verdict, outcome, rank)
+            self._record(repo, pr_number, head_sha, comment_id, verdict, outcome, rank, next_step)
         except IntegrityError:  # another worker inserted this PR's row first: update it instead
-            self._record(repo, pr_number, head_sha, comment_id, verdict, outcome, rank)
+            self._record(repo, pr_number, head_sha, comment_id, verdict, outcome, rank, next_step)
 
-    def _record(self, repo: str, pr_number: int, head_sha: str, comment_id: int | None, verdict: str, outcome: str,
-                rank: str) -> None:
+    def _record(self, repo: str, pr_number: int, head_sha: str, comment_id: int | None, verdict: Verdict,
+                outcome: OutcomeKind, rank: str, next_step: str) -> None:
         with Session(self.engine) as session, session.begin():
             row = session.get(PublishedReviewRow, (repo, pr_number))
             if row is None:
                 row = PublishedReviewRow(repo=repo, pr_number=pr_number, head_sha=head_sha)
                 session.add(row)
-            row.head_sha, row.comment_id, row.verdict, row.outcome, row.rank = head_sha, comment_id, verdict, outcome, rank
+            row.head_sha, row.comment_id, row.verdict, row.outcome = head_sha, comment_id, verdict, outcome
+            row.rank, row.next_step = rank, next_step
 
     def get(self, repo: str, pr_number: int) -> PublishedReviewRow | None:
         with Session(self.engine, expire_on_commit=False) as session:

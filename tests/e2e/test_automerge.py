@@ -319,3 +319,19 @@ def test_the_number_of_open_replacements_is_capped(world: World, monkeypatch: py
     world.work()
     assert [p for p in world.fake.state.repo(world.repo).pulls() if p.number > source] == []
     assert "already has 0 open replacement PRs" in automerge_comment(world)
+
+
+def test_an_invalid_config_on_the_base_blocks_the_merge_and_says_why(world: World) -> None:
+    """Its merge method and fix commands are what the maintainers asked for: automerge never merges on defaults."""
+    reviewed(world)
+    config = world.fake.state.repo(world.repo).git.run("show", "main:.github/reviewbot.yml").stdout.decode()
+    assert "automerge:" not in config
+    world.fake.commit_to_branch(world.repo, "main", {".github/reviewbot.yml": config + "automerge:\n  method: yolo\n"},
+                                message="Merge with yolo", author=MAINTAINER)
+    world.comment("@reviewbot automerge", MAINTAINER)
+    world.work()
+    assert not merged(world)
+    body = automerge_comment(world)
+    assert "| config |" in body and "`automerge.method`" in body and "automerge waits until a push to the base" in body
+    assert "valid again" in body.splitlines()[0]
+    world.fake.assert_contract_clean()

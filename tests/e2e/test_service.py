@@ -19,6 +19,7 @@ from reviewbot.bot.reconcile import reconcile
 from reviewbot.review.markers import parse_marker
 from reviewbot.store.queue import JobState
 from tests.e2e.world import World
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.sandbox
 
@@ -39,6 +40,9 @@ def test_an_opened_pr_gets_one_comment_a_check_run_and_labels(world: World) -> N
     assert comment.body.startswith("## ✅ reviewbot: passed")
     [check] = world.fake.check_runs(world.repo, head)
     assert (check.name, check.status, check.conclusion) == ("reviewbot / lock proof", "completed", "success")
+    assert check.output["title"].startswith("passed · proof proven · rank ")
+    assert check.output["summary"].startswith("✅ **Passed** · proof ✅ proven · rank ")
+    assert f"#issuecomment-{comment.id})" in check.output["summary"]  # the whole review is one click away
     assert {"status: passed", "proof: proven"} <= set(world.fake.labels(world.repo, world.number))
     assert world.deliver("opened", delivery_id=world.last_delivery).status_code == 200  # a replay does nothing
     assert world.work() == 0
@@ -61,10 +65,8 @@ def test_a_push_edits_the_same_comment_and_history_grows(world: World) -> None:
 
 def test_twenty_pushes_in_a_second_make_one_review_of_the_last_head(world: World) -> None:
     heads = [world.push_commit("notes.txt", f"push {i}\n") for i in range(20)]
-    started = time.monotonic()
     for head in heads:
         assert world.deliver("synchronize", head_sha=head).status_code == 202
-    assert time.monotonic() - started < 5
     assert world.work() == 1
     states = [JobState(job.state) for job in world.service.queue.jobs()]
     assert states.count(JobState.DONE) == 1 and states.count(JobState.SUPERSEDED) == 19
@@ -77,8 +79,10 @@ def test_closing_the_pr_cancels_its_running_review_and_nothing_is_published(hang
     world.deliver("opened")
     worker = threading.Thread(target=world.work)
     worker.start()
-    world.wait_for_state(JobState.RUNNING)
-    time.sleep(1.0)  # the proof is under way: base hangs until its suite timeout
+    # the proof is under way once base's suite has started (its log opens): base hangs until its suite timeout
+    logs = world.service.settings.data_dir / "logs"
+    wait_until(lambda: [log for log in logs.glob("*/base-*.log") if not log.name.endswith("-setup.log")],
+               "the base suite started", timeout=60)
     world.fake.close_pull_request(world.repo, world.number)
     assert world.deliver("closed").json()["cancelled"] == 1
     worker.join(60)

@@ -100,7 +100,7 @@ def test_a_model_answer_adds_its_sections_and_findings_and_changes_nothing_that_
     assert "From the model `fake-lock-model`" in comment and "withSessionWriteLock" in comment
     assert "[P0 · model, advisory]" in comment and "no model configured" not in comment
     assert "advised by model fake-lock-model (prompts " in after.engine
-    assert "deterministic review, advised by model fake-lock-model \\(prompts " in comment.split("<sub>")[1]
+    assert "deterministic review, advised by model fake-lock-model (prompts " in comment.split("<sub>")[1]
     assert "judgement for a person (or a configured model)" not in comment
 
     [request] = server.requests
@@ -134,7 +134,7 @@ def test_an_answer_still_invalid_after_the_repair_degrades_visibly(server: FakeM
     assert "Model-assisted review skipped: the model `fake-lock-model` gave no valid answer" in comment
     assert "Rule-based (the model was unavailable)" in comment
     assert review.engine.endswith("deterministic review (model fake-lock-model unavailable)")
-    assert "deterministic review \\(model fake-lock-model unavailable\\)" in comment.split("<sub>")[1]
+    assert "deterministic review (model fake-lock-model unavailable)" in comment.split("<sub>")[1]
 
 
 @pytest.mark.parametrize("status", [400, 500], ids=["llama.cpp 400", "llama-cpp-python 500"])

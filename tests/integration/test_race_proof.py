@@ -9,16 +9,19 @@ import pytest
 from reviewbot.model import Verdict
 from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.stats import failure_rate_upper
-from tests.race_repos import build_contention_repo, build_race_repo
+from tests.race_repos import build_contention_repo, build_node_race_repo, build_race_repo
 
 pytestmark = pytest.mark.sandbox
 
 
-@pytest.fixture(scope="module")
-def race_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Base fails every 3rd run; `partial` still fails every 12th; at most 12 rounds, threshold 25%."""
-    root = tmp_path_factory.mktemp("race") / "repo"
-    build_race_repo(root, period=3, wait_period=12, max_runs=12, threshold=0.25)
+@pytest.fixture(scope="module", params=["python", "node"])
+def race_repo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Base fails every 3rd run; `partial` still fails every 12th; at most 12 rounds, threshold 25%.
+
+    The same race in Python (pytest, multiprocessing) and in Node (`node --test`, child processes)."""
+    root = tmp_path_factory.mktemp(f"race-{request.param}") / "repo"
+    build = build_race_repo if request.param == "python" else build_node_race_repo
+    build(root, period=3, wait_period=12, max_runs=12, threshold=0.25)
     return root
 
 
@@ -57,9 +60,13 @@ def test_a_race_that_needs_contention_shows_only_under_amplification(tmp_path: P
     (pair,) = proof.suites
     assert pair.base is not None and pair.head is not None
     assert proof.verdict == verdict, (proof.reason, pair.base.runs[-1].outcome.log_tail)
-    amplification = proof.to_json_dict()["suites"][0]["base"]["amplification"]
-    if copies > 1:
-        assert amplification == "2 copies in parallel, 1 CPU stressor"
-        assert "another process held the lock" in pair.base.runs[-1].outcome.log_tail
+    base = proof.to_json_dict()["suites"][0]["base"]
+    if copies > 1:  # runs alternate idle and contended: the race shows on the contended ones only
+        assert base["amplification"] == "2 copies in parallel, 1 CPU stressor"
+        assert base["idle"]["failures"] == 0 and base["idle"]["runs"] >= 1
+        assert base["amplified"]["failures"] == base["amplified"]["runs"] >= 1
+        contended = [run for run in pair.base.runs if run.amplified]
+        assert "another process held the lock" in contended[-1].outcome.log_tail
+        assert any("hides a race that needs contention" in note for note in proof.notes), proof.notes
     else:
-        assert amplification is None
+        assert base["amplification"] is None and base["idle"] is None

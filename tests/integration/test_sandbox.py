@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from reviewbot.proof.cgroups import CgroupSupport
 from reviewbot.proof.sandbox import HostSupport, Limits, Sandbox, SandboxRequest, Toolchain, build_argv
 from tests.hostile import LoopbackListener, processes_with
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.sandbox
 
@@ -157,15 +157,13 @@ def test_fork_bomb_is_bounded(any_host_box: Box) -> None:
         "EOF\n"
         f": {token}"
     )
-    started = time.monotonic()
     outcome = any_host_box.run(bomb, processes=64, wall_clock_s=20)
     assert "UNBOUNDED" not in outcome.log_tail
     stopped = [line for line in outcome.log_tail.splitlines() if line.startswith("STOPPED")]
     assert stopped, outcome.log_tail
     assert int(stopped[0].split()[1]) < 64
-    assert time.monotonic() - started < 20  # ended by the limit, not by the wall clock
-    time.sleep(0.2)
-    assert processes_with(token) == []
+    assert not outcome.timed_out  # ended by the limit, not by the wall clock
+    wait_until(lambda: processes_with(token) == [], "the bomb's processes are gone", timeout=10)
 
 
 def test_unbounded_allocation_is_stopped(any_host_box: Box) -> None:
@@ -185,10 +183,8 @@ def test_unbounded_allocation_is_stopped(any_host_box: Box) -> None:
 
 
 def test_printing_gigabytes_is_cut_at_the_output_cap(box: Box) -> None:
-    started = time.monotonic()
     outcome = box.run("yes 'spam spam spam spam spam spam spam spam'", output_bytes=1024 * 1024)
-    assert outcome.limit_hit == "output"
-    assert time.monotonic() - started < 10
+    assert outcome.limit_hit == "output" and not outcome.timed_out
     assert (box.root / f"run{box.runs}.log").stat().st_size <= 1024 * 1024
     assert "spam spam spam" in outcome.log_tail  # the tail of what it printed is kept
 
@@ -202,8 +198,7 @@ def test_grandchild_that_outlives_the_suite_is_killed(any_host_box: Box) -> None
     )
     outcome = any_host_box.run(command)
     assert outcome.exit_code == 0 and "suite-done" in outcome.log_tail
-    time.sleep(0.3)
-    assert processes_with(token) == []
+    wait_until(lambda: processes_with(token) == [], "the orphaned grandchildren are gone", timeout=10)
 
 
 def test_hung_suite_is_killed_with_its_whole_tree_and_reports_the_tail(any_host_box: Box) -> None:
@@ -213,20 +208,16 @@ def test_hung_suite_is_killed_with_its_whole_tree_and_reports_the_tail(any_host_
         f"setsid python -c 'import time; time.sleep(300)' {token} </dev/null >/dev/null 2>&1 &\n"
         f"python -c 'import time; time.sleep(300)' {token}-main"
     )
-    started = time.monotonic()
     outcome = any_host_box.run(command, wall_clock_s=1.5)
     assert outcome.timed_out and outcome.limit_hit == "wall_clock"
     assert outcome.exit_code is None
-    assert time.monotonic() - started < 8
     assert "waiting forever" in outcome.log_tail
-    time.sleep(0.3)
-    assert processes_with(token) == []
+    wait_until(lambda: processes_with(token) == [], "the hung suite's whole tree is gone", timeout=10)
 
 
 def test_cpu_time_is_limited(box: Box) -> None:
     outcome = box.run("python -c 'while True: pass'", cpu_s=1, wall_clock_s=20)
-    assert outcome.limit_hit == "cpu"
-    assert outcome.duration_s < 15
+    assert outcome.limit_hit == "cpu" and not outcome.timed_out
 
 
 def test_argv_clears_the_environment_and_the_network(box: Box) -> None:

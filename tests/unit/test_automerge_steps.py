@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from reviewbot.model import Check, Permission
-from reviewbot.repo_config import RepoConfig
+from reviewbot.repo_config import ConfigError, RepoConfig
 from reviewbot.store.jobs import JobKind
 from tests.behaviours import Bot, GivenBase, GivenBranches, Store
 from tests.fake_port import FakeGitHub
@@ -250,3 +250,15 @@ def test_a_merged_replacement_tells_its_source_and_closes_it_when_asked(github: 
     assert github.pull_request(REPO, NUMBER).open is not close
     [reef] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status replacement")
     assert (f"closed now that #{replacement} merged" in reef) is close
+
+
+def test_an_invalid_base_config_blocks_the_merge_instead_of_merging_on_defaults(github: FakeGitHub,
+                                                                              store: Store) -> None:
+    broken = ConfigError(".github/reviewbot.yml", ["automerge.method: must be one of merge, squash, rebase"])
+    bot = armed(github, store, base=GivenBase(repo_config=broken))
+    bot.step()
+    assert github.did("merge") == []
+    assert store.states.get(REPO, NUMBER).automerge == "armed"
+    assert "| config | `aaaaaaaaaaaa` | `.github/reviewbot.yml` on the base branch is invalid " \
+           "(`automerge.method: must be one of merge, squash, rebase`); automerge waits until a push to the base " \
+           "fixes it |" in progress(github)

@@ -33,11 +33,12 @@ def bot(github: FakeGitHub, store: Store) -> Bot:
 
 def test_status_answers_anyone_from_the_published_review_of_the_current_head(bot: Bot, github: FakeGitHub,
                                                                             store: Store) -> None:
-    store.published.record(REPO, NUMBER, HEAD, 4242, "proven", "passed", "B")
+    store.published.record(REPO, NUMBER, HEAD, 4242, "proven", "passed", "B",
+                           "Nothing blocks a merge: a maintainer can merge.")
     comment_id = bot.command("@reviewbot status", "passer-by")
     [status] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")
     assert "- Review: passed (proof `proven`, rank B)" in status
-    assert "- Next step: nothing blocks a merge; a maintainer can merge" in status
+    assert "- Next step: Nothing blocks a merge: a maintainer can merge." in status  # the review's own words
     assert f"- Review comment: https://github.example/{REPO}/pull/{NUMBER}#issuecomment-4242" in status
     assert ("react", REPO, comment_id, "eyes") in github.effects
     assert github.did("permission") == []  # status needs no permission lookup

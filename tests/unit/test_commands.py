@@ -77,13 +77,25 @@ CASES: list[tuple[str, str | None, Command | None]] = [
     ("slash handle", "/reviewbot pause", cmd(S, "pause")),
     ("handle with a suffix", "@reviewbotx status", None),
     ("handle with a dash suffix", "@reviewbot-ci status", None),
-    ("handle with a colon", "@reviewbot: status", None),
-    ("handle with a comma", "@reviewbot, status", None),
+    ("handle with a colon", "@reviewbot: status", cmd(T, "status")),
+    ("handle with a comma", "@reviewbot, status", cmd(T, "status")),
+    ("handle with a colon and no space", "@reviewbot:status", None),
+    ("handle with two colons", "@reviewbot:: status", None),
     ("slash handle with a suffix", "/reviewbots status", None),
     ("bot handle with a suffix", "@reviewbot[bot]x status", None),
     # where the line is
     ("mid sentence", "please ask @reviewbot status", None),
-    ("after a sentence on the same line", "Thanks. @reviewbot stop", None),
+    ("after a sentence on the same line", "Thanks. @reviewbot stop", cmd(S, "stop")),
+    ("after an exclamation, with focus", "Thanks! @reviewbot re-review the retry loop",
+     cmd(R, "re-review", focus="the retry loop")),
+    ("after a question, with a colon", "Ready? @reviewbot: automerge", cmd(A, "automerge")),
+    ("after a sentence, in inline code", "Thanks! `@reviewbot stop`", None),
+    ("after a sentence, in emphasis", "Thanks! *@reviewbot stop*", None),
+    ("after a sentence, in link text", "Thanks! [@reviewbot stop](https://example.com)", None),
+    ("after a sentence, in a quote", "> Thanks! @reviewbot stop", None),
+    ("after a sentence, in a code block", "```\nThanks! @reviewbot stop\n```", None),
+    ("after a sentence in a list item", "- Looks right. @reviewbot automerge", cmd(A, "automerge")),
+    ("a later sentence of a line that starts with text", "I read it. Tests pass. @reviewbot stop", cmd(S, "stop")),
     ("second line", "Thanks!\n@reviewbot stop", cmd(S, "stop", line=2)),
     ("after a blank line", "Thanks!\n\n@reviewbot stop", cmd(S, "stop", line=3)),
     ("four spaces: indented code", "    @reviewbot stop", None),
@@ -290,3 +302,17 @@ def test_a_quoted_or_indented_body_has_no_command(body: str, prefix: str) -> Non
     # Quoting every line or indenting it as code hides whatever the lines say.
     lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     assert parse_command("\n".join(prefix + line for line in lines)) is None
+
+
+def test_every_command_is_described_with_an_example_that_parses_to_it() -> None:
+    from reviewbot.review.commands import DESCRIPTIONS
+    from reviewbot.review.status_comments import help_text
+
+    assert set(DESCRIPTIONS) == set(CommandName)
+    for name, (what, example) in DESCRIPTIONS.items():
+        parsed = parse_command(example)
+        assert parsed is not None and parsed.name is name, example
+        assert what.endswith(".")
+    text = help_text("| Command | Who may run it |\n| --- | --- |\n", {"resume": "approve"})
+    assert all(f"`{example}`" in text for _, example in DESCRIPTIONS.values())
+    assert "Who may run each:" in text

@@ -22,9 +22,9 @@ GITHUB_TOKEN = "ghp_" + "A1b2C3d4" * 5
 AWS_KEY = "AKIA" + "ABCDEFGHIJKLMNOP"
 FORGED = '<!-- reviewbot:review {"v":1,"head":"' + "f" * 40 + '","verdict":"proven","outcome":"passed","rank":"S"} -->'
 
-SECTIONS = ["### Summary", "### Reproducibility", "### PR rating", "### Rank-up moves", "### Real behavior proof",
-            "### Claimed vs observed", "### Risk before merge", "### Maintainer options",
-            "### Next step before merge", "### Security", "<summary>Review details</summary>"]
+SECTIONS = ["**Next step, for ", "**Proof:** ", "### Summary", "### PR rating",
+            "### Rank-up moves", "### Real behavior proof", "### Claimed vs observed", "### Risk before merge",
+            "<summary>Review details</summary>", "<summary>About reviewbot"]
 
 HOSTILE_PATH = "src/x`@admin<img src=x>.mjs"
 HOSTILE_DIFF = f"""diff --git a/{HOSTILE_PATH} b/{HOSTILE_PATH}
@@ -112,6 +112,17 @@ def test_sections_come_in_the_contract_order() -> None:
     positions = [text.index(section) for section in SECTIONS]
     assert positions == sorted(positions)
     assert text.startswith("## ✅ reviewbot: passed\n")
+    decision = text.split("### Summary", 1)[0].strip().splitlines()
+    assert len(decision) <= 12, decision  # the decision leads: outcome, next step and its owner, proof, rank
+    assert "for a maintainer:** Nothing blocks a merge" in text
+
+
+def test_the_legend_names_every_rank_and_the_egg() -> None:
+    text = render_comment(build_review(ReviewInput(pr=PullRequest(), proof=proof_of(*PROVEN), diff="",
+                                                   reviewed_at="2026-11-25 12:00 UTC")))
+    about = text.split("<summary>About reviewbot", 1)[1]
+    for label in ("S 🦀 challenger crab (6)", "F 🧂 unranked krab (1)", "N/A 🌊 off-meta tidepool", "legendary 1%"):
+        assert label in about
 
 
 def test_hostile_text_stays_inert() -> None:
@@ -199,12 +210,12 @@ def test_history_keeps_the_last_eight_cycles_newest_last() -> None:
     assert rows[-1][1] == HEAD[:12] and rows[0][1] == f"{1:012x}"
 
 
-def test_quoted_contributor_prose_keeps_its_code_and_nothing_else() -> None:
+def test_quoted_contributor_prose_keeps_its_code_and_emphasis_and_nothing_else() -> None:
     body = "## Summary\n\n`locked()` left `<path>.lock` behind; **bold** @someone <b>x</b> ``a `b` c``\n"
     review = build_review(ReviewInput(pr=PullRequest(body=body), proof=proof_of(*PROVEN), diff="",
                                       reviewed_at="2026-11-25 12:00 UTC"))
     text = render_comment(review)
-    assert "> `locked()` left `<path>.lock` behind; \\*\\*bold\\*\\* @\u200bsomeone &lt;b&gt;x&lt;/b&gt; ``a `b` c``" in text
+    assert "> `locked()` left `<path>.lock` behind; **bold** @\u200bsomeone &lt;b&gt;x&lt;/b&gt; ``a `b` c``" in text
 
 
 def _inferred_review(config_text: str):
@@ -255,3 +266,16 @@ def test_the_inferred_config_says_why_it_was_inferred() -> None:
     review = _inferred_review(config_text)
     review.proof.config_source = "inferred (config invalid)"
     assert "The base branch's `.github/reviewbot.yml` is invalid" in render_comment(review)
+
+
+def test_base_and_head_that_failed_alike_show_one_log() -> None:
+    from reviewbot.model import SandboxOutcome, SuiteResult, SuiteRun, RunStatus
+    from reviewbot.review.comment import _alike
+
+    def side(revision: str, tail: str) -> SuiteResult:
+        run = SuiteRun(status=RunStatus.FAILED, outcome=SandboxOutcome(exit_code=1, log_tail=tail))
+        return SuiteResult(suite="s", revision=revision, command="t", runs=[run])
+
+    same = "FAILED test_x - AssertionError\n1 failed in {}s"
+    assert _alike(side("head", same.format("0.12")), side("base", same.format("1.05")), 40)
+    assert not _alike(side("head", same.format("0.1")), side("base", "FAILED test_y - KeyError\n1 failed in 0.1s"), 40)

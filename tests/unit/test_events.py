@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from reviewbot.review.commands import DEFAULT_HANDLES
+from reviewbot.names import CHECK_NAME
 from reviewbot.service.events import (
     DRAFT_REASON, PayloadError, command_handles, delivery_summary, has_command, route,
 )
@@ -22,7 +23,9 @@ COMMENT_ID = 492700400
 # What each example must route to (event.action -> action type); every file must be listed.
 EXPECTED: dict[str, type] = {
     "check_run.completed": Ignore,
+    "check_run.rerequested": Ignore,  # another app's check run
     "check_suite.completed": Ignore,
+    "check_suite.rerequested": Enqueue,  # "Re-run" on the bot's check suite: a re-review
     "installation.created": Ignore,
     "installation.deleted": Ignore,
     "installation.new_permissions_accepted": Ignore,
@@ -84,7 +87,7 @@ def pr_comment(body: str, *, name: str = "issue_comment.created.1.json", **user:
 
 
 def test_the_examples_are_all_there() -> None:
-    assert len(FILES) == 70
+    assert len(FILES) == 72
     assert (WEBHOOKS / "NOTICE").read_text().startswith(
         "Example webhook payloads from @octokit/webhooks-examples 7.6.1 (MIT License"
     )
@@ -115,6 +118,9 @@ def test_every_example_routes_to_well_formed_actions(path: Path) -> None:
         assert (action.action, job.kind, job.repo, job.pr_number, job.head_sha) == (
             "enqueue", JobKind.REVIEW, REPO, 2, HEAD_SHA,
         )
+        if payload["action"] == "rerequested":  # the check's "Re-run" button: a re-review, no delivery reason
+            assert job.reason == "re-review"
+            return
         assert job.reason == payload["action"] == job.payload["delivery_reason"]
         expected_installation = payload["installation"]["id"] if "installation" in payload else None
         assert job.installation_id == expected_installation
@@ -395,7 +401,7 @@ NO_COMMAND = "issue_comment created: no command line in comment 492700400"
         "> quoted\n@reviewbot review",  # a lazy continuation line is still quoted
         "\t/reviewbot retry",  # a tab (or 4 spaces) is an indented code block
         "    @reviewbot review",
-        "Thanks for the fix!\r\n\r\n@reviewbot: review please\r\n",  # the handle must end at whitespace
+        "Thanks for the fix!\r\n\r\n@reviewbot:review please\r\n",  # the handle (and its colon) ends at whitespace
         "<!-- @reviewbot review -->",
         "`@reviewbot review`",
         "please ask @reviewbot to review",  # not at the start of a line
@@ -469,8 +475,34 @@ def test_completed_checks_advance_the_automerge_of_the_prs_they_name(event: str)
         else:
             assert actions == [Ignore(reason=f"{event} completed: recorded, automerge not armed")]
     payload = load(f"{event}.completed.1.json")
-    payload["action"] = "rerequested"
-    assert route(event, payload) == [Ignore(reason=f"{event} action 'rerequested' is not handled")]
+    payload["action"] = "requested_action"
+    assert route(event, payload) == [Ignore(reason=f"{event} action 'requested_action' is not handled")]
+
+
+def test_re_run_on_the_bots_check_suite_re_reviews_that_head() -> None:
+    payload = load("check_suite.rerequested.1.json")
+    [action] = route("check_suite", payload)
+    job = action.job
+    assert (job.kind, job.pr_number, job.head_sha, job.reason) == (
+        JobKind.REVIEW, 2, payload["check_suite"]["head_sha"], "re-review")
+    assert job.payload == {"requested_by": payload["sender"]["login"]}
+
+
+def test_re_run_on_a_check_run_re_reviews_only_the_bots_own_check() -> None:
+    payload = load("check_run.rerequested.1.json")
+    payload["check_run"]["pull_requests"] = [{"number": 12}]
+    [ignored] = route("check_run", payload)  # another app's check (GitHub sends these to its owner only)
+    assert isinstance(ignored, Ignore) and "not 'reviewbot / lock proof'" in ignored.reason
+    payload["check_run"]["name"] = CHECK_NAME
+    [action] = route("check_run", payload)
+    assert (action.job.kind, action.job.pr_number, action.job.head_sha, action.job.reason) == (
+        JobKind.REVIEW, 12, payload["check_run"]["head_sha"], "re-review")
+    payload["check_run"]["pull_requests"] = []
+    assert route("check_run", payload) == [
+        Ignore(reason="check_run rerequested: it names no pull request of this repository")]
+    payload["check_run"]["head_sha"] = "not-a-sha"
+    with pytest.raises(PayloadError, match="check_run.head_sha"):
+        route("check_run", payload)
 
 
 def test_a_status_advances_every_armed_automerge_of_the_repository() -> None:

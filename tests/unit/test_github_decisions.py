@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reviewbot.github.checks import CONCLUSIONS, STATUS_STATES, conclusion_for
+from reviewbot.github.checks import STATUS_STATES, Conclusion, conclusion_for
 from reviewbot.github.comments import is_bot_comment
 from reviewbot.github.labels import label_changes
 from reviewbot.model import Verdict
@@ -46,8 +46,14 @@ def test_label_changes(current: list[str], wanted: list[str], add: list[str], re
     assert label_changes(current, wanted) == (add, remove)
 
 
-def test_every_verdict_has_a_conclusion_and_a_status() -> None:
-    assert set(CONCLUSIONS) == {v.value for v in Verdict}
-    assert conclusion_for("proven") == "success" and conclusion_for("timeout") == "failure"
-    assert conclusion_for("error") == "action_required" and STATUS_STATES["action_required"] == "error"
-    assert all(conclusion in STATUS_STATES for conclusion in CONCLUSIONS.values())
+@pytest.mark.parametrize("verdict", list(Verdict))
+def test_every_verdict_has_a_conclusion_and_a_status(verdict: Verdict) -> None:
+    """Fails when a verdict is added without deciding its conclusion (there is no silent default)."""
+    assert STATUS_STATES[conclusion_for(verdict)] in ("success", "failure", "error")
+
+
+def test_the_conclusions_branch_protection_sees() -> None:
+    assert set(STATUS_STATES) == set(Conclusion)
+    assert conclusion_for(Verdict.PROVEN) == "success" and conclusion_for(Verdict.TIMEOUT) == "failure"
+    assert conclusion_for(Verdict.WEAK) == "neutral" and STATUS_STATES[Conclusion.NEUTRAL] == "success"
+    assert conclusion_for(Verdict.ERROR) == "action_required" and STATUS_STATES[Conclusion.ACTION_REQUIRED] == "error"

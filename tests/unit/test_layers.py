@@ -13,10 +13,10 @@ ROOT = Path(__file__).parents[2]
 
 def test_the_import_contracts_hold(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    loggers = [logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)]
-    enabled = [logger for logger in loggers if not logger.disabled]
+    loggers = logging.root.manager.loggerDict
+    enabled = [logger for logger in loggers.values() if isinstance(logger, logging.Logger) and not logger.disabled]
     try:
         assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True) == 0
-    finally:  # lint_imports calls logging.config.dictConfig, which disables every logger that exists already
+    finally:  # import-linter configures logging with `disable_existing_loggers`: later tests log again
         for logger in enabled:
             logger.disabled = False

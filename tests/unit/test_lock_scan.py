@@ -195,7 +195,8 @@ index 1111111..2222222 100644
 
 def test_parser_line_numbers_and_statuses():
     files = {f.path: f for f in load("parser_mixed")}
-    assert set(files) == {"assets/logo.png", "lib/moved_lock.py", "src/keep.py", "src/new_file.ts", "src/old.js"}
+    assert set(files) == {"assets/logo.png", "lib/lock_helpers.py", "lib/moved_lock.py", "src/keep.py",
+                          "src/new_file.ts", "src/old.js"}
 
     keep = files["src/keep.py"]
     assert keep.status == "modified" and keep.language == "python"
@@ -210,9 +211,12 @@ def test_parser_line_numbers_and_statuses():
     old = files["src/old.js"]
     assert old.status == "deleted" and old.added_lines == [] and old.hunks[0].removed == ["module.exports = 1;"]
 
-    moved = files["lib/moved_lock.py"]
-    assert moved.status == "renamed" and moved.old_path == "lib/lock_helpers.py"
-    assert [(line.number, line.text) for line in moved.added_lines] == [(21, "lock = None")]
+    # production diffs with --no-renames: a moved file is a deletion plus an addition of every line
+    gone, moved = files["lib/lock_helpers.py"], files["lib/moved_lock.py"]
+    assert gone.status == "deleted" and gone.added_lines == [] and len(gone.hunks[0].removed) == 20
+    assert moved.status == "added" and moved.old_path is None
+    assert [line.number for line in moved.added_lines] == list(range(1, 22))
+    assert moved.added_lines[-1].text == "lock = None"
 
     logo = files["assets/logo.png"]
     assert logo.binary and logo.hunks == [] and logo.language is None

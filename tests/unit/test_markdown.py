@@ -11,14 +11,26 @@ from reviewbot.review.markdown import ZERO_WIDTH, code_span, escape_inline, fenc
     ("text", "expected"),
     [
         pytest.param("a|b\n@c <i>", f"a\\|b @{ZERO_WIDTH}c &lt;i&gt;", id="pipe-newline-mention-html"),
-        pytest.param("[link](javascript:x)", "\\[link\\]\\(javascript:x\\)", id="link"),
+        pytest.param("[link](javascript:x)", "\\[link\\](javascript:x)", id="link"),
+        pytest.param("![img](x)", "!\\[img\\](x)", id="image"),
         pytest.param("**bold** _it_ `code`", "\\*\\*bold\\*\\* \\_it\\_ \\`code\\`", id="emphasis-and-code"),
-        pytest.param("<!-- reviewbot:review {} -->", "&lt;\\!-- reviewbot:review \\{\\} --&gt;", id="marker"),
+        pytest.param("<!-- reviewbot:review {} -->", "&lt;!-- reviewbot:review {} --&gt;", id="marker"),
         pytest.param("plain words, 4/4 pass.", "plain words, 4/4 pass.", id="plain-is-unchanged"),
+        pytest.param("fails (or hangs) in fix(lock), see #2!", "fails (or hangs) in fix(lock), see #2!",
+                     id="parentheses-hashes-bangs-unchanged"),
+        pytest.param("snake_case_name", "snake_case_name", id="intraword-underscore-unchanged"),
+        pytest.param("# not a heading", "\\# not a heading", id="heading-at-start"),
+        pytest.param("- not a list", "\\- not a list", id="bullet-at-start"),
+        pytest.param("1. not a list", "1\\. not a list", id="ordered-at-start"),
+        pytest.param("~~gone~~", "\\~\\~gone\\~\\~", id="strikethrough"),
     ],
 )
 def test_escape_inline(text: str, expected: str) -> None:
     assert escape_inline(text) == expected
+
+
+def test_contributor_prose_keeps_its_emphasis_but_not_links() -> None:
+    assert escape_inline("the *older* [copy](x)", emphasis=True) == "the *older* \\[copy\\](x)"
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from reviewbot.names import REVIEW_MARKER_TAG
 from reviewbot.review.markers import (
-    MARKER_TAG,
     MAX_HISTORY,
     HistoryEntry,
     Marker,
@@ -18,7 +18,7 @@ from reviewbot.review.markers import (
 
 HEAD = "c" * 40
 OLD_HEAD = "d" * 40
-PREFIX = f"<!-- {MARKER_TAG} "
+PREFIX = f"<!-- {REVIEW_MARKER_TAG} "
 
 
 def entry(head: str, at: str = "2026-01-01 10:00 UTC", outcome: str = "passed") -> HistoryEntry:
@@ -103,7 +103,7 @@ TRAILING_COMMA = f'{PREFIX}{{"head":"{HEAD}","verdict":"proven","outcome":"passe
         pytest.param(f"{render_marker(A)}\n> {render_marker(B)}", A, id="quoted-marker-ignored"),
         pytest.param(f"{render_marker(A)}\nsee `{render_marker(B)}`", A, id="inline-code-marker-ignored"),
         pytest.param(f"{render_marker(B)} trailing", None, id="text-after-marker-on-same-line"),
-        pytest.param(render_marker(B).replace(MARKER_TAG, "reviewbot:other"), None, id="other-tag"),
+        pytest.param(render_marker(B).replace(REVIEW_MARKER_TAG, "reviewbot:other"), None, id="other-tag"),
         pytest.param(render_marker(B).replace("<!-- ", "<!--"), None, id="no-space-after-opener"),
     ],
 )

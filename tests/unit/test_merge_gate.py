@@ -6,13 +6,15 @@ from dataclasses import replace
 
 import pytest
 
-from reviewbot.model import Check
-from reviewbot.review.merge_gate import OWN_CHECK, MergeSnapshot, Step, decide_merge, merge_message
+from reviewbot.model import Check, Verdict
+from reviewbot.names import CHECK_NAME
+from reviewbot.review.merge_gate import MERGEABLE_OUTCOMES, MergeSnapshot, Step, decide_merge, merge_message
+from reviewbot.review.outcome import OutcomeKind
 
 HEAD = "a" * 40
 READY = MergeSnapshot(open=True, merged=False, draft=False, head_sha=HEAD, armed=True, paused=False,
-                      reviewed_head=HEAD, review_verdict="proven", review_outcome="passed",
-                      checks=[Check("ci/build", "success"), Check(OWN_CHECK, "success")], mergeable=True,
+                      reviewed_head=HEAD, review_verdict=Verdict.PROVEN, review_outcome=OutcomeKind.PASSED,
+                      checks=[Check("ci/build", "success"), Check(CHECK_NAME, "success")], mergeable=True,
                       mergeable_state="clean")
 
 
@@ -28,14 +30,16 @@ READY = MergeSnapshot(open=True, merged=False, draft=False, head_sha=HEAD, armed
         pytest.param({"draft": True, "behind_base": True, "reviewed_head": ""}, Step.UPDATE_BRANCH, "fix-only",
                      id="a-draft-behind-is-brought-up-to-date-unreviewed"),
         pytest.param({"reviewed_head": "b" * 40}, Step.WAIT, "waiting for the review of head", id="push-after-review"),
-        pytest.param({"review_verdict": "weak", "review_outcome": "needs real behavior proof"}, Step.WAIT,
+        pytest.param({"review_verdict": Verdict.WEAK, "review_outcome": OutcomeKind.NEEDS_PROOF}, Step.WAIT,
                      "must pass", id="review-not-passing"),
-        pytest.param({"review_outcome": "needs changes"}, Step.WAIT, "must pass", id="p1-finding"),
-        pytest.param({"review_outcome": "needs maintainer review"}, Step.MERGE, "every gate", id="maintainer-decided"),
+        pytest.param({"review_outcome": OutcomeKind.NEEDS_CHANGES}, Step.WAIT, "must pass", id="p1-finding"),
+        pytest.param({"review_outcome": OutcomeKind.NEEDS_MAINTAINER}, Step.MERGE, "every gate", id="maintainer-decided"),
+        pytest.param({"review_verdict": None, "review_outcome": None}, Step.WAIT, "says nothing yet (proof none)",
+                     id="no-review-yet"),
         pytest.param({"checks": [Check("ci/build", "failure")]}, Step.WAIT, "ci/build failed", id="failing-check"),
         pytest.param({"checks": [Check("ci/build", "pending")]}, Step.WAIT, "waiting for ci/build",
                      id="pending-check-waits"),
-        pytest.param({"checks": [Check(OWN_CHECK, "failure")]}, Step.MERGE, "every gate", id="own-check-ignored"),
+        pytest.param({"checks": [Check(CHECK_NAME, "failure")]}, Step.MERGE, "every gate", id="own-check-ignored"),
         pytest.param({"mergeable": False, "mergeable_state": "dirty", "conflicts": ["src/lock.py"]}, Step.PAUSE,
                      "`src/lock.py`", id="conflicts-name-the-files"),
         pytest.param({"mergeable": None}, Step.WAIT, "still computing", id="mergeability-unknown"),
@@ -54,3 +58,11 @@ def test_the_merge_message_credits_every_author_once_and_the_maintainer() -> Non
     assert body.splitlines()[-3:] == ["Co-authored-by: Alice <a@x>", "Co-authored-by: Bob <b@x>",
                                       "Approved-by: mona <mona@users.noreply>"]
     assert f"Reviewed head: {HEAD}" in body
+
+
+@pytest.mark.parametrize("outcome", list(OutcomeKind))
+def test_only_a_passing_or_maintainer_decided_review_merges(outcome: OutcomeKind) -> None:
+    """Every outcome, including one added later, is either mergeable on purpose or waits."""
+    decision = decide_merge(replace(READY, review_outcome=outcome))
+    assert (decision.step is Step.MERGE) is (outcome in {OutcomeKind.PASSED, OutcomeKind.NEEDS_MAINTAINER})
+    assert (outcome in MERGEABLE_OUTCOMES) is (decision.step is Step.MERGE)

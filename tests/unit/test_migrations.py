@@ -4,21 +4,32 @@ from __future__ import annotations
 
 import threading
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.config import Config
+import pytest
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
-from reviewbot.store.db import MIGRATIONS, Base, make_engine
+from reviewbot.model import Verdict
+from reviewbot.review.merge_gate import AutomergeState
+from reviewbot.review.outcome import OutcomeKind
+from reviewbot.store.db import BASELINE, MIGRATIONS, Base, make_engine
 from reviewbot.store.jobs import JobKind, JobSpec
-from reviewbot.store.queue import Queue
+from reviewbot.store.pull_state import PullStates
+from reviewbot.store.queue import PublishedReviews, Queue
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
 
 
 def _head() -> str:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(config).get_current_head()
+    return ScriptDirectory.from_config(_config()).get_current_head()
 
 
 def test_a_migrated_database_matches_the_models(database_url: str) -> None:
@@ -34,8 +45,11 @@ def test_a_migrated_database_matches_the_models(database_url: str) -> None:
 def test_a_database_from_before_migrations_is_adopted_and_keeps_its_rows(database_url: str) -> None:
     """Installs that ran the bot before migrations existed have the baseline tables and no version table."""
     old = create_engine(database_url)
-    baseline_tables = ["deliveries", "jobs", "published_reviews", "pull_states", "processed_commands"]
-    Base.metadata.create_all(old, tables=[Base.metadata.tables[name] for name in baseline_tables])
+    with old.begin() as connection:  # the baseline schema as it was, not as the models are now
+        config = _config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, BASELINE)
+        connection.execute(text("DROP TABLE alembic_version"))
     Queue(old).enqueue(JobSpec(kind=JobKind.REVIEW, repo="o/r", pr_number=1, head_sha="a" * 40))
     old.dispose()
 
@@ -68,4 +82,31 @@ def test_processes_starting_together_migrate_once(database_url: str) -> None:
     engine = make_engine(database_url)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    engine.dispose()
+
+
+def test_enum_columns_hold_their_members_and_refuse_anything_else(database_url: str) -> None:
+    """The JSON strings go in and come back as members; a string no member has is refused by the database itself."""
+    engine = make_engine(database_url)
+    PublishedReviews(engine).record("o/r", 1, "a" * 40, 7, Verdict.PROVEN, OutcomeKind.NEEDS_MAINTAINER, "S",
+                                    "A maintainer reads the changes listed under Security.")
+    states = PullStates(engine)
+    assert states.update("o/r", 1, automerge=AutomergeState.REPLACED).automerge is AutomergeState.REPLACED
+    row = PublishedReviews(engine).get("o/r", 1)
+    assert (row.verdict, row.outcome) == (Verdict.PROVEN, OutcomeKind.NEEDS_MAINTAINER)
+    assert row.next_step == "A maintainer reads the changes listed under Security."
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT p.verdict, p.outcome, s.automerge FROM published_reviews p "
+                                         "JOIN pull_states s USING (repo, pr_number)")).one()
+        assert tuple(stored) == ("proven", "needs maintainer review", "replaced")  # the same strings as the JSON
+    members = [("pull_states", "automerge", AutomergeState), ("published_reviews", "verdict", Verdict),
+               ("published_reviews", "outcome", OutcomeKind)]
+    with engine.begin() as connection:  # a member added without a migration widening its CHECK fails here
+        for table, column, kind in members:
+            for member in kind:
+                connection.execute(text(f"UPDATE {table} SET {column} = :value"), {"value": member.value})
+    for statement in ("UPDATE pull_states SET automerge = 'armd'", "UPDATE published_reviews SET verdict = 'passed'",
+                      "UPDATE published_reviews SET outcome = 'proven'"):
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text(statement))
     engine.dispose()

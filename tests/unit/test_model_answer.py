@@ -137,7 +137,7 @@ def test_a_degraded_model_leaves_the_review_and_says_why_in_the_summary() -> Non
     note = "Model-assisted review skipped: the model `m` timed out (`no answer within 60 s`)."
     comment = render_comment(review.model_copy(update={"model": degraded("m", note)}))
 
-    summary = comment.split("### Reproducibility")[0]
+    summary = comment.split("### PR rating")[0]
     assert f"- {note}" in summary
     assert "Rule-based (the model was unavailable): fix what the lock scan found" in comment
     assert comment.replace(f"- {note}\n", "").replace("the model was unavailable", "no model configured") \

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from reviewbot.model import Finding, Priority, Proof, RunStatus
+from reviewbot.model import Finding, Priority, Proof, RunProblem, RunStatus
 from reviewbot.review.claims import ClaimCheck, ClaimMatch
+from reviewbot.names import HUMAN_REVIEW_LABEL
 from reviewbot.review.outcome import (
-    HUMAN_REVIEW_LABEL,
     RETRY_COMMAND,
     Outcome,
     OutcomeKind,
@@ -254,3 +254,14 @@ def test_hostile_finding_path_stays_in_a_code_span(path: str, span: str, priorit
 ])
 def test_outside_code_spans_helper(text: str, expected: str) -> None:
     assert _outside_code_spans(text) == expected
+
+
+@pytest.mark.parametrize(("source", "step"), [
+    ("base:.github/reviewbot.yml", "A maintainer fixes the `setup` step"),
+    ("inferred", "A maintainer adds a `.github/reviewbot.yml`"),
+], ids=["configured", "inferred"])
+def test_a_failed_setup_asks_for_a_config_where_there_was_none(source: str, step: str) -> None:
+    proof = ERROR.model_copy(update={"error_cause": RunProblem.SETUP, "config_source": source})
+    outcome = Case(proof).outcome()
+    assert outcome.kind is OutcomeKind.DID_NOT_COMPLETE and outcome.retry == ""
+    assert outcome.next_step.startswith(step)

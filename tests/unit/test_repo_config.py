@@ -53,6 +53,9 @@ def test_bare_off_is_accepted() -> None:
         ("suites: [\n", "YAML syntax error"),
         ("- just\n- a list\n", "top level must be a mapping"),
         ("suites:\n  - name: a\n    run: '   '\n", "non-empty shell command"),
+        ("suites:\n  - name: a\n    run: x\n    paths: ['src/[lock']\n", "never closed"),
+        ("suites:\n  - name: a\n    run: x\n    paths: ['#lock.py']\n", "makes it a comment"),  # never matches
+        ("suites:\n  - name: a\n    run: x\n    paths: ['!vendor']\n", "only what to include"),
     ],
 )
 def test_errors_name_key_and_line(text: str, expected: str) -> None:

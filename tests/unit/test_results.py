@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -282,7 +281,9 @@ def test_failing_names_are_bounded() -> None:
 
 def test_hostile_output_parses_in_linear_time() -> None:
     # PR code controls what its tests print; no line may make a pattern backtrack
-    # quadratically (each of these took seconds at 20k chars with lazy patterns).
+    # quadratically (each of these took seconds at 20k chars with lazy patterns; at 100k a
+    # quadratic pattern takes ~25 times that). No stopwatch assert, which a loaded machine makes
+    # flaky: a hang fails at the suite's `timeout`, a slowdown shows in `--durations`.
     n = 100_000
     hostile = [
         "✖ " + " " * n + "x",
@@ -310,12 +311,10 @@ def test_hostile_output_parses_in_linear_time() -> None:
         "# { total: 1, pass: 1 }",
     ]
     text = "\n".join([*hostile, *summaries, *hostile]) + "\n"
-    started = time.perf_counter()
     for runner in (None, *RUNNERS):
         counts = parse_summary(text, runner)
         assert counts is not None
         assert all(len(name) <= MAX_NAME_CHARS for name in counts.failing)
-    assert time.perf_counter() - started < 5
 
 
 # node-tap before v12 (npm/lockfile's tap 0.2.6 at b59e77b): file, passed, failed, failing names
@@ -369,10 +368,9 @@ def test_legacy_tap_does_not_steal_node_summaries() -> None:
 
 
 def test_legacy_tap_parses_hostile_output_in_linear_time() -> None:
+    # as above: a quadratic pattern shows as a hang the suite's timeout fails
     n = 100_000
     text = "\n".join(["total " + "." * n + "x", "# tests 1\n# pass" + " " * n + "x", "not ok 1" + " " * n,
                       "# tests 1\n# pass  1\n# fail  1"]) + "\n"
-    started = time.perf_counter()
     counts = parse_summary(text, "tap")
     assert counts is not None and (counts.passed, counts.failed) == (1, 1)
-    assert time.perf_counter() - started < 5

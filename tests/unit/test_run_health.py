@@ -141,3 +141,19 @@ def test_a_setup_that_could_not_reach_the_index_is_never_the_contributors_failur
     run = failed_setup(SandboxOutcome(exit_code=1, log_tail=output), output, "pip install -e .")
     assert run.status == RunStatus.ERROR and run.problem == problem
     assert run.outcome.log_tail.startswith("setup step `pip install -e .` failed")
+
+
+@pytest.mark.parametrize(("limit", "refused", "problem", "why"), [
+    ("network", ["npm.dev.example.com:4873: cannot resolve npm.dev.example.com: not known (×500)"], RunProblem.SETUP,
+     "setup kept asking for an address the sandbox's network proxy refuses: npm.dev.example.com:4873"),
+    (None, ["10.0.0.7:443: 10.0.0.7 is not a public address"], RunProblem.SETUP,
+     "setup exited 1: 10.0.0.7:443"),
+    ("wall_clock", ["registry.npmjs.org:443: cannot resolve registry.npmjs.org: try again (×40)"],
+     RunProblem.INFRASTRUCTURE, "setup hit the wall_clock limit: registry.npmjs.org:443"),
+], ids=["private-registry-loop", "private-address", "public-index-unresolvable"])
+def test_a_setup_the_network_proxy_refused_names_what_it_asked_for(limit: str | None, refused: list[str],
+                                                                   problem: RunProblem, why: str) -> None:
+    """A lockfile that points at a private registry is the setup's problem, and the review says which host."""
+    outcome = SandboxOutcome(exit_code=None if limit else 1, limit_hit=limit, egress_refused=refused)
+    run = failed_setup(outcome, "npm http fetch GET 403 ...", "npm ci")
+    assert run.problem == problem and run.why.startswith(why), run.why

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reviewbot.stats import Evidence, Tally, base_fails_more, failure_rate_upper, percent, stop_reason
+from reviewbot.stats import Evidence, Tally, base_fails_more, clean_runs_needed, failure_rate_upper, percent, stop_reason
 
 
 @pytest.mark.parametrize(("failures", "runs", "upper"), [
@@ -52,3 +52,11 @@ def test_the_budget_stops_an_unsettled_suite() -> None:
 
 def test_percent() -> None:
     assert [percent(x) for x in (0.095, 1.0, 0.0, 0.2209, None)] == ["9.5%", "100%", "0%", "22%", "n/a"]
+
+
+@pytest.mark.parametrize(("threshold", "runs"), [(0.10, 29), (0.25, 11), (0.05, 59), (0.9, 2)])
+def test_clean_runs_needed_is_the_first_count_whose_bound_is_under_the_threshold(threshold: float, runs: int) -> None:
+    assert clean_runs_needed(threshold) == runs
+    bound, before = failure_rate_upper(0, runs), failure_rate_upper(0, runs - 1)
+    assert bound is not None and bound <= threshold
+    assert runs == 1 or (before is not None and before > threshold)

@@ -114,3 +114,16 @@ def test_a_test_that_loads_on_neither_side_says_so() -> None:
                              _with_problem("head", RunProblem.NOT_LOADED, why))])
     assert (decision.verdict, decision.cause) == (Verdict.ERROR, RunProblem.NOT_LOADED)
     assert "does not load on head either" in decision.reason and "Cannot find module" in decision.reason
+
+
+@pytest.mark.parametrize(("inferred", "advice"), [
+    (False, "fix the `setup` in the base branch's `.github/reviewbot.yml`"),
+    (True, "add a `.github/reviewbot.yml` to the base branch"),
+], ids=["configured", "inferred"])
+def test_a_failed_setup_is_fixed_where_it_came_from(inferred: bool, advice: str) -> None:
+    """With no config file there is no `setup` to fix: the maintainer adds one, starting from the inferred."""
+    why = "setup kept asking for an address the sandbox's network proxy refuses: npm.internal:4873"
+    decision = decide([_pair("t", _with_problem("base", RunProblem.SETUP, why),
+                             _with_problem("head", RunProblem.SETUP, why))], inferred_setup=inferred)
+    assert (decision.verdict, decision.cause) == (Verdict.ERROR, RunProblem.SETUP)
+    assert advice in decision.reason and ("inferred setup step" in decision.reason) is inferred

@@ -1,7 +1,9 @@
 """Regenerate the `*.diff` fixtures with real git: `python tests/data/diffs/_make_diffs.py`.
 
-Each case is a set of files before and after (None = absent); the fixture is the exact
-`git diff --cached -M` output, so the lock scan is tested on what git really prints.
+Each case is a set of files before and after (None = absent), committed as two commits; the
+fixture is what production's `Mirror.diff` prints for them (`git diff --no-renames ...`, a
+rename being a deletion plus an addition), so the lock scan is tested on what it really reads.
+`tests/integration/test_diff_fixtures.py` checks the files are still what this script makes.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 from textwrap import dedent
+
+from reviewbot.proof.workspace import Mirror
 
 HERE = Path(__file__).parent
 
@@ -555,9 +559,8 @@ def build(name: str, files: dict[str, tuple[str | None, str | None]]) -> str:
             _write(root / "lib/moved_lock.py", body.replace("line_20 = 20\n", "line_20 = 20\nlock = None\n"))
             (root / "assets/logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x02")
         subprocess.run([*git, "add", "-A"], cwd=root, check=True)
-        out = subprocess.run([*git, "diff", "--cached", "-M", "--no-color", "--no-ext-diff"], cwd=root,
-                             check=True, capture_output=True, text=True)
-        return out.stdout
+        subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "head"], cwd=root, check=True)
+        return Mirror(root / ".git", source=str(root)).diff("HEAD~1", "HEAD")
 
 
 def _write(path: Path, text: str) -> None:
@@ -565,7 +568,14 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text)
 
 
-if __name__ == "__main__":
+def main() -> None:
     for name, files in CASES.items():
         (HERE / f"{name}.diff").write_text(build(name, files))
         print(name)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, str(HERE.parents[2]))  # `python tests/data/diffs/_make_diffs.py` from anywhere
+    main()

@@ -12,7 +12,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +74,6 @@ def base_with_pr_tests(sample: SampleRepo, dest: Path) -> Path:
 @dataclass
 class Run:
     returncode: int | None  # None: killed at the timeout
-    seconds: float
     output: str
 
     @property
@@ -91,7 +89,6 @@ def run(command: str, cwd: Path, timeout: float = 30) -> Run:
         "LANG": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    started = time.monotonic()
     proc = subprocess.Popen(
         command,
         shell=True,
@@ -104,11 +101,11 @@ def run(command: str, cwd: Path, timeout: float = 30) -> Run:
     )
     try:
         out, _ = proc.communicate(timeout=timeout)
-        return Run(proc.returncode, time.monotonic() - started, out)
+        return Run(proc.returncode, out)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, _ = proc.communicate()
-        return Run(None, time.monotonic() - started, out)
+        return Run(None, out)
 
 
 def suite_commands(sample: SampleRepo) -> list[str]:
@@ -118,15 +115,10 @@ def suite_commands(sample: SampleRepo) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> dict[str, tuple[SampleRepo, float]]:
-    """Every sample, built once for this module, with its build time."""
+def built(tmp_path_factory) -> dict[str, SampleRepo]:
+    """Every sample, built once for this module."""
     root = tmp_path_factory.mktemp("samples")
-    result = {}
-    for name, builder in BUILDERS.items():
-        started = time.perf_counter()
-        sample = builder(root / name)
-        result[name] = (sample, time.perf_counter() - started)
-    return result
+    return {name: builder(root / name) for name, builder in BUILDERS.items()}
 
 
 # -- git facts, every sample --------------------------------------------------------
@@ -134,7 +126,7 @@ def built(tmp_path_factory) -> dict[str, tuple[SampleRepo, float]]:
 
 @pytest.mark.parametrize("name", BUILDERS)
 def test_git_shape(built, name):
-    sample, _ = built[name]
+    sample = built[name]
     assert sample.base == "main"
     assert sample.head != sample.base
     assert sample.expected_verdict in VERDICTS
@@ -155,7 +147,7 @@ def test_git_shape(built, name):
 
 @pytest.mark.parametrize("name", BUILDERS)
 def test_pr_test_files_in_diff(built, name):
-    sample, _ = built[name]
+    sample = built[name]
     changes = pr_changes(sample)
     tests = pr_test_files(sample)
     assert changes, "the PR changes something"
@@ -170,7 +162,7 @@ def test_pr_test_files_in_diff(built, name):
 
 @pytest.mark.parametrize("name", BUILDERS)
 def test_config_from_base_is_valid(built, name):
-    sample, _ = built[name]
+    sample = built[name]
     listed = git(sample.path, "ls-tree", "--name-only", "-r", sample.base)
     if CONFIG_PATH not in listed.splitlines():
         assert name.endswith("no_config") or name == "no_tests"
@@ -181,16 +173,15 @@ def test_config_from_base_is_valid(built, name):
 
 
 @pytest.mark.parametrize("name", BUILDERS)
-def test_builder_is_fast_and_deterministic(built, tmp_path, name):
-    sample, seconds = built[name]
-    assert seconds < 1.5, f"{name} took {seconds:.2f} s to build"
+def test_builder_is_deterministic(built, tmp_path, name):
+    sample = built[name]
     again = BUILDERS[name](tmp_path / name)
     for branch in (sample.base, sample.head):
         assert git(again.path, "rev-parse", branch) == git(sample.path, "rev-parse", branch)
 
 
 def test_demo_shape(built):
-    sample, _ = built["session_lock_demo"]
+    sample = built["session_lock_demo"]
     assert sample.expected_verdict == "proven"
     assert pr_test_files(sample) == ["test/session-lock.integration.test.mjs", "test/session-lock.test.mjs"]
     assert pr_changes(sample)["src/run-attempt.mjs"] == "M"
@@ -213,12 +204,11 @@ def _check_suites(sample: SampleRepo, tmp_path: Path, *, head_passes: bool, base
         on_base = run(command, base_tree)
         assert on_base.returncode is not None, f"base hung: {command}"
         assert on_base.passed is base_passes, f"base+tests: {command}\n{on_base.output}"
-        assert on_head.seconds < 10 and on_base.seconds < 10
 
 
 @needs_node
 def test_demo_fails_on_base_and_passes_on_head(built, tmp_path):
-    sample, _ = built["session_lock_demo"]
+    sample = built["session_lock_demo"]
     head_tree = worktree(sample, sample.head, tmp_path / "head")
     base_tree = base_with_pr_tests(sample, tmp_path / "base")
     commands = suite_commands(sample)
@@ -227,30 +217,29 @@ def test_demo_fails_on_base_and_passes_on_head(built, tmp_path):
         for _ in range(2):  # the config repeats twice: the results must agree
             on_head = run(command, head_tree)
             assert on_head.passed, f"head: {command}\n{on_head.output}"
-            assert on_head.seconds < 3, f"head run took {on_head.seconds:.1f} s"
             on_base = run(command, base_tree)
+            # None would mean killed at the timeout: base must fail, not hang
             assert on_base.returncode not in (0, None), f"base+tests: {command}\n{on_base.output}"
-            assert on_base.seconds < 3, f"base run took {on_base.seconds:.1f} s (must fail fast, not hang)"
             assert "not ok" in on_base.output
     # Base without the PR's tests has nothing to run for these suites.
     assert not (worktree(sample, merge_base(sample), tmp_path / "bare") / "test").exists()
 
 
 def test_python_proven_runs(built, tmp_path):
-    _check_suites(built["python_proven"][0], tmp_path, head_passes=True, base_passes=False)
+    _check_suites(built["python_proven"], tmp_path, head_passes=True, base_passes=False)
 
 
 def test_python_fails_runs(built, tmp_path):
-    _check_suites(built["python_fails"][0], tmp_path, head_passes=False, base_passes=False)
+    _check_suites(built["python_fails"], tmp_path, head_passes=False, base_passes=False)
 
 
 @needs_node
 def test_node_weak_runs(built, tmp_path):
-    _check_suites(built["node_weak"][0], tmp_path, head_passes=True, base_passes=True)
+    _check_suites(built["node_weak"], tmp_path, head_passes=True, base_passes=True)
 
 
 def test_python_test_dependency_runs(built, tmp_path):
-    sample = built["python_test_dependency"][0]
+    sample = built["python_test_dependency"]
     assert "tests/lock_helpers.py" in pr_test_files(sample)
     assert pr_changes(sample)["requirements-dev.txt"] == "M"
     _check_suites(sample, tmp_path, head_passes=True, base_passes=False)
@@ -261,7 +250,7 @@ def test_python_test_dependency_runs(built, tmp_path):
 
 @needs_node
 def test_node_hangs_on_base(built, tmp_path):
-    sample = built["node_hangs_on_base"][0]
+    sample = built["node_hangs_on_base"]
     [command] = suite_commands(sample)
     [suite] = parse_config(git(sample.path, "show", f"{sample.base}:{CONFIG_PATH}")).suites
     assert suite.timeout <= 5
@@ -273,7 +262,7 @@ def test_node_hangs_on_base(built, tmp_path):
 
 @needs_node
 def test_node_flaky_alternates_on_head(built, tmp_path):
-    sample = built["node_flaky"][0]
+    sample = built["node_flaky"]
     [command] = suite_commands(sample)
     [suite] = parse_config(git(sample.path, "show", f"{sample.base}:{CONFIG_PATH}")).suites
     assert suite.repeat == 3
@@ -286,7 +275,7 @@ def test_node_flaky_alternates_on_head(built, tmp_path):
 
 
 def test_python_no_config_runs(built, tmp_path):
-    sample = built["python_no_config"][0]
+    sample = built["python_no_config"]
     [test_file] = pr_test_files(sample)
     command = f"python -m pytest -q -p no:cacheprovider {test_file}"
     assert run(command, worktree(sample, sample.head, tmp_path / "head")).passed
@@ -296,7 +285,7 @@ def test_python_no_config_runs(built, tmp_path):
 
 @needs_node
 def test_node_no_config_runs(built, tmp_path):
-    sample = built["node_no_config"][0]
+    sample = built["node_no_config"]
     [test_file] = pr_test_files(sample)
     command = f"node --test {test_file}"
     head_tree = worktree(sample, sample.head, tmp_path / "head")
@@ -309,5 +298,5 @@ def test_node_no_config_runs(built, tmp_path):
 
 
 def test_no_tests_has_only_source_changes(built):
-    sample = built["no_tests"][0]
+    sample = built["no_tests"]
     assert list(pr_changes(sample)) == ["lockfile.py"]
