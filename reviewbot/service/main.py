@@ -7,12 +7,13 @@ workers as separate processes, for a host that only works the queue.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import signal
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
@@ -73,13 +74,25 @@ class Service:
                 JobKind.AUTOMERGE: self.automerge_job}
 
     def app(self) -> FastAPI:
-        self.login.start(threading.Event())  # type: ignore[union-attr]  # never blocks; a no-op once started
+        """The webhook app; while it is served, its lifespan resolves the bot's login in the background."""
         secrets = [secret.get_secret_value() for secret in self.settings.webhook_secrets]
-        return create_app(self.queue.engine, secrets, max_body_bytes=self.settings.max_body_bytes,
+        app = create_app(self.queue.engine, secrets, max_body_bytes=self.settings.max_body_bytes,
                           bot_login=self.login.current, queue=self.queue, metrics=self.metrics,  # type: ignore[union-attr]
                           handled=set(self.handlers), command_handle=self.settings.command_handle,
                           pages=router_for(self.settings, self.review_job.proof_store, self.queue.engine),
                           require_installation=self.edge.is_app, github_status=self.github_status)
+        app.router.lifespan_context = self._resolving_login
+        return app
+
+    @contextlib.asynccontextmanager
+    async def _resolving_login(self, _app: FastAPI) -> AsyncIterator[None]:
+        """The login thread lives as long as the server: a stopped server leaves no thread asking GitHub."""
+        stop = threading.Event()
+        self.login.start(stop)  # type: ignore[union-attr]  # never blocks; a no-op once started
+        try:
+            yield
+        finally:
+            stop.set()
 
     def github_status(self) -> dict:
         """GitHub as the breaker sees it, and whether the bot's login is known yet (for /readyz)."""

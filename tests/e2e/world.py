@@ -31,7 +31,7 @@ class ServiceServer:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    access_log=False, lifespan="off"))
+                                                    access_log=False, lifespan="on"))  # as `serve` runs it
         self.thread = threading.Thread(target=self.server.run, daemon=True, name="service")
 
     @property
