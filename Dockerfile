@@ -6,7 +6,7 @@
 #     --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
 #     --env-file reviewbot.env reviewbot worker                                      # runs PR code in bubblewrap
 #
-# README.md, "Deploy", explains the flags: bubblewrap needs to create namespaces and mount,
+# docs/deploy.md, "Deploy", explains the flags: bubblewrap needs to create namespaces and mount,
 # which Docker's default seccomp and AppArmor profiles forbid; run as root it drops every
 # sandboxed run to its own unprivileged uid (so RLIMIT_NPROC bounds a fork bomb).
 FROM python:3.11-slim-bookworm

@@ -133,7 +133,7 @@ def budget_for(n_ctx: int | None, max_tokens: int | None, configured: int = DEFA
 
     When the server reports its context length (llama.cpp's /props), the prompt, the schema
     and the answer cap come off it first; what remains, at `CHARS_PER_TOKEN`, bounds the
-    context. A server that does not say keeps the configured budget (see the README's sizing).
+    context. A server that does not say keeps the configured budget (see docs/model.md, sizing).
     """
     if not n_ctx:
         return configured

@@ -1,7 +1,7 @@
 """Ranks: a proof and a patch in, a tier out. Pure and deterministic.
 
 No I/O, no clock, no randomness: the same proof, evidence and findings always
-give the same rating, so a rank can be explained by the table in the README
+give the same rating, so a rank can be explained by the table in docs/ranks-and-lock-scan.md
 (`rules_markdown()` prints it from `RANK_RULES`).
 
 Two axes, then the weaker of the two:
@@ -523,7 +523,7 @@ def rate(repo_full_name: str, pr_number: int, proof: Proof, evidence: Evidence, 
     )
 
 
-# --------------------------------------------------------------------------- the table for the README
+# --------------------------------------------------------------------------- the table for the docs
 
 
 @dataclass(frozen=True)
