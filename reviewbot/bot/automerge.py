@@ -23,16 +23,16 @@ from reviewbot.github.permissions import PermissionCache
 from reviewbot.github.pulls import PullRequestInfo, get_pull_request
 from reviewbot.model import Permission
 from reviewbot.names import AUTOMERGE_LABEL, noreply_email
-from reviewbot.proof.workspace import Workspace, WorkspaceError
 from reviewbot.proof.branches import Identity, push
 from reviewbot.proof.fixes import apply_fixes
 from reviewbot.proof.sandbox import Sandbox
+from reviewbot.proof.workspace import Workspace, WorkspaceError
 from reviewbot.repo_config import CONFIG_PATH, ConfigError, RepoConfig, parse_config
 from reviewbot.review import status_comments
 from reviewbot.review.markdown import code_span, escape_inline
 from reviewbot.review.merge_gate import AutomergeState, MergeSnapshot, Step, decide_merge, merge_message
-from reviewbot.store.pull_state import PullState, PullStates
 from reviewbot.store.jobs import JobKind, JobSpec
+from reviewbot.store.pull_state import PullState, PullStates
 from reviewbot.store.queue import Job, PublishedReviews, Queue
 
 ADVANCING = frozenset({AutomergeState.ARMED, AutomergeState.REPLACED})  # automerge states an event should move along

@@ -6,7 +6,6 @@ from reviewbot.github.client import Connection, calls_as
 from reviewbot.names import HUMAN_REVIEW_LABEL, MANAGED_LABEL_PREFIXES
 
 
-
 def is_managed(name: str) -> bool:
     return name.startswith(MANAGED_LABEL_PREFIXES) or name == HUMAN_REVIEW_LABEL
 

@@ -199,9 +199,9 @@ GIT = {"fetch": ("contents", "read"), "push": ("contents", "write")}
 
 def github_calls() -> tuple[dict[str, set[str]], set[tuple[str, str]]]:
     """PyGithub method names called in the GitHub edge and the behaviours, and the raw requests' shapes."""
+    import importlib
     import inspect
     import pkgutil
-    import importlib
 
     import github
 
@@ -261,7 +261,7 @@ def test_the_manifest_has_the_fields_the_manifest_flow_reads() -> None:
 def test_the_manifest_subscribes_to_exactly_the_events_the_service_routes() -> None:
     routed = set(events._HANDLERS)
     assert set(APP["default_events"]) == routed - ALWAYS_SENT
-    assert ALWAYS_SENT <= routed
+    assert routed >= ALWAYS_SENT
 
 
 def test_every_mapped_operation_is_a_real_github_endpoint() -> None:
