@@ -107,8 +107,8 @@ def test_the_build_context_carries_the_package_and_prompts_and_nothing_private()
                if p.is_file() and "__pycache__" not in p.parts}
     assert package <= files
     assert {"pyproject.toml", "README.md", "requirements.lock"} <= files  # pip reads them (readme = README.md)
-    prompts = {p.relative_to(ROOT).as_posix() for p in (ROOT / "prompts").rglob("*") if p.is_file()}
-    assert prompts <= files  # when prompts/ exists, it ships
+    prompts = {p.relative_to(ROOT).as_posix() for p in (ROOT / "reviewbot" / "prompts").glob("*.j2")}
+    assert prompts and prompts <= files  # the model's templates ship inside the package
     assert not {f for f in files if f.startswith(("tests/", "scripts/", ".ci/", "bench/")) or f.endswith(".pyc")}
     # the lock alone first (its layer outlives code changes), then the filtered context, laid out as in the repository
     assert instructions("COPY") == ["requirements.lock .", ". ."]
