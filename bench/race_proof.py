@@ -34,10 +34,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reviewbot.proof.engine import ProofEngine, ProofRequest  # noqa: E402
-from reviewbot.stats import Evidence, Tally, clean_runs_needed, failure_rate_upper, percent  # noqa: E402
-from tests.race_repos import build_race_repo  # noqa: E402
-
+from reviewbot.proof.engine import ProofEngine, ProofRequest
+from reviewbot.stats import Evidence, Tally, clean_runs_needed, failure_rate_upper, percent
+from tests.race_repos import build_race_repo
 
 THRESHOLD = 0.10
 

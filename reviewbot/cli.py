@@ -31,13 +31,13 @@ from reviewbot.redact import redact
 from reviewbot.repo_config import ConfigError, load_config_file
 from reviewbot.review.build import Review
 from reviewbot.review.comment import render_comment
-from reviewbot.store.db import make_engine
 from reviewbot.service.events import DEFAULT_BOT_LOGIN, PayloadError
-from reviewbot.store.pull_state import PullStates
-from reviewbot.store.queue import PublishedReviews, Queue
 from reviewbot.service.logs import configure_logging
 from reviewbot.service.replay import replay
 from reviewbot.settings import load_settings
+from reviewbot.store.db import make_engine
+from reviewbot.store.pull_state import PullStates
+from reviewbot.store.queue import PublishedReviews, Queue
 
 EXIT_OK, EXIT_USAGE, EXIT_INFRA = 0, 2, 3
 

@@ -33,13 +33,13 @@ from reviewbot.pages.access import ProofLinks
 from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.proof.people import related_people
 from reviewbot.proof.workspace import WorkspaceError
+from reviewbot.review import status_comments
 from reviewbot.review.build import Review, ReviewInput, build_review
 from reviewbot.review.check_run import check_run
 from reviewbot.review.comment import render_comment
 from reviewbot.review.markdown import code_span
 from reviewbot.review.markers import Marker, parse_marker
 from reviewbot.review.pr_body import parse_pr_body
-from reviewbot.review import status_comments
 from reviewbot.store.jobs import Cancelled
 from reviewbot.store.metrics import Metrics
 from reviewbot.store.proof_store import ProofStore
@@ -206,7 +206,7 @@ class ReviewJob:
             return None, ""
         try:
             page_id = self.proof_store.save(review, public=not pr.private)
-        except Exception:  # noqa: BLE001 - the review is published regardless
+        except Exception:
             log.exception("storing the proof page of %s#%d failed", pr.repo, pr.number)
             return None, ""
         if page_id is None:

@@ -11,7 +11,10 @@ import contextlib
 
 from github import UnknownObjectException
 
+from reviewbot.github.checks import publish_check
+from reviewbot.github.client import Connection, GitHubEdge, calls_as
 from reviewbot.github.comments import (
+    BotComment,
     bot_comments,
     create_comment_once,
     delete_comment,
@@ -19,14 +22,12 @@ from reviewbot.github.comments import (
     edit_comment,
 )
 from reviewbot.github.merging import checks_on, commit_authors, merge, update_branch
-from reviewbot.github.checks import publish_check
-from reviewbot.github.client import Connection, GitHubEdge, calls_as
-from reviewbot.github.comments import BotComment
 from reviewbot.github.permissions import PermissionCache
 from reviewbot.github.port import GitHubPort
 from reviewbot.github.pulls import OpenPull, PullRequestInfo, get_pull_request, open_pull_requests
 from reviewbot.github.reactions import acknowledge
 from reviewbot.model import Check, Permission, Verdict
+
 
 class EdgePorts:
     """A port per installation over one `GitHubEdge`; all of them share one permission cache."""

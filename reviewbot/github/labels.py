@@ -5,7 +5,6 @@ from __future__ import annotations
 from reviewbot.names import HUMAN_REVIEW_LABEL, MANAGED_LABEL_PREFIXES
 
 
-
 def is_managed(name: str) -> bool:
     return name.startswith(MANAGED_LABEL_PREFIXES) or name == HUMAN_REVIEW_LABEL
 

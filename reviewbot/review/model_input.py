@@ -1,7 +1,7 @@
 """What a model is shown: a bounded, prioritised, redacted context built from the review.
 
 Pure: the deterministic review, its diff and the previous cycle in; text sections out.
-The prompt templates (prompts/*.j2) only arrange these sections, so everything that
+The prompt templates (reviewbot/prompts/*.j2) only arrange these sections, so everything that
 decides what leaves the machine lives here, where it is tested without a server.
 
 Priority, most important first: the changed hunks of lock code (then other changed

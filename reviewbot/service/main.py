@@ -35,15 +35,15 @@ from reviewbot.llm.assist import ModelReviewer
 from reviewbot.proof.engine import ProofEngine
 from reviewbot.service.app import create_app
 from reviewbot.service.bot_login import BotLogin
-from reviewbot.store.db import make_engine
-from reviewbot.store.jobs import JobKind
 from reviewbot.service.logs import configure_logging
-from reviewbot.store.metrics import Metrics
 from reviewbot.service.pages import proof_links_for, proof_store_for, router_for
-from reviewbot.store.pull_state import PullStates
-from reviewbot.store.queue import PublishedReviews, Queue
 from reviewbot.service.worker import Worker
 from reviewbot.settings import Settings
+from reviewbot.store.db import make_engine
+from reviewbot.store.jobs import JobKind
+from reviewbot.store.metrics import Metrics
+from reviewbot.store.pull_state import PullStates
+from reviewbot.store.queue import PublishedReviews, Queue
 
 log = logging.getLogger("reviewbot.service")
 
@@ -135,7 +135,7 @@ class Service:
             created = reconcile(self.github, _UntilGitHubFails(self.queue, breaker), self.published, self.states)
         except GitHubUnavailable as exc:
             return self._skip_reconcile(str(exc))
-        except Exception:  # noqa: BLE001 - the next round tries again
+        except Exception:
             log.exception("reconcile failed")
             return []
         if breaker.retry_in() is not None:

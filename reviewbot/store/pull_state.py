@@ -22,7 +22,7 @@ class PullState:
     automerge: AutomergeState = AutomergeState.OFF
     armed_by: str = ""
     armed_head: str = ""
-    automerge_log: tuple = ()
+    automerge_log: tuple[tuple[str, ...], ...] = ()
     fixed_head: str = ""
 
 

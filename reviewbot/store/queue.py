@@ -26,24 +26,26 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any, cast
 
-from sqlalchemy import Engine, bindparam, func, insert, select, text, update
+from sqlalchemy import CursorResult, Engine, Result, Row, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reviewbot.model import Verdict
+from reviewbot.names import valid_full_name
 from reviewbot.review.outcome import OutcomeKind
 from reviewbot.store.db import DeliveryRow, JobRow, PublishedReviewRow
-from reviewbot.names import valid_full_name
 from reviewbot.store.jobs import Action, Cancel, Enqueue, JobKind, JobSpec
 
 Clock = Callable[[], datetime]
-JOBS = JobRow.__table__
-DELIVERIES = DeliveryRow.__table__
+# Declarative classes type `__table__` as any FromClause; these two are plain tables.
+JOBS = cast(Table, JobRow.__table__)
+DELIVERIES = cast(Table, DeliveryRow.__table__)
 REREVIEW = "re-review"  # JobSpec.reason of a review a maintainer asked for
 BACKOFF_BASE_S = 15
 BACKOFF_CAP_S = 600
@@ -183,12 +185,14 @@ class Queue:
                 connection.execute(_SUPERSEDE, {"ids": queued, "now": now, "note": note})
             if running:
                 connection.execute(_ASK_TO_STOP, {"ids": running, "now": now, "note": note})
-        job_id = connection.execute(_INSERT_JOB, {
+        key = connection.execute(_INSERT_JOB, {
             "kind": spec.kind.value, "repo": spec.repo, "pr_number": spec.pr_number, "head_sha": spec.head_sha,
             "installation_id": spec.installation_id, "reason": spec.reason, "payload": spec.payload,
             "state": JobState.QUEUED.value, "cancel_requested": False, "attempts": 0,
             "max_attempts": self.max_attempts, "run_after": now, "last_error": "", "created_at": now,
-            "updated_at": now}).inserted_primary_key[0]
+            "updated_at": now}).inserted_primary_key
+        assert key is not None  # a single-row INSERT always reports its key
+        job_id: int = key[0]
         return job_id, True
 
     def cancel_pr(self, repo: str, pr_number: int, reason: str) -> int:
@@ -200,10 +204,10 @@ class Queue:
         now = self.clock()
         _lock_pr(session, repo, pr_number)
         mine = (JobRow.repo == repo, JobRow.pr_number == pr_number)
-        queued = session.execute(update(JobRow).where(*mine, JobRow.state == JobState.QUEUED.value).values(
-            state=JobState.CANCELLED.value, finished_at=now, updated_at=now, last_error=reason)).rowcount
-        running = session.execute(update(JobRow).where(*mine, JobRow.state == JobState.RUNNING.value).values(
-            cancel_requested=True, updated_at=now, last_error=reason)).rowcount
+        queued = _rowcount(session.execute(update(JobRow).where(*mine, JobRow.state == JobState.QUEUED.value).values(
+            state=JobState.CANCELLED.value, finished_at=now, updated_at=now, last_error=reason)))
+        running = _rowcount(session.execute(update(JobRow).where(*mine, JobRow.state == JobState.RUNNING.value).values(
+            cancel_requested=True, updated_at=now, last_error=reason)))
         return queued + running
 
     # -- workers --------------------------------------------------------------------------
@@ -218,13 +222,14 @@ class Queue:
             if self.engine.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             for job_id in session.scalars(query).all():
-                won = session.execute(
+                won = _rowcount(session.execute(
                     update(JobRow).where(JobRow.id == job_id, runnable).values(
                         state=JobState.RUNNING.value, lease_owner=worker_id,
                         lease_expires=now + timedelta(seconds=lease_s), attempts=JobRow.attempts + 1, updated_at=now)
-                ).rowcount
+                ))
                 if won:
                     row = session.get(JobRow, job_id)
+                    assert row is not None  # this transaction just updated it
                     session.refresh(row)
                     return _job(row)
         return None
@@ -285,19 +290,19 @@ class Queue:
     def _finish(self, job_id: int, worker_id: str, state: JobState, error: str) -> bool:
         now = self.clock()
         with self._transaction() as session:
-            done = session.execute(update(JobRow).where(
+            done = _rowcount(session.execute(update(JobRow).where(
                 JobRow.id == job_id, JobRow.state == JobState.RUNNING.value, JobRow.lease_owner == worker_id).values(
                 state=state.value, finished_at=now, updated_at=now, lease_owner=None, lease_expires=None,
-                last_error=error)).rowcount
+                last_error=error)))
             return bool(done)
 
     def retry_dead(self, repo: str, pr_number: int) -> int:
         """Give a PR's dead-lettered jobs a fresh set of attempts (a maintainer's re-review)."""
         now = self.clock()
         with self._transaction() as session:
-            return session.execute(update(JobRow).where(
+            return _rowcount(session.execute(update(JobRow).where(
                 JobRow.repo == repo, JobRow.pr_number == pr_number, JobRow.state == JobState.DEAD.value).values(
-                state=JobState.QUEUED.value, attempts=0, run_after=now, updated_at=now, finished_at=None)).rowcount
+                state=JobState.QUEUED.value, attempts=0, run_after=now, updated_at=now, finished_at=None)))
 
     # -- views ----------------------------------------------------------------------------
 
@@ -380,13 +385,18 @@ class PublishedReviews:
             return row.head_sha if row else None
 
 
+def _rowcount(result: Result[Any]) -> int:
+    """The rows a DML statement matched: `Session.execute` types its result as Result, but DML gets a CursorResult."""
+    return cast(CursorResult[Any], result).rowcount
+
+
 def _lock_pr(session: Session, repo: str, pr_number: int) -> None:
     """PostgreSQL: concurrent writers decide about one PR at a time (SQLite has a single writer already)."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(_LOCK_PR, {"key": f"{repo}#{pr_number}"})
 
 
-def _same_request(spec: JobSpec, active: list) -> int | None:
+def _same_request(spec: JobSpec, active: Sequence[Row[*tuple[Any, ...]]]) -> int | None:
     """The active job that already does what `spec` asks (newest first), if any."""
     if spec.kind == JobKind.REVIEW:
         if spec.reason == REREVIEW:
@@ -397,7 +407,7 @@ def _same_request(spec: JobSpec, active: list) -> int | None:
     return next((row.id for row in active if command_key(row.payload or {}) == key), None)
 
 
-def command_key(payload: dict) -> str:
+def command_key(payload: Mapping[str, Any]) -> str:
     """A comment command is the same request while its comment id and body are unchanged."""
     body = str(payload.get("comment_body", ""))
     return f"{payload.get('comment_id')}:{hashlib.sha256(body.encode()).hexdigest()[:16]}"

@@ -46,7 +46,7 @@ def test_re_review_ticks_its_progress_and_updates_the_review(world: World) -> No
 
 
 def test_the_same_delivery_twice_and_an_unchanged_edit_do_nothing(world: World) -> None:
-    comment_id, first = world.comment("@reviewbot status", MAINTAINER)
+    comment_id, _ = world.comment("@reviewbot status", MAINTAINER)
     assert world.comment("@reviewbot status", MAINTAINER, edit=comment_id, delivery_id=world.last_delivery)[1] \
         .status_code == 200
     world.work()

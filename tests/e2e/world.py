@@ -15,8 +15,8 @@ import uvicorn
 from reviewbot.github.client import GitHubEdge, default_retry
 from reviewbot.samples.repos import SampleRepo
 from reviewbot.service.main import Service, build_service
-from reviewbot.store.queue import JobState
 from reviewbot.settings import Settings
+from reviewbot.store.queue import JobState
 from tests.fakegithub import FakeGitHub
 
 SECRET = "e2e-webhook-secret"

@@ -8,7 +8,6 @@ from starlette.responses import Response
 
 from .app import Ctx, GitHubError, json_reply, not_found, repo_for, resolve_commit, route
 
-
 # -- repositories ------------------------------------------------------------------------------
 
 

@@ -80,7 +80,7 @@ class FakeGitHub:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> "FakeGitHub":
+    def start(self) -> FakeGitHub:
         if self._thread is not None:
             return self
         config = uvicorn.Config(
@@ -110,7 +110,7 @@ class FakeGitHub:
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> "FakeGitHub":
+    def __enter__(self) -> FakeGitHub:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -478,4 +478,4 @@ class FakeGitHub:
         return response
 
 
-__all__ = ["FakeGitHub", "AppIdentity", "Call", "ContractViolation", "git_env"]
+__all__ = ["AppIdentity", "Call", "ContractViolation", "FakeGitHub", "git_env"]

@@ -18,10 +18,9 @@ from reviewbot.pages.access import Access, PagesMode, ProofLinks, credentials_ok
 from reviewbot.pages.retention import TRUNCATED_MARK, Retention, StoredPage, cap_log, plan_pruning, read_plan
 from reviewbot.review.comment import render_comment
 from reviewbot.service.app import create_app
-from reviewbot.store.db import JobRow, ProofLogRow, ProofPageRow
 from reviewbot.service.pages import PagesConfig, pages_router
+from reviewbot.store.db import JobRow, ProofLogRow, ProofPageRow, make_engine
 from reviewbot.store.proof_store import ProofStore
-from reviewbot.store.db import make_engine
 from tests.pages_seed import HEAD, OLD_HEAD, SCRIPT, seeded_review
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

@@ -208,7 +208,7 @@ def test_service_instances_racing_on_one_delivery_accept_it_once(database_url: s
     instances = [Queue(make_engine(database_url)) for _ in range(2)]
     for attempt in range(15):
         head = f"{attempt:040x}"
-        answers = _race(2, lambda i: instances[i].accept_delivery(
+        answers = _race(2, lambda i, attempt=attempt, head=head: instances[i].accept_delivery(
             f"delivery-{attempt}", "pull_request", "synchronize", [Enqueue(job=review(head, pr=attempt))]))
         assert sorted(duplicate for duplicate, *_ in answers) == [False, True]
         assert answers[0][1] == answers[1][1] and len(answers[0][1]) == 1
@@ -220,7 +220,7 @@ def test_deliveries_racing_for_one_head_make_one_review(database_url: str) -> No
     instances = [Queue(make_engine(database_url)) for _ in range(3)]
     for attempt in range(10):
         head = f"{attempt:040x}"
-        answers = _race(3, lambda i: instances[i].accept_delivery(
+        answers = _race(3, lambda i, attempt=attempt, head=head: instances[i].accept_delivery(
             f"delivery-{attempt}-{i}", "pull_request", "synchronize", [Enqueue(job=review(head))]))
         assert len({tuple(job_ids) for _, job_ids, *_ in answers}) == 1
     active = instances[0].jobs(JobState.QUEUED)
@@ -230,7 +230,7 @@ def test_deliveries_racing_for_one_head_make_one_review(database_url: str) -> No
 def test_published_reviews_racing_on_a_new_pr_keep_one_row(database_url: str) -> None:
     stores = [PublishedReviews(make_engine(database_url)) for _ in range(2)]
     for pr in range(10):
-        _race(2, lambda i: stores[i].record("o/r", pr, f"{i:040x}", 7, "proven", "passed", "S"))
+        _race(2, lambda i, pr=pr: stores[i].record("o/r", pr, f"{i:040x}", 7, "proven", "passed", "S"))
         assert stores[0].head_of("o/r", pr) in {f"{0:040x}", f"{1:040x}"}
 
 
