@@ -87,6 +87,8 @@ class World:
     def __exit__(self, *exc: object) -> None:
         self.server.stop()
         self.fake.stop()
+        if exc[0] is None:  # every e2e test, not only those that remember to: no answer broke GitHub's contract
+            self.fake.assert_contract_clean()
 
     # -- GitHub's side ------------------------------------------------------------------------
 
