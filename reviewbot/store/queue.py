@@ -334,6 +334,12 @@ class Queue:
                 JobRow.state.in_([JobState.QUEUED.value, JobState.RUNNING.value, JobState.DEAD.value]))).first()
         return found is not None
 
+    def payload(self, job_id: int) -> dict:
+        """A job's payload as stored (after coalescing merged earlier requests into it)."""
+        with Session(self.engine) as session:
+            row = session.get(JobRow, job_id)
+            return dict(row.payload or {}) if row else {}
+
     def state_of(self, job_id: int) -> JobState | None:
         with Session(self.engine) as session:
             row = session.get(JobRow, job_id)
