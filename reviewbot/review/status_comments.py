@@ -32,13 +32,15 @@ def _who(login: str) -> str:
 
 
 def rereview(requested_by: str | Sequence[str], head_sha: str, done: list[str], review_url: str = "",
-             focus: str = "", superseded: bool = False, continued_in: str = "") -> str:
+             focus: str = "", superseded: bool = False, continued_in: str = "", closed: bool = False) -> str:
     """The re-review progress tracker, its checklist ticked step by step.
 
     A superseded one says where the work went on (`continued_in`, markdown with a link) when it is known.
     """
     logins = [requested_by] if isinstance(requested_by, str) else list(requested_by)
-    if superseded:
+    if superseded and closed:
+        lines = [f"{DONE} This re-review of head {code_span(head_sha[:12])} stopped: the PR was closed."]
+    elif superseded:
         where = (f"it continues in {continued_in}" if continued_in else
                  "whoever asked is mentioned when the review of the newer head is done")
         lines = [f"{DONE} This re-review was superseded by a newer request or a newer head "
