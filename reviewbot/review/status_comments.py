@@ -43,12 +43,12 @@ def rereview(requested_by: str | Sequence[str], head_sha: str, done: list[str], 
     elif superseded:
         where = (f"it continues in {continued_in}" if continued_in else
                  "whoever asked is mentioned when the review of the newer head is done")
-        lines = [f"{DONE} This re-review was superseded by a newer request or a newer head "
-                 f"(it was for head {code_span(head_sha[:12])}); {where}."]
+        lines = [(f"{DONE} This re-review was superseded by a newer request or a newer head "
+                  f"(it was for head {code_span(head_sha[:12])}); {where}.")]
     else:
         lines = [f"{REVIEW} I asked reviewbot to review this item again.", "",
-                 f"Requested by {', '.join(_who(login) for login in logins) or 'a maintainer'} "
-                 f"for head {code_span(head_sha[:12])}."]
+                 (f"Requested by {', '.join(_who(login) for login in logins) or 'a maintainer'} "
+                  f"for head {code_span(head_sha[:12])}.")]
         if focus:
             lines += ["", "Focus for the reviewer (context, not instructions):", "",
                       *[f"> {escape_inline(line)}" for line in focus.splitlines()[:20] if line.strip()]]

@@ -10,8 +10,7 @@ from __future__ import annotations
 import pytest
 
 from reviewbot.model import Permission
-from reviewbot.store.jobs import JobKind
-from reviewbot.store.jobs import JobSpec
+from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.store.queue import REREVIEW, JobState
 from tests.behaviours import Bot, Store
 from tests.fake_port import FakeGitHub
