@@ -42,7 +42,7 @@ from reviewbot.review.markers import Marker, parse_marker
 from reviewbot.review.pr_body import parse_pr_body
 from reviewbot.review import answers, status_comments
 from reviewbot.review.rereview_requests import RereviewRequests
-from reviewbot.store.jobs import Cancelled
+from reviewbot.store.jobs import Cancelled, JobKind, JobSpec
 from reviewbot.store.metrics import Metrics
 from reviewbot.store.proof_store import ProofStore
 from reviewbot.store.pull_state import PullStates
@@ -136,9 +136,10 @@ class ReviewJob:
         spec = job.spec
         github = self.github.port(spec.installation_id)
         pr = github.pull_request(spec.repo, spec.pr_number)
-        progress = RereviewProgress.from_job(github, pr, spec.payload, job.id)
+        progress = RereviewProgress.from_job(github, pr, spec.payload, job.id, spec.head_sha)
         if not pr.open or (spec.head_sha and pr.head_sha != spec.head_sha):
-            progress.superseded(pr)
+            if not self._carry_requests(spec, pr, progress):
+                progress.superseded(pr)
             return
         if self.automerge is not None and spec.payload.get("pushed_by"):
             self.automerge.check_push(github, pr, str(spec.payload["pushed_by"]))
@@ -181,6 +182,19 @@ class ReviewJob:
         finally:
             if placeholder is not None and not published:  # this job's own "review started" note, never a review
                 github.delete_placeholder(spec.repo, spec.pr_number, placeholder.id)
+
+    def _carry_requests(self, spec: JobSpec, pr: PullRequestInfo, progress: RereviewProgress) -> bool:
+        """The head moved before this requested review started: ask for the live head's review in its place.
+
+        The push's own job may already have run (or its delivery may still be on the way), so
+        the requests would otherwise be lost; the new job takes them and the tracker along.
+        """
+        if self.queue is None or not pr.open or not progress.requested_by:
+            return False
+        self.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=spec.repo, pr_number=spec.pr_number,
+                                   head_sha=pr.head_sha, installation_id=spec.installation_id, reason=REREVIEW,
+                                   payload=spec.payload))
+        return True
 
     def _publish(self, github: GitHubPort, pr: PullRequestInfo, review: Review, existing: BotComment | None,
                  cancel: threading.Event, retried: bool = False) -> int | None:
@@ -240,7 +254,7 @@ class ReviewJob:
                                           previous=parse_marker(existing.body) if existing else None, engine=ENGINE))
         comment_id = self._publish(github, pr, review, existing, threading.Event(), retried=True)
         if comment_id is not None:  # whoever asked for this review hears that it did not complete
-            progress = RereviewProgress.from_job(github, pr, spec.payload, job.id)
+            progress = RereviewProgress.from_job(github, pr, spec.payload, job.id, pr.head_sha)
             progress.done_note(review, comment_url(pr.html_url, comment_id))
 
 
@@ -254,6 +268,7 @@ class RereviewProgress:
 
     github: GitHubPort
     pr: PullRequestInfo
+    head_sha: str  # the head this job reviews (the PR's live head may have moved on)
     comment_id: int | None = None
     requested_by: tuple[str, ...] = ()
     focus: str = ""
@@ -262,12 +277,12 @@ class RereviewProgress:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def from_job(cls, github: GitHubPort, pr: PullRequestInfo, payload: dict,
-                 job_id: int | None = None) -> RereviewProgress:
+    def from_job(cls, github: GitHubPort, pr: PullRequestInfo, payload: dict, job_id: int | None = None,
+                 head_sha: str = "") -> RereviewProgress:
         requests = RereviewRequests.from_payload(payload)
         comment_id = payload.get("status_comment_id")
-        return cls(github, pr, int(comment_id) if comment_id else None, requests.requested_by,
-                   requests.focus_text(), job_id)
+        return cls(github, pr, head_sha or pr.head_sha, int(comment_id) if comment_id else None,
+                   requests.requested_by, requests.focus_text(), job_id)
 
     def tick(self, step: str, review_url: str = "") -> None:
         if self.comment_id is None:
@@ -275,7 +290,7 @@ class RereviewProgress:
         with self.lock:  # head and base finish on two threads
             if step not in self.done:
                 self.done.append(step)
-            body = status_comments.rereview(self.requested_by, self.pr.head_sha, self.done, review_url, self.focus)
+            body = status_comments.rereview(self.requested_by, self.head_sha, self.done, review_url, self.focus)
             self.github.edit_comment(self.pr.repo, self.pr.number, self.comment_id, body)
 
     def superseded(self, live: PullRequestInfo) -> None:
@@ -283,12 +298,12 @@ class RereviewProgress:
         if self.comment_id is None:
             return
         continued_in = ""
-        if live.open and live.head_sha != self.pr.head_sha:
+        if live.open and live.head_sha != self.head_sha:
             review = self.github.bot_comments(live.repo, live.number, MARKER_PREFIX)
             continued_in = f"the review of head {code_span(live.head_sha[:12])}" + (
                 f", in the review comment {comment_url(live.html_url, review[-1].id)}" if review else "")
         self.github.edit_comment(self.pr.repo, self.pr.number, self.comment_id, status_comments.rereview(
-            self.requested_by, self.pr.head_sha, self.done, superseded=True, continued_in=continued_in,
+            self.requested_by, self.head_sha, self.done, superseded=True, continued_in=continued_in,
             closed=not live.open))
 
     def done_note(self, review: Review, review_url: str) -> None:
@@ -296,7 +311,7 @@ class RereviewProgress:
         if not self.requested_by or self.job_id is None:
             return
         key = f"re-review-{self.job_id}"
-        body = answers.rereview_done(self.pr.head_sha, review.outcome.kind.value, review.proof.verdict.value,
+        body = answers.rereview_done(self.head_sha, review.outcome.kind.value, review.proof.verdict.value,
                                      review.rating.overall.tier.value, review_url)
         post_answer_once(self.github, self.pr.repo, self.pr.number, answers.answer_marker(key),
                          answers.addressed(self.requested_by, body, key))

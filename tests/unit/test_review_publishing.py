@@ -302,3 +302,17 @@ def test_a_re_review_that_never_completed_still_tells_its_requester(github: Fake
     job.dead_letter(Job(id=9, spec=spec, attempts=4, max_attempts=4), "RuntimeError: boom")
     [note] = github.bodies(REPO, NUMBER, "<!-- reviewbot:answer to=re-review-9 -->")
     assert note.startswith("@mona: re-review of `cccccccccccc` done: **did not complete** (proof `error`")
+
+
+def test_a_requested_review_that_finds_the_head_moved_hands_its_requests_to_the_live_head(
+        github: FakeGitHub, store: Store, tmp_path: Path) -> None:
+    spec = asked_by_two(github, store)
+    github.update_pr(REPO, NUMBER, head_sha="d" * 40)  # pushed, and the push's own review may already be done
+    engine = proven(tmp_path)
+    run(review_job(github, store, engine), reason=REREVIEW, payload=spec.payload)
+    assert engine.requests == []  # the old head is not reviewed
+    [handed] = store.queue.jobs(JobState.QUEUED)
+    assert (handed.head_sha, handed.reason) == ("d" * 40, REREVIEW)
+    assert handed.payload["requested_by"] == ["mona", "wes"] and len(handed.payload["focus"]) == 2
+    [tracker] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:status re-review")
+    assert handed.payload["status_comment_id"] == tracker.id and "superseded" not in tracker.body
