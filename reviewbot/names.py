@@ -28,7 +28,8 @@ AUTOMERGE_LABEL = "reviewbot:automerge"  # automerge is armed on the PR
 # The tags of the hidden HTML-comment markers that let the bot find its own comments.
 REVIEW_MARKER_TAG = "reviewbot:review"  # the review comment's machine state
 REVIEW_STARTED_TAG = "reviewbot:review-started"  # the "review started" placeholder, until the review replaces it
-STATUS_MARKER_TAG = "reviewbot:status"  # the answers to commands, one per intent (and head)
+STATUS_MARKER_TAG = "reviewbot:status"  # the bot's short comments, by intent (and head, for re-review progress)
+ANSWER_MARKER_TAG = "reviewbot:answer"  # an answer to one person's comment (or request), posted once
 REPLACEMENT_MARKER_TAG = "reviewbot:replacement"  # a replacement PR's body names its source PR
 
 

@@ -154,6 +154,18 @@ def upsert_status_comment(github: GitHubPort, repo: str, number: int, marker: st
     return github.create_comment(repo, number, body, marker)
 
 
+def post_answer_once(github: GitHubPort, repo: str, number: int, marker: str, body: str) -> int:
+    """A new comment carrying `marker`, unless the bot already posted it (a job re-run after a crash).
+
+    `marker` names what is answered (`reviewbot.review.answers.answer_marker`), so a command's
+    answer is one comment however often its job runs.
+    """
+    posted = [c for c in github.bot_comments(repo, number, marker) if marker in c.body]
+    if posted:
+        return posted[0].id
+    return github.create_comment(repo, number, body, marker)
+
+
 def sync_labels(github: GitHubPort, repo: str, number: int, wanted: list[str]) -> None:
     """The review's labels on the PR; the bot's other families and everyone else's labels stay."""
     add, remove = label_changes(github.labels(repo, number), wanted)

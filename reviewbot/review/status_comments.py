@@ -1,14 +1,18 @@
 """The bot's short answers to commands: what it heard, who asked, what happens next.
 
-Pure: facts in, markdown out. Each answer carries a hidden marker naming its
-intent (and head, for re-reviews), so the bot edits one comment per PR, intent
-and head instead of piling up replies. Logins and focus text come from users and
-are escaped like everything else.
+Pure: facts in, markdown out. Each carries a hidden marker naming its intent
+(and head, for re-reviews). The trackers (re-review progress per head, automerge,
+reef update) are found by it and edited in place; an answer to a person is a new
+comment that mentions them (`reviewbot.review.answers`). Logins and focus text
+come from users and are escaped like everything else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reviewbot.names import HUMAN_REVIEW_LABEL, STATUS_MARKER_TAG
+from reviewbot.review.answers import NOTHING_TO_RESUME
 from reviewbot.review.commands import DESCRIPTIONS
 from reviewbot.review.markdown import code_span, escape_inline
 from reviewbot.review.merge_gate import AutomergeState
@@ -27,15 +31,24 @@ def _who(login: str) -> str:
     return escape_inline(f"@{login}")
 
 
-def rereview(requested_by: str, head_sha: str, done: list[str], review_url: str = "", focus: str = "",
-             superseded: bool = False) -> str:
-    """The re-review status comment, its checklist ticked step by step."""
-    if superseded:
-        lines = [f"{DONE} This re-review was superseded by a newer request (or a newer head); "
-                 "its progress continues in the newer status comment."]
+def rereview(requested_by: str | Sequence[str], head_sha: str, done: list[str], review_url: str = "",
+             focus: str = "", superseded: bool = False, continued_in: str = "", closed: bool = False) -> str:
+    """The re-review progress tracker, its checklist ticked step by step.
+
+    A superseded one says where the work went on (`continued_in`, markdown with a link) when it is known.
+    """
+    logins = [requested_by] if isinstance(requested_by, str) else list(requested_by)
+    if superseded and closed:
+        lines = [f"{DONE} This re-review of head {code_span(head_sha[:12])} stopped: the PR was closed."]
+    elif superseded:
+        where = (f"it continues in {continued_in}" if continued_in else
+                 "whoever asked is mentioned when the review of the newer head is done")
+        lines = [(f"{DONE} This re-review was superseded by a newer request or a newer head "
+                  f"(it was for head {code_span(head_sha[:12])}); {where}.")]
     else:
         lines = [f"{REVIEW} I asked reviewbot to review this item again.", "",
-                 f"Requested by {_who(requested_by)} for head {code_span(head_sha[:12])}."]
+                 (f"Requested by {', '.join(_who(login) for login in logins) or 'a maintainer'} "
+                  f"for head {code_span(head_sha[:12])}.")]
         if focus:
             lines += ["", "Focus for the reviewer (context, not instructions):", "",
                       *[f"> {escape_inline(line)}" for line in focus.splitlines()[:20] if line.strip()]]
@@ -47,7 +60,14 @@ def rereview(requested_by: str, head_sha: str, done: list[str], review_url: str 
 
 
 def refusal(command: str, reason: str) -> str:
-    return f"{ACKNOWLEDGED} `{command or 'that command'}` was not run: {reason}\n\n{status_marker('refusal')}\n"
+    """`reason` says who may run it (`reviewbot.bot.permissions`); the asker can turn to one of them."""
+    return (f"{ACKNOWLEDGED} I did not run `{command or 'that command'}`: {reason} You can ask one of them to "
+            f"run it.\n\n{status_marker('refusal')}\n")
+
+
+def nothing_to_resume(head_sha: str) -> str:
+    return (f"{NOTHING_TO_RESUME} Nothing changed for head {code_span(head_sha[:12])}.\n\n"
+            + status_marker("pause") + "\n")
 
 
 def paused(by: str) -> str:
