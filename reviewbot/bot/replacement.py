@@ -21,6 +21,8 @@ from reviewbot.names import REPLACEMENT_MARKER_TAG, noreply_email
 from reviewbot.proof.branches import Identity, MergeConflict, merge_commit, push
 from reviewbot.proof.workspace import Workspace
 from reviewbot.review import status_comments
+from reviewbot.review.carried_description import carried_description
+from reviewbot.review.markdown import escape_inline
 from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.store.queue import Queue
 
@@ -139,10 +141,14 @@ def replacement_body(pr: PullRequestInfo, authors: list[tuple[str, str]], armed_
     closing = sorted(set(CLOSING.findall(pr.body or "")))
     lines = [f"Replaces #{pr.number} (the source PR).", "",
              f"Why: {WHY}.", "",
-             "Original contributors: " + ", ".join(f"{name}" for name, _ in authors) + ".", ""]
+             "Original contributors: " + ", ".join(escape_inline(name) for name, _ in authors) + ".", ""]
     if closing:
         lines += ["Inherited from the source: " + ", ".join(closing) + ".", ""]
+    # the marker before anything the contributor wrote: `source_of` reads the first one
     lines.append(f"<!-- {REPLACEMENT_MARKER_TAG} source={pr.number} armed-by={armed_by} -->")
+    carried = carried_description(pr.number, pr.author, pr.body)
+    if carried:
+        lines += ["", carried]
     return "\n".join(lines) + "\n"
 
 
