@@ -250,6 +250,7 @@ def test_a_merged_replacement_tells_its_source_and_closes_it_when_asked(github: 
     assert github.pull_request(REPO, NUMBER).open is not close
     [reef] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status replacement")
     assert (f"closed now that #{replacement} merged" in reef) is close
+    assert "tick **Allow edits by maintainers**" in reef  # the advice for next time stays
     tracker = progress(github)  # the source's automerge comment ends, with where its work went
     assert tracker.startswith("🦞✅ Automerged.") and "re-arm" not in tracker and "is paused" not in tracker
     assert f"| merged via replacement | `aaaaaaaaaaaa` | merged via #{replacement}: this PR's work is in the base " \
