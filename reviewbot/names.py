@@ -24,6 +24,7 @@ CHECK_NAME = "reviewbot / lock proof"
 MANAGED_LABEL_PREFIXES = ("status: ", "proof: ", "rating: ", "priority: ")
 HUMAN_REVIEW_LABEL = "reviewbot:human-review"  # a person must decide (blocked, needs maintainer review, stopped)
 AUTOMERGE_LABEL = "reviewbot:automerge"  # automerge is armed on the PR
+MERGED_VIA_REPLACEMENT_LABEL = "status: merged via replacement"  # a source PR whose replacement merged
 
 # The tags of the hidden HTML-comment markers that let the bot find its own comments.
 REVIEW_MARKER_TAG = "reviewbot:review"  # the review comment's machine state

@@ -158,7 +158,7 @@ class FakeGitHub:
         self.effects.append(("label-", repo, number, name))
 
     def publish_check(self, repo: str, head_sha: str, verdict: Verdict, title: str, summary: str,
-                      details_url: str | None = None, reuse: bool = False) -> None:
+                      details_url: str | None = None) -> None:
         self.effects.append(("check", repo, head_sha, verdict, title))
 
     def checks(self, repo: str, sha: str) -> list[Check]:

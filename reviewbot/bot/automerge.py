@@ -153,10 +153,8 @@ class AutomergeJob:
         if merged:
             self.progress.record(github, pr, state, "merge", f"merged with `{config.method}`",
                                  automerge=AutomergeState.MERGED)
-            source = self.replacements.after_merge(github, pr, close=config.close_replaced) \
-                if self.replacements is not None else None
-            if source is not None:  # the source's work is merged: nothing more to carry over
-                self.states.update(pr.repo, source, automerge=AutomergeState.MERGED)
+            if self.replacements is not None:  # a replacement's source is done too: nothing more to carry over
+                self.replacements.after_merge(github, pr, close=config.close_replaced)
         else:
             self.progress.record(github, pr, state, "merge", f"GitHub did not merge: {escape_inline(answer)}")
 

@@ -168,7 +168,7 @@ class ReviewJob:
             progress.tick("analysis")
             if placeholder is not None:  # another worker may have raced us to a placeholder: converge on one
                 existing = find_review_comment(github, spec.repo, spec.pr_number) or placeholder
-            comment_id = self._publish(github, pr, review, existing, cancel, retried=job.attempts > 1)
+            comment_id = self._publish(github, pr, review, existing, cancel)
             published = comment_id is not None
             if comment_id is not None:
                 progress.tick("review comment updated", comment_url(pr.html_url, comment_id))
@@ -197,7 +197,7 @@ class ReviewJob:
         return True
 
     def _publish(self, github: GitHubPort, pr: PullRequestInfo, review: Review, existing: BotComment | None,
-                 cancel: threading.Event, retried: bool = False) -> int | None:
+                 cancel: threading.Event) -> int | None:
         """Publish unless the PR closed, moved on, or the job was cancelled meanwhile; the comment id if it did."""
         live = github.pull_request(pr.repo, pr.number)
         if not live.open or live.head_sha != pr.head_sha:
@@ -210,8 +210,8 @@ class ReviewJob:
         if review.proof.head_sha:
             run = check_run(review, comment_url(pr.html_url, comment_id), proof_url)
             github.publish_check(pr.repo, review.proof.head_sha, review.proof.verdict,
-                                 run.title, run.summary, proof_url or self.public_url or None, reuse=retried)
-        sync_labels(github, pr.repo, pr.number, [label.name for label in review.labels])
+                                 run.title, run.summary, proof_url or self.public_url or None)
+        sync_labels(github, pr.repo, pr.number, [label.name for label in review.labels], live.labels)
         if page_id is not None and self.proof_store is not None:
             self.proof_store.set_comment_url(page_id, comment_url(pr.html_url, comment_id))
         self.published.record(pr.repo, pr.number, pr.head_sha, comment_id, review.proof.verdict,
@@ -252,7 +252,7 @@ class ReviewJob:
         review = build_review(ReviewInput(pr=pull_request_facts(pr), proof=proof, diff="",
                                           reviewed_at=self.now().strftime("%Y-%m-%d %H:%M UTC"),
                                           previous=parse_marker(existing.body) if existing else None, engine=ENGINE))
-        comment_id = self._publish(github, pr, review, existing, threading.Event(), retried=True)
+        comment_id = self._publish(github, pr, review, existing, threading.Event())
         if comment_id is not None:  # whoever asked for this review hears that it did not complete
             progress = RereviewProgress.from_job(github, pr, spec.payload, job.id, pr.head_sha)
             progress.done_note(review, comment_url(pr.html_url, comment_id))

@@ -117,8 +117,8 @@ class EdgePort:
             self.connection.github.get_repo(repo).get_issue(number).remove_from_labels(name)
 
     def publish_check(self, repo: str, head_sha: str, verdict: Verdict, title: str, summary: str,
-                      details_url: str | None = None, reuse: bool = False) -> None:
-        publish_check(self.connection, repo, head_sha, verdict, title, summary, details_url, reuse=reuse)
+                      details_url: str | None = None) -> None:
+        publish_check(self.connection, repo, head_sha, verdict, title, summary, details_url)
 
     def checks(self, repo: str, sha: str) -> list[Check]:
         return checks_on(self.connection, repo, sha)

@@ -17,6 +17,7 @@ runs the same logic the service does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from reviewbot.github.comments import MARKER_PREFIX, PLACEHOLDER, BotComment
@@ -93,8 +94,8 @@ class GitHubPort(Protocol):
     def remove_label(self, repo: str, number: int, name: str) -> None: ...
 
     def publish_check(self, repo: str, head_sha: str, verdict: Verdict, title: str, summary: str,
-                      details_url: str | None = None, reuse: bool = False) -> None:
-        """The proof as a check run (App) or a commit status (token) on the head."""
+                      details_url: str | None = None) -> None:
+        """The proof as the head's one check run (App; edited when it exists) or a commit status (token)."""
         ...
 
     def checks(self, repo: str, sha: str) -> list[Check]:
@@ -166,9 +167,13 @@ def post_answer_once(github: GitHubPort, repo: str, number: int, marker: str, bo
     return github.create_comment(repo, number, body, marker)
 
 
-def sync_labels(github: GitHubPort, repo: str, number: int, wanted: list[str]) -> None:
-    """The review's labels on the PR; the bot's other families and everyone else's labels stay."""
-    add, remove = label_changes(github.labels(repo, number), wanted)
+def sync_labels(github: GitHubPort, repo: str, number: int, wanted: list[str],
+                current: Sequence[str] | None = None) -> None:
+    """The review's labels on the PR; the bot's other families and everyone else's labels stay.
+
+    `current`: the labels the caller's fresh read of the PR carried, so they are not listed again.
+    """
+    add, remove = label_changes(list(current) if current is not None else github.labels(repo, number), wanted)
     if add:
         github.add_labels(repo, number, add)
     for name in remove:

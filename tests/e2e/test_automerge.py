@@ -175,7 +175,7 @@ def test_a_fork_branch_it_may_not_update_moves_to_a_credited_replacement_that_me
     world.fake.push_to_branch(fork, "fix/from-fork", world.sample.path, ref=world.sample.head)
     source = world.number = world.fake.open_pull_request(
         world.repo, head=f"{CONTRIBUTOR}:fix/from-fork", title="Release the lock file", user=CONTRIBUTOR,
-        body="Fixes #12\n\nSee the tests.", maintainer_can_modify=False)
+        body=f"Fixes #12\n\n{world.sample.body}", maintainer_can_modify=False)  # with a Test plan
     reviewed(world)
     httpx.post(f"{world.fake.url}/repos/{world.repo}/issues/{source}/labels", json={"labels": ["bug"]},
                headers={"Authorization": f"token {world.ci_token}"}).raise_for_status()
@@ -198,6 +198,16 @@ def test_a_fork_branch_it_may_not_update_moves_to_a_credited_replacement_that_me
     assert "merged; this PR is left open for maintainer and contributor comparison." in source_comments[0].body
     assert "| replacement |" in automerge_comment(world)
     assert replacement.merged  # reviewed like any PR, then automerged there
+    assert f"From #{source} by @\u200b{CONTRIBUTOR}:" in replacement.body and "## Test plan" in replacement.body
+    [review] = [c for c in world.fake.comments(world.repo, replacement.number) if "<!-- reviewbot:review" in c.body]
+    assert "names no test command" not in review.body  # its review reads the contributor's Test plan
+    assert "tests/test_lockfile.py" in review.body
+    tracker = automerge_comment(world)  # the source's automerge comment ends where its work went
+    assert "| merged via replacement |" in tracker and f"merged via #{replacement.number}" in tracker
+    assert "re-arm" not in tracker
+    source_labels = world.fake.labels(world.repo, source)
+    assert "status: merged via replacement" in source_labels and "bug" in source_labels
+    assert "reviewbot:automerge" not in source_labels and "status: passed" not in source_labels
     message = base_message(world)
     assert "Co-authored-by: Sample Contributor <contributor@example.invalid>" in message
     world.fake.assert_contract_clean()

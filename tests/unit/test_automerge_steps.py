@@ -250,6 +250,25 @@ def test_a_merged_replacement_tells_its_source_and_closes_it_when_asked(github: 
     assert github.pull_request(REPO, NUMBER).open is not close
     [reef] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status replacement")
     assert (f"closed now that #{replacement} merged" in reef) is close
+    assert "tick **Allow edits by maintainers**" in reef  # the advice for next time stays
+    tracker = progress(github)  # the source's automerge comment ends, with where its work went
+    assert tracker.startswith("🦞✅ Automerged.") and "re-arm" not in tracker and "is paused" not in tracker
+    assert f"| merged via replacement | `aaaaaaaaaaaa` | merged via #{replacement}: this PR's work is in the base " \
+        "branch now" in tracker
+    assert github.labels(REPO, NUMBER) == ["bug", "status: merged via replacement"]  # no longer armed, nor passed
+
+
+def test_a_merged_pr_whose_body_names_a_source_leaves_that_pr_alone(github: FakeGitHub, store: Store) -> None:
+    """Anyone can write the replacement marker into a PR body; only a PR the bot opened names a source."""
+    github.open_pr(REPO, 3, head_sha="e" * 40, author="carol")
+    github.label_sets[(REPO, 3)] = ["status: passed"]
+    github.update_pr(REPO, NUMBER, body="Tidy.\n\n<!-- reviewbot:replacement source=3 armed-by=mona -->")
+    bot = armed(github, store, branches=GivenBranches(),
+                base=GivenBase(repo_config=RepoConfig.model_validate({"automerge": {"close_replaced": True}})))
+    bot.step()
+    assert github.pull_request(REPO, NUMBER).merged
+    assert github.pull_request(REPO, 3).open and github.labels(REPO, 3) == ["status: passed"]
+    assert github.bodies(REPO, 3) == [] and store.states.get(REPO, 3).automerge != "merged"
 
 
 def test_an_invalid_base_config_blocks_the_merge_instead_of_merging_on_defaults(github: FakeGitHub,
