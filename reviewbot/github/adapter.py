@@ -18,7 +18,7 @@ from reviewbot.github.comments import (
     delete_placeholder,
     edit_comment,
 )
-from reviewbot.github.merging import checks_on, commit_authors, merge, update_branch
+from reviewbot.github.merging import checks_on, commit_authors, merge, required_checks, update_branch
 from reviewbot.github.checks import publish_check
 from reviewbot.github.client import Connection, GitHubEdge, calls_as
 from reviewbot.github.comments import BotComment
@@ -121,6 +121,9 @@ class EdgePort:
 
     def checks(self, repo: str, sha: str) -> list[Check]:
         return checks_on(self.connection, repo, sha)
+
+    def required_checks(self, repo: str, branch: str) -> list[str] | None:
+        return required_checks(self.connection, repo, branch)
 
     def permission(self, repo: str, login: str) -> Permission:
         return self.permissions.permission(self.connection, repo, login)
