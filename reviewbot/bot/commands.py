@@ -77,7 +77,7 @@ class CommandJob:
             self._answer(github, pr, "pause", status_comments.resumed(author, pr.head_sha))
             queue_step(self.queue, self.states, pr.repo, pr.number, spec.installation_id, "approve")
         elif command.name is CommandName.STATUS:
-            self._answer(github, pr, "status", self._status(pr))
+            self._answer(github, pr, "status", self._status(github, pr))
         elif command.name is CommandName.AUTOMERGE:
             self.automerge.arm(github, pr, author)
             queue_step(self.queue, self.states, pr.repo, pr.number, spec.installation_id, "armed")
@@ -105,17 +105,13 @@ class CommandJob:
                                    installation_id=spec.installation_id, reason=REREVIEW,
                                    payload={"status_comment_id": status_id, "requested_by": author, "focus": focus}))
 
-    def _status(self, pr: PullRequestInfo) -> str:
+    def _status(self, github: GitHubPort, pr: PullRequestInfo) -> str:
+        """Rendered from the PR's state as automerge computes it (same reader, same function): they agree."""
+        view = self.automerge.facts.state(github, pr)
         row = self.published.get(pr.repo, pr.number)
-        state = self.states.get(pr.repo, pr.number)
-        current = row is not None and row.head_sha == pr.head_sha
-        outcome = row.outcome if current else ""
-        # the review's own `Outcome.next_step`, recorded when it was published (older rows: the comment says it)
-        next_step = (row.next_step or "the one the review comment names") if current else \
-            "the review of the current head (it is queued or running)"
-        return status_comments.status(row.rank if current else "", row.verdict if current else "", outcome,
-                                      state.automerge, state.paused, next_step,
-                                      comment_url(pr.html_url, row.comment_id) if current and row.comment_id else "")
+        link = comment_url(pr.html_url, row.comment_id) if row and row.head_sha == pr.head_sha and row.comment_id \
+            else ""
+        return status_comments.status(view, link)
 
     def _answer(self, github: GitHubPort, pr: PullRequestInfo, intent: str, body: str) -> int:
         return upsert_status_comment(github, pr.repo, pr.number, status_comments.status_marker(intent), body)

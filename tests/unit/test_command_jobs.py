@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from reviewbot.model import Permission
-from reviewbot.store.jobs import JobKind
+from reviewbot.model import Check, Permission
+from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.store.queue import REREVIEW
 from tests.behaviours import Bot, Store
 from tests.fake_port import FakeGitHub
@@ -38,7 +38,8 @@ def test_status_answers_anyone_from_the_published_review_of_the_current_head(bot
     comment_id = bot.command("@reviewbot status", "passer-by")
     [status] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")
     assert "- Review: passed (proof `proven`, rank B)" in status
-    assert "- Next step: Nothing blocks a merge: a maintainer can merge." in status  # the review's own words
+    assert "- Blocking a merge: nothing" in status
+    assert "- Next step: nothing blocks a merge: a maintainer can merge or comment `@reviewbot automerge`" in status
     assert f"- Review comment: https://github.example/{REPO}/pull/{NUMBER}#issuecomment-4242" in status
     assert ("react", REPO, comment_id, "eyes") in github.effects
     assert github.did("permission") == []  # status needs no permission lookup
@@ -59,8 +60,77 @@ def test_status_of_an_unreviewed_head_waits_for_its_review(bot: Bot, github: Fak
     store.published.record(REPO, NUMBER, "0" * 40, 4242, "proven", "passed", "B")
     bot.command("@reviewbot status", "passer-by")
     [status] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")
-    assert "- Review: not reviewed yet" in status and "#issuecomment-" not in status
-    assert "the review of the current head (it is queued or running)" in status
+    assert "- Review: head `aaaaaaaaaaaa` not reviewed yet: no review of it is queued or running; the last " \
+        "review, of head `000000000000`, said passed" in status and "#issuecomment-" not in status
+    assert "- Next step: no review of head `aaaaaaaaaaaa` is queued or running — the author or a maintainer: " \
+        "comment `@reviewbot re-review`" in status
+    store.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=HEAD))
+    bot.command("@reviewbot status", "passer-by")
+    [status] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")
+    assert "- Review: head `aaaaaaaaaaaa` not reviewed yet: its review is queued" in status
+    assert "- Automerge: off" in status and "  - waiting for the review of head `aaaaaaaaaaaa` (queued)" in status
+
+
+def test_status_of_an_armed_pr_whose_required_check_failed_says_blocked(bot: Bot, github: FakeGitHub,
+                                                                        store: Store) -> None:
+    """It used to say "armed / nothing blocks a merge" while a required check had failed."""
+    store.published.record(REPO, NUMBER, HEAD, 4242, "proven", "passed", "B", "Nothing blocks a merge.")
+    github.required[(REPO, "main")] = ["ci/build"]
+    github.check_states[(REPO, HEAD)] = [Check("ci/build", "failure"), Check("ci/lint", "failure")]
+    bot.automerge.arm(github, github.pull_request(REPO, NUMBER), MAINTAINER)
+    bot.step()
+    bot.command("@reviewbot status", "passer-by")
+    [status] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")
+    assert "- Automerge: armed, blocked" in status and "nothing blocks" not in status.lower()
+    assert "  - required check `ci/build` failed — the contributor: push a fix" in status
+    assert "ci/lint" not in status  # not required: it blocks nothing, and is not called required
+    assert "Required checks: unknown" not in status
+    [automerge] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status automerge")
+    assert automerge.startswith("🦞🔧 Automerge armed by @\u200bmona, blocked: required check `ci/build` failed")
+
+
+@pytest.mark.parametrize("scene", ["draft", "paused"])
+def test_status_of_a_draft_or_paused_pr_with_nothing_queued_says_so(bot: Bot, github: FakeGitHub, store: Store,
+                                                                   scene: str) -> None:
+    """It used to say "not reviewed yet (queued or running)" with nothing queued, and "nothing blocks a merge"."""
+    if scene == "draft":
+        github.update_pr(REPO, NUMBER, draft=True, mergeable_state="draft")
+    else:
+        store.states.update(REPO, NUMBER, paused=True, paused_by=MAINTAINER)
+    bot.command("@reviewbot status", "passer-by")
+    [status] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")
+    assert "not reviewed yet: no review of it is queued or running" in status
+    assert "(queued" not in status and "nothing blocks" not in status.lower()
+    first = {"draft": "draft — the author or a maintainer: mark it ready for review",
+             "paused": "paused — a maintainer: comment `@reviewbot approve` to resume"}[scene]
+    assert f"- Next step: {first}" in status and f"  - {first}" in status
+    assert "- Required checks: unknown (reviewbot cannot read this branch's protection): every other check " \
+           "counts." in status
+
+
+@pytest.mark.parametrize("scene", ["no review", "failing check", "pending check", "conflicts", "draft", "paused",
+                                   "ready"])
+def test_status_and_the_automerge_comment_agree(bot: Bot, github: FakeGitHub, store: Store, scene: str) -> None:
+    """Both render from one state: the automerge step's outcome is the status's next step, word for word."""
+    if scene != "no review":
+        store.published.record(REPO, NUMBER, HEAD, 4242, "proven", "passed", "B")
+    checks = {"failing check": "failure", "pending check": "pending"}.get(scene)
+    github.check_states[(REPO, HEAD)] = [Check("ci/build", checks)] if checks else []
+    if scene == "conflicts":
+        github.update_pr(REPO, NUMBER, mergeable=False, mergeable_state="dirty")
+    if scene == "draft":
+        github.update_pr(REPO, NUMBER, draft=True)
+    bot.automerge.arm(github, github.pull_request(REPO, NUMBER), MAINTAINER)
+    if scene == "paused":
+        store.states.update(REPO, NUMBER, paused=True)
+    bot.command("@reviewbot status", "passer-by")  # before the step: the step must not change what it says
+    bot.step()
+    [status] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")
+    outcome = store.states.get(REPO, NUMBER).automerge_log[-1][3]
+    if scene == "ready":
+        assert github.did("merge") and "- Next step: reviewbot merges it: every gate passed" in status
+    else:
+        assert f"- Next step: {outcome}" in status
 
 
 def test_help_answers_anyone_and_names_an_unknown_command(bot: Bot, github: FakeGitHub) -> None:
