@@ -6,9 +6,11 @@ render from `pull_request_state`, so they cannot disagree: a failing required ch
 named the same way in all three, a draft or a pause is never "nothing blocks a merge", and
 a head with no review queued is never said to be "queued or running".
 
-Required checks are branch protection's and the rulesets' list when the bot could read it;
-otherwise (`required_checks` None) every other check counts, and the text says so. The bot's
-own check never counts: its verdict is the review gate.
+Required checks are branch protection's and the rulesets' list when the bot could read it and
+it names any; otherwise (`required_checks` None: unreadable, or empty: none configured) every
+other check counts, as the bot always did, and the text says which case holds instead of
+calling a failing check "required". The bot's own check never counts: its verdict is the
+review gate.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ BOT = "reviewbot"
 GITHUB = "GitHub"
 CI = "CI"
 UNKNOWN_REQUIRED = "required checks unknown: every other check counts"
+NONE_REQUIRED = "no required checks configured: every other check counts"
 
 
 class AutomergeState(StrEnum):
@@ -116,7 +119,8 @@ class PullRequestState:
     next_step: str  # markdown
     step: Step  # automerge's next step (DONE when it is not armed)
     reason: str  # why: the progress row's outcome (markdown)
-    required_known: bool
+    required_note: str  # why every other check counts (unknown, or none configured); "" when the list rules
+    required: tuple[str, ...]  # the checks branch protection requires, when it names any
     head_sha: str
     open: bool
 
@@ -132,7 +136,8 @@ def pull_request_state(s: MergeSnapshot) -> PullRequestState:
     step, reason = _step(s, blockers)
     phase = _phase(s, blockers)
     state = PullRequestState(review=_review_line(s), blockers=blockers, phase=phase, next_step="", step=step,
-                             reason=reason, required_known=s.required_checks is not None, head_sha=s.head_sha,
+                             reason=reason, required_note=_required_note(s),
+                             required=tuple(sorted(set(s.required_checks or ()) - {CHECK_NAME})), head_sha=s.head_sha,
                              open=s.open and not s.merged)
     return replace(state, next_step=_next_step(s, state))
 
@@ -199,7 +204,8 @@ def _review_blockers(s: MergeSnapshot) -> list[Blocker]:
 
 def _check_blockers(s: MergeSnapshot) -> list[Blocker]:
     others = [check for check in s.checks if check.name != CHECK_NAME]
-    if s.required_checks is None:
+    note = _required_note(s)
+    if note:
         counted, missing, noun = others, [], "failing check"
     else:
         required = set(s.required_checks) - {CHECK_NAME}
@@ -210,7 +216,7 @@ def _check_blockers(s: MergeSnapshot) -> list[Blocker]:
     failed = sorted({check.name for check in counted if check.state == "failure"})
     if failed:
         names = ", ".join(code_span(name) for name in failed)
-        what = f"{noun} {names} failed" if s.required_checks is not None else f"{noun} {names} ({UNKNOWN_REQUIRED})"
+        what = f"{noun} {names} ({note})" if note else f"{noun} {names} failed"
         out.append(Blocker(what, CONTRIBUTOR, "push a fix (a maintainer may re-run it; a new push re-runs it)"))
     pending = sorted({check.name for check in counted if check.state == "pending"})
     if pending:
@@ -219,6 +225,12 @@ def _check_blockers(s: MergeSnapshot) -> list[Blocker]:
         out.append(Blocker(f"waiting for required check {', '.join(code_span(name) for name in missing)} (not "
                            "reported on this head yet)", CI, waits=True))
     return out
+
+
+def _required_note(s: MergeSnapshot) -> str:
+    if s.required_checks is None:
+        return UNKNOWN_REQUIRED
+    return "" if set(s.required_checks) - {CHECK_NAME} else NONE_REQUIRED
 
 
 def _step(s: MergeSnapshot, blockers: tuple[Blocker, ...]) -> tuple[Step, str]:

@@ -12,7 +12,7 @@ from reviewbot.names import HUMAN_REVIEW_LABEL, STATUS_MARKER_TAG
 from reviewbot.review.commands import DESCRIPTIONS
 from reviewbot.review.markdown import code_span, escape_inline
 from reviewbot.review.merge_gate import AutomergeState
-from reviewbot.review.pr_state import Phase, PullRequestState
+from reviewbot.review.pr_state import UNKNOWN_REQUIRED, Phase, PullRequestState
 
 REREVIEW_STEPS = ("queued", "checked out", "suites on head", "suites on base", "analysis",
                   "review comment updated")
@@ -105,9 +105,8 @@ def automerge(armed_by: str, method: str | None, state: AutomergeState, log: lis
                   "marked ready for review; reviewbot never updates its branch), not paused, a passing review of the "
                   "exact current head, every required check green (pending waits), mergeable. Pause with "
                   "`@reviewbot stop`.", ""]
-        if view is not None and not view.required_known:
-            lines += ["Required checks: unknown (reviewbot cannot read this branch's protection): every other "
-                      "check counts.", ""]
+        if view is not None and view.required_note:
+            lines += [f"Required checks: {_required(view.required_note)}.", ""]
     lines += ["Automerge progress:", "", "| time | step | head | outcome |", "|---|---|---|---|"]
     lines += [f"| {when} | {step} | {code_span(sha[:12]) if sha else '—'} | {outcome.replace('|', '¦')} |"
               for when, step, sha, outcome in log]  # outcomes are the bot's markdown; untrusted parts escaped
@@ -138,6 +137,13 @@ def reef_merged(previous: str, replacement_number: int, closed: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _required(note: str) -> str:
+    """The required-checks note, with why: the bot could not read branch protection, or it names none."""
+    if note == UNKNOWN_REQUIRED:
+        return "unknown (reviewbot cannot read this branch's protection or rulesets): every other check counts"
+    return "none configured in this branch's protection or rulesets: every other check counts"
+
+
 def status(view: PullRequestState, review_url: str = "") -> str:
     """`@reviewbot status`: the same state automerge decides on, so the two never disagree."""
     lines = [f"{ACKNOWLEDGED} Status of this PR:", "",
@@ -149,9 +155,10 @@ def status(view: PullRequestState, review_url: str = "") -> str:
     elif view.open:
         lines.append("- Blocking a merge: nothing")
     lines.append(f"- Next step: {view.next_step}")
-    if not view.required_known and view.phase is not Phase.MERGED:
-        lines.append("- Required checks: unknown (reviewbot cannot read this branch's protection): every other "
-                     "check counts.")
+    if view.required_note and view.open:
+        lines.append(f"- Required checks: {_required(view.required_note)}.")
+    elif view.open:
+        lines.append(f"- Required checks: {', '.join(code_span(name) for name in view.required)}.")
     if review_url:
         lines.append(f"- Review comment: {review_url}")
     return "\n".join(lines) + "\n\n" + status_marker("status") + "\n"

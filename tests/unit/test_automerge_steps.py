@@ -119,7 +119,7 @@ def test_the_header_follows_the_state_and_the_gates_go_once_merged(github: FakeG
     blocked = progress(github)
     assert blocked.startswith(f"🦞🔧 Automerge armed by {AT}mona, blocked: failing check `ci/build`")
     assert "every gate passes" in blocked and "Gates, re-checked" in blocked and "✅" not in blocked
-    assert "Required checks: unknown (reviewbot cannot read this branch's protection): every other check counts." \
+    assert "Required checks: unknown (reviewbot cannot read this branch's protection or rulesets): every other check counts." \
         in blocked
     github.check_states[(REPO, HEAD)] = [Check("ci/build", "success")]
     bot.step()

@@ -84,7 +84,7 @@ def test_status_of_an_armed_pr_whose_required_check_failed_says_blocked(bot: Bot
     assert "- Automerge: armed, blocked" in status and "nothing blocks" not in status.lower()
     assert "  - required check `ci/build` failed — the contributor: push a fix" in status
     assert "ci/lint" not in status  # not required: it blocks nothing, and is not called required
-    assert "Required checks: unknown" not in status
+    assert "- Required checks: `ci/build`." in status
     [automerge] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status automerge")
     assert automerge.startswith("🦞🔧 Automerge armed by @\u200bmona, blocked: required check `ci/build` failed")
 
@@ -104,7 +104,7 @@ def test_status_of_a_draft_or_paused_pr_with_nothing_queued_says_so(bot: Bot, gi
     first = {"draft": "draft — the author or a maintainer: mark it ready for review",
              "paused": "paused — a maintainer: comment `@reviewbot approve` to resume"}[scene]
     assert f"- Next step: {first}" in status and f"  - {first}" in status
-    assert "- Required checks: unknown (reviewbot cannot read this branch's protection): every other check " \
+    assert "- Required checks: unknown (reviewbot cannot read this branch's protection or rulesets): every other check " \
            "counts." in status
 
 

@@ -61,6 +61,10 @@ FAILED = "required check `ci/build` failed — the contributor: push a fix (a ma
                      ["failing check `ci/lint` (required checks unknown: every other check counts) — the "
                       "contributor: push a fix (a maintainer may re-run it; a new push re-runs it)"],
                      "failing check `ci/lint`", Step.WAIT, id="required-unknown"),
+        pytest.param({"checks": [Check("ci/lint", "failure")], "required_checks": ()}, Phase.BLOCKED,
+                     ["failing check `ci/lint` (no required checks configured: every other check counts) — the "
+                      "contributor: push a fix (a maintainer may re-run it; a new push re-runs it)"],
+                     "failing check `ci/lint`", Step.WAIT, id="none-required-every-check-counts"),
         pytest.param({"checks": [Check("ci/build", "pending")]}, Phase.WAITING, ["waiting for `ci/build` (pending)"],
                      "waiting for `ci/build` (pending)", Step.WAIT, id="pending-required-check"),
         pytest.param({"checks": []}, Phase.WAITING,
