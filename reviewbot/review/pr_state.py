@@ -165,7 +165,7 @@ def _blockers(s: MergeSnapshot) -> list[Blocker]:
     if s.draft:
         out.append(Blocker("draft", AUTHOR_OR_MAINTAINER, "mark it ready for review"))
     if s.paused:
-        out.append(Blocker("paused", MAINTAINER, "comment `@reviewbot approve` to resume"))
+        out.append(Blocker("paused", MAINTAINER, "comment `@reviewbot resume`"))
     if s.config_problem:
         out.append(Blocker(s.config_problem, MAINTAINER, "fix it with a push to the base branch"))
     out += _review_blockers(s)
@@ -217,7 +217,7 @@ def _check_blockers(s: MergeSnapshot) -> list[Blocker]:
     if failed:
         names = ", ".join(code_span(name) for name in failed)
         what = f"{noun} {names} ({note})" if note else f"{noun} {names} failed"
-        out.append(Blocker(what, CONTRIBUTOR, "push a fix (a maintainer may re-run it; a new push re-runs it)"))
+        out.append(Blocker(what, CONTRIBUTOR, "push a fix (a new push re-runs it)"))
     pending = sorted({check.name for check in counted if check.state == "pending"})
     if pending:
         out.append(Blocker(f"waiting for {', '.join(code_span(name) for name in pending)} (pending)", CI, waits=True))

@@ -82,10 +82,14 @@ def automerge(armed_by: str, method: str | None, state: AutomergeState, log: lis
     elif state is AutomergeState.REPLACED:
         head = (f"{AUTOMERGE} Automerge armed by {_who(armed_by)} continues in the replacement PR; new commits "
                 "here are carried over to it.")
-    elif state is AutomergeState.PAUSED or (view is not None and view.phase is Phase.PAUSED):
+    elif state is AutomergeState.PAUSED:
         why = f": {first.text}" if first is not None else ""
-        head = (f"{PAUSED} Automerge armed by {_who(armed_by)} is paused{why}. "
-                + ("A maintainer re-arms it with `@reviewbot automerge`." if state is AutomergeState.PAUSED else ""))
+        head = (f"{PAUSED} Automerge armed by {_who(armed_by)} is paused{why}. A maintainer re-arms it with "
+                "`@reviewbot automerge`.")
+    elif view is not None and view.phase is Phase.PAUSED:  # a maintainer's `@reviewbot stop`
+        others = [blocker.text for blocker in view.blockers if blocker.what != "paused"]
+        head = (f"{PAUSED} Automerge armed by {_who(armed_by)} is paused by `@reviewbot stop`: a maintainer "
+                "comments `@reviewbot resume` to go on." + (f" Also: {others[0]}." if others else ""))
     elif method is None:  # the base's config is invalid: nothing merges
         head = (f"{AUTOMERGE} Automerge armed by {_who(armed_by)}: reviewbot merges once the base branch's "
                 "`.github/reviewbot.yml` is valid again and every gate passes.")

@@ -131,8 +131,10 @@ def test_paused_by_a_maintainer_it_waits(github: FakeGitHub, store: Store) -> No
     bot = armed(github, store)
     store.states.update(REPO, NUMBER, paused=True)
     bot.step()
-    assert github.did("merge") == [] and "paused — a maintainer: comment `@reviewbot approve`" in progress(github)
-    assert progress(github).startswith(f"🦞⏸️ Automerge armed by {AT}mona is paused") and "✅" not in progress(github)
+    assert github.did("merge") == [] and "| paused — a maintainer: comment `@reviewbot resume` |" in progress(github)
+    assert progress(github).startswith(f"🦞⏸️ Automerge armed by {AT}mona is paused by `@reviewbot stop`: a "
+                                       "maintainer comments `@reviewbot resume` to go on.\n")
+    assert "✅" not in progress(github)
 
 
 def test_a_draft_waits_to_be_marked_ready(github: FakeGitHub, store: Store) -> None:

@@ -102,7 +102,7 @@ def test_status_of_a_draft_or_paused_pr_with_nothing_queued_says_so(bot: Bot, gi
     assert "not reviewed yet: no review of it is queued or running" in status
     assert "(queued" not in status and "nothing blocks" not in status.lower()
     first = {"draft": "draft — the author or a maintainer: mark it ready for review",
-             "paused": "paused — a maintainer: comment `@reviewbot approve` to resume"}[scene]
+             "paused": "paused — a maintainer: comment `@reviewbot resume`"}[scene]
     assert f"- Next step: {first}" in status and f"  - {first}" in status
     assert "- Required checks: unknown (reviewbot cannot read this branch's protection or rulesets): every other check " \
            "counts." in status

@@ -32,11 +32,10 @@ READY = MergeSnapshot(open=True, merged=False, draft=False, head_sha=HEAD, autom
                       mergeable=True, mergeable_state="clean", required_checks=("ci/build",))
 UNREVIEWED = {"reviewed_head": OLD, "review_rank": ""}
 DRAFT = "draft — the author or a maintainer: mark it ready for review"
-PAUSED = "paused — a maintainer: comment `@reviewbot approve` to resume"
+PAUSED = "paused — a maintainer: comment `@reviewbot resume`"
 NO_REVIEW = "no review of head `aaaaaaaaaaaa` is queued or running — the author or a maintainer: comment " \
             "`@reviewbot re-review`"
-FAILED = "required check `ci/build` failed — the contributor: push a fix (a maintainer may re-run it; a new push " \
-         "re-runs it)"
+FAILED = "required check `ci/build` failed — the contributor: push a fix (a new push re-runs it)"
 
 
 @pytest.mark.parametrize(
@@ -59,11 +58,11 @@ FAILED = "required check `ci/build` failed — the contributor: push a fix (a ma
                      "reviewbot merges it: every gate passed", Step.MERGE, id="failing-optional-check"),
         pytest.param({"checks": [Check("ci/lint", "failure")], "required_checks": None}, Phase.BLOCKED,
                      ["failing check `ci/lint` (required checks unknown: every other check counts) — the "
-                      "contributor: push a fix (a maintainer may re-run it; a new push re-runs it)"],
+                      "contributor: push a fix (a new push re-runs it)"],
                      "failing check `ci/lint`", Step.WAIT, id="required-unknown"),
         pytest.param({"checks": [Check("ci/lint", "failure")], "required_checks": ()}, Phase.BLOCKED,
                      ["failing check `ci/lint` (no required checks configured: every other check counts) — the "
-                      "contributor: push a fix (a maintainer may re-run it; a new push re-runs it)"],
+                      "contributor: push a fix (a new push re-runs it)"],
                      "failing check `ci/lint`", Step.WAIT, id="none-required-every-check-counts"),
         pytest.param({"checks": [Check("ci/build", "pending")]}, Phase.WAITING, ["waiting for `ci/build` (pending)"],
                      "waiting for `ci/build` (pending)", Step.WAIT, id="pending-required-check"),
