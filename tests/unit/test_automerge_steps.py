@@ -201,6 +201,15 @@ def test_a_merged_pr_is_done(github: FakeGitHub, store: Store) -> None:
     assert github.did("merge") == [] and store.states.get(REPO, NUMBER).automerge == "merged"
 
 
+def test_a_closed_pr_turns_it_off_and_the_header_says_so(github: FakeGitHub, store: Store) -> None:
+    bot = armed(github, store)
+    github.update_pr(REPO, NUMBER, state="closed")
+    bot.step()
+    assert store.states.get(REPO, NUMBER).automerge == "off"
+    assert progress(github).startswith("🦞🔧 Automerge is off: the PR was closed without merging.\n")
+    assert "Gates" not in progress(github) and "✅" not in progress(github)
+
+
 def test_a_push_by_someone_without_write_pauses_it(github: FakeGitHub, store: Store) -> None:
     bot = armed(github, store)
     pushed = github.update_pr(REPO, NUMBER, head_sha="d" * 40)
