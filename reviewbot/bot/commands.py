@@ -87,7 +87,7 @@ class CommandJob:
             answer(status_comments.resumed(author, pr.head_sha))
             queue_step(self.queue, self.states, pr.repo, pr.number, spec.installation_id, "approve")
         elif command.name is CommandName.STATUS:
-            answer(self._status(pr))
+            answer(self._status(github, pr))
         elif command.name is CommandName.AUTOMERGE:
             self.automerge.arm(github, pr, author)
             queue_step(self.queue, self.states, pr.repo, pr.number, spec.installation_id, "armed")
@@ -130,17 +130,13 @@ class CommandJob:
         if existing:
             self._answer(github, pr, comment_id, author, answers.rereview_queued(pr.head_sha, progress_url))
 
-    def _status(self, pr: PullRequestInfo) -> str:
+    def _status(self, github: GitHubPort, pr: PullRequestInfo) -> str:
+        """Rendered from the PR's state as automerge computes it (same reader, same function): they agree."""
+        view = self.automerge.facts.state(github, pr)
         row = self.published.get(pr.repo, pr.number)
-        state = self.states.get(pr.repo, pr.number)
-        current = row is not None and row.head_sha == pr.head_sha
-        outcome = row.outcome if current else ""
-        # the review's own `Outcome.next_step`, recorded when it was published (older rows: the comment says it)
-        next_step = (row.next_step or "the one the review comment names") if current else \
-            "the review of the current head (it is queued or running)"
-        return status_comments.status(row.rank if current else "", row.verdict if current else "", outcome,
-                                      state.automerge, state.paused, next_step,
-                                      comment_url(pr.html_url, row.comment_id) if current and row.comment_id else "")
+        link = comment_url(pr.html_url, row.comment_id) if row and row.head_sha == pr.head_sha and row.comment_id \
+            else ""
+        return status_comments.status(view, link)
 
     def _answer(self, github: GitHubPort, pr: PullRequestInfo, comment_id: int, login: str, body: str) -> int:
         """A new comment mentioning `login`, posted once for their command comment `comment_id`."""

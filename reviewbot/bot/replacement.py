@@ -29,7 +29,7 @@ from reviewbot.proof.workspace import Workspace
 from reviewbot.review import status_comments
 from reviewbot.review.carried_description import carried_description
 from reviewbot.review.markdown import escape_inline
-from reviewbot.review.merge_gate import AutomergeState
+from reviewbot.review.pr_state import AutomergeState
 from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.store.queue import Queue
 

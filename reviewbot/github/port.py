@@ -8,7 +8,7 @@ creates; tests use an in-memory fake that records every effect, so a behaviour i
 tested in milliseconds without HTTP, git or a sandbox.
 
 The port is small on purpose: a handful of reads (a PR snapshot, the bot's own
-comments, labels, checks, commit authors, a permission) and the effects (comment,
+comments, labels, checks and the required ones, commit authors, a permission) and the effects (comment,
 label, check, merge, update branch, open or close a PR). The few operations
 made of several calls (the one status comment per intent, the one review comment,
 label sync) are plain functions below, written once over the port, so the fake
@@ -100,6 +100,11 @@ class GitHubPort(Protocol):
 
     def checks(self, repo: str, sha: str) -> list[Check]:
         """Check runs and commit statuses on a head, as success / failure / pending."""
+        ...
+
+    def required_checks(self, repo: str, branch: str) -> list[str] | None:
+        """The checks a merge into `branch` requires (rulesets and classic branch protection), or None when
+        they cannot be read: then every other check counts, and the bot says so."""
         ...
 
     def permission(self, repo: str, login: str) -> Permission:

@@ -345,6 +345,21 @@ class Queue:
             row = session.get(JobRow, job_id)
             return dict(row.payload or {}) if row else {}
 
+    def review_of_head(self, repo: str, pr_number: int, head_sha: str) -> JobState | None:
+        """RUNNING or QUEUED when a review of this head (or of the PR's live head: "") is under way, else None.
+
+        What `status` and the automerge comment say about a head not reviewed yet: queued, running,
+        or nothing at all (a draft, a pause, a lost webhook), never a guess."""
+        with Session(self.engine) as session:
+            states = set(session.scalars(select(JobRow.state).where(
+                JobRow.repo == repo, JobRow.pr_number == pr_number, JobRow.kind == JobKind.REVIEW.value,
+                JobRow.head_sha.in_([head_sha, ""]), JobRow.cancel_requested.is_(False),
+                JobRow.state.in_([state.value for state in ACTIVE]))).all())
+        for state in ACTIVE[::-1]:  # running first: it is the more advanced of the two
+            if state.value in states:
+                return state
+        return None
+
     def state_of(self, job_id: int) -> JobState | None:
         with Session(self.engine) as session:
             row = session.get(JobRow, job_id)

@@ -34,7 +34,7 @@ def test_re_review_ticks_its_progress_and_updates_the_review(world: World) -> No
     assert response.status_code == 202
     assert world.work() == 2  # the command, then the review it queued
     [status] = world.bot_comments("<!-- reviewbot:status re-review")
-    assert status.body.startswith("🦞🧹 I asked reviewbot to review this item again.")
+    assert status.body.startswith(f"🦞🧹 Re-review of head `{world.head_sha()[:12]}`, requested by @\u200bmona.")
     assert "Re-review progress:" in status.body and "- [ ]" not in status.body
     [review] = world.bot_comments("<!-- reviewbot:review ")
     assert f"#issuecomment-{review.id}" in status.body

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from reviewbot.model import Permission
+from reviewbot.model import Check, Permission
 from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.store.queue import REREVIEW, JobState
 from tests.behaviours import Bot, Store
@@ -40,7 +40,8 @@ def test_status_answers_anyone_from_the_published_review_of_the_current_head(bot
     assert status.startswith("@passer-by: ")  # a real mention: GitHub notifies the person who asked
     assert f"<!-- reviewbot:answer to={comment_id} -->" in status
     assert "- Review: passed (proof `proven`, rank B)" in status
-    assert "- Next step: Nothing blocks a merge: a maintainer can merge." in status  # the review's own words
+    assert "- Blocking a merge: nothing" in status
+    assert "- Next step: nothing blocks a merge: a maintainer can merge or comment `@reviewbot automerge`" in status
     assert f"- Review comment: https://github.example/{REPO}/pull/{NUMBER}#issuecomment-4242" in status
     assert ("react", REPO, comment_id, "eyes") in github.effects
     assert github.did("permission") == []  # status needs no permission lookup
@@ -52,7 +53,7 @@ def test_each_status_request_gets_its_own_new_answer_below_it(bot: Bot, github: 
     store.published.record(REPO, NUMBER, HEAD, 4243, "fails", "needs changes", "D")
     bot.command("@reviewbot status", "someone-else")
     first, second = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")
-    assert first.startswith("@passer-by: ") and "- Review: not reviewed yet" in first  # the first answer stays
+    assert first.startswith("@passer-by: ") and "- Review: head `aaaaaaaaaaaa` not reviewed yet" in first  # it stays
     assert second.startswith("@someone-else: ") and "- Review: needs changes (proof `fails`, rank D)" in second
     assert [effect[0] for effect in github.effects if effect[0] in ("comment", "edit")] == ["comment", "comment"]
 
@@ -76,8 +77,77 @@ def test_status_of_an_unreviewed_head_waits_for_its_review(bot: Bot, github: Fak
     store.published.record(REPO, NUMBER, "0" * 40, 4242, "proven", "passed", "B")
     bot.command("@reviewbot status", "passer-by")
     [status] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")
-    assert "- Review: not reviewed yet" in status and "#issuecomment-" not in status
-    assert "the review of the current head (it is queued or running)" in status
+    assert "- Review: head `aaaaaaaaaaaa` not reviewed yet: no review of it is queued or running; the last " \
+        "review, of head `000000000000`, said passed" in status and "#issuecomment-" not in status
+    assert "- Next step: no review of head `aaaaaaaaaaaa` is queued or running — the author or a maintainer: " \
+        "comment `@reviewbot re-review`" in status
+    store.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=HEAD))
+    bot.command("@reviewbot status", "passer-by")
+    status = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")[-1]  # each request is answered anew
+    assert "- Review: head `aaaaaaaaaaaa` not reviewed yet: its review is queued" in status
+    assert "- Automerge: off" in status and "  - waiting for the review of head `aaaaaaaaaaaa` (queued)" in status
+
+
+def test_status_of_an_armed_pr_whose_required_check_failed_says_blocked(bot: Bot, github: FakeGitHub,
+                                                                        store: Store) -> None:
+    """It used to say "armed / nothing blocks a merge" while a required check had failed."""
+    store.published.record(REPO, NUMBER, HEAD, 4242, "proven", "passed", "B", "Nothing blocks a merge.")
+    github.required[(REPO, "main")] = ["ci/build"]
+    github.check_states[(REPO, HEAD)] = [Check("ci/build", "failure"), Check("ci/lint", "failure")]
+    bot.automerge.arm(github, github.pull_request(REPO, NUMBER), MAINTAINER)
+    bot.step()
+    bot.command("@reviewbot status", "passer-by")
+    [status] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")
+    assert "- Automerge: armed, blocked" in status and "nothing blocks" not in status.lower()
+    assert "  - required check `ci/build` failed — the contributor: push a fix" in status
+    assert "ci/lint" not in status  # not required: it blocks nothing, and is not called required
+    assert "- Required checks: `ci/build`." in status
+    [automerge] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status automerge")
+    assert automerge.startswith("🦞🔧 Automerge armed by @\u200bmona, blocked: required check `ci/build` failed")
+
+
+@pytest.mark.parametrize("scene", ["draft", "paused"])
+def test_status_of_a_draft_or_paused_pr_with_nothing_queued_says_so(bot: Bot, github: FakeGitHub, store: Store,
+                                                                   scene: str) -> None:
+    """It used to say "not reviewed yet (queued or running)" with nothing queued, and "nothing blocks a merge"."""
+    if scene == "draft":
+        github.update_pr(REPO, NUMBER, draft=True, mergeable_state="draft")
+    else:
+        store.states.update(REPO, NUMBER, paused=True, paused_by=MAINTAINER)
+    bot.command("@reviewbot status", "passer-by")
+    [status] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")
+    assert "not reviewed yet: no review of it is queued or running" in status
+    assert "(queued" not in status and "nothing blocks" not in status.lower()
+    first = {"draft": "draft — the author or a maintainer: mark it ready for review",
+             "paused": "paused — a maintainer: comment `@reviewbot resume`"}[scene]
+    assert f"- Next step: {first}" in status and f"  - {first}" in status
+    assert "- Required checks: unknown (reviewbot cannot read this branch's protection or rulesets): every other check " \
+           "counts." in status
+
+
+@pytest.mark.parametrize("scene", ["no review", "failing check", "pending check", "conflicts", "draft", "paused",
+                                   "ready"])
+def test_status_and_the_automerge_comment_agree(bot: Bot, github: FakeGitHub, store: Store, scene: str) -> None:
+    """Both render from one state: the automerge step's outcome is the status's next step, word for word."""
+    if scene != "no review":
+        store.published.record(REPO, NUMBER, HEAD, 4242, "proven", "passed", "B")
+    checks = {"failing check": "failure", "pending check": "pending"}.get(scene)
+    github.check_states[(REPO, HEAD)] = [Check("ci/build", checks)] if checks else []
+    if scene == "conflicts":
+        github.update_pr(REPO, NUMBER, mergeable=False, mergeable_state="dirty")
+    if scene == "draft":
+        github.update_pr(REPO, NUMBER, draft=True)
+    bot.automerge.arm(github, github.pull_request(REPO, NUMBER), MAINTAINER)
+    if scene == "paused":
+        store.states.update(REPO, NUMBER, paused=True)
+    bot.command("@reviewbot status", "passer-by")  # before the step: the step must not change what it says
+    bot.step()
+    [status] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")
+    outcome = store.states.get(REPO, NUMBER).automerge_log[-1][3]
+    if scene == "ready":
+        assert github.did("merge") and "- Next step: reviewbot merges it: every gate passed" in status
+    else:
+        assert f"- Next step: {outcome}" in status
 
 
 def test_help_answers_anyone_and_names_an_unknown_command(bot: Bot, github: FakeGitHub) -> None:
@@ -183,7 +253,7 @@ def test_re_review_queues_a_review_with_its_progress_comment_and_focus(bot: Bot,
                                                                        store: Store) -> None:
     bot.command("@reviewbot re-review\nPlease look at the release path on error.", MAINTAINER)
     [status] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:status re-review")
-    assert "Requested by @\u200bmona for head `aaaaaaaaaaaa`" in status.body and "- [x] queued" in status.body
+    assert "Re-review of head `aaaaaaaaaaaa`, requested by @\u200bmona." in status.body and "- [x] queued" in status.body
     assert "> Please look at the release path on error." in status.body
     [review] = store.queued(JobKind.REVIEW)
     assert (review.head_sha, review.reason) == (HEAD, REREVIEW)
@@ -198,7 +268,7 @@ def test_a_second_re_review_request_joins_the_tracker_and_is_answered(bot: Bot, 
     bot.command("@reviewbot re-review\nThe error path.", MAINTAINER)
     second = bot.command("@reviewbot re-review\nThe retry loop.", "wes")
     [tracker] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:status re-review")
-    assert "Requested by @\u200bmona, @\u200bwes for head `aaaaaaaaaaaa`" in tracker.body
+    assert "Re-review of head `aaaaaaaaaaaa`, requested by @\u200bmona, @\u200bwes." in tracker.body
     assert "> mona: The error path." in tracker.body and "> wes: The retry loop." in tracker.body
     [answer] = github.bodies(REPO, NUMBER, f"<!-- reviewbot:answer to={second} -->")
     assert answer.startswith("@wes: re-review of `aaaaaaaaaaaa` queued (progress: ")

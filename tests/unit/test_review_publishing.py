@@ -276,7 +276,7 @@ def test_a_push_over_a_waiting_re_review_keeps_its_requesters_focus_and_tracker(
     [note] = github.bodies(REPO, NUMBER, "<!-- reviewbot:answer to=re-review-1 -->")
     assert note.startswith("@mona @wes: re-review of `dddddddddddd` done: **passed**")
     [moved] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:status re-review")
-    assert moved.id == tracker.id and "for head `dddddddddddd`" in moved.body  # the tracker followed the job
+    assert moved.id == tracker.id and "Re-review of head `dddddddddddd`" in moved.body  # the tracker followed the job
     assert "- [x] review comment updated" in moved.body
 
 
