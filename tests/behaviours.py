@@ -95,7 +95,7 @@ class Bot:
         self.progress = AutomergeProgress(self.store.states, self.base, now=lambda: NOW)
         replacements = Replacements(self.branches, self.store.queue, self.progress) if self.branches else None
         self.automerge = AutomergeJob(self.github, self.store.states, self.store.published, self.progress, self.base,
-                                      replacements=replacements)
+                                      replacements=replacements, queue=self.store.queue)
         self.commands = CommandJob(self.github, self.store.queue, self.store.states, self.store.published,
                                    self.automerge)
 

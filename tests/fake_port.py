@@ -37,6 +37,8 @@ class FakeGitHub:
     label_sets: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     check_states: dict[tuple[str, str], list[Check]] = field(default_factory=dict)
     permissions: dict[tuple[str, str], Permission] = field(default_factory=dict)
+    # (repo, base branch) -> the checks a merge requires; absent: branch protection cannot be read (None)
+    required: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     authors: dict[tuple[str, int], list[tuple[str, str]]] = field(default_factory=dict)
     unreachable: set[str] = field(default_factory=set)  # repositories whose PRs cannot be listed
     can_update_branch: bool = True
@@ -158,11 +160,15 @@ class FakeGitHub:
         self.effects.append(("label-", repo, number, name))
 
     def publish_check(self, repo: str, head_sha: str, verdict: Verdict, title: str, summary: str,
-                      details_url: str | None = None, reuse: bool = False) -> None:
+                      details_url: str | None = None) -> None:
         self.effects.append(("check", repo, head_sha, verdict, title))
 
     def checks(self, repo: str, sha: str) -> list[Check]:
         return list(self.check_states.get((repo, sha), []))
+
+    def required_checks(self, repo: str, branch: str) -> list[str] | None:
+        found = self.required.get((repo, branch))
+        return list(found) if found is not None else None
 
     def permission(self, repo: str, login: str) -> Permission:
         self.effects.append(("permission", repo, login))

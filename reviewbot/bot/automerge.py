@@ -2,10 +2,11 @@
 
 Events move it (a published review, a check or status completing, a push, an
 approve) and so does the periodic reconcile, so a lost webhook only delays it.
-Each run takes a fresh snapshot, asks `merge_gate.decide_merge` for the next
-step, and does it: wait, update the branch, pause, or merge with the head
+Each run takes a fresh snapshot (`pr_snapshot.PullRequestFacts`, the same reader
+`status` uses), computes the PR's state from it (`pr_state.pull_request_state`),
+and takes its step: wait, update the branch, pause, or merge with the head
 pinned. Every step that changes the picture becomes a row of the comment's
-"Automerge progress" table.
+"Automerge progress" table, and the comment's header renders from that state.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from reviewbot.bot.automerge_progress import AutomergeProgress
 from reviewbot.bot.base_facts import BaseFacts
+from reviewbot.bot.pr_snapshot import PullRequestFacts, config_problem
 from reviewbot.bot.replacement import Replacements
 from reviewbot.github.port import GitHubPort, GitHubPorts
 from reviewbot.github.pulls import PullRequestInfo
@@ -25,8 +27,9 @@ from reviewbot.proof.fixes import apply_fixes
 from reviewbot.proof.sandbox import Sandbox
 from reviewbot.proof.workspace import Workspace
 from reviewbot.repo_config import ConfigError, RepoConfig
-from reviewbot.review.markdown import code_span, escape_inline
-from reviewbot.review.merge_gate import AutomergeState, MergeSnapshot, Step, decide_merge, merge_message
+from reviewbot.review.markdown import escape_inline
+from reviewbot.review.merge_gate import Step, merge_message
+from reviewbot.review.pr_state import AutomergeState
 from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.store.pull_state import PullState, PullStates
 from reviewbot.store.queue import Job, PublishedReviews, Queue
@@ -54,6 +57,11 @@ class AutomergeJob:
     replacements: Replacements | None = None  # where the work goes when the PR branch cannot be updated
     workspace: Workspace | None = None  # with `sandbox`: runs the repository's `fix:` commands
     sandbox: Sandbox | None = None
+    queue: Queue | None = None  # what is queued or running for a head: the state says so instead of guessing
+
+    @property
+    def facts(self) -> PullRequestFacts:
+        return PullRequestFacts(self.published, self.states, self.base, self.queue)
 
     def __call__(self, job: Job, cancel: threading.Event) -> None:
         spec = job.spec
@@ -84,27 +92,30 @@ class AutomergeJob:
             return
         pr = github.pull_request(repo, number)
         config = self.base.config(pr, github.git_auth_header)
+        view = self.facts.state(github, pr, state, fixes_pending=self._fixes_pending(pr, state, config))
         if pr.open and isinstance(config, ConfigError):
             # its merge method and fix commands are what the maintainers asked for: never merge on defaults
-            self.progress.record(github, pr, state, "config", _config_problem(config))
+            self.progress.record(github, pr, state, "config", config_problem(config), view=view)
             return
-        decision = decide_merge(self._snapshot(github, pr, state))
-        if decision.step is Step.MERGE:
+        if view.step is Step.MERGE:
             self._merge(github, pr, state)
-        elif decision.step is Step.FIX:
+        elif view.step is Step.FIX:
             self._fix(github, pr, state)
-        elif decision.step is Step.UPDATE_BRANCH:
+        elif view.step is Step.UPDATE_BRANCH:  # never on a draft: `pull_request_state` waits for it to be ready
             writable = pr.head_repo == pr.repo or pr.maintainer_can_modify  # else GitHub would refuse anyway
             if writable and github.update_branch(repo, number, pr.head_sha):
-                self.progress.record(github, pr, state, "update branch", "merged the base into the PR; the new "
-                                                                         "head gets its own review")
+                # GitHub's push event queues the new head's review (the bot's own push is reviewed like any
+                # other); until it is published, the next step waits for it
+                self.progress.record(github, pr, state, "update branch", "asked GitHub to merge the base into "
+                                                                         "the PR branch; automerge waits for the "
+                                                                         "review of the new head")
             else:
                 self._replace(github, pr, state)
-        elif decision.step is Step.DONE:
-            self.progress.record(github, pr, state, "done", decision.reason,
+        elif view.step is Step.DONE:
+            self.progress.record(github, pr, state, "done", view.reason, view=view,
                                  automerge=AutomergeState.MERGED if pr.merged else AutomergeState.OFF)
         else:
-            self.progress.record(github, pr, state, decision.step.value, decision.reason)
+            self.progress.record(github, pr, state, view.step.value, view.reason, view=view)
 
     def _replace(self, github: GitHubPort, pr: PullRequestInfo, state: PullState, start: str | None = None) -> None:
         refused = "GitHub refused to update the branch (no push rights to it)"
@@ -121,19 +132,10 @@ class AutomergeJob:
     def arm(self, github: GitHubPort, pr: PullRequestInfo, by: str) -> None:
         self.progress.arm(github, pr, by)
 
-    def _snapshot(self, github: GitHubPort, pr: PullRequestInfo, state: PullState) -> MergeSnapshot:
-        review = self.published.get(pr.repo, pr.number)
-        auth = github.git_auth_header
-        conflicts = self.base.conflicts(pr, auth) if pr.mergeable is False or pr.mergeable_state == "dirty" else []
-        return MergeSnapshot(
-            open=pr.open, merged=pr.merged, draft=pr.draft, head_sha=pr.head_sha, armed=True, paused=state.paused,
-            reviewed_head=review.head_sha if review else "", review_verdict=review.verdict if review else None,
-            review_outcome=review.outcome if review else None,
-            checks=github.checks(pr.repo, pr.head_sha) if pr.open else [],
-            mergeable=pr.mergeable, mergeable_state=pr.mergeable_state, conflicts=conflicts,
-            behind_base=self.base.behind(pr, auth) if pr.draft and pr.open else False,
-            fixes_pending=pr.open and self.sandbox is not None and self.workspace is not None
-            and state.fixed_head != pr.head_sha and bool(self._config(github, pr).fix))
+    def _fixes_pending(self, pr: PullRequestInfo, state: PullState, config: RepoConfig | ConfigError) -> bool:
+        """`fix:` commands are configured and have not run on this head (and there is a sandbox to run them)."""
+        return (pr.open and self.sandbox is not None and self.workspace is not None
+                and state.fixed_head != pr.head_sha and isinstance(config, RepoConfig) and bool(config.fix))
 
     def _config(self, github: GitHubPort, pr: PullRequestInfo) -> RepoConfig:
         """The base's config; `advance` has already stopped at an invalid one, so this one is valid."""
@@ -153,10 +155,8 @@ class AutomergeJob:
         if merged:
             self.progress.record(github, pr, state, "merge", f"merged with `{config.method}`",
                                  automerge=AutomergeState.MERGED)
-            source = self.replacements.after_merge(github, pr, close=config.close_replaced) \
-                if self.replacements is not None else None
-            if source is not None:  # the source's work is merged: nothing more to carry over
-                self.states.update(pr.repo, source, automerge=AutomergeState.MERGED)
+            if self.replacements is not None:  # a replacement's source is done too: nothing more to carry over
+                self.replacements.after_merge(github, pr, close=config.close_replaced)
         else:
             self.progress.record(github, pr, state, "merge", f"GitHub did not merge: {escape_inline(answer)}")
 
@@ -184,15 +184,9 @@ class AutomergeJob:
         head_url = pr.clone_url.replace(pr.repo, pr.head_repo) if pr.head_repo else pr.clone_url
         writable = pr.head_repo == pr.repo or pr.maintainer_can_modify
         if writable and push(mirror, head_url, result.sha, pr.head_ref, github.git_auth_header()):
-            self.progress.record(github, pr, state, "fix", f"committed the fix commands' changes to {files}; the "
-                                                           "new head gets its own review", fixed_head=result.sha)
+            self.progress.record(github, pr, state, "fix", f"committed the fix commands' changes to {files}; "
+                                                           "automerge waits for the review of the new head", fixed_head=result.sha)
         else:
             self.states.update(pr.repo, pr.number, fixed_head=result.sha)
             self._replace(github, pr, state, start=result.sha)
 
-
-def _config_problem(error: ConfigError) -> str:
-    """The progress row for an invalid config: each problem as the config check words it, in code spans."""
-    problems = "; ".join(code_span(problem) for problem in error.problems)
-    return (f"{code_span(error.source)} on the base branch is invalid ({problems}); automerge waits "
-            "until a push to the base fixes it")

@@ -16,7 +16,7 @@ from reviewbot.names import AUTOMERGE_LABEL
 from reviewbot.repo_config import ConfigError
 from reviewbot.review import status_comments
 from reviewbot.review.markdown import escape_inline
-from reviewbot.review.merge_gate import AutomergeState
+from reviewbot.review.pr_state import AutomergeState, PullRequestState
 from reviewbot.store.pull_state import PullState, PullStates
 
 
@@ -34,8 +34,11 @@ class AutomergeProgress:
         self.record(github, pr, state, "armed", f"by {escape_inline('@' + by)}", force=True)
 
     def record(self, github: GitHubPort, pr: PullRequestInfo, state: PullState, step: str, outcome: str,
-               force: bool = False, **changes: object) -> None:
-        """A progress row when something changed, the new state, and the comment re-rendered."""
+               force: bool = False, view: PullRequestState | None = None, **changes: object) -> None:
+        """A progress row when something changed, the new state, and the comment re-rendered.
+
+        `view`: the PR's state this step was decided on; the header renders from it (without one, from the
+        stored automerge state alone)."""
         if changes:
             state = self.states.update(pr.repo, pr.number, **changes)
         last = state.automerge_log[-1] if state.automerge_log else None
@@ -46,5 +49,7 @@ class AutomergeProgress:
             return  # nothing new to say: no edit, no API call
         config = self.base.config(pr, github.git_auth_header)
         method = None if isinstance(config, ConfigError) else config.automerge.method
-        body = status_comments.automerge(state.armed_by, method, state.automerge, [tuple(row) for row in state.automerge_log])
+        body = status_comments.automerge(state.armed_by, method, state.automerge,
+                                         [tuple(row) for row in state.automerge_log],
+                                         view if view is not None and view.head_sha == pr.head_sha else None)
         upsert_status_comment(github, pr.repo, pr.number, status_comments.status_marker("automerge"), body)

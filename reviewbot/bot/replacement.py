@@ -17,10 +17,19 @@ from reviewbot.bot.automerge_progress import AutomergeProgress
 from reviewbot.github.labels import is_managed
 from reviewbot.github.port import GitHubPort, upsert_status_comment
 from reviewbot.github.pulls import PullRequestInfo
-from reviewbot.names import REPLACEMENT_MARKER_TAG, noreply_email
+from reviewbot.names import (
+    AUTOMERGE_LABEL,
+    HUMAN_REVIEW_LABEL,
+    MERGED_VIA_REPLACEMENT_LABEL,
+    REPLACEMENT_MARKER_TAG,
+    noreply_email,
+)
 from reviewbot.proof.branches import Identity, MergeConflict, merge_commit, push
 from reviewbot.proof.workspace import Workspace
 from reviewbot.review import status_comments
+from reviewbot.review.carried_description import carried_description
+from reviewbot.review.markdown import escape_inline
+from reviewbot.review.pr_state import AutomergeState
 from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.store.queue import Queue
 
@@ -101,15 +110,29 @@ class Replacements:
         return opened
 
     def after_merge(self, github: GitHubPort, pr: PullRequestInfo, close: bool) -> int | None:
-        """A merged replacement: tell its source (and close it when the repository asks); the source's number."""
+        """A merged replacement: bring its source to a close; the source's number.
+
+        The source's reef update, automerge comment (a final row: merged via the replacement)
+        and labels all say where its work went, and it is closed when the repository asks.
+        Only a PR the bot opened can name a source: anyone can write the marker into a body.
+        """
         source = source_of(pr.body)
-        if source is None:
+        if source is None or pr.author.lower() != github.bot_login().lower():
             return None
         if close:
             github.close_pull_request(pr.repo, source)
         marker = status_comments.status_marker("replacement")
         for reef in github.bot_comments(pr.repo, source, marker):
             github.edit_comment(pr.repo, source, reef.id, status_comments.reef_merged(reef.body, pr.number, close))
+        source_pr = github.pull_request(pr.repo, source)
+        self.progress.record(github, source_pr, self.progress.states.get(pr.repo, source), "merged via replacement",
+                             f"merged via #{pr.number}: this PR's work is in the base branch now"
+                             f"{', and this PR is closed' if close else ''}", automerge=AutomergeState.MERGED)
+        add, remove = merged_elsewhere_labels(github.labels(pr.repo, source))
+        if add:
+            github.add_labels(pr.repo, source, add)
+        for name in remove:
+            github.remove_label(pr.repo, source, name)
         return source
 
     def _pull_request(self, github: GitHubPort, pr: PullRequestInfo, branch: str,
@@ -139,11 +162,28 @@ def replacement_body(pr: PullRequestInfo, authors: list[tuple[str, str]], armed_
     closing = sorted(set(CLOSING.findall(pr.body or "")))
     lines = [f"Replaces #{pr.number} (the source PR).", "",
              f"Why: {WHY}.", "",
-             "Original contributors: " + ", ".join(f"{name}" for name, _ in authors) + ".", ""]
+             "Original contributors: " + ", ".join(escape_inline(name) for name, _ in authors) + ".", ""]
     if closing:
         lines += ["Inherited from the source: " + ", ".join(closing) + ".", ""]
+    # the marker before anything the contributor wrote: `source_of` reads the first one
     lines.append(f"<!-- {REPLACEMENT_MARKER_TAG} source={pr.number} armed-by={armed_by} -->")
+    carried = carried_description(pr.number, pr.author, pr.body)
+    if carried:
+        lines += ["", carried]
     return "\n".join(lines) + "\n"
+
+
+def merged_elsewhere_labels(current: list[str]) -> tuple[list[str], list[str]]:
+    """(to add, to remove) on a source whose replacement merged.
+
+    Its `status:` becomes `status: merged via replacement` (one fixed name, not one label per
+    PR number; the reef update names the PR), automerge is no longer armed there, and nobody
+    needs to decide anything; the proof, rating and priority of its last review stay as the
+    record of what that review found.
+    """
+    remove = [name for name in current if (name.startswith("status: ") and name != MERGED_VIA_REPLACEMENT_LABEL)
+              or name in (AUTOMERGE_LABEL, HUMAN_REVIEW_LABEL)]
+    return ([] if MERGED_VIA_REPLACEMENT_LABEL in current else [MERGED_VIA_REPLACEMENT_LABEL]), remove
 
 
 def source_of(body: str | None) -> int | None:

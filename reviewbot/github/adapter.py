@@ -21,7 +21,7 @@ from reviewbot.github.comments import (
     delete_placeholder,
     edit_comment,
 )
-from reviewbot.github.merging import checks_on, commit_authors, merge, update_branch
+from reviewbot.github.merging import checks_on, commit_authors, merge, required_checks, update_branch
 from reviewbot.github.permissions import PermissionCache
 from reviewbot.github.port import GitHubPort
 from reviewbot.github.pulls import OpenPull, PullRequestInfo, get_pull_request, open_pull_requests
@@ -117,11 +117,14 @@ class EdgePort:
             self.connection.github.get_repo(repo).get_issue(number).remove_from_labels(name)
 
     def publish_check(self, repo: str, head_sha: str, verdict: Verdict, title: str, summary: str,
-                      details_url: str | None = None, reuse: bool = False) -> None:
-        publish_check(self.connection, repo, head_sha, verdict, title, summary, details_url, reuse=reuse)
+                      details_url: str | None = None) -> None:
+        publish_check(self.connection, repo, head_sha, verdict, title, summary, details_url)
 
     def checks(self, repo: str, sha: str) -> list[Check]:
         return checks_on(self.connection, repo, sha)
+
+    def required_checks(self, repo: str, branch: str) -> list[str] | None:
+        return required_checks(self.connection, repo, branch)
 
     def permission(self, repo: str, login: str) -> Permission:
         return self.permissions.permission(self.connection, repo, login)

@@ -8,7 +8,7 @@ creates; tests use an in-memory fake that records every effect, so a behaviour i
 tested in milliseconds without HTTP, git or a sandbox.
 
 The port is small on purpose: a handful of reads (a PR snapshot, the bot's own
-comments, labels, checks, commit authors, a permission) and the effects (comment,
+comments, labels, checks and the required ones, commit authors, a permission) and the effects (comment,
 label, check, merge, update branch, open or close a PR). The few operations
 made of several calls (the one status comment per intent, the one review comment,
 label sync) are plain functions below, written once over the port, so the fake
@@ -17,6 +17,7 @@ runs the same logic the service does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from reviewbot.github.comments import MARKER_PREFIX, PLACEHOLDER, BotComment
@@ -93,12 +94,17 @@ class GitHubPort(Protocol):
     def remove_label(self, repo: str, number: int, name: str) -> None: ...
 
     def publish_check(self, repo: str, head_sha: str, verdict: Verdict, title: str, summary: str,
-                      details_url: str | None = None, reuse: bool = False) -> None:
-        """The proof as a check run (App) or a commit status (token) on the head."""
+                      details_url: str | None = None) -> None:
+        """The proof as the head's one check run (App; edited when it exists) or a commit status (token)."""
         ...
 
     def checks(self, repo: str, sha: str) -> list[Check]:
         """Check runs and commit statuses on a head, as success / failure / pending."""
+        ...
+
+    def required_checks(self, repo: str, branch: str) -> list[str] | None:
+        """The checks a merge into `branch` requires (rulesets and classic branch protection), or None when
+        they cannot be read: then every other check counts, and the bot says so."""
         ...
 
     def permission(self, repo: str, login: str) -> Permission:
@@ -154,9 +160,25 @@ def upsert_status_comment(github: GitHubPort, repo: str, number: int, marker: st
     return github.create_comment(repo, number, body, marker)
 
 
-def sync_labels(github: GitHubPort, repo: str, number: int, wanted: list[str]) -> None:
-    """The review's labels on the PR; the bot's other families and everyone else's labels stay."""
-    add, remove = label_changes(github.labels(repo, number), wanted)
+def post_answer_once(github: GitHubPort, repo: str, number: int, marker: str, body: str) -> int:
+    """A new comment carrying `marker`, unless the bot already posted it (a job re-run after a crash).
+
+    `marker` names what is answered (`reviewbot.review.answers.answer_marker`), so a command's
+    answer is one comment however often its job runs.
+    """
+    posted = [c for c in github.bot_comments(repo, number, marker) if marker in c.body]
+    if posted:
+        return posted[0].id
+    return github.create_comment(repo, number, body, marker)
+
+
+def sync_labels(github: GitHubPort, repo: str, number: int, wanted: list[str],
+                current: Sequence[str] | None = None) -> None:
+    """The review's labels on the PR; the bot's other families and everyone else's labels stay.
+
+    `current`: the labels the caller's fresh read of the PR carried, so they are not listed again.
+    """
+    add, remove = label_changes(list(current) if current is not None else github.labels(repo, number), wanted)
     if add:
         github.add_labels(repo, number, add)
     for name in remove:

@@ -183,7 +183,7 @@ def build_service(settings: Settings, edge: GitHubEdge | None = None) -> Service
     progress = AutomergeProgress(states, base)
     automerge_job = AutomergeJob(github, states, published, progress, base,
                                  replacements=Replacements(MirrorBranches(proof_engine.workspace), queue, progress),
-                                 workspace=proof_engine.workspace, sandbox=proof_engine.sandbox)
+                                 workspace=proof_engine.workspace, sandbox=proof_engine.sandbox, queue=queue)
     review_job = ReviewJob(github, proof_engine, published, states, queue=queue, automerge=automerge_job,
                            public_url=settings.public_url, metrics=metrics,
                            model=ModelReviewer.from_settings(settings),

@@ -37,8 +37,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from reviewbot.extras import MissingExtra, install_hint
 from reviewbot.model import Verdict
-from reviewbot.review.merge_gate import AutomergeState
 from reviewbot.review.outcome import OutcomeKind
+from reviewbot.review.pr_state import AutomergeState
 
 
 def utcnow() -> datetime:

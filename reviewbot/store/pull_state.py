@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from reviewbot.review.merge_gate import AutomergeState
+from reviewbot.review.pr_state import AutomergeState
 from reviewbot.store.db import ProcessedCommandRow, PullStateRow
 
 

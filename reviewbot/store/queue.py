@@ -7,7 +7,9 @@ Rules a maintainer can rely on:
   head, and each newer head supersedes the older ones);
 * a newer head supersedes older reviews of the same PR: queued ones are marked
   `superseded`, a running one gets `cancel_requested` (its worker kills the
-  sandbox and publishes nothing);
+  sandbox and publishes nothing); the newer job inherits the replaced ones'
+  re-review requesters and focus notes (`reviewbot.review.rereview_requests`),
+  so everyone who asked is still answered;
 * a claimed job holds a lease; a worker that dies stops renewing it, and the
   job is claimed again once the lease runs out;
 * a failed job is retried with exponential backoff; after `max_attempts` it is
@@ -39,6 +41,7 @@ from sqlalchemy.orm import Session
 from reviewbot.model import Verdict
 from reviewbot.names import valid_full_name
 from reviewbot.review.outcome import OutcomeKind
+from reviewbot.review.rereview_requests import carry_over
 from reviewbot.store.db import DeliveryRow, JobRow, PublishedReviewRow
 from reviewbot.store.jobs import Action, Cancel, Enqueue, JobKind, JobSpec
 
@@ -175,19 +178,24 @@ class Queue:
         if same is not None:
             return same, False
         now = self.clock()
+        payload = spec.payload
         if spec.kind == JobKind.REVIEW and spec.head_sha:
             note = f"superseded by head {spec.head_sha[:12]}"
             asked = spec.reason == REREVIEW  # a maintainer's request replaces every review still waiting
-            queued = [row.id for row in active
+            queued = [row for row in active
                       if (asked or row.head_sha != spec.head_sha) and row.state == JobState.QUEUED]
-            running = [row.id for row in active if row.head_sha != spec.head_sha and row.state == JobState.RUNNING]
+            running = [row for row in active if row.head_sha != spec.head_sha and row.state == JobState.RUNNING]
             if queued:  # prebuilt statements: building one costs more than SQLite takes to run it
-                connection.execute(_SUPERSEDE, {"ids": queued, "now": now, "note": note})
+                connection.execute(_SUPERSEDE, {"ids": [row.id for row in queued], "now": now, "note": note})
             if running:
-                connection.execute(_ASK_TO_STOP, {"ids": running, "now": now, "note": note})
+                connection.execute(_ASK_TO_STOP, {"ids": [row.id for row in running], "now": now, "note": note})
+            # whoever asked for the replaced reviews is still owed one: the newer job carries their requests
+            replaced = sorted((*queued, *running), key=lambda row: row.id)
+            payload = carry_over(spec.payload, [row.payload or {} for row in replaced],
+                                 [row.payload or {} for row in replaced if row.state == JobState.QUEUED])
         key = connection.execute(_INSERT_JOB, {
             "kind": spec.kind.value, "repo": spec.repo, "pr_number": spec.pr_number, "head_sha": spec.head_sha,
-            "installation_id": spec.installation_id, "reason": spec.reason, "payload": spec.payload,
+            "installation_id": spec.installation_id, "reason": spec.reason, "payload": payload,
             "state": JobState.QUEUED.value, "cancel_requested": False, "attempts": 0,
             "max_attempts": self.max_attempts, "run_after": now, "last_error": "", "created_at": now,
             "updated_at": now}).inserted_primary_key
@@ -330,6 +338,27 @@ class Queue:
                 JobRow.head_sha == head_sha,
                 JobRow.state.in_([JobState.QUEUED.value, JobState.RUNNING.value, JobState.DEAD.value]))).first()
         return found is not None
+
+    def payload(self, job_id: int) -> dict[str, Any]:
+        """A job's payload as stored (after coalescing merged earlier requests into it)."""
+        with Session(self.engine) as session:
+            row = session.get(JobRow, job_id)
+            return dict(row.payload or {}) if row else {}
+
+    def review_of_head(self, repo: str, pr_number: int, head_sha: str) -> JobState | None:
+        """RUNNING or QUEUED when a review of this head (or of the PR's live head: "") is under way, else None.
+
+        What `status` and the automerge comment say about a head not reviewed yet: queued, running,
+        or nothing at all (a draft, a pause, a lost webhook), never a guess."""
+        with Session(self.engine) as session:
+            states = set(session.scalars(select(JobRow.state).where(
+                JobRow.repo == repo, JobRow.pr_number == pr_number, JobRow.kind == JobKind.REVIEW.value,
+                JobRow.head_sha.in_([head_sha, ""]), JobRow.cancel_requested.is_(False),
+                JobRow.state.in_([state.value for state in ACTIVE]))).all())
+        for state in ACTIVE[::-1]:  # running first: it is the more advanced of the two
+            if state.value in states:
+                return state
+        return None
 
     def state_of(self, job_id: int) -> JobState | None:
         with Session(self.engine) as session:

@@ -34,12 +34,15 @@ def test_re_review_ticks_its_progress_and_updates_the_review(world: World) -> No
     assert response.status_code == 202
     assert world.work() == 2  # the command, then the review it queued
     [status] = world.bot_comments("<!-- reviewbot:status re-review")
-    assert status.body.startswith("🦞🧹 I asked reviewbot to review this item again.")
+    assert status.body.startswith(f"🦞🧹 Re-review of head `{world.head_sha()[:12]}`, requested by @\u200bmona.")
     assert "Re-review progress:" in status.body and "- [ ]" not in status.body
     [review] = world.bot_comments("<!-- reviewbot:review ")
     assert f"#issuecomment-{review.id}" in status.body
     assert "Please look at the release path on error." in review.body  # focus, shown as context
     assert parse_marker(review.body).head == world.head_sha()  # type: ignore[union-attr]
+    [done] = world.bot_comments("<!-- reviewbot:answer to=re-review-")  # a new comment: GitHub notifies mona
+    assert done.body.startswith(f"@mona: re-review of `{world.head_sha()[:12]}` done: **passed** (proof `proven`")
+    assert done.body.splitlines()[0].endswith(f"#issuecomment-{review.id}")
     [command] = [c for c in world.fake.comments(world.repo, world.number) if c.id == comment_id]
     assert [r.content for r in command.reactions] == ["eyes"]
     world.fake.assert_contract_clean()
@@ -59,19 +62,24 @@ def test_the_same_delivery_twice_and_an_unchanged_edit_do_nothing(world: World) 
 
 
 def test_stop_pauses_reviews_of_new_pushes_and_approve_resumes(world: World) -> None:
+    world.comment("@reviewbot approve", MAINTAINER)  # never paused: nothing to resume
+    world.work()
+    [nothing] = world.bot_comments("<!-- reviewbot:status pause")
+    assert nothing.body.startswith("@mona: nothing to resume: reviews and automerge were not paused.")
     world.comment("@reviewbot stop", MAINTAINER)
     world.work()
     assert "reviewbot:human-review" in world.fake.labels(world.repo, world.number)
-    [paused] = world.bot_comments("<!-- reviewbot:status pause")
-    assert paused.body.startswith("🦞✅ Paused by")
+    _, paused = world.bot_comments("<!-- reviewbot:status pause")
+    assert paused.body.startswith("@mona: 🦞✅ Paused by")
     world.push_commit("notes.txt", "while paused\n")
     world.deliver("synchronize")
     world.work()
     assert world.bot_comments("<!-- reviewbot:review ") == []  # paused: no automatic review
     world.comment("@reviewbot approve", MAINTAINER)
     world.work()
-    [resumed] = world.bot_comments("<!-- reviewbot:status pause")
-    assert resumed.body.startswith("🦞✅ Resumed by") and resumed.id == paused.id  # edited in place
+    _, stopped, resumed = world.bot_comments("<!-- reviewbot:status pause")
+    assert stopped.body == paused.body  # each answer is its own comment, below its request
+    assert resumed.body.startswith("@mona: 🦞✅ Resumed by") and resumed.id > paused.id
     world.deliver("synchronize")
     world.work()
     assert len(world.bot_comments("<!-- reviewbot:review ")) == 1

@@ -384,6 +384,12 @@ class FakeGitHub:
         with self.state.lock:
             self.state.repo(repo).strict_branches.add(branch)
 
+    def require_checks(self, repo: str, branch: str, names: list[str], *, via: str = "protection") -> None:
+        """Required status checks on `branch`: classic branch protection's (`via="protection"`) or a ruleset's."""
+        with self.state.lock:
+            target = self.state.repo(repo)
+            (target.protected_checks if via == "protection" else target.ruleset_checks)[branch] = list(names)
+
     def set_maintainer_can_modify(self, repo: str, number: int, value: bool) -> None:
         pull = self.pull_request(repo, number)
         with self.state.lock:

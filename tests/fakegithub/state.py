@@ -289,6 +289,9 @@ class Repo:
     check_runs: list[CheckRun] = field(default_factory=list)
     statuses: list[CommitStatus] = field(default_factory=list)
     strict_branches: set[str] = field(default_factory=set)  # branch protection: PRs must be up to date to merge
+    # required status checks per branch: classic branch protection's list, and a ruleset's
+    protected_checks: dict[str, list[str]] = field(default_factory=dict)
+    ruleset_checks: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:
@@ -627,7 +630,31 @@ class State:
             return True, "draft"
         if self.is_behind(pull):
             return True, "behind"
+        if self.unmet_required_checks(pull):
+            return True, "blocked"
         return True, "clean"
+
+    def required_checks(self, repo: Repo, branch: str) -> list[str]:
+        """The check names a merge into `branch` requires: classic protection's and the rulesets' together."""
+        return sorted({*repo.protected_checks.get(branch, []), *repo.ruleset_checks.get(branch, [])})
+
+    def unmet_required_checks(self, pull: PullRequest) -> list[tuple[str, str]]:
+        """(name, "failing" | "expected") for each required check that is not green on the head, as GitHub
+        blocks a merge: the newest check run or status of that name counts; a missing one is expected."""
+        out = []
+        for name in self.required_checks(pull.repo, pull.base_ref):
+            runs = [run for run in pull.repo.check_runs if run.head_sha == pull.head_sha and run.name == name]
+            statuses = [st for st in pull.repo.statuses if st.sha == pull.head_sha and st.context == name]
+            if runs:
+                run = max(runs, key=lambda r: r.id)
+                green = run.status == "completed" and run.conclusion in ("success", "neutral", "skipped")
+                out += [] if green else [(name, "failing" if run.status == "completed" else "expected")]
+            elif statuses:
+                state = max(statuses, key=lambda st: st.id).state
+                out += [] if state == "success" else [(name, "expected" if state == "pending" else "failing")]
+            else:
+                out.append((name, "expected"))
+        return out
 
     def is_behind(self, pull: PullRequest) -> bool:
         """Strict branch protection: the base tip must be in the head's history before it may merge."""

@@ -12,7 +12,7 @@ import pytest
 
 from reviewbot.model import Check, Permission
 from reviewbot.repo_config import ConfigError, RepoConfig
-from reviewbot.store.jobs import JobKind
+from reviewbot.store.jobs import JobKind, JobSpec
 from tests.behaviours import Bot, GivenBase, GivenBranches, Store
 from tests.fake_port import FakeGitHub
 
@@ -60,7 +60,7 @@ def test_a_passing_review_of_the_head_merges_it_pinned_with_credits(github: Fake
 def test_a_head_without_its_review_waits_and_says_so_once(github: FakeGitHub, store: Store) -> None:
     bot = armed(github, store, reviewed="")
     bot.step()
-    assert github.did("merge") == [] and "waiting for the review of head aaaaaaaaaaaa" in progress(github)
+    assert github.did("merge") == [] and "no review of head `aaaaaaaaaaaa` is queued or running" in progress(github)
     edits = len(github.did("edit"))
     bot.step()  # nothing changed: no new row, no edit
     assert len(github.did("edit")) == edits
@@ -70,7 +70,11 @@ def test_a_review_of_an_older_head_is_not_a_review_of_this_one(github: FakeGitHu
     bot = armed(github, store)
     github.update_pr(REPO, NUMBER, head_sha="d" * 40)  # pushed after the review
     bot.step()
-    assert github.did("merge") == [] and "waiting for the review of head dddddddddddd" in progress(github)
+    assert github.did("merge") == [] and "no review of head `dddddddddddd` is queued or running" in progress(github)
+    store.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha="d" * 40))
+    bot.step()  # the push's review is queued now: it says so, and waits
+    assert "waiting for the review of head `dddddddddddd` (queued)" in progress(github)
+    assert progress(github).startswith(f"🦞🔧 Automerge armed by {AT}mona, waiting for the review")
 
 
 def test_a_failing_review_never_merges(github: FakeGitHub, store: Store) -> None:
@@ -83,27 +87,63 @@ def test_a_pending_check_waits_and_a_failing_one_blocks(github: FakeGitHub, stor
     bot = armed(github, store)
     github.check_states[(REPO, HEAD)] = [Check("ci/build", "pending"), Check("reviewbot / lock proof", "success")]
     bot.step()
-    assert "waiting for ci/build" in progress(github)
+    assert "waiting for `ci/build` (pending)" in progress(github)
     github.check_states[(REPO, HEAD)] = [Check("ci/build", "failure")]
     bot.step()
-    assert "required check ci/build failed" in progress(github) and github.did("merge") == []
+    # branch protection could not be read: every other check counts, and it is not called "required"
+    assert "failing check `ci/build` (required checks unknown: every other check counts)" in progress(github)
+    assert "required check `ci/build`" not in progress(github) and github.did("merge") == []
+    assert progress(github).startswith(f"🦞🔧 Automerge armed by {AT}mona, blocked: failing check `ci/build`")
     github.check_states[(REPO, HEAD)] = [Check("ci/build", "success")]
     bot.step()
     assert len(github.did("merge")) == 1
+
+
+def test_only_required_checks_block_when_branch_protection_says_which(github: FakeGitHub, store: Store) -> None:
+    bot = armed(github, store)
+    github.required[(REPO, "main")] = ["ci/build"]
+    github.check_states[(REPO, HEAD)] = [Check("ci/build", "failure"), Check("ci/lint", "failure")]
+    bot.step()
+    comment = progress(github)
+    assert "required check `ci/build` failed — the contributor" in comment and "ci/lint" not in comment
+    assert "Required checks: unknown" not in comment and github.did("merge") == []
+    github.check_states[(REPO, HEAD)] = [Check("ci/build", "success"), Check("ci/lint", "failure")]
+    bot.step()  # a failing check nobody requires does not hold the merge
+    assert len(github.did("merge")) == 1
+
+
+def test_the_header_follows_the_state_and_the_gates_go_once_merged(github: FakeGitHub, store: Store) -> None:
+    bot = armed(github, store)
+    github.check_states[(REPO, HEAD)] = [Check("ci/build", "failure")]
+    bot.step()
+    blocked = progress(github)
+    assert blocked.startswith(f"🦞🔧 Automerge armed by {AT}mona, blocked: failing check `ci/build`")
+    assert "every gate passes" in blocked and "Gates, re-checked" in blocked and "✅" not in blocked
+    assert "Required checks: unknown (reviewbot cannot read this branch's protection or rulesets): every other check counts." \
+        in blocked
+    github.check_states[(REPO, HEAD)] = [Check("ci/build", "success")]
+    bot.step()
+    merged = progress(github)
+    assert merged.startswith("🦞✅ Automerged.") and "Gates" not in merged and "Required checks" not in merged
 
 
 def test_paused_by_a_maintainer_it_waits(github: FakeGitHub, store: Store) -> None:
     bot = armed(github, store)
     store.states.update(REPO, NUMBER, paused=True)
     bot.step()
-    assert github.did("merge") == [] and "paused: a maintainer comments `@reviewbot approve`" in progress(github)
+    assert github.did("merge") == [] and "| paused — a maintainer: comment `@reviewbot resume` |" in progress(github)
+    assert progress(github).startswith(f"🦞⏸️ Automerge armed by {AT}mona is paused by `@reviewbot stop`: a "
+                                       "maintainer comments `@reviewbot resume` to go on.\n")
+    assert "✅" not in progress(github)
 
 
-def test_a_draft_is_fix_only(github: FakeGitHub, store: Store) -> None:
+def test_a_draft_waits_to_be_marked_ready(github: FakeGitHub, store: Store) -> None:
     bot = armed(github, store)
     github.update_pr(REPO, NUMBER, draft=True)
     bot.step()
-    assert github.did("merge") == [] and github.did("update_branch") == [] and "fix-only" in progress(github)
+    assert github.did("merge") == [] and github.did("update_branch") == []
+    assert "| wait | `aaaaaaaaaaaa` | draft — the author or a maintainer: mark it ready for review |" in progress(github)
+    assert "nothing blocks" not in progress(github)
 
 
 def test_conflicts_pause_it_with_the_files_named(github: FakeGitHub, store: Store) -> None:
@@ -111,8 +151,8 @@ def test_conflicts_pause_it_with_the_files_named(github: FakeGitHub, store: Stor
     github.update_pr(REPO, NUMBER, mergeable=False, mergeable_state="dirty")
     bot.step()
     assert github.did("merge") == []
-    assert "| pause | `aaaaaaaaaaaa` | conflicts with the base in `lockfile.py`; resolve them and push |" \
-        in progress(github)
+    assert "| pause | `aaaaaaaaaaaa` | conflicts with the base in `lockfile.py` — the contributor: resolve them and " \
+        "push |" in progress(github)
 
 
 def test_behind_a_strict_base_it_updates_the_branch(github: FakeGitHub, store: Store) -> None:
@@ -120,15 +160,21 @@ def test_behind_a_strict_base_it_updates_the_branch(github: FakeGitHub, store: S
     github.update_pr(REPO, NUMBER, mergeable_state="behind")
     bot.step()
     assert github.did("update_branch") == [("update_branch", REPO, NUMBER, HEAD)] and github.did("merge") == []
-    assert "| update branch | `aaaaaaaaaaaa` | merged the base into the PR" in progress(github)
+    # only what is true: the new head's review comes with GitHub's push event, and automerge waits for it
+    assert "| update branch | `aaaaaaaaaaaa` | asked GitHub to merge the base into the PR branch; automerge waits " \
+        "for the review of the new head |" in progress(github)
     assert store.states.get(REPO, NUMBER).automerge == "armed"
 
 
-def test_a_draft_behind_its_base_is_brought_up_to_date(github: FakeGitHub, store: Store) -> None:
+def test_a_draft_behind_its_base_is_never_updated(github: FakeGitHub, store: Store) -> None:
+    """The contributor's draft branch is theirs: no merge of the base into it until they mark it ready."""
     bot = armed(github, store, base=GivenBase(is_behind=True))
     github.update_pr(REPO, NUMBER, draft=True, mergeable_state="draft")
     bot.step()
-    assert len(github.did("update_branch")) == 1 and github.did("merge") == []
+    github.update_pr(REPO, NUMBER, mergeable_state="behind")
+    bot.step()
+    assert github.did("update_branch") == [] and github.did("merge") == [] and github.did("create_pull") == []
+    assert "draft — the author or a maintainer: mark it ready for review" in progress(github)
 
 
 def test_a_branch_it_may_not_update_without_replacements_pauses(github: FakeGitHub, store: Store) -> None:
@@ -153,6 +199,15 @@ def test_a_merged_pr_is_done(github: FakeGitHub, store: Store) -> None:
     github.update_pr(REPO, NUMBER, state="closed", merged=True)  # a maintainer merged it by hand
     bot.step()
     assert github.did("merge") == [] and store.states.get(REPO, NUMBER).automerge == "merged"
+
+
+def test_a_closed_pr_turns_it_off_and_the_header_says_so(github: FakeGitHub, store: Store) -> None:
+    bot = armed(github, store)
+    github.update_pr(REPO, NUMBER, state="closed")
+    bot.step()
+    assert store.states.get(REPO, NUMBER).automerge == "off"
+    assert progress(github).startswith("🦞🔧 Automerge is off: the PR was closed without merging.\n")
+    assert "Gates" not in progress(github) and "✅" not in progress(github)
 
 
 def test_a_push_by_someone_without_write_pauses_it(github: FakeGitHub, store: Store) -> None:
@@ -250,6 +305,25 @@ def test_a_merged_replacement_tells_its_source_and_closes_it_when_asked(github: 
     assert github.pull_request(REPO, NUMBER).open is not close
     [reef] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status replacement")
     assert (f"closed now that #{replacement} merged" in reef) is close
+    assert "tick **Allow edits by maintainers**" in reef  # the advice for next time stays
+    tracker = progress(github)  # the source's automerge comment ends, with where its work went
+    assert tracker.startswith(f"🦞✅ Merged via #{replacement}: ") and "re-arm" not in tracker and "is paused" not in tracker
+    assert f"| merged via replacement | `aaaaaaaaaaaa` | merged via #{replacement}: this PR's work is in the base " \
+        "branch now" in tracker
+    assert github.labels(REPO, NUMBER) == ["bug", "status: merged via replacement"]  # no longer armed, nor passed
+
+
+def test_a_merged_pr_whose_body_names_a_source_leaves_that_pr_alone(github: FakeGitHub, store: Store) -> None:
+    """Anyone can write the replacement marker into a PR body; only a PR the bot opened names a source."""
+    github.open_pr(REPO, 3, head_sha="e" * 40, author="carol")
+    github.label_sets[(REPO, 3)] = ["status: passed"]
+    github.update_pr(REPO, NUMBER, body="Tidy.\n\n<!-- reviewbot:replacement source=3 armed-by=mona -->")
+    bot = armed(github, store, branches=GivenBranches(),
+                base=GivenBase(repo_config=RepoConfig.model_validate({"automerge": {"close_replaced": True}})))
+    bot.step()
+    assert github.pull_request(REPO, NUMBER).merged
+    assert github.pull_request(REPO, 3).open and github.labels(REPO, 3) == ["status: passed"]
+    assert github.bodies(REPO, 3) == [] and store.states.get(REPO, 3).automerge != "merged"
 
 
 def test_an_invalid_base_config_blocks_the_merge_instead_of_merging_on_defaults(github: FakeGitHub,

@@ -168,6 +168,8 @@ CALLS: dict[str, list[tuple[str, str]]] = {
 RAW = {
     ("GET", "{}/collaborators/{}/permission"): ("GET", f"{OWNER}/collaborators/{{username}}/permission"),
     ("POST", "{}/issues/comments/{}/reactions"): ("POST", f"{OWNER}/issues/comments/{{comment_id}}/reactions"),
+    ("GET", "{}/rules/branches/{}"): ("GET", f"{OWNER}/rules/branches/{{branch}}"),
+    ("GET", "{}/branches/{}"): ("GET", f"{OWNER}/branches/{{branch}}"),
 }
 # Attribute calls whose names PyGithub also uses but which are not GitHub calls here.
 NOT_GITHUB = {"get": "dict.get", "update": "PullStates.update", "increment": "urllib3 Retry.increment",
@@ -201,6 +203,9 @@ PERMISSIONS: dict[tuple[str, str], tuple[str, str] | str] = {
     ("POST", f"{OWNER}/check-runs"): ("checks", "write"),
     ("GET", f"{OWNER}/commits/{{ref}}/check-runs"): ("checks", "read"),
     ("GET", f"{OWNER}/commits/{{ref}}/status"): ("statuses", "read"),
+    # the checks a merge requires: the rulesets that apply to the base branch, and its classic protection
+    ("GET", f"{OWNER}/rules/branches/{{branch}}"): ("metadata", "read"),
+    ("GET", f"{OWNER}/branches/{{branch}}"): ("contents", "read"),
     ("POST", f"{OWNER}/statuses/{{sha}}"): TOKEN_ONLY,
     ("GET", "/user"): TOKEN_ONLY,
     ("GET", "/app"): APP_JWT,

@@ -18,7 +18,7 @@ from reviewbot.model import Permission, Proof, Verdict
 from reviewbot.proof.engine import ProofRequest
 from reviewbot.review.markers import parse_marker
 from reviewbot.store.jobs import Cancelled, JobKind, JobSpec
-from reviewbot.store.queue import REREVIEW, Job
+from reviewbot.store.queue import REREVIEW, Job, JobState
 from tests.behaviours import NOW, Bot, Store
 from tests.builders import PROVEN, proof_of
 from tests.fake_port import FakeGitHub
@@ -224,3 +224,95 @@ def test_the_engine_line_names_the_deterministic_review(github: FakeGitHub, stor
     run(review_job(github, store, proven(tmp_path)))
     [comment] = github.bodies(REPO, NUMBER, "<!-- reviewbot:review")
     assert ENGINE.split(" · ")[0] in comment
+
+
+def asked_by_two(github: FakeGitHub, store: Store) -> JobSpec:
+    """Two maintainers ask for a re-review of the same head, each with a focus note; the queued job."""
+    for login in ("mona", "wes"):
+        github.permissions[(REPO, login)] = Permission.WRITE
+    bot = Bot(github, store)
+    bot.command("@reviewbot re-review\nThe error path.", "mona")
+    bot.command("@reviewbot re-review\nThe retry loop.", "wes")
+    [row] = store.queue.jobs(JobState.QUEUED)
+    return JobSpec(kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=row.head_sha, installation_id=1,
+                   reason=row.reason, payload=row.payload)
+
+
+def test_a_finished_re_review_mentions_every_requester_once(github: FakeGitHub, store: Store,
+                                                             tmp_path: Path) -> None:
+    spec = asked_by_two(github, store)
+    job = review_job(github, store, proven(tmp_path))
+    run(job, reason=REREVIEW, payload=spec.payload)
+    [review] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:review")
+    assert "mona: The error path." in review.body and "wes: The retry loop." in review.body  # both foci
+    rank = store.published.get(REPO, NUMBER).rank  # type: ignore[union-attr]
+    [note] = github.bodies(REPO, NUMBER, "<!-- reviewbot:answer to=re-review-1 -->")
+    assert note.startswith(f"@mona @wes: re-review of `cccccccccccc` done: **passed** (proof `proven`, rank {rank})"
+                           f" → https://github.example/{REPO}/pull/{NUMBER}#issuecomment-{review.id}\n")
+    run(job, reason=REREVIEW, payload=spec.payload)  # the same job again: a crash before it was marked done
+    assert len(github.bodies(REPO, NUMBER, "<!-- reviewbot:answer to=re-review-1 -->")) == 1
+
+
+def test_a_review_nobody_asked_for_mentions_nobody(github: FakeGitHub, store: Store, tmp_path: Path) -> None:
+    run(review_job(github, store, proven(tmp_path)), reason="synchronize")
+    assert github.bodies(REPO, NUMBER, "<!-- reviewbot:answer") == []
+
+
+def test_a_push_over_a_waiting_re_review_keeps_its_requesters_focus_and_tracker(github: FakeGitHub, store: Store,
+                                                                               tmp_path: Path) -> None:
+    asked_by_two(github, store)
+    [tracker] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:status re-review")
+    new_head = "d" * 40
+    github.update_pr(REPO, NUMBER, head_sha=new_head)
+    store.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=new_head,
+                                installation_id=1, reason="synchronize"))
+    store.states.update(REPO, NUMBER, paused=True)  # a push alone would not be reviewed; the request it carries is
+    [row] = store.queue.jobs(JobState.QUEUED)
+    engine = proven(tmp_path)
+    engine.proof.head_sha = new_head
+    run(review_job(github, store, engine), head=new_head, reason=row.reason, payload=row.payload)
+    [review] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:review")
+    assert "mona: The error path." in review.body and "wes: The retry loop." in review.body
+    [note] = github.bodies(REPO, NUMBER, "<!-- reviewbot:answer to=re-review-1 -->")
+    assert note.startswith("@mona @wes: re-review of `dddddddddddd` done: **passed**")
+    [moved] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:status re-review")
+    assert moved.id == tracker.id and "Re-review of head `dddddddddddd`" in moved.body  # the tracker followed the job
+    assert "- [x] review comment updated" in moved.body
+
+
+def test_a_re_review_stopped_by_a_push_says_where_it_continues(github: FakeGitHub, store: Store,
+                                                               tmp_path: Path) -> None:
+    spec = asked_by_two(github, store)
+    cancel = threading.Event()
+    engine = proven(tmp_path)
+    engine.during += [lambda: github.update_pr(REPO, NUMBER, head_sha="d" * 40), cancel.set]
+    with pytest.raises(Cancelled):
+        run(review_job(github, store, engine), reason=REREVIEW, payload=spec.payload, cancel=cancel)
+    [tracker] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status re-review")
+    assert tracker.startswith("🦞✅ This re-review was superseded")
+    assert "it continues in the review of head `dddddddddddd`" in tracker
+    assert "<!-- reviewbot:status re-review cccccccccccc -->" in tracker
+
+
+def test_a_re_review_that_never_completed_still_tells_its_requester(github: FakeGitHub, store: Store,
+                                                                   tmp_path: Path) -> None:
+    job = review_job(github, store, proven(tmp_path))
+    spec = JobSpec(kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=HEAD, installation_id=1,
+                   reason=REREVIEW, payload={"requested_by": "mona"})  # a row queued before requests were lists
+    job.dead_letter(Job(id=9, spec=spec, attempts=4, max_attempts=4), "RuntimeError: boom")
+    [note] = github.bodies(REPO, NUMBER, "<!-- reviewbot:answer to=re-review-9 -->")
+    assert note.startswith("@mona: re-review of `cccccccccccc` done: **did not complete** (proof `error`")
+
+
+def test_a_requested_review_that_finds_the_head_moved_hands_its_requests_to_the_live_head(
+        github: FakeGitHub, store: Store, tmp_path: Path) -> None:
+    spec = asked_by_two(github, store)
+    github.update_pr(REPO, NUMBER, head_sha="d" * 40)  # pushed, and the push's own review may already be done
+    engine = proven(tmp_path)
+    run(review_job(github, store, engine), reason=REREVIEW, payload=spec.payload)
+    assert engine.requests == []  # the old head is not reviewed
+    [handed] = store.queue.jobs(JobState.QUEUED)
+    assert (handed.head_sha, handed.reason) == ("d" * 40, REREVIEW)
+    assert handed.payload["requested_by"] == ["mona", "wes"] and len(handed.payload["focus"]) == 2
+    [tracker] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:status re-review")
+    assert handed.payload["status_comment_id"] == tracker.id and "superseded" not in tracker.body
