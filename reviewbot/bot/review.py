@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 
 from reviewbot import __version__
 from reviewbot.bot.automerge import AutomergeJob, queue_step
-from reviewbot.github.comments import MARKER_PREFIX, BotComment, comment_url
+from reviewbot.github.comments import MARKER_PREFIX, PLACEHOLDER_MARKER, REVIEW_MARKER, BotComment, comment_url
 from reviewbot.github.port import (
     GitHubPort,
     GitHubPorts,
     find_review_comment,
+    keep_newest_review,
     post_answer_once,
     post_placeholder,
     publish_review_comment,
@@ -166,8 +167,6 @@ class ReviewJob:
             if review.proof.verdict == Verdict.ERROR and not job.last_attempt:
                 raise InfrastructureError(review.proof.reason)
             progress.tick("analysis")
-            if placeholder is not None:  # another worker may have raced us to a placeholder: converge on one
-                existing = find_review_comment(github, spec.repo, spec.pr_number) or placeholder
             comment_id = self._publish(github, pr, review, existing, cancel)
             published = comment_id is not None
             if comment_id is not None:
@@ -206,7 +205,10 @@ class ReviewJob:
             raise Cancelled
         page_id, proof_url = self._store_proof(pr, review)
         body = render_comment(review, proof_url=proof_url)
-        comment_id = publish_review_comment(github, pr.repo, pr.number, body, existing)
+        if existing is not None and PLACEHOLDER_MARKER in existing.body:
+            comment_id = self._post_first_review(github, pr, body, existing)
+        else:
+            comment_id = publish_review_comment(github, pr.repo, pr.number, body, existing)
         if review.proof.head_sha:
             run = check_run(review, comment_url(pr.html_url, comment_id), proof_url)
             github.publish_check(pr.repo, review.proof.head_sha, review.proof.verdict,
@@ -217,6 +219,20 @@ class ReviewJob:
         self.published.record(pr.repo, pr.number, pr.head_sha, comment_id, review.proof.verdict,
                               review.outcome.kind, review.rating.overall.tier.value, review.outcome.next_step)
         return comment_id
+
+    @staticmethod
+    def _post_first_review(github: GitHubPort, pr: PullRequestInfo, body: str, note: BotComment) -> int:
+        """A PR's first review is a new comment, not an edit of its "review started" note: GitHub notifies
+        people of a new comment and of no edit, so the review itself is what they hear about.
+
+        A worker racing on the same PR may post one too: both keep the newest and delete the rest.
+        """
+        mine = github.create_comment(pr.repo, pr.number, body, REVIEW_MARKER)  # a lost answer: found by this
+        survivor, notes = keep_newest_review(github, pr.repo, pr.number)
+        for stale in notes:
+            if stale.id == note.id:  # this job's note (or a dead attempt's it took over); others belong to their jobs
+                github.delete_comment(pr.repo, pr.number, stale.id)
+        return survivor or mine
 
     def _store_proof(self, pr: PullRequestInfo, review: Review) -> tuple[int | None, str]:
         """Keep the full proof for its page before the comment links to it; a store failure only loses the link."""

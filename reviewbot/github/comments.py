@@ -30,6 +30,7 @@ log = logging.getLogger("reviewbot.github")
 CREATE_ATTEMPTS = 4
 
 MARKER_PREFIX = f"<!-- {REVIEW_MARKER_TAG}"  # the review marker, and the placeholder's (a longer tag)
+REVIEW_MARKER = f"<!-- {REVIEW_MARKER_TAG} {{"  # a published review's own marker (its JSON): never a placeholder
 PLACEHOLDER_MARKER = f"<!-- {REVIEW_STARTED_TAG} "
 PLACEHOLDER = ("## ⏳ reviewbot: review started\n\nThe lock proof is running on head `{head}`; this comment will "
                "show the review when it is done.\n\n" + PLACEHOLDER_MARKER + "{head} -->\n")

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from reviewbot.github.comments import MARKER_PREFIX, PLACEHOLDER, BotComment
+from reviewbot.github.comments import MARKER_PREFIX, PLACEHOLDER, PLACEHOLDER_MARKER, BotComment
 from reviewbot.github.labels import label_changes
 from reviewbot.github.pulls import OpenPull, PullRequestInfo
 from reviewbot.model import Check, Permission, Verdict
@@ -129,6 +129,20 @@ def find_review_comment(github: GitHubPort, repo: str, number: int) -> BotCommen
     for older in ours[:-1]:
         github.delete_comment(repo, number, older.id)
     return ours[-1] if ours else None
+
+
+def keep_newest_review(github: GitHubPort, repo: str, number: int) -> tuple[int | None, list[BotComment]]:
+    """After posting a review as a new comment: the newest review comment survives, older ones go.
+
+    Two workers racing on one PR may each post one; both converge on the newest. "Review
+    started" notes are not reviews: they are returned for their own job to remove.
+    """
+    ours = github.bot_comments(repo, number, MARKER_PREFIX)
+    reviews = [c for c in ours if PLACEHOLDER_MARKER not in c.body]
+    for older in reviews[:-1]:
+        github.delete_comment(repo, number, older.id)
+    notes = [c for c in ours if PLACEHOLDER_MARKER in c.body]
+    return (reviews[-1].id if reviews else None), notes
 
 
 def post_placeholder(github: GitHubPort, repo: str, number: int, head_sha: str) -> BotComment:

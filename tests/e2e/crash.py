@@ -6,7 +6,7 @@ service knows it is being crashed: the phase is seen from outside the worker.
 * checkout: a `git fetch` / `git checkout-index` (the export) child of the worker, or a worktree folder appearing;
 * sandbox: a `bwrap` child of the worker (killed after a random delay into the run);
 * publish: the fake GitHub logging one of the review's writes (the placeholder POST, the
-  review PATCH, the check-run POST, the labels POST). The listener kills the worker
+  review POST, the placeholder DELETE, the check-run POST, the labels POST). The listener kills the worker
   *before* the answer leaves: the write is applied and the worker never hears of it.
 
 After each kill a new worker process starts (as a supervisor would restart it); its start
@@ -234,11 +234,13 @@ class CrashLab:
         return job_id
 
     def race(self, number: int, timeout: float = 120) -> int:
-        """Two workers review one PR at once, both posting a placeholder; returns how many placeholders were made.
+        """Two workers review one PR at once; returns how many comments they posted (4 when each posted its
+        own "review started" note and then its own review).
 
-        Needs two idle workers. The fake holds each placeholder POST for two seconds, so the
-        second job (a re-review of the same head, claimed while the first runs) also finds
-        no comment and posts its own: the two must converge on one comment.
+        Needs two idle workers. The fake holds the first two comment POSTs (the notes) for two
+        seconds, so the second job (a re-review of the same head, claimed while the first runs)
+        also finds no comment and posts its own note, then its own review: the two must converge
+        on one comment.
         """
         world, queue = self.world, self.world.service.queue
         path = f"/repos/{world.repo}/issues/{number}/comments"
@@ -301,20 +303,31 @@ class CrashLab:
 
     def _watch_publish(self, proc: subprocess.Popen, number: int, deadline: float) -> str | None:
         repo = self.world.repo
-        method, glob, name = self.rng.choice((
-            ("POST", f"/repos/{repo}/issues/{number}/comments", "placeholder POST applied"),
-            ("PATCH", f"/repos/{repo}/issues/comments/*", "review PATCH applied"),
-            ("POST", f"/repos/{repo}/check-runs", "check-run POST applied"),
-            ("POST", f"/repos/{repo}/issues/{number}/labels", "labels POST applied"),
+        method, glob, nth, name = self.rng.choice((
+            ("POST", f"/repos/{repo}/issues/{number}/comments", 1, "placeholder POST applied"),
+            ("POST", f"/repos/{repo}/issues/{number}/comments", 2, "review POST applied"),
+            ("DELETE", f"/repos/{repo}/issues/comments/*", 1, "placeholder DELETE applied"),
+            # a head another PR's run already checked gets its run edited: one check run per head
+            ("POST|PATCH", f"/repos/{repo}/check-runs*", 1, "check-run write applied"),
+            ("POST", f"/repos/{repo}/issues/{number}/labels", 1, "labels POST applied"),
         ))
-        fired = threading.Event()
+        fired, methods = threading.Event(), method.split("|")
+        fake = self.world.fake
+
+        def matching() -> int:
+            return sum(1 for c in list(fake.calls) if c.method in methods and fnmatch.fnmatchcase(c.path, glob))
+
+        # the nth such call: counted from the start for this PR's comments (its placeholder may come before the
+        # listener does), and from now for the other paths, which earlier PRs' runs used too
+        before = 0 if glob.endswith(f"/{number}/comments") else matching()
 
         def listener(call) -> None:  # type: ignore[no-untyped-def]
-            if not fired.is_set() and call.method == method and fnmatch.fnmatchcase(call.path, glob):
+            if fired.is_set() or call.method not in methods or not fnmatch.fnmatchcase(call.path, glob):
+                return
+            if matching() - before == nth:  # the log holds this call already
                 fired.set()
                 self.sigkill(proc)  # before the answer is sent
 
-        fake = self.world.fake
         fake.call_listeners.append(listener)
         try:
             while time.monotonic() < deadline and proc.poll() is None and not fired.is_set():

@@ -57,8 +57,8 @@ def test_a_worker_killed_in_each_phase_is_recovered_with_one_review_and_nothing_
 def test_two_workers_racing_on_one_pr_publish_one_comment(lab: CrashLab) -> None:
     lab.start_worker()
     lab.start_worker()
-    placeholders = lab.race(lab.world.number)
-    assert placeholders == 2  # both jobs really raced: each posted its own "review started" note
+    posted = lab.race(lab.world.number)
+    assert posted == 4  # both jobs really raced: each posted its own "review started" note and its own review
     assert lab.review_state(lab.world.number) == (1, True)
     assert lab.summary()["unfinished"] == []
     assert lab.leftovers() == NOTHING_LEFT

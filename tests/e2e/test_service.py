@@ -183,7 +183,7 @@ def hanging_world(tmp_path: Path):
 def test_rate_limits_and_server_errors_are_retried_without_duplicates(world: World) -> None:
     world.fake.faults.add("secondary_rate_limit", path_glob="/repos/*/issues/*/comments", method="POST", times=1,
                           retry_after=1)
-    world.fake.faults.add("5xx", path_glob="/repos/*/issues/comments/*", method="PATCH", times=1)
+    five = world.fake.faults.add("5xx", path_glob="/repos/*/issues/comments/*", method="DELETE", times=1)
     world.fake.faults.add("429", path_glob="/repos/*/check-runs", method="POST", times=1, retry_after=1)
     world.deliver("opened")
     assert world.work() == 1
@@ -192,7 +192,8 @@ def test_rate_limits_and_server_errors_are_retried_without_duplicates(world: Wor
     [comment] = review_comments(world)
     assert comment.body.startswith("## ✅ reviewbot: passed")
     assert [check.conclusion for check in world.fake.check_runs(world.repo, world.head_sha())] == ["success"]
-    assert world.fake.count("POST", "/repos/*/issues/*/comments") == 2  # the refused one and its retry
+    assert world.fake.count("POST", "/repos/*/issues/*/comments") == 3  # the refused note, its retry, the review
+    assert five.fired == 1 and world.bot_comments("<!-- reviewbot:review-started") == []  # the note's delete retried
     world.fake.assert_contract_clean()
 
 

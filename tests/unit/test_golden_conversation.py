@@ -46,12 +46,15 @@ class Transcript:
             if kind in ("comment", "edit"):
                 _, repo, number, comment_id = effect
                 verb = "new comment" if kind == "comment" else "edited comment"
+                if comment_id not in self.github.comments:
+                    self.parts.append(f"### {verb} {comment_id} on #{number}, deleted later in this step\n")
+                    continue
                 body = _shortened(self.github.comments[comment_id].body)
                 self.parts.append(f"### {verb} {comment_id} on #{number}\n\n{body.rstrip()}\n")
             elif kind == "create_pull":
                 _, repo, number, title_ = effect
                 self.parts.append(f"### new PR #{number}: {title_}\n\n{self.github.pull_request(repo, number).body}")
-            elif kind in ("label+", "label-", "merge", "close_pull", "update_branch", "check"):
+            elif kind in ("label+", "label-", "merge", "close_pull", "update_branch", "check", "delete"):
                 shown = [str(part) for part in effect[1:] if not (isinstance(part, str) and "\n" in part)]
                 self.parts.append(f"- {kind}: {', '.join(shown)}\n")
 

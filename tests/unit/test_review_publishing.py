@@ -92,8 +92,10 @@ def test_a_review_is_one_comment_one_check_labels_and_the_table_row(github: Fake
     marker = parse_marker(comment.body)
     assert marker is not None and (marker.head, marker.verdict) == (HEAD, "proven")
     assert comment.body.startswith("## ✅ reviewbot: passed")
-    assert [effect[0] for effect in github.effects if effect[0] in ("comment", "edit", "delete")] == \
-        ["comment", "edit"]  # the "review started" note becomes the review: never post-then-delete
+    # the first review is a new comment (GitHub notifies of a new comment, never of an edit); its note goes
+    [note, posted, deleted] = [effect for effect in github.effects if effect[0] in ("comment", "edit", "delete")]
+    assert (note[0], posted[0], deleted[0]) == ("comment", "comment", "delete")
+    assert posted[3] == comment.id and deleted[3] == note[3]
     [(_, _, head, verdict, title)] = github.did("check")
     assert (head, verdict) == (HEAD, "proven") and title.startswith("passed · proof proven · rank ")
     assert {"status: passed", "proof: proven"} <= set(github.labels(REPO, NUMBER))
@@ -124,8 +126,21 @@ def test_duplicate_review_comments_converge_on_the_newest(github: FakeGitHub, st
     older = github.add_comment(REPO, NUMBER, "<!-- reviewbot:review-started aaaaaaaaaaaa -->", github.login)
     newer = github.add_comment(REPO, NUMBER, "<!-- reviewbot:review-started bbbbbbbbbbbb -->", github.login)
     run(review_job(github, store, proven(tmp_path)))
-    assert [c.id for c in github.bot_comments(REPO, NUMBER, "<!-- reviewbot:review")] == [newer]
-    assert ("delete", REPO, NUMBER, older) in github.effects
+    [review] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:review")  # notes a dead attempt left are gone
+    assert review.id not in (older, newer) and review.body.startswith("## ✅ reviewbot: passed")
+    assert {("delete", REPO, NUMBER, older), ("delete", REPO, NUMBER, newer)} <= set(github.effects)
+
+
+def test_two_workers_posting_a_first_review_converge_on_the_newest(github: FakeGitHub, store: Store,
+                                                                   tmp_path: Path) -> None:
+    engine = proven(tmp_path)
+    rival: list[int] = []  # a second worker's review of the same head, posted while this one proves
+    engine.during.append(lambda: rival.append(github.add_comment(
+        REPO, NUMBER, "## ✅ reviewbot: passed\n\n<!-- reviewbot:review {} -->", github.login)))
+    run(review_job(github, store, engine))
+    [review] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:review")
+    assert review.id > rival[0] and ("delete", REPO, NUMBER, rival[0]) in github.effects
+    assert store.published.get(REPO, NUMBER).comment_id == review.id  # type: ignore[union-attr]
 
 
 def test_a_push_during_the_proof_publishes_nothing(github: FakeGitHub, store: Store, tmp_path: Path) -> None:
