@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Engine, bindparam, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,6 +39,7 @@ from reviewbot.model import Verdict
 from reviewbot.review.outcome import OutcomeKind
 from reviewbot.store.db import DeliveryRow, JobRow, PublishedReviewRow
 from reviewbot.names import valid_full_name
+from reviewbot.store.prepared import Statements
 from reviewbot.store.jobs import Action, Cancel, Enqueue, JobKind, JobSpec
 
 Clock = Callable[[], datetime]
@@ -48,6 +49,9 @@ REREVIEW = "re-review"  # JobSpec.reason of a review a maintainer asked for
 BACKOFF_BASE_S = 15
 BACKOFF_CAP_S = 600
 CLAIM_CANDIDATES = 8
+
+Accepted = tuple[bool, list[int], int, list[str]]  # duplicate, job ids, cancelled count, ignored reasons
+Intake = tuple[str, str, str, list[Action]]  # delivery id, event, summary, actions: `accept_delivery`'s arguments
 
 
 class JobState(StrEnum):
@@ -62,17 +66,19 @@ class JobState(StrEnum):
 ACTIVE = (JobState.QUEUED, JobState.RUNNING)
 
 # Built once: the webhook path runs these for every delivery, and building statements costs more than SQLite.
+# On SQLite they run prepared (`store.prepared`): SQLAlchemy's per-call bookkeeping cost more than SQLite itself.
 _SEEN_DELIVERY = select(DELIVERIES.c.job_ids).where(DELIVERIES.c.delivery_id == bindparam("delivery_id"))
 _INSERT_DELIVERY = insert(DELIVERIES)
 _ACTIVE_JOBS = select(JOBS.c.id, JOBS.c.head_sha, JOBS.c.state, JOBS.c.reason, JOBS.c.payload).where(
     JOBS.c.repo == bindparam("repo"), JOBS.c.pr_number == bindparam("pr"), JOBS.c.kind == bindparam("kind"),
-    JOBS.c.state.in_([state.value for state in ACTIVE]), JOBS.c.cancel_requested.is_(False),
+    or_(*(JOBS.c.state == state.value for state in ACTIVE)),  # not IN: a plain statement runs prepared
+    JOBS.c.cancel_requested.is_(False),
 ).order_by(JOBS.c.id.desc())
 _INSERT_JOB = insert(JOBS)
-_SUPERSEDE = update(JOBS).where(JOBS.c.id.in_(bindparam("ids", expanding=True))).values(
+_SUPERSEDE = update(JOBS).where(JOBS.c.id == bindparam("job_id")).values(
     state=JobState.SUPERSEDED.value, finished_at=bindparam("now"), updated_at=bindparam("now"),
     last_error=bindparam("note"))
-_ASK_TO_STOP = update(JOBS).where(JOBS.c.id.in_(bindparam("ids", expanding=True))).values(
+_ASK_TO_STOP = update(JOBS).where(JOBS.c.id == bindparam("job_id")).values(
     cancel_requested=True, updated_at=bindparam("now"), last_error=bindparam("note"))
 _LOCK_PR = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
@@ -121,6 +127,7 @@ class Queue:
         # SQLite has one writer: threads of this process take turns here instead of in SQLite's busy handler,
         # whose sleeps would add tens of milliseconds to a webhook answer.
         self._turn = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        self._sql = Statements(engine.dialect)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Session]:
@@ -132,43 +139,66 @@ class Queue:
     def enqueue(self, spec: JobSpec) -> tuple[int, bool]:
         """(job id, created). An identical active job is returned instead of a new one."""
         with self._transaction() as session:
-            return self._enqueue(session, spec)
+            return self._enqueue(session.connection(), spec)
 
     def accept_delivery(self, delivery_id: str, event: str, summary: str,
-                        actions: list[Action]) -> tuple[bool, list[int], int, list[str]]:
+                        actions: list[Action]) -> Accepted:
         """One transaction for a webhook: (duplicate, job ids, cancelled count, ignored reasons).
 
         The jobs and the delivery id are stored together, so an accepted delivery is never lost
         and a replay (even one racing this one) changes nothing.
         """
         try:
-            with self._transaction() as session:
-                connection = session.connection()
-                seen = connection.execute(_SEEN_DELIVERY, {"delivery_id": delivery_id}).first()
-                if seen is not None:
-                    return True, list(seen.job_ids or []), 0, []
-                job_ids, cancelled, ignored = [], 0, []
-                for action in actions:
-                    if isinstance(action, Enqueue):
-                        job_ids.append(self._enqueue(session, action.job)[0])
-                    elif isinstance(action, Cancel):
-                        cancelled += self._cancel_pr(session, action.repo, action.pr_number, action.reason)
-                    else:
-                        ignored.append(action.reason)
-                connection.execute(_INSERT_DELIVERY, {"delivery_id": delivery_id, "event": event,
-                                                      "summary": summary[:300], "job_ids": job_ids,
-                                                      "received_at": self.clock()})
-                return False, job_ids, cancelled, ignored
+            with self._turn, self.engine.begin() as connection:
+                return self._accept(connection, delivery_id, event, summary, actions)
         except IntegrityError:
             # Another service instance stored this delivery first; this transaction's work was rolled back.
             return True, self.delivery_jobs(delivery_id) or [], 0, []
 
-    def _enqueue(self, session: Session, spec: JobSpec) -> tuple[int, bool]:
+    def accept_deliveries(self, batch: list[Intake]) -> list[Accepted | Exception]:
+        """Group commit: several deliveries stored in one transaction, each one's answer (or error) in order.
+
+        A delivery later in the batch sees the earlier ones (a duplicate inside the batch is a duplicate).
+        Should the shared transaction fail, nothing of it was kept and nothing was answered yet, so each
+        delivery is tried again in a transaction of its own: one bad delivery fails alone.
+        """
+        if len(batch) > 1:
+            try:
+                with self._turn, self.engine.begin() as connection:
+                    return [self._accept(connection, *intake) for intake in batch]
+            except Exception:  # noqa: BLE001 - retried one by one below, where each error is its delivery's own
+                pass
+        answers: list[Accepted | Exception] = []
+        for intake in batch:
+            try:
+                answers.append(self.accept_delivery(*intake))
+            except Exception as exc:  # noqa: BLE001 - handed to that delivery's request, which answers 500
+                answers.append(exc)
+        return answers
+
+    def _accept(self, connection: Connection, delivery_id: str, event: str, summary: str,
+                actions: list[Action]) -> Accepted:
+        seen = self._sql.rows(connection, _SEEN_DELIVERY, {"delivery_id": delivery_id})
+        if seen:
+            return True, list(seen[0].job_ids or []), 0, []
+        job_ids, cancelled, ignored = [], 0, []
+        for action in actions:
+            if isinstance(action, Enqueue):
+                job_ids.append(self._enqueue(connection, action.job)[0])
+            elif isinstance(action, Cancel):
+                cancelled += self._cancel_pr(connection, action.repo, action.pr_number, action.reason)
+            else:
+                ignored.append(action.reason)
+        self._sql.execute(connection, _INSERT_DELIVERY, {"delivery_id": delivery_id, "event": event,
+                                                         "summary": summary[:300], "job_ids": job_ids,
+                                                         "received_at": self.clock()})
+        return False, job_ids, cancelled, ignored
+
+    def _enqueue(self, connection: Connection, spec: JobSpec) -> tuple[int, bool]:
         """One read of the PR's active jobs of this kind decides: reuse one, or supersede older heads and insert."""
-        connection = session.connection()
-        _lock_pr(session, spec.repo, spec.pr_number)
-        active = connection.execute(_ACTIVE_JOBS, {"repo": spec.repo, "pr": spec.pr_number,
-                                                   "kind": spec.kind.value}).all()
+        _lock_pr(connection, spec.repo, spec.pr_number)
+        active = self._sql.rows(connection, _ACTIVE_JOBS, {"repo": spec.repo, "pr": spec.pr_number,
+                                                           "kind": spec.kind.value})
         same = _same_request(spec, active)
         if same is not None:
             return same, False
@@ -179,30 +209,29 @@ class Queue:
             queued = [row.id for row in active
                       if (asked or row.head_sha != spec.head_sha) and row.state == JobState.QUEUED]
             running = [row.id for row in active if row.head_sha != spec.head_sha and row.state == JobState.RUNNING]
-            if queued:  # prebuilt statements: building one costs more than SQLite takes to run it
-                connection.execute(_SUPERSEDE, {"ids": queued, "now": now, "note": note})
-            if running:
-                connection.execute(_ASK_TO_STOP, {"ids": running, "now": now, "note": note})
-        job_id = connection.execute(_INSERT_JOB, {
+            for job_id in queued:  # prebuilt statements: building one costs more than SQLite takes to run it
+                self._sql.execute(connection, _SUPERSEDE, {"job_id": job_id, "now": now, "note": note})
+            for job_id in running:
+                self._sql.execute(connection, _ASK_TO_STOP, {"job_id": job_id, "now": now, "note": note})
+        return self._sql.insert(connection, _INSERT_JOB, {
             "kind": spec.kind.value, "repo": spec.repo, "pr_number": spec.pr_number, "head_sha": spec.head_sha,
             "installation_id": spec.installation_id, "reason": spec.reason, "payload": spec.payload,
             "state": JobState.QUEUED.value, "cancel_requested": False, "attempts": 0,
             "max_attempts": self.max_attempts, "run_after": now, "last_error": "", "created_at": now,
-            "updated_at": now}).inserted_primary_key[0]
-        return job_id, True
+            "updated_at": now}), True
 
     def cancel_pr(self, repo: str, pr_number: int, reason: str) -> int:
         """Cancel a PR's queued jobs and ask its running ones to stop; returns how many."""
         with self._transaction() as session:
-            return self._cancel_pr(session, repo, pr_number, reason)
+            return self._cancel_pr(session.connection(), repo, pr_number, reason)
 
-    def _cancel_pr(self, session: Session, repo: str, pr_number: int, reason: str) -> int:
+    def _cancel_pr(self, connection: Connection, repo: str, pr_number: int, reason: str) -> int:
         now = self.clock()
-        _lock_pr(session, repo, pr_number)
+        _lock_pr(connection, repo, pr_number)
         mine = (JobRow.repo == repo, JobRow.pr_number == pr_number)
-        queued = session.execute(update(JobRow).where(*mine, JobRow.state == JobState.QUEUED.value).values(
+        queued = connection.execute(update(JobRow).where(*mine, JobRow.state == JobState.QUEUED.value).values(
             state=JobState.CANCELLED.value, finished_at=now, updated_at=now, last_error=reason)).rowcount
-        running = session.execute(update(JobRow).where(*mine, JobRow.state == JobState.RUNNING.value).values(
+        running = connection.execute(update(JobRow).where(*mine, JobRow.state == JobState.RUNNING.value).values(
             cancel_requested=True, updated_at=now, last_error=reason)).rowcount
         return queued + running
 
@@ -377,10 +406,10 @@ class PublishedReviews:
             return row.head_sha if row else None
 
 
-def _lock_pr(session: Session, repo: str, pr_number: int) -> None:
+def _lock_pr(connection: Connection, repo: str, pr_number: int) -> None:
     """PostgreSQL: concurrent writers decide about one PR at a time (SQLite has a single writer already)."""
-    if session.bind.dialect.name == "postgresql":
-        session.execute(_LOCK_PR, {"key": f"{repo}#{pr_number}"})
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK_PR, {"key": f"{repo}#{pr_number}"})
 
 
 def _same_request(spec: JobSpec, active: list) -> int | None:

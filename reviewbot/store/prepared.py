@@ -1,0 +1,99 @@
+"""The webhook's few statements run straight on SQLite's DBAPI cursor, compiled once by SQLAlchemy.
+
+Profiling `/webhook` under load showed SQLAlchemy's per-statement machinery (execution
+context, events, parameter processing, result wrapping) costing about five times what
+SQLite takes to run the statement itself. The statements stay SQLAlchemy Core
+expressions, compiled once for the dialect; values are converted by the columns' own
+type processors (so rows hold exactly what the ORM writes and reads: the same
+datetime text, JSON text and booleans); only the per-call bookkeeping is skipped. The
+transaction stays SQLAlchemy's (BEGIN IMMEDIATE, commit, rollback), and PostgreSQL keeps
+the ordinary `Connection.execute`.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Dialect
+from sqlalchemy.sql import Executable
+
+Processor = Callable[[Any], Any] | None
+
+
+class Prepared:
+    """One Core statement compiled for one dialect with a fixed set of parameter names (qmark style)."""
+
+    def __init__(self, statement: Executable, dialect: Dialect, keys: Iterable[str]):
+        keys = frozenset(keys)
+        # An INSERT's columns are the keys given; elsewhere the keys are the statement's own bind parameters.
+        compiled = statement.compile(dialect=dialect, column_keys=sorted(keys) if statement.is_insert else None)
+        if compiled.positiontup is None or "POSTCOMPILE" in compiled.string:
+            raise ValueError("only plain positional statements run prepared (no expanding IN)")
+        unset = [name for name in compiled.positiontup if name not in keys and compiled.binds[name].value is None]
+        if unset:  # a column default SQLAlchemy would compute at execution time: pass it instead
+            raise ValueError(f"values for {unset} must be given")
+        self.sql = compiled.string
+        self._compiled = compiled
+        self._order = [(name, _bind_processor(compiled.binds[name].type, dialect)) for name in compiled.positiontup]
+        columns = list(getattr(statement, "selected_columns", ()))
+        self._results: list[Processor] = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                                          for column in columns]
+        self._row = namedtuple("Row", [column.key for column in columns], rename=True)  # row.name, as Core gives
+
+    def parameters(self, values: Mapping[str, Any]) -> tuple:
+        merged = self._compiled.construct_params(values)
+        return tuple(value if process is None else process(value)
+                     for value, (_, process) in zip((merged[name] for name, _ in self._order), self._order))
+
+    def rows(self, cursor: Any, values: Mapping[str, Any]) -> list[tuple]:
+        found = cursor.execute(self.sql, self.parameters(values)).fetchall()
+        return [self._row._make(value if process is None else process(value)
+                                for value, process in zip(row, self._results)) for row in found]
+
+
+def _bind_processor(kind: Any, dialect: Dialect) -> Processor:
+    return kind.dialect_impl(dialect).bind_processor(dialect)
+
+
+class Statements:
+    """Runs prebuilt statements on a connection: prepared on SQLite, `Connection.execute` elsewhere."""
+
+    def __init__(self, dialect: Dialect):
+        self.raw = dialect.name == "sqlite"
+        self.dialect = dialect
+        self._prepared: dict[tuple[int, frozenset[str]], Prepared] = {}
+        self._keep: list[Executable] = []  # the statements keyed by id() above stay alive
+
+    def _get(self, statement: Executable, values: Mapping[str, Any]) -> Prepared:
+        key = (id(statement), frozenset(values))
+        found = self._prepared.get(key)
+        if found is None:
+            found = self._prepared[key] = Prepared(statement, self.dialect, values)
+            self._keep.append(statement)
+        return found
+
+    def rows(self, connection: Connection, statement: Executable, values: Mapping[str, Any]) -> Sequence[Any]:
+        if self.raw:
+            return self._get(statement, values).rows(_cursor(connection), values)
+        return connection.execute(statement, values).all()
+
+    def insert(self, connection: Connection, statement: Executable, values: Mapping[str, Any]) -> int:
+        """Insert one row; its integer primary key."""
+        if self.raw:
+            prepared = self._get(statement, values)
+            return _cursor(connection).execute(prepared.sql, prepared.parameters(values)).lastrowid
+        return connection.execute(statement, values).inserted_primary_key[0]
+
+    def execute(self, connection: Connection, statement: Executable, values: Mapping[str, Any]) -> int:
+        """Run a statement for its effect; the number of rows it changed."""
+        if self.raw:
+            prepared = self._get(statement, values)
+            return _cursor(connection).execute(prepared.sql, prepared.parameters(values)).rowcount
+        return connection.execute(statement, values).rowcount
+
+
+def _cursor(connection: Connection) -> Any:
+    """The DBAPI cursor of this connection's current transaction (SQLAlchemy began it: BEGIN IMMEDIATE)."""
+    return connection.connection.driver_connection.cursor()
