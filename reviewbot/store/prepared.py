@@ -35,17 +35,21 @@ class Prepared:
         if unset:  # a column default SQLAlchemy would compute at execution time: pass it instead
             raise ValueError(f"values for {unset} must be given")
         self.sql = compiled.string
-        self._compiled = compiled
-        self._order = [(name, _bind_processor(compiled.binds[name].type, dialect)) for name in compiled.positiontup]
+        # Per position: the caller's key, or the value fixed in the statement (`.values(state="superseded")`).
+        self._order = [(name if name in keys else None,
+                        None if name in keys else compiled.binds[name].value,
+                        _bind_processor(compiled.binds[name].type, dialect)) for name in compiled.positiontup]
         columns = list(getattr(statement, "selected_columns", ()))
         self._results: list[Processor] = [column.type.dialect_impl(dialect).result_processor(dialect, None)
                                           for column in columns]
         self._row = namedtuple("Row", [column.key for column in columns], rename=True)  # row.name, as Core gives
 
-    def parameters(self, values: Mapping[str, Any]) -> tuple:
-        merged = self._compiled.construct_params(values)
-        return tuple(value if process is None else process(value)
-                     for value, (_, process) in zip((merged[name] for name, _ in self._order), self._order))
+    def parameters(self, values: Mapping[str, Any]) -> list:
+        out = []
+        for key, fixed, process in self._order:
+            value = fixed if key is None else values[key]
+            out.append(value if process is None else process(value))
+        return out
 
     def rows(self, cursor: Any, values: Mapping[str, Any]) -> list[tuple]:
         found = cursor.execute(self.sql, self.parameters(values)).fetchall()
@@ -58,7 +62,10 @@ def _bind_processor(kind: Any, dialect: Dialect) -> Processor:
 
 
 class Statements:
-    """Runs prebuilt statements on a connection: prepared on SQLite, `Connection.execute` elsewhere."""
+    """Runs prebuilt statements on a connection: prepared on SQLite, `Connection.execute` elsewhere.
+
+    On SQLite the connection may be an SQLAlchemy `Connection` or the driver's own (`Queue._intake`).
+    """
 
     def __init__(self, dialect: Dialect):
         self.raw = dialect.name == "sqlite"
@@ -94,6 +101,8 @@ class Statements:
         return connection.execute(statement, values).rowcount
 
 
-def _cursor(connection: Connection) -> Any:
-    """The DBAPI cursor of this connection's current transaction (SQLAlchemy began it: BEGIN IMMEDIATE)."""
-    return connection.connection.driver_connection.cursor()
+def _cursor(connection: Connection | Any) -> Any:
+    """A cursor in the connection's current transaction: an SQLAlchemy connection's driver's, or a driver's own."""
+    if isinstance(connection, Connection):
+        return connection.connection.driver_connection.cursor()
+    return connection.cursor()

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -80,6 +82,12 @@ _SUPERSEDE = update(JOBS).where(JOBS.c.id == bindparam("job_id")).values(
     last_error=bindparam("note"))
 _ASK_TO_STOP = update(JOBS).where(JOBS.c.id == bindparam("job_id")).values(
     cancel_requested=True, updated_at=bindparam("now"), last_error=bindparam("note"))
+_OF_PR = (JOBS.c.repo == bindparam("of_repo"), JOBS.c.pr_number == bindparam("of_pr"))  # not a column's name
+_CANCEL_QUEUED = update(JOBS).where(*_OF_PR, JOBS.c.state == JobState.QUEUED.value).values(
+    state=JobState.CANCELLED.value, finished_at=bindparam("now"), updated_at=bindparam("now"),
+    last_error=bindparam("note"))
+_STOP_RUNNING = update(JOBS).where(*_OF_PR, JOBS.c.state == JobState.RUNNING.value).values(
+    cancel_requested=True, updated_at=bindparam("now"), last_error=bindparam("note"))
 _LOCK_PR = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
 
@@ -128,6 +136,40 @@ class Queue:
         # whose sleeps would add tens of milliseconds to a webhook answer.
         self._turn = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
         self._sql = Statements(engine.dialect)
+        self._held: Any = None  # SQLite: the webhook's own connection (`_intake`)
+
+    @contextlib.contextmanager
+    def _intake(self) -> Iterator[Any]:
+        """The webhook's transaction: committed when the block ends, rolled back if it raises.
+
+        SQLite: on a connection of the queue's own, held open and begun and committed on the driver directly.
+        Checking a connection out of the pool, SQLAlchemy's transaction events and the return-to-pool reset
+        cost more than the delivery's statements (`store.prepared`) and its commit together. PostgreSQL: an
+        ordinary `engine.begin()`; concurrent serve processes are ordered by the PR lock and the primary key.
+        """
+        if not self._sql.raw:
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        with self._turn:
+            if self._held is None:
+                self._held = self.engine.raw_connection()
+            raw = self._held.driver_connection
+            raw.execute("BEGIN IMMEDIATE")  # the write lock up front, as every transaction here takes it
+            try:
+                yield raw
+                raw.commit()
+            except BaseException:
+                self._drop_held()
+                raise
+
+    def _drop_held(self) -> None:
+        """Roll back and let go of the held connection (a fresh one is opened for the next delivery)."""
+        held, self._held = self._held, None
+        with contextlib.suppress(Exception):
+            held.driver_connection.rollback()
+        with contextlib.suppress(Exception):
+            held.invalidate()
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Session]:
@@ -149,9 +191,9 @@ class Queue:
         and a replay (even one racing this one) changes nothing.
         """
         try:
-            with self._turn, self.engine.begin() as connection:
+            with self._intake() as connection:
                 return self._accept(connection, delivery_id, event, summary, actions)
-        except IntegrityError:
+        except (IntegrityError, sqlite3.IntegrityError):  # the latter from the driver, under `_intake`
             # Another service instance stored this delivery first; this transaction's work was rolled back.
             return True, self.delivery_jobs(delivery_id) or [], 0, []
 
@@ -164,7 +206,7 @@ class Queue:
         """
         if len(batch) > 1:
             try:
-                with self._turn, self.engine.begin() as connection:
+                with self._intake() as connection:
                     return [self._accept(connection, *intake) for intake in batch]
             except Exception:  # noqa: BLE001 - retried one by one below, where each error is its delivery's own
                 pass
@@ -176,7 +218,7 @@ class Queue:
                 answers.append(exc)
         return answers
 
-    def _accept(self, connection: Connection, delivery_id: str, event: str, summary: str,
+    def _accept(self, connection: Any, delivery_id: str, event: str, summary: str,
                 actions: list[Action]) -> Accepted:
         seen = self._sql.rows(connection, _SEEN_DELIVERY, {"delivery_id": delivery_id})
         if seen:
@@ -194,9 +236,9 @@ class Queue:
                                                          "received_at": self.clock()})
         return False, job_ids, cancelled, ignored
 
-    def _enqueue(self, connection: Connection, spec: JobSpec) -> tuple[int, bool]:
+    def _enqueue(self, connection: Any, spec: JobSpec) -> tuple[int, bool]:
         """One read of the PR's active jobs of this kind decides: reuse one, or supersede older heads and insert."""
-        _lock_pr(connection, spec.repo, spec.pr_number)
+        self._lock_pr(connection, spec.repo, spec.pr_number)
         active = self._sql.rows(connection, _ACTIVE_JOBS, {"repo": spec.repo, "pr": spec.pr_number,
                                                            "kind": spec.kind.value})
         same = _same_request(spec, active)
@@ -225,15 +267,17 @@ class Queue:
         with self._transaction() as session:
             return self._cancel_pr(session.connection(), repo, pr_number, reason)
 
-    def _cancel_pr(self, connection: Connection, repo: str, pr_number: int, reason: str) -> int:
+    def _cancel_pr(self, connection: Any, repo: str, pr_number: int, reason: str) -> int:
         now = self.clock()
-        _lock_pr(connection, repo, pr_number)
-        mine = (JobRow.repo == repo, JobRow.pr_number == pr_number)
-        queued = connection.execute(update(JobRow).where(*mine, JobRow.state == JobState.QUEUED.value).values(
-            state=JobState.CANCELLED.value, finished_at=now, updated_at=now, last_error=reason)).rowcount
-        running = connection.execute(update(JobRow).where(*mine, JobRow.state == JobState.RUNNING.value).values(
-            cancel_requested=True, updated_at=now, last_error=reason)).rowcount
-        return queued + running
+        self._lock_pr(connection, repo, pr_number)
+        values = {"of_repo": repo, "of_pr": pr_number, "now": now, "note": reason}
+        return self._sql.execute(connection, _CANCEL_QUEUED, values) + self._sql.execute(connection, _STOP_RUNNING,
+                                                                                         values)
+
+    def _lock_pr(self, connection: Any, repo: str, pr_number: int) -> None:
+        """PostgreSQL: concurrent writers decide about one PR at a time (SQLite has a single writer already)."""
+        if self.engine.dialect.name == "postgresql":
+            connection.execute(_LOCK_PR, {"key": f"{repo}#{pr_number}"})
 
     # -- workers --------------------------------------------------------------------------
 
@@ -404,12 +448,6 @@ class PublishedReviews:
         with Session(self.engine) as session:
             row = session.get(PublishedReviewRow, (repo, pr_number))
             return row.head_sha if row else None
-
-
-def _lock_pr(connection: Connection, repo: str, pr_number: int) -> None:
-    """PostgreSQL: concurrent writers decide about one PR at a time (SQLite has a single writer already)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(_LOCK_PR, {"key": f"{repo}#{pr_number}"})
 
 
 def _same_request(spec: JobSpec, active: list) -> int | None:
