@@ -28,7 +28,8 @@ from reviewbot.service.intake import IntakeError, read_delivery
 from reviewbot.store.jobs import Action, Cancel, Enqueue, Ignore, JobKind
 from reviewbot.store.metrics import CONTENT_TYPE, Metrics
 from reviewbot.service.observe import DeliveryObserver
-from reviewbot.store.queue import Queue
+from reviewbot.store.group_commit import GroupCommit
+from reviewbot.store.queue import Accepted, Intake, Queue
 from reviewbot.service.signature import verify
 
 BODY_TIMEOUT_S = 10.0
@@ -47,6 +48,7 @@ class ServiceState:
     body_timeout_s: float
     command_handles: tuple[str, ...]
     require_installation: bool = False
+    writer: GroupCommit[Intake, Accepted] | None = None  # SQLite's group commit (`store.group_commit`)
 
 
 def create_app(engine: Engine, secrets: Sequence[str], *, max_body_bytes: int = 25 * 1024 * 1024,
@@ -70,7 +72,9 @@ def create_app(engine: Engine, secrets: Sequence[str], *, max_body_bytes: int = 
                          max_body_bytes=max_body_bytes,
                          bot_login=bot_login if callable(bot_login) else (lambda: bot_login),
                          handled=set(JobKind) if handled is None else handled, body_timeout_s=body_timeout_s,
-                         command_handles=handles_for(command_handle), require_installation=require_installation)
+                         command_handles=handles_for(command_handle), require_installation=require_installation,
+                         writer=GroupCommit(queue.accept_deliveries, "webhook-commit")
+                         if engine.dialect.name == "sqlite" else None)
     app = FastAPI(title="reviewbot", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.service = state
 
@@ -130,7 +134,8 @@ async def _handle(state: ServiceState, request: Request, event: str) -> Response
             return _refuse(400, "Content-Length is not a number", request)
         return _refuse(413, f"body larger than {state.max_body_bytes} bytes", request)
     try:
-        body = await asyncio.wait_for(_read_body(request, state.max_body_bytes), state.body_timeout_s)
+        async with asyncio.timeout(state.body_timeout_s):  # not wait_for: that starts a task per delivery
+            body = await _read_body(request, state.max_body_bytes)
     except TimeoutError:
         return _refuse(408, f"body not received within {state.body_timeout_s:g} s", request)
     except _TooLarge:
@@ -151,12 +156,15 @@ async def _handle(state: ServiceState, request: Request, event: str) -> Response
         return _refuse(400, str(exc), request)
     if state.require_installation:
         actions = [_needs_installation(action) for action in actions]
-    if state.engine.dialect.name == "sqlite":
-        # A local SQLite transaction takes well under a millisecond and has one writer anyway; handing it to a
-        # thread costs more than it does, so it runs here. A networked database goes to the thread pool.
-        response, fields = _accept(state, event, delivery.delivery_id, summary, actions)
-    else:
-        response, fields = await run_in_threadpool(_accept, state, event, delivery.delivery_id, summary, actions)
+    handled = _handled(state, actions)
+    intake = (delivery.delivery_id, event, summary, handled)
+    if state.writer is not None:
+        # SQLite: the group-commit writer stores this delivery with the others waiting, in one transaction,
+        # and resolves the future only after the commit.
+        accepted = await asyncio.wrap_future(state.writer.submit(intake))
+    else:  # PostgreSQL: a transaction per delivery in the thread pool (concurrent commits share WAL flushes)
+        accepted = await run_in_threadpool(state.queue.accept_delivery, *intake)
+    response, fields = _answer(handled, accepted)
     _note(request, **fields)
     return response
 
@@ -168,15 +176,15 @@ def _needs_installation(action: Action) -> Action:
     return action
 
 
-def _accept(state: ServiceState, event: str, delivery: str, summary: str,
-            actions: list) -> tuple[Response, dict]:
-    handled = []
-    for action in actions:
-        if isinstance(action, Enqueue) and action.job.kind not in state.handled:
-            action = Ignore(reason=f"{action.job.kind.value} jobs are not handled by this version of reviewbot")
-        handled.append(action)
-    duplicate, job_ids, cancelled, ignored = state.queue.accept_delivery(
-        delivery, event, summary, handled)
+def _handled(state: ServiceState, actions: list[Action]) -> list[Action]:
+    """Jobs of a kind no worker runs are acknowledged and ignored, never queued."""
+    return [Ignore(reason=f"{action.job.kind.value} jobs are not handled by this version of reviewbot")
+            if isinstance(action, Enqueue) and action.job.kind not in state.handled else action
+            for action in actions]
+
+
+def _answer(handled: list[Action], accepted: Accepted) -> tuple[Response, dict]:
+    duplicate, job_ids, cancelled, ignored = accepted
     fields = _job_fields(handled, job_ids)
     if duplicate:
         return JSONResponse({"duplicate": True, "jobs": job_ids}, status_code=200), {**fields, "outcome": "duplicate"}
