@@ -164,7 +164,7 @@ async def _handle(state: ServiceState, request: Request, event: str) -> Response
     if state.writer is not None:
         # SQLite: the group-commit writer stores this delivery with the others waiting, in one transaction,
         # and resolves the future only after the commit.
-        accepted = await asyncio.wrap_future(state.writer.submit(intake))
+        accepted = await state.writer.commit(intake)
     else:  # PostgreSQL: a transaction per delivery in the thread pool (concurrent commits share WAL flushes)
         accepted = await run_in_threadpool(state.queue.accept_delivery, *intake)
     response, fields = _answer(handled, accepted)
