@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import socket
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -26,12 +27,16 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+# Measure the reviewbot beside this file: run as `python bench/webhook_ingest.py`, the script's own directory
+# comes first on sys.path and `import reviewbot` would find whichever checkout the venv has installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import httpx
 import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from reviewbot.service.app import create_app
+from reviewbot.service.app import create_app  # noqa: E402 - after the sys.path line above
 from reviewbot.store.db import make_engine
 from reviewbot.service.signature import sign
 
