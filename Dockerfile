@@ -6,7 +6,7 @@
 #     --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
 #     --env-file reviewbot.env reviewbot worker                                      # runs PR code in bubblewrap
 #
-# README.md, "Deploy", explains the flags: bubblewrap needs to create namespaces and mount,
+# docs/deploy.md, "Deploy", explains the flags: bubblewrap needs to create namespaces and mount,
 # which Docker's default seccomp and AppArmor profiles forbid; run as root it drops every
 # sandboxed run to its own unprivileged uid (so RLIMIT_NPROC bounds a fork bomb).
 FROM python:3.11-slim-bookworm
@@ -26,11 +26,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/reviewbot --create-home \
       --shell /usr/sbin/nologin reviewbot
 
-# The source tree as in the repository (.dockerignore keeps only the package, its metadata and
-# prompts/), installed in place so files beside the package (prompts/) are found as in a checkout.
+# The dependencies first, pinned and hash-checked from the deploy lock (scripts/lock.sh makes it; CI
+# tests the same pins), so a source change does not reinstall them; then the package without them.
+# The source tree as in the repository (.dockerignore keeps only the package, with its prompt
+# templates, and its metadata), installed in place as in a checkout.
 WORKDIR /opt/reviewbot
+COPY requirements.lock .
+RUN pip install --no-cache-dir --disable-pip-version-check --require-hashes -r requirements.lock
 COPY . .
-RUN pip install --no-cache-dir --disable-pip-version-check -e ".[model,postgres]" \
+RUN pip install --no-cache-dir --disable-pip-version-check --no-deps -e . \
+ && pip check \
  && reviewbot --help >/dev/null
 
 USER reviewbot

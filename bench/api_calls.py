@@ -1,10 +1,11 @@
 """GitHub API calls per review, counted by the fake GitHub (git fetches over smart HTTP not included).
 
 1. One full review publish of a new PR: token, live PR state, find the comment,
-   the "review started" note, the live re-check, the review, the check run, labels.
-   Target: at most 12.
+   the "review started" note, the live re-check (its answer carries the labels),
+   the review, the head's check runs listed and one created, labels. Target: at most 12.
 2. A re-review of an unchanged head (as `@reviewbot re-review` asks for): the
-   comment is edited in place and unchanged labels cost nothing. Target: at most 6.
+   comment and the head's one check run are edited in place and unchanged labels
+   cost nothing. Target: at most 6.
 
 Prints each call so a regression shows which one was added.
 """

@@ -36,9 +36,9 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from reviewbot.service.app import create_app  # noqa: E402 - after the sys.path line above
-from reviewbot.store.db import make_engine
+from reviewbot.service.app import create_app
 from reviewbot.service.signature import sign
+from reviewbot.store.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret"
@@ -138,7 +138,7 @@ def paced_latencies(url: str, rate: float, seconds: float) -> list[float]:
 
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -149,15 +149,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="consecutive throughput runs (each ratio printed)")
     args = parser.parse_args()
     ratios = []
-    with tempfile.TemporaryDirectory() as tmp:
-        with Server("bare", tmp) as bare_url, Server("reviewbot", tmp) as bot_url:
-            throughput(bare_url, 200), throughput(bot_url, 200)  # warm up both
-            for _ in range(max(1, args.runs)):
-                bare = throughput(bare_url, args.count)
-                bot = throughput(bot_url, args.count)
-                ratios.append(bot / bare)
-            bare_lat = paced_latencies(bare_url, args.rate, args.seconds)
-            bot_lat = paced_latencies(bot_url, args.rate, args.seconds)
+    with tempfile.TemporaryDirectory() as tmp, Server("bare", tmp) as bare_url, Server("reviewbot", tmp) as bot_url:
+        throughput(bare_url, 200), throughput(bot_url, 200)  # warm up both
+        for _ in range(max(1, args.runs)):
+            bare = throughput(bare_url, args.count)
+            bot = throughput(bot_url, args.count)
+            ratios.append(bot / bare)
+        bare_lat = paced_latencies(bare_url, args.rate, args.seconds)
+        bot_lat = paced_latencies(bot_url, args.rate, args.seconds)
     print(f"webhook ingest ({args.count} signed deliveries, 4 client threads)")
     print(f"  bare FastAPI endpoint (202 only):  {bare:8.0f} deliveries/s")
     print(f"  reviewbot /webhook (verify+dedup+enqueue): {bot:8.0f} deliveries/s")

@@ -17,9 +17,10 @@ from github import GithubException
 from rich.console import Console
 from rich.status import Status
 
-from reviewbot.bot.one_shot import parse_pr_reference, review_live_pr
-from reviewbot.bot.review import review_pull_request
+from reviewbot.bot.one_shot import NEEDS_TOKEN, parse_pr_reference, review_live_pr
+from reviewbot.bot.review import ReviewJob, review_pull_request
 from reviewbot.extras import MissingExtra
+from reviewbot.github.adapter import EdgePorts
 from reviewbot.github.client import GitHubConfigError, GitHubEdge
 from reviewbot.llm.assist import ModelReviewer
 from reviewbot.model import PullRequest, Verdict
@@ -30,12 +31,13 @@ from reviewbot.redact import redact
 from reviewbot.repo_config import ConfigError, load_config_file
 from reviewbot.review.build import Review
 from reviewbot.review.comment import render_comment
-from reviewbot.store.db import make_engine
 from reviewbot.service.events import DEFAULT_BOT_LOGIN, PayloadError
-from reviewbot.store.queue import Queue
 from reviewbot.service.logs import configure_logging
 from reviewbot.service.replay import replay
 from reviewbot.settings import load_settings
+from reviewbot.store.db import make_engine
+from reviewbot.store.pull_state import PullStates
+from reviewbot.store.queue import PublishedReviews, Queue
 
 EXIT_OK, EXIT_USAGE, EXIT_INFRA = 0, 2, 3
 
@@ -232,8 +234,18 @@ def _cmd_review_pr(args: argparse.Namespace, console: Console) -> int:
     engine = ProofEngine(data_dir, progress=progress)
     model = None if args.no_model else ModelReviewer.from_settings(settings)
     try:
-        result = review_live_pr(GitHubEdge.from_settings(settings), engine, repo, number, data_dir=data_dir,
-                                expect_head=args.expect_head, publish=args.publish, model=model, progress=progress)
+        edge = GitHubEdge.from_settings(settings)
+        if edge.is_app:
+            raise GitHubConfigError(NEEDS_TOKEN)
+        github = EdgePorts(edge)
+
+        def publisher() -> ReviewJob:  # the service's review job, its state in a SQLite file in the data dir
+            data_dir.mkdir(parents=True, exist_ok=True)
+            database = make_engine(f"sqlite:///{data_dir / 'one-shot.db'}")
+            return ReviewJob(github, engine, PublishedReviews(database), PullStates(database), model=model)
+
+        result = review_live_pr(github.port(None), engine, repo, number, expect_head=args.expect_head,
+                                publisher=publisher if args.publish else None, model=model, progress=progress)
     except (GitHubConfigError, GithubException) as exc:
         _error(console, f"--pr {args.pr}: {redact(str(exc))}")
         return EXIT_INFRA

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -135,7 +135,7 @@ class SuiteResult(BaseModel):
     def last(self) -> SuiteRun | None:
         return self.runs[-1] if self.runs else None
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """A flat view for JSON consumers and tables."""
         counts = self.runs[-1].counts if self.runs else TestCounts()
         failing = sorted({name for run in self.runs for name in run.counts.failing})
@@ -167,7 +167,7 @@ def _tally(runs: list[SuiteRun]) -> Tally:
     return Tally(runs=len(results), failures=sum(s != RunStatus.PASSED for s in results))
 
 
-def _tally_dict(tally: Tally) -> dict:
+def _tally_dict(tally: Tally) -> dict[str, Any]:
     return {"runs": tally.runs, "failures": tally.failures}
 
 
@@ -240,7 +240,7 @@ class Proof(BaseModel):
     claims: list[ClaimRun] = Field(default_factory=list)  # the PR body's Test plan, run on head
     duration_s: float = 0.0
 
-    def to_json_dict(self) -> dict:
+    def to_json_dict(self) -> dict[str, Any]:
         """The machine-readable form: per-suite base/head summaries, not raw runs."""
         return {
             "verdict": self.verdict.value,

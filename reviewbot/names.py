@@ -24,11 +24,13 @@ CHECK_NAME = "reviewbot / lock proof"
 MANAGED_LABEL_PREFIXES = ("status: ", "proof: ", "rating: ", "priority: ")
 HUMAN_REVIEW_LABEL = "reviewbot:human-review"  # a person must decide (blocked, needs maintainer review, stopped)
 AUTOMERGE_LABEL = "reviewbot:automerge"  # automerge is armed on the PR
+MERGED_VIA_REPLACEMENT_LABEL = "status: merged via replacement"  # a source PR whose replacement merged
 
 # The tags of the hidden HTML-comment markers that let the bot find its own comments.
 REVIEW_MARKER_TAG = "reviewbot:review"  # the review comment's machine state
 REVIEW_STARTED_TAG = "reviewbot:review-started"  # the "review started" placeholder, until the review replaces it
-STATUS_MARKER_TAG = "reviewbot:status"  # the answers to commands, one per intent (and head)
+STATUS_MARKER_TAG = "reviewbot:status"  # the bot's short comments, by intent (and head, for re-review progress)
+ANSWER_MARKER_TAG = "reviewbot:answer"  # an answer to one person's comment (or request), posted once
 REPLACEMENT_MARKER_TAG = "reviewbot:replacement"  # a replacement PR's body names its source PR
 
 

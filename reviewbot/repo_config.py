@@ -58,7 +58,7 @@ class Setup(_Strict):
     run: str
     network: bool = False
     cache: list[str] = Field(default_factory=list)  # accepted, unused: setup runs fresh on each side
-    cache_key: list[str] = Field(default_factory=list)  # accepted, unused (see README, "How a proof is made")
+    cache_key: list[str] = Field(default_factory=list)  # accepted, unused (see docs/proof.md)
     timeout: int = Field(default=600, ge=1, le=7200)
 
 

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     model_max_retries: int = Field(default=1, ge=0)  # retries of 429, 5xx and connection errors, inside the timeout
     model_context_chars: int = Field(default=12_000, ge=2_000)  # context per review; cut to a reported n_ctx
     model_max_tokens: int = Field(default=1024, ge=64)  # answer cap; a cut-off answer degrades, never "repaired"
-    prompts_dir: Path | None = None  # default: prompts/ next to the package (the repository's)
+    prompts_dir: Path | None = None  # default: the templates shipped in the package, reviewbot/prompts/
 
     # -- a networked setup step (`network: true`): reaches out only through the bot's egress proxy --
     setup_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)  # extra IP ranges (CIDR), any port

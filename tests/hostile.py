@@ -28,7 +28,7 @@ class LoopbackListener:
             except (TimeoutError, OSError):
                 continue
 
-    def __enter__(self) -> "LoopbackListener":
+    def __enter__(self) -> LoopbackListener:
         self._thread.start()
         return self
 
@@ -60,7 +60,7 @@ class LoopbackHTTP:
         paths: list[str] = []
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            def do_GET(self) -> None:
                 paths.append(self.path)
                 self.send_response(200)
                 self.send_header("Content-Length", "3")
@@ -75,7 +75,7 @@ class LoopbackHTTP:
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "LoopbackHTTP":
+    def __enter__(self) -> LoopbackHTTP:
         self._thread.start()
         return self
 

@@ -88,7 +88,7 @@ def decide(command: str | None, actor: Actor, pr_author: str, permission: Permis
 
 
 def table_markdown() -> str:
-    """The README's table of commands and who may run them."""
+    """The table of commands and who may run them (docs/automerge-and-replacements.md)."""
     lines = ["| Command | Who may run it |", "| --- | --- |"]
     lines += [f"| `@reviewbot {command}` | {who} |" for command, who in PERMISSION_TABLE]
     return "\n".join(lines) + "\n"

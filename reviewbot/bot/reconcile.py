@@ -2,9 +2,9 @@
 
 GitHub never redelivers a webhook it gave up on, and a service can be down when
 one arrives. Periodically, for every repository the service has heard of, the
-open PRs are listed and compared with the head each published comment
-describes; a missing or older review is enqueued (the queue coalesces it with
-any review already waiting for that head).
+open PRs are listed and compared with the head of the last published review
+(the `published_reviews` table); a missing or older review is enqueued (the
+queue coalesces it with any review already waiting for that head).
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from __future__ import annotations
 import logging
 
 from reviewbot.bot.automerge import queue_step
-from reviewbot.github.client import GitHubEdge
-from reviewbot.github.pulls import open_pull_requests
+from reviewbot.github.port import GitHubPorts
 from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.store.pull_state import PullStates
 from reviewbot.store.queue import PublishedReviews, Queue
@@ -21,7 +20,7 @@ from reviewbot.store.queue import PublishedReviews, Queue
 log = logging.getLogger("reviewbot.reconcile")
 
 
-def reconcile(edge: GitHubEdge, queue: Queue, published: PublishedReviews,
+def reconcile(github: GitHubPorts, queue: Queue, published: PublishedReviews,
               states: PullStates | None = None) -> list[int]:
     """Enqueue reviews for unreviewed heads, and a step for every armed automerge; returns the new job ids."""
     created = []
@@ -31,11 +30,12 @@ def reconcile(edge: GitHubEdge, queue: Queue, published: PublishedReviews,
             if step is not None:
                 created.append(step)
         try:
-            pulls = open_pull_requests(edge.connection(installation_id), repo)
+            pulls = github.port(installation_id).open_pull_requests(repo)
         except Exception as exc:  # noqa: BLE001 - one unreachable repository must not stop the others
             log.warning("reconcile: cannot list open PRs of %s: %s", repo, exc)
             continue
-        for number, head_sha in pulls:
+        for pull in pulls:
+            number, head_sha = pull.number, pull.head_sha
             if published.head_of(repo, number) == head_sha or queue.reviewed_or_dead(repo, number, head_sha):
                 continue
             job_id, new = queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=repo, pr_number=number, head_sha=head_sha,

@@ -10,18 +10,26 @@ the branch and the PR and adds new commits when the source or the base moved.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
-from reviewbot.github.client import Connection, GitHubEdge, calls_as
-from reviewbot.github.comments import bot_comments, edit_comment, upsert_status_comment
+from reviewbot.bot.automerge_progress import AutomergeProgress
 from reviewbot.github.labels import is_managed
-from reviewbot.github.merging import commit_authors
+from reviewbot.github.port import GitHubPort, upsert_status_comment
 from reviewbot.github.pulls import PullRequestInfo
-from reviewbot.names import REPLACEMENT_MARKER_TAG, noreply_email
+from reviewbot.names import (
+    AUTOMERGE_LABEL,
+    HUMAN_REVIEW_LABEL,
+    MERGED_VIA_REPLACEMENT_LABEL,
+    REPLACEMENT_MARKER_TAG,
+    noreply_email,
+)
 from reviewbot.proof.branches import Identity, MergeConflict, merge_commit, push
 from reviewbot.proof.workspace import Workspace
 from reviewbot.review import status_comments
+from reviewbot.review.carried_description import carried_description
+from reviewbot.review.markdown import escape_inline
+from reviewbot.review.pr_state import AutomergeState
 from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.store.queue import Queue
 
@@ -38,82 +46,114 @@ class Opened:
     head_sha: str
 
 
+class ReplacementBranches(Protocol):
+    """The git side: bring the source's commits (and the base) onto the replacement branch, never forced."""
+
+    def carry(self, github: GitHubPort, pr: PullRequestInfo, branch: str, start: str | None,
+              trailers: str) -> tuple[str, bool] | str:
+        """(the branch's new head, whether it was pushed), or why it could not."""
+        ...
+
+
+class MirrorBranches:
+    """`ReplacementBranches` over the git mirror: merge commits made locally, pushed without force."""
+
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
+
+    def carry(self, github: GitHubPort, pr: PullRequestInfo, branch: str, start: str | None,
+              trailers: str) -> tuple[str, bool] | str:
+        mirror = self.workspace.mirror(pr.clone_url, pr.repo)
+        mirror.fetch(wanted=(pr.head_sha, pr.base_sha), auth_header=github.git_auth_header())
+        bot = github.bot_login()
+        who = Identity(bot, noreply_email(bot))
+        tip = mirror.fetch_if_exists(f"refs/heads/{branch}", auth_header=github.git_auth_header())
+        try:
+            head = tip or start or pr.head_sha
+            for source in (start or pr.head_sha, pr.head_sha, pr.base_sha):  # the source's new commits, then the base
+                if not mirror.contains(head, source):
+                    head = merge_commit(mirror, head, source, f"Merge {source[:12]} for #{pr.number} "
+                                        f"(reviewbot)\n\n{WHY}.\n\n{trailers}\n", who)
+        except MergeConflict as conflict:
+            return f"the replacement branch cannot take the changes without conflicts ({conflict})"
+        if head != tip and not push(mirror, pr.clone_url, head, branch, github.git_auth_header()):
+            return f"pushing `{branch}` was refused too (it moved, or the bot may not push to the base repository)"
+        return head, head != tip
+
+
 @dataclass
 class Replacements:
-    edge: GitHubEdge
-    workspace: Workspace
+    branches: ReplacementBranches
     queue: Queue
-    arm: Callable[[Connection, str, int, str], None]  # (connection, repo, number, armed_by)
+    progress: AutomergeProgress  # arms the replacement the way its source was armed
 
-    def replace(self, connection: Connection, pr: PullRequestInfo, armed_by: str,
+    def replace(self, github: GitHubPort, pr: PullRequestInfo, armed_by: str,
                 start: str | None = None) -> Opened | str:
         """Open (or refresh) the replacement of `pr`; a string says why it could not.
 
         `start` is a commit of the bot's on top of the PR's head (the `fix:` commands' changes) to carry too.
         """
         branch = f"{BRANCH_PREFIX}{pr.number}"
-        mirror = self.workspace.mirror(pr.clone_url, pr.repo)
-        mirror.fetch(wanted=(pr.head_sha, pr.base_sha), auth_header=connection.git_auth_header())
-        authors = _unique(commit_authors(connection, pr.repo, pr.number))
-        bot = self.edge.bot_login()
-        who = Identity(bot, noreply_email(bot))
+        authors = _unique(github.commit_authors(pr.repo, pr.number))
         trailers = "\n".join(f"Co-authored-by: {name} <{email}>" for name, email in authors)
-        tip = mirror.fetch_if_exists(f"refs/heads/{branch}", auth_header=connection.git_auth_header())
-        try:
-            head = tip or start or pr.head_sha
-            for source in (start or pr.head_sha, pr.head_sha, pr.base_sha):  # bring in the source's new commits, then the base
-                if not mirror.contains(head, source):
-                    head = merge_commit(mirror, head, source, f"Merge {source[:12]} for #{pr.number} "
-                                        f"(reviewbot)\n\n{WHY}.\n\n{trailers}\n", who)
-        except MergeConflict as conflict:
-            return f"the replacement branch cannot take the changes without conflicts ({conflict})"
-        if head != tip and not push(mirror, pr.clone_url, head, branch, connection.git_auth_header()):
-            return f"pushing `{branch}` was refused too (it moved, or the bot may not push to the base repository)"
-        opened = self._pull_request(connection, pr, branch, authors, armed_by, head)
+        carried = self.branches.carry(github, pr, branch, start, trailers)
+        if isinstance(carried, str):
+            return carried
+        head, _ = carried
+        opened = self._pull_request(github, pr, branch, authors, armed_by, head)
         if isinstance(opened, str):
             return opened
-        self._tell_contributor(connection, pr, opened, authors, bot)
-        self.arm(connection, pr.repo, opened.number, armed_by)
+        self._tell_contributor(github, pr, opened, authors)
+        self.progress.arm_number(github, pr.repo, opened.number, armed_by)
         self.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=pr.repo, pr_number=opened.number, head_sha=head,
-                                   installation_id=None if not connection.app_auth else _installation(connection),
-                                   reason="replacement"))
+                                   installation_id=github.installation_id, reason="replacement"))
         return opened
 
-    def after_merge(self, connection: Connection, pr: PullRequestInfo, close: bool) -> int | None:
-        """A merged replacement: tell its source (and close it when the repository asks); the source's number."""
+    def after_merge(self, github: GitHubPort, pr: PullRequestInfo, close: bool) -> int | None:
+        """A merged replacement: bring its source to a close; the source's number.
+
+        The source's reef update, automerge comment (a final row: merged via the replacement)
+        and labels all say where its work went, and it is closed when the repository asks.
+        Only a PR the bot opened can name a source: anyone can write the marker into a body.
+        """
         source = source_of(pr.body)
-        if source is None:
+        if source is None or pr.author.lower() != github.bot_login().lower():
             return None
-        bot = self.edge.bot_login()
-        with calls_as(connection.account):
-            if close:
-                connection.github.get_repo(pr.repo).get_pull(source).edit(state="closed")
+        if close:
+            github.close_pull_request(pr.repo, source)
         marker = status_comments.status_marker("replacement")
-        for reef in bot_comments(connection, pr.repo, source, bot, marker):
-            edit_comment(connection, pr.repo, source, reef.id, status_comments.reef_merged(reef.body, pr.number, close))
+        for reef in github.bot_comments(pr.repo, source, marker):
+            github.edit_comment(pr.repo, source, reef.id, status_comments.reef_merged(reef.body, pr.number, close))
+        source_pr = github.pull_request(pr.repo, source)
+        self.progress.record(github, source_pr, self.progress.states.get(pr.repo, source), "merged via replacement",
+                             f"merged via #{pr.number}: this PR's work is in the base branch now"
+                             f"{', and this PR is closed' if close else ''}", automerge=AutomergeState.MERGED)
+        add, remove = merged_elsewhere_labels(github.labels(pr.repo, source))
+        if add:
+            github.add_labels(pr.repo, source, add)
+        for name in remove:
+            github.remove_label(pr.repo, source, name)
         return source
 
-    def _pull_request(self, connection: Connection, pr: PullRequestInfo, branch: str,
+    def _pull_request(self, github: GitHubPort, pr: PullRequestInfo, branch: str,
                       authors: list[tuple[str, str]], armed_by: str, head: str) -> Opened | str:
         owner = pr.repo.split("/")[0]
-        with calls_as(connection.account):
-            repository = connection.github.get_repo(pr.repo)
-            open_pulls = list(repository.get_pulls(state="open"))
-            mine = [p for p in open_pulls if p.head.ref == branch]
-            if mine:
-                return Opened(mine[0].number, mine[0].html_url, head)
-            if sum(1 for p in open_pulls if p.head.ref.startswith(BRANCH_PREFIX)) >= MAX_OPEN_REPLACEMENTS:
-                return f"the repository already has {MAX_OPEN_REPLACEMENTS} open replacement PRs by reviewbot"
-            created = repository.create_pull(title=f"{pr.title} (replaces #{pr.number})", head=f"{owner}:{branch}",
-                                             base=pr.base_ref, body=replacement_body(pr, authors, armed_by))
-            labels = [name for name in _labels(repository, pr.number) if not is_managed(name)]
-            if labels:
-                created.add_to_labels(*labels)
-            return Opened(created.number, created.html_url, head)
+        open_pulls = github.open_pull_requests(pr.repo)
+        mine = [p for p in open_pulls if p.head_ref == branch]
+        if mine:
+            return Opened(mine[0].number, mine[0].html_url, head)
+        if sum(1 for p in open_pulls if p.head_ref.startswith(BRANCH_PREFIX)) >= MAX_OPEN_REPLACEMENTS:
+            return f"the repository already has {MAX_OPEN_REPLACEMENTS} open replacement PRs by reviewbot"
+        number, url = github.create_pull_request(pr.repo, f"{pr.title} (replaces #{pr.number})", f"{owner}:{branch}",
+                                                 pr.base_ref, replacement_body(pr, authors, armed_by))
+        labels = [name for name in github.labels(pr.repo, pr.number) if not is_managed(name)]
+        if labels:
+            github.add_labels(pr.repo, number, labels)
+        return Opened(number, url, head)
 
-    def _tell_contributor(self, connection: Connection, pr: PullRequestInfo, opened: Opened,
-                          authors: list[tuple[str, str]], bot: str) -> None:
-        upsert_status_comment(connection, pr.repo, pr.number, bot, status_comments.status_marker("replacement"),
+    def _tell_contributor(self, github: GitHubPort, pr: PullRequestInfo, opened: Opened,
+                          authors: list[tuple[str, str]]) -> None:
+        upsert_status_comment(github, pr.repo, pr.number, status_comments.status_marker("replacement"),
                               status_comments.reef_update(pr.author, opened.url, opened.number,
                                                           [name for name, _ in authors], WHY))
 
@@ -122,11 +162,28 @@ def replacement_body(pr: PullRequestInfo, authors: list[tuple[str, str]], armed_
     closing = sorted(set(CLOSING.findall(pr.body or "")))
     lines = [f"Replaces #{pr.number} (the source PR).", "",
              f"Why: {WHY}.", "",
-             "Original contributors: " + ", ".join(f"{name}" for name, _ in authors) + ".", ""]
+             "Original contributors: " + ", ".join(escape_inline(name) for name, _ in authors) + ".", ""]
     if closing:
         lines += ["Inherited from the source: " + ", ".join(closing) + ".", ""]
+    # the marker before anything the contributor wrote: `source_of` reads the first one
     lines.append(f"<!-- {REPLACEMENT_MARKER_TAG} source={pr.number} armed-by={armed_by} -->")
+    carried = carried_description(pr.number, pr.author, pr.body)
+    if carried:
+        lines += ["", carried]
     return "\n".join(lines) + "\n"
+
+
+def merged_elsewhere_labels(current: list[str]) -> tuple[list[str], list[str]]:
+    """(to add, to remove) on a source whose replacement merged.
+
+    Its `status:` becomes `status: merged via replacement` (one fixed name, not one label per
+    PR number; the reef update names the PR), automerge is no longer armed there, and nobody
+    needs to decide anything; the proof, rating and priority of its last review stay as the
+    record of what that review found.
+    """
+    remove = [name for name in current if (name.startswith("status: ") and name != MERGED_VIA_REPLACEMENT_LABEL)
+              or name in (AUTOMERGE_LABEL, HUMAN_REVIEW_LABEL)]
+    return ([] if MERGED_VIA_REPLACEMENT_LABEL in current else [MERGED_VIA_REPLACEMENT_LABEL]), remove
 
 
 def source_of(body: str | None) -> int | None:
@@ -141,11 +198,3 @@ def _unique(authors: list[tuple[str, str]]) -> list[tuple[str, str]]:
         if author not in seen:
             seen.append(author)
     return seen
-
-
-def _labels(repository, number: int) -> list[str]:  # type: ignore[no-untyped-def]
-    return [label.name for label in repository.get_issue(number).get_labels()]
-
-
-def _installation(connection: Connection) -> int | None:
-    return int(connection.account.split(":", 1)[1]) if connection.account.startswith("installation:") else None

@@ -17,33 +17,32 @@ from datetime import UTC, datetime
 
 from reviewbot import __version__
 from reviewbot.bot.automerge import AutomergeJob, queue_step
-from reviewbot.github.checks import publish_check
-from reviewbot.github.client import Connection, GitHubEdge
-from reviewbot.github.comments import (
-    BotComment,
-    comment_url,
-    delete_placeholder,
-    edit_comment,
+from reviewbot.github.comments import MARKER_PREFIX, BotComment, comment_url
+from reviewbot.github.port import (
+    GitHubPort,
+    GitHubPorts,
     find_review_comment,
+    post_answer_once,
     post_placeholder,
     publish_review_comment,
+    sync_labels,
 )
-from reviewbot.github.labels import sync_labels
-from reviewbot.github.pulls import PullRequestInfo, get_pull_request
+from reviewbot.github.pulls import PullRequestInfo
 from reviewbot.llm.assist import ModelReviewer
 from reviewbot.model import Proof, PullRequest, RelatedPerson, Verdict
 from reviewbot.pages.access import ProofLinks
 from reviewbot.proof.engine import ProofEngine, ProofRequest
 from reviewbot.proof.people import related_people
 from reviewbot.proof.workspace import WorkspaceError
+from reviewbot.review import answers, status_comments
 from reviewbot.review.build import Review, ReviewInput, build_review
 from reviewbot.review.check_run import check_run
 from reviewbot.review.comment import render_comment
 from reviewbot.review.markdown import code_span
 from reviewbot.review.markers import Marker, parse_marker
 from reviewbot.review.pr_body import parse_pr_body
-from reviewbot.review import status_comments
-from reviewbot.store.jobs import Cancelled
+from reviewbot.review.rereview_requests import RereviewRequests
+from reviewbot.store.jobs import Cancelled, JobKind, JobSpec
 from reviewbot.store.metrics import Metrics
 from reviewbot.store.proof_store import ProofStore
 from reviewbot.store.pull_state import PullStates
@@ -116,7 +115,7 @@ class ReviewJob:
     (the newer head has its own job), and a cancelled job stops before it writes anything.
     """
 
-    edge: GitHubEdge
+    github: GitHubPorts
     engine: ProofEngine
     published: PublishedReviews
     states: PullStates
@@ -135,27 +134,28 @@ class ReviewJob:
 
     def __call__(self, job: Job, cancel: threading.Event) -> None:
         spec = job.spec
-        connection = self.edge.connection(spec.installation_id)
-        pr = get_pull_request(connection, spec.repo, spec.pr_number)
-        progress = RereviewProgress.from_job(connection, pr, spec.payload)
+        github = self.github.port(spec.installation_id)
+        pr = github.pull_request(spec.repo, spec.pr_number)
+        progress = RereviewProgress.from_job(github, pr, spec.payload, job.id, spec.head_sha)
         if not pr.open or (spec.head_sha and pr.head_sha != spec.head_sha):
-            progress.superseded()
+            if not self._carry_requests(spec, pr, progress):
+                progress.superseded(pr)
             return
         if self.automerge is not None and spec.payload.get("pushed_by"):
-            self.automerge.check_push(connection, pr, str(spec.payload["pushed_by"]))
-        if spec.reason != REREVIEW and self.states.get(spec.repo, spec.pr_number).paused:
+            self.automerge.check_push(github, pr, str(spec.payload["pushed_by"]))
+        asked = spec.reason == REREVIEW or bool(progress.requested_by)  # a push may carry a request it replaced
+        if not asked and self.states.get(spec.repo, spec.pr_number).paused:
             return  # a maintainer said stop: only an explicit re-review runs until they approve
-        existing = find_review_comment(connection, spec.repo, spec.pr_number, self.edge.bot_login())
+        existing = find_review_comment(github, spec.repo, spec.pr_number)
         previous = parse_marker(existing.body) if existing else None
         previous_comment = existing.body if existing and previous else ""
         placeholder = None
         if existing is None:
-            existing = placeholder = post_placeholder(connection, spec.repo, spec.pr_number, pr.head_sha,
-                                                      self.edge.bot_login())
+            existing = placeholder = post_placeholder(github, spec.repo, spec.pr_number, pr.head_sha)
         published = False
         try:
             request = ProofRequest(source=pr.clone_url, base=pr.base_ref, head=pr.head_sha, mirror_key=spec.repo,
-                                   auth_header=connection.git_auth_header())
+                                   auth_header=github.git_auth_header())
             review = review_pull_request(self.engine, request, pull_request_facts(pr), previous=previous,
                                          cancel=cancel,
                                          now=self.now(), focus=progress.focus, on_step=progress.tick,
@@ -167,38 +167,51 @@ class ReviewJob:
                 raise InfrastructureError(review.proof.reason)
             progress.tick("analysis")
             if placeholder is not None:  # another worker may have raced us to a placeholder: converge on one
-                existing = find_review_comment(connection, spec.repo, spec.pr_number, self.edge.bot_login()) \
-                    or placeholder
-            comment_id = self._publish(connection, pr, review, existing, cancel, retried=job.attempts > 1)
+                existing = find_review_comment(github, spec.repo, spec.pr_number) or placeholder
+            comment_id = self._publish(github, pr, review, existing, cancel)
             published = comment_id is not None
             if comment_id is not None:
                 progress.tick("review comment updated", comment_url(pr.html_url, comment_id))
+                progress.done_note(review, comment_url(pr.html_url, comment_id))
                 if self.queue is not None:
                     queue_step(self.queue, self.states, spec.repo, spec.pr_number, spec.installation_id,
                                "review published")
         except Cancelled:
-            progress.superseded()
+            progress.superseded(github.pull_request(spec.repo, spec.pr_number))
             raise
         finally:
             if placeholder is not None and not published:  # this job's own "review started" note, never a review
-                delete_placeholder(connection, spec.repo, spec.pr_number, placeholder.id)
+                github.delete_placeholder(spec.repo, spec.pr_number, placeholder.id)
 
-    def _publish(self, connection: Connection, pr: PullRequestInfo, review: Review, existing: BotComment | None,
-                 cancel: threading.Event, retried: bool = False) -> int | None:
+    def _carry_requests(self, spec: JobSpec, pr: PullRequestInfo, progress: RereviewProgress) -> bool:
+        """The head moved before this requested review started: ask for the live head's review in its place.
+
+        The push's own job may already have run (or its delivery may still be on the way), so
+        the requests would otherwise be lost; the new job takes them and the tracker along.
+        """
+        if self.queue is None or not pr.open or not progress.requested_by:
+            return False
+        self.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=spec.repo, pr_number=spec.pr_number,
+                                   head_sha=pr.head_sha, installation_id=spec.installation_id, reason=REREVIEW,
+                                   payload=spec.payload))
+        return True
+
+    def _publish(self, github: GitHubPort, pr: PullRequestInfo, review: Review, existing: BotComment | None,
+                 cancel: threading.Event) -> int | None:
         """Publish unless the PR closed, moved on, or the job was cancelled meanwhile; the comment id if it did."""
-        live = get_pull_request(connection, pr.repo, pr.number)
+        live = github.pull_request(pr.repo, pr.number)
         if not live.open or live.head_sha != pr.head_sha:
             return None
         if cancel.is_set():
             raise Cancelled
         page_id, proof_url = self._store_proof(pr, review)
         body = render_comment(review, proof_url=proof_url)
-        comment_id = publish_review_comment(connection, pr.repo, pr.number, body, existing, self.edge.bot_login())
+        comment_id = publish_review_comment(github, pr.repo, pr.number, body, existing)
         if review.proof.head_sha:
             run = check_run(review, comment_url(pr.html_url, comment_id), proof_url)
-            publish_check(connection, pr.repo, review.proof.head_sha, review.proof.verdict,
-                          run.title, run.summary, proof_url or self.public_url or None, reuse=retried)
-        sync_labels(connection, pr.repo, pr.number, [label.name for label in review.labels])
+            github.publish_check(pr.repo, review.proof.head_sha, review.proof.verdict,
+                                 run.title, run.summary, proof_url or self.public_url or None)
+        sync_labels(github, pr.repo, pr.number, [label.name for label in review.labels], live.labels)
         if page_id is not None and self.proof_store is not None:
             self.proof_store.set_comment_url(page_id, comment_url(pr.html_url, comment_id))
         self.published.record(pr.repo, pr.number, pr.head_sha, comment_id, review.proof.verdict,
@@ -211,7 +224,7 @@ class ReviewJob:
             return None, ""
         try:
             page_id = self.proof_store.save(review, public=not pr.private)
-        except Exception:  # noqa: BLE001 - the review is published regardless
+        except Exception:
             log.exception("storing the proof page of %s#%d failed", pr.repo, pr.number)
             return None, ""
         if page_id is None:
@@ -229,50 +242,79 @@ class ReviewJob:
     def dead_letter(self, job: Job, error: str) -> None:
         """After the last attempt: tell the PR the review did not complete, and how to retry."""
         spec = job.spec
-        connection = self.edge.connection(spec.installation_id)
-        pr = get_pull_request(connection, spec.repo, spec.pr_number)
+        github = self.github.port(spec.installation_id)
+        pr = github.pull_request(spec.repo, spec.pr_number)
         if not pr.open:
             return
-        existing = find_review_comment(connection, spec.repo, spec.pr_number, self.edge.bot_login())
+        existing = find_review_comment(github, spec.repo, spec.pr_number)
         proof = Proof(verdict=Verdict.ERROR, head_sha=pr.head_sha,
                       reason=f"The review failed {job.attempts} times; the last error was {code_span(error[:300])}.")
         review = build_review(ReviewInput(pr=pull_request_facts(pr), proof=proof, diff="",
                                           reviewed_at=self.now().strftime("%Y-%m-%d %H:%M UTC"),
                                           previous=parse_marker(existing.body) if existing else None, engine=ENGINE))
-        self._publish(connection, pr, review, existing, threading.Event(), retried=True)
+        comment_id = self._publish(github, pr, review, existing, threading.Event())
+        if comment_id is not None:  # whoever asked for this review hears that it did not complete
+            progress = RereviewProgress.from_job(github, pr, spec.payload, job.id, pr.head_sha)
+            progress.done_note(review, comment_url(pr.html_url, comment_id))
 
 
 @dataclass
 class RereviewProgress:
-    """The "Re-review progress" checklist of a maintainer's `@reviewbot re-review`, ticked as steps complete."""
+    """A re-review's progress tracker, ticked as steps complete, and the note that tells its requesters it is done.
 
-    connection: Connection | None
+    The tracker is edited in place (GitHub notifies nobody of an edit); the done note is a new
+    comment that mentions every requester, posted once per job however often the job runs.
+    """
+
+    github: GitHubPort
     pr: PullRequestInfo
+    head_sha: str  # the head this job reviews (the PR's live head may have moved on)
     comment_id: int | None = None
-    requested_by: str = ""
+    requested_by: tuple[str, ...] = ()
     focus: str = ""
+    job_id: int | None = None
     done: list[str] = field(default_factory=lambda: ["queued"])
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def from_job(cls, connection: Connection, pr: PullRequestInfo, payload: dict) -> RereviewProgress:
+    def from_job(cls, github: GitHubPort, pr: PullRequestInfo, payload: dict, job_id: int | None = None,
+                 head_sha: str = "") -> RereviewProgress:
+        requests = RereviewRequests.from_payload(payload)
         comment_id = payload.get("status_comment_id")
-        return cls(connection if comment_id else None, pr, comment_id, str(payload.get("requested_by", "")),
-                   str(payload.get("focus", "")))
+        return cls(github, pr, head_sha or pr.head_sha, int(comment_id) if comment_id else None,
+                   requests.requested_by, requests.focus_text(), job_id)
 
     def tick(self, step: str, review_url: str = "") -> None:
-        if self.connection is None or self.comment_id is None:
+        if self.comment_id is None:
             return
         with self.lock:  # head and base finish on two threads
             if step not in self.done:
                 self.done.append(step)
-            body = status_comments.rereview(self.requested_by, self.pr.head_sha, self.done, review_url, self.focus)
-            edit_comment(self.connection, self.pr.repo, self.pr.number, self.comment_id, body)
+            body = status_comments.rereview(self.requested_by, self.head_sha, self.done, review_url, self.focus)
+            self.github.edit_comment(self.pr.repo, self.pr.number, self.comment_id, body)
 
-    def superseded(self) -> None:
-        if self.connection is not None and self.comment_id is not None:
-            edit_comment(self.connection, self.pr.repo, self.pr.number, self.comment_id,
-                         status_comments.rereview(self.requested_by, self.pr.head_sha, self.done, superseded=True))
+    def superseded(self, live: PullRequestInfo) -> None:
+        """This job stopped before publishing: say where the work went on (`live`: the PR as it is now)."""
+        if self.comment_id is None:
+            return
+        continued_in = ""
+        if live.open and live.head_sha != self.head_sha:
+            review = self.github.bot_comments(live.repo, live.number, MARKER_PREFIX)
+            continued_in = f"the review of head {code_span(live.head_sha[:12])}" + (
+                f", in the review comment {comment_url(live.html_url, review[-1].id)}" if review else "")
+        self.github.edit_comment(self.pr.repo, self.pr.number, self.comment_id, status_comments.rereview(
+            self.requested_by, self.head_sha, self.done, superseded=True, continued_in=continued_in,
+            closed=not live.open))
+
+    def done_note(self, review: Review, review_url: str) -> None:
+        """Mention every requester once: the review they asked for is published, and how it came out."""
+        if not self.requested_by or self.job_id is None:
+            return
+        key = f"re-review-{self.job_id}"
+        body = answers.rereview_done(self.head_sha, review.outcome.kind.value, review.proof.verdict.value,
+                                     review.rating.overall.tier.value, review_url)
+        post_answer_once(self.github, self.pr.repo, self.pr.number, answers.answer_marker(key),
+                         answers.addressed(self.requested_by, body, key))
 
 
 def pull_request_facts(pr: PullRequestInfo) -> PullRequest:

@@ -5,10 +5,12 @@ The conclusion follows the proof verdict, so branch protection can require it:
 `fails` and `timeout` fail; an infrastructure error is `action_required` with
 how to retry.
 
-Creating a check run is not idempotent, so it is never repeated blindly: after a 5xx
-or a lost answer the head's runs are listed and one already saying this is adopted.
-A job's later attempt (a worker died mid-publish) edits the head's run instead of
-adding a second one.
+One run per head: every publish lists the head's run of this check first (one call)
+and edits it when there is one, so a re-review, a retried job or a dead letter
+for the same head changes that run instead of stacking a second one under it.
+Creating a check run is not idempotent, so it is never repeated blindly: after a
+5xx or a lost answer the head's runs are listed again and one already saying this
+is adopted.
 """
 
 from __future__ import annotations
@@ -59,11 +61,8 @@ def conclusion_for(verdict: Verdict) -> Conclusion:
 
 
 def publish_check(connection: Connection, repo: str, head_sha: str, verdict: Verdict, title: str, summary: str,
-                  details_url: str | None = None, reuse: bool = False) -> None:
-    """A completed check run (App) or a commit status (token) for this head.
-
-    `reuse`: an earlier attempt may already have made this head's run; edit it rather than add one.
-    """
+                  details_url: str | None = None) -> None:
+    """A completed check run (App) or a commit status (token) for this head: the head's run edited, or made."""
     conclusion = conclusion_for(verdict)
     with calls_as(connection.account):
         repository = connection.github.get_repo(repo)
@@ -75,11 +74,10 @@ def publish_check(connection: Connection, repo: str, head_sha: str, verdict: Ver
         fields = {"status": "completed", "conclusion": conclusion.value,
                   "output": {"title": title[:250], "summary": summary[:MAX_SUMMARY]},
                   "details_url": details_url or NotSet}
-        if reuse:
-            ours = _head_runs(repository, head_sha)
-            if ours:
-                ours[0].edit(**fields)
-                return
+        ours = _head_runs(repository, head_sha)
+        if ours:
+            ours[0].edit(**fields)
+            return
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             try:
                 with single_attempt():
@@ -100,5 +98,5 @@ def publish_check(connection: Connection, repo: str, head_sha: str, verdict: Ver
 
 
 def _head_runs(repository, head_sha: str) -> list:  # type: ignore[no-untyped-def]
-    """This check's runs on the head, newest first."""
+    """This check's latest run on the head (GitHub's default `filter=latest`), or none."""
     return list(repository.get_commit(head_sha).get_check_runs(check_name=CHECK_NAME))

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import logging
 import contextvars
+import logging
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -126,7 +126,7 @@ CALLS = CallCounter()  # process-wide: PyGithub's request logger is process-wide
 class _CallLogger(logging.Logger):
     """PyGithub logs every request it makes through its injected logger; this one counts them instead."""
 
-    def isEnabledFor(self, level: int) -> bool:  # noqa: N802 - logging's name
+    def isEnabledFor(self, level: int) -> bool:
         return level == logging.DEBUG
 
     def debug(self, msg: object, *args: object, **kwargs: object) -> None:

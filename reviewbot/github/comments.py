@@ -1,5 +1,7 @@
-"""The one review comment per PR: found by its marker and the bot's login, edited in place.
+"""The bot's comments on a PR: found by their marker and the bot's login, edited in place.
 
+The one review comment per PR is built on these in `reviewbot.github.port`
+(`find_review_comment`, `post_placeholder`, `publish_review_comment`).
 Searched across every page of the PR's comments; if several carry the marker
 (a crash between create and record, two workers racing), the newest is kept
 and the older ones are deleted. A short "review started" note is posted only
@@ -53,15 +55,6 @@ def bot_comments(connection: Connection, repo: str, number: int, bot_login: str,
                        if is_bot_comment(c.body, c.user.login, bot_login, marker)), key=lambda c: c.id)
 
 
-def find_review_comment(connection: Connection, repo: str, number: int, bot_login: str) -> BotComment | None:
-    """The bot's review comment on a PR (the newest), deleting older duplicates."""
-    ours = bot_comments(connection, repo, number, bot_login)
-    for older in ours[:-1]:
-        with contextlib.suppress(UnknownObjectException):  # a racing worker deleted it first
-            delete_comment(connection, repo, number, older.id)
-    return ours[-1] if ours else None
-
-
 def create_comment_once(connection: Connection, repo: str, number: int, body: str, bot_login: str,
                         marker: str) -> int:
     """Create the bot's comment carrying `marker` exactly once, even when GitHub applies it and loses the answer.
@@ -85,12 +78,6 @@ def create_comment_once(connection: Connection, repo: str, number: int, body: st
     raise AssertionError("unreachable")
 
 
-def post_placeholder(connection: Connection, repo: str, number: int, head_sha: str, bot_login: str) -> BotComment:
-    body = PLACEHOLDER.format(head=head_sha[:12])
-    marker = body.rstrip().rsplit("\n", 1)[-1]  # `<!-- reviewbot:review-started <head> -->`
-    return BotComment(id=create_comment_once(connection, repo, number, body, bot_login, marker), body=body)
-
-
 def delete_comment(connection: Connection, repo: str, number: int, comment_id: int) -> None:
     with calls_as(connection.account):
         connection.github.get_repo(repo).get_issue(number).get_comment(comment_id).delete()
@@ -107,29 +94,6 @@ def delete_placeholder(connection: Connection, repo: str, number: int, comment_i
         if PLACEHOLDER_MARKER in (comment.body or ""):
             with contextlib.suppress(UnknownObjectException):
                 comment.delete()
-
-
-def publish_review_comment(connection: Connection, repo: str, number: int, body: str,
-                           existing: BotComment | None, bot_login: str = "") -> int:
-    """Edit the bot's comment in place (one PATCH), or create it when there is none; returns its id."""
-    if existing is not None:
-        edit_comment(connection, repo, number, existing.id, body)
-        return existing.id
-    return create_comment_once(connection, repo, number, body, bot_login, MARKER_PREFIX)
-
-
-def upsert_status_comment(connection: Connection, repo: str, number: int, bot_login: str, marker: str,
-                          body: str, known: list[BotComment] | None = None) -> int:
-    """The bot's one comment for this intent (found by its marker), edited in place or created.
-
-    `known`: the bot's comments the caller has already listed, so they are not listed twice.
-    """
-    mine = [c for c in (known if known is not None else bot_comments(connection, repo, number, bot_login, marker))
-            if marker in c.body]
-    if mine:
-        edit_comment(connection, repo, number, mine[-1].id, body)
-        return mine[-1].id
-    return create_comment_once(connection, repo, number, body, bot_login, marker)
 
 
 def edit_comment(connection: Connection, repo: str, number: int, comment_id: int, body: str) -> None:

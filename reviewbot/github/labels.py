@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from reviewbot.github.client import Connection, calls_as
 from reviewbot.names import HUMAN_REVIEW_LABEL, MANAGED_LABEL_PREFIXES
-
 
 
 def is_managed(name: str) -> bool:
@@ -22,14 +20,3 @@ def label_changes(current: list[str], wanted: list[str]) -> tuple[list[str], lis
               and (completed or name.split(": ", 1)[0] in families)]
     add = [name for name in wanted if name not in set(current)]
     return add, remove
-
-
-def sync_labels(connection: Connection, repo: str, number: int, wanted: list[str]) -> None:
-    with calls_as(connection.account):
-        issue = connection.github.get_repo(repo).get_issue(number)
-        current = [label.name for label in issue.get_labels()]
-        add, remove = label_changes(current, wanted)
-        if add:
-            issue.add_to_labels(*add)
-        for name in remove:
-            issue.remove_from_labels(name)

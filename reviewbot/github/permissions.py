@@ -20,8 +20,8 @@ from urllib.parse import quote
 
 from github import GithubException
 
-from reviewbot.model import Permission
 from reviewbot.github.client import Connection, calls_as
+from reviewbot.model import Permission
 
 _LEVELS = {level.value: level for level in Permission}
 _COARSE = {"admin": Permission.ADMIN, "write": Permission.WRITE, "read": Permission.READ, "none": Permission.NONE}

@@ -28,6 +28,7 @@ class PullRequestInfo:
     mergeable: bool | None = None  # None while GitHub computes it
     mergeable_state: str = "unknown"
     private: bool = True  # the base repository's visibility (unknown counts as private: proof pages need a token)
+    labels: tuple[str, ...] | None = None  # as GitHub listed them with the PR (None: not known, list them)
 
     @property
     def open(self) -> bool:
@@ -45,10 +46,20 @@ def get_pull_request(connection: Connection, repo: str, number: int) -> PullRequ
             base_sha=pr.base.sha, clone_url=pr.base.repo.clone_url, html_url=pr.html_url,
             maintainer_can_modify=bool(pr.maintainer_can_modify), mergeable=pr.mergeable,
             mergeable_state=pr.mergeable_state or "unknown", private=pr.base.repo.private is not False,
+            labels=tuple(label.name for label in pr.labels),  # in the same answer: no call of their own
         )
 
 
-def open_pull_requests(connection: Connection, repo: str) -> list[tuple[int, str]]:
-    """(number, head sha) of every open PR, across all pages."""
+@dataclass(frozen=True)
+class OpenPull:
+    number: int
+    head_sha: str
+    head_ref: str
+    html_url: str
+
+
+def open_pull_requests(connection: Connection, repo: str) -> list[OpenPull]:
+    """Every open PR, across all pages."""
     with calls_as(connection.account):
-        return [(pr.number, pr.head.sha) for pr in connection.github.get_repo(repo).get_pulls(state="open")]
+        return [OpenPull(pr.number, pr.head.sha, pr.head.ref, pr.html_url)
+                for pr in connection.github.get_repo(repo).get_pulls(state="open")]

@@ -102,7 +102,7 @@ class ModelReviewer:
         except ModelError as exc:
             log.warning("model review skipped: %s", exc)
             return degraded(self.label, _note(self.label, exc))
-        except Exception as exc:  # noqa: BLE001 - a model problem never fails (or retries) a review
+        except Exception as exc:
             log.exception("model review skipped after an unexpected error")
             return degraded(self.label, _note(self.label, ModelError("error", type(exc).__name__)))
 

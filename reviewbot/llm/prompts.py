@@ -1,8 +1,8 @@
-"""The prompt templates in `prompts/` (Jinja2), versioned with the code.
+"""The prompt templates in `reviewbot/prompts/` (Jinja2), versioned with the code.
 
-They live at the repository root, beside the package, so a prompt change is a
-reviewed diff like any other; `REVIEWBOT_PROMPTS_DIR` points elsewhere (an
-installed wheel, an experiment). The version is a hash of their text: the
+They ship inside the package (package data), so a checkout, an editable install
+and a wheel all find them, and a prompt change is a reviewed diff like any other;
+`REVIEWBOT_PROMPTS_DIR` points elsewhere (an experiment). The version is a hash of their text: the
 comment's footer names it, so a review can be traced to the prompts it used.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 
-DEFAULT_DIR = Path(__file__).resolve().parents[1] / "prompts"  # a link to the repository's prompts/; files in a wheel
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "prompts"  # reviewbot/prompts/, package data
 SYSTEM, REVIEW, REREVIEW = "system.md.j2", "review.md.j2", "rereview.md.j2"
 
 

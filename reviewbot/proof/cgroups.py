@@ -102,7 +102,7 @@ class RunCgroup:
     dirs: list[Path] = field(default_factory=list)
 
     @classmethod
-    def create(cls, support: CgroupSupport, max_pids: int, memory_bytes: int) -> "RunCgroup":
+    def create(cls, support: CgroupSupport, max_pids: int, memory_bytes: int) -> RunCgroup:
         group = cls(support)
         name = f"run-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         if support.pids is not None:

@@ -65,7 +65,7 @@ class EgressPolicy:
     ports: frozenset[int] = DEFAULT_PORTS
 
     @classmethod
-    def parse(cls, ranges: list[str] | tuple[str, ...], ports: frozenset[int] = DEFAULT_PORTS) -> "EgressPolicy":
+    def parse(cls, ranges: list[str] | tuple[str, ...], ports: frozenset[int] = DEFAULT_PORTS) -> EgressPolicy:
         return cls(tuple(ipaddress.ip_network(r.strip(), strict=False) for r in ranges if r.strip()), ports)
 
     def refusal(self, address: str, port: int) -> str | None:
@@ -168,7 +168,7 @@ class Upstream:
     authorization: str = ""  # a Proxy-Authorization value, from user:password in the URL
 
     @classmethod
-    def parse(cls, url: str) -> "Upstream":
+    def parse(cls, url: str) -> Upstream:
         parts = urlsplit(url if "://" in url else f"http://{url}")
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"upstream proxy must be http://host:port, not {url!r}")
@@ -194,23 +194,23 @@ class SetupNetwork:
     connect_timeout_s: float = 15.0
 
     @classmethod
-    def from_settings(cls, settings: object | None = None, environ: Mapping[str, str] | None = None) -> "SetupNetwork":
+    def from_settings(cls, settings: object | None = None, environ: Mapping[str, str] | None = None) -> SetupNetwork:
         """From REVIEWBOT_SETUP_* settings; the pass-through values are read from the host's environment."""
         if settings is None:
             from reviewbot.settings import load_settings
 
             settings = load_settings()
         environ = os.environ if environ is None else environ
-        names = [n for n in getattr(settings, "setup_env") if n not in RESERVED_ENV and not n.startswith("REVIEWBOT")]
-        ca = getattr(settings, "setup_ca_bundle")
-        upstream = getattr(settings, "setup_upstream_proxy")
+        names = [n for n in settings.setup_env if n not in RESERVED_ENV and not n.startswith("REVIEWBOT")]
+        ca = settings.setup_ca_bundle
+        upstream = settings.setup_upstream_proxy
         return cls(
-            policy=EgressPolicy.parse(getattr(settings, "setup_allow")),
+            policy=EgressPolicy.parse(settings.setup_allow),
             upstream=Upstream.parse(upstream) if upstream else None,
             ca_bundle=Path(ca) if ca else None,
             env={n: environ[n] for n in names if n in environ},
-            pip_conf=getattr(settings, "setup_pip_conf"),
-            npmrc=getattr(settings, "setup_npmrc"),
+            pip_conf=settings.setup_pip_conf,
+            npmrc=settings.setup_npmrc,
         )
 
 
@@ -264,7 +264,7 @@ def binding_for(net: SetupNetwork, socket_dir: Path) -> Binding:
 
 
 @contextlib.contextmanager
-def session(net: SetupNetwork, uid: int | None) -> Iterator[tuple[Binding, "EgressProxy"]]:
+def session(net: SetupNetwork, uid: int | None) -> Iterator[tuple[Binding, EgressProxy]]:
     """A proxy that lives exactly as long as one setup run, on a socket only that run's uid can open."""
     socket_dir = Path(tempfile.mkdtemp(prefix="reviewbot-egress-"))  # 0700, short enough for AF_UNIX
     try:
@@ -365,7 +365,7 @@ class EgressProxy:
         """The most refused targets with their counts, for the setup's log and the review."""
         return [f"{what} (×{count})" if count > 1 else what for what, count in self.refused.most_common(most)]
 
-    def __enter__(self) -> "EgressProxy":
+    def __enter__(self) -> EgressProxy:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
         return self
@@ -402,7 +402,7 @@ class EgressProxy:
                 await _reply(writer, 503, "too many connections from this setup step")
                 return
             await self._serve(reader, writer)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError):
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
         finally:
             self._active -= 1
@@ -427,7 +427,7 @@ class EgressProxy:
         host, port = dial
         try:
             up_reader, up_writer = await self._open(target, host, port)
-        except (OSError, asyncio.TimeoutError, ConnectionError) as exc:
+        except (TimeoutError, OSError, ConnectionError) as exc:
             await _reply(writer, 502, f"could not reach {target.host}:{target.port}: {exc}")
             return
         self.dialled.append((host, port))
@@ -454,7 +454,7 @@ class EgressProxy:
         try:
             addresses = await asyncio.wait_for(asyncio.shield(self._resolve(target.host.lower())),
                                                self.net.connect_timeout_s)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             if self.net.upstream is not None:  # only the host's proxy can resolve it: the name goes on
                 return (f"port {target.port} is not one of {sorted(policy.ports)}"
                         if target.port not in policy.ports else (target.host, target.port))
@@ -519,7 +519,7 @@ class EgressProxy:
             while True:
                 try:
                     chunk = await asyncio.wait_for(source.read(65536), idle)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     if asyncio.get_running_loop().time() - last[0] >= idle:
                         return
                     continue

@@ -37,16 +37,16 @@ from reviewbot.model import (
 )
 from reviewbot.proof import cgroups, disk_quota
 from reviewbot.proof.amplify import Amplification, amplified_command
-from reviewbot.proof.claims import plan_claim_runs
 from reviewbot.proof.changes import is_manifest, is_test_path, split_changes
+from reviewbot.proof.claims import plan_claim_runs
 from reviewbot.proof.inference import config_yaml, infer_config
 from reviewbot.proof.overlay import OverlayPlan, apply_overlay, plan_overlay
 from reviewbot.proof.results import parse_junit_xml, parse_summary
 from reviewbot.proof.run_health import as_error, failed_setup, no_test_ran, settle_pair
 from reviewbot.proof.safe_fs import inside, read_regular, read_tail
 from reviewbot.proof.sandbox import OUT_DIR, Limits, Sandbox, SandboxRequest, SandboxUnavailable
-from reviewbot.proof.selection import AUTO_SUITE_TIMEOUT, JUNIT_ENV, JUNIT_PLACEHOLDER, select_suites
 from reviewbot.proof.scm_version import version_env
+from reviewbot.proof.selection import AUTO_SUITE_TIMEOUT, JUNIT_ENV, JUNIT_PLACEHOLDER, select_suites
 from reviewbot.proof.setup_step import DEFAULT_MAX_BYTES, DOWNLOAD_CACHE_ENV, DownloadCaches
 from reviewbot.proof.workspace import Mirror, Revisions, Workspace, WorkspaceError
 from reviewbot.repo_config import (

@@ -26,6 +26,7 @@ against a git dir the bot owns (`GIT_DIR`), or a repository path for tests.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -188,8 +189,6 @@ def describe_command(args: Sequence[str]) -> str:
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     proc.communicate()

@@ -226,10 +226,7 @@ def _node_setup(read: Reader, reasons: list[str]) -> tuple[str, bool] | None:
     elif read("package-lock.json") is not None or read("npm-shrinkwrap.json") is not None:
         command, why = "npm ci", "package-lock.json" if read("package-lock.json") is not None else "npm-shrinkwrap.json"
     elif has_deps:
-        if manager in ("pnpm", "yarn"):
-            command = f"corepack {manager} install"
-        else:
-            command = "npm install"
+        command = f"corepack {manager} install" if manager in ("pnpm", "yarn") else "npm install"
         why = "package.json without a lockfile"
     else:
         return None  # no dependencies: node runs the tests as they are

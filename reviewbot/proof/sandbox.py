@@ -36,6 +36,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from reviewbot.model import SandboxOutcome
 from reviewbot.proof import cgroups, disk_quota, egress, guarantees, hidden_argv, seccomp_filter
@@ -111,7 +112,7 @@ class Toolchain:
     path_dirs: tuple[str, ...]  # PATH inside the sandbox, in order
 
     @classmethod
-    def detect(cls) -> "Toolchain":
+    def detect(cls) -> Toolchain:
         ro: list[str] = []
         path_dirs: list[str] = []
         venv_bin = str(Path(sys.prefix) / "bin")
@@ -141,7 +142,7 @@ class HostSupport:
     cgroups: cgroups.CgroupSupport
 
     @classmethod
-    def detect(cls) -> "HostSupport":
+    def detect(cls) -> HostSupport:
         root = os.geteuid() == 0
         support = cgroups.detect() if root else cgroups.CgroupSupport(why_not="not running as root")
         return cls(bwrap=shutil.which("bwrap"), root=root, cgroups=support)
@@ -169,17 +170,15 @@ class UidPool:
         start = self.first + (os.getpid() * 7919 + threading.get_ident()) % (self.last - self.first)
         for offset in range(self.last - self.first):
             uid = self.first + (start - self.first + offset) % (self.last - self.first)
-            handle = open(self.lock_dir / f"{uid}.lock", "w")
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.close()
-                continue
-            try:
-                yield uid
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-                handle.close()
+            with open(self.lock_dir / f"{uid}.lock", "w") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue
+                try:
+                    yield uid
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
             return
         raise SandboxUnavailable("every sandbox uid is in use")
 
@@ -259,7 +258,7 @@ def command_argv(request: SandboxRequest, run_uid: int | None, network: egress.B
     if run_uid is not None:
         argv += ["/usr/bin/setpriv", f"--reuid={run_uid}", f"--regid={run_uid}", "--clear-groups",
                  "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
-    return argv + ["/bin/sh", "-c", network.wrap(request.command) if network else request.command]
+    return [*argv, "/bin/sh", "-c", network.wrap(request.command) if network else request.command]
 
 
 def _mount_parents(paths: tuple[str, ...]) -> list[str]:
@@ -457,7 +456,7 @@ class _Watchdog(threading.Thread):
     """Kills the run when it passes its deadline, prints past the cap, is cancelled, or loops on a
     refused address (the egress proxy's storm event)."""
 
-    def __init__(self, proc: subprocess.Popen, group: cgroups.RunCgroup | None, reader: "_OutputReader",
+    def __init__(self, proc: subprocess.Popen, group: cgroups.RunCgroup | None, reader: _OutputReader,
                  deadline: float, cancel: threading.Event | None, storm: threading.Event | None = None):
         super().__init__(daemon=True)
         self.proc, self.group, self.reader = proc, group, reader
@@ -548,22 +547,20 @@ class _OutputReader(threading.Thread):
         self.written = 0
 
     def run(self) -> None:
-        log = open(self.log_path, "wb") if self.log_path else None
-        try:
-            assert self.proc.stdout is not None
-            while chunk := self.proc.stdout.read1(65536):
-                self.total += len(chunk)
-                self._keep(self.redactor.feed(chunk[: max(0, self.cap - self.total + len(chunk))]), log)
-                if self.total > self.cap:
-                    self.over_limit.set()
-                    break
-        finally:
-            with contextlib.suppress(Exception):
-                self._keep(self.redactor.finish(), log)
-            if log is not None:
-                log.close()
+        with open(self.log_path, "wb") if self.log_path else contextlib.nullcontext() as log:
+            try:
+                assert self.proc.stdout is not None
+                while chunk := self.proc.stdout.read1(65536):
+                    self.total += len(chunk)
+                    self._keep(self.redactor.feed(chunk[: max(0, self.cap - self.total + len(chunk))]), log)
+                    if self.total > self.cap:
+                        self.over_limit.set()
+                        break
+            finally:
+                with contextlib.suppress(Exception):
+                    self._keep(self.redactor.finish(), log)
 
-    def _keep(self, text: str, log) -> None:  # type: ignore[no-untyped-def]
+    def _keep(self, text: str, log: BinaryIO | None) -> None:
         data = text.encode("utf-8")
         if log is not None and self.written < self.cap:
             log.write(data[: self.cap - self.written])

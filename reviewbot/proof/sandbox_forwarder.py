@@ -12,6 +12,7 @@ Usage: python sandbox_forwarder.py SOCKET_PATH PORT
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -26,10 +27,8 @@ def _pump(source: socket.socket, sink: socket.socket) -> None:
         pass
     finally:
         for sock in (source, sink):
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def _serve_one(client: socket.socket, socket_path: str) -> None:

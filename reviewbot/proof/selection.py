@@ -28,8 +28,8 @@ from pathspec import GitIgnoreSpec
 
 from reviewbot.model import ChangedFiles
 from reviewbot.proof.changes import TEST_DIRS
-from reviewbot.proof.safe_fs import read_inside
 from reviewbot.proof.inference import uses_pytest
+from reviewbot.proof.safe_fs import read_inside
 from reviewbot.repo_config import RepoConfig, Setup, Suite
 
 JUNIT_ENV = "REVIEWBOT_JUNIT"
@@ -281,7 +281,7 @@ def _command_names(script: str) -> set[str]:
     tokens = _tokens(script)
     return {
         PurePosixPath(token).name
-        for previous, token in zip(["", *tokens], tokens)
+        for previous, token in zip(["", *tokens], tokens, strict=False)
         if token and not previous.startswith("-")
     }
 
@@ -343,7 +343,7 @@ def _names_path(suite: Suite, path: str) -> bool:
     `pytest` does not (what it collects depends on config the bot does not read).
     """
     tokens = _tokens(suite.run)
-    for previous, token in zip(["", *tokens], tokens):
+    for previous, token in zip(["", *tokens], tokens, strict=False):
         if previous in _SCRIPT_RUNNERS:
             continue  # `npm test`, `make test`: a script or target name, not the test/ directory
         if "=" in token and token.startswith("-"):

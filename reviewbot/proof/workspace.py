@@ -161,7 +161,7 @@ class Mirror:
                                merge_base, head)
         parts = [part for part in output.split("\0") if part]
         changed, deleted = [], []
-        for status, path in zip(parts[::2], parts[1::2]):
+        for status, path in zip(parts[::2], parts[1::2], strict=False):
             (deleted if status.startswith("D") else changed).append(path)
         return sorted(changed), sorted(deleted)
 

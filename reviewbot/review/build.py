@@ -9,6 +9,7 @@ No clock: the caller passes the review time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -78,7 +79,7 @@ class Review(BaseModel):
             history=self.history,
         )
 
-    def to_json_dict(self) -> dict:
+    def to_json_dict(self) -> dict[str, Any]:
         """`reviewbot review --format json`: the proof beside the review's decisions."""
         return {
             "proof": self.proof.to_json_dict(),

@@ -58,6 +58,7 @@ U+FFFD (in `focus` too). `line` is 1-based in that normalised text.
 
 from __future__ import annotations
 
+import itertools
 import re
 import string
 import unicodedata
@@ -163,13 +164,13 @@ def parse_command(body: str | None, handles: Sequence[str] = DEFAULT_HANDLES) ->
     for first, end, items in _text_blocks(tokens, len(lines)):
         starts = [_line_start(lines, i, items) for i in range(first, end)]
         candidates: dict[int, tuple[int, int]] = {}  # line index -> (where the handle starts, its length)
-        for i, start in zip(range(first, end), starts):
+        for i, start in zip(range(first, end), starts, strict=True):
             found = _find_handle(start, folded_handles) if start is not None else None
             if found is not None:
                 candidates[i] = found
         if not candidates:
             continue
-        inline = [lines[i].lstrip(" \t") if start is None else start for i, start in zip(range(first, end), starts)]
+        inline = [lines[i].lstrip(" \t") if start is None else start for i, start in zip(range(first, end), starts, strict=True)]
         for i in _top_level(inline, first, candidates):
             start = starts[i - first]
             if start is not None:  # always: only such lines are candidates
@@ -356,7 +357,7 @@ def _strip_punctuation(word: str) -> str:
 
 def _command(after: str, i: int, lines: list[str]) -> Command:
     """The command whose text after the handle is `after`, on line index i."""
-    words = [match for _, match in zip(range(_MOST_WORDS), _WORD.finditer(after))]
+    words = list(itertools.islice(_WORD.finditer(after), _MOST_WORDS))
     if not words:
         return Command(name=None, word="", line=i + 1)
     lowered = [match.group().lower() for match in words]

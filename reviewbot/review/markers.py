@@ -1,8 +1,10 @@
 """The hidden marker: the review's machine state as compact JSON in an HTML comment.
 
-Later steps (commands, automerge, the next review) read state from here and never
-scrape prose. The marker also carries the short history of review cycles, so
-editing the comment in place keeps the last cycles without a database.
+The next review of the PR reads it back: the short history of review cycles and
+the previous verdict, so editing the comment in place keeps the last cycles. What
+later steps decide on (status, automerge, reconcile) is the `published_reviews`
+table, written by the same publish; the marker is the copy people and the next
+review see, never scraped prose.
 
 Only the bot writes markers, and only in its own comment (found by its login);
 every piece of untrusted text in that comment goes through `review.markdown`,
@@ -61,12 +63,6 @@ def parse_marker(comment: str) -> Marker | None:
         except (ValueError, ValidationError):
             continue
     return None
-
-
-def current_marker(comment: str, head_sha: str) -> Marker | None:
-    """The marker only if it describes this head: a marker for an older head is ignored."""
-    marker = parse_marker(comment)
-    return marker if marker is not None and marker.head == head_sha else None
 
 
 def next_history(previous: Marker | None, current: HistoryEntry) -> list[HistoryEntry]:

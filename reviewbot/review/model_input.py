@@ -1,7 +1,7 @@
 """What a model is shown: a bounded, prioritised, redacted context built from the review.
 
 Pure: the deterministic review, its diff and the previous cycle in; text sections out.
-The prompt templates (prompts/*.j2) only arrange these sections, so everything that
+The prompt templates (reviewbot/prompts/*.j2) only arrange these sections, so everything that
 decides what leaves the machine lives here, where it is tested without a server.
 
 Priority, most important first: the changed hunks of lock code (then other changed
@@ -133,7 +133,7 @@ def budget_for(n_ctx: int | None, max_tokens: int | None, configured: int = DEFA
 
     When the server reports its context length (llama.cpp's /props), the prompt, the schema
     and the answer cap come off it first; what remains, at `CHARS_PER_TOKEN`, bounds the
-    context. A server that does not say keeps the configured budget (see the README's sizing).
+    context. A server that does not say keeps the configured budget (see docs/model.md, sizing).
     """
     if not n_ctx:
         return configured

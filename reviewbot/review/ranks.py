@@ -1,7 +1,7 @@
 """Ranks: a proof and a patch in, a tier out. Pure and deterministic.
 
 No I/O, no clock, no randomness: the same proof, evidence and findings always
-give the same rating, so a rank can be explained by the table in the README
+give the same rating, so a rank can be explained by the table in docs/ranks-and-lock-scan.md
 (`rules_markdown()` prints it from `RANK_RULES`).
 
 Two axes, then the weaker of the two:
@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
@@ -359,7 +360,7 @@ def _media_step(proof: Proof, evidence: Evidence, current: Tier) -> _Step | None
     return _Step("Attach a log, screenshot or recording of the bug happening without the fix", lifted)
 
 
-def _finding_order(finding: Finding) -> tuple:
+def _finding_order(finding: Finding) -> tuple[int, str, int, str, str]:
     return (list(Priority).index(finding.priority), finding.path, finding.line, finding.rule, finding.title)
 
 
@@ -505,7 +506,7 @@ class Rating(BaseModel):
     moves: list[str]
     egg: Egg
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
 
@@ -523,7 +524,7 @@ def rate(repo_full_name: str, pr_number: int, proof: Proof, evidence: Evidence, 
     )
 
 
-# --------------------------------------------------------------------------- the table for the README
+# --------------------------------------------------------------------------- the table for the docs
 
 
 @dataclass(frozen=True)

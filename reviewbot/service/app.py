@@ -25,12 +25,12 @@ from starlette.concurrency import run_in_threadpool
 from reviewbot.review.commands import handles_for
 from reviewbot.service.events import PayloadError, delivery_summary, route
 from reviewbot.service.intake import IntakeError, read_delivery
+from reviewbot.service.observe import DeliveryObserver
+from reviewbot.service.signature import verify
+from reviewbot.store.group_commit import GroupCommit
 from reviewbot.store.jobs import Action, Cancel, Enqueue, Ignore, JobKind
 from reviewbot.store.metrics import CONTENT_TYPE, Metrics
-from reviewbot.service.observe import DeliveryObserver
-from reviewbot.store.group_commit import GroupCommit
 from reviewbot.store.queue import Accepted, Intake, Queue
-from reviewbot.service.signature import verify
 
 BODY_TIMEOUT_S = 10.0
 NO_INSTALLATION = "no installation"

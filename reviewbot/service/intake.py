@@ -29,8 +29,8 @@ MAX_DELIVERY_CHARS = 80  # deliveries.delivery_id
 JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
 
-_EVENT = re.compile(r"[a-z0-9_.-]{1,%d}" % MAX_EVENT_CHARS, re.IGNORECASE)
-_DELIVERY = re.compile(r"[\x21-\x7e]{1,%d}" % MAX_DELIVERY_CHARS)  # printable ASCII, no space
+_EVENT = re.compile(rf"[a-z0-9_.-]{{1,{MAX_EVENT_CHARS}}}", re.IGNORECASE)
+_DELIVERY = re.compile(rf"[\x21-\x7e]{{1,{MAX_DELIVERY_CHARS}}}")  # printable ASCII, no space
 _NOT_STRUCTURE = bytes(range(256)).translate(None, b'[]{}"')  # every byte but brackets and quotes
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)  # a backslash and the byte it escapes (`\\\\` and `\\"` included)
 # Escapes that may decode to a surrogate or a NUL; only when one is present is the parsed tree walked.

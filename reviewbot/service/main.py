@@ -7,38 +7,43 @@ workers as separate processes, for a host that only works the queue.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import signal
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
 from reviewbot.bot.automerge import AutomergeJob
+from reviewbot.bot.automerge_progress import AutomergeProgress
+from reviewbot.bot.base_facts import MirrorFacts
 from reviewbot.bot.commands import CommandJob
 from reviewbot.bot.reconcile import reconcile
-from reviewbot.bot.replacement import Replacements
+from reviewbot.bot.replacement import MirrorBranches, Replacements
 from reviewbot.bot.review import ReviewJob
 from reviewbot.data_dir import prepare_data_dir
+from reviewbot.github.adapter import EdgePorts
 from reviewbot.github.breaker import CircuitBreaker, GitHubUnavailable
 from reviewbot.github.client import CALLS, GitHubEdge
 from reviewbot.github.permissions import PermissionCache
+from reviewbot.github.port import GitHubPorts
 from reviewbot.llm.assist import ModelReviewer
 from reviewbot.proof.engine import ProofEngine
 from reviewbot.service.app import create_app
 from reviewbot.service.bot_login import BotLogin
-from reviewbot.store.db import make_engine
-from reviewbot.store.jobs import JobKind
 from reviewbot.service.logs import configure_logging
-from reviewbot.store.metrics import Metrics
 from reviewbot.service.pages import proof_links_for, proof_store_for, router_for
-from reviewbot.store.pull_state import PullStates
-from reviewbot.store.queue import PublishedReviews, Queue
 from reviewbot.service.worker import Worker
 from reviewbot.settings import Settings
+from reviewbot.store.db import make_engine
+from reviewbot.store.jobs import JobKind
+from reviewbot.store.metrics import Metrics
+from reviewbot.store.pull_state import PullStates
+from reviewbot.store.queue import PublishedReviews, Queue
 
 log = logging.getLogger("reviewbot.service")
 
@@ -49,10 +54,12 @@ class Service:
     queue: Queue
     metrics: Metrics
     edge: GitHubEdge
+    github: GitHubPorts
     review_job: ReviewJob
     command_job: CommandJob
     automerge_job: AutomergeJob
     published: PublishedReviews
+    states: PullStates
     threads: list[threading.Thread] = field(default_factory=list)
     login: BotLogin | None = None
 
@@ -67,13 +74,25 @@ class Service:
                 JobKind.AUTOMERGE: self.automerge_job}
 
     def app(self) -> FastAPI:
-        self.login.start(threading.Event())  # type: ignore[union-attr]  # never blocks; a no-op once started
+        """The webhook app; while it is served, its lifespan resolves the bot's login in the background."""
         secrets = [secret.get_secret_value() for secret in self.settings.webhook_secrets]
-        return create_app(self.queue.engine, secrets, max_body_bytes=self.settings.max_body_bytes,
+        app = create_app(self.queue.engine, secrets, max_body_bytes=self.settings.max_body_bytes,
                           bot_login=self.login.current, queue=self.queue, metrics=self.metrics,  # type: ignore[union-attr]
                           handled=set(self.handlers), command_handle=self.settings.command_handle,
                           pages=router_for(self.settings, self.review_job.proof_store, self.queue.engine),
                           require_installation=self.edge.is_app, github_status=self.github_status)
+        app.router.lifespan_context = self._resolving_login
+        return app
+
+    @contextlib.asynccontextmanager
+    async def _resolving_login(self, _app: FastAPI) -> AsyncIterator[None]:
+        """The login thread lives as long as the server: a stopped server leaves no thread asking GitHub."""
+        stop = threading.Event()
+        self.login.start(stop)  # type: ignore[union-attr]  # never blocks; a no-op once started
+        try:
+            yield
+        finally:
+            stop.set()
 
     def github_status(self) -> dict:
         """GitHub as the breaker sees it, and whether the bot's login is known yet (for /readyz)."""
@@ -113,11 +132,10 @@ class Service:
         if breaker.retry_in() is not None:
             return self._skip_reconcile(f"GitHub at {breaker.host} is not answering")
         try:
-            created = reconcile(self.edge, _UntilGitHubFails(self.queue, breaker), self.published,
-                                self.command_job.states)
+            created = reconcile(self.github, _UntilGitHubFails(self.queue, breaker), self.published, self.states)
         except GitHubUnavailable as exc:
             return self._skip_reconcile(str(exc))
-        except Exception:  # noqa: BLE001 - the next round tries again
+        except Exception:
             log.exception("reconcile failed")
             return []
         if breaker.retry_in() is not None:
@@ -160,18 +178,20 @@ def build_service(settings: Settings, edge: GitHubEdge | None = None) -> Service
     published = PublishedReviews(engine)
     states = PullStates(engine)
     proof_engine = ProofEngine(settings.data_dir)
-    permissions = PermissionCache()
-    automerge_job = AutomergeJob(edge, states, published, permissions, proof_engine.workspace)
-    automerge_job.replacements = Replacements(edge, proof_engine.workspace, queue, arm=automerge_job.arm_number)
-    automerge_job.sandbox = proof_engine.sandbox
-    review_job = ReviewJob(edge, proof_engine, published, states, queue=queue, automerge=automerge_job,
+    github = EdgePorts(edge, PermissionCache())
+    base = MirrorFacts(proof_engine.workspace)
+    progress = AutomergeProgress(states, base)
+    automerge_job = AutomergeJob(github, states, published, progress, base,
+                                 replacements=Replacements(MirrorBranches(proof_engine.workspace), queue, progress),
+                                 workspace=proof_engine.workspace, sandbox=proof_engine.sandbox, queue=queue)
+    review_job = ReviewJob(github, proof_engine, published, states, queue=queue, automerge=automerge_job,
                            public_url=settings.public_url, metrics=metrics,
-                           model=ModelReviewer.from_settings(settings))
-    review_job.proof_store, review_job.proof_links = proof_store_for(settings, engine), proof_links_for(settings)
-    command_job = CommandJob(edge, queue, states, published, permissions, automerge_job,
+                           model=ModelReviewer.from_settings(settings),
+                           proof_store=proof_store_for(settings, engine), proof_links=proof_links_for(settings))
+    command_job = CommandJob(github, queue, states, published, automerge_job,
                              handle=settings.command_handle, allowed_bots=frozenset(settings.allowed_bots))
-    return Service(settings=settings, queue=queue, metrics=metrics, edge=edge, review_job=review_job,
-                   command_job=command_job, automerge_job=automerge_job, published=published)
+    return Service(settings=settings, queue=queue, metrics=metrics, edge=edge, github=github, review_job=review_job,
+                   command_job=command_job, automerge_job=automerge_job, published=published, states=states)
 
 
 def serve(settings: Settings, host: str, port: int, listener: socket.socket | None = None) -> None:

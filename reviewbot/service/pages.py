@@ -37,10 +37,10 @@ from reviewbot.pages.render import render_page
 from reviewbot.pages.retention import Retention
 from reviewbot.pages.views import JobFacts, LogFacts, log_page_view, proof_view, queue_view, recent_rows
 from reviewbot.redact import redact
+from reviewbot.settings import Settings
 from reviewbot.store.db import JobRow
 from reviewbot.store.proof_store import PageSummary, ProofStore
 from reviewbot.store.queue import JobState
-from reviewbot.settings import Settings
 
 RECENT_LIMIT = 100
 DEAD_LIMIT = 50

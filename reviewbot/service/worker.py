@@ -58,7 +58,7 @@ class Worker:
         while not stop.is_set():
             try:
                 worked = self.run_once()
-            except Exception:  # noqa: BLE001 - the database went away: keep the worker alive, try again
+            except Exception:
                 log.exception("worker %s: queue error", self.name)
                 worked = False
             if not worked:
@@ -75,7 +75,7 @@ class Worker:
                 continue
             try:
                 recover()
-            except Exception:  # noqa: BLE001 - a failed cleanup must not stop the worker from working
+            except Exception:
                 log.exception("worker %s: recovery in %s failed", self.name, type(handler).__name__)
 
     def run_once(self) -> bool:
@@ -144,7 +144,7 @@ class Worker:
         while not done.wait(interval):
             try:
                 control = self.queue.heartbeat(job.id, self.name, self.lease_s)
-            except Exception:  # noqa: BLE001 - a missed beat is retried; the lease is generous
+            except Exception:
                 log.exception("heartbeat for job %s failed", job.id)
                 continue
             if control is not Control.CONTINUE:
@@ -156,5 +156,5 @@ class Worker:
     def _dead_letter(self, job: Job, error: str) -> None:
         try:
             self.on_dead(job, error)  # type: ignore[misc]
-        except Exception:  # noqa: BLE001 - telling the PR failed too; the job stays dead in the queue
+        except Exception:
             log.exception("could not report dead job %s on %s#%s", job.id, job.spec.repo, job.spec.pr_number)

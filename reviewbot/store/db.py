@@ -18,14 +18,27 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import (JSON, BigInteger, DateTime, Engine, Enum, Index, Integer, String, Text, create_engine,
-                        event, inspect, make_url)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Engine,
+    Enum,
+    Index,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    inspect,
+    make_url,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from reviewbot.extras import MissingExtra, install_hint
 from reviewbot.model import Verdict
-from reviewbot.review.merge_gate import AutomergeState
 from reviewbot.review.outcome import OutcomeKind
+from reviewbot.review.pr_state import AutomergeState
 
 
 def utcnow() -> datetime:
@@ -114,7 +127,7 @@ class PullStateRow(Base):
     armed_by: Mapped[str] = mapped_column(String(100), default="")
     armed_head: Mapped[str] = mapped_column(String(64), default="")
     fixed_head: Mapped[str] = mapped_column(String(64), default="")  # the head the `fix:` commands last ran on
-    automerge_log: Mapped[list] = mapped_column(JSON, default=list)  # [time, step, head, outcome] rows
+    automerge_log: Mapped[list[list[str]]] = mapped_column(JSON, default=list)  # [time, step, head, outcome] rows
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 

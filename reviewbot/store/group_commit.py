@@ -88,12 +88,16 @@ class GroupCommit(Generic[Item, Answer]):
                     break
             # A thread's request that gave up is dropped; the others can no longer be cancelled. (A request awaiting
             # `commit` that is cancelled meanwhile is still stored: unanswered, so GitHub's redelivery is a duplicate.)
-            batch = [(item, future) for item, future in batch
-                     if not isinstance(future, Future) or future.set_running_or_notify_cancel()]
+            batch = [
+                (item, future)
+                for item, future in batch
+                if not isinstance(future, Future) or future.set_running_or_notify_cancel()
+            ]
             if batch:
                 self._commit(batch)
 
     def _commit(self, batch: list[tuple[Item, Future[Answer] | asyncio.Future[Answer]]]) -> None:
+        answers: list[Answer | BaseException]
         try:
             answers = list(self._store([item for item, _ in batch]))
             if len(answers) != len(batch):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -21,7 +21,7 @@ class _JobStates(Collector):
     def __init__(self, counts: Callable[[], dict[str, int]]):
         self.counts = counts
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         family = GaugeMetricFamily("reviewbot_jobs", "Jobs in the queue by state", labels=["state"])
         for state, count in sorted(self.counts().items()):
             family.add_metric([state], count)
@@ -31,7 +31,7 @@ class _JobStates(Collector):
 class _Breakers(Collector):
     """Whether the circuit to each GitHub host is open (1) or closed (0), and how often it opened."""
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         from reviewbot.github.breaker import breakers
 
         family = GaugeMetricFamily("reviewbot_github_circuit_open", "1 while GitHub at this host is considered down",

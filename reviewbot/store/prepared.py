@@ -14,21 +14,28 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect
-from sqlalchemy.sql import Executable
+from sqlalchemy import Connection, CursorResult, Dialect
+from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
 
 Processor = Callable[[Any], Any] | None
+Statement = Executable  # a Core SELECT, INSERT or UPDATE (each also a ClauseElement, which compiles)
 
 
 class Prepared:
     """One Core statement compiled for one dialect with a fixed set of parameter names (qmark style)."""
 
-    def __init__(self, statement: Executable, dialect: Dialect, keys: Iterable[str]):
+    def __init__(self, statement: Statement, dialect: Dialect, keys: Iterable[str]):
         keys = frozenset(keys)
         # An INSERT's columns are the keys given; elsewhere the keys are the statement's own bind parameters.
-        compiled = statement.compile(dialect=dialect, column_keys=sorted(keys) if statement.is_insert else None)
+        compiled = cast(
+            SQLCompiler,
+            cast(ClauseElement, statement).compile(
+                dialect=dialect, column_keys=sorted(keys) if statement.is_insert else None
+            ),
+        )
         if compiled.positiontup is None or "POSTCOMPILE" in compiled.string:
             raise ValueError("only plain positional statements run prepared (no expanding IN)")
         unset = [name for name in compiled.positiontup if name not in keys and compiled.binds[name].value is None]
@@ -36,29 +43,40 @@ class Prepared:
             raise ValueError(f"values for {unset} must be given")
         self.sql = compiled.string
         # Per position: the caller's key, or the value fixed in the statement (`.values(state="superseded")`).
-        self._order = [(name if name in keys else None,
-                        None if name in keys else compiled.binds[name].value,
-                        _bind_processor(compiled.binds[name].type, dialect)) for name in compiled.positiontup]
+        self._order = [
+            (
+                name if name in keys else None,
+                None if name in keys else compiled.binds[name].value,
+                _bind_processor(compiled.binds[name].type, dialect),
+            )
+            for name in compiled.positiontup
+        ]
         columns = list(getattr(statement, "selected_columns", ()))
-        self._results: list[Processor] = [column.type.dialect_impl(dialect).result_processor(dialect, None)
-                                          for column in columns]
-        self._row = namedtuple("Row", [column.key for column in columns], rename=True)  # row.name, as Core gives
+        self._results: list[Processor] = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+        ]
+        # row.name, as Core's rows give it
+        self._row: Any = namedtuple("Row", [column.key for column in columns], rename=True)  # type: ignore[misc]
 
-    def parameters(self, values: Mapping[str, Any]) -> list:
-        out = []
+    def parameters(self, values: Mapping[str, Any]) -> list[Any]:
+        out: list[Any] = []
         for key, fixed, process in self._order:
             value = fixed if key is None else values[key]
             out.append(value if process is None else process(value))
         return out
 
-    def rows(self, cursor: Any, values: Mapping[str, Any]) -> list[tuple]:
+    def rows(self, cursor: Any, values: Mapping[str, Any]) -> list[Any]:
         found = cursor.execute(self.sql, self.parameters(values)).fetchall()
-        return [self._row._make(value if process is None else process(value)
-                                for value, process in zip(row, self._results)) for row in found]
+        return [
+            self._row._make(
+                value if process is None else process(value) for value, process in zip(row, self._results, strict=True)
+            )
+            for row in found
+        ]
 
 
 def _bind_processor(kind: Any, dialect: Dialect) -> Processor:
-    return kind.dialect_impl(dialect).bind_processor(dialect)
+    return cast(Processor, kind.dialect_impl(dialect).bind_processor(dialect))
 
 
 class Statements:
@@ -71,9 +89,9 @@ class Statements:
         self.raw = dialect.name == "sqlite"
         self.dialect = dialect
         self._prepared: dict[tuple[int, frozenset[str]], Prepared] = {}
-        self._keep: list[Executable] = []  # the statements keyed by id() above stay alive
+        self._keep: list[Statement] = []  # the statements keyed by id() above stay alive
 
-    def _get(self, statement: Executable, values: Mapping[str, Any]) -> Prepared:
+    def _get(self, statement: Statement, values: Mapping[str, Any]) -> Prepared:
         key = (id(statement), frozenset(values))
         found = self._prepared.get(key)
         if found is None:
@@ -81,28 +99,32 @@ class Statements:
             self._keep.append(statement)
         return found
 
-    def rows(self, connection: Connection, statement: Executable, values: Mapping[str, Any]) -> Sequence[Any]:
+    def rows(self, connection: Connection | Any, statement: Statement, values: Mapping[str, Any]) -> Sequence[Any]:
         if self.raw:
             return self._get(statement, values).rows(_cursor(connection), values)
-        return connection.execute(statement, values).all()
+        return cast(Connection, connection).execute(statement, values).all()
 
-    def insert(self, connection: Connection, statement: Executable, values: Mapping[str, Any]) -> int:
+    def insert(self, connection: Connection | Any, statement: Statement, values: Mapping[str, Any]) -> int:
         """Insert one row; its integer primary key."""
         if self.raw:
             prepared = self._get(statement, values)
-            return _cursor(connection).execute(prepared.sql, prepared.parameters(values)).lastrowid
-        return connection.execute(statement, values).inserted_primary_key[0]
+            return int(_cursor(connection).execute(prepared.sql, prepared.parameters(values)).lastrowid)
+        key = cast(Connection, connection).execute(statement, values).inserted_primary_key
+        assert key is not None  # a single-row INSERT always reports its key
+        return int(key[0])
 
-    def execute(self, connection: Connection, statement: Executable, values: Mapping[str, Any]) -> int:
+    def execute(self, connection: Connection | Any, statement: Statement, values: Mapping[str, Any]) -> int:
         """Run a statement for its effect; the number of rows it changed."""
         if self.raw:
             prepared = self._get(statement, values)
-            return _cursor(connection).execute(prepared.sql, prepared.parameters(values)).rowcount
-        return connection.execute(statement, values).rowcount
+            return int(_cursor(connection).execute(prepared.sql, prepared.parameters(values)).rowcount)
+        result = cast(Connection, connection).execute(statement, values)
+        return cast(CursorResult[Any], result).rowcount
 
 
 def _cursor(connection: Connection | Any) -> Any:
     """A cursor in the connection's current transaction: an SQLAlchemy connection's driver's, or a driver's own."""
     if isinstance(connection, Connection):
-        return connection.connection.driver_connection.cursor()
+        driver: Any = connection.connection.driver_connection
+        return driver.cursor()
     return connection.cursor()

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from reviewbot.review.merge_gate import AutomergeState
+from reviewbot.review.pr_state import AutomergeState
 from reviewbot.store.db import ProcessedCommandRow, PullStateRow
 
 
@@ -22,7 +22,7 @@ class PullState:
     automerge: AutomergeState = AutomergeState.OFF
     armed_by: str = ""
     armed_head: str = ""
-    automerge_log: tuple = ()
+    automerge_log: tuple[tuple[str, ...], ...] = ()
     fixed_head: str = ""
 
 

@@ -7,7 +7,9 @@ Rules a maintainer can rely on:
   head, and each newer head supersedes the older ones);
 * a newer head supersedes older reviews of the same PR: queued ones are marked
   `superseded`, a running one gets `cancel_requested` (its worker kills the
-  sandbox and publishes nothing);
+  sandbox and publishes nothing); the newer job inherits the replaced ones'
+  re-review requesters and focus notes (`reviewbot.review.rereview_requests`),
+  so everyone who asked is still answered;
 * a claimed job holds a lease; a worker that dies stops renewing it, and the
   job is claimed again once the lease runs out;
 * a failed job is retried with exponential backoff; after `max_attempts` it is
@@ -27,26 +29,28 @@ import contextlib
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import CursorResult, Engine, Result, Row, Table, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reviewbot.model import Verdict
-from reviewbot.review.outcome import OutcomeKind
-from reviewbot.store.db import DeliveryRow, JobRow, PublishedReviewRow
 from reviewbot.names import valid_full_name
-from reviewbot.store.prepared import Statements
+from reviewbot.review.outcome import OutcomeKind
+from reviewbot.review.rereview_requests import carry_over
+from reviewbot.store.db import DeliveryRow, JobRow, PublishedReviewRow
 from reviewbot.store.jobs import Action, Cancel, Enqueue, JobKind, JobSpec
+from reviewbot.store.prepared import Statements
 
 Clock = Callable[[], datetime]
-JOBS = JobRow.__table__
-DELIVERIES = DeliveryRow.__table__
+# Declarative classes type `__table__` as any FromClause; these two are plain tables.
+JOBS = cast(Table, JobRow.__table__)
+DELIVERIES = cast(Table, DeliveryRow.__table__)
 REREVIEW = "re-review"  # JobSpec.reason of a review a maintainer asked for
 BACKOFF_BASE_S = 15
 BACKOFF_CAP_S = 600
@@ -245,19 +249,24 @@ class Queue:
         if same is not None:
             return same, False
         now = self.clock()
+        payload = spec.payload
         if spec.kind == JobKind.REVIEW and spec.head_sha:
             note = f"superseded by head {spec.head_sha[:12]}"
             asked = spec.reason == REREVIEW  # a maintainer's request replaces every review still waiting
-            queued = [row.id for row in active
+            queued = [row for row in active
                       if (asked or row.head_sha != spec.head_sha) and row.state == JobState.QUEUED]
-            running = [row.id for row in active if row.head_sha != spec.head_sha and row.state == JobState.RUNNING]
-            for job_id in queued:  # prebuilt statements: building one costs more than SQLite takes to run it
-                self._sql.execute(connection, _SUPERSEDE, {"job_id": job_id, "now": now, "note": note})
-            for job_id in running:
-                self._sql.execute(connection, _ASK_TO_STOP, {"job_id": job_id, "now": now, "note": note})
+            running = [row for row in active if row.head_sha != spec.head_sha and row.state == JobState.RUNNING]
+            for row in queued:  # prebuilt statements: building one costs more than SQLite takes to run it
+                self._sql.execute(connection, _SUPERSEDE, {"job_id": row.id, "now": now, "note": note})
+            for row in running:
+                self._sql.execute(connection, _ASK_TO_STOP, {"job_id": row.id, "now": now, "note": note})
+            # whoever asked for the replaced reviews is still owed one: the newer job carries their requests
+            replaced = sorted((*queued, *running), key=lambda row: row.id)
+            payload = carry_over(spec.payload, [row.payload or {} for row in replaced],
+                                 [row.payload or {} for row in replaced if row.state == JobState.QUEUED])
         return self._sql.insert(connection, _INSERT_JOB, {
             "kind": spec.kind.value, "repo": spec.repo, "pr_number": spec.pr_number, "head_sha": spec.head_sha,
-            "installation_id": spec.installation_id, "reason": spec.reason, "payload": spec.payload,
+            "installation_id": spec.installation_id, "reason": spec.reason, "payload": payload,
             "state": JobState.QUEUED.value, "cancel_requested": False, "attempts": 0,
             "max_attempts": self.max_attempts, "run_after": now, "last_error": "", "created_at": now,
             "updated_at": now}), True
@@ -291,13 +300,14 @@ class Queue:
             if self.engine.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             for job_id in session.scalars(query).all():
-                won = session.execute(
+                won = _rowcount(session.execute(
                     update(JobRow).where(JobRow.id == job_id, runnable).values(
                         state=JobState.RUNNING.value, lease_owner=worker_id,
                         lease_expires=now + timedelta(seconds=lease_s), attempts=JobRow.attempts + 1, updated_at=now)
-                ).rowcount
+                ))
                 if won:
                     row = session.get(JobRow, job_id)
+                    assert row is not None  # this transaction just updated it
                     session.refresh(row)
                     return _job(row)
         return None
@@ -358,19 +368,19 @@ class Queue:
     def _finish(self, job_id: int, worker_id: str, state: JobState, error: str) -> bool:
         now = self.clock()
         with self._transaction() as session:
-            done = session.execute(update(JobRow).where(
+            done = _rowcount(session.execute(update(JobRow).where(
                 JobRow.id == job_id, JobRow.state == JobState.RUNNING.value, JobRow.lease_owner == worker_id).values(
                 state=state.value, finished_at=now, updated_at=now, lease_owner=None, lease_expires=None,
-                last_error=error)).rowcount
+                last_error=error)))
             return bool(done)
 
     def retry_dead(self, repo: str, pr_number: int) -> int:
         """Give a PR's dead-lettered jobs a fresh set of attempts (a maintainer's re-review)."""
         now = self.clock()
         with self._transaction() as session:
-            return session.execute(update(JobRow).where(
+            return _rowcount(session.execute(update(JobRow).where(
                 JobRow.repo == repo, JobRow.pr_number == pr_number, JobRow.state == JobState.DEAD.value).values(
-                state=JobState.QUEUED.value, attempts=0, run_after=now, updated_at=now, finished_at=None)).rowcount
+                state=JobState.QUEUED.value, attempts=0, run_after=now, updated_at=now, finished_at=None)))
 
     # -- views ----------------------------------------------------------------------------
 
@@ -399,6 +409,27 @@ class Queue:
                 JobRow.state.in_([JobState.QUEUED.value, JobState.RUNNING.value, JobState.DEAD.value]))).first()
         return found is not None
 
+    def payload(self, job_id: int) -> dict[str, Any]:
+        """A job's payload as stored (after coalescing merged earlier requests into it)."""
+        with Session(self.engine) as session:
+            row = session.get(JobRow, job_id)
+            return dict(row.payload or {}) if row else {}
+
+    def review_of_head(self, repo: str, pr_number: int, head_sha: str) -> JobState | None:
+        """RUNNING or QUEUED when a review of this head (or of the PR's live head: "") is under way, else None.
+
+        What `status` and the automerge comment say about a head not reviewed yet: queued, running,
+        or nothing at all (a draft, a pause, a lost webhook), never a guess."""
+        with Session(self.engine) as session:
+            states = set(session.scalars(select(JobRow.state).where(
+                JobRow.repo == repo, JobRow.pr_number == pr_number, JobRow.kind == JobKind.REVIEW.value,
+                JobRow.head_sha.in_([head_sha, ""]), JobRow.cancel_requested.is_(False),
+                JobRow.state.in_([state.value for state in ACTIVE]))).all())
+        for state in ACTIVE[::-1]:  # running first: it is the more advanced of the two
+            if state.value in states:
+                return state
+        return None
+
     def state_of(self, job_id: int) -> JobState | None:
         with Session(self.engine) as session:
             row = session.get(JobRow, job_id)
@@ -418,7 +449,10 @@ class Queue:
 
 
 class PublishedReviews:
-    """The head each PR's comment describes: what a reconcile compares open PRs against."""
+    """The last review published on each PR (head, comment, verdict, outcome, rank), recorded as it is published.
+
+    The one source of truth for later steps: `status`, automerge and reconcile read it here,
+    never the comment's marker (which carries the review history for the next review)."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -450,7 +484,12 @@ class PublishedReviews:
             return row.head_sha if row else None
 
 
-def _same_request(spec: JobSpec, active: list) -> int | None:
+def _rowcount(result: Result[Any]) -> int:
+    """The rows a DML statement matched: `Session.execute` types its result as Result, but DML gets a CursorResult."""
+    return cast(CursorResult[Any], result).rowcount
+
+
+def _same_request(spec: JobSpec, active: Sequence[Row[*tuple[Any, ...]]] | Sequence[Any]) -> int | None:
     """The active job that already does what `spec` asks (newest first), if any."""
     if spec.kind == JobKind.REVIEW:
         if spec.reason == REREVIEW:
@@ -461,7 +500,7 @@ def _same_request(spec: JobSpec, active: list) -> int | None:
     return next((row.id for row in active if command_key(row.payload or {}) == key), None)
 
 
-def command_key(payload: dict) -> str:
+def command_key(payload: Mapping[str, Any]) -> str:
     """A comment command is the same request while its comment id and body are unchanged."""
     body = str(payload.get("comment_body", ""))
     return f"{payload.get('comment_id')}:{hashlib.sha256(body.encode()).hexdigest()[:16]}"

@@ -18,6 +18,7 @@ cleans up after the dead one, the job's lease runs out, and the new worker finis
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import random
@@ -35,10 +36,10 @@ from typing import TYPE_CHECKING
 
 from reviewbot.github.client import GitHubEdge, default_retry
 from reviewbot.review.markers import parse_marker
-from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.service.main import build_service
-from reviewbot.store.queue import REREVIEW, JobState
 from reviewbot.settings import Settings
+from reviewbot.store.jobs import JobKind, JobSpec
+from reviewbot.store.queue import REREVIEW, JobState
 
 if TYPE_CHECKING:  # the worker processes import only what they run
     from tests.e2e.world import World
@@ -175,10 +176,9 @@ class CrashLab:
 
     def start_worker(self) -> subprocess.Popen:
         self._started += 1
-        log = open(self.logs / f"worker-{self._started}.log", "w")
-        proc = subprocess.Popen([sys.executable, "-m", "tests.e2e.crash", "worker"], env=self.env, cwd=ROOT,
-                                stdout=log, stderr=subprocess.STDOUT)
-        log.close()
+        with open(self.logs / f"worker-{self._started}.log", "w") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "tests.e2e.crash", "worker"], env=self.env, cwd=ROOT,
+                                    stdout=log, stderr=subprocess.STDOUT)
         self.workers.append(proc)
         return proc
 
@@ -186,10 +186,8 @@ class CrashLab:
         return [w for w in self.workers if w.poll() is None]
 
     def sigkill(self, proc: subprocess.Popen) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def stop(self) -> None:
         for proc in self.live_workers():
@@ -383,9 +381,9 @@ class CrashLab:
         url = f"http://127.0.0.1:{port}/webhook"
 
         def start() -> subprocess.Popen:
-            log = open(lab.logs / f"service-{time.monotonic_ns()}.log", "w")
-            proc = subprocess.Popen([sys.executable, "-m", "tests.e2e.crash", "serve", str(port)], env=lab.env,
-                                    cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            with open(lab.logs / f"service-{time.monotonic_ns()}.log", "w") as log:
+                proc = subprocess.Popen([sys.executable, "-m", "tests.e2e.crash", "serve", str(port)], env=lab.env,
+                                        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
             wait_for_port(port)
             return proc
 

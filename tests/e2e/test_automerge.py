@@ -33,13 +33,13 @@ def reviewed(world: World) -> None:
     world.work()
 
 
-def ci_status(world: World, state: str) -> None:
+def ci_status(world: World, state: str, context: str = "ci/build") -> None:
     """The repository's CI reports on the head, and GitHub sends the `status` webhook."""
     sha = world.head_sha()
     answer = httpx.post(f"{world.fake.url}/repos/{world.repo}/statuses/{sha}", json={"state": state,
-                        "context": "ci/build"}, headers={"Authorization": f"token {world.ci_token}"})
+                        "context": context}, headers={"Authorization": f"token {world.ci_token}"})
     assert answer.status_code == 201
-    payload = {"sha": sha, "state": state, "context": "ci/build", "repository": {"full_name": world.repo},
+    payload = {"sha": sha, "state": state, "context": context, "repository": {"full_name": world.repo},
                "installation": {"id": world.installation}}
     world.fake.deliver(world.server.url, "status", payload, SECRET, str(uuid.uuid4()))
 
@@ -80,7 +80,7 @@ def test_a_push_after_the_review_is_never_merged_unreviewed(world: World) -> Non
     world.comment("@reviewbot automerge", MAINTAINER)
     world.work()
     assert not merged(world)
-    assert "waiting for the review of head" in automerge_comment(world)
+    assert "no review of head" in automerge_comment(world)  # no push event delivered: nothing is queued
     world.deliver("synchronize")
     world.work()  # the new head is reviewed, which advances automerge
     assert merged(world)
@@ -91,13 +91,37 @@ def test_a_failing_check_blocks_and_a_pending_one_waits(world: World) -> None:
     ci_status(world, "pending")
     world.comment("@reviewbot automerge", MAINTAINER)
     world.work()
-    assert not merged(world) and "waiting for ci/build" in automerge_comment(world)
+    assert not merged(world) and "waiting for `ci/build` (pending)" in automerge_comment(world)
     ci_status(world, "failure")
     world.work()
-    assert not merged(world) and "ci/build failed" in automerge_comment(world)
+    # main requires no checks: every check counts, and it is not called "required"
+    assert not merged(world) and "failing check `ci/build` (no required checks configured: every other check " \
+        "counts)" in automerge_comment(world)
     ci_status(world, "success")
     world.work()
     assert merged(world)
+
+
+def test_only_the_checks_a_ruleset_requires_block_and_they_are_named_required(world: World) -> None:
+    world.fake.require_checks(world.repo, "main", ["ci/build"], via="ruleset")
+    reviewed(world)
+    ci_status(world, "failure")
+    ci_status(world, "failure", context="ci/lint")
+    world.comment("@reviewbot automerge", MAINTAINER)
+    world.work()
+    body = automerge_comment(world)
+    assert not merged(world) and "blocked: required check `ci/build` failed — the contributor" in body
+    assert "ci/lint" not in body
+    world.comment("@reviewbot status", "passer-by")
+    world.work()
+    [status] = world.bot_comments("<!-- reviewbot:status status")
+    assert "- Automerge: armed, blocked" in status.body and "- Required checks: `ci/build`." in status.body
+    assert "required check `ci/build` failed" in status.body
+    ci_status(world, "success")
+    world.work()
+    assert merged(world)  # ci/lint still fails: nobody requires it
+    assert automerge_comment(world).startswith("🦞✅ Automerged.") and "Gates" not in automerge_comment(world)
+    world.fake.assert_contract_clean()
 
 
 def test_stop_pauses_automerge_and_approve_resumes_it(world: World) -> None:
@@ -114,12 +138,13 @@ def test_stop_pauses_automerge_and_approve_resumes_it(world: World) -> None:
     assert merged(world)
 
 
-def test_a_draft_is_fix_only(world: World) -> None:
+def test_a_draft_waits_to_be_marked_ready(world: World) -> None:
     reviewed(world)
     world.fake.pull_request(world.repo, world.number).draft = True
     world.comment("@reviewbot automerge", MAINTAINER)
     world.work()
-    assert not merged(world) and "fix-only" in automerge_comment(world)
+    assert not merged(world)
+    assert "draft — the author or a maintainer: mark it ready for review" in automerge_comment(world)
 
 
 def test_a_push_by_someone_without_write_pauses_it_until_re_armed(world: World) -> None:
@@ -175,7 +200,7 @@ def test_a_fork_branch_it_may_not_update_moves_to_a_credited_replacement_that_me
     world.fake.push_to_branch(fork, "fix/from-fork", world.sample.path, ref=world.sample.head)
     source = world.number = world.fake.open_pull_request(
         world.repo, head=f"{CONTRIBUTOR}:fix/from-fork", title="Release the lock file", user=CONTRIBUTOR,
-        body="Fixes #12\n\nSee the tests.", maintainer_can_modify=False)
+        body=f"Fixes #12\n\n{world.sample.body}", maintainer_can_modify=False)  # with a Test plan
     reviewed(world)
     httpx.post(f"{world.fake.url}/repos/{world.repo}/issues/{source}/labels", json={"labels": ["bug"]},
                headers={"Authorization": f"token {world.ci_token}"}).raise_for_status()
@@ -198,6 +223,16 @@ def test_a_fork_branch_it_may_not_update_moves_to_a_credited_replacement_that_me
     assert "merged; this PR is left open for maintainer and contributor comparison." in source_comments[0].body
     assert "| replacement |" in automerge_comment(world)
     assert replacement.merged  # reviewed like any PR, then automerged there
+    assert f"From #{source} by @\u200b{CONTRIBUTOR}:" in replacement.body and "## Test plan" in replacement.body
+    [review] = [c for c in world.fake.comments(world.repo, replacement.number) if "<!-- reviewbot:review" in c.body]
+    assert "names no test command" not in review.body  # its review reads the contributor's Test plan
+    assert "tests/test_lockfile.py" in review.body
+    tracker = automerge_comment(world)  # the source's automerge comment ends where its work went
+    assert "| merged via replacement |" in tracker and f"merged via #{replacement.number}" in tracker
+    assert "re-arm" not in tracker
+    source_labels = world.fake.labels(world.repo, source)
+    assert "status: merged via replacement" in source_labels and "bug" in source_labels
+    assert "reviewbot:automerge" not in source_labels and "status: passed" not in source_labels
     message = base_message(world)
     assert "Co-authored-by: Sample Contributor <contributor@example.invalid>" in message
     world.fake.assert_contract_clean()
@@ -262,7 +297,7 @@ def test_the_source_is_closed_after_the_replacement_merges_when_configured(world
 
 
 def test_a_draft_fork_pr_behind_and_not_writable_ends_in_a_credited_replacement_that_merges(world: World) -> None:
-    """The whole chain: fix-only draft, behind a strict base, a fork the bot cannot push to."""
+    """The whole chain: a draft left alone until it is ready, behind a strict base, a fork the bot cannot push to."""
     fork = world.fake.fork(world.repo, CONTRIBUTOR)
     world.fake.push_to_branch(fork, "fix/draft", world.sample.path, ref=world.sample.head)
     source = world.number = world.fake.open_pull_request(world.repo, head=f"{CONTRIBUTOR}:fix/draft", draft=True,
@@ -272,6 +307,12 @@ def test_a_draft_fork_pr_behind_and_not_writable_ends_in_a_credited_replacement_
     world.comment("@reviewbot automerge", MAINTAINER)
     world.work()
     assert not merged(world) and world.fake.pull_request(world.repo, source).draft  # the draft is never merged
+    assert "draft — the author or a maintainer: mark it ready" in automerge_comment(world)
+    assert [p.number for p in world.fake.state.repo(world.repo).pulls() if p.number > source] == []  # no replacement
+    assert world.fake.count("PUT", "/repos/*/pulls/*/update-branch") == 0  # nor an update of the draft's branch
+    world.fake.pull_request(world.repo, source).draft = False  # the contributor marks it ready for review
+    world.deliver("ready_for_review")
+    world.work()
     [replacement] = [p for p in world.fake.state.repo(world.repo).pulls() if p.number > source]
     assert replacement.merged and not replacement.draft
     [reef] = world.bot_comments("<!-- reviewbot:status replacement")

@@ -8,7 +8,6 @@ review comment naming the key and its line, and the proof must fall back to the 
 
 from __future__ import annotations
 
-
 import pytest
 
 from reviewbot.review.markers import parse_marker

@@ -57,6 +57,6 @@ def test_a_later_attempt_edits_the_heads_check_run_instead_of_adding_one(world: 
     connection = world.service.edge.connection(world.installation)
     head = world.head_sha()
     publish_check(connection, world.repo, head, "weak", "first", "first summary")
-    publish_check(connection, world.repo, head, "proven", "second", "second summary", reuse=True)
+    publish_check(connection, world.repo, head, "proven", "second", "second summary")
     [check] = world.fake.check_runs(world.repo, head)
     assert (check.conclusion, check.output.get("title")) == ("success", "second")

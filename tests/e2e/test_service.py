@@ -49,6 +49,33 @@ def test_an_opened_pr_gets_one_comment_a_check_run_and_labels(world: World) -> N
     world.fake.assert_contract_clean()
 
 
+def test_a_re_review_of_the_same_head_edits_its_one_check_run(world: World) -> None:
+    """Every publish for a head edits that head's run: a re-review never stacks a second one under it."""
+    import httpx
+
+    from reviewbot.store.jobs import JobKind, JobSpec
+
+    world.deliver("opened")
+    assert world.work() == 1
+    head = world.head_sha()
+    [first] = world.fake.check_runs(world.repo, head)
+    token = world.fake.add_user("triager")
+    world.fake.set_permission(world.repo, "triager", "write")
+    httpx.post(f"{world.fake.url}/repos/{world.repo}/issues/{world.number}/labels", json={"labels": ["bug"]},
+               headers={"Authorization": f"token {token}"}).raise_for_status()
+    world.fake.reset_calls()
+    world.service.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=world.repo, pr_number=world.number, head_sha=head,
+                                        installation_id=world.installation, reason="re-review"))
+    assert world.work() == 1
+    [again] = world.fake.check_runs(world.repo, head)
+    assert again.id == first.id and again.conclusion == "success"
+    assert world.fake.count("GET", f"/repos/{world.repo}/commits/{head}/check-runs") == 1  # one listing call
+    assert world.fake.count("POST", f"/repos/{world.repo}/check-runs") == 0
+    assert world.fake.count("GET", f"/repos/{world.repo}/issues/{world.number}/labels") == 0  # read with the PR
+    assert {"bug", "status: passed", "proof: proven"} <= set(world.fake.labels(world.repo, world.number))
+    world.fake.assert_contract_clean()
+
+
 def test_a_push_edits_the_same_comment_and_history_grows(world: World) -> None:
     world.deliver("opened")
     world.work()
@@ -130,11 +157,11 @@ def test_reconcile_reviews_a_pr_whose_webhook_was_lost(world: World) -> None:
     world.deliver("opened")
     world.work()
     other = world.open_second_pull_request()  # no webhook is delivered for it
-    created = reconcile(world.service.edge, world.service.queue, world.service.published)
+    created = reconcile(world.service.github, world.service.queue, world.service.published)
     assert len(created) == 1
     assert world.work() == 1
     assert any(parse_marker(c.body) for c in world.fake.comments(world.repo, other))
-    assert reconcile(world.service.edge, world.service.queue, world.service.published) == []
+    assert reconcile(world.service.github, world.service.queue, world.service.published) == []
 
 
 @pytest.fixture

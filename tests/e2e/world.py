@@ -15,8 +15,8 @@ import uvicorn
 from reviewbot.github.client import GitHubEdge, default_retry
 from reviewbot.samples.repos import SampleRepo
 from reviewbot.service.main import Service, build_service
-from reviewbot.store.queue import JobState
 from reviewbot.settings import Settings
+from reviewbot.store.queue import JobState
 from tests.fakegithub import FakeGitHub
 
 SECRET = "e2e-webhook-secret"
@@ -31,7 +31,7 @@ class ServiceServer:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    access_log=False, lifespan="off"))
+                                                    access_log=False, lifespan="on"))  # as `serve` runs it
         self.thread = threading.Thread(target=self.server.run, daemon=True, name="service")
 
     @property
@@ -87,6 +87,8 @@ class World:
     def __exit__(self, *exc: object) -> None:
         self.server.stop()
         self.fake.stop()
+        if exc[0] is None:  # every e2e test, not only those that remember to: no answer broke GitHub's contract
+            self.fake.assert_contract_clean()
 
     # -- GitHub's side ------------------------------------------------------------------------
 

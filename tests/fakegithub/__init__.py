@@ -15,4 +15,4 @@ from .middleware import Call
 from .server import FakeGitHub
 from .state import AppIdentity
 
-__all__ = ["FakeGitHub", "AppIdentity", "Call", "ContractViolation", "FaultRule"]
+__all__ = ["AppIdentity", "Call", "ContractViolation", "FakeGitHub", "FaultRule"]

@@ -6,7 +6,6 @@ from starlette.responses import Response
 
 from .app import Ctx, GitHubError, forbidden_integration, json_reply, not_found, route
 
-
 # -- app endpoints -----------------------------------------------------------------------------
 
 

@@ -20,7 +20,6 @@ from .app import (
 )
 from .state import CheckRun, CommitStatus, Repo, level_at_least, utcnow
 
-
 # -- checks and statuses -----------------------------------------------------------------------
 
 CHECK_STATUSES = ("queued", "in_progress", "completed")
@@ -113,8 +112,8 @@ def update_check_run(ctx: Ctx, owner: str, repo: str, check_run_id: int) -> Resp
     target = installation_write(ctx, owner, repo, "checks")
     run = check_run_for(ctx, target, check_run_id)
     if run.app is not ctx.principal.installation.app:
-        raise GitHubError(403, "Invalid app_id `%d` - check run can only be modified by the GitHub App that created it."
-                          % ctx.principal.installation.app.id)
+        raise GitHubError(403, f"Invalid app_id `{ctx.principal.installation.app.id}` - check run can only be modified"
+                               " by the GitHub App that created it.")
     with ctx.state.lock:
         apply_check_fields(ctx, run)
     return json_reply(ctx.render.check_run(run))

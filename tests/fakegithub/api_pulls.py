@@ -22,7 +22,6 @@ from .app import (
 )
 from .state import Review, level_at_least, utcnow
 
-
 # -- pull requests -----------------------------------------------------------------------------
 
 

@@ -8,7 +8,6 @@ from starlette.responses import Response
 
 from .app import Ctx, GitHubError, json_reply, not_found, repo_for, resolve_commit, route
 
-
 # -- repositories ------------------------------------------------------------------------------
 
 
@@ -42,8 +41,8 @@ def collaborator_permission(ctx: Ctx, owner: str, repo: str, username: str) -> R
 
 @route("GET", "/repos/{owner}/{repo}/rules/branches/{branch:path}")
 def branch_rules(ctx: Ctx, owner: str, repo: str, branch: str) -> Response:
-    repo_for(ctx, owner, repo, category="metadata")
-    return json_reply([])
+    target = repo_for(ctx, owner, repo, category="metadata")
+    return json_reply(ctx.render.branch_rules(target, branch))
 
 
 @route("GET", "/repos/{owner}/{repo}/branches/{branch:path}")

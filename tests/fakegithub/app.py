@@ -13,9 +13,10 @@ import json
 import math
 import re
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -73,7 +74,7 @@ def forbidden_integration() -> GitHubError:
 class Ctx:
     """One request as the handlers see it."""
 
-    fake: "FakeGitHub"
+    fake: FakeGitHub
     request: Request
     principal: Principal
     body: Any
@@ -136,7 +137,7 @@ def json_reply(body: Any, status: int = 200, headers: dict | None = None) -> JSO
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def build_app(fake: "FakeGitHub") -> FastAPI:
+def build_app(fake: FakeGitHub) -> FastAPI:
     """The FastAPI application: REST routes, git smart HTTP mount, GitHub-shaped errors."""
     from .githttp import git_endpoint
 
@@ -176,7 +177,7 @@ def build_app(fake: "FakeGitHub") -> FastAPI:
                 return await run_in_threadpool(call)
             except GitHubError as exc:
                 return exc.response()
-            except Exception as exc:  # a bug in the fake: answer like GitHub's 500, and make the test fail
+            except Exception as exc:  # noqa: BLE001 - a bug in the fake: answer like GitHub's 500, and make the test fail
                 traceback.print_exc()
                 fake.contract.record(request.method, request.url.path, 500, None, f"the fake raised {exc!r}")
                 return error_response(500, "Server Error")
@@ -320,8 +321,8 @@ def parse_time(value: Any, name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise invalid(resource="", field=name)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        raise invalid(resource="", field=name) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def resolve_commit(repo: Repo, ref: str) -> str | None:
@@ -353,4 +354,4 @@ def register_routes() -> None:
     assert api_apps and api_checks and api_issues and api_pulls and api_repos
 
 
-__all__ = ["build_app", "served_routes", "GitHubError", "Ctx", "route"]
+__all__ = ["Ctx", "GitHubError", "build_app", "route", "served_routes"]

@@ -61,14 +61,14 @@ def verify_app_jwt(state: State, value: str) -> Principal:
         claims = jwt.decode(value, options={"verify_signature": False})
         header = jwt.get_unverified_header(value)
     except jwt.PyJWTError:
-        raise AuthError("A JSON web token could not be decoded")
+        raise AuthError("A JSON web token could not be decoded") from None
     if header.get("alg") != "RS256":
         raise AuthError("A JSON web token could not be decoded")
     iss = claims.get("iss")
     try:
         app_id = int(iss)
     except (TypeError, ValueError):
-        raise AuthError("'Issuer' claim ('iss') must be an Integer")
+        raise AuthError("'Issuer' claim ('iss') must be an Integer") from None
     app = state.apps.get(app_id)
     if app is None:
         raise AuthError("Integration not found")
@@ -81,11 +81,11 @@ def verify_app_jwt(state: State, value: str) -> Principal:
         raise AuthError(
             "'Expiration time' claim ('exp') must be a numeric value representing the future time at which "
             "the assertion expires"
-        )
+        ) from None
     except jwt.MissingRequiredClaimError as exc:
-        raise AuthError(f"Missing '{exc.claim}' claim in the JSON web token")
+        raise AuthError(f"Missing '{exc.claim}' claim in the JSON web token") from None
     except jwt.PyJWTError:
-        raise AuthError("A JSON web token could not be decoded")
+        raise AuthError("A JSON web token could not be decoded") from None
     now = time.time()
     iat, exp = claims.get("iat"), claims.get("exp")
     if not isinstance(iat, (int, float)) or iat > now + JWT_LEEWAY:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -81,7 +82,7 @@ async def _parse_cgi_headers(stream: asyncio.StreamReader) -> tuple[int, dict[st
     return status, headers
 
 
-def git_endpoint(fake: "FakeGitHub"):
+def git_endpoint(fake: FakeGitHub):
     """The ASGI endpoint for every /git/... request."""
     state = fake.state
 

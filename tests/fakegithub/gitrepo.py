@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ZERO_SHA = "0" * 40
@@ -111,7 +111,7 @@ class BareRepo:
     # -- creation ----------------------------------------------------------------------------
 
     @classmethod
-    def init(cls, path: Path, default_branch: str) -> "BareRepo":
+    def init(cls, path: Path, default_branch: str) -> BareRepo:
         path.parent.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run(
             ["git", "init", "--bare", "-q", "-b", default_branch, str(path)],
@@ -124,7 +124,7 @@ class BareRepo:
         return repo
 
     @classmethod
-    def clone_bare(cls, source: Path, path: Path) -> "BareRepo":
+    def clone_bare(cls, source: Path, path: Path) -> BareRepo:
         path.parent.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run(
             ["git", "clone", "--bare", "-q", "--no-local", str(source), str(path)],
@@ -233,9 +233,9 @@ class BareRepo:
                 CommitInfo(
                     sha=f[0], tree=f[1], parents=f[2].split() if f[2] else [],
                     author_name=f[3], author_email=f[4],
-                    author_date=datetime.fromtimestamp(int(f[5]), timezone.utc),
+                    author_date=datetime.fromtimestamp(int(f[5]), UTC),
                     committer_name=f[6], committer_email=f[7],
-                    committer_date=datetime.fromtimestamp(int(f[8]), timezone.utc),
+                    committer_date=datetime.fromtimestamp(int(f[8]), UTC),
                     message=f[9].rstrip("\n"),
                 )
             )

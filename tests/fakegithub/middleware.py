@@ -11,7 +11,7 @@ import asyncio
 import itertools
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import JSONResponse
@@ -41,7 +41,7 @@ class Call:
 
 
 class GitHubMiddleware:
-    def __init__(self, app: Any, fake: "FakeGitHub"):
+    def __init__(self, app: Any, fake: FakeGitHub):
         self.app = app
         self.fake = fake
         self._request_ids = itertools.count(1)
@@ -53,7 +53,7 @@ class GitHubMiddleware:
         fake = self.fake
         method, path = scope["method"], scope["path"]
         query = scope.get("query_string", b"").decode("latin-1")
-        at = datetime.now(timezone.utc)
+        at = datetime.now(UTC)
         started = time.monotonic()
         is_git = path.startswith("/git/")
         headers_in = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}

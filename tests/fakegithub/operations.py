@@ -50,6 +50,10 @@ def merge_pull(
             return Outcome(409, "Head branch was modified. Review and try the merge again.")
         if state.is_behind(pull):
             return Outcome(405, "Head branch is out of date. Review and try the merge again.")
+        unmet = state.unmet_required_checks(pull)
+        if unmet:
+            name, why = unmet[0]
+            return Outcome(405, f"Required status check \"{name}\" is {why}.")
         git = pull.repo.git
         base_ref = f"refs/heads/{pull.base_ref}"
         base_tip = git.rev_parse(base_ref)

@@ -582,17 +582,31 @@ class Renderer:
 
     def branch(self, repo: Repo, name: str, info: CommitInfo) -> dict:
         api = f"{self.api}/repos/{repo.full_name}/branches/{quote(name)}"
+        required = repo.protected_checks.get(name, [])
         return {
             "name": name,
             "commit": self.commit(info, repo),
             "_links": {"self": api, "html": f"{self.web}/{repo.full_name}/tree/{quote(name)}"},
-            "protected": False,
+            "protected": bool(required) or name in repo.strict_branches,
             "protection": {
-                "enabled": False,
-                "required_status_checks": {"enforcement_level": "off", "contexts": [], "checks": []},
+                "enabled": bool(required) or name in repo.strict_branches,
+                "required_status_checks": {
+                    "enforcement_level": "non_admins" if required else "off", "contexts": list(required),
+                    "checks": [{"context": context, "app_id": None} for context in required],
+                    "strict": name in repo.strict_branches},
             },
             "protection_url": f"{api}/protection",
         }
+
+    def branch_rules(self, repo: Repo, name: str) -> list[dict]:
+        """GET /rules/branches/{branch}: one `required_status_checks` rule when a ruleset requires checks."""
+        required = repo.ruleset_checks.get(name)
+        if not required:
+            return []
+        return [{"type": "required_status_checks", "ruleset_source_type": "Repository",
+                 "ruleset_source": repo.full_name, "ruleset_id": 1,
+                 "parameters": {"required_status_checks": [{"context": context} for context in required],
+                                "strict_required_status_checks_policy": name in repo.strict_branches}}]
 
     def content_links(self, repo: Repo, path: str, ref: str, kind: str, sha: str) -> dict:
         api = f"{self.api}/repos/{repo.full_name}"

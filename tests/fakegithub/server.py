@@ -80,7 +80,7 @@ class FakeGitHub:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> "FakeGitHub":
+    def start(self) -> FakeGitHub:
         if self._thread is not None:
             return self
         config = uvicorn.Config(
@@ -110,7 +110,7 @@ class FakeGitHub:
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> "FakeGitHub":
+    def __enter__(self) -> FakeGitHub:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -384,6 +384,12 @@ class FakeGitHub:
         with self.state.lock:
             self.state.repo(repo).strict_branches.add(branch)
 
+    def require_checks(self, repo: str, branch: str, names: list[str], *, via: str = "protection") -> None:
+        """Required status checks on `branch`: classic branch protection's (`via="protection"`) or a ruleset's."""
+        with self.state.lock:
+            target = self.state.repo(repo)
+            (target.protected_checks if via == "protection" else target.ruleset_checks)[branch] = list(names)
+
     def set_maintainer_can_modify(self, repo: str, number: int, value: bool) -> None:
         pull = self.pull_request(repo, number)
         with self.state.lock:
@@ -478,4 +484,4 @@ class FakeGitHub:
         return response
 
 
-__all__ = ["FakeGitHub", "AppIdentity", "Call", "ContractViolation", "git_env"]
+__all__ = ["AppIdentity", "Call", "ContractViolation", "FakeGitHub", "git_env"]

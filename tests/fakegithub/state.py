@@ -8,12 +8,13 @@ the same commits. Ids come from counters and timestamps are GitHub's `YYYY-MM-DD
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import secrets
 import string
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .gitrepo import BareRepo, GitError
@@ -32,14 +33,14 @@ TOKEN_LIFETIME = timedelta(hours=1)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def iso(moment: datetime | None) -> str | None:
     """GitHub's timestamp format: UTC, seconds, trailing Z."""
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def level_at_least(level: str, wanted: str) -> bool:
@@ -171,7 +172,7 @@ class Reaction:
 @dataclass
 class IssueComment:
     id: int
-    repo: "Repo"
+    repo: Repo
     issue_number: int
     body: str
     user: User
@@ -196,7 +197,7 @@ class Review:
 class Issue:
     id: int
     number: int
-    repo: "Repo"
+    repo: Repo
     title: str
     body: str | None
     user: User
@@ -217,7 +218,7 @@ class Issue:
 @dataclass
 class PullRequest(Issue):
     pull_id: int = 0
-    head_repo: "Repo | None" = None
+    head_repo: Repo | None = None
     head_ref: str = ""
     base_ref: str = "main"
     head_sha: str = ""
@@ -240,7 +241,7 @@ class PullRequest(Issue):
 @dataclass
 class CheckRun:
     id: int
-    repo: "Repo"
+    repo: Repo
     head_sha: str
     name: str
     app: App
@@ -258,7 +259,7 @@ class CheckRun:
 @dataclass
 class CommitStatus:
     id: int
-    repo: "Repo"
+    repo: Repo
     sha: str
     state: str
     context: str
@@ -278,7 +279,7 @@ class Repo:
     private: bool = False
     default_branch: str = "main"
     description: str | None = None
-    parent: "Repo | None" = None  # forks only
+    parent: Repo | None = None  # forks only
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
     pushed_at: datetime = field(default_factory=utcnow)
@@ -288,6 +289,9 @@ class Repo:
     check_runs: list[CheckRun] = field(default_factory=list)
     statuses: list[CommitStatus] = field(default_factory=list)
     strict_branches: set[str] = field(default_factory=set)  # branch protection: PRs must be up to date to merge
+    # required status checks per branch: classic branch protection's list, and a ruleset's
+    protected_checks: dict[str, list[str]] = field(default_factory=dict)
+    ruleset_checks: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:
@@ -302,7 +306,7 @@ class Repo:
         return self.parent is not None
 
     @property
-    def source(self) -> "Repo | None":
+    def source(self) -> Repo | None:
         repo = self.parent
         while repo is not None and repo.parent is not None:
             repo = repo.parent
@@ -501,9 +505,8 @@ class State:
         if self._writes_repo(principal, repo):
             return True
         for pull in self.maintainer_editable_pulls(repo):
-            if ref is None or ref == f"refs/heads/{pull.head_ref}":
-                if self._writes_repo(principal, pull.repo):
-                    return True
+            if (ref is None or ref == f"refs/heads/{pull.head_ref}") and self._writes_repo(principal, pull.repo):
+                return True
         return False
 
     def _writes_repo(self, principal: Principal, repo: Repo) -> bool:
@@ -583,10 +586,8 @@ class State:
                 if head_repo is pull.repo:
                     pull.repo.git.update_ref(ref, pull.head_sha)
                 else:
-                    try:
+                    with contextlib.suppress(GitError):
                         pull.repo.git.fetch_ref(head_repo.git.path, f"refs/heads/{pull.head_ref}", ref)
-                    except GitError:
-                        pass
             self.mergeability(pull)
             return moved
 
@@ -602,9 +603,8 @@ class State:
             repo.pushed_at = utcnow()
             for other in self.repos.values():
                 for pull in other.pulls():
-                    if pull.state == "open" and (pull.head_repo is repo or pull.repo is repo):
-                        if self.sync_pull(pull):
-                            moved.append(pull)
+                    if pull.state == "open" and (pull.head_repo is repo or pull.repo is repo) and self.sync_pull(pull):
+                        moved.append(pull)
         return moved
 
     def mergeability(self, pull: PullRequest) -> tuple[bool | None, str]:
@@ -630,7 +630,31 @@ class State:
             return True, "draft"
         if self.is_behind(pull):
             return True, "behind"
+        if self.unmet_required_checks(pull):
+            return True, "blocked"
         return True, "clean"
+
+    def required_checks(self, repo: Repo, branch: str) -> list[str]:
+        """The check names a merge into `branch` requires: classic protection's and the rulesets' together."""
+        return sorted({*repo.protected_checks.get(branch, []), *repo.ruleset_checks.get(branch, [])})
+
+    def unmet_required_checks(self, pull: PullRequest) -> list[tuple[str, str]]:
+        """(name, "failing" | "expected") for each required check that is not green on the head, as GitHub
+        blocks a merge: the newest check run or status of that name counts; a missing one is expected."""
+        out = []
+        for name in self.required_checks(pull.repo, pull.base_ref):
+            runs = [run for run in pull.repo.check_runs if run.head_sha == pull.head_sha and run.name == name]
+            statuses = [st for st in pull.repo.statuses if st.sha == pull.head_sha and st.context == name]
+            if runs:
+                run = max(runs, key=lambda r: r.id)
+                green = run.status == "completed" and run.conclusion in ("success", "neutral", "skipped")
+                out += [] if green else [(name, "failing" if run.status == "completed" else "expected")]
+            elif statuses:
+                state = max(statuses, key=lambda st: st.id).state
+                out += [] if state == "success" else [(name, "expected" if state == "pending" else "failing")]
+            else:
+                out.append((name, "expected"))
+        return out
 
     def is_behind(self, pull: PullRequest) -> bool:
         """Strict branch protection: the base tip must be in the head's history before it may merge."""

@@ -12,7 +12,7 @@ import hmac
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -169,4 +169,4 @@ def deliver(
         headers["X-GitHub-Hook-Installation-Target-Type"] = "integration"
         headers["X-GitHub-Hook-Installation-Target-ID"] = str(app_id)
     response = httpx.post(app_url, content=body, headers=headers, timeout=timeout)
-    return response, Delivery(app_url, event, delivery_id, response.status_code, datetime.now(timezone.utc))
+    return response, Delivery(app_url, event, delivery_id, response.status_code, datetime.now(UTC))

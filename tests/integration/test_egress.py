@@ -17,10 +17,17 @@ from textwrap import dedent
 import pytest
 
 from reviewbot.model import RunProblem, Verdict
-from reviewbot.proof.egress import (DEFAULT_CA_BUNDLE, PROXY_PORT, REFUSAL_STORM, EgressPolicy, EgressProxy,
-                                      SetupNetwork, Upstream)
-from reviewbot.proof.run_health import failed_setup
+from reviewbot.proof.egress import (
+    DEFAULT_CA_BUNDLE,
+    PROXY_PORT,
+    REFUSAL_STORM,
+    EgressPolicy,
+    EgressProxy,
+    SetupNetwork,
+    Upstream,
+)
 from reviewbot.proof.engine import ProofEngine, ProofRequest
+from reviewbot.proof.run_health import failed_setup
 from reviewbot.proof.sandbox import Limits, Sandbox, SandboxRequest
 from reviewbot.samples.repos import RepoWriter
 from tests.hostile import LoopbackHTTP, LoopbackListener
@@ -51,13 +58,13 @@ def own_address() -> str | None:
 
 
 def test_networked_setup_reaches_no_host_service_directly_or_through_the_proxy(tmp_path: Path) -> None:
-    addresses = ["127.0.0.1", "127.0.0.2"] + ([own_address()] if own_address() else [])
+    addresses = ["127.0.0.1", "127.0.0.2", *([own_address()] if own_address() else [])]
     listeners = [LoopbackListener(address) for address in addresses]
     for listener in listeners:
         listener.__enter__()
     try:
         tries = []
-        for address, listener in zip(addresses, listeners):
+        for address, listener in zip(addresses, listeners, strict=True):
             port = listener.port
             tries += [
                 f"python -c \"import socket; socket.create_connection(('{address}', {port}), timeout=2)\" "

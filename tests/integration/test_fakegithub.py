@@ -19,6 +19,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import jwt
@@ -81,7 +82,7 @@ def client(fake: FakeGitHub, auth, **kw) -> Github:
     return Github(auth=auth, base_url=fake.url, seconds_between_requests=0, seconds_between_writes=0, **kw)
 
 
-def app_client(fake: FakeGitHub, world: "World", **kw) -> Github:
+def app_client(fake: FakeGitHub, world: World, **kw) -> Github:
     auth = Auth.AppAuth(world.app.app_id, world.app.private_key_pem).get_installation_auth(world.installation_id)
     return client(fake, auth, **kw)
 
@@ -575,9 +576,9 @@ def test_git_traffic_is_subject_to_faults(fake: FakeGitHub, world: World, tmp_pa
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    received: list[tuple[dict[str, str], bytes]] = []
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.received.append((dict(self.headers.items()), body))
         self.send_response(202)
@@ -629,7 +630,7 @@ def test_contract_checker_catches_bad_bodies_and_undocumented_endpoints():
     assert contract.match("/repos/a/b/git/ref/heads/feature/x") == "/repos/{owner}/{repo}/git/ref/{ref}"
     assert contract.match("/repos/a/b/issues/comments/5") == "/repos/{owner}/{repo}/issues/comments/{comment_id}"
     bad = contract.check("GET", "/repos/a/b/issues/comments/5", 200, "application/json", b'{"id": "five"}')
-    assert bad is not None and "required" in bad.error or "five" in bad.error
+    assert (bad is not None and "required" in bad.error) or "five" in bad.error
     undocumented = contract.check("GET", "/repos/a/b/forks", 200, "application/json", b"[]")
     assert undocumented.error.startswith("undocumented endpoint")
     assert "undocumented status" in contract.check("GET", "/repos/a/b", 201, "application/json", b"{}").error

@@ -11,11 +11,11 @@ import pytest
 
 from reviewbot.github.breaker import CallCancelled, CircuitBreaker, GitHubUnavailable, cancel_on, reset_breakers
 from reviewbot.github.client import GitHubEdge, default_retry
-from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.service.main import build_service
-from reviewbot.store.queue import JobState
 from reviewbot.service.worker import Worker
 from reviewbot.settings import Settings
+from reviewbot.store.jobs import JobKind, JobSpec
+from reviewbot.store.queue import JobState
 from tests.fakegithub import FakeGitHub
 
 

@@ -8,10 +8,10 @@ import pytest
 from github import GithubException
 from requests.exceptions import RetryError
 
-from reviewbot.model import Permission
 from reviewbot.github.client import Connection, GitHubEdge, default_retry
 from reviewbot.github.permissions import PermissionCache, fetch_permission, parse_permission
 from reviewbot.github.reactions import acknowledge
+from reviewbot.model import Permission
 from tests.fakegithub import FakeGitHub
 
 OWNER = "acme"

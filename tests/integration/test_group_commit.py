@@ -54,8 +54,12 @@ def signed(pr: int, delivery: str) -> tuple[bytes, dict[str, str]]:
     payload["number"] = payload["pull_request"]["number"] = pr
     payload["pull_request"]["head"]["sha"] = f"{pr:040x}"
     body = json.dumps(payload).encode()
-    return body, {"X-Hub-Signature-256": sign(SECRET, body), "X-GitHub-Event": "pull_request",
-                  "X-GitHub-Delivery": delivery, "Content-Type": "application/json"}
+    return body, {
+        "X-Hub-Signature-256": sign(SECRET, body),
+        "X-GitHub-Event": "pull_request",
+        "X-GitHub-Delivery": delivery,
+        "Content-Type": "application/json",
+    }
 
 
 def test_a_burst_is_recorded_once_each_and_a_replay_in_the_same_batch_is_a_duplicate(queue: GatedQueue) -> None:
@@ -100,11 +104,21 @@ def test_one_failing_delivery_fails_alone_and_the_rest_of_its_batch_commits(tmp_
     """A batch whose shared transaction fails is retried one delivery at a time, so only the bad one errs."""
     queue = Queue(make_engine(f"sqlite:///{tmp_path / 'svc.db'}"))
     review = JobSpec(kind=JobKind.REVIEW, repo="o/r", pr_number=1, head_sha="a" * 40, reason="synchronize")
-    unstorable = JobSpec(kind=JobKind.REVIEW, repo="o/r", pr_number=2, head_sha="b" * 40, reason="synchronize",
-                         payload={"not json": object()})
-    answers = queue.accept_deliveries([("ok-1", "pull_request", "", [Enqueue(job=review)]),
-                                       ("bad", "pull_request", "", [Enqueue(job=unstorable)]),
-                                       ("ok-1", "pull_request", "", [Enqueue(job=review)])])
+    unstorable = JobSpec(
+        kind=JobKind.REVIEW,
+        repo="o/r",
+        pr_number=2,
+        head_sha="b" * 40,
+        reason="synchronize",
+        payload={"not json": object()},
+    )
+    answers = queue.accept_deliveries(
+        [
+            ("ok-1", "pull_request", "", [Enqueue(job=review)]),
+            ("bad", "pull_request", "", [Enqueue(job=unstorable)]),
+            ("ok-1", "pull_request", "", [Enqueue(job=review)]),
+        ]
+    )
     assert answers[0][0] is False and isinstance(answers[1], TypeError)
     assert answers[2] == (True, answers[0][1], 0, [])  # the replay, answered from the committed original
     assert queue.delivery_jobs("bad") is None and [job.pr_number for job in queue.jobs()] == [1]

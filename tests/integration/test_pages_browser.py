@@ -16,11 +16,10 @@ from sqlalchemy.orm import Session
 
 from reviewbot.pages.views import LOG_PAGE_LINES
 from reviewbot.service.app import create_app
-from reviewbot.store.db import JobRow
 from reviewbot.service.pages import PagesConfig, pages_router
+from reviewbot.store.db import JobRow, make_engine
 from reviewbot.store.proof_store import ProofStore
 from tests.e2e.world import ServiceServer
-from reviewbot.store.db import make_engine
 from tests.pages_seed import HEAD, OLD_HEAD, SCRIPT, seeded_review
 
 sync_api = pytest.importorskip("playwright.sync_api")

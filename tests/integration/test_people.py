@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import git
@@ -18,7 +18,7 @@ from reviewbot.model import RelatedPerson
 from reviewbot.proof.people import MAX_FILES, MAX_RANGES, related_people, sanitize_name
 
 EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
-START = datetime(2023, 1, 1, 12, 0, tzinfo=timezone.utc)
+START = datetime(2023, 1, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +77,7 @@ class Repo:
         self.repo.git.add("-A")
         self.repo.git.commit("-q", "--no-verify", "--allow-empty", "-m", message, env=env)
         sha = self.repo.head.commit.hexsha
-        self.dates[sha] = datetime.fromisoformat(stamp).astimezone(timezone.utc).date().isoformat()
+        self.dates[sha] = datetime.fromisoformat(stamp).astimezone(UTC).date().isoformat()
         return sha
 
     def branch(self, name: str) -> None:
@@ -178,7 +178,7 @@ def test_most_recent_commit_is_reported_per_person(tmp_path: Path) -> None:
 
 
 def test_a_bare_clone_works_as_git_dir(three_authors, tmp_path: Path) -> None:
-    repo, shas, head = three_authors
+    repo, _, head = three_authors
     bare = repo.bare_clone(tmp_path / "mirror.git")
     assert git.Repo(bare).bare
 

@@ -13,7 +13,7 @@ import git
 
 from reviewbot.proof.liveness import pid_alive
 from reviewbot.proof.workspace import Workspace
-from tests.integration.test_workspace import upstream  # noqa: F401 - the fixture
+from tests.integration.test_workspace import upstream
 
 __all__ = ["upstream"]
 
@@ -25,7 +25,7 @@ def dead_pid() -> int:
 
 
 def test_a_dead_workers_run_folder_and_git_locks_are_removed(tmp_path: Path,
-                                                              upstream: git.Repo) -> None:  # noqa: F811
+                                                              upstream: git.Repo) -> None:
     workspace = Workspace(tmp_path / "data")
     mirror = workspace.mirror(upstream.working_tree_dir)
     mirror.fetch(wanted=("main", "fix"))
@@ -38,17 +38,17 @@ def test_a_dead_workers_run_folder_and_git_locks_are_removed(tmp_path: Path,
     for lock in ("packed-refs.lock", "refs/heads/fix.lock", "config.lock"):  # killed mid fetch
         (mirror.path / lock).parent.mkdir(parents=True, exist_ok=True)
         (mirror.path / lock).write_text("")
-    with workspace.run_dir("alive") as alive:  # a live worker's run is left alone
-        with mirror.worktree(head, alive, "head") as live_tree:
-            assert workspace.recover() == [dead]
-            assert alive.exists() and live_tree.exists() and not dead.exists()
-            assert list(mirror.path.glob("*.lock")) == [] and list((mirror.path / "refs").rglob("*.lock")) == []
-            mirror.fetch(wanted=("main", "fix"))  # and git works again
+    # a live worker's run is left alone
+    with workspace.run_dir("alive") as alive, mirror.worktree(head, alive, "head") as live_tree:
+        assert workspace.recover() == [dead]
+        assert alive.exists() and live_tree.exists() and not dead.exists()
+        assert list(mirror.path.glob("*.lock")) == [] and list((mirror.path / "refs").rglob("*.lock")) == []
+        mirror.fetch(wanted=("main", "fix"))  # and git works again
     assert pid_alive(dead_pid()) is False
 
 
 def test_a_fetch_after_a_killed_fetch_does_not_trip_over_its_lock(tmp_path: Path,
-                                                                  upstream: git.Repo) -> None:  # noqa: F811
+                                                                  upstream: git.Repo) -> None:
     workspace = Workspace(tmp_path / "data")
     mirror = workspace.mirror(upstream.working_tree_dir)
     mirror.fetch(wanted=("main", "fix"))

@@ -24,12 +24,12 @@ def host() -> HostSupport:
 
 
 @pytest.fixture
-def box(tmp_path: Path, host: HostSupport) -> "Box":
+def box(tmp_path: Path, host: HostSupport) -> Box:
     return Box(tmp_path, Sandbox(tmp_path / "state", host=host))
 
 
 @pytest.fixture(params=["with cgroups", "rlimits and uid only"])
-def any_host_box(request: pytest.FixtureRequest, tmp_path: Path, host: HostSupport) -> "Box":
+def any_host_box(request: pytest.FixtureRequest, tmp_path: Path, host: HostSupport) -> Box:
     """The tree limits must hold on a host that offers no cgroup controllers too."""
     if request.param == "with cgroups":
         if not host.cgroups.available:

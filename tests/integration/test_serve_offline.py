@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from reviewbot.service.main import build_service
 from reviewbot.service.signature import sign
 from reviewbot.settings import Settings
 from tests.e2e.world import ServiceServer
+from tests.waiting import wait_until
 
 SECRET = "offline-secret"
 OPENED = Path(__file__).resolve().parents[1] / "data" / "webhooks" / "pull_request.opened.1.json"
@@ -106,3 +108,14 @@ def test_serve_takes_its_port_before_loading_the_service(tmp_path: Path) -> None
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_stopped_server_leaves_no_thread_asking_github_for_the_login(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, webhook_secrets=[SECRET], token="ghp_offline",
+                        github_api_url=f"http://127.0.0.1:{closed_port()}", reconcile_interval_s=3600, workers=0)
+    server = ServiceServer(build_service(settings).app())
+    server.start()
+    wait_until(lambda: any(thread.name == "bot-login" for thread in threading.enumerate()), what="the login thread")
+    server.stop()
+    wait_until(lambda: not any(thread.name == "bot-login" for thread in threading.enumerate()),
+               what="the login thread to end with the server")

@@ -10,11 +10,11 @@ from textwrap import dedent
 import pytest
 
 from reviewbot.model import RunProblem, RunStatus, Verdict
+from reviewbot.proof.egress import EgressPolicy, SetupNetwork
 from reviewbot.proof.engine import ProofEngine, ProofRequest
+from reviewbot.proof.sandbox import Sandbox
 from reviewbot.proof.setup_step import LAST_USED, DownloadCaches
 from reviewbot.samples.repos import RepoWriter
-from reviewbot.proof.egress import EgressPolicy, SetupNetwork
-from reviewbot.proof.sandbox import Sandbox
 from tests.hostile import LoopbackHTTP
 
 pytestmark = pytest.mark.sandbox

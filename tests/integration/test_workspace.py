@@ -92,11 +92,10 @@ def test_worktree_is_removed_even_when_the_run_fails(tmp_path: Path, upstream: g
     mirror.fetch(wanted=("main", "fix"))
     head = mirror.resolve("fix")
     seen: list[Path] = []
-    with pytest.raises(RuntimeError):
-        with mirror.worktree(head, tmp_path / "runs", "head") as tree:
-            seen.append(tree)
-            assert (tree / "tests" / "test_lock.py").exists()
-            raise RuntimeError("suite crashed")
+    with pytest.raises(RuntimeError), mirror.worktree(head, tmp_path / "runs", "head") as tree:
+        seen.append(tree)
+        assert (tree / "tests" / "test_lock.py").exists()
+        raise RuntimeError("suite crashed")
     assert not seen[0].exists()
     assert mirror.git.text("worktree", "list").count("\n") == 0  # only the bare mirror itself
 
@@ -188,7 +187,7 @@ class _GitOverHttp(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         if self.headers.get("Authorization") != TOKEN:
             self.send_response(401)
             self.send_header("WWW-Authenticate", 'Basic realm="git"')
@@ -257,9 +256,9 @@ def test_a_hung_git_is_killed_with_its_helpers_and_named(tmp_path: Path, upstrea
     upstream.clone(str(bare), bare=True)
     mirror = Workspace(tmp_path / "data").mirror(str(bare), key="owner/repo")
     runner = HostGit(mirror.path, timeout=1.0)
-    with git_over_http(bare, hold=threading.Event()) as url:
-        with pytest.raises(GitTimedOut, match=r"git fetch .*timed out after 1s"):  # the timeout fired
-            runner.run("fetch", url, "+refs/heads/main:refs/heads/main", auth_header=f"Authorization: {TOKEN}")
+    with (git_over_http(bare, hold=threading.Event()) as url,
+          pytest.raises(GitTimedOut, match=r"git fetch .*timed out after 1s")):  # the timeout fired
+        runner.run("fetch", url, "+refs/heads/main:refs/heads/main", auth_header=f"Authorization: {TOKEN}")
     assert not [c for c in git_cmdlines().values() if url.encode() in c]  # the remote helper died too
 
 

@@ -8,7 +8,7 @@ from reviewbot.model import Proof, PullRequest, Verdict
 from reviewbot.review.build import Review, ReviewInput, build_review
 from reviewbot.review.check_run import MAX_FINDINGS, check_run
 from reviewbot.review.comment import render_comment
-from tests.builders import F, HEAD, P, PROVEN, finding, pair, proof_of
+from tests.builders import HEAD, PROVEN, F, P, finding, pair, proof_of
 
 DIFFS = Path(__file__).resolve().parents[1] / "data" / "diffs"
 AT = "2026-12-04 12:00 UTC"

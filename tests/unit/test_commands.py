@@ -41,8 +41,8 @@ ALIAS_TABLE = [
 
 
 def test_the_alias_table_is_exported_as_documented() -> None:
-    assert ALIASES == dict(ALIAS_TABLE)
-    assert list(ALIASES) == [alias for alias, _ in ALIAS_TABLE]  # the README prints them in this order
+    assert dict(ALIAS_TABLE) == ALIASES
+    assert list(ALIASES) == [alias for alias, _ in ALIAS_TABLE]  # the docs print them in this order
     assert [name.value for name in CommandName] == ["re-review", "automerge", "stop", "approve", "status", "help"]
     assert DEFAULT_HANDLES == ("@reviewbot", "@reviewbot[bot]", "/reviewbot")
 

@@ -269,7 +269,7 @@ def test_the_inferred_config_says_why_it_was_inferred() -> None:
 
 
 def test_base_and_head_that_failed_alike_show_one_log() -> None:
-    from reviewbot.model import SandboxOutcome, SuiteResult, SuiteRun, RunStatus
+    from reviewbot.model import RunStatus, SandboxOutcome, SuiteResult, SuiteRun
     from reviewbot.review.comment import _alike
 
     def side(revision: str, tail: str) -> SuiteResult:

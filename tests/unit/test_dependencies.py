@@ -68,7 +68,7 @@ def test_every_lazily_imported_module_is_a_dependency_or_an_extra() -> None:
 
 def test_the_extras_stay_optional() -> None:
     """The model client and the database driver are extras: the rule-based review on SQLite needs neither."""
-    assert EXTRAS == {"model": {"httpx", "openai"}, "postgres": {"psycopg"}}
+    assert {"model": {"httpx", "openai"}, "postgres": {"psycopg"}} == EXTRAS
     eager, _ = _imports()
     assert {"openai", "httpx", "psycopg"}.isdisjoint(eager)
 

@@ -159,5 +159,5 @@ def test_a_mistyped_range_is_refused_when_settings_load(monkeypatch: pytest.Monk
     from pydantic import ValidationError
 
     monkeypatch.setenv("REVIEWBOT_SETUP_ALLOW", "10.0.0.0/8,10.0.0.300/32")
-    with pytest.raises(ValidationError, match="10.0.0.300"):
+    with pytest.raises(ValidationError, match=r"10\.0\.0\.300"):
         Settings()

@@ -7,10 +7,15 @@ from typing import Any
 
 import pytest
 
-from reviewbot.review.commands import DEFAULT_HANDLES
 from reviewbot.names import CHECK_NAME
+from reviewbot.review.commands import DEFAULT_HANDLES
 from reviewbot.service.events import (
-    DRAFT_REASON, PayloadError, command_handles, delivery_summary, has_command, route,
+    DRAFT_REASON,
+    PayloadError,
+    command_handles,
+    delivery_summary,
+    has_command,
+    route,
 )
 from reviewbot.store.jobs import Cancel, Enqueue, Ignore, JobKind, JobSpec
 
@@ -501,7 +506,7 @@ def test_re_run_on_a_check_run_re_reviews_only_the_bots_own_check() -> None:
     assert route("check_run", payload) == [
         Ignore(reason="check_run rerequested: it names no pull request of this repository")]
     payload["check_run"]["head_sha"] = "not-a-sha"
-    with pytest.raises(PayloadError, match="check_run.head_sha"):
+    with pytest.raises(PayloadError, match=r"check_run\.head_sha"):
         route("check_run", payload)
 
 

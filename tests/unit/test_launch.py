@@ -14,7 +14,7 @@ def test_the_value_taking_top_level_options_are_the_parsers() -> None:
     parser = cli._parser()
     taking = {option for action in parser._actions if action.nargs != 0 and action.option_strings
               and not isinstance(action, argparse._SubParsersAction) for option in action.option_strings}
-    assert VALUE_OPTIONS == taking
+    assert taking == VALUE_OPTIONS
 
 
 @pytest.mark.parametrize(("argv", "command"), [

@@ -476,8 +476,8 @@ QUIET_CODE = {
 @pytest.mark.parametrize("case", list(QUIET_CODE), ids=[c.split(":")[0] for c in QUIET_CODE])
 def test_quiet_on_correct_inline_code(case):
     path = case.split(":")[0]
-    assert scan(new_file_diff(path, QUIET_CODE[case]), ["tests/test_everything.py", "test/everything.test.ts"]
-                + [f"tests/test_{path.rsplit('/', 1)[-1]}"]) == []
+    assert scan(new_file_diff(path, QUIET_CODE[case]), ["tests/test_everything.py", "test/everything.test.ts",
+                                                        f"tests/test_{path.rsplit('/', 1)[-1]}"]) == []
 
 
 FIRING_CODE = [

@@ -2,7 +2,7 @@
 
 Every rule the scan can emit must have a record, and a finding must carry exactly
 that record's title, explanation, per-language fix and priority (escalation aside),
-so the README table, the comment and the check run never disagree.
+so the docs table, the comment and the check run never disagree.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The hidden marker: render and parse the review's machine state, pick the current one, keep a short history."""
+"""The hidden marker: render and parse the review's machine state, keep a short history."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from reviewbot.review.markers import (
     MAX_HISTORY,
     HistoryEntry,
     Marker,
-    current_marker,
     next_history,
     parse_marker,
     render_marker,
@@ -110,23 +109,6 @@ TRAILING_COMMA = f'{PREFIX}{{"head":"{HEAD}","verdict":"proven","outcome":"passe
 )
 def test_parse_marker(comment: str, expected: Marker | None) -> None:
     assert parse_marker(comment) == expected
-
-
-@pytest.mark.parametrize(
-    ("comment", "head", "expected"),
-    [
-        pytest.param(render_marker(marker(HEAD)), HEAD, marker(HEAD), id="same-head"),
-        pytest.param(render_marker(marker(OLD_HEAD)), HEAD, None, id="other-head-ignored"),
-        pytest.param(render_marker(marker(HEAD)), HEAD[:12], None, id="short-sha-is-not-the-head"),
-        pytest.param(f"{render_marker(marker(HEAD))}\n{render_marker(marker(OLD_HEAD))}", HEAD, None,
-                     id="last-marker-is-for-another-head"),
-        pytest.param(f"{render_marker(marker(OLD_HEAD))}\n{render_marker(marker(HEAD))}", HEAD, marker(HEAD),
-                     id="last-marker-is-for-this-head"),
-        pytest.param("no marker", HEAD, None, id="no-marker"),
-    ],
-)
-def test_current_marker(comment: str, head: str, expected: Marker | None) -> None:
-    assert current_marker(comment, head) == expected
 
 
 def heads(n: int) -> list[str]:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.config import Config
-import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from reviewbot.model import Verdict
-from reviewbot.review.merge_gate import AutomergeState
 from reviewbot.review.outcome import OutcomeKind
+from reviewbot.review.pr_state import AutomergeState
 from reviewbot.store.db import BASELINE, MIGRATIONS, Base, make_engine
 from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.store.pull_state import PullStates

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from reviewbot.model import Finding, Priority, Proof, RunProblem, RunStatus
-from reviewbot.review.claims import ClaimCheck, ClaimMatch
 from reviewbot.names import HUMAN_REVIEW_LABEL
+from reviewbot.review.claims import ClaimCheck, ClaimMatch
 from reviewbot.review.outcome import (
     RETRY_COMMAND,
     Outcome,

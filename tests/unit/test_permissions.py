@@ -153,7 +153,7 @@ def test_a_token_bot_user_is_never_allowed_either() -> None:
     assert decision == Decision(False, SELF_REASON)
 
 
-# -- the README table ---------------------------------------------------------------------------
+# -- the docs table -----------------------------------------------------------------------------
 
 
 def test_table_markdown_has_one_row_per_command() -> None:

@@ -18,10 +18,9 @@ from reviewbot.pages.access import Access, PagesMode, ProofLinks, credentials_ok
 from reviewbot.pages.retention import TRUNCATED_MARK, Retention, StoredPage, cap_log, plan_pruning, read_plan
 from reviewbot.review.comment import render_comment
 from reviewbot.service.app import create_app
-from reviewbot.store.db import JobRow, ProofLogRow, ProofPageRow
 from reviewbot.service.pages import PagesConfig, pages_router
+from reviewbot.store.db import JobRow, ProofLogRow, ProofPageRow, make_engine
 from reviewbot.store.proof_store import ProofStore
-from reviewbot.store.db import make_engine
 from tests.pages_seed import HEAD, OLD_HEAD, SCRIPT, seeded_review
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -200,7 +199,7 @@ def test_stored_logs_and_titles_are_redacted(engine: Engine, tmp_path: Path) -> 
 
 def test_the_review_job_stores_the_proof_and_links_it(engine: Engine, tmp_path: Path) -> None:
     store = ProofStore(engine)
-    job = ReviewJob(edge=None, engine=None, published=None, states=None,  # type: ignore[arg-type]
+    job = ReviewJob(github=None, engine=None, published=None, states=None,  # type: ignore[arg-type]
                     proof_store=store, proof_links=ProofLinks("https://bot.example"))
     info = PullRequestInfo(repo="octo/locks", number=7, title="t", body="", author="a", state="open", merged=False,
                            draft=False, head_sha=HEAD, head_ref="fix", head_repo="octo/locks", base_ref="main",

@@ -180,6 +180,51 @@ def test_a_re_review_request_is_always_new_and_replaces_waiting_reviews(queue: Q
     assert queue.enqueue(review("a" * 40)) == (second, False)  # a push for the same head joins the request
 
 
+def rereview(head: str, by: str, focus: str = "", tracker: int | None = None) -> JobSpec:
+    payload: dict = {"requested_by": [by], "focus": [[by, focus]] if focus else []}
+    if tracker is not None:
+        payload["status_comment_id"] = tracker
+    return JobSpec(kind=JobKind.REVIEW, repo="o/r", pr_number=1, head_sha=head, reason="re-review", payload=payload)
+
+
+def payload_of(queue: Queue, job_id: int) -> dict:
+    return next(row.payload for row in queue.jobs() if row.id == job_id)
+
+
+def test_coalesced_re_review_requests_keep_every_requester_and_focus(queue: Queue) -> None:
+    # a row queued before requests were merged: one requester as a string, their focus as text
+    old_form = JobSpec(kind=JobKind.REVIEW, repo="o/r", pr_number=1, head_sha="a" * 40, reason="re-review",
+                       payload={"status_comment_id": 5, "requested_by": "alice", "focus": "the error path"})
+    queue.enqueue(old_form)
+    queue.enqueue(rereview("a" * 40, "bob", "the retry loop", tracker=5))
+    last, _ = queue.enqueue(rereview("a" * 40, "Alice", tracker=5))  # asks again: named once
+    assert payload_of(queue, last) == {"status_comment_id": 5, "requested_by": ["alice", "bob"],
+                                       "focus": [["alice", "the error path"], ["bob", "the retry loop"]]}
+    assert [row.state for row in queue.jobs()].count(JobState.QUEUED) == 1
+
+
+def test_a_push_keeps_the_requests_and_tracker_of_a_waiting_re_review(queue: Queue) -> None:
+    queue.enqueue(rereview("a" * 40, "alice", "the error path", tracker=5))
+    pushed, _ = queue.enqueue(review("b" * 40))
+    assert payload_of(queue, pushed) == {"status_comment_id": 5, "requested_by": ["alice"],
+                                         "focus": [["alice", "the error path"]]}
+
+
+def test_a_push_keeps_the_requests_of_a_running_re_review_but_not_its_tracker(queue: Queue) -> None:
+    queue.enqueue(rereview("a" * 40, "alice", "the error path", tracker=5))
+    running = queue.claim("w1", lease_s=60)
+    assert running is not None
+    pushed, _ = queue.enqueue(review("b" * 40))
+    assert queue.heartbeat(running.id, "w1", 60) == Control.CANCEL  # its worker says it was superseded
+    assert payload_of(queue, pushed) == {"requested_by": ["alice"], "focus": [["alice", "the error path"]]}
+
+
+def test_a_push_over_reviews_nobody_asked_for_carries_nothing(queue: Queue) -> None:
+    queue.enqueue(review("a" * 40))
+    pushed, _ = queue.enqueue(review("b" * 40))
+    assert payload_of(queue, pushed) == {}
+
+
 def _race(count: int, work: Callable[[int], object]) -> list[object]:
     """Run `work(0..count-1)` on `count` threads released together; their results in order."""
     barrier = threading.Barrier(count)
@@ -208,7 +253,7 @@ def test_service_instances_racing_on_one_delivery_accept_it_once(database_url: s
     instances = [Queue(make_engine(database_url)) for _ in range(2)]
     for attempt in range(15):
         head = f"{attempt:040x}"
-        answers = _race(2, lambda i: instances[i].accept_delivery(
+        answers = _race(2, lambda i, attempt=attempt, head=head: instances[i].accept_delivery(
             f"delivery-{attempt}", "pull_request", "synchronize", [Enqueue(job=review(head, pr=attempt))]))
         assert sorted(duplicate for duplicate, *_ in answers) == [False, True]
         assert answers[0][1] == answers[1][1] and len(answers[0][1]) == 1
@@ -220,7 +265,7 @@ def test_deliveries_racing_for_one_head_make_one_review(database_url: str) -> No
     instances = [Queue(make_engine(database_url)) for _ in range(3)]
     for attempt in range(10):
         head = f"{attempt:040x}"
-        answers = _race(3, lambda i: instances[i].accept_delivery(
+        answers = _race(3, lambda i, attempt=attempt, head=head: instances[i].accept_delivery(
             f"delivery-{attempt}-{i}", "pull_request", "synchronize", [Enqueue(job=review(head))]))
         assert len({tuple(job_ids) for _, job_ids, *_ in answers}) == 1
     active = instances[0].jobs(JobState.QUEUED)
@@ -230,7 +275,7 @@ def test_deliveries_racing_for_one_head_make_one_review(database_url: str) -> No
 def test_published_reviews_racing_on_a_new_pr_keep_one_row(database_url: str) -> None:
     stores = [PublishedReviews(make_engine(database_url)) for _ in range(2)]
     for pr in range(10):
-        _race(2, lambda i: stores[i].record("o/r", pr, f"{i:040x}", 7, "proven", "passed", "S"))
+        _race(2, lambda i, pr=pr: stores[i].record("o/r", pr, f"{i:040x}", 7, "proven", "passed", "S"))
         assert stores[0].head_of("o/r", pr) in {f"{0:040x}", f"{1:040x}"}
 
 

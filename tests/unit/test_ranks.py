@@ -14,7 +14,6 @@ from reviewbot.model import (
     SuitePair,
     Verdict,
 )
-from tests.builders import E, F, P, T, pair
 from reviewbot.review.ranks import (
     INTEGRATION_MOVE,
     MAX_MOVES,
@@ -33,6 +32,7 @@ from reviewbot.review.ranks import (
     rules_markdown,
     weaker,
 )
+from tests.builders import E, F, P, T, pair
 
 ORDER = [Tier.S, Tier.A, Tier.B, Tier.C, Tier.D, Tier.F]
 

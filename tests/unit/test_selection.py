@@ -24,8 +24,8 @@ from reviewbot.proof.selection import (
     detect_runner,
     is_runnable,
     path_matches,
-    runnable_tests,
     python_for,
+    runnable_tests,
     select_suites,
     venv_dir,
 )

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from reviewbot.stats import Evidence, Tally, base_fails_more, clean_runs_needed, failure_rate_upper, percent, stop_reason
+from reviewbot.stats import (
+    Evidence,
+    Tally,
+    base_fails_more,
+    clean_runs_needed,
+    failure_rate_upper,
+    percent,
+    stop_reason,
+)
 
 
 @pytest.mark.parametrize(("failures", "runs", "upper"), [

@@ -14,8 +14,7 @@ def test_concurrent_leases_get_distinct_uids_and_are_reused(tmp_path: Path) -> N
     other = UidPool(tmp_path, first=70000, last=70003)  # another process or thread, same lock dir
     with pool.lease() as a, other.lease() as b, pool.lease() as c:
         assert len({a, b, c}) == 3
-        with pytest.raises(SandboxUnavailable, match="every sandbox uid is in use"):
-            with other.lease():
-                pass
+        with pytest.raises(SandboxUnavailable, match="every sandbox uid is in use"), other.lease():
+            pass
     with pool.lease() as again:
         assert 70000 <= again < 70003

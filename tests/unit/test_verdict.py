@@ -8,8 +8,6 @@ from reviewbot.model import RunProblem, RunStatus, SandboxOutcome, SuitePair, Su
 from reviewbot.review.verdict import decide
 from tests.builders import E, F, P, T, pair, result
 
-
-
 CASES = [
     ("fails on base, passes on head", [pair("a", (F,), (P,))], Verdict.PROVEN),
     ("hangs on base, passes on head", [pair("a", (T,), (P,))], Verdict.PROVEN),

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviewbot.service.app import create_app
+from reviewbot.service.signature import sign
 from reviewbot.store.db import make_engine
 from reviewbot.store.jobs import JobKind
 from reviewbot.store.queue import JobState, Queue
-from reviewbot.service.signature import sign
 
 SECRET = "webhook-secret"
 WEBHOOKS = Path(__file__).parents[1] / "data" / "webhooks"

@@ -20,13 +20,13 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviewbot.service.app import create_app
-from reviewbot.store.db import make_engine
 from reviewbot.names import valid_full_name
+from reviewbot.service.app import create_app
 from reviewbot.service.events import MAX_ID, MAX_PR_NUMBER
 from reviewbot.service.intake import find_bad_text
-from reviewbot.store.queue import Queue
 from reviewbot.service.signature import sign
+from reviewbot.store.db import make_engine
+from reviewbot.store.queue import Queue
 
 SECRET = "webhook-secret"
 WEBHOOKS = Path(__file__).parents[1] / "data" / "webhooks"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from reviewbot.service.worker import Worker
 from reviewbot.store.db import make_engine
 from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.store.queue import Job, JobState, Queue
-from reviewbot.service.worker import Worker
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The initial schema: deliveries, jobs, published reviews, pull states, processed commands.
 
 Revision ID: 0001
-Revises: 
+Revises:
 
 """
 

@@ -2,7 +2,8 @@
 
 The rules (rules.py, diff_rules.py) decide *where* a problem is; everything a
 maintainer reads about it - title, why it matters, how to fix it per language,
-and its priority - lives here, so the README table and the findings cannot drift.
+and its priority - lives here, so the docs table (docs/ranks-and-lock-scan.md) and the findings
+cannot drift.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class Rule:
     why: str
     fix_python: str
     fix_js: str
-    escalation: str = ""  # when a finding is ranked above `priority` (shown in the README table)
+    escalation: str = ""  # when a finding is ranked above `priority` (shown in the docs table)
 
     def suggestion(self, lang: Language) -> str:
         return self.fix_python if lang == "python" else self.fix_js
@@ -146,7 +147,7 @@ RULES: Mapping[str, Rule] = MappingProxyType({rule.id: rule for rule in _RULES})
 
 
 def rules_markdown() -> str:
-    """The rule table for the README (a test keeps the two the same)."""
+    """The rule table for docs/ranks-and-lock-scan.md (a test keeps the two the same)."""
     lines = ["| rule | priority | finding |", "| --- | --- | --- |"]
     for rule in RULES.values():
         escalation = f" ({rule.escalation})" if rule.escalation else ""

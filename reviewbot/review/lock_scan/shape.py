@@ -31,7 +31,7 @@ class Window:
     lang: Language
     lines: list[Line]
     section: str = ""
-    cache: dict = field(default_factory=dict, compare=False, repr=False)  # per-hunk derived facts
+    cache: dict[str, list[tuple[tuple[str, str], ...]]] = field(default_factory=dict, compare=False, repr=False)  # per-hunk derived facts
 
 
 def added_lines(w: Window) -> Iterator[tuple[int, Line]]:
@@ -70,7 +70,8 @@ def is_definition(text: str, lang: Language) -> bool:
 
 def call_args(w: Window, i: int, paren: int) -> str | None:
     """The argument text of the call whose '(' is at `paren` on line i, across lines; None if cut off by the hunk."""
-    depth, out = 0, []
+    depth = 0
+    out: list[str] = []
     for k, line in enumerate(w.lines[i:i + 8]):
         text = line.text[paren:] if k == 0 else line.text
         for char in text:
@@ -103,7 +104,7 @@ def same_function(w: Window, i: int) -> list[int]:
             if is_blank(text):
                 continue
             if indent(text) < base and not re.match(r"\s*(?:finally|except|else|elif)\b", text):
-                if indent(text) < base and re.match(r"\s*(?:async\s+)?(?:def|class)\s", text) or indent(text) == 0:
+                if (indent(text) < base and re.match(r"\s*(?:async\s+)?(?:def|class)\s", text)) or indent(text) == 0:
                     break
                 base = indent(text)
             out.append(j)
@@ -113,9 +114,9 @@ def same_function(w: Window, i: int) -> list[int]:
         text = w.lines[j].text
         stripped = strip_js(text).strip()
         depth += brace_delta(text)
-        if depth < 0 and not re.match(r"\}\s*(?:finally|catch|else)\b", stripped):
-            if depth < -1 or _closes_function(w, j):
-                break
+        if (depth < 0 and not re.match(r"\}\s*(?:finally|catch|else)\b", stripped)
+                and (depth < -1 or _closes_function(w, j))):
+            break
         out.append(j)
     return out
 
@@ -148,7 +149,8 @@ def brace_delta(text: str) -> int:
 def js_blocks(w: Window, i: int, column: int | None = None) -> list[tuple[str, str]]:
     """The blocks enclosing line i (up to `column`): (kind, text before the brace), outermost first."""
     if "blocks" not in w.cache:  # the stack at the start of every line, computed once per hunk
-        starts, stack = [], []
+        starts: list[tuple[tuple[str, str], ...]] = []
+        stack: list[tuple[str, str]] = []
         for j in range(len(w.lines)):
             starts.append(tuple(stack))
             stack = _push_braces(w, j, list(stack), None)
@@ -196,7 +198,8 @@ def py_headers(w: Window, i: int) -> list[str]:
 
 
 def py_header_indexes(w: Window, i: int) -> list[int]:
-    out, level = [], indent(w.lines[i].text)
+    out: list[int] = []
+    level = indent(w.lines[i].text)
     if level == 0:
         return out
     for j in range(i - 1, max(-1, i - 1 - 4 * LOOKBEHIND), -1):

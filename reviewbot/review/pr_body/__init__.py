@@ -36,7 +36,19 @@ from reviewbot.review.pr_body.records import (
 )
 
 __all__ = [
-    "MAX_BODY_CHARS", "MAX_COMMAND_CHARS", "MAX_COMMANDS", "MAX_HEADING_CHARS", "MAX_LABEL", "MAX_MEDIA",
-    "MAX_RESULT_TEXT", "MAX_RESULTS", "MAX_URL_CHARS", "SECTION_KEYS", "ClaimedResult", "Media", "MediaKind",
-    "PrBody", "parse_pr_body",
+    "MAX_BODY_CHARS",
+    "MAX_COMMANDS",
+    "MAX_COMMAND_CHARS",
+    "MAX_HEADING_CHARS",
+    "MAX_LABEL",
+    "MAX_MEDIA",
+    "MAX_RESULTS",
+    "MAX_RESULT_TEXT",
+    "MAX_URL_CHARS",
+    "SECTION_KEYS",
+    "ClaimedResult",
+    "Media",
+    "MediaKind",
+    "PrBody",
+    "parse_pr_body",
 ]
