@@ -57,7 +57,6 @@ BACKOFF_CAP_S = 600
 CLAIM_CANDIDATES = 8
 
 Accepted = tuple[bool, list[int], int, list[str]]  # duplicate, job ids, cancelled count, ignored reasons
-Intake = tuple[str, str, str, list[Action]]  # delivery id, event, summary, actions: `accept_delivery`'s arguments
 
 
 class JobState(StrEnum):
@@ -200,27 +199,6 @@ class Queue:
         except (IntegrityError, sqlite3.IntegrityError):  # the latter from the driver, under `_intake`
             # Another service instance stored this delivery first; this transaction's work was rolled back.
             return True, self.delivery_jobs(delivery_id) or [], 0, []
-
-    def accept_deliveries(self, batch: list[Intake]) -> list[Accepted | Exception]:
-        """Group commit: several deliveries stored in one transaction, each one's answer (or error) in order.
-
-        A delivery later in the batch sees the earlier ones (a duplicate inside the batch is a duplicate).
-        Should the shared transaction fail, nothing of it was kept and nothing was answered yet, so each
-        delivery is tried again in a transaction of its own: one bad delivery fails alone.
-        """
-        if len(batch) > 1:
-            try:
-                with self._intake() as connection:
-                    return [self._accept(connection, *intake) for intake in batch]
-            except Exception:  # noqa: BLE001 - retried one by one below, where each error is its delivery's own
-                pass
-        answers: list[Accepted | Exception] = []
-        for intake in batch:
-            try:
-                answers.append(self.accept_delivery(*intake))
-            except Exception as exc:  # noqa: BLE001 - handed to that delivery's request, which answers 500
-                answers.append(exc)
-        return answers
 
     def _accept(self, connection: Any, delivery_id: str, event: str, summary: str,
                 actions: list[Action]) -> Accepted:
