@@ -19,12 +19,17 @@ import json
 import multiprocessing
 import socket
 import statistics
+import sys
 import tempfile
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+# Measure the reviewbot beside this file: run as `python bench/webhook_ingest.py`, the script's own directory
+# comes first on sys.path and `import reviewbot` would find whichever checkout the venv has installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 import uvicorn

@@ -427,7 +427,9 @@ def _number(payload: dict[str, Any]) -> int | None:
 
 def _clean(text: str, limit: int = 100) -> str:
     """Printable, bounded: payload strings end up in log lines and HTTP replies."""
-    cleaned = "".join(ch if ch.isprintable() else "?" for ch in text[:limit])
+    cleaned = text[:limit]
+    if not cleaned.isprintable():  # the usual case skips the walk over each character
+        cleaned = "".join(ch if ch.isprintable() else "?" for ch in cleaned)
     return cleaned + ("..." if len(text) > limit else "")
 
 

@@ -32,6 +32,7 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 _EVENT = re.compile(rf"[a-z0-9_.-]{{1,{MAX_EVENT_CHARS}}}", re.IGNORECASE)
 _DELIVERY = re.compile(rf"[\x21-\x7e]{{1,{MAX_DELIVERY_CHARS}}}")  # printable ASCII, no space
 _NOT_STRUCTURE = bytes(range(256)).translate(None, b'[]{}"')  # every byte but brackets and quotes
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)  # a backslash and the byte it escapes (`\\\\` and `\\"` included)
 # Escapes that may decode to a surrogate or a NUL; only when one is present is the parsed tree walked.
 _SUSPECT = re.compile(rb"\\u(?:[dD][89a-fA-F][0-9a-fA-F]{2}|0000)")
 
@@ -118,14 +119,15 @@ def read_delivery(event: str, delivery_id: str, content_type: str, body: bytes) 
 def json_depth(text: bytes) -> int:
     """How deep the JSON text nests (an upper bound when within MAX_DEPTH); strings skipped, no recursion.
 
-    Everything but the byte-level passes runs over the brackets alone: escaped backslashes and
-    quotes are dropped first, so every remaining `"` opens or closes a string and the text between
-    pairs of them is string content, cut out by one split.
+    Everything but the byte-level passes runs over the brackets alone: every escape (`\\x`) is dropped
+    first, in one pass that pairs backslashes left to right, so every remaining `"` opens or closes a
+    string and the text between pairs of them is string content, cut out by one split. Three C-speed
+    passes over the body: a delivery pays about as much for this as for a third of `json.loads`.
     """
-    if text.count(b"[") + text.count(b"{") <= MAX_DEPTH:
-        return MAX_DEPTH  # cannot nest deeper than it has brackets
-    reduced = text.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
+    reduced = _ESCAPE.sub(b"", text).translate(None, _NOT_STRUCTURE)
     brackets = b"".join(reduced.split(b'"')[::2])
+    if len(brackets) <= MAX_DEPTH:
+        return MAX_DEPTH  # cannot nest deeper than it has brackets
     depth = deepest = 0
     for byte in brackets:
         if byte in (0x5B, 0x7B):

@@ -188,6 +188,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=30000")
     _switch_to_wal(cursor)
+    # WAL with synchronous=NORMAL: a commit is written to the WAL file before COMMIT returns, only the fsync
+    # waits for checkpoints. A killed process (kill -9, OOM) therefore loses nothing that committed, so a
+    # delivery answered 2xx survives it; only an OS crash or power loss can drop the last commits.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 

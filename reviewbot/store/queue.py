@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, Result, Row, Table, bindparam, func, insert, select, text, update
+from sqlalchemy import CursorResult, Engine, Result, Row, Table, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,6 +45,7 @@ from reviewbot.review.outcome import OutcomeKind
 from reviewbot.review.rereview_requests import carry_over
 from reviewbot.store.db import DeliveryRow, JobRow, PublishedReviewRow
 from reviewbot.store.jobs import Action, Cancel, Enqueue, JobKind, JobSpec
+from reviewbot.store.prepared import Statements
 
 Clock = Callable[[], datetime]
 # Declarative classes type `__table__` as any FromClause; these two are plain tables.
@@ -53,6 +55,8 @@ REREVIEW = "re-review"  # JobSpec.reason of a review a maintainer asked for
 BACKOFF_BASE_S = 15
 BACKOFF_CAP_S = 600
 CLAIM_CANDIDATES = 8
+
+Accepted = tuple[bool, list[int], int, list[str]]  # duplicate, job ids, cancelled count, ignored reasons
 
 
 class JobState(StrEnum):
@@ -67,17 +71,25 @@ class JobState(StrEnum):
 ACTIVE = (JobState.QUEUED, JobState.RUNNING)
 
 # Built once: the webhook path runs these for every delivery, and building statements costs more than SQLite.
+# On SQLite they run prepared (`store.prepared`): SQLAlchemy's per-call bookkeeping cost more than SQLite itself.
 _SEEN_DELIVERY = select(DELIVERIES.c.job_ids).where(DELIVERIES.c.delivery_id == bindparam("delivery_id"))
 _INSERT_DELIVERY = insert(DELIVERIES)
 _ACTIVE_JOBS = select(JOBS.c.id, JOBS.c.head_sha, JOBS.c.state, JOBS.c.reason, JOBS.c.payload).where(
     JOBS.c.repo == bindparam("repo"), JOBS.c.pr_number == bindparam("pr"), JOBS.c.kind == bindparam("kind"),
-    JOBS.c.state.in_([state.value for state in ACTIVE]), JOBS.c.cancel_requested.is_(False),
+    or_(*(JOBS.c.state == state.value for state in ACTIVE)),  # not IN: a plain statement runs prepared
+    JOBS.c.cancel_requested.is_(False),
 ).order_by(JOBS.c.id.desc())
 _INSERT_JOB = insert(JOBS)
-_SUPERSEDE = update(JOBS).where(JOBS.c.id.in_(bindparam("ids", expanding=True))).values(
+_SUPERSEDE = update(JOBS).where(JOBS.c.id == bindparam("job_id")).values(
     state=JobState.SUPERSEDED.value, finished_at=bindparam("now"), updated_at=bindparam("now"),
     last_error=bindparam("note"))
-_ASK_TO_STOP = update(JOBS).where(JOBS.c.id.in_(bindparam("ids", expanding=True))).values(
+_ASK_TO_STOP = update(JOBS).where(JOBS.c.id == bindparam("job_id")).values(
+    cancel_requested=True, updated_at=bindparam("now"), last_error=bindparam("note"))
+_OF_PR = (JOBS.c.repo == bindparam("of_repo"), JOBS.c.pr_number == bindparam("of_pr"))  # not a column's name
+_CANCEL_QUEUED = update(JOBS).where(*_OF_PR, JOBS.c.state == JobState.QUEUED.value).values(
+    state=JobState.CANCELLED.value, finished_at=bindparam("now"), updated_at=bindparam("now"),
+    last_error=bindparam("note"))
+_STOP_RUNNING = update(JOBS).where(*_OF_PR, JOBS.c.state == JobState.RUNNING.value).values(
     cancel_requested=True, updated_at=bindparam("now"), last_error=bindparam("note"))
 _LOCK_PR = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
@@ -126,6 +138,41 @@ class Queue:
         # SQLite has one writer: threads of this process take turns here instead of in SQLite's busy handler,
         # whose sleeps would add tens of milliseconds to a webhook answer.
         self._turn = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        self._sql = Statements(engine.dialect)
+        self._held: Any = None  # SQLite: the webhook's own connection (`_intake`)
+
+    @contextlib.contextmanager
+    def _intake(self) -> Iterator[Any]:
+        """The webhook's transaction: committed when the block ends, rolled back if it raises.
+
+        SQLite: on a connection of the queue's own, held open and begun and committed on the driver directly.
+        Checking a connection out of the pool, SQLAlchemy's transaction events and the return-to-pool reset
+        cost more than the delivery's statements (`store.prepared`) and its commit together. PostgreSQL: an
+        ordinary `engine.begin()`; concurrent serve processes are ordered by the PR lock and the primary key.
+        """
+        if not self._sql.raw:
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        with self._turn:
+            if self._held is None:
+                self._held = self.engine.raw_connection()
+            raw = self._held.driver_connection
+            raw.execute("BEGIN IMMEDIATE")  # the write lock up front, as every transaction here takes it
+            try:
+                yield raw
+                raw.commit()
+            except BaseException:
+                self._drop_held()
+                raise
+
+    def _drop_held(self) -> None:
+        """Roll back and let go of the held connection (a fresh one is opened for the next delivery)."""
+        held, self._held = self._held, None
+        with contextlib.suppress(Exception):
+            held.driver_connection.rollback()
+        with contextlib.suppress(Exception):
+            held.invalidate()
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Session]:
@@ -137,43 +184,45 @@ class Queue:
     def enqueue(self, spec: JobSpec) -> tuple[int, bool]:
         """(job id, created). An identical active job is returned instead of a new one."""
         with self._transaction() as session:
-            return self._enqueue(session, spec)
+            return self._enqueue(session.connection(), spec)
 
     def accept_delivery(self, delivery_id: str, event: str, summary: str,
-                        actions: list[Action]) -> tuple[bool, list[int], int, list[str]]:
+                        actions: list[Action]) -> Accepted:
         """One transaction for a webhook: (duplicate, job ids, cancelled count, ignored reasons).
 
         The jobs and the delivery id are stored together, so an accepted delivery is never lost
         and a replay (even one racing this one) changes nothing.
         """
         try:
-            with self._transaction() as session:
-                connection = session.connection()
-                seen = connection.execute(_SEEN_DELIVERY, {"delivery_id": delivery_id}).first()
-                if seen is not None:
-                    return True, list(seen.job_ids or []), 0, []
-                job_ids, cancelled, ignored = [], 0, []
-                for action in actions:
-                    if isinstance(action, Enqueue):
-                        job_ids.append(self._enqueue(session, action.job)[0])
-                    elif isinstance(action, Cancel):
-                        cancelled += self._cancel_pr(session, action.repo, action.pr_number, action.reason)
-                    else:
-                        ignored.append(action.reason)
-                connection.execute(_INSERT_DELIVERY, {"delivery_id": delivery_id, "event": event,
-                                                      "summary": summary[:300], "job_ids": job_ids,
-                                                      "received_at": self.clock()})
-                return False, job_ids, cancelled, ignored
-        except IntegrityError:
+            with self._intake() as connection:
+                return self._accept(connection, delivery_id, event, summary, actions)
+        except (IntegrityError, sqlite3.IntegrityError):  # the latter from the driver, under `_intake`
             # Another service instance stored this delivery first; this transaction's work was rolled back.
             return True, self.delivery_jobs(delivery_id) or [], 0, []
 
-    def _enqueue(self, session: Session, spec: JobSpec) -> tuple[int, bool]:
+    def _accept(self, connection: Any, delivery_id: str, event: str, summary: str,
+                actions: list[Action]) -> Accepted:
+        seen = self._sql.rows(connection, _SEEN_DELIVERY, {"delivery_id": delivery_id})
+        if seen:
+            return True, list(seen[0].job_ids or []), 0, []
+        job_ids, cancelled, ignored = [], 0, []
+        for action in actions:
+            if isinstance(action, Enqueue):
+                job_ids.append(self._enqueue(connection, action.job)[0])
+            elif isinstance(action, Cancel):
+                cancelled += self._cancel_pr(connection, action.repo, action.pr_number, action.reason)
+            else:
+                ignored.append(action.reason)
+        self._sql.execute(connection, _INSERT_DELIVERY, {"delivery_id": delivery_id, "event": event,
+                                                         "summary": summary[:300], "job_ids": job_ids,
+                                                         "received_at": self.clock()})
+        return False, job_ids, cancelled, ignored
+
+    def _enqueue(self, connection: Any, spec: JobSpec) -> tuple[int, bool]:
         """One read of the PR's active jobs of this kind decides: reuse one, or supersede older heads and insert."""
-        connection = session.connection()
-        _lock_pr(session, spec.repo, spec.pr_number)
-        active = connection.execute(_ACTIVE_JOBS, {"repo": spec.repo, "pr": spec.pr_number,
-                                                   "kind": spec.kind.value}).all()
+        self._lock_pr(connection, spec.repo, spec.pr_number)
+        active = self._sql.rows(connection, _ACTIVE_JOBS, {"repo": spec.repo, "pr": spec.pr_number,
+                                                           "kind": spec.kind.value})
         same = _same_request(spec, active)
         if same is not None:
             return same, False
@@ -185,38 +234,37 @@ class Queue:
             queued = [row for row in active
                       if (asked or row.head_sha != spec.head_sha) and row.state == JobState.QUEUED]
             running = [row for row in active if row.head_sha != spec.head_sha and row.state == JobState.RUNNING]
-            if queued:  # prebuilt statements: building one costs more than SQLite takes to run it
-                connection.execute(_SUPERSEDE, {"ids": [row.id for row in queued], "now": now, "note": note})
-            if running:
-                connection.execute(_ASK_TO_STOP, {"ids": [row.id for row in running], "now": now, "note": note})
+            for row in queued:  # prebuilt statements: building one costs more than SQLite takes to run it
+                self._sql.execute(connection, _SUPERSEDE, {"job_id": row.id, "now": now, "note": note})
+            for row in running:
+                self._sql.execute(connection, _ASK_TO_STOP, {"job_id": row.id, "now": now, "note": note})
             # whoever asked for the replaced reviews is still owed one: the newer job carries their requests
             replaced = sorted((*queued, *running), key=lambda row: row.id)
             payload = carry_over(spec.payload, [row.payload or {} for row in replaced],
                                  [row.payload or {} for row in replaced if row.state == JobState.QUEUED])
-        key = connection.execute(_INSERT_JOB, {
+        return self._sql.insert(connection, _INSERT_JOB, {
             "kind": spec.kind.value, "repo": spec.repo, "pr_number": spec.pr_number, "head_sha": spec.head_sha,
             "installation_id": spec.installation_id, "reason": spec.reason, "payload": payload,
             "state": JobState.QUEUED.value, "cancel_requested": False, "attempts": 0,
             "max_attempts": self.max_attempts, "run_after": now, "last_error": "", "created_at": now,
-            "updated_at": now}).inserted_primary_key
-        assert key is not None  # a single-row INSERT always reports its key
-        job_id: int = key[0]
-        return job_id, True
+            "updated_at": now}), True
 
     def cancel_pr(self, repo: str, pr_number: int, reason: str) -> int:
         """Cancel a PR's queued jobs and ask its running ones to stop; returns how many."""
         with self._transaction() as session:
-            return self._cancel_pr(session, repo, pr_number, reason)
+            return self._cancel_pr(session.connection(), repo, pr_number, reason)
 
-    def _cancel_pr(self, session: Session, repo: str, pr_number: int, reason: str) -> int:
+    def _cancel_pr(self, connection: Any, repo: str, pr_number: int, reason: str) -> int:
         now = self.clock()
-        _lock_pr(session, repo, pr_number)
-        mine = (JobRow.repo == repo, JobRow.pr_number == pr_number)
-        queued = _rowcount(session.execute(update(JobRow).where(*mine, JobRow.state == JobState.QUEUED.value).values(
-            state=JobState.CANCELLED.value, finished_at=now, updated_at=now, last_error=reason)))
-        running = _rowcount(session.execute(update(JobRow).where(*mine, JobRow.state == JobState.RUNNING.value).values(
-            cancel_requested=True, updated_at=now, last_error=reason)))
-        return queued + running
+        self._lock_pr(connection, repo, pr_number)
+        values = {"of_repo": repo, "of_pr": pr_number, "now": now, "note": reason}
+        return self._sql.execute(connection, _CANCEL_QUEUED, values) + self._sql.execute(connection, _STOP_RUNNING,
+                                                                                         values)
+
+    def _lock_pr(self, connection: Any, repo: str, pr_number: int) -> None:
+        """PostgreSQL: concurrent writers decide about one PR at a time (SQLite has a single writer already)."""
+        if self.engine.dialect.name == "postgresql":
+            connection.execute(_LOCK_PR, {"key": f"{repo}#{pr_number}"})
 
     # -- workers --------------------------------------------------------------------------
 
@@ -419,13 +467,7 @@ def _rowcount(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
-def _lock_pr(session: Session, repo: str, pr_number: int) -> None:
-    """PostgreSQL: concurrent writers decide about one PR at a time (SQLite has a single writer already)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK_PR, {"key": f"{repo}#{pr_number}"})
-
-
-def _same_request(spec: JobSpec, active: Sequence[Row[*tuple[Any, ...]]]) -> int | None:
+def _same_request(spec: JobSpec, active: Sequence[Row[*tuple[Any, ...]]] | Sequence[Any]) -> int | None:
     """The active job that already does what `spec` asks (newest first), if any."""
     if spec.kind == JobKind.REVIEW:
         if spec.reason == REREVIEW:
