@@ -135,7 +135,7 @@ def _decide(proof: Proof, findings: list[Finding], claims: list[ClaimCheck], rat
         return Outcome(kind=OutcomeKind.NEEDS_MAINTAINER, reasons=[proof.reason, *human], human_review=True,
                        next_step="A maintainer reads the changes listed under Security, then merges or comments.")
     return Outcome(kind=OutcomeKind.PASSED, reasons=[proof.reason],
-                   next_step="Nothing blocks a merge: a maintainer can merge or comment `@reviewbot automerge`.")
+                   next_step="Nothing in this review blocks a merge: a maintainer can merge or comment `@reviewbot automerge`.")
 
 
 _INFERRED_SETUP_FAILED = ("A maintainer adds a `.github/reviewbot.yml` to the base branch with a `setup` that "

@@ -114,7 +114,7 @@ def test_sections_come_in_the_contract_order() -> None:
     assert text.startswith("## ✅ reviewbot: passed\n")
     decision = text.split("### Summary", 1)[0].strip().splitlines()
     assert len(decision) <= 12, decision  # the decision leads: outcome, next step and its owner, proof, rank
-    assert "for a maintainer:** Nothing blocks a merge" in text
+    assert "for a maintainer:** Nothing in this review blocks a merge" in text
 
 
 def test_the_legend_names_every_rank_and_the_egg() -> None:

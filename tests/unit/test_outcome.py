@@ -98,9 +98,9 @@ OUTCOMES = [
     pytest.param(Case(CLEAN, security=(HAND_MADE_HUMAN,)), OutcomeKind.NEEDS_MAINTAINER, True, "",
                  [CLEAN.reason, HAND_MADE_HUMAN.text], "A maintainer reads", id="5-hand-made-needs-human-note"),
     pytest.param(Case(CLEAN), OutcomeKind.PASSED, False, "", [CLEAN.reason],
-                 "Nothing blocks a merge", id="6-proven-clean-passed"),
+                 "Nothing in this review blocks a merge", id="6-proven-clean-passed"),
     pytest.param(Case(CLEAN, findings=(P2, P3), claims=(REPRODUCED, COUNTS_DIFFER), security=(HAND_MADE_INFO,)),
-                 OutcomeKind.PASSED, False, "", [CLEAN.reason], "Nothing blocks a merge",
+                 OutcomeKind.PASSED, False, "", [CLEAN.reason], "Nothing in this review blocks a merge",
                  id="6-p2-p3-counts-differ-and-info-note-still-pass"),
     # two rules apply: the more serious wins
     pytest.param(Case(FAILS, findings=(P0,)), OutcomeKind.BLOCKED, True, "",
