@@ -25,8 +25,9 @@ from tests.repos import build_python_proven  # noqa: E402
 
 
 def api_calls(world: World) -> list[str]:
-    return [f"{call.method} {call.path} -> {call.status}" for call in world.fake.calls
-            if not call.path.startswith("/git/")]
+    return [
+        f"{call.method} {call.path} -> {call.status}" for call in world.fake.calls if not call.path.startswith("/git/")
+    ]
 
 
 def main() -> None:
@@ -36,9 +37,16 @@ def main() -> None:
         world.work()
         first = api_calls(world)
         world.fake.reset_calls()
-        world.service.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=world.repo, pr_number=world.number,
-                                            head_sha=world.head_sha(), installation_id=world.installation,
-                                            reason="re-review"))
+        world.service.queue.enqueue(
+            JobSpec(
+                kind=JobKind.REVIEW,
+                repo=world.repo,
+                pr_number=world.number,
+                head_sha=world.head_sha(),
+                installation_id=world.installation,
+                reason="re-review",
+            )
+        )
         world.work()
         again = api_calls(world)
     print(f"full review publish: {len(first)} GitHub API calls (target <= 12)")

@@ -73,11 +73,13 @@ def main() -> int:
                 left = lab.leftovers()
                 for kind, items in left.items():
                     leftover_totals[kind] += len(items)
-                line = (f"run {index + 1:2d}: PR #{number:<3d} killed at {phase:8s} ({kill.point}); "
-                        f"{'completed' if done else 'NOT COMPLETED'}, {count} comment(s)"
-                        + ("" if ok else ", NO CURRENT REVIEW")
-                        + (f", sandbox survivors {kill.survivors}" if kill.survivors else "")
-                        + "".join(f", leftover {k}: {v}" for k, v in left.items() if v))
+                line = (
+                    f"run {index + 1:2d}: PR #{number:<3d} killed at {phase:8s} ({kill.point}); "
+                    f"{'completed' if done else 'NOT COMPLETED'}, {count} comment(s)"
+                    + ("" if ok else ", NO CURRENT REVIEW")
+                    + (f", sandbox survivors {kill.survivors}" if kill.survivors else "")
+                    + "".join(f", leftover {k}: {v}" for k, v in left.items() if v)
+                )
                 print(line, flush=True)
                 if not done or not ok or count != 1 or kill.survivors or any(left.values()):
                     problems.append(line)
@@ -89,8 +91,11 @@ def main() -> int:
                 raced += placeholders >= 2
                 done = lab.wait_until_idle()
                 count, ok = lab.review_state(number)
-                print(f"race {race + 1}: PR #{number}, two workers, {placeholders} placeholder(s) posted: "
-                      f"{count} comment(s)", flush=True)
+                print(
+                    f"race {race + 1}: PR #{number}, two workers, {placeholders} placeholder(s) posted: "
+                    f"{count} comment(s)",
+                    flush=True,
+                )
                 if not done or not ok or count != 1:
                     problems.append(f"race {race + 1}: PR #{number}: {count} comment(s), completed: {done}")
                 extra.terminate()
@@ -112,14 +117,22 @@ def main() -> int:
         print(f"races (two workers, one PR): {args.races}, of which both posted a placeholder: {raced}")
         if args.races and not raced:
             problems.append("no race happened: the two workers never both posted a placeholder")
-        print(f"jobs: {summary['jobs']}, completed: {jobs_done} (done, or superseded by a newer request), "
-              f"by state {summary['states']}")
-        print(f"PRs: {len(lab.numbers)}, duplicate comments: {summary['duplicates']}, lost jobs: {len(summary['lost'])}")
-        print(f"lost accepted deliveries over a service SIGKILL: {restart['lost accepted deliveries']} "
-              f"(of {restart['accepted']}; {restart['redelivered']} redelivered)")
+        print(
+            f"jobs: {summary['jobs']}, completed: {jobs_done} (done, or superseded by a newer request), "
+            f"by state {summary['states']}"
+        )
+        print(
+            f"PRs: {len(lab.numbers)}, duplicate comments: {summary['duplicates']}, lost jobs: {len(summary['lost'])}"
+        )
+        print(
+            f"lost accepted deliveries over a service SIGKILL: {restart['lost accepted deliveries']} "
+            f"(of {restart['accepted']}; {restart['redelivered']} redelivered)"
+        )
         print(f"sandbox processes surviving their worker: {sum(len(k.survivors) for k in lab.kills)}")
-        print(f"leftovers after the runs (summed): {dict(leftover_totals)}; at the end: "
-              f"{ {k: len(v) for k, v in final_left.items()} }")
+        print(
+            f"leftovers after the runs (summed): {dict(leftover_totals)}; at the end: "
+            f"{ {k: len(v) for k, v in final_left.items()} }"
+        )
         print(f"wall time: {time.monotonic() - started:.0f} s")
         if summary["duplicates"] or summary["lost"] or summary["unfinished"] or any(final_left.values()):
             problems.append(f"final: {summary}, leftovers {final_left}")

@@ -72,13 +72,23 @@ def add_faults(world: World, seed: int, p5xx: float) -> list:
     for offset, glob in enumerate(REST_GLOBS):
         rules.append(fake.faults.add("drop", path_glob=glob, times=2, probability=0.02, seed=seed + 10 + offset))
         rules.append(fake.faults.add("5xx", path_glob=glob, times=None, probability=p5xx, seed=seed + 20 + offset))
-        rules.append(fake.faults.add("slow", path_glob=glob, times=None, probability=0.05, seconds=0.5,
-                                     seed=seed + 30 + offset))
+        rules.append(
+            fake.faults.add("slow", path_glob=glob, times=None, probability=0.05, seconds=0.5, seed=seed + 30 + offset)
+        )
     for offset, method in enumerate(("POST", "PATCH")):
-        rules.append(fake.faults.add("applied_5xx", method=method, path_glob="/repos/*", times=None,
-                                     probability=0.05, seed=seed + 40 + offset))
-    rules.append(fake.faults.add("applied_drop", method="POST", path_glob="/repos/*", times=3, probability=0.05,
-                                 seed=seed + 50))
+        rules.append(
+            fake.faults.add(
+                "applied_5xx",
+                method=method,
+                path_glob="/repos/*",
+                times=None,
+                probability=0.05,
+                seed=seed + 40 + offset,
+            )
+        )
+    rules.append(
+        fake.faults.add("applied_drop", method="POST", path_glob="/repos/*", times=3, probability=0.05, seed=seed + 50)
+    )
     return rules
 
 
@@ -88,8 +98,9 @@ def add_burst_when_busy(world: World, after_calls: int, stop: threading.Event, r
     def run() -> None:
         while not stop.wait(0.05):
             if sum(1 for c in list(world.fake.calls) if not c.path.startswith("/git/")) >= after_calls:
-                rules.append(world.fake.faults.add("secondary_rate_limit", path_glob="/repos/*", times=3,
-                                                   retry_after=1))
+                rules.append(
+                    world.fake.faults.add("secondary_rate_limit", path_glob="/repos/*", times=3, retry_after=1)
+                )
                 rules.append(world.fake.faults.add("secondary_rate_limit", path_glob="/repos/*", times=3))
                 return
 
@@ -104,15 +115,21 @@ def deliver_all(world: World, numbers: list[int], redeliver_every: int, answers:
     for index, number in enumerate(numbers):
         payload = world.fake.payload_for_pull_request(world.repo, number, "opened", world.installation)
         delivery_id = str(uuid.uuid4())
-        answers[f"first {world.fake.deliver(world.server.url, 'pull_request', payload, SECRET, delivery_id).status_code}"] += 1
+        answers[
+            f"first {world.fake.deliver(world.server.url, 'pull_request', payload, SECRET, delivery_id).status_code}"
+        ] += 1
         if redeliver_every and index % redeliver_every == redeliver_every // 2:
             pending.append((index + 3, payload, delivery_id))
         for due, again, again_id in [p for p in pending if p[0] <= index]:
             pending.remove((due, again, again_id))
-            answers[f"redelivery {world.fake.deliver(world.server.url, 'pull_request', again, SECRET, again_id).status_code}"] += 1
+            answers[
+                f"redelivery {world.fake.deliver(world.server.url, 'pull_request', again, SECRET, again_id).status_code}"
+            ] += 1
         time.sleep(0.02)
     for _, again, again_id in pending:
-        answers[f"redelivery {world.fake.deliver(world.server.url, 'pull_request', again, SECRET, again_id).status_code}"] += 1
+        answers[
+            f"redelivery {world.fake.deliver(world.server.url, 'pull_request', again, SECRET, again_id).status_code}"
+        ] += 1
 
 
 def work(world: World, workers: int, feeding: threading.Event | None = None) -> int:
@@ -131,8 +148,9 @@ def work(world: World, workers: int, feeding: threading.Event | None = None) -> 
                 return
             time.sleep(0.1)
 
-    threads = [threading.Thread(target=loop, args=(f"bench-worker-{i}",), name=f"bench-worker-{i}")
-               for i in range(workers)]
+    threads = [
+        threading.Thread(target=loop, args=(f"bench-worker-{i}",), name=f"bench-worker-{i}") for i in range(workers)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -197,8 +215,11 @@ def main() -> int:
         per_pr: dict[int, str] = {}
         for number in numbers:
             head = fake.pull_request(world.repo, number).head_sha
-            ours = [c for c in fake.comments(world.repo, number)
-                    if c.user.login == world.bot_login and ANY_REVIEW_COMMENT in c.body]
+            ours = [
+                c
+                for c in fake.comments(world.repo, number)
+                if c.user.login == world.bot_login and ANY_REVIEW_COMMENT in c.body
+            ]
             duplicates += max(0, len(ours) - 1)
             reviews = [c for c in ours if REVIEW_MARKER in c.body]
             markers = [parse_marker(c.body) for c in reviews]
@@ -212,8 +233,9 @@ def main() -> int:
                     published += 1
                     per_pr[number] = "published"
             else:
-                per_pr[number] = (f"{len(ours)} bot comment(s), {len(reviews)} review(s), "
-                                  f"{len(current)} for the current head")
+                per_pr[number] = (
+                    f"{len(ours)} bot comment(s), {len(reviews)} review(s), {len(current)} for the current head"
+                )
 
         jobs = queue.jobs()
         jobs_by_pr: dict[int, list] = {}
@@ -230,34 +252,46 @@ def main() -> int:
         git = [c for c in fake.calls if c.path.startswith("/git/")]
         faulted = Counter(c.fault for c in rest if c.fault)
         git_faulted = sum(1 for c in git if c.fault)
-        violations = fake.contract.violations[marks[0]:]
-        request_violations = fake.contract.request_violations[marks[1]:]
-        rule_lines = [f"{r.kind}{'' if r.method == '*' else f' {r.method}'}{'' if r.retry_after is None else f' (Retry-After {r.retry_after})'} "
-                      f"on {r.path_glob}: fired {r.fired}/{r.seen}" for r in rules]
+        violations = fake.contract.violations[marks[0] :]
+        request_violations = fake.contract.request_violations[marks[1] :]
+        rule_lines = [
+            f"{r.kind}{'' if r.method == '*' else f' {r.method}'}{'' if r.retry_after is None else f' (Retry-After {r.retry_after})'} "
+            f"on {r.path_glob}: fired {r.fired}/{r.seen}"
+            for r in rules
+        ]
         wall_s = time.monotonic() - started
 
-        print(f"events: {len(numbers)} opened PRs, workers: {args.workers}, seed: {args.seed}, 5xx probability: {args.p5xx}")
+        print(
+            f"events: {len(numbers)} opened PRs, workers: {args.workers}, seed: {args.seed}, 5xx probability: {args.p5xx}"
+        )
         print(f"deliveries: {dict(sorted(answers.items()))}")
         print(f"reviews expected: {len(numbers)}")
         print(f"reviews published: {published}")
-        print(f"current-head comments by verdict: {dict(sorted(verdicts.items()))}"
-              + (f" ({error_notes} are 'did not complete' notes)" if error_notes else ""))
+        print(
+            f"current-head comments by verdict: {dict(sorted(verdicts.items()))}"
+            + (f" ({error_notes} are 'did not complete' notes)" if error_notes else "")
+        )
         print(f"duplicate comments: {duplicates}")
         print(f"lost jobs: {len(lost)}")
         for number in lost:
             print(f"  PR #{number}: {per_pr[number]}")
             for job in jobs_by_pr.get(number, []):
                 error = (job.last_error or "").strip().splitlines()
-                print(f"    job {job.id}: {job.state}, attempts {job.attempts}, last error: "
-                      f"{error[0] if error else '-'}")
+                print(
+                    f"    job {job.id}: {job.state}, attempts {job.attempts}, last error: {error[0] if error else '-'}"
+                )
         print(f"dead-lettered jobs: {len(dead)}")
         for job in dead:
             error = (job.last_error or "").strip().splitlines()
             print(f"  job {job.id} PR #{job.pr_number}: {error[0] if error else '-'}")
-        print(f"jobs: {len(jobs)} by state {dict(sorted(states.items()))}, by attempts {dict(sorted(attempts.items()))}")
+        print(
+            f"jobs: {len(jobs)} by state {dict(sorted(states.items()))}, by attempts {dict(sorted(attempts.items()))}"
+        )
         print(f"job runs per pass: {passes}; failed attempts logged: {failures.failed_attempts}")
-        print(f"GitHub API calls (excluding /git/): {len(rest)} "
-              f"({dict(sorted(Counter(c.status for c in rest).items()))} by status)")
+        print(
+            f"GitHub API calls (excluding /git/): {len(rest)} "
+            f"({dict(sorted(Counter(c.status for c in rest).items()))} by status)"
+        )
         print(f"git smart-HTTP requests: {len(git)} (faulted: {git_faulted})")
         print(f"faults injected: {sum(faulted.values())} {dict(sorted(faulted.items()))}")
         for line in rule_lines:
@@ -272,8 +306,7 @@ def main() -> int:
         print(f"wall time: {wall_s:.1f} s (setup {setup_s:.1f} s, run {run_s:.1f} s)")
 
         checks = [
-            ("every review published exactly once", published == len(numbers),
-             f"{published}/{len(numbers)}"),
+            ("every review published exactly once", published == len(numbers), f"{published}/{len(numbers)}"),
             ("zero duplicate comments", duplicates == 0, str(duplicates)),
             ("zero lost jobs", not lost, str(len(lost))),
         ]

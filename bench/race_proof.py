@@ -43,8 +43,15 @@ THRESHOLD = 0.10
 
 def review(root: Path, period: int, max_runs: int, adaptive: bool) -> tuple[str, int, int, float, str]:
     repo = root / "repo"
-    build_race_repo(repo, period=period, wait_period=10**6, max_runs=max_runs, budget_s=3600,
-                    threshold=THRESHOLD if adaptive else 1e-9, confidence=0.95 if adaptive else 0.999999)
+    build_race_repo(
+        repo,
+        period=period,
+        wait_period=10**6,
+        max_runs=max_runs,
+        budget_s=3600,
+        threshold=THRESHOLD if adaptive else 1e-9,
+        confidence=0.95 if adaptive else 0.999999,
+    )
     started = time.perf_counter()
     proof = ProofEngine(root / "data").prove(ProofRequest(source=str(repo), base="main", head="fix"))
     elapsed = time.perf_counter() - started
@@ -92,11 +99,15 @@ def main() -> None:
     adaptive, fixed = rows["adaptive"], rows["fixed"]
     print(f"fixed / adaptive: {fixed[2] / adaptive[2]:.2f}x the runs, {fixed[3] / adaptive[3]:.2f}x the wall time")
     floor = clean_runs_needed(THRESHOLD)
-    print(f"head alone needs {floor} clean runs for a bound under {percent(THRESHOLD)}: "
-          f"at most {fixed[2] / floor:.2f}x fewer runs than fixed is possible")
+    print(
+        f"head alone needs {floor} clean runs for a bound under {percent(THRESHOLD)}: "
+        f"at most {fixed[2] / floor:.2f}x fewer runs than fixed is possible"
+    )
     best = expected_runs_of_the_best_rule(1 / args.period, THRESHOLD, args.max_runs)
-    print(f"best rule with the same guarantees, base failing at random {percent(1 / args.period)}: "
-          f"{best:.1f} runs expected, {2 * args.max_runs / best:.2f}x fewer than fixed")
+    print(
+        f"best rule with the same guarantees, base failing at random {percent(1 / args.period)}: "
+        f"{best:.1f} runs expected, {2 * args.max_runs / best:.2f}x fewer than fixed"
+    )
 
 
 if __name__ == "__main__":

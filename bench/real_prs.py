@@ -78,11 +78,22 @@ class Row:
 
 def load_manifest(path: Path = MANIFEST) -> list[Case]:
     data = yaml.safe_load(path.read_text())
-    return [Case(name=c["name"], url=c["url"], base=str(c["base"]), head=str(c["head"]),
-                 expected=_verdicts(c["expected"]), expected_no_config=_verdicts(c.get("expected_no_config")),
-                 config=c.get("config", ""), tests=tuple(c.get("tests", ())), lang=c.get("lang", ""),
-                 by_hand=c.get("by_hand", ""), needs_hosts=tuple(c.get("needs_hosts", ())))
-            for c in data["cases"]]
+    return [
+        Case(
+            name=c["name"],
+            url=c["url"],
+            base=str(c["base"]),
+            head=str(c["head"]),
+            expected=_verdicts(c["expected"]),
+            expected_no_config=_verdicts(c.get("expected_no_config")),
+            config=c.get("config", ""),
+            tests=tuple(c.get("tests", ())),
+            lang=c.get("lang", ""),
+            by_hand=c.get("by_hand", ""),
+            needs_hosts=tuple(c.get("needs_hosts", ())),
+        )
+        for c in data["cases"]
+    ]
 
 
 def _verdicts(value: str | list[str] | None) -> str | None:
@@ -117,9 +128,15 @@ def find_source(case: Case, sources: Path, clone: bool) -> Path | None:
 
 def resolve(case: Case, source: Path) -> Case:
     """Full SHAs for base and head: the manifest may say `<sha>~1`, the engine fetches by name."""
+
     def sha(rev: str) -> str:
-        return subprocess.run(["git", "--git-dir", str(source), "rev-parse", "--verify", f"{rev}^{{commit}}"],
-                              capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "--git-dir", str(source), "rev-parse", "--verify", f"{rev}^{{commit}}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
     return dataclasses.replace(case, base=sha(case.base), head=sha(case.head))
 
 
@@ -137,8 +154,14 @@ def _run_shell(command: str, cwd: Path, deadline: float) -> tuple[int | None, st
     left = deadline - time.monotonic()
     if left <= 0:
         return None, "no time left"
-    proc = subprocess.Popen(["/bin/sh", "-c", command], cwd=cwd, env=_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        ["/bin/sh", "-c", command],
+        cwd=cwd,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         out, _ = proc.communicate(timeout=left)
     except subprocess.TimeoutExpired:
@@ -187,23 +210,49 @@ def by_hand(case: Case, source: Path, scratch: Path, timeout: float) -> tuple[st
                 results.append("timeout" if code is None else "passed" if code == 0 else "failed")
                 if code != 0 and os.environ.get("REAL_PRS_VERBOSE"):
                     print(f"--- {case.name} {side}: {suite['run']} exited {code}\n{out[-3000:]}", file=sys.stderr)
-        status[side] = ("flaky" if len(set(results)) > 1 else "timeout" if "timeout" in results
-                        else "failed" if "failed" in results else "passed")  # as the verdict: repeats that disagree
+        status[side] = (
+            "flaky"
+            if len(set(results)) > 1
+            else "timeout"
+            if "timeout" in results
+            else "failed"
+            if "failed" in results
+            else "passed"
+        )  # as the verdict: repeats that disagree
     elapsed = time.perf_counter() - started
     head, base = status.get("head", "?"), status.get("base", "?")
-    verdict = ("flaky" if "flaky" in (head, base) else
-               "proven" if head == "passed" and base in ("failed", "timeout") else "weak" if head == base == "passed"
-               else "fails" if head == "failed" else f"head {head}, base {base}")
+    verdict = (
+        "flaky"
+        if "flaky" in (head, base)
+        else "proven"
+        if head == "passed" and base in ("failed", "timeout")
+        else "weak"
+        if head == base == "passed"
+        else "fails"
+        if head == "failed"
+        else f"head {head}, base {base}"
+    )
     return verdict, elapsed
 
 
 def review_in_child(case: Case, source: Path, data_dir: Path, no_config: bool, timeout: float) -> dict:
     """The engine's proof in a child process, killed (with its process group) at the timeout."""
-    payload = {"source": str(source), "base": case.base, "head": case.head, "data_dir": str(data_dir),
-               "config": None if no_config else case.config}
+    payload = {
+        "source": str(source),
+        "base": case.base,
+        "head": case.head,
+        "data_dir": str(data_dir),
+        "config": None if no_config else case.config,
+    }
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, "--child"], cwd=ROOT, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         out, _ = proc.communicate(json.dumps(payload).encode(), timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -212,8 +261,11 @@ def review_in_child(case: Case, source: Path, data_dir: Path, no_config: bool, t
         from reviewbot.proof import disk_quota
 
         disk_quota.recover(data_dir / "runs")  # the killed child's run filesystem, before its folder goes
-        return {"verdict": "bench-timeout", "reason": f"no verdict within {timeout:.0f}s",
-                "wall_s": time.perf_counter() - started}
+        return {
+            "verdict": "bench-timeout",
+            "reason": f"no verdict within {timeout:.0f}s",
+            "wall_s": time.perf_counter() - started,
+        }
     try:
         result = json.loads(out.decode().strip().splitlines()[-1])
     except (IndexError, ValueError):
@@ -234,14 +286,30 @@ def child_main() -> None:
         config_file = data_dir / "case-config.yml"
         config_file.write_text(payload["config"])
     engine = ProofEngine(data_dir)
-    proof = engine.prove(ProofRequest(source=payload["source"], base=payload["base"], head=payload["head"],
-                                      config_file=config_file))
-    pairs = [{"suite": p.name, "base": p.base.status.value if p.base else None,
-              "head": p.head.status.value if p.head else None} for p in proof.suites]
+    proof = engine.prove(
+        ProofRequest(source=payload["source"], base=payload["base"], head=payload["head"], config_file=config_file)
+    )
+    pairs = [
+        {
+            "suite": p.name,
+            "base": p.base.status.value if p.base else None,
+            "head": p.head.status.value if p.head else None,
+        }
+        for p in proof.suites
+    ]
     tails = [run.outcome.log_tail for p in proof.suites for side in (p.head, p.base) if side for run in side.runs[-1:]]
-    print(json.dumps({"verdict": proof.verdict.value, "reason": proof.reason, "suites": pairs,
-                      "notes": proof.notes, "log_tail": (tails[0] if tails else "")[-800:],
-                      "engine_s": proof.duration_s}))
+    print(
+        json.dumps(
+            {
+                "verdict": proof.verdict.value,
+                "reason": proof.reason,
+                "suites": pairs,
+                "notes": proof.notes,
+                "log_tail": (tails[0] if tails else "")[-800:],
+                "engine_s": proof.duration_s,
+            }
+        )
+    )
 
 
 def run_case(case: Case, args: argparse.Namespace, sources: Path) -> Row:
@@ -266,8 +334,11 @@ def run_case(case: Case, args: argparse.Namespace, sources: Path) -> Row:
         result = review_in_child(case, source, Path(scratch) / "data", args.no_config, args.timeout)
         row.verdict, row.reason, row.review_s = result["verdict"], result.get("reason", ""), result["wall_s"]
         if not row.correct and os.environ.get("REAL_PRS_VERBOSE"):
-            print(f"--- {case.name} review: {row.verdict}: {row.reason}\n{result.get('notes')}\n"
-                  f"{result.get('log_tail', '')}", file=sys.stderr)
+            print(
+                f"--- {case.name} review: {row.verdict}: {row.reason}\n{result.get('notes')}\n"
+                f"{result.get('log_tail', '')}",
+                file=sys.stderr,
+            )
         if not args.skip_by_hand:
             row.hand, row.hand_s = by_hand(case, source, Path(scratch), args.timeout)
     return row
@@ -284,16 +355,20 @@ def report(rows: list[Row]) -> str:
             lines.append(f"| {row.case.name} | {row.expected or '-'} | skipped: {row.skipped} | | | | |")
             continue
         ratio = f"{row.review_s / row.hand_s:.2f}×" if row.review_s and row.hand_s else "-"
-        lines.append(f"| {row.case.name} | {row.expected} | {row.verdict} | {'✓' if row.correct else '✗'} | "
-                     f"{_seconds(row.review_s)} | {_seconds(row.hand_s)} ({row.hand or '-'}) | {ratio} |")
+        lines.append(
+            f"| {row.case.name} | {row.expected} | {row.verdict} | {'✓' if row.correct else '✗'} | "
+            f"{_seconds(row.review_s)} | {_seconds(row.hand_s)} ({row.hand or '-'}) | {ratio} |"
+        )
     ran = [row for row in rows if not row.skipped]
     right = sum(row.correct for row in ran)
     review_total = sum(row.review_s or 0 for row in ran)
     hand_total = sum(row.hand_s or 0 for row in ran if row.hand_s)
     total_ratio = f"{review_total / hand_total:.2f}×" if hand_total else "-"
     lines.append("")
-    lines.append(f"accuracy {right}/{len(ran)} ran ({len(rows) - len(ran)} skipped); review {review_total:.1f}s, "
-                 f"by hand {hand_total:.1f}s, ratio {total_ratio}")
+    lines.append(
+        f"accuracy {right}/{len(ran)} ran ({len(rows) - len(ran)} skipped); review {review_total:.1f}s, "
+        f"by hand {hand_total:.1f}s, ratio {total_ratio}"
+    )
     wrong = [row for row in ran if not row.correct]
     for row in wrong:
         lines.append(f"- {row.case.name}: {row.verdict}: {row.reason[:300]}")
@@ -306,8 +381,12 @@ def scan_case(case: Case, source: Path) -> list[str]:
     from reviewbot.review.diff import parse_unified_diff
     from reviewbot.review.lock_scan import scan
 
-    diff = subprocess.run(["git", "--git-dir", str(source), "diff", "--no-color", "--no-ext-diff", case.base,
-                           case.head], capture_output=True, text=True, check=True).stdout
+    diff = subprocess.run(
+        ["git", "--git-dir", str(source), "diff", "--no-color", "--no-ext-diff", case.base, case.head],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     files = parse_unified_diff(diff)
     tests = [f.path for f in files if is_test_path(f.path)]
     return [f"{f.priority.value} {f.rule} {f.path}:{f.line}" for f in scan(files, tests)]
@@ -326,8 +405,11 @@ def main() -> None:
     parser.add_argument("--clone", action="store_true", help="clone a missing repository from its URL into --sources")
     parser.add_argument("--skip-by-hand", action="store_true", help="only the review, no by-hand baseline")
     parser.add_argument("--scan", action="store_true", help="only the lock scan over each case's real diff")
-    parser.add_argument("--by-hand-only", action="store_true",
-                        help="no review: check the manifest's expected verdicts by running the commands by hand")
+    parser.add_argument(
+        "--by-hand-only",
+        action="store_true",
+        help="no review: check the manifest's expected verdicts by running the commands by hand",
+    )
     args = parser.parse_args()
     cases = load_manifest(args.manifest)
     if args.only:
@@ -344,8 +426,10 @@ def main() -> None:
     rows = []
     for case in cases:
         row = run_case(case, args, args.sources)
-        done = row.skipped or (f"{row.verdict} (expected {row.expected}) review {_seconds(row.review_s)}, "
-                               f"by hand {row.hand or '-'} {_seconds(row.hand_s)}")
+        done = row.skipped or (
+            f"{row.verdict} (expected {row.expected}) review {_seconds(row.review_s)}, "
+            f"by hand {row.hand or '-'} {_seconds(row.hand_s)}"
+        )
         print(f"{case.name}: {done}", file=sys.stderr, flush=True)
         rows.append(row)
     print(report(rows))

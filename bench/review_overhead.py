@@ -34,9 +34,27 @@ ROOT = Path(__file__).resolve().parents[1]
 def reviewbot_review(sample, data_dir: Path) -> float:
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "reviewbot.cli", "--data-dir", str(data_dir), "review", "--repo", str(sample.path),
-         "--base", sample.base, "--head", sample.head, "--format", "json", "--out", str(data_dir / "out.json")],
-        check=True, stderr=subprocess.DEVNULL, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "reviewbot.cli",
+            "--data-dir",
+            str(data_dir),
+            "review",
+            "--repo",
+            str(sample.path),
+            "--base",
+            sample.base,
+            "--head",
+            sample.head,
+            "--format",
+            "json",
+            "--out",
+            str(data_dir / "out.json"),
+        ],
+        check=True,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
     )
     return time.perf_counter() - started
 
@@ -57,8 +75,14 @@ def direct_suites(sample, scratch: Path) -> float:
     for tree in (head_tree, base_tree):
         for suite in config.suites:
             for _ in range(suite.repeat):
-                subprocess.run(suite.run, shell=True, cwd=tree, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, timeout=suite.timeout)
+                subprocess.run(
+                    suite.run,
+                    shell=True,
+                    cwd=tree,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    timeout=suite.timeout,
+                )
     elapsed = time.perf_counter() - started
     repo.git.worktree("remove", "--force", str(head_tree))
     repo.git.worktree("remove", "--force", str(base_tree))
@@ -72,8 +96,11 @@ def sandbox_startup(scratch: Path, runs: int) -> tuple[float, float]:
     inside, outside = [], []
     for index in range(runs):
         started = time.perf_counter()
-        sandbox.run(SandboxRequest(command="true", worktree=worktree, out_dir=scratch / f"o{index}",
-                                   limits=Limits(wall_clock_s=30)))
+        sandbox.run(
+            SandboxRequest(
+                command="true", worktree=worktree, out_dir=scratch / f"o{index}", limits=Limits(wall_clock_s=30)
+            )
+        )
         inside.append(time.perf_counter() - started)
         started = time.perf_counter()
         subprocess.run(["/bin/sh", "-c", "true"], check=True)

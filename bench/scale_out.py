@@ -84,14 +84,23 @@ def build_waiting_sample(root: Path) -> SampleRepo:
     head = "fix/release-timed-lock"
     RepoWriter(root).pull_request(
         head=head,
-        base_files={"package.json": '{"type": "module"}\n', "src/lock.mjs": LOCK_BUGGY,
-                    ".github/reviewbot.yml": CONFIG},
+        base_files={
+            "package.json": '{"type": "module"}\n',
+            "src/lock.mjs": LOCK_BUGGY,
+            ".github/reviewbot.yml": CONFIG,
+        },
         pr_files={"src/lock.mjs": LOCK_FIXED, "test/lock.test.mjs": LOCK_TEST},
         pr_message="Release the timed lock",
     )
-    return SampleRepo(path=root, base="main", head=head, expected_verdict="proven",
-                      description="a lock suite that waits on a timeout", title="Release the timed lock",
-                      body="Fixes the lock never being released.")
+    return SampleRepo(
+        path=root,
+        base="main",
+        head=head,
+        expected_verdict="proven",
+        description="a lock suite that waits on a timeout",
+        title="Release the timed lock",
+        body="Fixes the lock never being released.",
+    )
 
 
 def run_workers(world: World, workers: int) -> None:
@@ -131,13 +140,24 @@ def one_run(kind: str, workers: int, prs: int) -> dict:
             wrong_comments, verdicts = 0, set()
             for number in numbers:
                 head = world.fake.pull_request(world.repo, number).head_sha
-                ours = [c for c in world.fake.comments(world.repo, number)
-                        if c.user.login == world.bot_login and "<!-- reviewbot:review" in c.body]
+                ours = [
+                    c
+                    for c in world.fake.comments(world.repo, number)
+                    if c.user.login == world.bot_login and "<!-- reviewbot:review" in c.body
+                ]
                 markers = [parse_marker(c.body) for c in ours]
                 wrong_comments += not (len(ours) == 1 and markers[0] is not None and markers[0].head == head)
                 verdicts.update(m.verdict for m in markers if m is not None)
-    return {"kind": kind, "workers": workers, "jobs": len(jobs), "seconds": seconds, "twice": twice,
-            "not_done": not_done, "wrong_comments": wrong_comments, "verdicts": sorted(verdicts)}
+    return {
+        "kind": kind,
+        "workers": workers,
+        "jobs": len(jobs),
+        "seconds": seconds,
+        "twice": twice,
+        "not_done": not_done,
+        "wrong_comments": wrong_comments,
+        "verdicts": sorted(verdicts),
+    }
 
 
 def main() -> int:
@@ -161,13 +181,22 @@ def main() -> int:
             run = one_run(kind, workers, args.prs)
             rate = run["jobs"] / run["seconds"] * 60
             baseline = baseline or rate
-            problems = [f"{run[key]} {label}" for key, label in
-                        (("twice", "jobs claimed twice"), ("not_done", "jobs not done"),
-                         ("wrong_comments", "PRs without exactly one review of their head")) if run[key]]
+            problems = [
+                f"{run[key]} {label}"
+                for key, label in (
+                    ("twice", "jobs claimed twice"),
+                    ("not_done", "jobs not done"),
+                    ("wrong_comments", "PRs without exactly one review of their head"),
+                )
+                if run[key]
+            ]
             ok &= not problems and run["verdicts"] == ["proven"]
             checks = "; ".join(problems) or f"no job run twice, one review per PR ({', '.join(run['verdicts'])})"
-            print(f"{kind:<11} {workers:>7} {run['jobs']:>5} {run['seconds']:>8.1f} {rate:>9.1f} "
-                  f"{rate / baseline:>5.2f}x  {checks}", flush=True)
+            print(
+                f"{kind:<11} {workers:>7} {run['jobs']:>5} {run['seconds']:>8.1f} {rate:>9.1f} "
+                f"{rate / baseline:>5.2f}x  {checks}",
+                flush=True,
+            )
     print("target: 2 workers >= 1.70x one worker; no job run twice")
     return 0 if ok else 1
 

@@ -29,13 +29,33 @@ def free_port() -> int:
 
 def once(data_dir: str) -> tuple[float, float]:
     port = free_port()
-    env = {**os.environ, "REVIEWBOT_WEBHOOK_SECRETS": "bench", "REVIEWBOT_TOKEN": "ghp_bench",
-           "REVIEWBOT_GITHUB_API_URL": f"http://127.0.0.1:{free_port()}", "REVIEWBOT_WORKERS": "0",
-           "REVIEWBOT_RECONCILE_INTERVAL_S": "3600", "REVIEWBOT_ALLOW_PER_PROCESS_LIMITS": "1"}
+    env = {
+        **os.environ,
+        "REVIEWBOT_WEBHOOK_SECRETS": "bench",
+        "REVIEWBOT_TOKEN": "ghp_bench",
+        "REVIEWBOT_GITHUB_API_URL": f"http://127.0.0.1:{free_port()}",
+        "REVIEWBOT_WORKERS": "0",
+        "REVIEWBOT_RECONCILE_INTERVAL_S": "3600",
+        "REVIEWBOT_ALLOW_PER_PROCESS_LIMITS": "1",
+    }
     started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "reviewbot.launch", "--data-dir", data_dir, "serve",
-                               "--host", "127.0.0.1", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "reviewbot.launch",
+            "--data-dir",
+            data_dir,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     listening = ready = None
     try:
         while ready is None and time.perf_counter() - started < 60:
@@ -69,8 +89,10 @@ def main() -> None:
     listening = statistics.median(r[0] for r in runs)
     ready = statistics.median(r[1] for r in runs)
     baseline = statistics.median(bare)
-    print(f"median of {args.rounds}: python -c pass {baseline:.3f}s · port accepts {listening:.3f}s "
-          f"({listening / baseline:.1f}x bare python) · /healthz answers {ready:.3f}s ({ready / baseline:.1f}x)")
+    print(
+        f"median of {args.rounds}: python -c pass {baseline:.3f}s · port accepts {listening:.3f}s "
+        f"({listening / baseline:.1f}x bare python) · /healthz answers {ready:.3f}s ({ready / baseline:.1f}x)"
+    )
 
 
 if __name__ == "__main__":

@@ -67,8 +67,9 @@ class Server:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        self.process = multiprocessing.get_context("spawn").Process(target=_serve, args=(kind, self.port, db_dir),
-                                                                     daemon=True)
+        self.process = multiprocessing.get_context("spawn").Process(
+            target=_serve, args=(kind, self.port, db_dir), daemon=True
+        )
 
     def __enter__(self) -> str:
         self.process.start()
@@ -92,8 +93,17 @@ def deliveries(count: int) -> list[tuple[bytes, dict]]:
         template["number"] = template["pull_request"]["number"] = 1 + index % 50
         template["pull_request"]["head"]["sha"] = uuid.uuid4().hex + uuid.uuid4().hex[:8]
         body = json.dumps(template).encode()
-        out.append((body, {"X-Hub-Signature-256": sign(SECRET, body), "X-GitHub-Event": "pull_request",
-                           "X-GitHub-Delivery": str(uuid.uuid4()), "Content-Type": "application/json"}))
+        out.append(
+            (
+                body,
+                {
+                    "X-Hub-Signature-256": sign(SECRET, body),
+                    "X-GitHub-Event": "pull_request",
+                    "X-GitHub-Delivery": str(uuid.uuid4()),
+                    "Content-Type": "application/json",
+                },
+            )
+        )
     return out
 
 
@@ -164,9 +174,13 @@ def main() -> None:
     if len(ratios) > 1:
         print(f"  ratios of {len(ratios)} consecutive runs: {', '.join(f'{r:.2f}' for r in ratios)}")
     print(f"latency at {args.rate:.0f} deliveries/s for {args.seconds:.0f} s")
-    print(f"  bare:      p50 {statistics.median(bare_lat) * 1000:6.1f} ms   p99 {percentile(bare_lat, 99) * 1000:6.1f} ms")
-    print(f"  reviewbot: p50 {statistics.median(bot_lat) * 1000:6.1f} ms   p99 {percentile(bot_lat, 99) * 1000:6.1f} ms"
-          "  (target p99 < 50 ms)")
+    print(
+        f"  bare:      p50 {statistics.median(bare_lat) * 1000:6.1f} ms   p99 {percentile(bare_lat, 99) * 1000:6.1f} ms"
+    )
+    print(
+        f"  reviewbot: p50 {statistics.median(bot_lat) * 1000:6.1f} ms   p99 {percentile(bot_lat, 99) * 1000:6.1f} ms"
+        "  (target p99 < 50 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -79,20 +79,37 @@ def _host_refusal() -> str | None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reviewbot", description=__doc__)
     parser.add_argument("--data-dir", type=Path, help="mirrors, caches and logs (env REVIEWBOT_DATA_DIR)")
-    parser.add_argument(guarantees.FLAG, action="store_true",
-                        help=f"run PR code even where memory is bounded per process only, without a memory "
-                             f"cgroup (env {guarantees.SETTING}=1); `doctor` shows what this host enforces")
+    parser.add_argument(
+        guarantees.FLAG,
+        action="store_true",
+        help=f"run PR code even where memory is bounded per process only, without a memory "
+        f"cgroup (env {guarantees.SETTING}=1); `doctor` shows what this host enforces",
+    )
     setup = parser.add_argument_group("a networked setup step (only setup runs get these; tests never do)")
-    setup.add_argument("--setup-ca-bundle", metavar="PATH",
-                       help="CA bundle for installs, e.g. a TLS-intercepting proxy's (env REVIEWBOT_SETUP_CA_BUNDLE; "
-                            "default: /etc/ssl/certs/ca-certificates.crt)")
-    setup.add_argument("--setup-allow", metavar="CIDR", action="append",
-                       help="an extra address range installs may reach, e.g. a private registry "
-                            "(repeatable; env REVIEWBOT_SETUP_ALLOW, comma-separated)")
-    setup.add_argument("--setup-env", metavar="NAME", action="append",
-                       help="a host variable installs see, e.g. PIP_INDEX_URL (repeatable; env REVIEWBOT_SETUP_ENV)")
-    setup.add_argument("--setup-upstream-proxy", metavar="URL",
-                       help="this host's own HTTP proxy, if it needs one (env REVIEWBOT_SETUP_UPSTREAM_PROXY)")
+    setup.add_argument(
+        "--setup-ca-bundle",
+        metavar="PATH",
+        help="CA bundle for installs, e.g. a TLS-intercepting proxy's (env REVIEWBOT_SETUP_CA_BUNDLE; "
+        "default: /etc/ssl/certs/ca-certificates.crt)",
+    )
+    setup.add_argument(
+        "--setup-allow",
+        metavar="CIDR",
+        action="append",
+        help="an extra address range installs may reach, e.g. a private registry "
+        "(repeatable; env REVIEWBOT_SETUP_ALLOW, comma-separated)",
+    )
+    setup.add_argument(
+        "--setup-env",
+        metavar="NAME",
+        action="append",
+        help="a host variable installs see, e.g. PIP_INDEX_URL (repeatable; env REVIEWBOT_SETUP_ENV)",
+    )
+    setup.add_argument(
+        "--setup-upstream-proxy",
+        metavar="URL",
+        help="this host's own HTTP proxy, if it needs one (env REVIEWBOT_SETUP_UPSTREAM_PROXY)",
+    )
     commands = parser.add_subparsers(dest="command")
 
     review = commands.add_parser("review", help="prove and review a branch of a local repository, or a PR on GitHub")
@@ -102,13 +119,17 @@ def _parser() -> argparse.ArgumentParser:
     live = review.add_argument_group("a PR on GitHub, instead of --repo/--base/--head (token: REVIEWBOT_TOKEN)")
     live.add_argument("--pr", help="owner/repo#NUMBER: read the PR from GitHub and review its head")
     live.add_argument("--expect-head", default="", help="review nothing if the PR's head is no longer this SHA")
-    live.add_argument("--publish", action="store_true",
-                      help="publish the comment, commit status and labels as the service would")
+    live.add_argument(
+        "--publish", action="store_true", help="publish the comment, commit status and labels as the service would"
+    )
     review.add_argument("--config", type=Path, help="use this config instead of the base's .github/reviewbot.yml")
     review.add_argument("--format", choices=["markdown", "json"], default="markdown")
     review.add_argument("--out", type=Path, help="write the result here instead of stdout")
-    review.add_argument("--no-model", action="store_true",
-                        help="rule-based review only, even when REVIEWBOT_MODEL / OPENAI_BASE_URL is set")
+    review.add_argument(
+        "--no-model",
+        action="store_true",
+        help="rule-based review only, even when REVIEWBOT_MODEL / OPENAI_BASE_URL is set",
+    )
     pr = review.add_argument_group("the pull request (what GitHub would tell the bot)")
     pr.add_argument("--title", default="", help="PR title")
     pr.add_argument("--body", type=Path, help="file with the PR description (its Test plan is run on head)")
@@ -124,8 +145,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_cmd_demo)
 
     doctor = commands.add_parser("doctor", help="show what this host can enforce in the sandbox")
-    doctor.add_argument("--offline", action="store_true",
-                        help="skip checking that a setup step reaches the package indexes")
+    doctor.add_argument(
+        "--offline", action="store_true", help="skip checking that a setup step reaches the package indexes"
+    )
     doctor.set_defaults(handler=_cmd_doctor)
 
     serve = commands.add_parser("serve", help="run the webhook service with embedded workers (REVIEWBOT_* settings)")
@@ -133,11 +155,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.set_defaults(handler=_cmd_serve)
 
-    replay = commands.add_parser("replay", help="queue a webhook payload saved from GitHub (a delivery the service missed)")
+    replay = commands.add_parser(
+        "replay", help="queue a webhook payload saved from GitHub (a delivery the service missed)"
+    )
     replay.add_argument("payload", type=Path, help="the delivery's JSON body (GitHub: the App's Advanced tab)")
     replay.add_argument("--event", required=True, help="its X-GitHub-Event, e.g. pull_request or issue_comment")
-    replay.add_argument("--delivery", default="", help="its X-GitHub-Delivery id: a delivery already received is a "
-                                                       "duplicate (default: an id derived from the body)")
+    replay.add_argument(
+        "--delivery",
+        default="",
+        help="its X-GitHub-Delivery id: a delivery already received is a "
+        "duplicate (default: an id derived from the body)",
+    )
     replay.add_argument("--dry-run", action="store_true", help="say what it would queue; store nothing")
     replay.set_defaults(handler=_cmd_replay)
 
@@ -173,8 +201,11 @@ def _progress(console: Console, status: Status | None = None) -> Callable[[str],
 
 
 def _emit(review: Review, fmt: str, out: Path | None) -> None:
-    text = redact(json.dumps(review.to_json_dict(), indent=2, ensure_ascii=False)) + "\n" if fmt == "json" \
+    text = (
+        redact(json.dumps(review.to_json_dict(), indent=2, ensure_ascii=False)) + "\n"
+        if fmt == "json"
         else render_comment(review)
+    )
     if out:
         out.write_text(text, encoding="utf-8")
     else:
@@ -215,8 +246,9 @@ def _cmd_review(args: argparse.Namespace) -> int:
         _error(console, f"--body {args.body}: {exc.strerror or exc}")
         return EXIT_USAGE
     pr = PullRequest(repo=args.repo_name, number=args.number, title=args.title, body=body, author=args.author)
-    review = _review(args, ProofRequest(source=args.repo, base=args.base, head=args.head,
-                                        config_file=args.config), pr, console)
+    review = _review(
+        args, ProofRequest(source=args.repo, base=args.base, head=args.head, config_file=args.config), pr, console
+    )
     _emit(review, args.format, args.out)
     return _exit_code(review, console)
 
@@ -244,17 +276,37 @@ def _cmd_review_pr(args: argparse.Namespace, console: Console) -> int:
             database = make_engine(f"sqlite:///{data_dir / 'one-shot.db'}")
             return ReviewJob(github, engine, PublishedReviews(database), PullStates(database), model=model)
 
-        result = review_live_pr(github.port(None), engine, repo, number, expect_head=args.expect_head,
-                                publisher=publisher if args.publish else None, model=model, progress=progress)
+        result = review_live_pr(
+            github.port(None),
+            engine,
+            repo,
+            number,
+            expect_head=args.expect_head,
+            publisher=publisher if args.publish else None,
+            model=model,
+            progress=progress,
+        )
     except (GitHubConfigError, GithubException) as exc:
         _error(console, f"--pr {args.pr}: {redact(str(exc))}")
         return EXIT_INFRA
     if result.skipped:
         progress(result.skipped)
         return EXIT_OK
-    text = result.comment if args.format == "markdown" else json.dumps(
-        {"repo": repo, "number": number, "head_sha": result.head_sha,
-         "verdict": result.verdict.value if result.verdict else None, "comment": result.comment}, indent=2) + "\n"
+    text = (
+        result.comment
+        if args.format == "markdown"
+        else json.dumps(
+            {
+                "repo": repo,
+                "number": number,
+                "head_sha": result.head_sha,
+                "verdict": result.verdict.value if result.verdict else None,
+                "comment": result.comment,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     else:
@@ -277,13 +329,31 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     configure_logging(settings.log_format, settings.log_level)
     try:
         queue = Queue(make_engine(settings.resolved_database_url))  # a dry run reads it for duplicates
-        result = replay(queue, args.event, raw, delivery_id=args.delivery, dry_run=args.dry_run,
-                        bot_login=settings.bot_login or DEFAULT_BOT_LOGIN, command_handle=settings.command_handle)
+        result = replay(
+            queue,
+            args.event,
+            raw,
+            delivery_id=args.delivery,
+            dry_run=args.dry_run,
+            bot_login=settings.bot_login or DEFAULT_BOT_LOGIN,
+            command_handle=settings.command_handle,
+        )
     except PayloadError as exc:
         _error(console, f"{args.payload}: {exc}")
         return EXIT_USAGE
-    sys.stdout.write(json.dumps({"delivery": result.delivery_id, "actions": result.actions, "stored": result.stored,
-                                 "duplicate": result.duplicate, "jobs": result.job_ids}, indent=2) + "\n")
+    sys.stdout.write(
+        json.dumps(
+            {
+                "delivery": result.delivery_id,
+                "actions": result.actions,
+                "stored": result.stored,
+                "duplicate": result.duplicate,
+                "jobs": result.job_ids,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     return EXIT_OK
 
 
@@ -294,10 +364,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="reviewbot-demo-"))
     try:
         sample = build_session_lock_demo(workdir / "session-lock")
-        console.print(f"demo: sample lock-fix repository at {sample.path} "
-                      f"(base `{sample.base}`, PR branch `{sample.head}`)", highlight=False, soft_wrap=True)
-        pr = PullRequest(repo="example/session-gateway", number=1, title=sample.title, body=sample.body,
-                         author="sample-contributor")
+        console.print(
+            f"demo: sample lock-fix repository at {sample.path} (base `{sample.base}`, PR branch `{sample.head}`)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        pr = PullRequest(
+            repo="example/session-gateway", number=1, title=sample.title, body=sample.body, author="sample-contributor"
+        )
         review = _review(args, ProofRequest(source=str(sample.path), base=sample.base, head=sample.head), pr, console)
         _emit(review, args.format, None)
         return _exit_code(review, console)
@@ -310,8 +384,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _setup_flags_to_settings(args: argparse.Namespace) -> None:
     """The --setup-* flags are the REVIEWBOT_SETUP_* settings, for every command (the sandbox reads them)."""
-    for flag, joined in (("setup_ca_bundle", None), ("setup_allow", ","), ("setup_env", ","),
-                         ("setup_upstream_proxy", None)):
+    for flag, joined in (
+        ("setup_ca_bundle", None),
+        ("setup_allow", ","),
+        ("setup_env", ","),
+        ("setup_upstream_proxy", None),
+    ):
         value = getattr(args, flag, None)
         if value is not None:
             os.environ[f"REVIEWBOT_{flag.upper()}"] = joined.join(value) if joined else value
@@ -347,9 +425,15 @@ def _probe_indexes(args: argparse.Namespace, net: egress.SetupNetwork) -> list[s
         (root / "tree").mkdir()
         try:
             sandbox = Sandbox((args.data_dir or load_settings().data_dir) / "sandbox", setup_network=net)
-            outcome = sandbox.run(SandboxRequest(command=egress.probe_command(urls), worktree=root / "tree",
-                                                 out_dir=root / "out", network=True,
-                                                 limits=Limits(wall_clock_s=30 + 20 * len(urls))))
+            outcome = sandbox.run(
+                SandboxRequest(
+                    command=egress.probe_command(urls),
+                    worktree=root / "tree",
+                    out_dir=root / "out",
+                    network=True,
+                    limits=Limits(wall_clock_s=30 + 20 * len(urls)),
+                )
+            )
         except (SandboxUnavailable, OSError) as exc:
             return [*report, f"setup reaches indexes: could not run the check: {exc}"]
     lines = [line for line in outcome.log_tail.splitlines() if line.startswith(("ok ", "FAILED "))]
@@ -365,8 +449,9 @@ def _service_settings(args: argparse.Namespace, console: Console):  # type: igno
     if args.data_dir:
         settings.data_dir = args.data_dir
     if not settings.webhook_secrets and args.command == "serve":
-        _error(console, "set REVIEWBOT_WEBHOOK_SECRETS (the GitHub App's webhook secret; comma-separate several "
-                        "to rotate)")
+        _error(
+            console, "set REVIEWBOT_WEBHOOK_SECRETS (the GitHub App's webhook secret; comma-separate several to rotate)"
+        )
         return None
     if not ((settings.app_id and (settings.private_key or settings.private_key_path)) or settings.token):
         _error(console, "set REVIEWBOT_APP_ID with REVIEWBOT_PRIVATE_KEY_PATH (a GitHub App), or REVIEWBOT_TOKEN")

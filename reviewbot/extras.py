@@ -26,5 +26,6 @@ def require(module: str, extra: str, feature: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise MissingExtra(f"{feature} needs the `{module}` package, which is not installed: "
-                           f"{install_hint(extra)}", name=module) from exc
+        raise MissingExtra(
+            f"{feature} needs the `{module}` package, which is not installed: {install_hint(extra)}", name=module
+        ) from exc

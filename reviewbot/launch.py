@@ -50,7 +50,7 @@ def early_listener(argv: list[str]) -> socket.socket | None:
     options.add_argument("--host", default="0.0.0.0")
     options.add_argument("--port", type=int, default=8080)
     try:
-        known, _ = options.parse_known_args(argv[command + 1:])
+        known, _ = options.parse_known_args(argv[command + 1 :])
     except SystemExit:
         return None
     family = socket.AF_INET6 if ":" in known.host else socket.AF_INET

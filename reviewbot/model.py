@@ -343,8 +343,12 @@ class Permission(StrEnum):
         return self.rank >= other.rank
 
 
-_RANKS = {level: rank for rank, level in enumerate(
-    (Permission.NONE, Permission.READ, Permission.TRIAGE, Permission.WRITE, Permission.MAINTAIN, Permission.ADMIN))}
+_RANKS = {
+    level: rank
+    for rank, level in enumerate(
+        (Permission.NONE, Permission.READ, Permission.TRIAGE, Permission.WRITE, Permission.MAINTAIN, Permission.ADMIN)
+    )
+}
 
 
 @dataclass(frozen=True)

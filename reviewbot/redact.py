@@ -38,7 +38,9 @@ _LINE_PATTERNS = [p for p in _PATTERNS if "PRIVATE KEY" not in p.pattern]
 _PEM_BEGIN = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 _PEM_END = re.compile(r"-----END [A-Z ]*PRIVATE KEY-----")
 # The start of a secret that contains spaces, ending exactly where a long line would be cut.
-_SPACED_PREFIX = re.compile(r"(?i)(?:-----BEGIN[A-Z ]*|authorization:\s*(?:\w+\s*)?|aws_secret_access_key\s*[=:]?\s*)\Z")
+_SPACED_PREFIX = re.compile(
+    r"(?i)(?:-----BEGIN[A-Z ]*|authorization:\s*(?:\w+\s*)?|aws_secret_access_key\s*[=:]?\s*)\Z"
+)
 
 
 def _apply(patterns: list[re.Pattern[str]], text: str) -> str:
@@ -68,15 +70,15 @@ def _redact_headless_keys(text: str) -> str:
     """
     while (end := _PEM_END.search(text)) is not None:
         start = text.rfind("\n", 0, end.start()) + 1
-        if not re.fullmatch(r"[ \t]*[A-Za-z0-9+/=]*", text[start:end.start()]):
+        if not re.fullmatch(r"[ \t]*[A-Za-z0-9+/=]*", text[start : end.start()]):
             start = end.start()  # other text before END on its line: only the marker goes
         else:
             while start > 0:  # the key's base64 lines above it
                 previous = text.rfind("\n", 0, start - 1) + 1
-                if not _BASE64_LINE.fullmatch(text[previous:start - 1]):
+                if not _BASE64_LINE.fullmatch(text[previous : start - 1]):
                     break
                 start = previous
-        text = text[:start] + PLACEHOLDER + text[end.end():]
+        text = text[:start] + PLACEHOLDER + text[end.end() :]
     return text
 
 
@@ -122,14 +124,14 @@ class StreamRedactor:
                 if end is None:
                     return "".join(out)  # still inside the key: nothing of it is shown
                 self._in_key = False
-                text = text[end.end():]
+                text = text[end.end() :]
                 continue
             begin = _PEM_BEGIN.search(text)
             if begin is None:
                 out.append(_apply(_LINE_PATTERNS, text))
                 break
             # A lone END (its BEGIN came before the stream) is left to `redact` on the whole text.
-            out.append(_apply(_LINE_PATTERNS, text[:begin.start()]) + PLACEHOLDER)
+            out.append(_apply(_LINE_PATTERNS, text[: begin.start()]) + PLACEHOLDER)
             self._in_key = True
-            text = text[begin.end():]
+            text = text[begin.end() :]
         return "".join(out)

@@ -57,10 +57,12 @@ class Settings(BaseSettings):
 
     # -- model-assisted review (optional): any OpenAI-compatible endpoint; off unless a model or URL is set --
     model: str = ""  # REVIEWBOT_MODEL; with only a base URL, the server's first listed model
-    model_base_url: str = Field(default="", validation_alias=AliasChoices("REVIEWBOT_MODEL_BASE_URL",
-                                                                          "OPENAI_BASE_URL"))
-    model_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("REVIEWBOT_MODEL_API_KEY",
-                                                                                        "OPENAI_API_KEY"))
+    model_base_url: str = Field(
+        default="", validation_alias=AliasChoices("REVIEWBOT_MODEL_BASE_URL", "OPENAI_BASE_URL")
+    )
+    model_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("REVIEWBOT_MODEL_API_KEY", "OPENAI_API_KEY")
+    )
     model_timeout_s: float = Field(default=60.0, gt=0)  # the whole model step (lookup, fallback, retries, repair)
     model_max_retries: int = Field(default=1, ge=0)  # retries of 429, 5xx and connection errors, inside the timeout
     model_context_chars: int = Field(default=12_000, ge=2_000)  # context per review; cut to a reported n_ctx

@@ -57,8 +57,10 @@ def base_fails_more(base_failures: int, base_runs: int, head_failures: int, head
         return 1.0
     denominator = math.comb(total, failures)
     top = min(failures, base_runs)
-    return sum(math.comb(base_runs, k) * math.comb(head_runs, failures - k)
-               for k in range(base_failures, top + 1)) / denominator
+    return (
+        sum(math.comb(base_runs, k) * math.comb(head_runs, failures - k) for k in range(base_failures, top + 1))
+        / denominator
+    )
 
 
 @dataclass(frozen=True)
@@ -112,8 +114,9 @@ class Evidence:
         return None
 
 
-def stop_reason(evidence: Evidence, runs_so_far: int, min_runs: int, max_runs: int, elapsed_s: float,
-                budget_s: float) -> str | None:
+def stop_reason(
+    evidence: Evidence, runs_so_far: int, min_runs: int, max_runs: int, elapsed_s: float, budget_s: float
+) -> str | None:
     """The sequential rule: why to stop repeating a suite now, or None to run another round."""
     if runs_so_far < min_runs:
         return None

@@ -47,8 +47,15 @@ class Store:
 
 
 def _spec(row) -> JobSpec:  # type: ignore[no-untyped-def]
-    return JobSpec(kind=JobKind(row.kind), repo=row.repo, pr_number=row.pr_number, head_sha=row.head_sha,
-                   installation_id=row.installation_id, reason=row.reason, payload=row.payload or {})
+    return JobSpec(
+        kind=JobKind(row.kind),
+        repo=row.repo,
+        pr_number=row.pr_number,
+        head_sha=row.head_sha,
+        installation_id=row.installation_id,
+        reason=row.reason,
+        payload=row.payload or {},
+    )
 
 
 @dataclass
@@ -76,8 +83,14 @@ class GivenBranches:
     answer: tuple[str, bool] | str = ("c" * 40, True)
     carried: list[tuple[int, str, str | None]] = field(default_factory=list)
 
-    def carry(self, github, pr: PullRequestInfo, branch: str, start: str | None,  # type: ignore[no-untyped-def]
-              trailers: str) -> tuple[str, bool] | str:
+    def carry(
+        self,
+        github,
+        pr: PullRequestInfo,
+        branch: str,
+        start: str | None,  # type: ignore[no-untyped-def]
+        trailers: str,
+    ) -> tuple[str, bool] | str:
         self.carried.append((pr.number, branch, start))
         return self.answer
 
@@ -94,18 +107,39 @@ class Bot:
     def __post_init__(self) -> None:
         self.progress = AutomergeProgress(self.store.states, self.base, now=lambda: NOW)
         replacements = Replacements(self.branches, self.store.queue, self.progress) if self.branches else None
-        self.automerge = AutomergeJob(self.github, self.store.states, self.store.published, self.progress, self.base,
-                                      replacements=replacements, queue=self.store.queue)
-        self.commands = CommandJob(self.github, self.store.queue, self.store.states, self.store.published,
-                                   self.automerge)
+        self.automerge = AutomergeJob(
+            self.github,
+            self.store.states,
+            self.store.published,
+            self.progress,
+            self.base,
+            replacements=replacements,
+            queue=self.store.queue,
+        )
+        self.commands = CommandJob(
+            self.github, self.store.queue, self.store.states, self.store.published, self.automerge
+        )
 
-    def command(self, body: str, author: str, *, repo: str = "acme/locky", number: int = 7, author_type: str = "User",
-                comment_id: int | None = None) -> int:
+    def command(
+        self,
+        body: str,
+        author: str,
+        *,
+        repo: str = "acme/locky",
+        number: int = 7,
+        author_type: str = "User",
+        comment_id: int | None = None,
+    ) -> int:
         """A PR comment by `author`, and the command job the webhook would queue for it, run once."""
         comment_id = comment_id or self.github.add_comment(repo, number, body, author)
-        spec = JobSpec(kind=JobKind.COMMAND, repo=repo, pr_number=number, installation_id=1, reason="comment",
-                       payload={"comment_body": body, "comment_id": comment_id, "author": author,
-                                "author_type": author_type})
+        spec = JobSpec(
+            kind=JobKind.COMMAND,
+            repo=repo,
+            pr_number=number,
+            installation_id=1,
+            reason="comment",
+            payload={"comment_body": body, "comment_id": comment_id, "author": author, "author_type": author_type},
+        )
         self.commands(Job(id=comment_id, spec=spec, attempts=1, max_attempts=4), _never())
         return comment_id
 

@@ -58,14 +58,35 @@ class FakeGitHub:
         return "AUTHORIZATION: basic fake"
 
     # -- setting the scene
-    def open_pr(self, repo: str = "acme/locky", number: int = 7, *, head_sha: str = "a" * 40, author: str = "alice",
-                **fields: object) -> PullRequestInfo:
-        pr = PullRequestInfo(repo=repo, number=number, title="Release the lock file", body="", author=author,
-                             state="open", merged=False, draft=False, head_sha=head_sha, head_ref="fix/lock",
-                             head_repo=repo, base_ref="main", base_sha="b" * 40,
-                             clone_url=f"https://github.example/{repo}.git",
-                             html_url=f"https://github.example/{repo}/pull/{number}", maintainer_can_modify=True,
-                             mergeable=True, mergeable_state="clean")
+    def open_pr(
+        self,
+        repo: str = "acme/locky",
+        number: int = 7,
+        *,
+        head_sha: str = "a" * 40,
+        author: str = "alice",
+        **fields: object,
+    ) -> PullRequestInfo:
+        pr = PullRequestInfo(
+            repo=repo,
+            number=number,
+            title="Release the lock file",
+            body="",
+            author=author,
+            state="open",
+            merged=False,
+            draft=False,
+            head_sha=head_sha,
+            head_ref="fix/lock",
+            head_repo=repo,
+            base_ref="main",
+            base_sha="b" * 40,
+            clone_url=f"https://github.example/{repo}.git",
+            html_url=f"https://github.example/{repo}/pull/{number}",
+            maintainer_can_modify=True,
+            mergeable=True,
+            mergeable_state="clean",
+        )
         self.pulls[(repo, number)] = pr = replace(pr, **fields)  # type: ignore[arg-type]
         return pr
 
@@ -92,13 +113,17 @@ class FakeGitHub:
     def open_pull_requests(self, repo: str) -> list[OpenPull]:
         if repo in self.unreachable:
             raise ConnectionError(f"{repo}: GitHub did not answer")
-        return [OpenPull(pr.number, pr.head_sha, pr.head_ref, pr.html_url) for (r, _), pr in sorted(self.pulls.items())
-                if r == repo and pr.open]
+        return [
+            OpenPull(pr.number, pr.head_sha, pr.head_ref, pr.html_url)
+            for (r, _), pr in sorted(self.pulls.items())
+            if r == repo and pr.open
+        ]
 
     def create_pull_request(self, repo: str, title: str, head: str, base: str, body: str) -> tuple[int, str]:
         number = max([n for (r, n) in self.pulls if r == repo], default=0) + 1
-        pr = self.open_pr(repo, number, title=title, body=body, head_ref=head.split(":", 1)[-1], base_ref=base,
-                          author=self.login)
+        pr = self.open_pr(
+            repo, number, title=title, body=body, head_ref=head.split(":", 1)[-1], base_ref=base, author=self.login
+        )
         self.effects.append(("create_pull", repo, number, title))
         return number, pr.html_url
 
@@ -113,8 +138,7 @@ class FakeGitHub:
         self.effects.append(("update_branch", repo, number, head_sha))
         return self.can_update_branch
 
-    def merge(self, repo: str, number: int, head_sha: str, method: str, title: str,
-              message: str) -> tuple[bool, str]:
+    def merge(self, repo: str, number: int, head_sha: str, method: str, title: str, message: str) -> tuple[bool, str]:
         self.effects.append(("merge", repo, number, head_sha, method, title, message))
         if self.merge_answer[0]:
             self.update_pr(repo, number, state="closed", merged=True)
@@ -122,8 +146,11 @@ class FakeGitHub:
 
     # -- GitHubPort: the bot's comments
     def bot_comments(self, repo: str, number: int, marker: str) -> list[BotComment]:
-        return [BotComment(c.id, c.body) for c in sorted(self.comments.values(), key=lambda c: c.id)
-                if (c.repo, c.number) == (repo, number) and c.author == self.login and marker in c.body]
+        return [
+            BotComment(c.id, c.body)
+            for c in sorted(self.comments.values(), key=lambda c: c.id)
+            if (c.repo, c.number) == (repo, number) and c.author == self.login and marker in c.body
+        ]
 
     def create_comment(self, repo: str, number: int, body: str, marker: str) -> int:
         comment_id = self.add_comment(repo, number, body, self.login)
@@ -159,8 +186,9 @@ class FakeGitHub:
         self.label_sets[(repo, number)].remove(name)
         self.effects.append(("label-", repo, number, name))
 
-    def publish_check(self, repo: str, head_sha: str, verdict: Verdict, title: str, summary: str,
-                      details_url: str | None = None) -> None:
+    def publish_check(
+        self, repo: str, head_sha: str, verdict: Verdict, title: str, summary: str, details_url: str | None = None
+    ) -> None:
         self.effects.append(("check", repo, head_sha, verdict, title))
 
     def checks(self, repo: str, sha: str) -> list[Check]:

@@ -59,8 +59,9 @@ class FakeModelServer:
         handler = type("Handler", (_Handler,), {"fake": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
-                         name="fake-model").start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="fake-model"
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -100,13 +101,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path.rstrip("/") == "/props" and self.fake.props_stall_s:
-            self._stall(json.dumps({"default_generation_settings": {"n_ctx": 512}, "pad": "x" * 200}).encode(),
-                        self.fake.props_stall_s)
+            self._stall(
+                json.dumps({"default_generation_settings": {"n_ctx": 512}, "pad": "x" * 200}).encode(),
+                self.fake.props_stall_s,
+            )
         elif self.path.rstrip("/") == "/props" and self.fake.n_ctx:
             self._json(200, {"default_generation_settings": {"n_ctx": self.fake.n_ctx}, "total_slots": 1})
         elif self.path.rstrip("/").endswith("/models"):
-            self._json(200, {"object": "list", "data": [{"id": self.fake.model, "object": "model", "created": 0,
-                                                         "owned_by": "test"}]})
+            self._json(
+                200,
+                {
+                    "object": "list",
+                    "data": [{"id": self.fake.model, "object": "model", "created": 0, "owned_by": "test"}],
+                },
+            )
         else:
             self._json(404, {"error": {"message": "not found"}})
 
@@ -126,29 +134,59 @@ class _Handler(BaseHTTPRequestHandler):
         kind = (body.get("response_format") or {}).get("type")
         if reply.refuse_json_schema and kind == "json_schema" and reply.refuse_json_schema_status == 400:
             # llama.cpp's server: a 400 with an OpenAI-style error body
-            self._json(400, {"error": {"code": 400, "type": "invalid_request_error",
-                                       "message": "Unsupported response_format type: json_schema"}})
+            self._json(
+                400,
+                {
+                    "error": {
+                        "code": 400,
+                        "type": "invalid_request_error",
+                        "message": "Unsupported response_format type: json_schema",
+                    }
+                },
+            )
             return
         if reply.refuse_json_schema and kind == "json_schema":
             # llama-cpp-python's server (as measured with 0.3): its request validation fails as a 500
-            self._json(reply.refuse_json_schema_status, {"error": {
-                "message": "1 validation error: {'type': 'literal_error', 'loc': ('body', 'response_format', "
-                           "'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}",
-                "type": "internal_server_error"}})
+            self._json(
+                reply.refuse_json_schema_status,
+                {
+                    "error": {
+                        "message": "1 validation error: {'type': 'literal_error', 'loc': ('body', 'response_format', "
+                        "'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}",
+                        "type": "internal_server_error",
+                    }
+                },
+            )
             return
         if reply.status != 200:
-            self._json(reply.status, {"error": {"message": reply.error or f"HTTP {reply.status}",
-                                                "type": "server_error"}})
+            self._json(
+                reply.status, {"error": {"message": reply.error or f"HTTP {reply.status}", "type": "server_error"}}
+            )
             return
         if reply.raw is not None:
             self._send(200, reply.raw, reply.content_type)
             return
-        choices = [] if reply.no_choices else [{"index": 0, "finish_reason": reply.finish_reason,
-                                                "message": {"role": "assistant", "content": reply.content}}]
-        payload = json.dumps({
-            "id": f"chatcmpl-{len(fake.requests)}", "object": "chat.completion", "created": 0, "model": fake.model,
-            "choices": choices, "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        }).encode()
+        choices = (
+            []
+            if reply.no_choices
+            else [
+                {
+                    "index": 0,
+                    "finish_reason": reply.finish_reason,
+                    "message": {"role": "assistant", "content": reply.content},
+                }
+            ]
+        )
+        payload = json.dumps(
+            {
+                "id": f"chatcmpl-{len(fake.requests)}",
+                "object": "chat.completion",
+                "created": 0,
+                "model": fake.model,
+                "choices": choices,
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            }
+        ).encode()
         if reply.stall_s:
             self._stall(payload, reply.stall_s)
             return

@@ -30,14 +30,26 @@ def _template(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def build_race_repo(root: Path, *, period: int, wait_period: int, max_runs: int, threshold: float,
-                    budget_s: int = 300, confidence: float = 0.95) -> RepoWriter:
+def build_race_repo(
+    root: Path,
+    *,
+    period: int,
+    wait_period: int,
+    max_runs: int,
+    threshold: float,
+    budget_s: int = 300,
+    confidence: float = 0.95,
+) -> RepoWriter:
     """Base fails every `period`-th run; branches `fix` (never fails) and `partial` (every `wait_period`-th)."""
     writer = RepoWriter(root)
-    test = _template(RACELOCK / "templates" / "test_contention.py") \
-        .replace("__WAIT__", str(wait_period)).replace("__PERIOD__", str(period))
+    test = (
+        _template(RACELOCK / "templates" / "test_contention.py")
+        .replace("__WAIT__", str(wait_period))
+        .replace("__PERIOD__", str(period))
+    )
     config = _template(RACELOCK / "templates" / "reviewbot.yml").format(
-        max_runs=max_runs, budget_s=budget_s, threshold=threshold, confidence=confidence)
+        max_runs=max_runs, budget_s=budget_s, threshold=threshold, confidence=confidence
+    )
     writer.copy_tree(RACELOCK / "base")
     writer.write({".github/reviewbot.yml": config})
     writer.commit("A lock file for the state directory")
@@ -58,7 +70,9 @@ def build_contention_repo(root: Path, *, copies: int) -> RepoWriter:
     writer = RepoWriter(root)
     amplify = f"\n  amplify:\n    copies: {copies}\n    stressors: 1" if copies > 1 else ""
     writer.copy_tree(CONTENTION / "base")
-    writer.write({".github/reviewbot.yml": _template(CONTENTION / "templates" / "reviewbot.yml").format(amplify=amplify)})
+    writer.write(
+        {".github/reviewbot.yml": _template(CONTENTION / "templates" / "reviewbot.yml").format(amplify=amplify)}
+    )
     writer.commit("A lock file for the state directory")
     writer.branch("fix")
     writer.copy_tree(CONTENTION / "fix")
@@ -67,15 +81,20 @@ def build_contention_repo(root: Path, *, copies: int) -> RepoWriter:
     return writer
 
 
-def build_node_race_repo(root: Path, *, period: int, wait_period: int, max_runs: int, threshold: float,
-                         budget_s: int = 300) -> RepoWriter:
+def build_node_race_repo(
+    root: Path, *, period: int, wait_period: int, max_runs: int, threshold: float, budget_s: int = 300
+) -> RepoWriter:
     """The Node twin of `build_race_repo` (`tests/fixtures/repos/racelock_node/`): `node --test`, real
     child processes racing for a real lock file."""
     writer = RepoWriter(root)
-    test = _template(RACELOCK_NODE / "templates" / "contention.test.js") \
-        .replace("__WAIT__", str(wait_period)).replace("__PERIOD__", str(period))
+    test = (
+        _template(RACELOCK_NODE / "templates" / "contention.test.js")
+        .replace("__WAIT__", str(wait_period))
+        .replace("__PERIOD__", str(period))
+    )
     config = _template(RACELOCK_NODE / "templates" / "reviewbot.yml").format(
-        max_runs=max_runs, budget_s=budget_s, threshold=threshold)
+        max_runs=max_runs, budget_s=budget_s, threshold=threshold
+    )
     writer.copy_tree(RACELOCK_NODE / "base")
     writer.write({".github/reviewbot.yml": config})
     writer.commit("A lock file for the state directory")

@@ -16,7 +16,8 @@ def non_public_registry_ranges() -> list[str]:
     TLS-intercepting gateway); an operator there sets REVIEWBOT_SETUP_ALLOW to
     these, and so do the tests. Raises OSError when the names do not resolve.
     """
-    found = {str(info[4][0]) for host in REGISTRY_HOSTS
-             for info in socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)}
+    found = {
+        str(info[4][0]) for host in REGISTRY_HOSTS for info in socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)
+    }
     policy = EgressPolicy()
     return sorted(f"{a}/{32 if '.' in a else 128}" for a in found if policy.refusal(a, 443) is not None)

@@ -48,43 +48,63 @@ def build(fixture: Fixture, root: Path) -> SampleRepo:
     writer.commit("docs: unrelated follow-up on main")
     body = tree / "PR_BODY.md"
     return SampleRepo(
-        path=Path(root), base=BASE_BRANCH, head=fixture.head, expected_verdict=fixture.verdict,
-        description=fixture.description, title=fixture.title,
+        path=Path(root),
+        base=BASE_BRANCH,
+        head=fixture.head,
+        expected_verdict=fixture.verdict,
+        description=fixture.description,
+        title=fixture.title,
         body=body.read_text(encoding="utf-8") if body.is_file() else "",
     )
 
 
 FIXTURE_LIST = [
     Fixture(
-        "python_proven", "fix/lockfile-release-on-error", "Release the lock file when the body raises", "proven",
+        "python_proven",
+        "fix/lockfile-release-on-error",
+        "Release the lock file when the body raises",
+        "proven",
         "Python: locked() leaks <path>.lock when the body raises; fixed with try/finally; "
         "regression + real-filesystem tests added by the PR fail on base, pass on head.",
     ),
     Fixture(
-        "node_weak", "fix/mutex-release-on-throw", "Release the mutex when the body throws", "weak",
+        "node_weak",
+        "fix/mutex-release-on-throw",
+        "Release the mutex when the body throws",
+        "weak",
         "Node: the PR fixes Mutex.runExclusive (release on throw) but its test only covers the "
         "happy path, which passes on base too.",
     ),
     Fixture(
-        "python_fails", "fix/lockfile-release-on-oserror", "Release the lock file on I/O errors", "fails",
+        "python_fails",
+        "fix/lockfile-release-on-oserror",
+        "Release the lock file on I/O errors",
+        "fails",
         "Python: the 'fix' only releases the lock on OSError; the PR's own test (a RuntimeError "
         "in the body) still leaks the lock, so it fails on head.",
     ),
     Fixture(
-        "node_hangs_on_base", "fix/polling-lock-release-on-throw", "Release the polling lock when the body throws",
+        "node_hangs_on_base",
+        "fix/polling-lock-release-on-throw",
+        "Release the polling lock when the body throws",
         "proven",
         "Node: on base the PR's test deadlocks (waits forever for a lock never released; a "
         "setInterval keeps node alive) until the 5 s suite timeout kills it; on head it passes. "
         "A hang on base counts as failing on base.",
     ),
     Fixture(
-        "node_flaky", "fix/async-lock-release-on-throw", "Release the async lock when the body throws", "flaky",
+        "node_flaky",
+        "fix/async-lock-release-on-throw",
+        "Release the async lock when the body throws",
+        "flaky",
         "Node: the fix releases on throw but leaves a check-then-set race. The PR's test picks "
         f"the interleaving from a run counter in {FLAKY_COUNTER} (working directory, git-ignored): "
         "on head repeats alternate fail, pass, fail; on base every run fails (200 ms acquire timeout).",
     ),
     Fixture(
-        "python_test_dependency", "fix/stale-lock-dead-owner", "Treat a lock whose owner process is gone as stale",
+        "python_test_dependency",
+        "fix/stale-lock-dead-owner",
+        "Treat a lock whose owner process is gone as stale",
         "proven",
         "Python: a lock owned by a dead pid is never considered stale; the PR adds a test that "
         "imports a helper module it also adds (tests/lock_helpers.py) and a dev dependency "
@@ -92,19 +112,28 @@ FIXTURE_LIST = [
         "over too; otherwise it is a collection error.",
     ),
     Fixture(
-        "python_no_config", "fix/pidlock-release-on-error", "Remove the pid file when the body raises", "proven",
+        "python_no_config",
+        "fix/pidlock-release-on-error",
+        "Remove the pid file when the body raises",
+        "proven",
         "Python, no .github/reviewbot.yml (pytest detected from pyproject/tests): PidLock keeps "
         "its pid file when the body raises; the PR's new test fails on base, passes on head. "
         "An existing test passes on both.",
     ),
     Fixture(
-        "node_no_config", "fix/file-lock-release-on-throw", "Remove the lock file when the body throws", "proven",
+        "node_no_config",
+        "fix/file-lock-release-on-throw",
+        "Remove the lock file when the body throws",
+        "proven",
         "Node, no .github/reviewbot.yml (package.json test script is `node --test`): withFileLock "
         "leaves <path>.lock behind when the body throws; the PR's new test fails on base, passes "
         "on head. An existing test passes on both.",
     ),
     Fixture(
-        "no_tests", "fix/lockfile-release-on-error-untested", "Release the lock file when the body raises", "no_tests",
+        "no_tests",
+        "fix/lockfile-release-on-error-untested",
+        "Release the lock file when the body raises",
+        "no_tests",
         "Python, no config: the PR only changes lockfile.py (adds try/finally) and adds or changes "
         "no tests; the existing test file is untouched, so there is nothing of the PR's to run.",
     ),

@@ -37,13 +37,15 @@ from reviewbot.store.queue import Job, PublishedReviews, Queue
 ADVANCING = frozenset({AutomergeState.ARMED, AutomergeState.REPLACED})  # automerge states an event should move along
 
 
-def queue_step(queue: Queue, states: PullStates, repo: str, number: int, installation_id: int | None,
-               reason: str) -> int | None:
+def queue_step(
+    queue: Queue, states: PullStates, repo: str, number: int, installation_id: int | None, reason: str
+) -> int | None:
     """Queue one automerge step for a PR whose automerge is under way; the job id, or None when it is not."""
     if states.get(repo, number).automerge not in ADVANCING:
         return None
-    job_id, new = queue.enqueue(JobSpec(kind=JobKind.AUTOMERGE, repo=repo, pr_number=number,
-                                        installation_id=installation_id, reason=reason))
+    job_id, new = queue.enqueue(
+        JobSpec(kind=JobKind.AUTOMERGE, repo=repo, pr_number=number, installation_id=installation_id, reason=reason)
+    )
     return job_id if new else None
 
 
@@ -75,11 +77,20 @@ class AutomergeJob:
         state = self.states.get(pr.repo, pr.number)
         if pushed_by.lower() == github.bot_login().lower():
             return  # the bot's own update-branch
-        if state.automerge is AutomergeState.ARMED and pr.head_sha != state.armed_head \
-                and not github.permission(pr.repo, pushed_by).at_least(Permission.WRITE):
-            self.progress.record(github, pr, state, "push", f"pushed by {escape_inline('@' + pushed_by)}, who "
-                                                            "cannot write here: paused until a maintainer re-arms it",
-                                 automerge=AutomergeState.PAUSED)
+        if (
+            state.automerge is AutomergeState.ARMED
+            and pr.head_sha != state.armed_head
+            and not github.permission(pr.repo, pushed_by).at_least(Permission.WRITE)
+        ):
+            self.progress.record(
+                github,
+                pr,
+                state,
+                "push",
+                f"pushed by {escape_inline('@' + pushed_by)}, who "
+                "cannot write here: paused until a maintainer re-arms it",
+                automerge=AutomergeState.PAUSED,
+            )
 
     def advance(self, github: GitHubPort, repo: str, number: int) -> None:
         state = self.states.get(repo, number)
@@ -106,36 +117,67 @@ class AutomergeJob:
             if writable and github.update_branch(repo, number, pr.head_sha):
                 # GitHub's push event queues the new head's review (the bot's own push is reviewed like any
                 # other); until it is published, the next step waits for it
-                self.progress.record(github, pr, state, "update branch", "asked GitHub to merge the base into "
-                                                                         "the PR branch; automerge waits for the "
-                                                                         "review of the new head")
+                self.progress.record(
+                    github,
+                    pr,
+                    state,
+                    "update branch",
+                    "asked GitHub to merge the base into the PR branch; automerge waits for the review of the new head",
+                )
             else:
                 self._replace(github, pr, state)
         elif view.step is Step.DONE:
-            self.progress.record(github, pr, state, "done", view.reason, view=view,
-                                 automerge=AutomergeState.MERGED if pr.merged else AutomergeState.OFF)
+            self.progress.record(
+                github,
+                pr,
+                state,
+                "done",
+                view.reason,
+                view=view,
+                automerge=AutomergeState.MERGED if pr.merged else AutomergeState.OFF,
+            )
         else:
             self.progress.record(github, pr, state, view.step.value, view.reason, view=view)
 
     def _replace(self, github: GitHubPort, pr: PullRequestInfo, state: PullState, start: str | None = None) -> None:
         refused = "GitHub refused to update the branch (no push rights to it)"
-        result = self.replacements.replace(github, pr, state.armed_by, start) if self.replacements else \
-            "replacement PRs are not enabled"
+        result = (
+            self.replacements.replace(github, pr, state.armed_by, start)
+            if self.replacements
+            else "replacement PRs are not enabled"
+        )
         if isinstance(result, str):
-            self.progress.record(github, pr, state, "update branch", f"{refused}, and {escape_inline(result)}; "
-                                                                     "paused", automerge=AutomergeState.PAUSED)
+            self.progress.record(
+                github,
+                pr,
+                state,
+                "update branch",
+                f"{refused}, and {escape_inline(result)}; paused",
+                automerge=AutomergeState.PAUSED,
+            )
         else:
-            self.progress.record(github, pr, state, "replacement", f"{refused}: the work continues in "
-                                                                   f"#{result.number}, armed the same way",
-                                 automerge=AutomergeState.REPLACED)
+            self.progress.record(
+                github,
+                pr,
+                state,
+                "replacement",
+                f"{refused}: the work continues in #{result.number}, armed the same way",
+                automerge=AutomergeState.REPLACED,
+            )
 
     def arm(self, github: GitHubPort, pr: PullRequestInfo, by: str) -> None:
         self.progress.arm(github, pr, by)
 
     def _fixes_pending(self, pr: PullRequestInfo, state: PullState, config: RepoConfig | ConfigError) -> bool:
         """`fix:` commands are configured and have not run on this head (and there is a sandbox to run them)."""
-        return (pr.open and self.sandbox is not None and self.workspace is not None
-                and state.fixed_head != pr.head_sha and isinstance(config, RepoConfig) and bool(config.fix))
+        return (
+            pr.open
+            and self.sandbox is not None
+            and self.workspace is not None
+            and state.fixed_head != pr.head_sha
+            and isinstance(config, RepoConfig)
+            and bool(config.fix)
+        )
 
     def _config(self, github: GitHubPort, pr: PullRequestInfo) -> RepoConfig:
         """The base's config; `advance` has already stopped at an invalid one, so this one is valid."""
@@ -146,15 +188,24 @@ class AutomergeJob:
 
     def _merge(self, github: GitHubPort, pr: PullRequestInfo, state: PullState) -> None:
         review = self.published.get(pr.repo, pr.number)
-        summary = f"{pr.title}\n\nreviewbot: proof {review.verdict if review else '?'}, rank {review.rank if review else '?'}"
-        title, message = merge_message(pr.title, pr.number, summary, pr.head_sha,
-                                       github.commit_authors(pr.repo, pr.number), state.armed_by,
-                                       noreply_email(state.armed_by))
+        summary = (
+            f"{pr.title}\n\nreviewbot: proof {review.verdict if review else '?'}, rank {review.rank if review else '?'}"
+        )
+        title, message = merge_message(
+            pr.title,
+            pr.number,
+            summary,
+            pr.head_sha,
+            github.commit_authors(pr.repo, pr.number),
+            state.armed_by,
+            noreply_email(state.armed_by),
+        )
         config = self._config(github, pr).automerge
         merged, answer = github.merge(pr.repo, pr.number, pr.head_sha, config.method, title, message)
         if merged:
-            self.progress.record(github, pr, state, "merge", f"merged with `{config.method}`",
-                                 automerge=AutomergeState.MERGED)
+            self.progress.record(
+                github, pr, state, "merge", f"merged with `{config.method}`", automerge=AutomergeState.MERGED
+            )
             if self.replacements is not None:  # a replacement's source is done too: nothing more to carry over
                 self.replacements.after_merge(github, pr, close=config.close_replaced)
         else:
@@ -168,13 +219,25 @@ class AutomergeJob:
         bot = github.bot_login()
         # a run folder named with this process's pid: a worker killed mid-fix leaves nothing recovery cannot remove
         with self.workspace.run_dir(f"fix-{pr.number}") as scratch:
-            result = apply_fixes(self.sandbox, mirror, pr.head_sha, self._config(github, pr).fix,
-                                 scratch, Identity(bot, noreply_email(bot)),
-                                 f"Apply the repository's fix commands (reviewbot)\n\nFor #{pr.number}, "
-                                 f"head {pr.head_sha}.\n")
+            result = apply_fixes(
+                self.sandbox,
+                mirror,
+                pr.head_sha,
+                self._config(github, pr).fix,
+                scratch,
+                Identity(bot, noreply_email(bot)),
+                f"Apply the repository's fix commands (reviewbot)\n\nFor #{pr.number}, head {pr.head_sha}.\n",
+            )
         if result.failed:
-            self.progress.record(github, pr, state, "fix", f"{escape_inline(result.failed)}; paused",
-                                 automerge=AutomergeState.PAUSED, fixed_head=pr.head_sha)
+            self.progress.record(
+                github,
+                pr,
+                state,
+                "fix",
+                f"{escape_inline(result.failed)}; paused",
+                automerge=AutomergeState.PAUSED,
+                fixed_head=pr.head_sha,
+            )
             return
         if result.sha is None:
             self.progress.record(github, pr, state, "fix", "nothing to change", fixed_head=pr.head_sha)
@@ -184,9 +247,14 @@ class AutomergeJob:
         head_url = pr.clone_url.replace(pr.repo, pr.head_repo) if pr.head_repo else pr.clone_url
         writable = pr.head_repo == pr.repo or pr.maintainer_can_modify
         if writable and push(mirror, head_url, result.sha, pr.head_ref, github.git_auth_header()):
-            self.progress.record(github, pr, state, "fix", f"committed the fix commands' changes to {files}; "
-                                                           "automerge waits for the review of the new head", fixed_head=result.sha)
+            self.progress.record(
+                github,
+                pr,
+                state,
+                "fix",
+                f"committed the fix commands' changes to {files}; automerge waits for the review of the new head",
+                fixed_head=result.sha,
+            )
         else:
             self.states.update(pr.repo, pr.number, fixed_head=result.sha)
             self._replace(github, pr, state, start=result.sha)
-

@@ -61,16 +61,24 @@ class CommandJob:
             self._run(github, spec, pr, command, author, comment_id)
         self.states.mark_processed(comment_id, body, spec.repo, command.word)
 
-    def _decide(self, github: GitHubPort, repo: str, command: Command, actor: Actor, pr: PullRequestInfo,
-                bot_login: str) -> Decision:
+    def _decide(
+        self, github: GitHubPort, repo: str, command: Command, actor: Actor, pr: PullRequestInfo, bot_login: str
+    ) -> Decision:
         authors_rereview = command.name is CommandName.REREVIEW and actor.login.lower() == pr.author.lower()
         needs_lookup = command.name in NEEDS_PERMISSION and not authors_rereview and not is_bot(actor)
         permission = github.permission(repo, actor.login) if needs_lookup else None
-        return decide(command.name.value if command.name else None, actor, pr.author, permission,
-                      self.allowed_bots, self_login=bot_login)
+        return decide(
+            command.name.value if command.name else None,
+            actor,
+            pr.author,
+            permission,
+            self.allowed_bots,
+            self_login=bot_login,
+        )
 
-    def _run(self, github: GitHubPort, spec: JobSpec, pr: PullRequestInfo, command: Command, author: str,
-             comment_id: int) -> None:
+    def _run(
+        self, github: GitHubPort, spec: JobSpec, pr: PullRequestInfo, command: Command, author: str, comment_id: int
+    ) -> None:
         def answer(body: str) -> None:
             self._answer(github, pr, comment_id, author, body)
 
@@ -92,12 +100,17 @@ class CommandJob:
             self.automerge.arm(github, pr, author)
             queue_step(self.queue, self.states, pr.repo, pr.number, spec.installation_id, "armed")
         else:
-            answer(status_comments.help_text(
-                table_markdown(), {alias: name.value for alias, name in ALIASES.items()},
-                unknown_word=command.word if command.name is None else ""))
+            answer(
+                status_comments.help_text(
+                    table_markdown(),
+                    {alias: name.value for alias, name in ALIASES.items()},
+                    unknown_word=command.word if command.name is None else "",
+                )
+            )
 
-    def _rereview(self, github: GitHubPort, spec: JobSpec, pr: PullRequestInfo, command: Command,
-                  author: str, comment_id: int) -> None:
+    def _rereview(
+        self, github: GitHubPort, spec: JobSpec, pr: PullRequestInfo, command: Command, author: str, comment_id: int
+    ) -> None:
         """One progress tracker per head, showing every requester; older heads' unfinished ones point to it.
 
         The first request of a head gets the new tracker; a later one (joining a queued request, or
@@ -106,7 +119,8 @@ class CommandJob:
         known = github.bot_comments(pr.repo, pr.number, f"<!-- {STATUS_MARKER_TAG} re-review")
         # focus is for maintainers only; anyone else allowed to ask here is the PR author, so check them
         maintainer = author.lower() != pr.author.lower() or github.permission(pr.repo, author).at_least(
-            Permission.WRITE)
+            Permission.WRITE
+        )
         focus = command.focus if maintainer else ""
         asked = RereviewRequests((author,), ((author, focus),) if focus.strip() else ())
         marker = status_comments.status_marker("re-review", pr.head_sha)
@@ -116,17 +130,39 @@ class CommandJob:
         progress_url = comment_url(pr.html_url, status_id)
         for older in known:
             if pr.head_sha[:12] not in older.body and "- [ ] review comment updated" in older.body:
-                github.edit_comment(pr.repo, pr.number, older.id, status_comments.rereview(
-                    author, _head_of(older.body), [], superseded=True,
-                    continued_in=f"the re-review of head `{pr.head_sha[:12]}`: {progress_url}"))
-        job_id, _ = self.queue.enqueue(JobSpec(
-            kind=JobKind.REVIEW, repo=pr.repo, pr_number=pr.number, head_sha=pr.head_sha,
-            installation_id=spec.installation_id, reason=REREVIEW,
-            payload={"status_comment_id": status_id, **asked.to_payload()}))
+                github.edit_comment(
+                    pr.repo,
+                    pr.number,
+                    older.id,
+                    status_comments.rereview(
+                        author,
+                        _head_of(older.body),
+                        [],
+                        superseded=True,
+                        continued_in=f"the re-review of head `{pr.head_sha[:12]}`: {progress_url}",
+                    ),
+                )
+        job_id, _ = self.queue.enqueue(
+            JobSpec(
+                kind=JobKind.REVIEW,
+                repo=pr.repo,
+                pr_number=pr.number,
+                head_sha=pr.head_sha,
+                installation_id=spec.installation_id,
+                reason=REREVIEW,
+                payload={"status_comment_id": status_id, **asked.to_payload()},
+            )
+        )
         merged = RereviewRequests.from_payload(self.queue.payload(job_id))  # with the requests it replaced
         if existing or merged != asked:
-            github.edit_comment(pr.repo, pr.number, status_id, status_comments.rereview(
-                merged.requested_by or (author,), pr.head_sha, ["queued"], focus=merged.focus_text()))
+            github.edit_comment(
+                pr.repo,
+                pr.number,
+                status_id,
+                status_comments.rereview(
+                    merged.requested_by or (author,), pr.head_sha, ["queued"], focus=merged.focus_text()
+                ),
+            )
         if existing:
             self._answer(github, pr, comment_id, author, answers.rereview_queued(pr.head_sha, progress_url))
 
@@ -134,14 +170,16 @@ class CommandJob:
         """Rendered from the PR's state as automerge computes it (same reader, same function): they agree."""
         view = self.automerge.facts.state(github, pr)
         row = self.published.get(pr.repo, pr.number)
-        link = comment_url(pr.html_url, row.comment_id) if row and row.head_sha == pr.head_sha and row.comment_id \
-            else ""
+        link = (
+            comment_url(pr.html_url, row.comment_id) if row and row.head_sha == pr.head_sha and row.comment_id else ""
+        )
         return status_comments.status(view, link)
 
     def _answer(self, github: GitHubPort, pr: PullRequestInfo, comment_id: int, login: str, body: str) -> int:
         """A new comment mentioning `login`, posted once for their command comment `comment_id`."""
-        return post_answer_once(github, pr.repo, pr.number, answers.answer_marker(comment_id),
-                                answers.addressed([login], body, comment_id))
+        return post_answer_once(
+            github, pr.repo, pr.number, answers.answer_marker(comment_id), answers.addressed([login], body, comment_id)
+        )
 
 
 def _head_of(tracker: str) -> str:

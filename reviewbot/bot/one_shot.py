@@ -45,28 +45,50 @@ class LiveReview:
     skipped: str = ""  # why nothing was reviewed
 
 
-NEEDS_TOKEN = ("--pr needs a token (REVIEWBOT_TOKEN, e.g. a workflow's GITHUB_TOKEN): "
-               "an App answers for an installation, which a one-off review does not have")
+NEEDS_TOKEN = (
+    "--pr needs a token (REVIEWBOT_TOKEN, e.g. a workflow's GITHUB_TOKEN): "
+    "an App answers for an installation, which a one-off review does not have"
+)
 
 
-def review_live_pr(github: GitHubPort, engine: ProofEngine, repo: str, number: int, *, expect_head: str = "",
-                   publisher: Callable[[], ReviewJob] | None = None, model: ModelReviewer | None = None,
-                   progress: Callable[[str], None] | None = None) -> LiveReview:
+def review_live_pr(
+    github: GitHubPort,
+    engine: ProofEngine,
+    repo: str,
+    number: int,
+    *,
+    expect_head: str = "",
+    publisher: Callable[[], ReviewJob] | None = None,
+    model: ModelReviewer | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> LiveReview:
     """`github` is the token's port; with a `publisher` (the service's review job, made when needed) it publishes."""
     pr = github.pull_request(repo, number)
     if expect_head and pr.head_sha != expect_head:
-        return LiveReview(pr.head_sha, "", None, skipped=f"the PR's head moved from {expect_head[:12]} to "
-                                                         f"{pr.head_sha[:12]}; its own run reviews it")
+        return LiveReview(
+            pr.head_sha,
+            "",
+            None,
+            skipped=f"the PR's head moved from {expect_head[:12]} to {pr.head_sha[:12]}; its own run reviews it",
+        )
     if not pr.open:
         return LiveReview(pr.head_sha, "", None, skipped="the PR is closed")
     if publisher is not None:
         return _publish(github, publisher(), repo, number, pr.head_sha)
     existing = find_review_comment(github, repo, number)
     previous = parse_marker(existing.body) if existing else None
-    request = ProofRequest(source=pr.clone_url, base=pr.base_ref, head=pr.head_sha, mirror_key=repo,
-                           auth_header=github.git_auth_header())
-    review = review_pull_request(engine, request, pull_request_facts(pr), previous=previous, model=model,
-                                 on_step=progress, previous_comment=existing.body if previous else "")
+    request = ProofRequest(
+        source=pr.clone_url, base=pr.base_ref, head=pr.head_sha, mirror_key=repo, auth_header=github.git_auth_header()
+    )
+    review = review_pull_request(
+        engine,
+        request,
+        pull_request_facts(pr),
+        previous=previous,
+        model=model,
+        on_step=progress,
+        previous_comment=existing.body if previous else "",
+    )
     return LiveReview(pr.head_sha, render_comment(review), review.proof.verdict)
 
 
@@ -77,6 +99,10 @@ def _publish(github: GitHubPort, job: ReviewJob, repo: str, number: int, head_sh
     published = job.published.get(repo, number)
     comment = find_review_comment(github, repo, number)
     if comment is None or published is None or published.head_sha != head_sha or published.comment_id != comment.id:
-        return LiveReview(head_sha, comment.body if comment else "", None,
-                          skipped="nothing was published: the PR closed or moved on while it was reviewed")
+        return LiveReview(
+            head_sha,
+            comment.body if comment else "",
+            None,
+            skipped="nothing was published: the PR closed or moved on while it was reviewed",
+        )
     return LiveReview(head_sha, comment.body, Verdict(published.verdict))

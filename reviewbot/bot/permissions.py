@@ -40,8 +40,11 @@ class _Rule:
         if self.minimum is None:
             return "anyone"
         levels = [level.value for level in reversed(Permission) if level.at_least(self.minimum)]
-        collaborators = f"collaborators with {', '.join(levels[:-1])} or {levels[-1]} access" if len(levels) > 1 \
+        collaborators = (
+            f"collaborators with {', '.join(levels[:-1])} or {levels[-1]} access"
+            if len(levels) > 1
             else f"collaborators with {levels[0]} access"
+        )
         return f"the PR's author, or {collaborators}" if self.author else collaborators
 
 
@@ -65,8 +68,15 @@ def is_bot(actor: Actor) -> bool:
     return actor.type == "Bot" or actor.login.lower().endswith("[bot]")
 
 
-def decide(command: str | None, actor: Actor, pr_author: str, permission: Permission | None,
-           allowed_bots: frozenset[str] = frozenset(), *, self_login: str) -> Decision:
+def decide(
+    command: str | None,
+    actor: Actor,
+    pr_author: str,
+    permission: Permission | None,
+    allowed_bots: frozenset[str] = frozenset(),
+    *,
+    self_login: str,
+) -> Decision:
     """May `actor` run `command` on a PR opened by `pr_author`, holding `permission` (None: unknown)?"""
     login = actor.login.lower()
     if self_login and login == self_login.lower():

@@ -25,8 +25,10 @@ _WORK = {JobState.QUEUED: ReviewWork.QUEUED, JobState.RUNNING: ReviewWork.RUNNIN
 def config_problem(error: ConfigError) -> str:
     """An invalid base config, each problem as the config check words it, in code spans."""
     problems = "; ".join(code_span(problem) for problem in error.problems)
-    return (f"{code_span(error.source)} on the base branch is invalid ({problems}); automerge waits "
-            "until a push to the base fixes it")
+    return (
+        f"{code_span(error.source)} on the base branch is invalid ({problems}); automerge waits "
+        "until a push to the base fixes it"
+    )
 
 
 @dataclass
@@ -36,8 +38,15 @@ class PullRequestFacts:
     base: BaseFacts  # the base's config and conflicts (git)
     queue: Queue | None = None  # what is queued or running for the head; None: nothing is known to be
 
-    def snapshot(self, github: GitHubPort, pr: PullRequestInfo, state: PullState | None = None, *,
-                 conflict_files: bool = True, fixes_pending: bool = False) -> MergeSnapshot:
+    def snapshot(
+        self,
+        github: GitHubPort,
+        pr: PullRequestInfo,
+        state: PullState | None = None,
+        *,
+        conflict_files: bool = True,
+        fixes_pending: bool = False,
+    ) -> MergeSnapshot:
         """`conflict_files`: name the conflicting files (a git merge on the mirror) when GitHub says there are
         conflicts; `fixes_pending`: the caller's own knowledge that `fix:` commands have not run on this head."""
         state = state or self.states.get(pr.repo, pr.number)
@@ -52,22 +61,39 @@ class PullRequestFacts:
             problem = config_problem(config) if isinstance(config, ConfigError) else ""
         conflicted = pr.mergeable is False or pr.mergeable_state == "dirty"
         return MergeSnapshot(
-            open=pr.open, merged=pr.merged, draft=pr.draft, head_sha=pr.head_sha, automerge=state.automerge,
-            paused=state.paused, reviewed_head=review.head_sha if review else "",
-            review_verdict=review.verdict if review else None, review_outcome=review.outcome if review else None,
+            open=pr.open,
+            merged=pr.merged,
+            draft=pr.draft,
+            head_sha=pr.head_sha,
+            automerge=state.automerge,
+            paused=state.paused,
+            reviewed_head=review.head_sha if review else "",
+            review_verdict=review.verdict if review else None,
+            review_outcome=review.outcome if review else None,
             review_rank=review.rank if current and review else "",
             review_next_step=(review.next_step or "") if current and review else "",
             checks=github.checks(pr.repo, pr.head_sha) if pr.open else [],
             required_checks=_required(github, pr),
-            mergeable=pr.mergeable, mergeable_state=pr.mergeable_state,
+            mergeable=pr.mergeable,
+            mergeable_state=pr.mergeable_state,
             conflicts=self.base.conflicts(pr, github.git_auth_header) if conflict_files and conflicted else [],
-            fixes_pending=fixes_pending and not problem, review_work=_WORK[work] if work else ReviewWork.NONE,
-            config_problem=problem)
+            fixes_pending=fixes_pending and not problem,
+            review_work=_WORK[work] if work else ReviewWork.NONE,
+            config_problem=problem,
+        )
 
-    def state(self, github: GitHubPort, pr: PullRequestInfo, state: PullState | None = None, *,
-              conflict_files: bool = True, fixes_pending: bool = False) -> PullRequestState:
-        return pull_request_state(self.snapshot(github, pr, state, conflict_files=conflict_files,
-                                                fixes_pending=fixes_pending))
+    def state(
+        self,
+        github: GitHubPort,
+        pr: PullRequestInfo,
+        state: PullState | None = None,
+        *,
+        conflict_files: bool = True,
+        fixes_pending: bool = False,
+    ) -> PullRequestState:
+        return pull_request_state(
+            self.snapshot(github, pr, state, conflict_files=conflict_files, fixes_pending=fixes_pending)
+        )
 
 
 def _required(github: GitHubPort, pr: PullRequestInfo) -> tuple[str, ...] | None:

@@ -20,8 +20,9 @@ from reviewbot.store.queue import PublishedReviews, Queue
 log = logging.getLogger("reviewbot.reconcile")
 
 
-def reconcile(github: GitHubPorts, queue: Queue, published: PublishedReviews,
-              states: PullStates | None = None) -> list[int]:
+def reconcile(
+    github: GitHubPorts, queue: Queue, published: PublishedReviews, states: PullStates | None = None
+) -> list[int]:
     """Enqueue reviews for unreviewed heads, and a step for every armed automerge; returns the new job ids."""
     created = []
     for repo, installation_id in queue.known_repositories():
@@ -38,8 +39,16 @@ def reconcile(github: GitHubPorts, queue: Queue, published: PublishedReviews,
             number, head_sha = pull.number, pull.head_sha
             if published.head_of(repo, number) == head_sha or queue.reviewed_or_dead(repo, number, head_sha):
                 continue
-            job_id, new = queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=repo, pr_number=number, head_sha=head_sha,
-                                                installation_id=installation_id, reason="reconcile"))
+            job_id, new = queue.enqueue(
+                JobSpec(
+                    kind=JobKind.REVIEW,
+                    repo=repo,
+                    pr_number=number,
+                    head_sha=head_sha,
+                    installation_id=installation_id,
+                    reason="reconcile",
+                )
+            )
             if new:
                 created.append(job_id)
     return created

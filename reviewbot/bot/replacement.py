@@ -49,8 +49,9 @@ class Opened:
 class ReplacementBranches(Protocol):
     """The git side: bring the source's commits (and the base) onto the replacement branch, never forced."""
 
-    def carry(self, github: GitHubPort, pr: PullRequestInfo, branch: str, start: str | None,
-              trailers: str) -> tuple[str, bool] | str:
+    def carry(
+        self, github: GitHubPort, pr: PullRequestInfo, branch: str, start: str | None, trailers: str
+    ) -> tuple[str, bool] | str:
         """(the branch's new head, whether it was pushed), or why it could not."""
         ...
 
@@ -61,8 +62,9 @@ class MirrorBranches:
     def __init__(self, workspace: Workspace):
         self.workspace = workspace
 
-    def carry(self, github: GitHubPort, pr: PullRequestInfo, branch: str, start: str | None,
-              trailers: str) -> tuple[str, bool] | str:
+    def carry(
+        self, github: GitHubPort, pr: PullRequestInfo, branch: str, start: str | None, trailers: str
+    ) -> tuple[str, bool] | str:
         mirror = self.workspace.mirror(pr.clone_url, pr.repo)
         mirror.fetch(wanted=(pr.head_sha, pr.base_sha), auth_header=github.git_auth_header())
         bot = github.bot_login()
@@ -72,8 +74,13 @@ class MirrorBranches:
             head = tip or start or pr.head_sha
             for source in (start or pr.head_sha, pr.head_sha, pr.base_sha):  # the source's new commits, then the base
                 if not mirror.contains(head, source):
-                    head = merge_commit(mirror, head, source, f"Merge {source[:12]} for #{pr.number} "
-                                        f"(reviewbot)\n\n{WHY}.\n\n{trailers}\n", who)
+                    head = merge_commit(
+                        mirror,
+                        head,
+                        source,
+                        f"Merge {source[:12]} for #{pr.number} (reviewbot)\n\n{WHY}.\n\n{trailers}\n",
+                        who,
+                    )
         except MergeConflict as conflict:
             return f"the replacement branch cannot take the changes without conflicts ({conflict})"
         if head != tip and not push(mirror, pr.clone_url, head, branch, github.git_auth_header()):
@@ -87,8 +94,7 @@ class Replacements:
     queue: Queue
     progress: AutomergeProgress  # arms the replacement the way its source was armed
 
-    def replace(self, github: GitHubPort, pr: PullRequestInfo, armed_by: str,
-                start: str | None = None) -> Opened | str:
+    def replace(self, github: GitHubPort, pr: PullRequestInfo, armed_by: str, start: str | None = None) -> Opened | str:
         """Open (or refresh) the replacement of `pr`; a string says why it could not.
 
         `start` is a commit of the bot's on top of the PR's head (the `fix:` commands' changes) to carry too.
@@ -105,8 +111,16 @@ class Replacements:
             return opened
         self._tell_contributor(github, pr, opened, authors)
         self.progress.arm_number(github, pr.repo, opened.number, armed_by)
-        self.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=pr.repo, pr_number=opened.number, head_sha=head,
-                                   installation_id=github.installation_id, reason="replacement"))
+        self.queue.enqueue(
+            JobSpec(
+                kind=JobKind.REVIEW,
+                repo=pr.repo,
+                pr_number=opened.number,
+                head_sha=head,
+                installation_id=github.installation_id,
+                reason="replacement",
+            )
+        )
         return opened
 
     def after_merge(self, github: GitHubPort, pr: PullRequestInfo, close: bool) -> int | None:
@@ -125,9 +139,15 @@ class Replacements:
         for reef in github.bot_comments(pr.repo, source, marker):
             github.edit_comment(pr.repo, source, reef.id, status_comments.reef_merged(reef.body, pr.number, close))
         source_pr = github.pull_request(pr.repo, source)
-        self.progress.record(github, source_pr, self.progress.states.get(pr.repo, source), "merged via replacement",
-                             f"merged via #{pr.number}: this PR's work is in the base branch now"
-                             f"{', and this PR is closed' if close else ''}", automerge=AutomergeState.MERGED)
+        self.progress.record(
+            github,
+            source_pr,
+            self.progress.states.get(pr.repo, source),
+            "merged via replacement",
+            f"merged via #{pr.number}: this PR's work is in the base branch now"
+            f"{', and this PR is closed' if close else ''}",
+            automerge=AutomergeState.MERGED,
+        )
         add, remove = merged_elsewhere_labels(github.labels(pr.repo, source))
         if add:
             github.add_labels(pr.repo, source, add)
@@ -135,8 +155,15 @@ class Replacements:
             github.remove_label(pr.repo, source, name)
         return source
 
-    def _pull_request(self, github: GitHubPort, pr: PullRequestInfo, branch: str,
-                      authors: list[tuple[str, str]], armed_by: str, head: str) -> Opened | str:
+    def _pull_request(
+        self,
+        github: GitHubPort,
+        pr: PullRequestInfo,
+        branch: str,
+        authors: list[tuple[str, str]],
+        armed_by: str,
+        head: str,
+    ) -> Opened | str:
         owner = pr.repo.split("/")[0]
         open_pulls = github.open_pull_requests(pr.repo)
         mine = [p for p in open_pulls if p.head_ref == branch]
@@ -144,25 +171,40 @@ class Replacements:
             return Opened(mine[0].number, mine[0].html_url, head)
         if sum(1 for p in open_pulls if p.head_ref.startswith(BRANCH_PREFIX)) >= MAX_OPEN_REPLACEMENTS:
             return f"the repository already has {MAX_OPEN_REPLACEMENTS} open replacement PRs by reviewbot"
-        number, url = github.create_pull_request(pr.repo, f"{pr.title} (replaces #{pr.number})", f"{owner}:{branch}",
-                                                 pr.base_ref, replacement_body(pr, authors, armed_by))
+        number, url = github.create_pull_request(
+            pr.repo,
+            f"{pr.title} (replaces #{pr.number})",
+            f"{owner}:{branch}",
+            pr.base_ref,
+            replacement_body(pr, authors, armed_by),
+        )
         labels = [name for name in github.labels(pr.repo, pr.number) if not is_managed(name)]
         if labels:
             github.add_labels(pr.repo, number, labels)
         return Opened(number, url, head)
 
-    def _tell_contributor(self, github: GitHubPort, pr: PullRequestInfo, opened: Opened,
-                          authors: list[tuple[str, str]]) -> None:
-        upsert_status_comment(github, pr.repo, pr.number, status_comments.status_marker("replacement"),
-                              status_comments.reef_update(pr.author, opened.url, opened.number,
-                                                          [name for name, _ in authors], WHY))
+    def _tell_contributor(
+        self, github: GitHubPort, pr: PullRequestInfo, opened: Opened, authors: list[tuple[str, str]]
+    ) -> None:
+        upsert_status_comment(
+            github,
+            pr.repo,
+            pr.number,
+            status_comments.status_marker("replacement"),
+            status_comments.reef_update(pr.author, opened.url, opened.number, [name for name, _ in authors], WHY),
+        )
 
 
 def replacement_body(pr: PullRequestInfo, authors: list[tuple[str, str]], armed_by: str) -> str:
     closing = sorted(set(CLOSING.findall(pr.body or "")))
-    lines = [f"Replaces #{pr.number} (the source PR).", "",
-             f"Why: {WHY}.", "",
-             "Original contributors: " + ", ".join(escape_inline(name) for name, _ in authors) + ".", ""]
+    lines = [
+        f"Replaces #{pr.number} (the source PR).",
+        "",
+        f"Why: {WHY}.",
+        "",
+        "Original contributors: " + ", ".join(escape_inline(name) for name, _ in authors) + ".",
+        "",
+    ]
     if closing:
         lines += ["Inherited from the source: " + ", ".join(closing) + ".", ""]
     # the marker before anything the contributor wrote: `source_of` reads the first one
@@ -181,8 +223,12 @@ def merged_elsewhere_labels(current: list[str]) -> tuple[list[str], list[str]]:
     needs to decide anything; the proof, rating and priority of its last review stay as the
     record of what that review found.
     """
-    remove = [name for name in current if (name.startswith("status: ") and name != MERGED_VIA_REPLACEMENT_LABEL)
-              or name in (AUTOMERGE_LABEL, HUMAN_REVIEW_LABEL)]
+    remove = [
+        name
+        for name in current
+        if (name.startswith("status: ") and name != MERGED_VIA_REPLACEMENT_LABEL)
+        or name in (AUTOMERGE_LABEL, HUMAN_REVIEW_LABEL)
+    ]
     return ([] if MERGED_VIA_REPLACEMENT_LABEL in current else [MERGED_VIA_REPLACEMENT_LABEL]), remove
 
 

@@ -78,9 +78,19 @@ def review_pull_request(
         proof.head_sha = request.head  # a proof that failed before resolving head is still about this head
     diff, people = _patch_facts(engine, request, proof)
     reviewed_at = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
-    review = build_review(ReviewInput(pr=pr, proof=proof, diff=diff, reviewed_at=reviewed_at,
-                                      people=tuple(people), previous=previous, engine=ENGINE, focus=focus,
-                                      body=body))
+    review = build_review(
+        ReviewInput(
+            pr=pr,
+            proof=proof,
+            diff=diff,
+            reviewed_at=reviewed_at,
+            people=tuple(people),
+            previous=previous,
+            engine=ENGINE,
+            focus=focus,
+            body=body,
+        )
+    )
     if model is not None:
         review = model.apply(review, diff, previous, previous_comment)
     return review
@@ -97,8 +107,9 @@ def _patch_facts(engine: ProofEngine, request: ProofRequest, proof: Proof) -> tu
         proof.notes.append(f"The lock scan was skipped: {code_span(str(exc))}")
         return "", []
     if len(diff) > MAX_DIFF_BYTES:
-        proof.notes.append(f"The patch is larger than {MAX_DIFF_BYTES // (1024 * 1024)} MiB; "
-                           "the lock scan read its first part only.")
+        proof.notes.append(
+            f"The patch is larger than {MAX_DIFF_BYTES // (1024 * 1024)} MiB; the lock scan read its first part only."
+        )
         diff = diff[:MAX_DIFF_BYTES].rsplit("\ndiff --git ", 1)[0]
     people = related_people(mirror.path, proof.merge_base_sha, proof.head_sha)
     return diff, people
@@ -155,12 +166,25 @@ class ReviewJob:
             existing = placeholder = post_placeholder(github, spec.repo, spec.pr_number, pr.head_sha)
         published = False
         try:
-            request = ProofRequest(source=pr.clone_url, base=pr.base_ref, head=pr.head_sha, mirror_key=spec.repo,
-                                   auth_header=github.git_auth_header())
-            review = review_pull_request(self.engine, request, pull_request_facts(pr), previous=previous,
-                                         cancel=cancel,
-                                         now=self.now(), focus=progress.focus, on_step=progress.tick,
-                                         model=self.model, previous_comment=previous_comment)
+            request = ProofRequest(
+                source=pr.clone_url,
+                base=pr.base_ref,
+                head=pr.head_sha,
+                mirror_key=spec.repo,
+                auth_header=github.git_auth_header(),
+            )
+            review = review_pull_request(
+                self.engine,
+                request,
+                pull_request_facts(pr),
+                previous=previous,
+                cancel=cancel,
+                now=self.now(),
+                focus=progress.focus,
+                on_step=progress.tick,
+                model=self.model,
+                previous_comment=previous_comment,
+            )
             self._count_runs(review.proof)
             if cancel.is_set():
                 raise Cancelled
@@ -173,8 +197,9 @@ class ReviewJob:
                 progress.tick("review comment updated", comment_url(pr.html_url, comment_id))
                 progress.done_note(review, comment_url(pr.html_url, comment_id))
                 if self.queue is not None:
-                    queue_step(self.queue, self.states, spec.repo, spec.pr_number, spec.installation_id,
-                               "review published")
+                    queue_step(
+                        self.queue, self.states, spec.repo, spec.pr_number, spec.installation_id, "review published"
+                    )
         except Cancelled:
             progress.superseded(github.pull_request(spec.repo, spec.pr_number))
             raise
@@ -190,13 +215,27 @@ class ReviewJob:
         """
         if self.queue is None or not pr.open or not progress.requested_by:
             return False
-        self.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=spec.repo, pr_number=spec.pr_number,
-                                   head_sha=pr.head_sha, installation_id=spec.installation_id, reason=REREVIEW,
-                                   payload=spec.payload))
+        self.queue.enqueue(
+            JobSpec(
+                kind=JobKind.REVIEW,
+                repo=spec.repo,
+                pr_number=spec.pr_number,
+                head_sha=pr.head_sha,
+                installation_id=spec.installation_id,
+                reason=REREVIEW,
+                payload=spec.payload,
+            )
+        )
         return True
 
-    def _publish(self, github: GitHubPort, pr: PullRequestInfo, review: Review, existing: BotComment | None,
-                 cancel: threading.Event) -> int | None:
+    def _publish(
+        self,
+        github: GitHubPort,
+        pr: PullRequestInfo,
+        review: Review,
+        existing: BotComment | None,
+        cancel: threading.Event,
+    ) -> int | None:
         """Publish unless the PR closed, moved on, or the job was cancelled meanwhile; the comment id if it did."""
         live = github.pull_request(pr.repo, pr.number)
         if not live.open or live.head_sha != pr.head_sha:
@@ -211,13 +250,27 @@ class ReviewJob:
             comment_id = publish_review_comment(github, pr.repo, pr.number, body, existing)
         if review.proof.head_sha:
             run = check_run(review, comment_url(pr.html_url, comment_id), proof_url)
-            github.publish_check(pr.repo, review.proof.head_sha, review.proof.verdict,
-                                 run.title, run.summary, proof_url or self.public_url or None)
+            github.publish_check(
+                pr.repo,
+                review.proof.head_sha,
+                review.proof.verdict,
+                run.title,
+                run.summary,
+                proof_url or self.public_url or None,
+            )
         sync_labels(github, pr.repo, pr.number, [label.name for label in review.labels], live.labels)
         if page_id is not None and self.proof_store is not None:
             self.proof_store.set_comment_url(page_id, comment_url(pr.html_url, comment_id))
-        self.published.record(pr.repo, pr.number, pr.head_sha, comment_id, review.proof.verdict,
-                              review.outcome.kind, review.rating.overall.tier.value, review.outcome.next_step)
+        self.published.record(
+            pr.repo,
+            pr.number,
+            pr.head_sha,
+            comment_id,
+            review.proof.verdict,
+            review.outcome.kind,
+            review.rating.overall.tier.value,
+            review.outcome.next_step,
+        )
         return comment_id
 
     @staticmethod
@@ -250,8 +303,9 @@ class ReviewJob:
     def _count_runs(self, proof: Proof) -> None:
         if self.metrics is None:
             return
-        statuses = [run.status for pair in proof.suites for side in (pair.base, pair.head) if side
-                    for run in side.runs] + [claim.status for claim in proof.claims if claim.status]
+        statuses = [
+            run.status for pair in proof.suites for side in (pair.base, pair.head) if side for run in side.runs
+        ] + [claim.status for claim in proof.claims if claim.status]
         for status in statuses:
             self.metrics.sandbox_runs.labels(status=status.value).inc()
 
@@ -263,11 +317,21 @@ class ReviewJob:
         if not pr.open:
             return
         existing = find_review_comment(github, spec.repo, spec.pr_number)
-        proof = Proof(verdict=Verdict.ERROR, head_sha=pr.head_sha,
-                      reason=f"The review failed {job.attempts} times; the last error was {code_span(error[:300])}.")
-        review = build_review(ReviewInput(pr=pull_request_facts(pr), proof=proof, diff="",
-                                          reviewed_at=self.now().strftime("%Y-%m-%d %H:%M UTC"),
-                                          previous=parse_marker(existing.body) if existing else None, engine=ENGINE))
+        proof = Proof(
+            verdict=Verdict.ERROR,
+            head_sha=pr.head_sha,
+            reason=f"The review failed {job.attempts} times; the last error was {code_span(error[:300])}.",
+        )
+        review = build_review(
+            ReviewInput(
+                pr=pull_request_facts(pr),
+                proof=proof,
+                diff="",
+                reviewed_at=self.now().strftime("%Y-%m-%d %H:%M UTC"),
+                previous=parse_marker(existing.body) if existing else None,
+                engine=ENGINE,
+            )
+        )
         comment_id = self._publish(github, pr, review, existing, threading.Event())
         if comment_id is not None:  # whoever asked for this review hears that it did not complete
             progress = RereviewProgress.from_job(github, pr, spec.payload, job.id, pr.head_sha)
@@ -293,12 +357,20 @@ class RereviewProgress:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def from_job(cls, github: GitHubPort, pr: PullRequestInfo, payload: dict, job_id: int | None = None,
-                 head_sha: str = "") -> RereviewProgress:
+    def from_job(
+        cls, github: GitHubPort, pr: PullRequestInfo, payload: dict, job_id: int | None = None, head_sha: str = ""
+    ) -> RereviewProgress:
         requests = RereviewRequests.from_payload(payload)
         comment_id = payload.get("status_comment_id")
-        return cls(github, pr, head_sha or pr.head_sha, int(comment_id) if comment_id else None,
-                   requests.requested_by, requests.focus_text(), job_id)
+        return cls(
+            github,
+            pr,
+            head_sha or pr.head_sha,
+            int(comment_id) if comment_id else None,
+            requests.requested_by,
+            requests.focus_text(),
+            job_id,
+        )
 
     def tick(self, step: str, review_url: str = "") -> None:
         if self.comment_id is None:
@@ -317,23 +389,43 @@ class RereviewProgress:
         if live.open and live.head_sha != self.head_sha:
             review = self.github.bot_comments(live.repo, live.number, MARKER_PREFIX)
             continued_in = f"the review of head {code_span(live.head_sha[:12])}" + (
-                f", in the review comment {comment_url(live.html_url, review[-1].id)}" if review else "")
-        self.github.edit_comment(self.pr.repo, self.pr.number, self.comment_id, status_comments.rereview(
-            self.requested_by, self.head_sha, self.done, superseded=True, continued_in=continued_in,
-            closed=not live.open))
+                f", in the review comment {comment_url(live.html_url, review[-1].id)}" if review else ""
+            )
+        self.github.edit_comment(
+            self.pr.repo,
+            self.pr.number,
+            self.comment_id,
+            status_comments.rereview(
+                self.requested_by,
+                self.head_sha,
+                self.done,
+                superseded=True,
+                continued_in=continued_in,
+                closed=not live.open,
+            ),
+        )
 
     def done_note(self, review: Review, review_url: str) -> None:
         """Mention every requester once: the review they asked for is published, and how it came out."""
         if not self.requested_by or self.job_id is None:
             return
         key = f"re-review-{self.job_id}"
-        body = answers.rereview_done(self.head_sha, review.outcome.kind.value, review.proof.verdict.value,
-                                     review.rating.overall.tier.value, review_url)
-        post_answer_once(self.github, self.pr.repo, self.pr.number, answers.answer_marker(key),
-                         answers.addressed(self.requested_by, body, key))
+        body = answers.rereview_done(
+            self.head_sha,
+            review.outcome.kind.value,
+            review.proof.verdict.value,
+            review.rating.overall.tier.value,
+            review_url,
+        )
+        post_answer_once(
+            self.github,
+            self.pr.repo,
+            self.pr.number,
+            answers.answer_marker(key),
+            answers.addressed(self.requested_by, body, key),
+        )
 
 
 def pull_request_facts(pr: PullRequestInfo) -> PullRequest:
     """What the review core needs to know of a live PR."""
-    return PullRequest(repo=pr.repo, number=pr.number, title=pr.title, body=pr.body, author=pr.author,
-                       url=pr.html_url)
+    return PullRequest(repo=pr.repo, number=pr.number, title=pr.title, body=pr.body, author=pr.author, url=pr.html_url)

@@ -41,13 +41,13 @@ class EdgePorts:
 
     def port(self, installation_id: int | None) -> GitHubPort:
         connection = self.edge.connection(installation_id)
-        return EdgePort(self.edge, connection, self.permissions,
-                        installation_id if connection.app_auth else None)
+        return EdgePort(self.edge, connection, self.permissions, installation_id if connection.app_auth else None)
 
 
 class EdgePort:
-    def __init__(self, edge: GitHubEdge, connection: Connection, permissions: PermissionCache,
-                 installation_id: int | None):
+    def __init__(
+        self, edge: GitHubEdge, connection: Connection, permissions: PermissionCache, installation_id: int | None
+    ):
         self.edge, self.connection, self.permissions = edge, connection, permissions
         self.installation_id = installation_id
 
@@ -79,8 +79,7 @@ class EdgePort:
     def update_branch(self, repo: str, number: int, head_sha: str) -> bool:
         return update_branch(self.connection, repo, number, head_sha)
 
-    def merge(self, repo: str, number: int, head_sha: str, method: str, title: str,
-              message: str) -> tuple[bool, str]:
+    def merge(self, repo: str, number: int, head_sha: str, method: str, title: str, message: str) -> tuple[bool, str]:
         return merge(self.connection, repo, number, head_sha, method, title, message)
 
     # -- the bot's comments
@@ -116,8 +115,9 @@ class EdgePort:
         with calls_as(self.connection.account):
             self.connection.github.get_repo(repo).get_issue(number).remove_from_labels(name)
 
-    def publish_check(self, repo: str, head_sha: str, verdict: Verdict, title: str, summary: str,
-                      details_url: str | None = None) -> None:
+    def publish_check(
+        self, repo: str, head_sha: str, verdict: Verdict, title: str, summary: str, details_url: str | None = None
+    ) -> None:
         publish_check(self.connection, repo, head_sha, verdict, title, summary, details_url)
 
     def checks(self, repo: str, sha: str) -> list[Check]:

@@ -38,8 +38,15 @@ class CallCancelled(Exception):
 
 
 class CircuitBreaker:
-    def __init__(self, host: str, *, threshold: int = 5, cooldown_s: float = 15.0, max_cooldown_s: float = 300.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        host: str,
+        *,
+        threshold: int = 5,
+        cooldown_s: float = 15.0,
+        max_cooldown_s: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.host, self.threshold = host, threshold
         self.base_cooldown_s, self.max_cooldown_s = cooldown_s, max_cooldown_s
         self.clock = clock
@@ -66,8 +73,11 @@ class CircuitBreaker:
             was_open = self.opened_at is not None
             self.failures, self.opened_at, self.cooldown_s = 0, None, self.base_cooldown_s
         if was_open:
-            log.warning("GitHub at %s answers again: circuit closed, deferred work resumes", self.host,
-                        extra={"fields": {"host": self.host, "circuit": "closed"}})
+            log.warning(
+                "GitHub at %s answers again: circuit closed, deferred work resumes",
+                self.host,
+                extra={"fields": {"host": self.host, "circuit": "closed"}},
+            )
 
     def failure(self) -> bool:
         """Count a failure; True when the breaker is (now) open."""
@@ -81,8 +91,13 @@ class CircuitBreaker:
                 return False
             self.opened_at, self.opened_count = self.clock(), self.opened_count + 1
             cooldown = self.cooldown_s
-        log.warning("GitHub at %s failed %d times in a row: circuit open, jobs deferred for %.0f s", self.host,
-                    self.threshold, cooldown, extra={"fields": {"host": self.host, "circuit": "open"}})
+        log.warning(
+            "GitHub at %s failed %d times in a row: circuit open, jobs deferred for %.0f s",
+            self.host,
+            self.threshold,
+            cooldown,
+            extra={"fields": {"host": self.host, "circuit": "open"}},
+        )
         return True
 
     def unavailable(self) -> GitHubUnavailable:

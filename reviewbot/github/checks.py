@@ -52,28 +52,45 @@ CONCLUSIONS: dict[Verdict, Conclusion] = {
     Verdict.ERROR: Conclusion.ACTION_REQUIRED,
 }
 # A token publishes a commit status instead, whose states are fewer.
-STATUS_STATES: dict[Conclusion, str] = {Conclusion.SUCCESS: "success", Conclusion.NEUTRAL: "success",
-                                        Conclusion.FAILURE: "failure", Conclusion.ACTION_REQUIRED: "error"}
+STATUS_STATES: dict[Conclusion, str] = {
+    Conclusion.SUCCESS: "success",
+    Conclusion.NEUTRAL: "success",
+    Conclusion.FAILURE: "failure",
+    Conclusion.ACTION_REQUIRED: "error",
+}
 
 
 def conclusion_for(verdict: Verdict) -> Conclusion:
     return CONCLUSIONS[verdict]
 
 
-def publish_check(connection: Connection, repo: str, head_sha: str, verdict: Verdict, title: str, summary: str,
-                  details_url: str | None = None) -> None:
+def publish_check(
+    connection: Connection,
+    repo: str,
+    head_sha: str,
+    verdict: Verdict,
+    title: str,
+    summary: str,
+    details_url: str | None = None,
+) -> None:
     """A completed check run (App) or a commit status (token) for this head: the head's run edited, or made."""
     conclusion = conclusion_for(verdict)
     with calls_as(connection.account):
         repository = connection.github.get_repo(repo)
         if not connection.app_auth:  # a status is keyed by its context: repeating it is harmless
-            repository.get_commit(head_sha).create_status(state=STATUS_STATES[conclusion],
-                                                          target_url=details_url or NotSet,
-                                                          description=title[:140], context=CHECK_NAME)
+            repository.get_commit(head_sha).create_status(
+                state=STATUS_STATES[conclusion],
+                target_url=details_url or NotSet,
+                description=title[:140],
+                context=CHECK_NAME,
+            )
             return
-        fields = {"status": "completed", "conclusion": conclusion.value,
-                  "output": {"title": title[:250], "summary": summary[:MAX_SUMMARY]},
-                  "details_url": details_url or NotSet}
+        fields = {
+            "status": "completed",
+            "conclusion": conclusion.value,
+            "output": {"title": title[:250], "summary": summary[:MAX_SUMMARY]},
+            "details_url": details_url or NotSet,
+        }
         ours = _head_runs(repository, head_sha)
         if ours:
             ours[0].edit(**fields)
@@ -86,11 +103,20 @@ def publish_check(connection: Connection, repo: str, head_sha: str, verdict: Ver
             except (GithubException, requests.RequestException) as exc:
                 if isinstance(exc, GithubException) and exc.status < 500:
                     raise
-                log.info("creating the check run on %s@%s: %s (attempt %d); looking for it", repo, head_sha[:12],
-                         exc, attempt)
-                made = [run for run in _head_runs(repository, head_sha)
-                        if run.conclusion == conclusion and run.output.title == fields["output"]["title"]
-                        and (run.output.summary or "") == fields["output"]["summary"]]
+                log.info(
+                    "creating the check run on %s@%s: %s (attempt %d); looking for it",
+                    repo,
+                    head_sha[:12],
+                    exc,
+                    attempt,
+                )
+                made = [
+                    run
+                    for run in _head_runs(repository, head_sha)
+                    if run.conclusion == conclusion
+                    and run.output.title == fields["output"]["title"]
+                    and (run.output.summary or "") == fields["output"]["summary"]
+                ]
                 if made:
                     return
                 if attempt == CREATE_ATTEMPTS:

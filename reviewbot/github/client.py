@@ -74,13 +74,19 @@ class _Retry(GithubRetry):
             return False  # the write may have been applied: the caller decides
         return super().is_retry(method, status_code, has_retry_after)
 
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None,  # type: ignore[no-untyped-def]
-                  _stacktrace=None):
+    def increment(
+        self,
+        method=None,
+        url=None,
+        response=None,
+        error=None,
+        _pool=None,  # type: ignore[no-untyped-def]
+        _stacktrace=None,
+    ):
         unreachable = error is not None or (response is not None and response.status >= 500)
         if self.breaker is not None and unreachable and self.breaker.failure():
             raise self.breaker.unavailable()
-        if error is not None and method == "POST" and not _repeat_creates.get() \
-                and isinstance(error, READ_ERRORS):
+        if error is not None and method == "POST" and not _repeat_creates.get() and isinstance(error, READ_ERRORS):
             raise error.with_traceback(_stacktrace)  # the request went out, the answer did not come back
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
@@ -90,9 +96,15 @@ class _Retry(GithubRetry):
 
 
 def default_retry(total: int = 6, backoff_factor: float = 1.0, max_wait_s: float = 300.0) -> Retry:
-    return _Retry(total=total, backoff_factor=backoff_factor, status_forcelist=[500, 502, 503, 504, 429],
-                       allowed_methods=RETRIED_METHODS, respect_retry_after_header=True,
-                       secondary_rate_wait=min(60.0, max_wait_s), max_rate_limit_wait=max_wait_s)
+    return _Retry(
+        total=total,
+        backoff_factor=backoff_factor,
+        status_forcelist=[500, 502, 503, 504, 429],
+        allowed_methods=RETRIED_METHODS,
+        respect_retry_after_header=True,
+        secondary_rate_wait=min(60.0, max_wait_s),
+        max_rate_limit_wait=max_wait_s,
+    )
 
 
 # --- counting calls -------------------------------------------------------------------------------
@@ -171,12 +183,23 @@ class Connection:
 class GitHubEdge:
     """Makes connections: one per installation (App) or one (token); caches them and their tokens."""
 
-    def __init__(self, api_url: str, *, app_id: int | None = None, private_key: str | None = None,
-                 token: str | None = None, bot_login: str = "", retry: Retry | None = None,
-                 throttle: bool = True, timeout: int = 30):
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        app_id: int | None = None,
+        private_key: str | None = None,
+        token: str | None = None,
+        bot_login: str = "",
+        retry: Retry | None = None,
+        throttle: bool = True,
+        timeout: int = 30,
+    ):
         if bool(app_id and private_key) == bool(token):
-            raise GitHubConfigError("configure either a GitHub App (REVIEWBOT_APP_ID and REVIEWBOT_PRIVATE_KEY or "
-                                    "REVIEWBOT_PRIVATE_KEY_PATH) or a token (REVIEWBOT_TOKEN), not both")
+            raise GitHubConfigError(
+                "configure either a GitHub App (REVIEWBOT_APP_ID and REVIEWBOT_PRIVATE_KEY or "
+                "REVIEWBOT_PRIVATE_KEY_PATH) or a token (REVIEWBOT_TOKEN), not both"
+            )
         self.api_url = api_url.rstrip("/")
         self.app_id, self.private_key, self._token = app_id, private_key, token
         self.breaker = breaker_for(self.api_url)
@@ -193,8 +216,14 @@ class GitHubEdge:
     @classmethod
     def from_settings(cls, settings: Settings, **overrides) -> GitHubEdge:  # type: ignore[no-untyped-def]
         token = settings.token.get_secret_value() if settings.token else None
-        return cls(settings.github_api_url, app_id=settings.app_id, private_key=settings.private_key_pem(),
-                   token=token, bot_login=settings.bot_login, **overrides)
+        return cls(
+            settings.github_api_url,
+            app_id=settings.app_id,
+            private_key=settings.private_key_pem(),
+            token=token,
+            bot_login=settings.bot_login,
+            **overrides,
+        )
 
     @property
     def is_app(self) -> bool:
@@ -210,14 +239,28 @@ class GitHubEdge:
     def _connect(self, installation_id: int | None) -> Connection:
         if not self.is_app:
             auth = Auth.Token(self._token)  # type: ignore[arg-type]
-            github = Github(auth=auth, base_url=self.api_url, retry=self.retry, timeout=self.timeout, per_page=100,
-                            lazy=True, **self.pace)
+            github = Github(
+                auth=auth,
+                base_url=self.api_url,
+                retry=self.retry,
+                timeout=self.timeout,
+                per_page=100,
+                lazy=True,
+                **self.pace,
+            )
             return Connection(github, "token", lambda: self._token, app_auth=False)
         if installation_id is None:
             raise GitHubConfigError("a GitHub App delivery without an installation id cannot be answered")
         installation_auth = self._app_auth().get_installation_auth(installation_id)
-        github = Github(auth=installation_auth, base_url=self.api_url, retry=self.retry, timeout=self.timeout,
-                        per_page=100, lazy=True, **self.pace)
+        github = Github(
+            auth=installation_auth,
+            base_url=self.api_url,
+            retry=self.retry,
+            timeout=self.timeout,
+            per_page=100,
+            lazy=True,
+            **self.pace,
+        )
         account = f"installation:{installation_id}"
 
         def token() -> str:
@@ -239,8 +282,7 @@ class GitHubEdge:
         if self._bot_login:
             return self._bot_login
         if self.is_app:
-            integration = GithubIntegration(auth=self._app_auth(), base_url=self.api_url, retry=self.retry,
-                                            **self.pace)
+            integration = GithubIntegration(auth=self._app_auth(), base_url=self.api_url, retry=self.retry, **self.pace)
             with calls_as("app"):
                 self._bot_login = f"{integration.get_app().slug}[bot]"
         else:

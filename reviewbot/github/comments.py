@@ -32,8 +32,10 @@ CREATE_ATTEMPTS = 4
 MARKER_PREFIX = f"<!-- {REVIEW_MARKER_TAG}"  # the review marker, and the placeholder's (a longer tag)
 REVIEW_MARKER = f"<!-- {REVIEW_MARKER_TAG} {{"  # a published review's own marker (its JSON): never a placeholder
 PLACEHOLDER_MARKER = f"<!-- {REVIEW_STARTED_TAG} "
-PLACEHOLDER = ("## ⏳ reviewbot: review started\n\nThe lock proof is running on head `{head}`; this comment will "
-               "show the review when it is done.\n\n" + PLACEHOLDER_MARKER + "{head} -->\n")
+PLACEHOLDER = (
+    "## ⏳ reviewbot: review started\n\nThe lock proof is running on head `{head}`; this comment will "
+    "show the review when it is done.\n\n" + PLACEHOLDER_MARKER + "{head} -->\n"
+)
 
 
 @dataclass(frozen=True)
@@ -47,17 +49,23 @@ def is_bot_comment(body: str | None, author: str, bot_login: str, marker: str = 
     return author.lower() == bot_login.lower() and marker in (body or "")
 
 
-def bot_comments(connection: Connection, repo: str, number: int, bot_login: str,
-                 marker: str = MARKER_PREFIX) -> list[BotComment]:
+def bot_comments(
+    connection: Connection, repo: str, number: int, bot_login: str, marker: str = MARKER_PREFIX
+) -> list[BotComment]:
     """The bot's comments on a PR that carry `marker`, oldest first, read across every page."""
     with calls_as(connection.account):
         issue = connection.github.get_repo(repo).get_issue(number)
-        return sorted((BotComment(c.id, c.body or "") for c in issue.get_comments()
-                       if is_bot_comment(c.body, c.user.login, bot_login, marker)), key=lambda c: c.id)
+        return sorted(
+            (
+                BotComment(c.id, c.body or "")
+                for c in issue.get_comments()
+                if is_bot_comment(c.body, c.user.login, bot_login, marker)
+            ),
+            key=lambda c: c.id,
+        )
 
 
-def create_comment_once(connection: Connection, repo: str, number: int, body: str, bot_login: str,
-                        marker: str) -> int:
+def create_comment_once(connection: Connection, repo: str, number: int, body: str, bot_login: str, marker: str) -> int:
     """Create the bot's comment carrying `marker` exactly once, even when GitHub applies it and loses the answer.
 
     The caller has just seen no bot comment with `marker`. After a 5xx or a lost connection the

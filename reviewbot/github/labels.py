@@ -16,7 +16,10 @@ def label_changes(current: list[str], wanted: list[str]) -> tuple[list[str], lis
     wanted_set = set(wanted)
     families = {name.split(": ", 1)[0] for name in wanted if ": " in name}
     completed = "proof" in families
-    remove = [name for name in current if is_managed(name) and name not in wanted_set
-              and (completed or name.split(": ", 1)[0] in families)]
+    remove = [
+        name
+        for name in current
+        if is_managed(name) and name not in wanted_set and (completed or name.split(": ", 1)[0] in families)
+    ]
     add = [name for name in wanted if name not in set(current)]
     return add, remove

@@ -21,8 +21,10 @@ def checks_on(connection: Connection, repo: str, sha: str) -> list[Check]:
         commit = connection.github.get_repo(repo).get_commit(sha)
         checks = [Check(run.name, _run_state(run.status, run.conclusion)) for run in commit.get_check_runs()]
         combined = commit.get_combined_status()
-        checks += [Check(status.context, "failure" if status.state == "error" else status.state)
-                   for status in combined.statuses]
+        checks += [
+            Check(status.context, "failure" if status.state == "error" else status.state)
+            for status in combined.statuses
+        ]
     return checks
 
 
@@ -39,7 +41,8 @@ def required_checks(connection: Connection, repo: str, branch: str) -> list[str]
         repository = connection.github.get_repo(repo)
         try:
             _, rules = repository.requester.requestJsonAndCheck(
-                "GET", f"{repository.url}/rules/branches/{quote(branch)}")
+                "GET", f"{repository.url}/rules/branches/{quote(branch)}"
+            )
             _, found = repository.requester.requestJsonAndCheck("GET", f"{repository.url}/branches/{quote(branch)}")
         except GithubException as exc:
             if exc.status in (401, 403, 404):
@@ -50,8 +53,11 @@ def required_checks(connection: Connection, repo: str, branch: str) -> list[str]
     for rule in rules:
         if isinstance(rule, Mapping) and rule.get("type") == "required_status_checks":
             parameters = rule.get("parameters") or {}
-            names |= {str(check["context"]) for check in parameters.get("required_status_checks") or []
-                      if isinstance(check, Mapping) and check.get("context")}
+            names |= {
+                str(check["context"])
+                for check in parameters.get("required_status_checks") or []
+                if isinstance(check, Mapping) and check.get("context")
+            }
     classic = _classic_required(found)
     return None if classic is None else sorted(names | classic)
 
@@ -71,8 +77,10 @@ def _classic_required(branch: Mapping[str, Any]) -> set[str] | None:
     if checks.get("enforcement_level") == "off":
         return set()
     return {str(name) for name in checks.get("contexts") or []} | {
-        str(check["context"]) for check in checks.get("checks") or [] if isinstance(check, Mapping)
-        and check.get("context")}
+        str(check["context"])
+        for check in checks.get("checks") or []
+        if isinstance(check, Mapping) and check.get("context")
+    }
 
 
 def _run_state(status: str, conclusion: str | None) -> str:
@@ -99,13 +107,17 @@ def update_branch(connection: Connection, repo: str, number: int, head_sha: str)
             raise
 
 
-def merge(connection: Connection, repo: str, number: int, head_sha: str, method: str, title: str,
-          message: str) -> tuple[bool, str]:
+def merge(
+    connection: Connection, repo: str, number: int, head_sha: str, method: str, title: str, message: str
+) -> tuple[bool, str]:
     """Merge with the head pinned: (merged, GitHub's message). A moved head or a conflict is not an error."""
     with calls_as(connection.account):
         try:
-            status = connection.github.get_repo(repo).get_pull(number).merge(
-                commit_message=message, commit_title=title, merge_method=method, sha=head_sha)
+            status = (
+                connection.github.get_repo(repo)
+                .get_pull(number)
+                .merge(commit_message=message, commit_title=title, merge_method=method, sha=head_sha)
+            )
             return bool(status.merged), status.message or ""
         except GithubException as exc:
             if exc.status in (405, 409, 422):

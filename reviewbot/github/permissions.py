@@ -26,8 +26,13 @@ from reviewbot.model import Permission
 _LEVELS = {level.value: level for level in Permission}
 _COARSE = {"admin": Permission.ADMIN, "write": Permission.WRITE, "read": Permission.READ, "none": Permission.NONE}
 # `user.permissions` booleans, strongest first (`push` is write, `pull` is read).
-_FLAGS = (("admin", Permission.ADMIN), ("maintain", Permission.MAINTAIN), ("push", Permission.WRITE),
-          ("triage", Permission.TRIAGE), ("pull", Permission.READ))
+_FLAGS = (
+    ("admin", Permission.ADMIN),
+    ("maintain", Permission.MAINTAIN),
+    ("push", Permission.WRITE),
+    ("triage", Permission.TRIAGE),
+    ("pull", Permission.READ),
+)
 
 
 def parse_permission(data: Mapping[str, Any]) -> Permission:
@@ -57,7 +62,8 @@ def fetch_permission(connection: Connection, repo: str, login: str) -> Permissio
         repository = connection.github.get_repo(repo)
         try:
             _, data = repository.requester.requestJsonAndCheck(
-                "GET", f"{repository.url}/collaborators/{quote(login, safe='')}/permission")
+                "GET", f"{repository.url}/collaborators/{quote(login, safe='')}/permission"
+            )
         except GithubException as exc:
             if exc.status == 404:
                 return Permission.NONE
@@ -69,8 +75,7 @@ class PermissionCache:
     """Permissions per (repository, login), both case-insensitive, kept `ttl_s` seconds. Thread-safe;
     the lookup itself runs outside the lock, so two threads missing the same key may both ask."""
 
-    def __init__(self, ttl_s: float = 300.0, clock: Callable[[], float] = time.monotonic,
-                 max_entries: int = 10_000):
+    def __init__(self, ttl_s: float = 300.0, clock: Callable[[], float] = time.monotonic, max_entries: int = 10_000):
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self.ttl_s = ttl_s
@@ -105,8 +110,11 @@ class PermissionCache:
     def forget(self, repo: str | None = None, login: str | None = None) -> None:
         """Drop cached answers: all, or those of one repository and/or one login."""
         with self._lock:
-            for key in [k for k in self._entries
-                        if (repo is None or k[0] == repo.lower()) and (login is None or k[1] == login.lower())]:
+            for key in [
+                k
+                for k in self._entries
+                if (repo is None or k[0] == repo.lower()) and (login is None or k[1] == login.lower())
+            ]:
                 del self._entries[key]
 
     def __len__(self) -> int:

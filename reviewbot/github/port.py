@@ -58,8 +58,7 @@ class GitHubPort(Protocol):
         """GitHub's update-branch; False when GitHub refuses (no push rights)."""
         ...
 
-    def merge(self, repo: str, number: int, head_sha: str, method: str, title: str,
-              message: str) -> tuple[bool, str]:
+    def merge(self, repo: str, number: int, head_sha: str, method: str, title: str, message: str) -> tuple[bool, str]:
         """Merge with the head pinned: (merged, GitHub's message)."""
         ...
 
@@ -93,8 +92,9 @@ class GitHubPort(Protocol):
 
     def remove_label(self, repo: str, number: int, name: str) -> None: ...
 
-    def publish_check(self, repo: str, head_sha: str, verdict: Verdict, title: str, summary: str,
-                      details_url: str | None = None) -> None:
+    def publish_check(
+        self, repo: str, head_sha: str, verdict: Verdict, title: str, summary: str, details_url: str | None = None
+    ) -> None:
         """The proof as the head's one check run (App; edited when it exists) or a commit status (token)."""
         ...
 
@@ -151,8 +151,7 @@ def post_placeholder(github: GitHubPort, repo: str, number: int, head_sha: str) 
     return BotComment(id=github.create_comment(repo, number, body, marker), body=body)
 
 
-def publish_review_comment(github: GitHubPort, repo: str, number: int, body: str,
-                           existing: BotComment | None) -> int:
+def publish_review_comment(github: GitHubPort, repo: str, number: int, body: str, existing: BotComment | None) -> int:
     """Edit the bot's comment in place (one PATCH), or create it when there is none; returns its id."""
     if existing is not None:
         github.edit_comment(repo, number, existing.id, body)
@@ -160,14 +159,14 @@ def publish_review_comment(github: GitHubPort, repo: str, number: int, body: str
     return github.create_comment(repo, number, body, MARKER_PREFIX)
 
 
-def upsert_status_comment(github: GitHubPort, repo: str, number: int, marker: str, body: str,
-                          known: list[BotComment] | None = None) -> int:
+def upsert_status_comment(
+    github: GitHubPort, repo: str, number: int, marker: str, body: str, known: list[BotComment] | None = None
+) -> int:
     """The bot's one comment for this intent (found by its marker), edited in place or created.
 
     `known`: the bot's comments the caller has already listed, so they are not listed twice.
     """
-    mine = [c for c in (known if known is not None else github.bot_comments(repo, number, marker))
-            if marker in c.body]
+    mine = [c for c in (known if known is not None else github.bot_comments(repo, number, marker)) if marker in c.body]
     if mine:
         github.edit_comment(repo, number, mine[-1].id, body)
         return mine[-1].id
@@ -186,8 +185,9 @@ def post_answer_once(github: GitHubPort, repo: str, number: int, marker: str, bo
     return github.create_comment(repo, number, body, marker)
 
 
-def sync_labels(github: GitHubPort, repo: str, number: int, wanted: list[str],
-                current: Sequence[str] | None = None) -> None:
+def sync_labels(
+    github: GitHubPort, repo: str, number: int, wanted: list[str], current: Sequence[str] | None = None
+) -> None:
     """The review's labels on the PR; the bot's other families and everyone else's labels stay.
 
     `current`: the labels the caller's fresh read of the PR carried, so they are not listed again.

@@ -40,12 +40,25 @@ def get_pull_request(connection: Connection, repo: str, number: int) -> PullRequ
         pr = connection.github.get_repo(repo).get_pull(number)
         head_repo = pr.head.repo
         return PullRequestInfo(
-            repo=repo, number=pr.number, title=pr.title or "", body=pr.body or "", author=pr.user.login,
-            state=pr.state, merged=bool(pr.merged), draft=bool(pr.draft), head_sha=pr.head.sha, head_ref=pr.head.ref,
-            head_repo=head_repo.full_name if head_repo is not None else None, base_ref=pr.base.ref,
-            base_sha=pr.base.sha, clone_url=pr.base.repo.clone_url, html_url=pr.html_url,
-            maintainer_can_modify=bool(pr.maintainer_can_modify), mergeable=pr.mergeable,
-            mergeable_state=pr.mergeable_state or "unknown", private=pr.base.repo.private is not False,
+            repo=repo,
+            number=pr.number,
+            title=pr.title or "",
+            body=pr.body or "",
+            author=pr.user.login,
+            state=pr.state,
+            merged=bool(pr.merged),
+            draft=bool(pr.draft),
+            head_sha=pr.head.sha,
+            head_ref=pr.head.ref,
+            head_repo=head_repo.full_name if head_repo is not None else None,
+            base_ref=pr.base.ref,
+            base_sha=pr.base.sha,
+            clone_url=pr.base.repo.clone_url,
+            html_url=pr.html_url,
+            maintainer_can_modify=bool(pr.maintainer_can_modify),
+            mergeable=pr.mergeable,
+            mergeable_state=pr.mergeable_state or "unknown",
+            private=pr.base.repo.private is not False,
             labels=tuple(label.name for label in pr.labels),  # in the same answer: no call of their own
         )
 
@@ -61,5 +74,7 @@ class OpenPull:
 def open_pull_requests(connection: Connection, repo: str) -> list[OpenPull]:
     """Every open PR, across all pages."""
     with calls_as(connection.account):
-        return [OpenPull(pr.number, pr.head.sha, pr.head.ref, pr.html_url)
-                for pr in connection.github.get_repo(repo).get_pulls(state="open")]
+        return [
+            OpenPull(pr.number, pr.head.sha, pr.head.ref, pr.html_url)
+            for pr in connection.github.get_repo(repo).get_pulls(state="open")
+        ]

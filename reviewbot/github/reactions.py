@@ -20,4 +20,5 @@ def acknowledge(connection: Connection, repo: str, comment_id: int) -> None:
     with calls_as(connection.account):
         repository = connection.github.get_repo(repo)
         repository.requester.requestJsonAndCheck(
-            "POST", f"{repository.url}/issues/comments/{int(comment_id)}/reactions", input={"content": ACKNOWLEDGE})
+            "POST", f"{repository.url}/issues/comments/{int(comment_id)}/reactions", input={"content": ACKNOWLEDGE}
+        )

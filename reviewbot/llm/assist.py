@@ -58,13 +58,28 @@ class ModelReviewer:
             return None
         openai_module()  # a configured model without its extra stops the start, saying what to install
         key = settings.model_api_key.get_secret_value() if settings.model_api_key else ""
-        config = ClientConfig(model=settings.model, base_url=settings.model_base_url, api_key=key,
-                              timeout_s=settings.model_timeout_s, max_retries=settings.model_max_retries,
-                              max_tokens=settings.model_max_tokens)
-        secrets = tuple(s for s in (key, *(t.get_secret_value() for t in settings.webhook_secrets),
-                                    settings.token.get_secret_value() if settings.token else "") if s)
-        return cls(ModelClient(config, secrets=secrets), Prompts(Path(settings.prompts_dir or DEFAULT_DIR)),
-                   budget=settings.model_context_chars)
+        config = ClientConfig(
+            model=settings.model,
+            base_url=settings.model_base_url,
+            api_key=key,
+            timeout_s=settings.model_timeout_s,
+            max_retries=settings.model_max_retries,
+            max_tokens=settings.model_max_tokens,
+        )
+        secrets = tuple(
+            s
+            for s in (
+                key,
+                *(t.get_secret_value() for t in settings.webhook_secrets),
+                settings.token.get_secret_value() if settings.token else "",
+            )
+            if s
+        )
+        return cls(
+            ModelClient(config, secrets=secrets),
+            Prompts(Path(settings.prompts_dir or DEFAULT_DIR)),
+            budget=settings.model_context_chars,
+        )
 
     @property
     def label(self) -> str:
@@ -78,8 +93,9 @@ class ModelReviewer:
         assessment = self.assess(review, diff, previous, previous_comment)
         return review.model_copy(update={"model": assessment, "engine": self.engine(assessment)})
 
-    def assess(self, review: Review, diff: str, previous: Marker | None = None,
-               previous_comment: str = "") -> ModelAssessment:
+    def assess(
+        self, review: Review, diff: str, previous: Marker | None = None, previous_comment: str = ""
+    ) -> ModelAssessment:
         """The model's view, or a degraded one saying why; whatever the server does, never an exception.
 
         One `Deadline` covers the whole step (context-length probe, model lookup, fallback,
@@ -88,14 +104,23 @@ class ModelReviewer:
         deadline = Deadline(self.client.config.timeout_s)
         try:
             budget = budget_for(self.client.context_tokens(deadline), self.client.config.max_tokens, self.budget)
-            context = model_context(review, diff, previous, previous_comment, budget=budget,
-                                    secrets=self.client.secrets)
+            context = model_context(
+                review, diff, previous, previous_comment, budget=budget, secrets=self.client.secrets
+            )
             messages = self.prompts.messages(**context.prompt_vars())
             response = self.client.complete(messages, ModelResponse, deadline)
-            return assess(response, review.findings, context.changed_lines, self.label,
-                          context=[s.name for s in context.all_sections], left_out=context.left_out,
-                          mode=self.client.mode, rereview=context.rereview,
-                          reproducible=review.reproducible.answer, outcome=review.outcome.kind.value)
+            return assess(
+                response,
+                review.findings,
+                context.changed_lines,
+                self.label,
+                context=[s.name for s in context.all_sections],
+                left_out=context.left_out,
+                mode=self.client.mode,
+                rereview=context.rereview,
+                reproducible=review.reproducible.answer,
+                outcome=review.outcome.kind.value,
+            )
         except PromptError as exc:
             log.error("model review skipped: %s", exc)
             return degraded(self.label, _note(self.label, ModelError("prompts", str(exc))))
@@ -108,8 +133,10 @@ class ModelReviewer:
 
     def engine(self, assessment: ModelAssessment) -> str:
         if assessment.ok and assessment.advised:
-            return (f"reviewbot {__version__} · deterministic review, advised by model {assessment.model} "
-                    f"(prompts {self.prompts.version})")
+            return (
+                f"reviewbot {__version__} · deterministic review, advised by model {assessment.model} "
+                f"(prompts {self.prompts.version})"
+            )
         if assessment.ok:
             return f"reviewbot {__version__} · deterministic review (model {assessment.model} had no advice)"
         name = f"model {assessment.model}" if assessment.model else "the model"
@@ -120,5 +147,7 @@ def _note(model: str, error: ModelError) -> str:
     """One markdown sentence for the summary: the model is missing, why, and how to try again."""
     what = NOTES.get(error.kind, "failed")
     who = f"the model {code_span(model)}" if model else "the model server"
-    return (f"Model-assisted review skipped: {who} {what} ({code_span(error.detail)}). "
-            f"This is the rule-based review on its own; `{RETRY_COMMAND}` tries the model again.")
+    return (
+        f"Model-assisted review skipped: {who} {what} ({code_span(error.detail)}). "
+        f"This is the rule-based review on its own; `{RETRY_COMMAND}` tries the model again."
+    )

@@ -123,11 +123,15 @@ class ModelClient:
         if self._openai is None:
             key = self.config.api_key or (PLACEHOLDER_KEY if self.config.base_url else "")
             if not key:
-                raise ModelError("config", "no API key: set OPENAI_API_KEY (or REVIEWBOT_MODEL_API_KEY), or point "
-                                           "OPENAI_BASE_URL at a local server")
+                raise ModelError(
+                    "config",
+                    "no API key: set OPENAI_API_KEY (or REVIEWBOT_MODEL_API_KEY), or point "
+                    "OPENAI_BASE_URL at a local server",
+                )
             # max_retries=0: retries happen in `_retrying`, inside the one budget, and never for a format refusal
-            self._openai = openai_module().OpenAI(api_key=key, base_url=self.config.base_url or None,
-                                                  timeout=self.config.timeout_s, max_retries=0)
+            self._openai = openai_module().OpenAI(
+                api_key=key, base_url=self.config.base_url or None, timeout=self.config.timeout_s, max_retries=0
+            )
         return self._openai
 
     @property
@@ -155,18 +159,26 @@ class ModelClient:
             error = exc
         if first.finish_reason == "length":
             cap = f"{self.config.max_tokens} tokens" if self.config.max_tokens else "the server's default"
-            raise ModelError("truncated", f"the answer was cut off at the length limit ({cap}); not sent for "
-                                          "repair, since a repair would be cut off too (REVIEWBOT_MODEL_MAX_TOKENS)")
+            raise ModelError(
+                "truncated",
+                f"the answer was cut off at the length limit ({cap}); not sent for "
+                "repair, since a repair would be cut off too (REVIEWBOT_MODEL_MAX_TOKENS)",
+            )
         log.info("model answer did not validate, asking once for a repair: %s", error)
-        repair = [*messages, {"role": "assistant", "content": redact(first.text[:MAX_REPAIR_ECHO], self.secrets)},
-                  {"role": "user", "content": repair_request(str(error))}]
+        repair = [
+            *messages,
+            {"role": "assistant", "content": redact(first.text[:MAX_REPAIR_ECHO], self.secrets)},
+            {"role": "user", "content": repair_request(str(error))},
+        ]
         again = self._ask(repair, schema, deadline)
         try:
             return parse_answer(again.text, schema)
         except ValueError as second:
             cut = " (cut off at the length limit)" if again.finish_reason == "length" else ""
-            raise ModelError("invalid_output", f"the answer was not valid JSON for the schema, even after one "
-                                               f"repair{cut} ({_short(str(second))})") from second
+            raise ModelError(
+                "invalid_output",
+                f"the answer was not valid JSON for the schema, even after one repair{cut} ({_short(str(second))})",
+            ) from second
 
     def context_tokens(self, deadline: Deadline | None = None) -> int | None:
         """The server's context length when it reports one (llama.cpp: /props `n_ctx`, or /v1/models `meta`).
@@ -204,8 +216,10 @@ class ModelClient:
 
     def _ask(self, messages: list[dict[str, str]], schema: type[BaseModel], deadline: Deadline) -> Completion:
         if self.mode == "json_schema":
-            format_ = {"type": "json_schema",
-                       "json_schema": {"name": "lock_review", "strict": True, "schema": schema.model_json_schema()}}
+            format_ = {
+                "type": "json_schema",
+                "json_schema": {"name": "lock_review", "strict": True, "schema": schema.model_json_schema()},
+            }
             try:
                 return self._retrying(messages, format_, deadline)
             except ModelError as exc:
@@ -217,8 +231,9 @@ class ModelClient:
             return answer
         return self._retrying(messages, json_object(schema), deadline)
 
-    def _retrying(self, messages: list[dict[str, str]], response_format: dict[str, Any],
-                  deadline: Deadline) -> Completion:
+    def _retrying(
+        self, messages: list[dict[str, str]], response_format: dict[str, Any], deadline: Deadline
+    ) -> Completion:
         """Transient failures (connection, 429, 5xx) are retried while the budget lasts; nothing else is."""
         attempt = 0
         while True:
@@ -227,22 +242,28 @@ class ModelClient:
             except ModelError as exc:
                 if exc.kind not in RETRYABLE or attempt >= self.config.max_retries:
                     raise
-                pause = min(0.5 * 2 ** attempt, 4.0)
+                pause = min(0.5 * 2**attempt, 4.0)
                 if deadline.remaining <= pause:
                     raise
                 attempt += 1
                 log.info("model request failed (%s); retry %d", exc.detail, attempt)
                 time.sleep(pause)
 
-    def _create(self, messages: list[dict[str, str]], response_format: dict[str, Any], deadline: Deadline) -> Completion:
+    def _create(
+        self, messages: list[dict[str, str]], response_format: dict[str, Any], deadline: Deadline
+    ) -> Completion:
         extra: dict[str, Any] = {}
         if self.config.max_tokens:
             extra["max_tokens"] = self.config.max_tokens
 
         def call() -> tuple[str, bytes]:
             raw = self.client.chat.completions.with_raw_response.create(
-                model=self.model, messages=messages, response_format=response_format,  # type: ignore[arg-type]
-                timeout=max(deadline.remaining, 0.05), **extra)
+                model=self.model,
+                messages=messages,
+                response_format=response_format,  # type: ignore[arg-type]
+                timeout=max(deadline.remaining, 0.05),
+                **extra,
+            )
             return raw.headers.get("content-type", ""), raw.content  # the body is read inside the watchdog too
 
         return read_completion(*self._within(deadline, call))
@@ -282,15 +303,18 @@ class ModelClient:
             error = box["error"]
             if isinstance(error, ModelError):
                 raise error
-            raise ModelError("invalid_output", f"the answer could not be read ({_short(type(error).__name__ + ': ' + str(error))})") from error
+            raise ModelError(
+                "invalid_output", f"the answer could not be read ({_short(type(error).__name__ + ': ' + str(error))})"
+            ) from error
         return box["value"]
 
 
 def read_completion(content_type: str, body: bytes) -> Completion:
     """A 200's body, checked: JSON, with a first choice holding a message. ModelError otherwise."""
     if "json" not in content_type.lower():
-        raise ModelError("invalid_output", f"the server answered {_short(content_type or 'no content type', 80)}, "
-                                           "not JSON")
+        raise ModelError(
+            "invalid_output", f"the server answered {_short(content_type or 'no content type', 80)}, not JSON"
+        )
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -366,8 +390,9 @@ def classify(exc: openai.OpenAIError, timeout_s: float) -> ModelError:
     if isinstance(exc, openai.NotFoundError):
         return ModelError("not_found", "the server does not know this model or endpoint (HTTP 404)")
     if isinstance(exc, (openai.BadRequestError, openai.UnprocessableEntityError)):
-        return ModelError("bad_request", f"the server refused the request (HTTP {exc.status_code}: "
-                                         f"{_short(_message(exc))})")
+        return ModelError(
+            "bad_request", f"the server refused the request (HTTP {exc.status_code}: {_short(_message(exc))})"
+        )
     if isinstance(exc, openai.APIStatusError) and "response_format" in _message(exc):
         return ModelError("format_refused", f"the server refused the response format (HTTP {exc.status_code})")
     if isinstance(exc, openai.APIStatusError):
@@ -383,7 +408,7 @@ def parse_answer(text: str, schema: type[M]) -> M:
     if fenced:
         text = fenced.group(1)
     elif not text.startswith("{") and "{" in text and "}" in text:
-        text = text[text.index("{"): text.rindex("}") + 1]
+        text = text[text.index("{") : text.rindex("}") + 1]
     if not text:
         raise ValueError("the answer was empty")
     try:
@@ -396,9 +421,11 @@ def parse_answer(text: str, schema: type[M]) -> M:
 
 
 def repair_request(error: str) -> str:
-    return (f"Your answer could not be used: {_short(error, 500)}. Reply again with only the JSON object, "
-            "exactly the keys the instructions name (best_solution, reproduce, best_way, findings, earlier), "
-            "no code fence, no text before or after it.")
+    return (
+        f"Your answer could not be used: {_short(error, 500)}. Reply again with only the JSON object, "
+        "exactly the keys the instructions name (best_solution, reproduce, best_way, findings, earlier), "
+        "no code fence, no text before or after it."
+    )
 
 
 def _message(exc: openai.APIStatusError) -> str:

@@ -43,15 +43,22 @@ class Prompts:
 
     def messages(self, rereview: bool, **context: object) -> list[dict[str, str]]:
         """The chat: the system prompt, then the review (or re-review) prompt with the context."""
-        return [{"role": "system", "content": self.render(SYSTEM, rereview=rereview, **context)},
-                {"role": "user", "content": self.render(REREVIEW if rereview else REVIEW, rereview=rereview, **context)}]
+        return [
+            {"role": "system", "content": self.render(SYSTEM, rereview=rereview, **context)},
+            {"role": "user", "content": self.render(REREVIEW if rereview else REVIEW, rereview=rereview, **context)},
+        ]
 
     def _environment(self) -> jinja2.Environment:
         if self._env is None:
             if not (self.directory / SYSTEM).is_file():
                 raise PromptError(f"no prompt templates in {self.directory} (set REVIEWBOT_PROMPTS_DIR)")
             # Plain text out: the context is already redacted and wrapped as data by review.model_input.
-            self._env = jinja2.Environment(loader=jinja2.FileSystemLoader(self.directory), autoescape=False,
-                                           undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                                           keep_trailing_newline=True)
+            self._env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader(self.directory),
+                autoescape=False,
+                undefined=jinja2.StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                keep_trailing_newline=True,
+            )
         return self._env

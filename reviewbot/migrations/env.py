@@ -14,8 +14,12 @@ config = context.config
 
 def run(connection) -> None:  # type: ignore[no-untyped-def]
     # render_as_batch: SQLite cannot ALTER most things, so column changes are emitted as table copies there.
-    context.configure(connection=connection, target_metadata=Base.metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -33,8 +33,17 @@ def page_record(review: Review) -> PageRecord:
                 _add_side(side, runs, paths)
     for index, claim in enumerate(review.proof.claims):
         if claim.outcome is not None:
-            runs.append(_run("claim", claim.command, "claim", index + 1, claim.status.value if claim.status else "",
-                             claim.counts, claim.outcome))
+            runs.append(
+                _run(
+                    "claim",
+                    claim.command,
+                    "claim",
+                    index + 1,
+                    claim.status.value if claim.status else "",
+                    claim.counts,
+                    claim.outcome,
+                )
+            )
             paths.append(claim.outcome.log_path)
     data = {"v": RECORD_VERSION, **review.to_json_dict(), "runs": runs}
     return PageRecord(data=redact_json(data), log_paths=paths)
@@ -46,8 +55,9 @@ def _add_side(side: SuiteResult, runs: list[dict[str, Any]], paths: list[str | N
         paths.append(run.outcome.log_path)
 
 
-def _run(side: str, suite: str, kind: str, repeat: int, status: str, counts: TestCounts,
-         outcome: SandboxOutcome) -> dict[str, Any]:
+def _run(
+    side: str, suite: str, kind: str, repeat: int, status: str, counts: TestCounts, outcome: SandboxOutcome
+) -> dict[str, Any]:
     return {
         "side": side,  # "base", "head" or "claim"
         "suite": suite,

@@ -52,7 +52,7 @@ def plan_pruning(pages: Iterable[StoredPage], policy: Retention, now: datetime) 
             per_pr[(page.repo, page.pr_number)].append(page)
     for kept in per_pr.values():
         kept.sort(key=lambda page: (page.published_at, page.id), reverse=True)
-        drop.update(page.id for page in kept[policy.keep_heads:] if not page.logs_pruned)
+        drop.update(page.id for page in kept[policy.keep_heads :] if not page.logs_pruned)
     return Pruning(frozenset(delete), frozenset(drop))
 
 
@@ -79,10 +79,12 @@ def cap_log(head: bytes, tail: bytes, size: int) -> CappedLog:
         return CappedLog(text, _count_lines(text), size, False)
     start = head[: head.rfind(b"\n") + 1] if b"\n" in head else head
     newline = tail.find(b"\n")
-    end = tail[newline + 1:] if 0 <= newline < len(tail) - 1 else tail
+    end = tail[newline + 1 :] if 0 <= newline < len(tail) - 1 else tail
     cut = size - len(start) - len(end)
-    mark = (f"{TRUNCATED_MARK}: {cut:,} bytes cut from the middle of this {size:,}-byte log; "
-            f"its first {len(start):,} and last {len(end):,} bytes are kept (REVIEWBOT_PAGES_MAX_LOG_BYTES)")
+    mark = (
+        f"{TRUNCATED_MARK}: {cut:,} bytes cut from the middle of this {size:,}-byte log; "
+        f"its first {len(start):,} and last {len(end):,} bytes are kept (REVIEWBOT_PAGES_MAX_LOG_BYTES)"
+    )
     text = start.decode("utf-8", errors="replace") + mark + "\n" + end.decode("utf-8", errors="replace")
     return CappedLog(text, _count_lines(text), size, True)
 

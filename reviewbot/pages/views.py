@@ -203,35 +203,66 @@ def proof_view(page: PageFacts, logs: Mapping[int, LogFacts], stored_heads: Sequ
     outcome, rating = review.get("outcome", {}), review.get("rating", {})
     changed = proof.get("changed", {})
     return ProofView(
-        repo=page.repo, number=page.pr_number, title=page.title, author=page.author, pr_url=page.pr_url,
-        comment_url=page.comment_url, head_sha=page.head_sha, merge_base_sha=proof.get("merge_base_sha", ""),
-        base_sha=proof.get("base_sha", ""), path=path, published_at=when(page.published_at),
-        reviewed_at=review.get("reviewed_at", ""), engine=review.get("engine", ""),
-        verdict=proof.get("verdict", ""), verdict_badge=verdict_badge(proof.get("verdict", "")),
-        proof_reason=proof.get("reason", ""), outcome=outcome.get("kind", ""),
-        outcome_icon=outcome_icon(outcome.get("kind", "")), reasons=list(outcome.get("reasons", [])),
+        repo=page.repo,
+        number=page.pr_number,
+        title=page.title,
+        author=page.author,
+        pr_url=page.pr_url,
+        comment_url=page.comment_url,
+        head_sha=page.head_sha,
+        merge_base_sha=proof.get("merge_base_sha", ""),
+        base_sha=proof.get("base_sha", ""),
+        path=path,
+        published_at=when(page.published_at),
+        reviewed_at=review.get("reviewed_at", ""),
+        engine=review.get("engine", ""),
+        verdict=proof.get("verdict", ""),
+        verdict_badge=verdict_badge(proof.get("verdict", "")),
+        proof_reason=proof.get("reason", ""),
+        outcome=outcome.get("kind", ""),
+        outcome_icon=outcome_icon(outcome.get("kind", "")),
+        reasons=list(outcome.get("reasons", [])),
         next_step=outcome.get("next_step", ""),
         rank=rank_label(rating.get("overall", {}).get("tier", "")),
-        rating=[(axis, rank_label(rating.get(axis, {}).get("tier", "")), rating.get(axis, {}).get("reason", ""))
-                for axis in ("proof", "patch", "overall") if axis in rating],
-        moves=list(rating.get("moves", [])), suites=suites, claims=list(review.get("claims", [])),
-        claim_runs=[run for run in runs if run.side == "claim"], findings=list(review.get("findings", [])),
-        labels=list(review.get("labels", [])), notes=list(proof.get("notes", [])),
-        changed_tests=list(changed.get("tests", [])), changed_sources=list(changed.get("sources", [])),
-        overlaid=list(proof.get("overlaid", [])), config_source=proof.get("config_source", ""),
+        rating=[
+            (axis, rank_label(rating.get(axis, {}).get("tier", "")), rating.get(axis, {}).get("reason", ""))
+            for axis in ("proof", "patch", "overall")
+            if axis in rating
+        ],
+        moves=list(rating.get("moves", [])),
+        suites=suites,
+        claims=list(review.get("claims", [])),
+        claim_runs=[run for run in runs if run.side == "claim"],
+        findings=list(review.get("findings", [])),
+        labels=list(review.get("labels", [])),
+        notes=list(proof.get("notes", [])),
+        changed_tests=list(changed.get("tests", [])),
+        changed_sources=list(changed.get("sources", [])),
+        overlaid=list(proof.get("overlaid", [])),
+        config_source=proof.get("config_source", ""),
         duration_s=float(proof.get("duration_s", 0.0)),
-        history=_history(page, review.get("history", []), stored_heads), logs_pruned=page.logs_pruned,
+        history=_history(page, review.get("history", []), stored_heads),
+        logs_pruned=page.logs_pruned,
     )
 
 
 def _run_view(position: int, run: Mapping[str, Any], log: LogFacts | None, page_path: str) -> RunView:
     return RunView(
-        position=position, side=run.get("side", ""), suite=run.get("suite", ""), repeat=int(run.get("repeat", 1)),
-        status=run.get("status", ""), icon=status_icon(run.get("status", "")),
-        duration_s=float(run.get("duration_s", 0.0)), exit_code=run.get("exit_code"),
-        limit_hit=run.get("limit_hit"), output_bytes=int(run.get("output_bytes", 0)),
-        passed=int(run.get("passed", 0)), failed=int(run.get("failed", 0)), skipped=int(run.get("skipped", 0)),
-        failing=list(run.get("failing", [])), log_tail=run.get("log_tail", ""),
+        position=position,
+        side=run.get("side", ""),
+        suite=run.get("suite", ""),
+        repeat=int(run.get("repeat", 1)),
+        status=run.get("status", ""),
+        icon=status_icon(run.get("status", "")),
+        duration_s=float(run.get("duration_s", 0.0)),
+        exit_code=run.get("exit_code"),
+        limit_hit=run.get("limit_hit"),
+        output_bytes=int(run.get("output_bytes", 0)),
+        passed=int(run.get("passed", 0)),
+        failed=int(run.get("failed", 0)),
+        skipped=int(run.get("skipped", 0)),
+        failing=list(run.get("failing", [])),
+        log_tail=run.get("log_tail", ""),
         log=_log_view(log, f"{page_path}/logs/{position}") if log is not None else None,
     )
 
@@ -239,26 +270,44 @@ def _run_view(position: int, run: Mapping[str, Any], log: LogFacts | None, page_
 def _log_view(log: LogFacts, url: str) -> LogView:
     lines = log.text.splitlines()
     shown_from = max(0, len(lines) - INLINE_LINES)
-    return LogView(url=url, raw_url=f"{url}/raw", lines=len(lines), original_bytes=log.original_bytes,
-                   truncated=log.truncated, shown="\n".join(lines[shown_from:]), shown_from=shown_from + 1)
+    return LogView(
+        url=url,
+        raw_url=f"{url}/raw",
+        lines=len(lines),
+        original_bytes=log.original_bytes,
+        truncated=log.truncated,
+        shown="\n".join(lines[shown_from:]),
+        shown_from=shown_from + 1,
+    )
 
 
 def _side_view(summary: Mapping[str, Any] | None, runs: list[RunView]) -> SideView | None:
     if summary is None:
         return None
-    return SideView(status=summary.get("status", ""), icon=status_icon(summary.get("status", "")),
-                    flaky=bool(summary.get("flaky")), repeats=int(summary.get("repeats", len(runs))),
-                    duration_s=float(summary.get("duration_s", 0.0)), passed=int(summary.get("passed", 0)),
-                    failed=int(summary.get("failed", 0)), skipped=int(summary.get("skipped", 0)),
-                    failing=list(summary.get("failing_tests", [])), runs=runs)
+    return SideView(
+        status=summary.get("status", ""),
+        icon=status_icon(summary.get("status", "")),
+        flaky=bool(summary.get("flaky")),
+        repeats=int(summary.get("repeats", len(runs))),
+        duration_s=float(summary.get("duration_s", 0.0)),
+        passed=int(summary.get("passed", 0)),
+        failed=int(summary.get("failed", 0)),
+        skipped=int(summary.get("skipped", 0)),
+        failing=list(summary.get("failing_tests", [])),
+        runs=runs,
+    )
 
 
 def _suite_view(suite: Mapping[str, Any], runs: list[RunView]) -> SuiteView:
     name = suite.get("name", "")
     sides = {side: [run for run in runs if run.side == side and run.suite == name] for side in ("base", "head")}
-    return SuiteView(name=name, kind=suite.get("kind", ""), command=suite.get("command", ""),
-                     base=_side_view(suite.get("base"), sides["base"]),
-                     head=_side_view(suite.get("head"), sides["head"]))
+    return SuiteView(
+        name=name,
+        kind=suite.get("kind", ""),
+        command=suite.get("command", ""),
+        base=_side_view(suite.get("base"), sides["base"]),
+        head=_side_view(suite.get("head"), sides["head"]),
+    )
 
 
 def _history(page: PageFacts, entries: Sequence[Mapping[str, Any]], stored_heads: Sequence[str]) -> list[HistoryRow]:
@@ -266,9 +315,17 @@ def _history(page: PageFacts, entries: Sequence[Mapping[str, Any]], stored_heads
     for index, entry in enumerate(entries, start=1):
         short = str(entry.get("head", ""))
         full = next((head for head in stored_heads if short and head.startswith(short)), "")
-        rows.append(HistoryRow(index=index, head=short, at=entry.get("at", ""), verdict=entry.get("verdict", ""),
-                               outcome=entry.get("outcome", ""), rank=rank_label(entry.get("rank", "")),
-                               url=proof_path(page.repo, page.pr_number, full) if full else ""))
+        rows.append(
+            HistoryRow(
+                index=index,
+                head=short,
+                at=entry.get("at", ""),
+                verdict=entry.get("verdict", ""),
+                outcome=entry.get("outcome", ""),
+                rank=rank_label(entry.get("rank", "")),
+                url=proof_path(page.repo, page.pr_number, full) if full else "",
+            )
+        )
     return rows
 
 
@@ -297,7 +354,7 @@ def log_page_view(page: PageFacts, position: int, log: LogFacts, number: int | N
     pages = max(1, -(-len(lines) // LOG_PAGE_LINES))
     current = pages if number is None else min(max(1, number), pages)
     start = (current - 1) * LOG_PAGE_LINES
-    chunk = lines[start:start + LOG_PAGE_LINES]
+    chunk = lines[start : start + LOG_PAGE_LINES]
     path = proof_path(page.repo, page.pr_number, page.head_sha)
     url = f"{path}/logs/{position}"
     runs = page.data.get("runs", [])
@@ -308,9 +365,20 @@ def log_page_view(page: PageFacts, position: int, log: LogFacts, number: int | N
         urls |= {"first": f"{url}?page=1", "previous": f"{url}?page={current - 1}"}
     if current < pages:
         urls |= {"next": f"{url}?page={current + 1}", "last": f"{url}?page={pages}"}
-    return LogPageView(proof_path=path, title=title, page=current, pages=pages, first_line=start + 1 if chunk else 0,
-                       last_line=start + len(chunk), lines=len(lines), text="\n".join(chunk),
-                       truncated=log.truncated, original_bytes=log.original_bytes, raw_url=f"{url}/raw", urls=urls)
+    return LogPageView(
+        proof_path=path,
+        title=title,
+        page=current,
+        pages=pages,
+        first_line=start + 1 if chunk else 0,
+        last_line=start + len(chunk),
+        lines=len(lines),
+        text="\n".join(chunk),
+        truncated=log.truncated,
+        original_bytes=log.original_bytes,
+        raw_url=f"{url}/raw",
+        urls=urls,
+    )
 
 
 # --- recent reviews ---------------------------------------------------------------------------
@@ -337,12 +405,21 @@ def recent_rows(pages: Sequence[PageFacts]) -> list[RecentRow]:
     for page in pages:
         proof, review = page.data.get("proof", {}), page.data.get("review", {})
         outcome = review.get("outcome", {}).get("kind", "")
-        rows.append(RecentRow(repo=page.repo, number=page.pr_number, title=page.title, head=page.head_sha[:12],
-                              verdict=verdict_badge(proof.get("verdict", "")), outcome=outcome,
-                              outcome_icon=outcome_icon(outcome),
-                              rank=rank_label(review.get("rating", {}).get("overall", {}).get("tier", "")),
-                              published_at=when(page.published_at),
-                              url=proof_path(page.repo, page.pr_number, page.head_sha), pr_url=page.pr_url))
+        rows.append(
+            RecentRow(
+                repo=page.repo,
+                number=page.pr_number,
+                title=page.title,
+                head=page.head_sha[:12],
+                verdict=verdict_badge(proof.get("verdict", "")),
+                outcome=outcome,
+                outcome_icon=outcome_icon(outcome),
+                rank=rank_label(review.get("rating", {}).get("overall", {}).get("tier", "")),
+                published_at=when(page.published_at),
+                url=proof_path(page.repo, page.pr_number, page.head_sha),
+                pr_url=page.pr_url,
+            )
+        )
     return rows
 
 
@@ -394,8 +471,12 @@ class QueueView:
     hidden: int  # jobs of repositories this visitor may not see
 
 
-def queue_view(jobs: Sequence[JobFacts], visible: Callable[[str], bool], stored: Callable[[str, int], bool],
-               redact: Callable[[str], str]) -> QueueView:
+def queue_view(
+    jobs: Sequence[JobFacts],
+    visible: Callable[[str], bool],
+    stored: Callable[[str, int], bool],
+    redact: Callable[[str], str],
+) -> QueueView:
     shown = [job for job in jobs if visible(job.repo)]
     views = {job.id: _job_view(job, stored, redact) for job in shown}
     return QueueView(
@@ -410,8 +491,19 @@ def _job_view(job: JobFacts, stored: Callable[[str, int], bool], redact: Callabl
     error = redact(job.last_error.strip())
     if len(error) > MAX_ERROR_CHARS:
         error = error[:MAX_ERROR_CHARS] + " …"
-    return JobView(id=job.id, kind=job.kind, repo=job.repo, number=job.pr_number, head=job.head_sha[:12],
-                   reason=job.reason, attempts=f"{job.attempts}/{job.max_attempts}", created_at=when(job.created_at),
-                   run_after=when(job.run_after), worker=job.lease_owner or "", lease_expires=when(job.lease_expires),
-                   finished_at=when(job.finished_at), error=error,
-                   url=pr_path(job.repo, job.pr_number) if stored(job.repo, job.pr_number) else "")
+    return JobView(
+        id=job.id,
+        kind=job.kind,
+        repo=job.repo,
+        number=job.pr_number,
+        head=job.head_sha[:12],
+        reason=job.reason,
+        attempts=f"{job.attempts}/{job.max_attempts}",
+        created_at=when(job.created_at),
+        run_after=when(job.run_after),
+        worker=job.lease_owner or "",
+        lease_expires=when(job.lease_expires),
+        finished_at=when(job.finished_at),
+        error=error,
+        url=pr_path(job.repo, job.pr_number) if stored(job.repo, job.pr_number) else "",
+    )

@@ -34,22 +34,25 @@ def amplified_command(command: str, amplification: Amplification, junit_env: str
     quoted = shlex.quote(command)
     lines = ["stressors=''"]
     for _ in range(amplification.stressors):
-        lines.append("(while :; do :; done) & stressors=\"$stressors $!\"")
+        lines.append('(while :; do :; done) & stressors="$stressors $!"')
     lines.append("copies=''")
     for copy in range(2, amplification.copies + 1):
         out = f"{OUT_DIR}/copy-{copy}"
-        lines.append(f"({junit_env}={out}.xml /bin/sh -c {quoted} >{out}.log 2>&1; echo $? >{out}.rc) & "
-                     f"copies=\"$copies $!\"")
+        lines.append(
+            f'({junit_env}={out}.xml /bin/sh -c {quoted} >{out}.log 2>&1; echo $? >{out}.rc) & copies="$copies $!"'
+        )
     lines += [
         f"/bin/sh -c {quoted}",
         "status=$?",
-        "[ -n \"$copies\" ] && wait $copies",
-        "[ -n \"$stressors\" ] && kill $stressors 2>/dev/null",
+        '[ -n "$copies" ] && wait $copies',
+        '[ -n "$stressors" ] && kill $stressors 2>/dev/null',
     ]
     for copy in range(2, amplification.copies + 1):
         out = f"{OUT_DIR}/copy-{copy}"
-        lines.append(f"rc=$(cat {out}.rc 2>/dev/null || echo 1); if [ \"$rc\" != 0 ]; then "
-                     f"echo \"reviewbot: copy {copy} of {amplification.copies} failed (exit $rc):\"; "
-                     f"tail -n 20 {out}.log; [ \"$status\" = 0 ] && status=1; fi")
+        lines.append(
+            f'rc=$(cat {out}.rc 2>/dev/null || echo 1); if [ "$rc" != 0 ]; then '
+            f'echo "reviewbot: copy {copy} of {amplification.copies} failed (exit $rc):"; '
+            f'tail -n 20 {out}.log; [ "$status" = 0 ] && status=1; fi'
+        )
     lines.append("exit $status")
     return "\n".join(lines)

@@ -34,21 +34,34 @@ def merge_commit(mirror: Mirror, head: str, base: str, message: str, who: Identi
         if exc.status == 1:
             raise MergeConflict(f"{base[:12]} does not merge cleanly into {head[:12]}") from exc
         raise WorkspaceError(f"could not merge {base[:12]} into {head[:12]}: {exc.stderr_text}") from exc
-    return mirror.git.text("commit-tree", tree, "-p", head, "-p", base, "-F", "-", input=message.encode(),
-                           env=identity_env(who))
+    return mirror.git.text(
+        "commit-tree", tree, "-p", head, "-p", base, "-F", "-", input=message.encode(), env=identity_env(who)
+    )
 
 
 def identity_env(who: Identity) -> dict[str, str]:
     """Author and committer for the bot's commits, as git's environment (no config needed)."""
-    return {"GIT_AUTHOR_NAME": who.name, "GIT_AUTHOR_EMAIL": who.email, "GIT_COMMITTER_NAME": who.name,
-            "GIT_COMMITTER_EMAIL": who.email}
+    return {
+        "GIT_AUTHOR_NAME": who.name,
+        "GIT_AUTHOR_EMAIL": who.email,
+        "GIT_COMMITTER_NAME": who.name,
+        "GIT_COMMITTER_EMAIL": who.email,
+    }
 
 
 def push(mirror: Mirror, url: str, sha: str, branch: str, auth_header: str | None) -> bool:
     """Push `sha` to `branch` at `url` (fast-forward only); False when the server refuses it."""
     try:
-        mirror.git.run("push", "--quiet", "--no-verify", "--", url, f"{sha}:refs/heads/{branch}",
-                       auth_header=auth_header, timeout=FETCH_TIMEOUT_S)
+        mirror.git.run(
+            "push",
+            "--quiet",
+            "--no-verify",
+            "--",
+            url,
+            f"{sha}:refs/heads/{branch}",
+            auth_header=auth_header,
+            timeout=FETCH_TIMEOUT_S,
+        )
         return True
     except GitFailed:
         return False

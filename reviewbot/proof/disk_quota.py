@@ -88,8 +88,20 @@ def _make_filesystem(image: Path, max_bytes: int, max_inodes: int) -> None:
         handle.truncate(max_bytes)  # sparse: the host only pays for what the run writes
     # No reserved blocks (the sandbox user is never root), no journal (a scratch filesystem
     # needs no crash recovery), inode tables left unzeroed (the sparse file already reads as zero).
-    _tool("mkfs.ext4", "-q", "-F", "-m", "0", "-N", str(max_inodes), "-O", "^has_journal",
-          "-E", "lazy_itable_init=1,lazy_journal_init=1,nodiscard", str(image))
+    _tool(
+        "mkfs.ext4",
+        "-q",
+        "-F",
+        "-m",
+        "0",
+        "-N",
+        str(max_inodes),
+        "-O",
+        "^has_journal",
+        "-E",
+        "lazy_itable_init=1,lazy_journal_init=1,nodiscard",
+        str(image),
+    )
 
 
 def release(path: Path) -> None:
@@ -148,8 +160,13 @@ def _run_owner(name: str) -> int | None:
 
 def _tool(*argv: str) -> None:
     """Run a host tool; a failure says what the tool printed."""
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=TOOL_TIMEOUT_S,
-                          env={"PATH": "/usr/sbin:/sbin:/usr/bin:/bin", "LC_ALL": "C"})
+    done = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=TOOL_TIMEOUT_S,
+        env={"PATH": "/usr/sbin:/sbin:/usr/bin:/bin", "LC_ALL": "C"},
+    )
     if done.returncode != 0:
         raise subprocess.CalledProcessError(done.returncode, argv[0], done.stdout, done.stderr)
 

@@ -134,8 +134,11 @@ def parse_head(head: bytes) -> Target:
     except ValueError as exc:
         raise BadRequest("bad port") from exc
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    headers = [line for line in rest.split("\r\n") if line and not line.lower().startswith(
-        ("proxy-", "connection:", "keep-alive:"))]
+    headers = [
+        line
+        for line in rest.split("\r\n")
+        if line and not line.lower().startswith(("proxy-", "connection:", "keep-alive:"))
+    ]
     forward = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{h}\r\n" for h in headers) + "Connection: close\r\n\r\n"
     return Target(method, parts.hostname, port, forward.encode("latin-1"))
 
@@ -235,24 +238,42 @@ class Binding:
     def wrap(self, command: str) -> str:
         """Start the forwarder (it returns once listening), then the setup command."""
         forwarder = f"{SANDBOX_DIR}/forwarder.py"
-        return (f"{shlex.quote(self.python)} {forwarder} {SANDBOX_DIR}/egress/{SOCKET_NAME} {PROXY_PORT} "
-                f"&& exec /bin/sh -c {shlex.quote(command)}")
+        return (
+            f"{shlex.quote(self.python)} {forwarder} {SANDBOX_DIR}/egress/{SOCKET_NAME} {PROXY_PORT} "
+            f"&& exec /bin/sh -c {shlex.quote(command)}"
+        )
 
 
 def binding_for(net: SetupNetwork, socket_dir: Path) -> Binding:
     """Pure: the sandbox side of `net`, with the proxy's socket in `socket_dir`."""
     proxy = f"http://127.0.0.1:{PROXY_PORT}"
     env: dict[str, str] = dict(net.env)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "npm_config_proxy",
-                 "npm_config_https_proxy", "YARN_HTTP_PROXY", "YARN_HTTPS_PROXY", "PIP_PROXY"):
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "npm_config_proxy",
+        "npm_config_https_proxy",
+        "YARN_HTTP_PROXY",
+        "YARN_HTTPS_PROXY",
+        "PIP_PROXY",
+    ):
         env[name] = proxy
     env.update({"NO_PROXY": "", "no_proxy": "", "NODE_USE_ENV_PROXY": "1"})
     binds = [(str(socket_dir), f"{SANDBOX_DIR}/egress"), (str(FORWARDER), f"{SANDBOX_DIR}/forwarder.py")]
     if net.ca_bundle is not None and net.ca_bundle.is_file():
         ca = f"{SANDBOX_DIR}/ca-bundle.crt"
         binds.append((str(net.ca_bundle), ca))
-        for name in ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS",
-                     "npm_config_cafile", "GIT_SSL_CAINFO"):
+        for name in (
+            "PIP_CERT",
+            "REQUESTS_CA_BUNDLE",
+            "SSL_CERT_FILE",
+            "CURL_CA_BUNDLE",
+            "NODE_EXTRA_CA_CERTS",
+            "npm_config_cafile",
+            "GIT_SSL_CAINFO",
+        ):
             env[name] = ca
     if net.pip_conf is not None and net.pip_conf.is_file():
         binds.append((str(net.pip_conf), f"{SANDBOX_DIR}/pip.conf"))
@@ -284,25 +305,32 @@ def index_urls(net: SetupNetwork) -> list[str]:
     """The package indexes a setup would use: the operator's (passed through) or the public defaults."""
     urls = [net.env.get("PIP_INDEX_URL") or "https://pypi.org/simple/"]
     urls += (net.env.get("PIP_EXTRA_INDEX_URL") or "").split()
-    urls.append(net.env.get("npm_config_registry") or net.env.get("NPM_CONFIG_REGISTRY") or "https://registry.npmjs.org/")
+    urls.append(
+        net.env.get("npm_config_registry") or net.env.get("NPM_CONFIG_REGISTRY") or "https://registry.npmjs.org/"
+    )
     shown = []
     for url in urls:
         parts = urlsplit(url)
         if parts.scheme in ("http", "https"):  # no credentials: urllib would not send them, and they are printed
-            shown.append(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")).geturl()
-                         if parts.hostname else url)
+            shown.append(
+                parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")).geturl()
+                if parts.hostname
+                else url
+            )
     return list(dict.fromkeys(shown))
 
 
 def probe_command(urls: list[str]) -> str:
     """A shell command for a networked sandbox run: one `ok`/`FAILED` line per URL, through the proxy."""
-    script = ("import sys, urllib.request as r\n"
-              "for url in sys.argv[1:]:\n"
-              "    try:\n"
-              "        status = r.urlopen(r.Request(url, method='HEAD'), timeout=20).status\n"
-              "        print('ok', url, 'HTTP', status)\n"
-              "    except Exception as exc:\n"
-              "        print('FAILED', url, str(exc).replace(chr(10), ' '))\n")
+    script = (
+        "import sys, urllib.request as r\n"
+        "for url in sys.argv[1:]:\n"
+        "    try:\n"
+        "        status = r.urlopen(r.Request(url, method='HEAD'), timeout=20).status\n"
+        "        print('ok', url, 'HTTP', status)\n"
+        "    except Exception as exc:\n"
+        "        print('FAILED', url, str(exc).replace(chr(10), ' '))\n"
+    )
     return f"{shlex.quote(sys.executable)} -c {shlex.quote(script)} " + " ".join(shlex.quote(u) for u in urls)
 
 
@@ -315,28 +343,38 @@ def policy_report(net: SetupNetwork, urls: list[str]) -> list[str]:
         try:
             found = sorted({str(i[4][0]) for i in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
         except OSError as exc:
-            lines.append(f"{host}: does not resolve here ({exc})" + ("; the upstream proxy resolves it"
-                                                                     if net.upstream else ""))
+            lines.append(
+                f"{host}: does not resolve here ({exc})" + ("; the upstream proxy resolves it" if net.upstream else "")
+            )
             continue
         refused = {a: why for a in found if (why := net.policy.refusal(a, port))}
         if len(refused) < len(found):
             lines.append(f"{host} -> {', '.join(found)}: allowed")
         else:
             ranges = ",".join(f"{a}/{32 if '.' in a else 128}" for a in found)
-            lines.append(f"{host} -> {', '.join(found)}: REFUSED ({'; '.join(refused.values())}); if this network "
-                         f"really serves the index there, allow it: REVIEWBOT_SETUP_ALLOW={ranges}")
+            lines.append(
+                f"{host} -> {', '.join(found)}: REFUSED ({'; '.join(refused.values())}); if this network "
+                f"really serves the index there, allow it: REVIEWBOT_SETUP_ALLOW={ranges}"
+            )
     return lines
 
 
 def describe(net: SetupNetwork) -> list[str]:
     ranges = ", ".join(str(r) for r in net.policy.allow) or "none"
     upstream = f"{net.upstream.host}:{net.upstream.port}" if net.upstream else "none (dials directly)"
-    ca = str(net.ca_bundle) if net.ca_bundle and net.ca_bundle.is_file() else (
-        f"{net.ca_bundle} MISSING" if net.ca_bundle else "none")
+    ca = (
+        str(net.ca_bundle)
+        if net.ca_bundle and net.ca_bundle.is_file()
+        else (f"{net.ca_bundle} MISSING" if net.ca_bundle else "none")
+    )
     passed = ", ".join(sorted(net.env)) or "none"
-    return [f"setup network: own namespace; out only through the egress proxy to public addresses on ports "
-            f"{sorted(net.policy.ports)}, plus allowed ranges: {ranges}",
-            f"setup upstream proxy: {upstream}", f"setup CA bundle: {ca}", f"setup variables passed: {passed}"]
+    return [
+        f"setup network: own namespace; out only through the egress proxy to public addresses on ports "
+        f"{sorted(net.policy.ports)}, plus allowed ranges: {ranges}",
+        f"setup upstream proxy: {upstream}",
+        f"setup CA bundle: {ca}",
+        f"setup variables passed: {passed}",
+    ]
 
 
 # -- the proxy (I/O) -----------------------------------------------------------------------------
@@ -379,8 +417,7 @@ class EgressProxy:
             self._loop.close()
 
     async def _start(self) -> None:
-        self._server = await asyncio.start_unix_server(self._client, path=str(self.socket_path),
-                                                       limit=MAX_HEAD_BYTES)
+        self._server = await asyncio.start_unix_server(self._client, path=str(self.socket_path), limit=MAX_HEAD_BYTES)
         os.chmod(self.socket_path, 0o600)
         if self.uid is not None:
             os.chown(self.socket_path, self.uid, self.uid)
@@ -435,8 +472,9 @@ class EgressProxy:
             if target.method == "CONNECT":
                 writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             else:
-                up_writer.write(target.forward_head if self.net.upstream is None
-                                else _absolute_head(head, self.net, host, port))
+                up_writer.write(
+                    target.forward_head if self.net.upstream is None else _absolute_head(head, self.net, host, port)
+                )
             await self._relay(reader, writer, up_reader, up_writer)
         finally:
             up_writer.close()
@@ -452,12 +490,16 @@ class EgressProxy:
         if target.host.lower() == "localhost" or target.host.lower().endswith(".localhost"):
             return "localhost is not a public address"
         try:
-            addresses = await asyncio.wait_for(asyncio.shield(self._resolve(target.host.lower())),
-                                               self.net.connect_timeout_s)
+            addresses = await asyncio.wait_for(
+                asyncio.shield(self._resolve(target.host.lower())), self.net.connect_timeout_s
+            )
         except (TimeoutError, OSError) as exc:
             if self.net.upstream is not None:  # only the host's proxy can resolve it: the name goes on
-                return (f"port {target.port} is not one of {sorted(policy.ports)}"
-                        if target.port not in policy.ports else (target.host, target.port))
+                return (
+                    f"port {target.port} is not one of {sorted(policy.ports)}"
+                    if target.port not in policy.ports
+                    else (target.host, target.port)
+                )
             return f"cannot resolve {target.host}: {exc or 'the lookup timed out'}"
         reasons = []
         for address in addresses:
@@ -509,8 +551,13 @@ class EgressProxy:
                 raise ConnectionError(f"upstream proxy answered {answer.splitlines()[0].decode('latin-1')}")
         return reader, writer
 
-    async def _relay(self, a_reader: asyncio.StreamReader, a_writer: asyncio.StreamWriter,
-                     b_reader: asyncio.StreamReader, b_writer: asyncio.StreamWriter) -> None:
+    async def _relay(
+        self,
+        a_reader: asyncio.StreamReader,
+        a_writer: asyncio.StreamWriter,
+        b_reader: asyncio.StreamReader,
+        b_writer: asyncio.StreamWriter,
+    ) -> None:
         """Copy both ways until one side closes or neither sends anything for the idle timeout."""
         last = [asyncio.get_running_loop().time()]
         idle = self.net.idle_timeout_s
@@ -545,7 +592,9 @@ def _absolute_head(head: bytes, net: SetupNetwork, host: str, port: int) -> byte
     method, uri, version = lines[0].split(" ")
     parts = urlsplit(uri)
     authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    kept = [f"{method} {parts._replace(netloc=authority).geturl()} {version}"] + [line for line in lines[1:] if line and not line.lower().startswith("proxy-")]
+    kept = [f"{method} {parts._replace(netloc=authority).geturl()} {version}"] + [
+        line for line in lines[1:] if line and not line.lower().startswith("proxy-")
+    ]
     if net.upstream is not None and net.upstream.authorization:
         kept.append(f"Proxy-Authorization: {net.upstream.authorization}")
     return ("\r\n".join(kept) + "\r\n\r\n").encode("latin-1")
@@ -554,7 +603,10 @@ def _absolute_head(head: bytes, net: SetupNetwork, host: str, port: int) -> byte
 async def _reply(writer: asyncio.StreamWriter, status: int, message: str) -> None:
     reasons = {400: "Bad Request", 403: "Forbidden", 502: "Bad Gateway", 503: "Service Unavailable"}
     body = (message + "\n").encode("utf-8", errors="replace")
-    writer.write(f"HTTP/1.1 {status} {reasons[status]}\r\nContent-Type: text/plain\r\n"
-                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+    writer.write(
+        f"HTTP/1.1 {status} {reasons[status]}\r\nContent-Type: text/plain\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
+    )
     with contextlib.suppress(OSError):
         await writer.drain()

@@ -131,15 +131,19 @@ class ProofEngine:
             self._sandbox = Sandbox(self.data_dir / "sandbox")
         return self._sandbox
 
-    def prove(self, request: ProofRequest, cancel: threading.Event | None = None,
-              on_step: Callable[[str], None] | None = None) -> Proof:
+    def prove(
+        self, request: ProofRequest, cancel: threading.Event | None = None, on_step: Callable[[str], None] | None = None
+    ) -> Proof:
         """`on_step` hears "checked out", "suites on head" and "suites on base" as each completes."""
         started = time.monotonic()
         try:
             proof = self._prove(request, cancel, on_step or (lambda step: None))
         except (WorkspaceError, SandboxUnavailable, OSError) as exc:
-            proof = Proof(verdict=Verdict.ERROR, reason=f"Infrastructure error: {code_span(str(exc))}",
-                          error_cause=RunProblem.INFRASTRUCTURE)
+            proof = Proof(
+                verdict=Verdict.ERROR,
+                reason=f"Infrastructure error: {code_span(str(exc))}",
+                error_cause=RunProblem.INFRASTRUCTURE,
+            )
         proof.duration_s = time.monotonic() - started
         return proof
 
@@ -150,8 +154,10 @@ class ProofEngine:
         revs = mirror.revisions(request.base, request.head)
         changed_paths, deleted = mirror.changed_files(revs.merge_base, revs.head)
         changed = split_changes(changed_paths, deleted)
-        self.progress(f"head {revs.head[:12]}, merge-base {revs.merge_base[:12]}: "
-                      f"{len(changed.tests)} test file(s), {len(changed.sources)} other file(s) changed")
+        self.progress(
+            f"head {revs.head[:12]}, merge-base {revs.merge_base[:12]}: "
+            f"{len(changed.tests)} test file(s), {len(changed.sources)} other file(s) changed"
+        )
         config, config_source, notes = self._config(mirror, revs, request, changed)
         proof = Proof(
             verdict=Verdict.NO_TESTS,
@@ -166,8 +172,10 @@ class ProofEngine:
         )
         proof.claims = plan_claim_runs(list(request.claimed_commands))
         run_id = f"{revs.head[:12]}-{uuid.uuid4().hex[:8]}"
-        with self.workspace.run_dir(run_id) as run_dir, \
-                disk_quota.capped_dir(run_dir, self.limits.disk_bytes, self.limits.disk_inodes):
+        with (
+            self.workspace.run_dir(run_id) as run_dir,
+            disk_quota.capped_dir(run_dir, self.limits.disk_bytes, self.limits.disk_inodes),
+        ):
             with mirror.worktree(revs.head, run_dir, "head") as head_tree:
                 suites = select_suites(config, changed, head_tree)
                 claims = [claim for claim in proof.claims if not claim.skipped]
@@ -179,15 +187,22 @@ class ProofEngine:
                 logs = self._log_dir(run_id)
                 setup = config.setup if config else None
                 if setup is not None and (setup.cache or setup.cache_key):
-                    proof.notes.append("`setup.cache` and `setup.cache_key` are no longer used: setup runs fresh "
-                                       "on each side, and package downloads are cached for it.")
+                    proof.notes.append(
+                        "`setup.cache` and `setup.cache_key` are no longer used: setup runs fresh "
+                        "on each side, and package downloads are cached for it."
+                    )
                 claim_timeout = max((suite.timeout for suite in suites), default=AUTO_SUITE_TIMEOUT)
                 setup_notes: list[str] = []
                 overlay = self._plan_overlay(mirror, revs, changed, proof.notes) if suites else None
-                versions = {"head": version_env(*mirror.describe(revs.head)),
-                            "base": version_env(*mirror.describe(revs.merge_base))}
-                with mirror.worktree(revs.merge_base, run_dir, "base") if suites else contextlib.nullcontext() \
-                        as base_tree:
+                versions = {
+                    "head": version_env(*mirror.describe(revs.head)),
+                    "base": version_env(*mirror.describe(revs.merge_base)),
+                }
+                with (
+                    mirror.worktree(revs.merge_base, run_dir, "base")
+                    if suites
+                    else contextlib.nullcontext() as base_tree
+                ):
                     sides = {"head": head_tree, "base": base_tree}
                     on_step("checked out")
 
@@ -206,8 +221,9 @@ class ProofEngine:
                         return ready
 
                     active = ("head", "base") if suites else ("head",)
-                    side_envs = {side: _Side(side, sides[side], run_dir / side, logs, versions[side], cancel)
-                                 for side in active}
+                    side_envs = {
+                        side: _Side(side, sides[side], run_dir / side, logs, versions[side], cancel) for side in active
+                    }
                     for side_env in side_envs.values():
                         side_env.home.mkdir(parents=True, exist_ok=True)
                     ready = self._on_both(active, prepare)
@@ -227,8 +243,11 @@ class ProofEngine:
             proof.confidence, proof.threshold = settings.confidence, settings.threshold
         proof.stopped_because = "; ".join(f"{pair.name}: {pair.stopped_because}" for pair in pairs)
         proof.notes.extend(contention_note(pair) for pair in pairs if pair.base is not None and pair.base.amplification)
-        decision = decide(proof.suites, proof.confidence or DEFAULT_CONFIDENCE,
-                          inferred_setup=proof.config_source.startswith("inferred"))
+        decision = decide(
+            proof.suites,
+            proof.confidence or DEFAULT_CONFIDENCE,
+            inferred_setup=proof.config_source.startswith("inferred"),
+        )
         proof.verdict, proof.reason, proof.error_cause = decision.verdict, decision.reason, decision.cause
         proof.notes.extend(decision.notes)
         return proof
@@ -252,16 +271,20 @@ class ProofEngine:
             return parse_config(raw.decode("utf-8", errors="replace")), f"base:{CONFIG_PATH}", notes
         except ConfigError as exc:  # one line per problem, so each mistake reads on its own in the comment
             problems = "".join(f"\n  - {code_span(problem)}" for problem in exc.problems)
-            notes.append(f"Config error, so the bot fell back to detecting the test runner: {code_span(exc.source)} "
-                         f"is invalid:{problems}")
+            notes.append(
+                f"Config error, so the bot fell back to detecting the test runner: {code_span(exc.source)} "
+                f"is invalid:{problems}"
+            )
             inferred = infer_config(lambda path: mirror.read_file(revs.head, path), changed.tests)
-            return (inferred.config, "inferred (config invalid)", notes) if inferred else \
-                (None, "detected (config invalid)", notes)
+            return (
+                (inferred.config, "inferred (config invalid)", notes)
+                if inferred
+                else (None, "detected (config invalid)", notes)
+            )
 
     # -- base overlay ----------------------------------------------------------------
 
-    def _plan_overlay(self, mirror: Mirror, revs: Revisions, changed: ChangedFiles,
-                      notes: list[str]) -> OverlayPlan:
+    def _plan_overlay(self, mirror: Mirror, revs: Revisions, changed: ChangedFiles, notes: list[str]) -> OverlayPlan:
         manifests = {
             path: (mirror.read_file(revs.merge_base, path), mirror.read_file(revs.head, path))
             for path in changed.sources
@@ -286,15 +309,27 @@ class ProofEngine:
                 return {side: future.result() for side, future in futures.items()}
         return {side: work(side) for side in sides}
 
-    def _run_rounds(self, sides: dict[str, _Side], suites: list[Suite], ready: dict[str, SuiteRun | None],
-                    settings: ProofSettings | None) -> list[SuitePair]:
+    def _run_rounds(
+        self,
+        sides: dict[str, _Side],
+        suites: list[Suite],
+        ready: dict[str, SuiteRun | None],
+        settings: ProofSettings | None,
+    ) -> list[SuitePair]:
         """Each suite round by round, one run per side per round, until it has `repeat` runs or,
         with adaptive repeats, until the evidence is settled (stats.py) or the budget is spent."""
         started = time.monotonic()
         pairs = []
         for index, suite in enumerate(suites):
-            results = {side: SuiteResult(suite=suite.name, kind=suite.kind, revision=side,  # type: ignore[arg-type]
-                                         command=suite.run) for side in sides}
+            results = {
+                side: SuiteResult(
+                    suite=suite.name,
+                    kind=suite.kind,
+                    revision=side,  # type: ignore[arg-type]
+                    command=suite.run,
+                )
+                for side in sides
+            }
             failed_setup = {side: run for side, run in ready.items() if run is not None}
             stopped = "the setup step failed" if failed_setup else ""
             for side, run in failed_setup.items():
@@ -307,28 +342,49 @@ class ProofEngine:
                 if any(side.cancel is not None and side.cancel.is_set() for side in sides.values()):
                     stopped = "the review was cancelled"
                     break
-                needed = tuple(side for side in sides if side == "head" or _base_needs_runs(
-                    results["head"], results["base"], suite.repeat, limit, settings))
+                needed = tuple(
+                    side
+                    for side in sides
+                    if side == "head"
+                    or _base_needs_runs(results["head"], results["base"], suite.repeat, limit, settings)
+                )
 
                 def run(side: str) -> SuiteRun:
                     number = len(results[side].runs) + 1
                     contention = amplification if number % 2 == 0 else None  # idle, contended, idle, ...
-                    outcome = self._run_once(sides[side], suite.run, suite.junit, Limits(wall_clock_s=suite.timeout),
-                                             f"suite{index}-{number}", f"{_slug(suite.name)}-{number}", contention)
+                    outcome = self._run_once(
+                        sides[side],
+                        suite.run,
+                        suite.junit,
+                        Limits(wall_clock_s=suite.timeout),
+                        f"suite{index}-{number}",
+                        f"{_slug(suite.name)}-{number}",
+                        contention,
+                    )
                     return outcome.model_copy(update={"amplified": contention is not None})
 
                 for side, outcome in self._on_both(needed, run).items():
                     results[side].runs.append(outcome)
-                    self.progress(f"{side}: {suite.name} [{len(results[side].runs)}/{limit}] {outcome.status.value}"
-                                  f" ({outcome.outcome.duration_s:.1f}s)")
-                stopped = _stop_repeating(results["head"], results["base"], suite.repeat, limit, settings,
-                                          time.monotonic() - started)
-            pairs.append(SuitePair(name=suite.name, kind=suite.kind, command=suite.run, head=results["head"],
-                                   base=results["base"], stopped_because=stopped))
+                    self.progress(
+                        f"{side}: {suite.name} [{len(results[side].runs)}/{limit}] {outcome.status.value}"
+                        f" ({outcome.outcome.duration_s:.1f}s)"
+                    )
+                stopped = _stop_repeating(
+                    results["head"], results["base"], suite.repeat, limit, settings, time.monotonic() - started
+                )
+            pairs.append(
+                SuitePair(
+                    name=suite.name,
+                    kind=suite.kind,
+                    command=suite.run,
+                    head=results["head"],
+                    base=results["base"],
+                    stopped_because=stopped,
+                )
+            )
         return pairs
 
-    def _run_claims(self, side: _Side, claims: list[ClaimRun], setup_failed: SuiteRun | None,
-                    timeout: float) -> None:
+    def _run_claims(self, side: _Side, claims: list[ClaimRun], setup_failed: SuiteRun | None, timeout: float) -> None:
         """Run the PR body's claimed commands on head, once each, with the suites' limits."""
         for index, claim in enumerate(claims):
             if setup_failed is not None:
@@ -337,32 +393,53 @@ class ProofEngine:
             if side.cancel is not None and side.cancel.is_set():
                 claim.skipped = "the review was cancelled"
                 continue
-            run = self._run_once(side, claim.command, None, Limits(wall_clock_s=timeout), f"claim{index}",
-                                 f"claim-{index + 1}")
+            run = self._run_once(
+                side, claim.command, None, Limits(wall_clock_s=timeout), f"claim{index}", f"claim-{index + 1}"
+            )
             claim.status, claim.counts, claim.outcome = run.status, run.counts, run.outcome
             self.progress(f"head: claimed `{claim.command}` {run.status.value} ({run.outcome.duration_s:.1f}s)")
 
-    def _setup(self, side: _Side, setup: Setup, mirror: Mirror, setup_notes: list[str],
-               trusted: bool) -> SuiteRun | None:
+    def _setup(
+        self, side: _Side, setup: Setup, mirror: Mirror, setup_notes: list[str], trusted: bool
+    ) -> SuiteRun | None:
         """Run the setup step fresh on this side; a failed step becomes the error run of every suite."""
         self.progress(f"{side.name}: setup `{setup.run}`")
         with self.download_caches.lease(mirror.path.name, side.scratch / "setup", trusted) as cache:
-            outcome = self.sandbox.run(SandboxRequest(
-                command=setup.run, worktree=side.tree, out_dir=side.scratch / "setup" / "out",
-                network=setup.network, limits=Limits(wall_clock_s=setup.timeout),
-                env={**DOWNLOAD_CACHE_ENV, **side.env}, home=side.home, cache_dir=cache,
-                log_path=side.logs / f"{side.name}-setup.log"), side.cancel)
+            outcome = self.sandbox.run(
+                SandboxRequest(
+                    command=setup.run,
+                    worktree=side.tree,
+                    out_dir=side.scratch / "setup" / "out",
+                    network=setup.network,
+                    limits=Limits(wall_clock_s=setup.timeout),
+                    env={**DOWNLOAD_CACHE_ENV, **side.env},
+                    home=side.home,
+                    cache_dir=cache,
+                    log_path=side.logs / f"{side.name}-setup.log",
+                ),
+                side.cancel,
+            )
         ok = outcome.exit_code == 0 and outcome.limit_hit is None
         self.progress(f"{side.name}: setup {'ran' if ok else 'failed'}")
-        setup_notes.append(f"Setup {code_span(setup.run)} on {side.name}: {'ran' if ok else 'failed'} "
-                           f"in {outcome.duration_s:.0f}s{' (fills the download cache)' if trusted else ''}.")
+        setup_notes.append(
+            f"Setup {code_span(setup.run)} on {side.name}: {'ran' if ok else 'failed'} "
+            f"in {outcome.duration_s:.0f}s{' (fills the download cache)' if trusted else ''}."
+        )
         if ok:
             return None
         output = read_tail(side.logs / f"{side.name}-setup.log", SUMMARY_BYTES).decode("utf-8", errors="replace")
         return failed_setup(outcome, output or outcome.log_tail, setup.run)
 
-    def _run_once(self, side: _Side, command: str, junit: str | None, limits: Limits, scratch_name: str,
-                  log_name: str, amplification: Amplification | None = None) -> SuiteRun:
+    def _run_once(
+        self,
+        side: _Side,
+        command: str,
+        junit: str | None,
+        limits: Limits,
+        scratch_name: str,
+        log_name: str,
+        amplification: Amplification | None = None,
+    ) -> SuiteRun:
         tree, out_dir = side.tree, side.scratch / scratch_name
         log_path = side.logs / f"{side.name}-{log_name}.log"
         repo_junit = junit if junit and junit != JUNIT_PLACEHOLDER else None
@@ -409,13 +486,16 @@ def contention_note(pair: SuitePair) -> str:
     name, how = code_span(pair.name), pair.base.amplification
     idle, contended = pair.base.tally_of(amplified=False), pair.base.tally_of(amplified=True)
     if idle.clean and contended.failures:
-        return (f"{name} hides a race that needs contention: on base it passed all {idle.runs} idle run(s) and "
-                f"failed {contended.failures} of {contended.runs} under contention ({how}).")
+        return (
+            f"{name} hides a race that needs contention: on base it passed all {idle.runs} idle run(s) and "
+            f"failed {contended.failures} of {contended.runs} under contention ({how})."
+        )
     return f"{name} alternated idle runs and runs under contention ({how}) on both sides."
 
 
-def _base_needs_runs(head: SuiteResult, base: SuiteResult, repeat: int, limit: int,
-                     settings: ProofSettings | None) -> bool:
+def _base_needs_runs(
+    head: SuiteResult, base: SuiteResult, repeat: int, limit: int, settings: ProofSettings | None
+) -> bool:
     """Whether base's next round can still change the verdict.
 
     Head must repeat until its bound is under the threshold (29 clean runs for 10% at
@@ -432,18 +512,19 @@ def _base_needs_runs(head: SuiteResult, base: SuiteResult, repeat: int, limit: i
     return not (base.tally.failures and evidence.significant)
 
 
-def _stop_repeating(head: SuiteResult, base: SuiteResult, repeat: int, limit: int,
-                    settings: ProofSettings | None, elapsed_s: float) -> str:
+def _stop_repeating(
+    head: SuiteResult, base: SuiteResult, repeat: int, limit: int, settings: ProofSettings | None, elapsed_s: float
+) -> str:
     """Why this suite needs no further round ("" while it does)."""
     runs = len(head.runs)
     if settings is None:
         return f"ran the configured {repeat} time(s)" if runs >= repeat else ""
-    stuck = any(r.status == RunStatus.ERROR for r in head.runs + base.runs) or \
-        any(r.status == RunStatus.TIMEOUT for r in head.runs)
+    stuck = any(r.status == RunStatus.ERROR for r in head.runs + base.runs) or any(
+        r.status == RunStatus.TIMEOUT for r in head.runs
+    )
     if stuck:  # an error or a hang on head decides the verdict whatever the rates
         return "a run gave no result, or head hung" if runs >= repeat else ""
-    evidence = Evidence(head=head.tally, base=base.tally, confidence=settings.confidence,
-                        threshold=settings.threshold)
+    evidence = Evidence(head=head.tally, base=base.tally, confidence=settings.confidence, threshold=settings.threshold)
     return stop_reason(evidence, runs, repeat, limit, elapsed_s, settings.budget_s) or ""
 
 
@@ -453,12 +534,18 @@ def classify_run(outcome: SandboxOutcome, counts: TestCounts, output: str = "") 
     if outcome.limit_hit == "wall_clock":
         return run.model_copy(update={"status": RunStatus.TIMEOUT})
     if outcome.limit_hit == "cancelled":
-        return run.model_copy(update={"status": RunStatus.ERROR, "problem": RunProblem.INFRASTRUCTURE,
-                                      "why": "the review was cancelled"})
+        return run.model_copy(
+            update={"status": RunStatus.ERROR, "problem": RunProblem.INFRASTRUCTURE, "why": "the review was cancelled"}
+        )
     if outcome.exit_code in (126, 127):
-        return run.model_copy(update={"status": RunStatus.ERROR, "problem": RunProblem.NO_TEST_RAN,
-                                      "why": f"the command could not start (exit {outcome.exit_code}: "
-                                             f"{'not found' if outcome.exit_code == 127 else 'not executable'})"})
+        return run.model_copy(
+            update={
+                "status": RunStatus.ERROR,
+                "problem": RunProblem.NO_TEST_RAN,
+                "why": f"the command could not start (exit {outcome.exit_code}: "
+                f"{'not found' if outcome.exit_code == 127 else 'not executable'})",
+            }
+        )
     if outcome.exit_code == 0 and outcome.limit_hit is None and counts.failed == 0:
         return run.model_copy(update={"status": RunStatus.PASSED})
     reason = no_test_ran(outcome, counts, output)

@@ -48,14 +48,27 @@ class UnreadableTree(WorkspaceError):
     """The fix commands left something the bot will not commit (too large, too many files)."""
 
 
-def apply_fixes(sandbox: Sandbox, mirror: Mirror, head_sha: str, commands: list[FixCommand], scratch: Path,
-                who: Identity, message: str) -> FixResult:
+def apply_fixes(
+    sandbox: Sandbox,
+    mirror: Mirror,
+    head_sha: str,
+    commands: list[FixCommand],
+    scratch: Path,
+    who: Identity,
+    message: str,
+) -> FixResult:
     scratch.mkdir(parents=True, exist_ok=True)
     with mirror.worktree(head_sha, scratch, "fix") as tree:
         before = snapshot(tree)
         for index, command in enumerate(commands):
-            outcome = sandbox.run(SandboxRequest(command=command.run, worktree=tree, out_dir=scratch / f"out{index}",
-                                                 limits=Limits(wall_clock_s=command.timeout)))
+            outcome = sandbox.run(
+                SandboxRequest(
+                    command=command.run,
+                    worktree=tree,
+                    out_dir=scratch / f"out{index}",
+                    limits=Limits(wall_clock_s=command.timeout),
+                )
+            )
             if outcome.exit_code != 0 or outcome.limit_hit:
                 why = f"hit the {outcome.limit_hit} limit" if outcome.limit_hit else f"exited {outcome.exit_code}"
                 return FixResult(None, failed=f"`{command.run}` {why}")
@@ -127,8 +140,15 @@ def _blob_id(data: bytes) -> str:
 # -- building the commit in the mirror ---------------------------------------------------
 
 
-def commit_changes(mirror: Mirror, head_sha: str, tree: Path, before: dict[str, tuple[str, str]],
-                   after: dict[str, tuple[str, str]], who: Identity, message: str) -> FixResult:
+def commit_changes(
+    mirror: Mirror,
+    head_sha: str,
+    tree: Path,
+    before: dict[str, tuple[str, str]],
+    after: dict[str, tuple[str, str]],
+    who: Identity,
+    message: str,
+) -> FixResult:
     """One commit on `head_sha` with what changed between the snapshots; FixResult(None) when nothing did."""
     touched = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
     if not touched:
@@ -158,8 +178,10 @@ def commit_changes(mirror: Mirror, head_sha: str, tree: Path, before: dict[str, 
         if not changed:
             return FixResult(None)
         env = {"GIT_INDEX_FILE": str(Path(private) / "index")}
-        records = b"".join(b"%s %s\t%s\0" % (mode.encode(), oid.encode(), os.fsencode(path))
-                           for path, (mode, oid) in sorted(entries.items()))
+        records = b"".join(
+            b"%s %s\t%s\0" % (mode.encode(), oid.encode(), os.fsencode(path))
+            for path, (mode, oid) in sorted(entries.items())
+        )
         git.run("update-index", "--add", "-z", "--index-info", input=records, env=env)
         tree_sha = git.text("write-tree", env=env)
     sha = git.text("commit-tree", tree_sha, "-p", head_sha, "-F", "-", input=message.encode(), env=identity_env(who))
@@ -179,8 +201,9 @@ def _tree_entries(git: HostGit, sha: str) -> dict[str, tuple[str, str]]:
     return entries
 
 
-def _ignored(git: HostGit, head_sha: str, new_files: list[str], tree: Path, after: dict[str, tuple[str, str]],
-             private: Path) -> set[str]:
+def _ignored(
+    git: HostGit, head_sha: str, new_files: list[str], tree: Path, after: dict[str, tuple[str, str]], private: Path
+) -> set[str]:
     """The new files `.gitignore` excludes, asked of git on a shadow tree the bot writes (names only, no content).
 
     The shadow holds the `.gitignore` files as the commands left them and an

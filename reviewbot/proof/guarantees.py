@@ -35,10 +35,12 @@ def refusal(host: HostSupport, allow_per_process_limits: bool) -> str | None:
     """Why PR code must not run on this host as configured, or None. Pure."""
     if host.cgroups.memory is not None or allow_per_process_limits:
         return None
-    return (f"this host has no memory cgroup ({host.cgroups.describe()}), so a run's memory is bounded per "
-            f"process only and a tree of processes can use more than its limit; refusing to run PR code. "
-            f"Run as root on a host with the cgroup memory controller, or accept per-process limits with "
-            f"{SETTING}=1 (or {FLAG})")
+    return (
+        f"this host has no memory cgroup ({host.cgroups.describe()}), so a run's memory is bounded per "
+        f"process only and a tree of processes can use more than its limit; refusing to run PR code. "
+        f"Run as root on a host with the cgroup memory controller, or accept per-process limits with "
+        f"{SETTING}=1 (or {FLAG})"
+    )
 
 
 def host_guarantees(host: HostSupport, disk_probe: tuple[bool, str] | None = None) -> list[Guarantee]:
@@ -50,16 +52,32 @@ def host_guarantees(host: HostSupport, disk_probe: tuple[bool, str] | None = Non
     support = host.cgroups
     return [
         Guarantee("seccomp filter", seccomp_ok, seccomp_detail),
-        Guarantee("disk and inode quota", disk_probe[0],
-                  disk_probe[1] if disk_probe[0] else f"no quota is enforced ({disk_probe[1]}); "
-                                                      "only RLIMIT_FSIZE bounds each file"),
-        Guarantee("process-tree limit (cgroup pids)", support.pids is not None,
-                  support.describe() if support.pids is not None
-                  else "RLIMIT_NPROC of the run's uid only" + ("" if host.root else ", shared with this user")),
-        Guarantee("memory limit for the whole tree (cgroup memory)", support.memory is not None,
-                  support.describe() if support.memory is not None
-                  else f"per process only (RLIMIT_DATA); PR code runs only with {SETTING}=1"),
-        Guarantee("uid drop", host.root,
-                  "each run drops to its own unprivileged host uid" if host.root
-                  else "not root: runs keep this user's uid inside a user namespace"),
+        Guarantee(
+            "disk and inode quota",
+            disk_probe[0],
+            disk_probe[1]
+            if disk_probe[0]
+            else f"no quota is enforced ({disk_probe[1]}); only RLIMIT_FSIZE bounds each file",
+        ),
+        Guarantee(
+            "process-tree limit (cgroup pids)",
+            support.pids is not None,
+            support.describe()
+            if support.pids is not None
+            else "RLIMIT_NPROC of the run's uid only" + ("" if host.root else ", shared with this user"),
+        ),
+        Guarantee(
+            "memory limit for the whole tree (cgroup memory)",
+            support.memory is not None,
+            support.describe()
+            if support.memory is not None
+            else f"per process only (RLIMIT_DATA); PR code runs only with {SETTING}=1",
+        ),
+        Guarantee(
+            "uid drop",
+            host.root,
+            "each run drops to its own unprivileged host uid"
+            if host.root
+            else "not root: runs keep this user's uid inside a user namespace",
+        ),
     ]

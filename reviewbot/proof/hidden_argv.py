@@ -26,7 +26,7 @@ def data_fd(data: bytes, name: str = "reviewbot-bwrap") -> int:
     try:
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         os.lseek(fd, 0, os.SEEK_SET)
     except OSError:
         os.close(fd)
@@ -42,7 +42,7 @@ def hide_host_paths(argv: list[str], command_len: int, files: dict[str, bytes]) 
     DEST is in `files` becomes `--perms 0644 --ro-bind-data FD DEST` with those bytes.
     """
     assert argv[0] == "bwrap" and 0 < command_len < len(argv)
-    options, command = argv[1:len(argv) - command_len], argv[len(argv) - command_len:]
+    options, command = argv[1 : len(argv) - command_len], argv[len(argv) - command_len :]
     fds: list[int] = []
     try:
         rewritten: list[str] = []

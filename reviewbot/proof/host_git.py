@@ -57,8 +57,21 @@ HARDENING = (
 )
 
 # Operator settings git legitimately needs to reach a remote; nothing that configures git itself.
-PASSED_THROUGH = ("PATH", "LANG", "TZ", "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY",
-                  "NO_PROXY", "all_proxy", "ALL_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR")
+PASSED_THROUGH = (
+    "PATH",
+    "LANG",
+    "TZ",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+)
 
 
 class WorkspaceError(RuntimeError):
@@ -108,8 +121,9 @@ class HostGit:
     path: Path
     timeout: float = DEFAULT_TIMEOUT_S
 
-    def command(self, args: Sequence[str], auth_header: str | None = None,
-                env: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+    def command(
+        self, args: Sequence[str], auth_header: str | None = None, env: Mapping[str, str] | None = None
+    ) -> tuple[list[str], dict[str, str]]:
         """(argv, environment) for `git <args>`; pure, so tests can read what would run."""
         argv = ["git"]
         for setting in HARDENING:
@@ -132,19 +146,32 @@ class HostGit:
         if self._is_git_dir():
             full["GIT_DIR"] = str(self.path)
         if auth_header:
-            full.update({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader",
-                         "GIT_CONFIG_VALUE_0": auth_header})
+            full.update(
+                {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader", "GIT_CONFIG_VALUE_0": auth_header}
+            )
         full.update(env or {})
         return argv, full
 
-    def run(self, *args: str, input: bytes | None = None, timeout: float | None = None,
-            auth_header: str | None = None, env: Mapping[str, str] | None = None) -> bytes:
+    def run(
+        self,
+        *args: str,
+        input: bytes | None = None,
+        timeout: float | None = None,
+        auth_header: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> bytes:
         """stdout of `git <args>`; GitFailed on a non-zero exit, GitTimedOut past the timeout."""
         argv, full_env = self.command(args, auth_header, env)
         limit = self.timeout if timeout is None else timeout
-        proc = subprocess.Popen(argv, cwd=self.path, env=full_env, stdin=subprocess.PIPE if input is not None
-                                else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True)  # its own group: a timeout kills remote helpers too
+        proc = subprocess.Popen(
+            argv,
+            cwd=self.path,
+            env=full_env,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )  # its own group: a timeout kills remote helpers too
         try:
             out, err = proc.communicate(input, timeout=limit)
         except subprocess.TimeoutExpired:

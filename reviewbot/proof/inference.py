@@ -33,10 +33,19 @@ VENV = ".venv"
 TEST_EXTRAS = ("test", "tests", "testing", "dev")
 # Test/dev requirement files, installed on top of the package (or of requirements.txt).
 DEV_REQUIREMENTS = (
-    "requirements-dev.txt", "requirements_dev.txt", "dev-requirements.txt",
-    "requirements-test.txt", "requirements_test.txt", "test-requirements.txt",
-    "requirements-tests.txt", "requirements_tests.txt", "requirements-testing.txt",
-    "requirements/dev.txt", "requirements/test.txt", "requirements/tests.txt", "requirements/testing.txt",
+    "requirements-dev.txt",
+    "requirements_dev.txt",
+    "dev-requirements.txt",
+    "requirements-test.txt",
+    "requirements_test.txt",
+    "test-requirements.txt",
+    "requirements-tests.txt",
+    "requirements_tests.txt",
+    "requirements-testing.txt",
+    "requirements/dev.txt",
+    "requirements/test.txt",
+    "requirements/tests.txt",
+    "requirements/testing.txt",
 )
 RUNTIME_REQUIREMENTS = ("requirements.txt", "requirements/base.txt", "requirements/main.txt")
 # Build backends that take the version from git, which the sandboxed worktree cannot read.
@@ -113,16 +122,25 @@ def _python_setup(read: Reader, tests: list[str], reasons: list[str]) -> tuple[s
     setup_cfg = _ini(read("setup.cfg"))
     project = _dict(pyproject.get("project"))
     is_package = bool(
-        project or "build-system" in pyproject or "poetry" in _dict(pyproject.get("tool"))
-        or setup_py is not None or setup_cfg.has_section("metadata") or setup_cfg.has_section("options")
+        project
+        or "build-system" in pyproject
+        or "poetry" in _dict(pyproject.get("tool"))
+        or setup_py is not None
+        or setup_cfg.has_section("metadata")
+        or setup_cfg.has_section("options")
     )
     extras = _test_extras(project, setup_cfg, setup_py)
     dev_files = [name for name in DEV_REQUIREMENTS if read(name) is not None]
     runtime_files = [] if is_package else [name for name in RUNTIME_REQUIREMENTS if read(name) is not None]
     groups = _group_requirements(pyproject)
     declares = bool(
-        project.get("dependencies") or extras or dev_files or runtime_files or groups
-        or "build-system" in pyproject or setup_py is not None
+        project.get("dependencies")
+        or extras
+        or dev_files
+        or runtime_files
+        or groups
+        or "build-system" in pyproject
+        or setup_py is not None
         or setup_cfg.has_option("options", "install_requires")
     )
     if not declares:
@@ -140,8 +158,7 @@ def _python_setup(read: Reader, tests: list[str], reasons: list[str]) -> tuple[s
     args += groups
     if pytest_needed and not any(_requirement_name(arg) == "pytest" for arg in groups):
         args.append("pytest")  # also when an extra names it: pip installs it once
-    reasons.append("Python tests run with " + ("pytest" if pytest_needed else "unittest")
-                   + f" from {VENV}/bin/python")
+    reasons.append("Python tests run with " + ("pytest" if pytest_needed else "unittest") + f" from {VENV}/bin/python")
     command = f"python3 -m venv {VENV}"  # a version from git: the engine sets it for every run (scm_version.py)
     if args:
         command += f" && {VENV}/bin/pip install " + " ".join(shlex.quote(arg) for arg in args)

@@ -103,9 +103,7 @@ def related_people(
     if changes is None:
         return []
 
-    excluded = {_fold(name) for name in exclude_names} | {
-        _fold(sanitize_name(name)) for name in exclude_names
-    }
+    excluded = {_fold(name) for name in exclude_names} | {_fold(sanitize_name(name)) for name in exclude_names}
     tallies: dict[str, _Tally] = {}
     files, ranges_left = 0, MAX_RANGES
     for change in changes:

@@ -161,9 +161,7 @@ def parse_junit_xml(text: str) -> TestCounts | None:
             skipped += 1
         else:
             passed += 1
-    return TestCounts(
-        passed=passed, failed=failed, skipped=skipped, failing=_bounded(failing), source="junit"
-    )
+    return TestCounts(passed=passed, failed=failed, skipped=skipped, failing=_bounded(failing), source="junit")
 
 
 # --- TAP (node's default reporter when not on a terminal, and node-tap) -------
@@ -268,9 +266,7 @@ def _node(text: str) -> _Found | None:
     return _Found(match.end(), counts)
 
 
-_JEST_SUMMARY = re.compile(
-    r"^Tests:[ \t]+((?:\d+ [a-z]+, )*)\d+ total[ \t]*$|^No tests found\b.*$", re.M
-)
+_JEST_SUMMARY = re.compile(r"^Tests:[ \t]+((?:\d+ [a-z]+, )*)\d+ total[ \t]*$|^No tests found\b.*$", re.M)
 _JEST_SUITES = re.compile(r"^Test Suites:[ \t]+(?:(\d+) failed)?", re.M)
 _JEST_KINDS = {"passed": "passed", "failed": "failed", "skipped": "skipped", "todo": "skipped"}
 _JEST_BULLET = re.compile(r"^[ \t]*● (.*)$|^FAIL (\S+)", re.M)
@@ -381,9 +377,7 @@ def _mocha(text: str) -> _Found | None:
         return None
     passed, pending, failing = (int(group or 0) for group in match.groups())
     names = _mocha_names(text[match.end() :]) if failing else []
-    counts = TestCounts(
-        passed=passed, failed=failing, skipped=pending, failing=_bounded(names), source="mocha"
-    )
+    counts = TestCounts(passed=passed, failed=failing, skipped=pending, failing=_bounded(names), source="mocha")
     return _Found(match.end(), counts)
 
 

@@ -100,22 +100,37 @@ def failed_setup(outcome: SandboxOutcome, output: str, command: str) -> SuiteRun
     else is the setup's own failure, which the verdict pins on the PR or the config:
     a refused address the setup asked for (a private registry in a lockfile) is named.
     """
-    run = SuiteRun(status=RunStatus.ERROR, outcome=outcome.model_copy(
-        update={"log_tail": f"setup step `{command}` failed\n{outcome.log_tail}"}))
+    run = SuiteRun(
+        status=RunStatus.ERROR,
+        outcome=outcome.model_copy(update={"log_tail": f"setup step `{command}` failed\n{outcome.log_tail}"}),
+    )
     if outcome.limit_hit == "cancelled":
         return run.model_copy(update={"problem": RunProblem.INFRASTRUCTURE, "why": "the review was cancelled"})
     if outcome.egress_refused:
         refused = "; ".join(outcome.egress_refused)
-        how = ("kept asking for an address the sandbox's network proxy refuses" if outcome.limit_hit == "network"
-               else f"hit the {outcome.limit_hit} limit" if outcome.limit_hit else f"exited {outcome.exit_code}")
-        public_index_down = all(_PUBLIC_INDEX.match(target) and "cannot resolve" in target
-                                for target in outcome.egress_refused)
-        return run.model_copy(update={
-            "problem": RunProblem.INFRASTRUCTURE if public_index_down else RunProblem.SETUP,
-            "why": f"setup {how}: {_short(refused)}"})
+        how = (
+            "kept asking for an address the sandbox's network proxy refuses"
+            if outcome.limit_hit == "network"
+            else f"hit the {outcome.limit_hit} limit"
+            if outcome.limit_hit
+            else f"exited {outcome.exit_code}"
+        )
+        public_index_down = all(
+            _PUBLIC_INDEX.match(target) and "cannot resolve" in target for target in outcome.egress_refused
+        )
+        return run.model_copy(
+            update={
+                "problem": RunProblem.INFRASTRUCTURE if public_index_down else RunProblem.SETUP,
+                "why": f"setup {how}: {_short(refused)}",
+            }
+        )
     if outcome.limit_hit is None and (unreachable := _INDEX_UNREACHABLE.search(output)):
-        return run.model_copy(update={"problem": RunProblem.INFRASTRUCTURE,
-                                      "why": f"setup could not reach the package index: {_short(unreachable[0])}"})
+        return run.model_copy(
+            update={
+                "problem": RunProblem.INFRASTRUCTURE,
+                "why": f"setup could not reach the package index: {_short(unreachable[0])}",
+            }
+        )
     how = f"hit the {outcome.limit_hit} limit" if outcome.limit_hit else f"exited {outcome.exit_code}"
     return run.model_copy(update={"problem": RunProblem.SETUP, "why": f"setup {how}"})
 
@@ -131,9 +146,13 @@ def settle_pair(head: SuiteResult, base: SuiteResult) -> None:
         return
     for index, run in enumerate(head.runs):
         if run.problem == RunProblem.NOT_LOADED:
-            head.runs[index] = run.model_copy(update={
-                "status": RunStatus.FAILED, "problem": None,
-                "why": f"{run.why}; base ran the same tests, so the PR broke them"})
+            head.runs[index] = run.model_copy(
+                update={
+                    "status": RunStatus.FAILED,
+                    "problem": None,
+                    "why": f"{run.why}; base ran the same tests, so the PR broke them",
+                }
+            )
 
 
 def as_error(run: SuiteRun, reason: NoTestRan) -> SuiteRun:

@@ -151,8 +151,11 @@ class HostSupport:
         return [
             f"bubblewrap: {self.bwrap or 'MISSING (apt-get install bubblewrap)'}",
             "identity: "
-            + ("root; each run drops to its own unprivileged uid" if self.root
-               else f"uid {os.geteuid()}; runs use a user namespace"),
+            + (
+                "root; each run drops to its own unprivileged uid"
+                if self.root
+                else f"uid {os.geteuid()}; runs use a user namespace"
+            ),
             f"tree limits: {self.cgroups.describe()}",
         ]
 
@@ -243,8 +246,7 @@ def build_argv(
     for key, value in env.items():
         argv += ["--setenv", key, value]
     if run_uid is not None:
-        argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
-                 "--cap-add", "CAP_SETPCAP"]
+        argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
     else:
         argv += ["--cap-drop", "ALL"]
     argv += command_argv(request, run_uid, network)
@@ -256,8 +258,16 @@ def command_argv(request: SandboxRequest, run_uid: int | None, network: egress.B
     behind setpriv's drop to `run_uid` in root mode."""
     argv: list[str] = []
     if run_uid is not None:
-        argv += ["/usr/bin/setpriv", f"--reuid={run_uid}", f"--regid={run_uid}", "--clear-groups",
-                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+        argv += [
+            "/usr/bin/setpriv",
+            f"--reuid={run_uid}",
+            f"--regid={run_uid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--no-new-privs",
+            "--",
+        ]
     return [*argv, "/bin/sh", "-c", network.wrap(request.command) if network else request.command]
 
 
@@ -293,13 +303,18 @@ def sandbox_env(request: SandboxRequest, toolchain: Toolchain) -> dict[str, str]
 class Sandbox:
     """Runs one command at a time per call; safe to call from several threads at once."""
 
-    def __init__(self, state_dir: Path, host: HostSupport | None = None, toolchain: Toolchain | None = None,
-                 allow_per_process_limits: bool | None = None, setup_network: egress.SetupNetwork | None = None):
+    def __init__(
+        self,
+        state_dir: Path,
+        host: HostSupport | None = None,
+        toolchain: Toolchain | None = None,
+        allow_per_process_limits: bool | None = None,
+        setup_network: egress.SetupNetwork | None = None,
+    ):
         self.host = host or HostSupport.detect()
         if not self.host.bwrap:
             raise SandboxUnavailable(
-                "bubblewrap (bwrap) is not installed: run scripts/install.sh as root, "
-                "or `apt-get install bubblewrap`"
+                "bubblewrap (bwrap) is not installed: run scripts/install.sh as root, or `apt-get install bubblewrap`"
             )
         if allow_per_process_limits is None:  # the operator's setting (REVIEWBOT_ALLOW_PER_PROCESS_LIMITS)
             from reviewbot.settings import load_settings
@@ -344,8 +359,11 @@ class Sandbox:
         if not group.exists():  # written whole then renamed: concurrent runs never see half a file
             folder.mkdir(parents=True, exist_ok=True)
             for path, text in (
-                (passwd, f"root:x:0:0:root:/root:/bin/sh\nsandbox:x:{identity}:{identity}:"
-                         f"sandbox:{SANDBOX_HOME}:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n"),
+                (
+                    passwd,
+                    f"root:x:0:0:root:/root:/bin/sh\nsandbox:x:{identity}:{identity}:"
+                    f"sandbox:{SANDBOX_HOME}:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n",
+                ),
                 (group, f"root:x:0:\nsandbox:x:{identity}:\nnogroup:x:65534:\n"),
             ):
                 staging = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
@@ -353,8 +371,13 @@ class Sandbox:
                 os.replace(staging, path)
         return passwd, group
 
-    def _run_as(self, request: SandboxRequest, uid: int | None, cancel: threading.Event | None,
-                network: tuple[egress.Binding, egress.EgressProxy] | None = None) -> SandboxOutcome:
+    def _run_as(
+        self,
+        request: SandboxRequest,
+        uid: int | None,
+        cancel: threading.Event | None,
+        network: tuple[egress.Binding, egress.EgressProxy] | None = None,
+    ) -> SandboxOutcome:
         limits = request.limits
         identity = uid if uid is not None else os.getuid()
         passwd, group = self._identity_files(identity)
@@ -365,8 +388,11 @@ class Sandbox:
         binding, proxy = network if network is not None else (None, None)
         argv = build_argv(request, self.toolchain, uid, passwd, group, filter_fd, binding)
         try:  # bwrap's options from an fd: /proc/1/cmdline in the sandbox names no host path
-            argv, data_fds = hidden_argv.hide_host_paths(argv, len(command_argv(request, uid, binding)), {
-                "/etc/passwd": passwd.read_bytes(), "/etc/group": group.read_bytes()})
+            argv, data_fds = hidden_argv.hide_host_paths(
+                argv,
+                len(command_argv(request, uid, binding)),
+                {"/etc/passwd": passwd.read_bytes(), "/etc/group": group.read_bytes()},
+            )
         except BaseException:
             os.close(filter_fd)
             raise
@@ -408,8 +434,14 @@ class Sandbox:
         os.close(gate_write)
         reader = _OutputReader(proc, limits.output_bytes, request.log_path)
         reader.start()
-        watchdog = _Watchdog(proc, group_limits, reader, started + limits.wall_clock_s, cancel,
-                             proxy.storm if proxy is not None else None)
+        watchdog = _Watchdog(
+            proc,
+            group_limits,
+            reader,
+            started + limits.wall_clock_s,
+            cancel,
+            proxy.storm if proxy is not None else None,
+        )
         watchdog.start()
         try:
             proc.wait()  # blocking waitpid: no polling delay between exit and return
@@ -456,8 +488,15 @@ class _Watchdog(threading.Thread):
     """Kills the run when it passes its deadline, prints past the cap, is cancelled, or loops on a
     refused address (the egress proxy's storm event)."""
 
-    def __init__(self, proc: subprocess.Popen, group: cgroups.RunCgroup | None, reader: _OutputReader,
-                 deadline: float, cancel: threading.Event | None, storm: threading.Event | None = None):
+    def __init__(
+        self,
+        proc: subprocess.Popen,
+        group: cgroups.RunCgroup | None,
+        reader: _OutputReader,
+        deadline: float,
+        cancel: threading.Event | None,
+        storm: threading.Event | None = None,
+    ):
         super().__init__(daemon=True)
         self.proc, self.group, self.reader = proc, group, reader
         self.deadline, self.cancel, self.storm = deadline, cancel, storm

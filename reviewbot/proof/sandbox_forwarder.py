@@ -55,8 +55,7 @@ def main(argv: list[str]) -> int:
         listener.bind(("127.0.0.1", port))
         listener.listen(64)
     except OSError as exc:
-        print(f"reviewbot: the setup step's proxy relay could not listen on 127.0.0.1:{port}: {exc}",
-              file=sys.stderr)
+        print(f"reviewbot: the setup step's proxy relay could not listen on 127.0.0.1:{port}: {exc}", file=sys.stderr)
         return 1
     if os.fork():
         return 0  # listening: the setup command may start

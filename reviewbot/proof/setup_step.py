@@ -137,8 +137,12 @@ def merge_trusted(source: Path, shared: Path) -> None:
 def _copy_tree(source: Path, target: Path) -> None:
     """`cp -a` (reflinks where the filesystem has them): a cache holds many small files."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["cp", "-a", "--reflink=auto", "--no-target-directory", str(source), str(target)],
-                   check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        ["cp", "-a", "--reflink=auto", "--no-target-directory", str(source), str(target)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
 
 
 def _last_used(path: Path) -> float:

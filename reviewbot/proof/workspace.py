@@ -79,8 +79,12 @@ class Mirror:
 
     def _remove_stale_locks(self) -> None:
         """Called with the mirror lock held: no live git is writing here, so a `*.lock` is a killed git's."""
-        candidates = [*self.path.glob("*.lock"), *(self.path / "refs").rglob("*.lock"),
-                      *(self.path / "objects" / "info").glob("*.lock"), *(self.path / "objects" / "pack").glob("*.lock")]
+        candidates = [
+            *self.path.glob("*.lock"),
+            *(self.path / "refs").rglob("*.lock"),
+            *(self.path / "objects" / "info").glob("*.lock"),
+            *(self.path / "objects" / "pack").glob("*.lock"),
+        ]
         for lock in candidates:
             if lock.is_file():
                 lock.unlink(missing_ok=True)
@@ -104,8 +108,17 @@ class Mirror:
         with self.locked():
             self._remove_stale_locks()
             try:
-                self.git.run("fetch", "--quiet", "--no-write-fetch-head", "--no-recurse-submodules", "--",
-                             self.source, *specs, auth_header=auth_header, timeout=FETCH_TIMEOUT_S)
+                self.git.run(
+                    "fetch",
+                    "--quiet",
+                    "--no-write-fetch-head",
+                    "--no-recurse-submodules",
+                    "--",
+                    self.source,
+                    *specs,
+                    auth_header=auth_header,
+                    timeout=FETCH_TIMEOUT_S,
+                )
             except GitFailed as exc:
                 raise WorkspaceError(f"git fetch from {self.source} failed: {exc.stderr_text}") from exc
             self._gc()
@@ -113,8 +126,9 @@ class Mirror:
     def _gc(self) -> None:
         """Auto gc, here under the lock only: every other call has it off, since it rewrites refs and packs."""
         with contextlib.suppress(GitFailed):
-            self.git.run("-c", "gc.auto=6700", "-c", "gc.autoDetach=false", "gc", "--auto", "--quiet",
-                         timeout=FETCH_TIMEOUT_S)
+            self.git.run(
+                "-c", "gc.auto=6700", "-c", "gc.autoDetach=false", "gc", "--auto", "--quiet", timeout=FETCH_TIMEOUT_S
+            )
 
     def fetch_if_exists(self, ref: str, auth_header: str | None = None) -> str | None:
         """Fetch one full ref (`refs/heads/reviewbot/pr-7`) that may not exist; its SHA, or None when absent."""
@@ -122,8 +136,17 @@ class Mirror:
         with self.locked():
             self._remove_stale_locks()
             try:
-                self.git.run("fetch", "--quiet", "--no-write-fetch-head", "--no-recurse-submodules", "--",
-                             self.source, f"+{ref}:{local}", auth_header=auth_header, timeout=FETCH_TIMEOUT_S)
+                self.git.run(
+                    "fetch",
+                    "--quiet",
+                    "--no-write-fetch-head",
+                    "--no-recurse-submodules",
+                    "--",
+                    self.source,
+                    f"+{ref}:{local}",
+                    auth_header=auth_header,
+                    timeout=FETCH_TIMEOUT_S,
+                )
             except GitFailed as exc:
                 if "couldn't find remote ref" not in exc.stderr_text:
                     raise WorkspaceError(f"git fetch from {self.source} failed: {exc.stderr_text}") from exc
@@ -157,8 +180,9 @@ class Mirror:
 
     def changed_files(self, merge_base: str, head: str) -> tuple[list[str], list[str]]:
         """(added or modified paths, deleted paths) between the merge-base and head; renames split."""
-        output = self.git.text("diff", "--name-status", "--no-renames", "--no-ext-diff", "--no-textconv", "-z",
-                               merge_base, head)
+        output = self.git.text(
+            "diff", "--name-status", "--no-renames", "--no-ext-diff", "--no-textconv", "-z", merge_base, head
+        )
         parts = [part for part in output.split("\0") if part]
         changed, deleted = [], []
         for status, path in zip(parts[::2], parts[1::2], strict=False):
@@ -168,8 +192,9 @@ class Mirror:
     def diff(self, merge_base: str, head: str) -> str:
         """The unified diff of the PR (merge-base to head), as the lock scan reads it."""
         try:
-            return self.git.text("diff", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
-                                 merge_base, head)
+            return self.git.text(
+                "diff", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames", merge_base, head
+            )
         except GitFailed as exc:
             raise WorkspaceError(f"could not diff {merge_base[:12]}..{head[:12]}: {exc.stderr_text}") from exc
 
@@ -240,8 +265,16 @@ class Mirror:
                 env = {"GIT_INDEX_FILE": str(Path(private) / "index"), "GIT_WORK_TREE": str(path)}
                 try:
                     self.git.run("read-tree", "--end-of-options", sha, env=env)
-                    self.git.run("-c", "core.bare=false", "-c", "core.symlinks=true", "checkout-index", "--all",
-                                 "--force", env=env)
+                    self.git.run(
+                        "-c",
+                        "core.bare=false",
+                        "-c",
+                        "core.symlinks=true",
+                        "checkout-index",
+                        "--all",
+                        "--force",
+                        env=env,
+                    )
                 except GitFailed as exc:
                     raise WorkspaceError(f"could not check out {sha[:12]}: {exc.stderr_text}") from exc
             yield path

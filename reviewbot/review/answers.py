@@ -44,5 +44,7 @@ def rereview_done(head_sha: str, outcome: str, verdict: str, rank: str, review_u
 
 def rereview_queued(head_sha: str, progress_url: str) -> str:
     """A re-review asked for on a head whose progress tracker already exists: where it is, and what comes next."""
-    return (f"re-review of {code_span(head_sha[:12])} queued (progress: {progress_url}); "
-            "I will mention you here when it is done.\n")
+    return (
+        f"re-review of {code_span(head_sha[:12])} queued (progress: {progress_url}); "
+        "I will mention you here when it is done.\n"
+    )

@@ -87,7 +87,9 @@ class Review(BaseModel):
                 "outcome": self.outcome.model_dump(mode="json"),
                 "labels": [label.model_dump() for label in self.labels],
                 "rating": self.rating.to_dict(),
-                "findings": [finding.model_dump(mode="json") for finding in self.findings],  # the model's: under "model"
+                "findings": [
+                    finding.model_dump(mode="json") for finding in self.findings
+                ],  # the model's: under "model"
                 "touches_lock_code": self.touches_lock_code,
                 "claims": [claim.model_dump(mode="json") for claim in self.claims],
                 "reproducible": self.reproducible.model_dump(),
@@ -110,15 +112,19 @@ def build_review(facts: ReviewInput) -> Review:
     files = parse_unified_diff(facts.diff)
     findings = agree_with_proof(scan(files, proof.changed.tests), proof)  # the proof outranks a guess
     lock_code = touches_lock_code(files, proof.changed.tests)
-    evidence = Evidence(media=len(body.media), claims_reproduced=body.claims_reproduced,
-                        touches_lock_code=lock_code)
+    evidence = Evidence(media=len(body.media), claims_reproduced=body.claims_reproduced, touches_lock_code=lock_code)
     rating = rate(facts.pr.repo, facts.pr.number, proof, evidence, findings)
     claims = compare_claims(body, proof.claims)
     security = security_notes(proof)
     outcome = decide_outcome(proof, findings, claims, rating, security)
     labels = labels_for(outcome, proof, rating, findings)
-    entry = HistoryEntry(head=proof.head_sha[:12], at=facts.reviewed_at, verdict=proof.verdict.value,
-                         outcome=outcome.kind.value, rank=rating.overall.tier.value)
+    entry = HistoryEntry(
+        head=proof.head_sha[:12],
+        at=facts.reviewed_at,
+        verdict=proof.verdict.value,
+        outcome=outcome.kind.value,
+        rank=rating.overall.tier.value,
+    )
     return Review(
         pr=facts.pr,
         proof=proof,

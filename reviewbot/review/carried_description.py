@@ -23,7 +23,7 @@ _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 
 
 def carried_description(number: int, author: str, body: str) -> str:
-    """"From #N by @author:" and the source's description, or "" when it has none."""
+    """ "From #N by @author:" and the source's description, or "" when it has none."""
     text = (body or "").replace("\r\n", "\n").strip()
     if not text:
         return ""
@@ -58,7 +58,7 @@ def _quiet_mentions(line: str) -> str:
     """`@name` outside code spans becomes `@\u200bname`: it reads the same and notifies no one."""
     pieces, last = [], 0
     for span in _CODE_SPAN.finditer(line):
-        pieces += [_MENTION.sub("@" + ZERO_WIDTH, line[last:span.start()]), span.group()]
+        pieces += [_MENTION.sub("@" + ZERO_WIDTH, line[last : span.start()]), span.group()]
         last = span.end()
     pieces.append(_MENTION.sub("@" + ZERO_WIDTH, line[last:]))
     return "".join(pieces)

@@ -38,8 +38,7 @@ def check_run(review: Review, comment_url: str = "", proof_url: str = "") -> Che
 
 
 def check_title(review: Review) -> str:
-    return (f"{review.outcome.kind.value} · proof {review.proof.verdict.value} · "
-            f"rank {review.rating.overall.tier.label}")
+    return f"{review.outcome.kind.value} · proof {review.proof.verdict.value} · rank {review.rating.overall.tier.label}"
 
 
 def _summary(review: Review, comment_url: str, proof_url: str) -> str:
@@ -56,8 +55,11 @@ def _summary(review: Review, comment_url: str, proof_url: str) -> str:
         lines += [f"- {f.priority.value} {code_span(f'{f.path}:{f.line}')} {f.title}" for f in blocking[:MAX_FINDINGS]]
         if len(blocking) > MAX_FINDINGS:
             lines.append(f"- … {len(blocking) - MAX_FINDINGS} more in the review comment.")
-    links = [f"[{text}]({url})" for text, url in (("the review comment", comment_url),
-                                                    ("full proof and logs", proof_url)) if url]
+    links = [
+        f"[{text}]({url})"
+        for text, url in (("the review comment", comment_url), ("full proof and logs", proof_url))
+        if url
+    ]
     if links:
         lines += ["", "The whole review: " + " · ".join(links) + "."]
     return "\n".join(lines) + "\n"

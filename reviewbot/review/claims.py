@@ -55,8 +55,9 @@ def short_claim(result: ClaimedResult) -> str:
     """The claim in few words, from its numbers when it gives a pass count; else as the PR words it."""
     if result.passed is None:
         return result.text
-    ratio = result.total is not None and (result.failed is None
-                                          or (result.failed == 0 and result.total == result.passed))
+    ratio = result.total is not None and (
+        result.failed is None or (result.failed == 0 and result.total == result.passed)
+    )
     if ratio:
         return f"{result.passed}/{result.total} pass"
     return f"{result.passed} passed" + (f", {result.failed} failed" if result.failed is not None else "")
@@ -75,8 +76,9 @@ def _check(run: ClaimRun, result: ClaimedResult | None) -> ClaimCheck:
     claimed = short_claim(result) if result else ""
     if run.skipped or run.status is None or run.status == RunStatus.ERROR:
         reason = run.skipped or "the command could not start in the sandbox"
-        return ClaimCheck(command=run.command, claimed=claimed, not_run=reason, match=ClaimMatch.NOT_RUN,
-                          observed_status=run.status)
+        return ClaimCheck(
+            command=run.command, claimed=claimed, not_run=reason, match=ClaimMatch.NOT_RUN, observed_status=run.status
+        )
     counted = run.counts.source != "none"
     check = ClaimCheck(
         command=run.command,

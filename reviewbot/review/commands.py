@@ -105,15 +105,24 @@ ALIASES: dict[str, CommandName] = {
 
 # What each command does, and an example a person would write: the help answer and the docs read these.
 DESCRIPTIONS: dict[CommandName, tuple[str, str]] = {
-    CommandName.REREVIEW: ("Reviews the current head again; text after it (and on the next lines) is focus for "
-                           "the reviewer.", "@reviewbot re-review the retry loop in acquire()"),
-    CommandName.AUTOMERGE: ("Merges the PR once its review passes and every check is green, pinned to the "
-                            "reviewed head; updates the branch (or opens a replacement PR) when it falls behind.",
-                            "@reviewbot automerge"),
-    CommandName.STOP: ("Pauses the bot on this PR and leaves it to human review (label "
-                       "`reviewbot:human-review`); reviews still run, nothing is merged.", "@reviewbot stop"),
-    CommandName.APPROVE: ("Ends a pause started with `stop` (the old word `approve` still works; it is not "
-                          "GitHub's Approve).", "@reviewbot resume"),
+    CommandName.REREVIEW: (
+        "Reviews the current head again; text after it (and on the next lines) is focus for the reviewer.",
+        "@reviewbot re-review the retry loop in acquire()",
+    ),
+    CommandName.AUTOMERGE: (
+        "Merges the PR once its review passes and every check is green, pinned to the "
+        "reviewed head; updates the branch (or opens a replacement PR) when it falls behind.",
+        "@reviewbot automerge",
+    ),
+    CommandName.STOP: (
+        "Pauses the bot on this PR and leaves it to human review (label "
+        "`reviewbot:human-review`); reviews still run, nothing is merged.",
+        "@reviewbot stop",
+    ),
+    CommandName.APPROVE: (
+        "Ends a pause started with `stop` (the old word `approve` still works; it is not GitHub's Approve).",
+        "@reviewbot resume",
+    ),
     CommandName.STATUS: ("Answers with the PR's review, proof, automerge state and next step.", "@reviewbot status"),
     CommandName.HELP: ("Answers with this list.", "@reviewbot help"),
 }
@@ -170,7 +179,10 @@ def parse_command(body: str | None, handles: Sequence[str] = DEFAULT_HANDLES) ->
                 candidates[i] = found
         if not candidates:
             continue
-        inline = [lines[i].lstrip(" \t") if start is None else start for i, start in zip(range(first, end), starts, strict=True)]
+        inline = [
+            lines[i].lstrip(" \t") if start is None else start
+            for i, start in zip(range(first, end), starts, strict=True)
+        ]
         for i in _top_level(inline, first, candidates):
             start = starts[i - first]
             if start is not None:  # always: only such lines are candidates
@@ -286,7 +298,7 @@ def _find_handle(start: str, handles: tuple[str, ...]) -> tuple[int, int] | None
     if length is not None:
         return 0, length
     for sentence in _SENTENCE_END.finditer(start):
-        length = _handle_at(start[sentence.end():], handles)
+        length = _handle_at(start[sentence.end() :], handles)
         if length is not None:
             return sentence.end(), length
     return None

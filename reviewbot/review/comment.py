@@ -95,8 +95,13 @@ def render_comment(review: Review, max_bytes: int = MAX_COMMENT_BYTES, proof_url
 def _render(review: Review, detail: Detail, proof_url: str = "") -> str:
     name = "incomplete.md.j2" if review.outcome.kind is OutcomeKind.DID_NOT_COMPLETE else "comment.md.j2"
     template = _environment().get_template(name)
-    body = template.render(r=review, d=detail, marker=Markup(render_marker(review.marker)),
-                           proof_link=_link("full proof and logs", proof_url), **_view(review))
+    body = template.render(
+        r=review,
+        d=detail,
+        marker=Markup(render_marker(review.marker)),
+        proof_link=_link("full proof and logs", proof_url),
+        **_view(review),
+    )
     return redact(body).strip() + "\n"
 
 
@@ -143,18 +148,31 @@ def _acceptance(review: Review) -> list[tuple[bool, str]]:
     caught = [p for p in ran if p.base.status in (RunStatus.FAILED, RunStatus.TIMEOUT)]  # type: ignore[union-attr]
     criteria = [
         (bool(caught), "A test of the PR fails (or hangs) on base: the bug is reproduced"),
-        (bool(ran) and all(p.head.status == RunStatus.PASSED for p in ran),  # type: ignore[union-attr]
-         "Every suite passes on head"),
-        (bool(ran) and all(side is not None and len(side.runs) >= 2 and not side.flaky
-                           for p in ran for side in (p.base, p.head)),
-         "Repeats agree on both sides (at least two runs each)"),
-        (any(p.kind == "integration" for p in caught), "A real-filesystem integration suite shows fail-before/pass-after"),
+        (
+            bool(ran) and all(p.head.status == RunStatus.PASSED for p in ran),  # type: ignore[union-attr]
+            "Every suite passes on head",
+        ),
+        (
+            bool(ran)
+            and all(
+                side is not None and len(side.runs) >= 2 and not side.flaky for p in ran for side in (p.base, p.head)
+            ),
+            "Repeats agree on both sides (at least two runs each)",
+        ),
+        (
+            any(p.kind == "integration" for p in caught),
+            "A real-filesystem integration suite shows fail-before/pass-after",
+        ),
         (not any(f.priority in (Priority.P0, Priority.P1) for f in review.findings), "No P0 or P1 lock-scan finding"),
     ]
     claimed = [c for c in review.claims if c.claimed]
     if claimed:
-        criteria.append((all(c.match == ClaimMatch.REPRODUCED for c in claimed),
-                         "The PR description's claimed results match what the bot saw"))
+        criteria.append(
+            (
+                all(c.match == ClaimMatch.REPRODUCED for c in claimed),
+                "The PR description's claimed results match what the bot saw",
+            )
+        )
     return criteria
 
 
@@ -191,7 +209,7 @@ def _prose(line: str) -> str:
     line = redact(line)
     parts, position = [], 0
     for match in _CODE.finditer(line):
-        parts += [escape_inline(line[position:match.start()], emphasis=True), code_span(match.group(2).strip())]
+        parts += [escape_inline(line[position : match.start()], emphasis=True), code_span(match.group(2).strip())]
         position = match.end()
     return "".join(parts) + escape_inline(line[position:], emphasis=True)
 
@@ -222,7 +240,9 @@ def _cell(result: SuiteResult | None, confidence: float | None = None) -> Markup
     tally, statuses = result.tally, result.statuses
     if confidence is not None and tally.runs:
         bound = percent(failure_rate_upper(0, tally.runs, confidence))
-        icon = f"✓ 0/{tally.runs} failed (≤ {bound})" if tally.failures == 0 else f"✗ {tally.failures}/{tally.runs} failed"
+        icon = (
+            f"✓ 0/{tally.runs} failed (≤ {bound})" if tally.failures == 0 else f"✗ {tally.failures}/{tally.runs} failed"
+        )
         return Markup(f"{icon}, {result.duration_s:.1f}s{limit}")
     if len(set(statuses)) > 1:
         icon = "🎲 " + "/".join(s.value for s in statuses)
@@ -232,7 +252,8 @@ def _cell(result: SuiteResult | None, confidence: float | None = None) -> Markup
     detail = ""
     if counts.source != "none":
         detail = f" ({counts.passed} passed, {counts.failed} failed" + (
-            f", {counts.skipped} skipped)" if counts.skipped else ")")
+            f", {counts.skipped} skipped)" if counts.skipped else ")"
+        )
     return Markup(f"{icon}{detail}, {result.duration_s:.1f}s{limit}")
 
 
@@ -253,8 +274,10 @@ def _alike(head: SuiteResult | None, base: SuiteResult | None, lines: int) -> bo
     addresses, so one log tail says it for both."""
     if head is None or base is None or not head.runs or not base.runs or head.status != base.status:
         return False
+
     def shape(result: SuiteResult) -> str:
         return _TIMINGS.sub("N", "\n".join(result.runs[-1].outcome.log_tail.splitlines()[-lines:]))
+
     return shape(head) == shape(base)
 
 

@@ -70,7 +70,7 @@ class FileDiff:
 
 
 def language_of(path: str) -> Language | None:
-    """"python" or "js" (which covers TypeScript) from the extension; None otherwise."""
+    """ "python" or "js" (which covers TypeScript) from the extension; None otherwise."""
     dot = path.rfind(".")
     return EXTENSIONS.get(path[dot:]) if dot > path.rfind("/") else None
 
@@ -109,7 +109,11 @@ def _read_hunk(current: FileDiff, lines: list[str], i: int) -> int:
     if not match:
         return i + 1
     old_start, old_count, new_start, new_count = (
-        int(match.group(1)), int(match.group(2) or 1), int(match.group(3)), int(match.group(4) or 1))
+        int(match.group(1)),
+        int(match.group(2) or 1),
+        int(match.group(3)),
+        int(match.group(4) or 1),
+    )
     hunk = Hunk(old_start, old_count, new_start, new_count, section=match.group(5).strip())
     current.hunks.append(hunk)
     old_left, new_left, number = old_count, new_count, new_start
@@ -140,9 +144,9 @@ def _apply_extended_header(current: FileDiff, line: str) -> None:
     elif line.startswith("deleted file mode"):
         current.status = "deleted"
     elif line.startswith("rename from "):
-        current.status, current.old_path = "renamed", _unquote(line[len("rename from "):])
+        current.status, current.old_path = "renamed", _unquote(line[len("rename from ") :])
     elif line.startswith("rename to "):
-        current.status, current.path = "renamed", _unquote(line[len("rename to "):])
+        current.status, current.path = "renamed", _unquote(line[len("rename to ") :])
     elif line.startswith("Binary files ") or line == "GIT binary patch":
         current.binary = True
 
@@ -173,10 +177,10 @@ def _paths_from_git_header(rest: str) -> str:
         parts = re.findall(r'"(?:[^"\\]|\\.)*"|\S+', rest)
         return _strip_prefix(_unquote(parts[-1])) or ""
     half = (len(rest) - 1) // 2
-    if rest[half] == " " and rest[:half][2:] == rest[half + 1:][2:]:
-        return _strip_prefix(rest[half + 1:]) or ""
+    if rest[half] == " " and rest[:half][2:] == rest[half + 1 :][2:]:
+        return _strip_prefix(rest[half + 1 :]) or ""
     match = re.search(r" b/", rest)
-    return rest[match.end():] if match else rest.split(" ")[-1]
+    return rest[match.end() :] if match else rest.split(" ")[-1]
 
 
 def _unquote(name: str) -> str:
@@ -189,8 +193,8 @@ def _unquote(name: str) -> str:
         char = body[i]
         if char == "\\" and i + 1 < len(body):
             nxt = body[i + 1]
-            if nxt in "01234567" and re.match(r"[0-7]{3}", body[i + 1:i + 4]):
-                out.append(int(body[i + 1:i + 4], 8))
+            if nxt in "01234567" and re.match(r"[0-7]{3}", body[i + 1 : i + 4]):
+                out.append(int(body[i + 1 : i + 4], 8))
                 i += 4
                 continue
             out.extend(_ESCAPES.get(nxt, nxt).encode())

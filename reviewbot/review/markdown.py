@@ -43,8 +43,11 @@ def escape_inline(text: str, *, emphasis: bool = False) -> str:
     text = (_ACTIVE_PROSE if emphasis else _ACTIVE).sub(lambda m: "\\" + m.group(), text)
     if not emphasis:
         text = _WORD_EDGE_UNDERSCORE.sub(r"\\_", text)
-    text = _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2) if not m.group(2).isdigit()
-                            else m.group(1) + m.group(2) + "\\", text, count=1)
+    text = _BLOCK_START.sub(
+        lambda m: m.group(1) + "\\" + m.group(2) if not m.group(2).isdigit() else m.group(1) + m.group(2) + "\\",
+        text,
+        count=1,
+    )
     return text.replace("@", f"@{ZERO_WIDTH}")
 
 

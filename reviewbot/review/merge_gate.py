@@ -41,8 +41,15 @@ def decide_merge(s: MergeSnapshot) -> Decision:
     return Decision(state.step, state.reason)
 
 
-def merge_message(title: str, number: int, summary: str, head_sha: str, authors: list[tuple[str, str]],
-                  armed_by: str, armed_by_email: str) -> tuple[str, str]:
+def merge_message(
+    title: str,
+    number: int,
+    summary: str,
+    head_sha: str,
+    authors: list[tuple[str, str]],
+    armed_by: str,
+    armed_by_email: str,
+) -> tuple[str, str]:
     """(commit title, message): the summary, the reviewed head, and trailers crediting every author."""
     trailers = []
     for name, email in authors:

@@ -129,8 +129,9 @@ class ModelAssessment(BaseModel):
     @property
     def advised(self) -> bool:
         """The model said something the review shows: an empty answer is "no advice", not a success."""
-        return self.ok and bool(self.best_solution or self.reproduce or self.best_way or self.findings
-                                or self.earlier or self.agreed)
+        return self.ok and bool(
+            self.best_solution or self.reproduce or self.best_way or self.findings or self.earlier or self.agreed
+        )
 
 
 def degraded(model: str, note: str) -> ModelAssessment:
@@ -141,9 +142,18 @@ def degraded(model: str, note: str) -> ModelAssessment:
 Lines = dict[str, list[tuple[int, int]]]
 
 
-def assess(response: ModelResponse, scan: list[Finding], changed: Lines, model: str,
-           context: Sequence[str] = (), left_out: Sequence[str] = (), mode: str = "",
-           rereview: bool = False, reproducible: str = "", outcome: str = "") -> ModelAssessment:
+def assess(
+    response: ModelResponse,
+    scan: list[Finding],
+    changed: Lines,
+    model: str,
+    context: Sequence[str] = (),
+    left_out: Sequence[str] = (),
+    mode: str = "",
+    rereview: bool = False,
+    reproducible: str = "",
+    outcome: str = "",
+) -> ModelAssessment:
     """Turn a validated response into what the review shows, keeping only what can be checked.
 
     Findings must name a changed line at head (`changed`: each file's hunk ranges). A
@@ -156,23 +166,43 @@ def assess(response: ModelResponse, scan: list[Finding], changed: Lines, model: 
     withheld: list[str] = []
     reproduce, best_way = response.reproduce, response.best_way
     if reproduce and contradicts_reproducibility(reproduce, reproducible):
-        withheld.append(f"its reproducibility reading was dropped: it contradicts what the proof observed "
-                        f"(reproducible: {reproducible})")
+        withheld.append(
+            f"its reproducibility reading was dropped: it contradicts what the proof observed "
+            f"(reproducible: {reproducible})"
+        )
         reproduce = ""
     if best_way and outcome == "blocked" and endorses_patch(best_way):
         withheld.append("its view that this patch is the best way was dropped: the rules blocked this PR")
         best_way = ""
     return ModelAssessment(
-        model=model, status="ok", best_solution=response.best_solution, reproduce=reproduce,
-        best_way=best_way, findings=findings, agreed=agreed, disputed=disputed, dropped=dropped, withheld=withheld,
-        earlier=response.earlier[:MAX_EARLIER] if rereview else [], context=list(context), left_out=list(left_out),
-        mode=mode)
+        model=model,
+        status="ok",
+        best_solution=response.best_solution,
+        reproduce=reproduce,
+        best_way=best_way,
+        findings=findings,
+        agreed=agreed,
+        disputed=disputed,
+        dropped=dropped,
+        withheld=withheld,
+        earlier=response.earlier[:MAX_EARLIER] if rereview else [],
+        context=list(context),
+        left_out=list(left_out),
+        mode=mode,
+    )
 
 
 def _to_finding(answer: ModelFinding) -> Finding:
-    return Finding(rule=MODEL_RULE, priority=Priority(answer.priority), path=answer.path.strip().removeprefix("./"),
-                   line=answer.line, title=answer.title, why=answer.why, suggestion=answer.suggestion,
-                   source="model")
+    return Finding(
+        rule=MODEL_RULE,
+        priority=Priority(answer.priority),
+        path=answer.path.strip().removeprefix("./"),
+        line=answer.line,
+        title=answer.title,
+        why=answer.why,
+        suggestion=answer.suggestion,
+        source="model",
+    )
 
 
 def at_changed_line(finding: Finding, changed: Lines) -> bool:
@@ -180,8 +210,9 @@ def at_changed_line(finding: Finding, changed: Lines) -> bool:
     return any(first <= finding.line <= last for first, last in changed.get(finding.path, ()))
 
 
-def merge_findings(scan: list[Finding], proposed: list[Finding],
-                   changed: Lines) -> tuple[list[Finding], list[str], list[str], int]:
+def merge_findings(
+    scan: list[Finding], proposed: list[Finding], changed: Lines
+) -> tuple[list[Finding], list[str], list[str], int]:
     """The model's findings that add something: (new findings, agreed, disputed, dropped count).
 
     A model finding is kept only when it points at a changed line at head and is not the
@@ -221,16 +252,21 @@ def merge_findings(scan: list[Finding], proposed: list[Finding],
 _ASSURANCE = re.compile(
     r"\b(correctly|properly|safely|is (?:now |already )?(?:correct|fine|safe|guaranteed|handled|released)"
     r"|no (?:issue|problem|bug|leak|risk|deadlock|concern)s?\b|not an? (?:issue|problem|bug|concern|risk)"
-    r"|looks (?:good|fine|correct)|well[- ]handled|nothing to (?:fix|change))", re.IGNORECASE)
+    r"|looks (?:good|fine|correct)|well[- ]handled|nothing to (?:fix|change))",
+    re.IGNORECASE,
+)
 _DENIES_REPRO = re.compile(
     r"^\s*(no\b|not\b|cannot\b|can't\b|unclear\b)|\b(not|never|cannot|can't|could not|couldn't|unable to|isn't|"
     r"is not|does not|doesn't|didn't|did not)\b[^.]{0,40}\b(reproduc\w*|shown|proven|observed|what the proof)",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _AFFIRMS_REPRO = re.compile(r"^\s*(yes\b|it can\b|it is reproducible|reproducible\b)", re.IGNORECASE)
 _ENDORSES = re.compile(
     r"^\s*(yes\b|it is\b|this is the best\b)|\b(is|it's|it is) (?:already |indeed )?(?:the best|a good|the right|"
     r"the correct|an? (?:ideal|optimal))\b|\bbest (?:way|approach|solution)\b(?! would| is to)"
-    r"|\bready to merge\b|\blooks good\b|\bno (?:further )?changes? (?:are )?needed\b", re.IGNORECASE)
+    r"|\bready to merge\b|\blooks good\b|\bno (?:further )?changes? (?:are )?needed\b",
+    re.IGNORECASE,
+)
 _DOUBTS = re.compile(r"\b(not|isn't|no|never|but|however|instead|better|rather|should|would be)\b", re.IGNORECASE)
 
 

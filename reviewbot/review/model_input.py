@@ -32,11 +32,21 @@ PROMPT_TOKENS = 1_500  # the prompt templates, the JSON schema sent as a grammar
 MIN_BUDGET = 2_000
 MAX_FOCUS_CHARS = 1500
 MAX_TAIL_LINES = 12
-PR_SECTIONS = (("summary", "Summary"), ("real_behavior_proof", "Real behavior proof"), ("test_plan", "Test plan"),
-               ("not_tested", "Not tested"), ("risk", "Risk"))
+PR_SECTIONS = (
+    ("summary", "Summary"),
+    ("real_behavior_proof", "Real behavior proof"),
+    ("test_plan", "Test plan"),
+    ("not_tested", "Not tested"),
+    ("risk", "Risk"),
+)
 # (name, share of the budget), in priority order
-SHARES = (("changed_code", 0.50), ("lock_scan", 0.12), ("proof", 0.14), ("pr_description", 0.14),
-          ("earlier_reviews", 0.10))
+SHARES = (
+    ("changed_code", 0.50),
+    ("lock_scan", 0.12),
+    ("proof", 0.14),
+    ("pr_description", 0.14),
+    ("earlier_reviews", 0.10),
+)
 _TAG = re.compile(r"(?i)<(/?\s*untrusted)")
 
 
@@ -80,12 +90,23 @@ class ModelContext:
 
     def prompt_vars(self) -> dict[str, object]:
         """The template variables; PR-controlled text only ever inside a section's `block`."""
-        return {"sections": self.sections, "rereview": self.rereview, "focus": self.focus, "title": self.title,
-                "scan_rules": self.scan_rules}
+        return {
+            "sections": self.sections,
+            "rereview": self.rereview,
+            "focus": self.focus,
+            "title": self.title,
+            "scan_rules": self.scan_rules,
+        }
 
 
-def model_context(review: Review, diff: str, previous: Marker | None = None, previous_comment: str = "",
-                  budget: int = DEFAULT_BUDGET, secrets: tuple[str, ...] = ()) -> ModelContext:
+def model_context(
+    review: Review,
+    diff: str,
+    previous: Marker | None = None,
+    previous_comment: str = "",
+    budget: int = DEFAULT_BUDGET,
+    secrets: tuple[str, ...] = (),
+) -> ModelContext:
     """The context for one review (or re-review, when there is a previous cycle), within `budget` characters."""
 
     def clean(text: str) -> str:
@@ -104,12 +125,19 @@ def model_context(review: Review, diff: str, previous: Marker | None = None, pre
     title = Section("pr_title", clean(review.pr.title[:300])) if review.pr.title.strip() else None
     room = max(0, budget - (len(focus.text) if focus else 0) - (len(title.text) if title else 0))
     limits = _allocate(room, {name: _size(parts) for name, parts in items.items()})
-    sections = [_fit(name, items[name], limits[name], unit="hunk" if name == "changed_code" else "item")
-                for name, _ in SHARES]
+    sections = [
+        _fit(name, items[name], limits[name], unit="hunk" if name == "changed_code" else "item") for name, _ in SHARES
+    ]
     changed = sorted({f.path for f in files if f.status != "deleted"} | set(review.proof.changed.all))
-    return ModelContext(sections=sections, rereview=previous is not None, focus=focus, title=title,
-                        changed_paths=changed, changed_lines=changed_lines(files),
-                        scan_rules=sorted({f.rule for f in review.findings}))
+    return ModelContext(
+        sections=sections,
+        rereview=previous is not None,
+        focus=focus,
+        title=title,
+        changed_paths=changed,
+        changed_lines=changed_lines(files),
+        scan_rules=sorted({f.rule for f in review.findings}),
+    )
 
 
 def changed_lines(files: list[FileDiff]) -> dict[str, list[tuple[int, int]]]:
@@ -151,8 +179,9 @@ def _focus(text: str, clean) -> Section | None:  # type: ignore[no-untyped-def]
     if not text:
         return None
     cut = len(text) > MAX_FOCUS_CHARS
-    return Section("maintainer_focus", clean(text[:MAX_FOCUS_CHARS]),
-                   f"{len(text) - MAX_FOCUS_CHARS} characters" if cut else "")
+    return Section(
+        "maintainer_focus", clean(text[:MAX_FOCUS_CHARS]), f"{len(text) - MAX_FOCUS_CHARS} characters" if cut else ""
+    )
 
 
 # --- the budget -----------------------------------------------------------------------------------
@@ -186,8 +215,11 @@ def _fit(name: str, parts: list[str], limit: int, unit: str) -> Section:
             kept.append(_cut_lines(part, limit - 60))
             index += 1
         left = len(parts) - index
-        return Section(name, "\n".join(kept) or "(left out to fit)", f"{left} {unit}{'s' if left > 1 else ''}"
-                       if left else f"the end of a {unit}")
+        return Section(
+            name,
+            "\n".join(kept) or "(left out to fit)",
+            f"{left} {unit}{'s' if left > 1 else ''}" if left else f"the end of a {unit}",
+        )
     return Section(name, "\n".join(kept) or "(nothing)")
 
 
@@ -239,14 +271,18 @@ def _scan_lines(review: Review) -> list[str]:
 
 def _proof_lines(review: Review) -> list[str]:
     proof = review.proof
-    lines = [f"Verdict: {proof.verdict.value}. {proof.reason}",
-             f"Outcome decided by the rules: {review.outcome.kind.value}; rank {review.rating.overall.tier.value} "
-             f"(proof {review.rating.proof.tier.value}, patch {review.rating.patch.tier.value}).",
-             f"Changed sources: {', '.join(proof.changed.sources) or 'none'}; "
-             f"changed tests: {', '.join(proof.changed.tests) or 'none'}."]
+    lines = [
+        f"Verdict: {proof.verdict.value}. {proof.reason}",
+        f"Outcome decided by the rules: {review.outcome.kind.value}; rank {review.rating.overall.tier.value} "
+        f"(proof {review.rating.proof.tier.value}, patch {review.rating.patch.tier.value}).",
+        f"Changed sources: {', '.join(proof.changed.sources) or 'none'}; "
+        f"changed tests: {', '.join(proof.changed.tests) or 'none'}.",
+    ]
     for pair in proof.suites:
-        lines.append(f"Suite {pair.name} ({pair.kind}, `{pair.command}`): base+PR tests {_side(pair.base)}; "
-                     f"head {_side(pair.head)}.")
+        lines.append(
+            f"Suite {pair.name} ({pair.kind}, `{pair.command}`): base+PR tests {_side(pair.base)}; "
+            f"head {_side(pair.head)}."
+        )
     for claim in proof.claims:
         status = claim.status.value if claim.status else f"not run ({claim.skipped})"
         lines.append(f"Claimed command `{claim.command}` on head: {status}.")
@@ -281,10 +317,15 @@ def _pr_blocks(review: Review) -> list[str]:
 def _earlier_blocks(previous: Marker | None, comment: str) -> list[str]:
     if previous is None:
         return ["This is the first review of this PR."]
-    blocks = [f"Previous review of head {previous.head[:12]}: proof {previous.verdict}, outcome {previous.outcome}, "
-              f"rank {previous.rank}; labels: {', '.join(previous.labels) or 'none'}."]
-    blocks += [f"Earlier cycle {entry.head}: proof {entry.verdict}, outcome {entry.outcome}, rank {entry.rank}."
-               for entry in reversed(previous.history) if entry.head != previous.head[:12]]
+    blocks = [
+        f"Previous review of head {previous.head[:12]}: proof {previous.verdict}, outcome {previous.outcome}, "
+        f"rank {previous.rank}; labels: {', '.join(previous.labels) or 'none'}."
+    ]
+    blocks += [
+        f"Earlier cycle {entry.head}: proof {entry.verdict}, outcome {entry.outcome}, rank {entry.rank}."
+        for entry in reversed(previous.history)
+        if entry.head != previous.head[:12]
+    ]
     risk = earlier_concerns(comment)
     if risk:
         blocks.insert(1, "The previous review's lock-scan findings:\n" + risk)

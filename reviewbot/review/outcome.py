@@ -73,8 +73,9 @@ class Label(BaseModel):
     justification: str
 
 
-def decide_outcome(proof: Proof, findings: list[Finding], claims: list[ClaimCheck], rating: Rating,
-                   security: list[SecurityNote]) -> Outcome:
+def decide_outcome(
+    proof: Proof, findings: list[Finding], claims: list[ClaimCheck], rating: Rating, security: list[SecurityNote]
+) -> Outcome:
     """The outcome, with whoever can take its next step (the review leads with both)."""
     outcome = _decide(proof, findings, claims, rating, security)
     return outcome.model_copy(update={"owner": next_step_owner(outcome, proof)})
@@ -90,8 +91,9 @@ def next_step_owner(outcome: Outcome, proof: Proof) -> str:
     return "the contributor"
 
 
-def _decide(proof: Proof, findings: list[Finding], claims: list[ClaimCheck], rating: Rating,
-            security: list[SecurityNote]) -> Outcome:
+def _decide(
+    proof: Proof, findings: list[Finding], claims: list[ClaimCheck], rating: Rating, security: list[SecurityNote]
+) -> Outcome:
     p0 = [f for f in findings if f.priority == Priority.P0]
     p1 = [f for f in findings if f.priority == Priority.P1]
     contradicted = [c for c in claims if c.match == ClaimMatch.CONTRADICTED]
@@ -99,20 +101,34 @@ def _decide(proof: Proof, findings: list[Finding], claims: list[ClaimCheck], rat
 
     if proof.verdict == Verdict.ERROR and proof.error_cause in _NOT_INFRASTRUCTURE:
         inferred = proof.error_cause == RunProblem.SETUP and proof.config_source.startswith("inferred")
-        return Outcome(kind=OutcomeKind.DID_NOT_COMPLETE, reasons=[proof.reason],
-                       next_step=_INFERRED_SETUP_FAILED if inferred else _NOT_INFRASTRUCTURE[proof.error_cause])
+        return Outcome(
+            kind=OutcomeKind.DID_NOT_COMPLETE,
+            reasons=[proof.reason],
+            next_step=_INFERRED_SETUP_FAILED if inferred else _NOT_INFRASTRUCTURE[proof.error_cause],
+        )
     if proof.verdict == Verdict.ERROR:
-        return Outcome(kind=OutcomeKind.DID_NOT_COMPLETE, reasons=[proof.reason], retry=RETRY_COMMAND,
-                       next_step=f"Once the problem above is fixed (or if it was passing trouble), a maintainer "
-                                 f"or the PR author comments `{RETRY_COMMAND}`; a new push retries too.")
+        return Outcome(
+            kind=OutcomeKind.DID_NOT_COMPLETE,
+            reasons=[proof.reason],
+            retry=RETRY_COMMAND,
+            next_step=f"Once the problem above is fixed (or if it was passing trouble), a maintainer "
+            f"or the PR author comments `{RETRY_COMMAND}`; a new push retries too.",
+        )
     blocked = [_finding_reason(f) for f in p0]
     if proof.verdict == Verdict.TIMEOUT:
         blocked.insert(0, proof.reason)
     if blocked:
-        step = ("Find why head hangs (run the suite locally with a timeout)" if proof.verdict == Verdict.TIMEOUT
-                else f"Fix {_where(p0[0])}")
-        return Outcome(kind=OutcomeKind.BLOCKED, reasons=blocked, human_review=True,
-                       next_step=step + ", push, and the bot reviews the new head.")
+        step = (
+            "Find why head hangs (run the suite locally with a timeout)"
+            if proof.verdict == Verdict.TIMEOUT
+            else f"Fix {_where(p0[0])}"
+        )
+        return Outcome(
+            kind=OutcomeKind.BLOCKED,
+            reasons=blocked,
+            human_review=True,
+            next_step=step + ", push, and the bot reviews the new head.",
+        )
     changes = [_finding_reason(f) for f in p1] + [_claim_reason(c) for c in contradicted]
     if proof.verdict == Verdict.FAILS:
         changes.insert(0, proof.reason)
@@ -124,33 +140,46 @@ def _decide(proof: Proof, findings: list[Finding], claims: list[ClaimCheck], rat
         else:
             step = "Correct the PR description's claimed results, or fix what makes them differ"
         return Outcome(kind=OutcomeKind.NEEDS_CHANGES, reasons=changes, next_step=step + ".")
-    if proof.verdict in (Verdict.WEAK, Verdict.FLAKY) or (proof.verdict == Verdict.NO_TESTS
-                                                          and rating.proof.tier is not Tier.NA):
+    if proof.verdict in (Verdict.WEAK, Verdict.FLAKY) or (
+        proof.verdict == Verdict.NO_TESTS and rating.proof.tier is not Tier.NA
+    ):
         return Outcome(kind=OutcomeKind.NEEDS_PROOF, reasons=[proof.reason], next_step=_proof_step(proof) + ".")
     if rating.proof.tier is Tier.NA:
-        return Outcome(kind=OutcomeKind.NEEDS_MAINTAINER, human_review=True,
-                       reasons=["The PR touches no lock code and brings no tests: outside what this bot judges."],
-                       next_step="A maintainer decides whether it needs a lock review at all.")
+        return Outcome(
+            kind=OutcomeKind.NEEDS_MAINTAINER,
+            human_review=True,
+            reasons=["The PR touches no lock code and brings no tests: outside what this bot judges."],
+            next_step="A maintainer decides whether it needs a lock review at all.",
+        )
     if human:
-        return Outcome(kind=OutcomeKind.NEEDS_MAINTAINER, reasons=[proof.reason, *human], human_review=True,
-                       next_step="A maintainer reads the changes listed under Security, then merges or comments.")
-    return Outcome(kind=OutcomeKind.PASSED, reasons=[proof.reason],
-                   next_step="Nothing in this review blocks a merge: a maintainer can merge or comment `@reviewbot automerge`.")
+        return Outcome(
+            kind=OutcomeKind.NEEDS_MAINTAINER,
+            reasons=[proof.reason, *human],
+            human_review=True,
+            next_step="A maintainer reads the changes listed under Security, then merges or comments.",
+        )
+    return Outcome(
+        kind=OutcomeKind.PASSED,
+        reasons=[proof.reason],
+        next_step="Nothing in this review blocks a merge: a maintainer can merge or comment `@reviewbot automerge`.",
+    )
 
 
-_INFERRED_SETUP_FAILED = ("A maintainer adds a `.github/reviewbot.yml` to the base branch with a `setup` that "
-                          "installs the repository (start from the inferred config in this review); the next push or "
-                          "re-review uses it.")
+_INFERRED_SETUP_FAILED = (
+    "A maintainer adds a `.github/reviewbot.yml` to the base branch with a `setup` that "
+    "installs the repository (start from the inferred config in this review); the next push or "
+    "re-review uses it."
+)
 
 # A proof that ran but gave no test result: a retry would fail the same way, so say what to change.
 _NOT_INFRASTRUCTURE = {
     RunProblem.SETUP: "A maintainer fixes the `setup` step in the base branch's `.github/reviewbot.yml` "
-                      "(the log above shows why it fails); the next push or re-review uses it.",
+    "(the log above shows why it fails); the next push or re-review uses it.",
     RunProblem.NOT_LOADED: "Change the PR's test so it loads on base (import only what base already has) "
-                           "and fails there; push, and the bot reviews the new head.",
+    "and fails there; push, and the bot reviews the new head.",
     RunProblem.NO_TEST_RAN: "Make the suite's command run tests on both sides (the log above shows what the "
-                            "runner refused); a suite comes from the base branch's `.github/reviewbot.yml`, "
-                            "or from the PR's changed tests.",
+    "runner refused); a suite comes from the base branch's `.github/reviewbot.yml`, "
+    "or from the PR's changed tests.",
 }
 
 
@@ -166,15 +195,21 @@ def labels_for(outcome: Outcome, proof: Proof, rating: Rating, findings: list[Fi
     labels = [
         Label(name=f"status: {outcome.kind.value}", justification=outcome.reasons[0] if outcome.reasons else ""),
         Label(name=f"proof: {proof.verdict.value}", justification=proof.reason),
-        Label(name=f"rating: {overall.tier.value.lower() if overall.tier is Tier.NA else overall.tier.value}",
-              justification=f"{overall.label}: {overall.reason}"),
+        Label(
+            name=f"rating: {overall.tier.value.lower() if overall.tier is Tier.NA else overall.tier.value}",
+            justification=f"{overall.label}: {overall.reason}",
+        ),
     ]
     if findings:
         top = min(f.priority for f in findings)
         tops = [f for f in findings if f.priority == top]
-        labels.append(Label(name=f"priority: {top.value}",
-                            justification=f"{len(tops)} {top.value} finding{'s' if len(tops) > 1 else ''}, "
-                                          f"the first at {code_span(f'{tops[0].path}:{tops[0].line}')}."))
+        labels.append(
+            Label(
+                name=f"priority: {top.value}",
+                justification=f"{len(tops)} {top.value} finding{'s' if len(tops) > 1 else ''}, "
+                f"the first at {code_span(f'{tops[0].path}:{tops[0].line}')}.",
+            )
+        )
     if outcome.human_review:
         labels.append(Label(name=HUMAN_REVIEW_LABEL, justification=outcome.reasons[-1]))
     return labels
@@ -190,8 +225,7 @@ def _finding_reason(finding: Finding) -> str:
 
 def _claim_reason(check: ClaimCheck) -> str:
     observed = check.observed_status.value if check.observed_status else "did not run"
-    return (f"The PR says {code_span(check.command or '')} gives {code_span(check.claimed)}, "
-            f"but on head it {observed}.")
+    return f"The PR says {code_span(check.command or '')} gives {code_span(check.claimed)}, but on head it {observed}."
 
 
 def _proof_step(proof: Proof) -> str:

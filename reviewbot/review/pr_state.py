@@ -135,10 +135,18 @@ def pull_request_state(s: MergeSnapshot) -> PullRequestState:
     blockers = tuple(_blockers(s))
     step, reason = _step(s, blockers)
     phase = _phase(s, blockers)
-    state = PullRequestState(review=_review_line(s), blockers=blockers, phase=phase, next_step="", step=step,
-                             reason=reason, required_note=_required_note(s),
-                             required=tuple(sorted(set(s.required_checks or ()) - {CHECK_NAME})), head_sha=s.head_sha,
-                             open=s.open and not s.merged)
+    state = PullRequestState(
+        review=_review_line(s),
+        blockers=blockers,
+        phase=phase,
+        next_step="",
+        step=step,
+        reason=reason,
+        required_note=_required_note(s),
+        required=tuple(sorted(set(s.required_checks or ()) - {CHECK_NAME})),
+        head_sha=s.head_sha,
+        open=s.open and not s.merged,
+    )
     return replace(state, next_step=_next_step(s, state))
 
 
@@ -151,10 +159,16 @@ def _review_line(s: MergeSnapshot) -> str:
         rank = f", rank {s.review_rank}" if s.review_rank else ""
         return f"{s.review_outcome or 'reviewed'} (proof `{s.review_verdict}`{rank})"
     head = code_span(s.head_sha[:12])
-    work = {ReviewWork.RUNNING: "its review is running", ReviewWork.QUEUED: "its review is queued",
-            ReviewWork.NONE: "no review of it is queued or running"}[s.review_work]
-    older = f"; the last review, of head {code_span(s.reviewed_head[:12])}, said {s.review_outcome}" \
-        if s.reviewed_head and s.review_outcome else ""
+    work = {
+        ReviewWork.RUNNING: "its review is running",
+        ReviewWork.QUEUED: "its review is queued",
+        ReviewWork.NONE: "no review of it is queued or running",
+    }[s.review_work]
+    older = (
+        f"; the last review, of head {code_span(s.reviewed_head[:12])}, said {s.review_outcome}"
+        if s.reviewed_head and s.review_outcome
+        else ""
+    )
     return f"head {head} not reviewed yet: {work}{older}"
 
 
@@ -188,15 +202,23 @@ def _review_blockers(s: MergeSnapshot) -> list[Blocker]:
     head = code_span(s.head_sha[:12])
     if not _current(s):
         if s.review_work is ReviewWork.NONE:
-            return [Blocker(f"no review of head {head} is queued or running", AUTHOR_OR_MAINTAINER,
-                            "comment `@reviewbot re-review`")]
+            return [
+                Blocker(
+                    f"no review of head {head} is queued or running",
+                    AUTHOR_OR_MAINTAINER,
+                    "comment `@reviewbot re-review`",
+                )
+            ]
         return [Blocker(f"waiting for the review of head {head} ({s.review_work.value})", BOT, waits=True)]
     said = f"the review of this head says {s.review_outcome or 'nothing'} (proof `{s.review_verdict}`)"
     own = s.review_next_step.strip()
     if s.review_verdict is not Verdict.PROVEN or s.review_outcome not in MERGEABLE_OUTCOMES:
         who = MAINTAINER if s.review_outcome is OutcomeKind.DID_NOT_COMPLETE else CONTRIBUTOR
-        return [Blocker(f"{said}; it must pass before a merge", who,
-                        _lower_first(own) or "push a fix; the new head is reviewed")]
+        return [
+            Blocker(
+                f"{said}; it must pass before a merge", who, _lower_first(own) or "push a fix; the new head is reviewed"
+            )
+        ]
     if s.review_outcome is OutcomeKind.NEEDS_MAINTAINER and s.automerge is not AutomergeState.ARMED:
         return [Blocker(said, MAINTAINER, _lower_first(own) or "decide; `@reviewbot automerge` is that decision")]
     return []
@@ -222,8 +244,14 @@ def _check_blockers(s: MergeSnapshot) -> list[Blocker]:
     if pending:
         out.append(Blocker(f"waiting for {', '.join(code_span(name) for name in pending)} (pending)", CI, waits=True))
     if missing:
-        out.append(Blocker(f"waiting for required check {', '.join(code_span(name) for name in missing)} (not "
-                           "reported on this head yet)", CI, waits=True))
+        out.append(
+            Blocker(
+                f"waiting for required check {', '.join(code_span(name) for name in missing)} (not "
+                "reported on this head yet)",
+                CI,
+                waits=True,
+            )
+        )
     return out
 
 

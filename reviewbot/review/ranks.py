@@ -206,13 +206,17 @@ def _over_threshold(proof: Proof, pairs: list[SuitePair]) -> str:
     """With adaptive repeats, S also needs head's failure-rate bound under the configured threshold."""
     if proof.threshold is None or proof.confidence is None:
         return ""
-    bounds = [failure_rate_upper(p.head.tally.failures, p.head.tally.runs, proof.confidence)  # type: ignore
-              for p in pairs]
+    bounds = [
+        failure_rate_upper(p.head.tally.failures, p.head.tally.runs, proof.confidence)  # type: ignore
+        for p in pairs
+    ]
     best = min((b for b in bounds if b is not None), default=None)
     if best is None or best <= proof.threshold:
         return ""
-    return (f"Proven on an integration suite, but head's failure rate is only bounded by {percent(best)} "
-            f"(at {percent(proof.confidence)}), over the {percent(proof.threshold)} threshold: more runs would settle it.")
+    return (
+        f"Proven on an integration suite, but head's failure rate is only bounded by {percent(best)} "
+        f"(at {percent(proof.confidence)}), over the {percent(proof.threshold)} threshold: more runs would settle it."
+    )
 
 
 def _media_lift(tier: Tier) -> Tier | None:
@@ -275,11 +279,12 @@ def overall_tier(proof: TierResult, patch: TierResult) -> TierResult:
 # --------------------------------------------------------------------------- moves
 
 INTEGRATION_MOVE = (
-    "Add a real-filesystem integration test that fails on base "
-    "(a second process acquiring the same lock file)"
+    "Add a real-filesystem integration test that fails on base (a second process acquiring the same lock file)"
 )
-REPEAT_MOVE = ("A maintainer sets `repeat: 3` on the lock suites in the base branch's `.github/reviewbot.yml`, so a race "
-               "shows up (a PR cannot change the config its own proof uses)")
+REPEAT_MOVE = (
+    "A maintainer sets `repeat: 3` on the lock suites in the base branch's `.github/reviewbot.yml`, so a race "
+    "shows up (a PR cannot change the config its own proof uses)"
+)
 
 
 @dataclass(frozen=True)
@@ -305,15 +310,15 @@ def _proof_ladder(proof: Proof, evidence: Evidence) -> list[_Step]:
     repeated_now = bool(pairs) and all(_repeated(p) for p in pairs)
     verdict = proof.verdict
     if verdict == Verdict.ERROR:
-        return [_Step("Re-run the proof with `@reviewbot re-review` once the infrastructure problem is fixed",
-                      Tier.B)]
+        return [_Step("Re-run the proof with `@reviewbot re-review` once the infrastructure problem is fixed", Tier.B)]
     if verdict == Verdict.NO_TESTS and not evidence.touches_lock_code:
         return []
     if verdict == Verdict.PROVEN:
         proving = [p for p in pairs if _proving(p)]
         if not proving:
-            return [_Step("Re-run the proof with `@reviewbot re-review` so the fail-before/pass-after is observed",
-                          Tier.B)]
+            return [
+                _Step("Re-run the proof with `@reviewbot re-review` so the fail-before/pass-after is observed", Tier.B)
+            ]
         integration = any(p.kind == "integration" for p in proving)
         best = [p for p in proving if p.kind == "integration"] if integration else proving
         return _proven_ladder(integration, any(_repeated(p) for p in best))
@@ -329,8 +334,9 @@ def _proof_ladder(proof: Proof, evidence: Evidence) -> list[_Step]:
         return [_Step(text, _proven_tier(integration, repeated_now)), *_proven_ladder(integration, repeated_now)]
     if verdict == Verdict.FLAKY:
         integration = any(p.kind == "integration" for p in pairs)
-        text = ("Make the lock tests deterministic (wait for a lock-acquired signal instead of sleeping) "
-                "so repeats agree")
+        text = (
+            "Make the lock tests deterministic (wait for a lock-acquired signal instead of sleeping) so repeats agree"
+        )
         return [_Step(text, _proven_tier(integration, True)), *_proven_ladder(integration, True)]
     if verdict == Verdict.WEAK:
         return _weak_ladder(repeated_now)
@@ -536,18 +542,29 @@ class RankRule:
 
 RANK_RULES: list[RankRule] = [
     RankRule("proof", "`proven`, fail-before/pass-after on an `integration` suite, ≥2 repeats on each side", Tier.S),
-    RankRule("proof", "with adaptive repeats (`proof:` in the config), S also needs head's exact failure-rate "
-             "bound under `proof.threshold`; above it, A", None),
-    RankRule("proof", "`proven`, fail-before/pass-after on regression suites only, ≥2 repeats on each side",
-             Tier.A),
+    RankRule(
+        "proof",
+        "with adaptive repeats (`proof:` in the config), S also needs head's exact failure-rate "
+        "bound under `proof.threshold`; above it, A",
+        None,
+    ),
+    RankRule("proof", "`proven`, fail-before/pass-after on regression suites only, ≥2 repeats on each side", Tier.A),
     RankRule("proof", "`proven`, but the proving suites ran once (no repetition for a race)", Tier.B),
     RankRule("proof", "`proven`, but no suite shows fail-before/pass-after", Tier.C),
     RankRule("proof", "`weak` (tests pass on base too) or `flaky` (repeats disagree)", Tier.D),
     RankRule("proof", "`fails` or `timeout` on head", Tier.F),
     RankRule("proof", "`no_tests` on a PR that changes lock code", Tier.F),
     RankRule("proof", "`no_tests` on a PR that touches no lock code, or `error`", Tier.NA),
-    RankRule("proof + media", "`weak` or `flaky` with attached media (unless the contributor says it did not reproduce)", Tier.C),
-    RankRule("proof + media", "`no_tests` on lock code with attached media (unless the contributor says it did not reproduce)", Tier.D),
+    RankRule(
+        "proof + media",
+        "`weak` or `flaky` with attached media (unless the contributor says it did not reproduce)",
+        Tier.C,
+    ),
+    RankRule(
+        "proof + media",
+        "`no_tests` on lock code with attached media (unless the contributor says it did not reproduce)",
+        Tier.D,
+    ),
     RankRule("proof + media", "anything else: media never changes the tier (never above C)", None),
     RankRule("patch", "no findings", Tier.S),
     RankRule("patch", "only P3 findings", Tier.A),

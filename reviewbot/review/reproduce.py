@@ -41,8 +41,10 @@ def reproducibility(proof: Proof, claims: list[ClaimCheck]) -> Reproducibility:
     if proof.verdict == Verdict.NO_TESTS:
         return Reproducibility(answer="no", how="There is no test to run on base, so the bug was not reproduced.")
     if not caught:
-        return Reproducibility(answer="no", how="Every suite passes on base (with the PR's tests laid over it): "
-                                                "the tests do not show the bug.")
+        return Reproducibility(
+            answer="no",
+            how="Every suite passes on base (with the PR's tests laid over it): the tests do not show the bug.",
+        )
     how = "; ".join(_caught(p) for p in caught[:MAX_SUITES_NAMED])
     how += f"; and {len(caught) - MAX_SUITES_NAMED} more suites." if len(caught) > MAX_SUITES_NAMED else "."
     doubts = []
@@ -50,14 +52,23 @@ def reproducibility(proof: Proof, claims: list[ClaimCheck]) -> Reproducibility:
     if unfixed:
         named = all(p in caught[:MAX_SUITES_NAMED] for p in unfixed)  # then the sentence already says how head ended
         doubts.append("the fix is not shown to work yet" if named else "head does not pass every suite yet")
-    if any(side is not None and side.flaky and not (side is p.base and p.race_on_base(proof.confidence or DEFAULT_CONFIDENCE))
-           for p in pairs for side in (p.base, p.head)):
+    if any(
+        side is not None
+        and side.flaky
+        and not (side is p.base and p.race_on_base(proof.confidence or DEFAULT_CONFIDENCE))
+        for p in pairs
+        for side in (p.base, p.head)
+    ):
         doubts.append("repeats disagree, so the result may not hold")
     missed = [p.name for p in pairs if p not in caught]
     if missed:
         more = f" and {len(missed) - MAX_SUITES_NAMED} more" if len(missed) > MAX_SUITES_NAMED else ""
-        doubts.append(", ".join(code_span(name) for name in missed[:MAX_SUITES_NAMED]) + more
-                      + (" passes" if len(missed) == 1 else " pass") + " on base too")
+        doubts.append(
+            ", ".join(code_span(name) for name in missed[:MAX_SUITES_NAMED])
+            + more
+            + (" passes" if len(missed) == 1 else " pass")
+            + " on base too"
+        )
     if any(c.match in (ClaimMatch.CONTRADICTED, ClaimMatch.COUNTS_DIFFER) for c in claims):
         doubts.append("the PR description's claimed results differ from what the bot saw")
     if doubts:
@@ -71,8 +82,9 @@ def _caught(pair: SuitePair) -> str:
     hung = base.status == RunStatus.TIMEOUT
     what = "hangs" if hung else "fails"
     failing = sorted({name for run in base.runs for name in run.counts.failing})
-    detail = f" ({', '.join(code_span(name) for name in failing[:3])}{' …' if len(failing) > 3 else ''})" \
-        if failing else ""
+    detail = (
+        f" ({', '.join(code_span(name) for name in failing[:3])}{' …' if len(failing) > 3 else ''})" if failing else ""
+    )
     bad = sum(1 for status in base.statuses if status in BAD)
     repeats = f" in {bad} of {len(base.runs)} runs" if len(base.runs) > 1 else ""
     if pair.head is None or not pair.head.runs:

@@ -35,16 +35,20 @@ class RereviewRequests:
         if isinstance(notes, str):  # the old form: the one requester's text
             focus = [(logins[0] if logins else "", notes)] if notes.strip() else []
         else:
-            focus = [(str(pair[0]), str(pair[1])) for pair in notes or []
-                     if isinstance(pair, list | tuple) and len(pair) == 2 and str(pair[1]).strip()]
+            focus = [
+                (str(pair[0]), str(pair[1]))
+                for pair in notes or []
+                if isinstance(pair, list | tuple) and len(pair) == 2 and str(pair[1]).strip()
+            ]
         return cls(_unique(logins), tuple(focus))
 
     def merged(self, newer: RereviewRequests) -> RereviewRequests:
         """Every requester once (first asked first), every distinct focus note, the newest kept when too many."""
         focus = [note for note in (*self.focus, *newer.focus)]
         distinct = list(dict.fromkeys(focus))
-        return RereviewRequests(_unique([*self.requested_by, *newer.requested_by])[-MAX_REQUESTERS:],
-                                tuple(distinct[-MAX_FOCUS_NOTES:]))
+        return RereviewRequests(
+            _unique([*self.requested_by, *newer.requested_by])[-MAX_REQUESTERS:], tuple(distinct[-MAX_FOCUS_NOTES:])
+        )
 
     def to_payload(self) -> dict[str, Any]:
         return {"requested_by": list(self.requested_by), "focus": [list(note) for note in self.focus]}
@@ -64,8 +68,9 @@ def _unique(logins: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-def carry_over(newer: dict[str, Any], replaced: list[dict[str, Any]],
-               trackers_from: list[dict[str, Any]]) -> dict[str, Any]:
+def carry_over(
+    newer: dict[str, Any], replaced: list[dict[str, Any]], trackers_from: list[dict[str, Any]]
+) -> dict[str, Any]:
     """The payload of a job that replaces `replaced` (oldest first): their requests merged into its own.
 
     The progress tracker follows the job that runs: a newer job without one of its own takes the

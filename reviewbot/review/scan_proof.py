@@ -25,8 +25,11 @@ def proof_shows_a_catching_test(proof: Proof) -> bool:
     for pair in proof.suites:
         if pair.base is None or pair.head is None:
             continue
-        if {RunStatus.FAILED, RunStatus.TIMEOUT} & set(pair.base.statuses) and pair.head.statuses \
-                and all(status == RunStatus.PASSED for status in pair.head.statuses):
+        if (
+            {RunStatus.FAILED, RunStatus.TIMEOUT} & set(pair.base.statuses)
+            and pair.head.statuses
+            and all(status == RunStatus.PASSED for status in pair.head.statuses)
+        ):
             return True
     return False
 

@@ -49,11 +49,21 @@ class ServiceState:
     require_installation: bool = False
 
 
-def create_app(engine: Engine, secrets: Sequence[str], *, max_body_bytes: int = 25 * 1024 * 1024,
-               bot_login: str | Callable[[], str] = "reviewbot[bot]", queue: Queue | None = None, metrics: Metrics | None = None,
-               handled: set[JobKind] | None = None, body_timeout_s: float = BODY_TIMEOUT_S,
-               command_handle: str = "reviewbot", pages: APIRouter | None = None,
-               require_installation: bool = False, github_status: Callable[[], dict] | None = None) -> FastAPI:
+def create_app(
+    engine: Engine,
+    secrets: Sequence[str],
+    *,
+    max_body_bytes: int = 25 * 1024 * 1024,
+    bot_login: str | Callable[[], str] = "reviewbot[bot]",
+    queue: Queue | None = None,
+    metrics: Metrics | None = None,
+    handled: set[JobKind] | None = None,
+    body_timeout_s: float = BODY_TIMEOUT_S,
+    command_handle: str = "reviewbot",
+    pages: APIRouter | None = None,
+    require_installation: bool = False,
+    github_status: Callable[[], dict] | None = None,
+) -> FastAPI:
     """The app; `handled` names the job kinds some worker runs (others are acknowledged and ignored).
 
     `bot_login`: the login, or a function that returns it without waiting on GitHub (`BotLogin.current`).
@@ -65,12 +75,18 @@ def create_app(engine: Engine, secrets: Sequence[str], *, max_body_bytes: int = 
     if not [s for s in secrets if s]:
         raise ValueError("a webhook secret is required (REVIEWBOT_WEBHOOK_SECRETS)")
     queue = queue or Queue(engine)
-    state = ServiceState(engine=engine, queue=queue,
-                         metrics=metrics or Metrics(queue.counts), secrets=list(secrets),
-                         max_body_bytes=max_body_bytes,
-                         bot_login=bot_login if callable(bot_login) else (lambda: bot_login),
-                         handled=set(JobKind) if handled is None else handled, body_timeout_s=body_timeout_s,
-                         command_handles=handles_for(command_handle), require_installation=require_installation)
+    state = ServiceState(
+        engine=engine,
+        queue=queue,
+        metrics=metrics or Metrics(queue.counts),
+        secrets=list(secrets),
+        max_body_bytes=max_body_bytes,
+        bot_login=bot_login if callable(bot_login) else (lambda: bot_login),
+        handled=set(JobKind) if handled is None else handled,
+        body_timeout_s=body_timeout_s,
+        command_handles=handles_for(command_handle),
+        require_installation=require_installation,
+    )
     app = FastAPI(title="reviewbot", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.service = state
 
@@ -142,8 +158,9 @@ async def _handle(state: ServiceState, request: Request, event: str) -> Response
     if not verify(state.secrets, body, request.headers.get("x-hub-signature-256")):
         return _refuse(401, "X-Hub-Signature-256 is missing or does not match the body", request)
     try:
-        delivery = read_delivery(event, request.headers.get("x-github-delivery", ""),
-                                 request.headers.get("content-type", ""), body)
+        delivery = read_delivery(
+            event, request.headers.get("x-github-delivery", ""), request.headers.get("content-type", ""), body
+        )
     except IntakeError as exc:
         return _refuse(exc.status, str(exc), request)
     event, payload = delivery.event, delivery.payload
@@ -178,9 +195,12 @@ def _needs_installation(action: Action) -> Action:
 
 def _handled(state: ServiceState, actions: list[Action]) -> list[Action]:
     """Jobs of a kind no worker runs are acknowledged and ignored, never queued."""
-    return [Ignore(reason=f"{action.job.kind.value} jobs are not handled by this version of reviewbot")
-            if isinstance(action, Enqueue) and action.job.kind not in state.handled else action
-            for action in actions]
+    return [
+        Ignore(reason=f"{action.job.kind.value} jobs are not handled by this version of reviewbot")
+        if isinstance(action, Enqueue) and action.job.kind not in state.handled
+        else action
+        for action in actions
+    ]
 
 
 def _answer(handled: list[Action], accepted: Accepted) -> tuple[Response, dict]:

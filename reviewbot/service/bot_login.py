@@ -18,8 +18,15 @@ log = logging.getLogger("reviewbot.service")
 
 
 class BotLogin:
-    def __init__(self, resolve: Callable[[], str], fallback: str, *, peek: Callable[[], str] = lambda: "",
-                 first_wait_s: float = 1.0, max_wait_s: float = 30.0):
+    def __init__(
+        self,
+        resolve: Callable[[], str],
+        fallback: str,
+        *,
+        peek: Callable[[], str] = lambda: "",
+        first_wait_s: float = 1.0,
+        max_wait_s: float = 30.0,
+    ):
         self._resolve, self.fallback, self._peek = resolve, fallback, peek
         self._value: str | None = None
         self._started = False
@@ -56,7 +63,12 @@ class BotLogin:
                 log.info("bot login resolved: %s", self._value)
                 return
             except Exception as exc:  # noqa: BLE001 - GitHub unreachable or misconfigured: keep serving
-                log.warning("bot login not resolved yet (%s: %s); using %s, next try in %.0f s",
-                            type(exc).__name__, str(exc)[:200], self.fallback, wait)
+                log.warning(
+                    "bot login not resolved yet (%s: %s); using %s, next try in %.0f s",
+                    type(exc).__name__,
+                    str(exc)[:200],
+                    self.fallback,
+                    wait,
+                )
             stop.wait(wait)
             wait = min(self.max_wait_s, wait * 2)

@@ -275,8 +275,18 @@ def _checks(event: str, payload: dict[str, Any], **_: Any) -> list[Action]:
     numbers = _checked_prs(event, payload)
     if not numbers:
         return [Ignore(reason=f"{event} completed: {AUTOMERGE_NOTE}")]
-    return [Enqueue(job=JobSpec(kind=JobKind.AUTOMERGE, repo=repo, pr_number=number, installation_id=installation,
-                                reason=f"{event} completed")) for number in numbers]
+    return [
+        Enqueue(
+            job=JobSpec(
+                kind=JobKind.AUTOMERGE,
+                repo=repo,
+                pr_number=number,
+                installation_id=installation,
+                reason=f"{event} completed",
+            )
+        )
+        for number in numbers
+    ]
 
 
 def _rerun(event: str, payload: dict[str, Any]) -> list[Action]:
@@ -295,8 +305,20 @@ def _rerun(event: str, payload: dict[str, Any]) -> list[Action]:
     sender = payload.get("sender")
     login = sender.get("login") if isinstance(sender, dict) else None
     who = {"requested_by": login} if isinstance(login, str) and 0 < len(login) <= MAX_LOGIN else {}
-    return [Enqueue(job=JobSpec(kind=JobKind.REVIEW, repo=repo, pr_number=number, head_sha=head,
-                                installation_id=installation, reason=REREVIEW, payload=who)) for number in numbers]
+    return [
+        Enqueue(
+            job=JobSpec(
+                kind=JobKind.REVIEW,
+                repo=repo,
+                pr_number=number,
+                head_sha=head,
+                installation_id=installation,
+                reason=REREVIEW,
+                payload=who,
+            )
+        )
+        for number in numbers
+    ]
 
 
 def _checked_prs(event: str, payload: dict[str, Any]) -> list[int]:
@@ -311,8 +333,17 @@ def _status(event: str, payload: dict[str, Any], **_: Any) -> list[Action]:
     if state == "pending":
         return [Ignore(reason="status pending: nothing can merge on a pending check")]
     repo, installation = _repository_and_installation(event, payload)
-    return [Enqueue(job=JobSpec(kind=JobKind.AUTOMERGE, repo=repo, pr_number=0, installation_id=installation,
-                                reason=f"status {_clean(str(state), 20)}"))]
+    return [
+        Enqueue(
+            job=JobSpec(
+                kind=JobKind.AUTOMERGE,
+                repo=repo,
+                pr_number=0,
+                installation_id=installation,
+                reason=f"status {_clean(str(state), 20)}",
+            )
+        )
+    ]
 
 
 def _repository_and_installation(event: str, payload: dict[str, Any]) -> tuple[str, int | None]:

@@ -57,16 +57,21 @@ def check_event(event: str) -> str:
     if not event:
         raise IntakeError(400, "X-GitHub-Event header is missing")
     if not _EVENT.fullmatch(event):
-        raise IntakeError(400, f"X-GitHub-Event header is not an event name (letters, digits, `_.-`, at most "
-                               f"{MAX_EVENT_CHARS} characters)")
+        raise IntakeError(
+            400,
+            f"X-GitHub-Event header is not an event name (letters, digits, `_.-`, at most "
+            f"{MAX_EVENT_CHARS} characters)",
+        )
     return event
 
 
 def check_delivery_id(delivery: str) -> str:
     delivery = delivery.strip()
     if not _DELIVERY.fullmatch(delivery):
-        raise IntakeError(400, f"X-GitHub-Delivery header is missing or not printable ASCII of at most "
-                               f"{MAX_DELIVERY_CHARS} characters")
+        raise IntakeError(
+            400,
+            f"X-GitHub-Delivery header is missing or not printable ASCII of at most {MAX_DELIVERY_CHARS} characters",
+        )
     return delivery
 
 
@@ -78,8 +83,9 @@ def json_body(body: bytes, content_type: str) -> bytes:
     if media != FORM_TYPE:
         raise IntakeError(400, f"content type must be {JSON_TYPE} or {FORM_TYPE}, not {media or 'none'!r}")
     try:
-        fields = parse_qs(body.decode("ascii"), keep_blank_values=True, strict_parsing=True, errors="strict",
-                          max_num_fields=20)
+        fields = parse_qs(
+            body.decode("ascii"), keep_blank_values=True, strict_parsing=True, errors="strict", max_num_fields=20
+        )
     except (UnicodeDecodeError, ValueError) as exc:
         raise IntakeError(400, f"form body is not URL-encoded: {str(exc)[:100]}") from None
     values = fields.get("payload", [])

@@ -65,22 +65,36 @@ class Service:
 
     def __post_init__(self) -> None:
         if self.login is None:
-            self.login = BotLogin(self.edge.bot_login, peek=lambda: self.edge.cached_bot_login,
-                                  fallback=self.settings.bot_login or f"{self.settings.command_handle}[bot]")
+            self.login = BotLogin(
+                self.edge.bot_login,
+                peek=lambda: self.edge.cached_bot_login,
+                fallback=self.settings.bot_login or f"{self.settings.command_handle}[bot]",
+            )
 
     @property
     def handlers(self) -> dict:
-        return {JobKind.REVIEW: self.review_job, JobKind.COMMAND: self.command_job,
-                JobKind.AUTOMERGE: self.automerge_job}
+        return {
+            JobKind.REVIEW: self.review_job,
+            JobKind.COMMAND: self.command_job,
+            JobKind.AUTOMERGE: self.automerge_job,
+        }
 
     def app(self) -> FastAPI:
         """The webhook app; while it is served, its lifespan resolves the bot's login in the background."""
         secrets = [secret.get_secret_value() for secret in self.settings.webhook_secrets]
-        app = create_app(self.queue.engine, secrets, max_body_bytes=self.settings.max_body_bytes,
-                          bot_login=self.login.current, queue=self.queue, metrics=self.metrics,  # type: ignore[union-attr]
-                          handled=set(self.handlers), command_handle=self.settings.command_handle,
-                          pages=router_for(self.settings, self.review_job.proof_store, self.queue.engine),
-                          require_installation=self.edge.is_app, github_status=self.github_status)
+        app = create_app(
+            self.queue.engine,
+            secrets,
+            max_body_bytes=self.settings.max_body_bytes,
+            bot_login=self.login.current,
+            queue=self.queue,
+            metrics=self.metrics,  # type: ignore[union-attr]
+            handled=set(self.handlers),
+            command_handle=self.settings.command_handle,
+            pages=router_for(self.settings, self.review_job.proof_store, self.queue.engine),
+            require_installation=self.edge.is_app,
+            github_status=self.github_status,
+        )
         app.router.lifespan_context = self._resolving_login
         return app
 
@@ -98,17 +112,34 @@ class Service:
         """GitHub as the breaker sees it, and whether the bot's login is known yet (for /readyz)."""
         wait = self.edge.breaker.retry_in()
         breaker = self.edge.breaker
-        state = ("unreachable" if wait is not None else "probing" if breaker.is_open
-                 else "failing" if breaker.failures else "ok")
-        status: dict = {"host": self.edge.breaker.host, "state": state,
-                        "bot_login": "resolved" if self.login.resolved else "pending"}  # type: ignore[union-attr]
+        state = (
+            "unreachable"
+            if wait is not None
+            else "probing"
+            if breaker.is_open
+            else "failing"
+            if breaker.failures
+            else "ok"
+        )
+        status: dict = {
+            "host": self.edge.breaker.host,
+            "state": state,
+            "bot_login": "resolved" if self.login.resolved else "pending",
+        }  # type: ignore[union-attr]
         if wait is not None:
             status["retry_in_s"] = round(wait, 1)
         return status
 
     def worker(self, name: str | None = None) -> Worker:
-        return Worker(self.queue, self.handlers, name=name, lease_s=self.settings.lease_s,
-                      on_dead=self.review_job.dead_letter, metrics=self.metrics, github=self.edge.breaker)
+        return Worker(
+            self.queue,
+            self.handlers,
+            name=name,
+            lease_s=self.settings.lease_s,
+            on_dead=self.review_job.dead_letter,
+            metrics=self.metrics,
+            github=self.edge.breaker,
+        )
 
     def start_background(self, stop: threading.Event, workers: int | None = None, reconcile_loop: bool = True) -> None:
         self.login.start(stop)  # type: ignore[union-attr]
@@ -173,25 +204,60 @@ def build_service(settings: Settings, edge: GitHubEdge | None = None) -> Service
     queue = Queue(engine)
     metrics = Metrics(queue.counts)
     edge = edge or GitHubEdge.from_settings(settings)
-    CALLS.listeners.append(lambda account, method: metrics.github_calls.labels(installation=account,
-                                                                               method=method).inc())
+    CALLS.listeners.append(
+        lambda account, method: metrics.github_calls.labels(installation=account, method=method).inc()
+    )
     published = PublishedReviews(engine)
     states = PullStates(engine)
     proof_engine = ProofEngine(settings.data_dir)
     github = EdgePorts(edge, PermissionCache())
     base = MirrorFacts(proof_engine.workspace)
     progress = AutomergeProgress(states, base)
-    automerge_job = AutomergeJob(github, states, published, progress, base,
-                                 replacements=Replacements(MirrorBranches(proof_engine.workspace), queue, progress),
-                                 workspace=proof_engine.workspace, sandbox=proof_engine.sandbox, queue=queue)
-    review_job = ReviewJob(github, proof_engine, published, states, queue=queue, automerge=automerge_job,
-                           public_url=settings.public_url, metrics=metrics,
-                           model=ModelReviewer.from_settings(settings),
-                           proof_store=proof_store_for(settings, engine), proof_links=proof_links_for(settings))
-    command_job = CommandJob(github, queue, states, published, automerge_job,
-                             handle=settings.command_handle, allowed_bots=frozenset(settings.allowed_bots))
-    return Service(settings=settings, queue=queue, metrics=metrics, edge=edge, github=github, review_job=review_job,
-                   command_job=command_job, automerge_job=automerge_job, published=published, states=states)
+    automerge_job = AutomergeJob(
+        github,
+        states,
+        published,
+        progress,
+        base,
+        replacements=Replacements(MirrorBranches(proof_engine.workspace), queue, progress),
+        workspace=proof_engine.workspace,
+        sandbox=proof_engine.sandbox,
+        queue=queue,
+    )
+    review_job = ReviewJob(
+        github,
+        proof_engine,
+        published,
+        states,
+        queue=queue,
+        automerge=automerge_job,
+        public_url=settings.public_url,
+        metrics=metrics,
+        model=ModelReviewer.from_settings(settings),
+        proof_store=proof_store_for(settings, engine),
+        proof_links=proof_links_for(settings),
+    )
+    command_job = CommandJob(
+        github,
+        queue,
+        states,
+        published,
+        automerge_job,
+        handle=settings.command_handle,
+        allowed_bots=frozenset(settings.allowed_bots),
+    )
+    return Service(
+        settings=settings,
+        queue=queue,
+        metrics=metrics,
+        edge=edge,
+        github=github,
+        review_job=review_job,
+        command_job=command_job,
+        automerge_job=automerge_job,
+        published=published,
+        states=states,
+    )
 
 
 def serve(settings: Settings, host: str, port: int, listener: socket.socket | None = None) -> None:
@@ -212,8 +278,10 @@ def serve(settings: Settings, host: str, port: int, listener: socket.socket | No
 def run_workers(settings: Settings, processes: int) -> None:
     """Queue workers as separate processes; SIGTERM/SIGINT stop them after their current job."""
     context = multiprocessing.get_context("spawn")
-    children = [context.Process(target=_worker_process, args=(settings,), name=f"reviewbot-worker-{i}")
-                for i in range(processes)]
+    children = [
+        context.Process(target=_worker_process, args=(settings,), name=f"reviewbot-worker-{i}")
+        for i in range(processes)
+    ]
     for child in children:
         child.start()
     for child in children:

@@ -23,11 +23,28 @@ from reviewbot.store.metrics import Metrics
 log = logging.getLogger("reviewbot.webhook")
 
 # Event labels are bounded: a sender chooses the header, and every new value would be a new time series.
-KNOWN_EVENTS = frozenset({
-    "ping", "pull_request", "issue_comment", "check_suite", "check_run", "status", "installation",
-    "installation_repositories", "push", "pull_request_review", "pull_request_review_comment", "issues",
-    "create", "delete", "workflow_run", "workflow_job", "github_app_authorization", "repository",
-})
+KNOWN_EVENTS = frozenset(
+    {
+        "ping",
+        "pull_request",
+        "issue_comment",
+        "check_suite",
+        "check_run",
+        "status",
+        "installation",
+        "installation_repositories",
+        "push",
+        "pull_request_review",
+        "pull_request_review_comment",
+        "issues",
+        "create",
+        "delete",
+        "workflow_run",
+        "workflow_job",
+        "github_app_authorization",
+        "repository",
+    }
+)
 
 
 def event_label(raw: bytes | None) -> str:
@@ -92,5 +109,12 @@ class DeliveryObserver:
             fields["outcome"] = note
         outcome = fields.get("outcome", "")
         level = logging.ERROR if status >= 500 else logging.WARNING if status == 401 else logging.INFO
-        log.log(level, "delivery %s %s: %s %s", fields["delivery"], fields.get("summary", fields["event"]), status,
-                outcome, extra={"fields": fields})
+        log.log(
+            level,
+            "delivery %s %s: %s %s",
+            fields["delivery"],
+            fields.get("summary", fields["event"]),
+            status,
+            outcome,
+            extra={"fields": fields},
+        )

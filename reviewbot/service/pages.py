@@ -47,7 +47,7 @@ DEAD_LIMIT = 50
 _HEAD = re.compile(r"[0-9a-f]{7,64}")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; "
-                               "form-action 'none'; frame-ancestors 'none'",
+    "form-action 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
@@ -77,8 +77,9 @@ def pages_router(store: ProofStore, engine: Engine, config: PagesConfig) -> APIR
         decision = page_access(config.mode, page.public if page else None, authenticated(request), bool(config.token))
         return page if decision is Access.ALLOW and page else _refusal(decision)
 
-    def find_log(request: Request, owner: str, name: str, number: int, head: str,
-                 position: int) -> tuple[PageSummary, LogFacts] | Response:
+    def find_log(
+        request: Request, owner: str, name: str, number: int, head: str, position: int
+    ) -> tuple[PageSummary, LogFacts] | Response:
         page = find(request, owner, name, number, head)
         if isinstance(page, Response):
             return page
@@ -121,8 +122,9 @@ def pages_router(store: ProofStore, engine: Engine, config: PagesConfig) -> APIR
         return html("proof.html.j2", request, v=view)
 
     @router.get("/proofs/{owner}/{name}/pull/{number}/{head}/logs/{position}", include_in_schema=False)
-    def log(request: Request, owner: str, name: str, number: int, head: str, position: int,
-            page: int | None = None) -> Response:
+    def log(
+        request: Request, owner: str, name: str, number: int, head: str, position: int, page: int | None = None
+    ) -> Response:
         found = find_log(request, owner, name, number, head, position)
         if isinstance(found, Response):
             return found
@@ -144,8 +146,12 @@ def pages_router(store: ProofStore, engine: Engine, config: PagesConfig) -> APIR
             return _refusal(decision)
         visibility = store.visibility()
         stored = store.stored_prs()
-        view = queue_view(_jobs(engine), lambda repo: may_see(config.mode, visibility.get(repo, False), signed_in),
-                          lambda repo, number: (repo, number) in stored, redact)
+        view = queue_view(
+            _jobs(engine),
+            lambda repo: may_see(config.mode, visibility.get(repo, False), signed_in),
+            lambda repo, number: (repo, number) in stored,
+            redact,
+        )
         return html("queue.html.j2", request, q=view)
 
     return router
@@ -153,8 +159,11 @@ def pages_router(store: ProofStore, engine: Engine, config: PagesConfig) -> APIR
 
 def _refusal(decision: Access) -> Response:
     if decision is Access.CHALLENGE:
-        return PlainTextResponse("This page needs the pages token (REVIEWBOT_PAGES_TOKEN) as the password.",
-                                 status_code=401, headers={**SECURITY_HEADERS, **CHALLENGE})
+        return PlainTextResponse(
+            "This page needs the pages token (REVIEWBOT_PAGES_TOKEN) as the password.",
+            status_code=401,
+            headers={**SECURITY_HEADERS, **CHALLENGE},
+        )
     return PlainTextResponse("Not found.", status_code=404, headers=SECURITY_HEADERS)
 
 
@@ -162,18 +171,38 @@ def _jobs(engine: Engine) -> list[JobFacts]:
     """Running and waiting jobs, oldest first, then the most recent dead-lettered ones."""
     with Session(engine) as session:
         active_states = [JobState.RUNNING.value, JobState.QUEUED.value]
-        active = list(session.scalars(select(JobRow).where(JobRow.state.in_(active_states))
-                                      .order_by(JobRow.run_after, JobRow.id)))
-        dead = list(session.scalars(select(JobRow).where(JobRow.state == JobState.DEAD.value)
-                                    .order_by(desc(JobRow.finished_at), desc(JobRow.id)).limit(DEAD_LIMIT)))
+        active = list(
+            session.scalars(select(JobRow).where(JobRow.state.in_(active_states)).order_by(JobRow.run_after, JobRow.id))
+        )
+        dead = list(
+            session.scalars(
+                select(JobRow)
+                .where(JobRow.state == JobState.DEAD.value)
+                .order_by(desc(JobRow.finished_at), desc(JobRow.id))
+                .limit(DEAD_LIMIT)
+            )
+        )
         return [_job(row) for row in [*active, *dead]]
 
 
 def _job(row: JobRow) -> JobFacts:
-    return JobFacts(id=row.id, kind=row.kind, repo=row.repo, pr_number=row.pr_number, head_sha=row.head_sha,
-                    reason=row.reason, state=row.state, attempts=row.attempts, max_attempts=row.max_attempts,
-                    run_after=row.run_after, lease_owner=row.lease_owner, lease_expires=row.lease_expires,
-                    created_at=row.created_at, finished_at=row.finished_at, last_error=row.last_error or "")
+    return JobFacts(
+        id=row.id,
+        kind=row.kind,
+        repo=row.repo,
+        pr_number=row.pr_number,
+        head_sha=row.head_sha,
+        reason=row.reason,
+        state=row.state,
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
+        run_after=row.run_after,
+        lease_owner=row.lease_owner,
+        lease_expires=row.lease_expires,
+        created_at=row.created_at,
+        finished_at=row.finished_at,
+        last_error=row.last_error or "",
+    )
 
 
 # --- wiring from settings ---------------------------------------------------------------------
@@ -188,8 +217,11 @@ def proof_store_for(settings: Settings, engine: Engine) -> ProofStore | None:
     """The store the review job writes to; none when pages are off (nothing is kept)."""
     if PagesMode(settings.pages) is PagesMode.OFF:
         return None
-    return ProofStore(engine, Retention(keep_heads=settings.pages_keep_heads, keep_days=settings.pages_keep_days),
-                      max_log_bytes=settings.pages_max_log_bytes)
+    return ProofStore(
+        engine,
+        Retention(keep_heads=settings.pages_keep_heads, keep_days=settings.pages_keep_days),
+        max_log_bytes=settings.pages_max_log_bytes,
+    )
 
 
 def proof_links_for(settings: Settings) -> ProofLinks:

@@ -37,8 +37,16 @@ def read_payload(raw: bytes) -> dict:
         raise PayloadError(str(exc)) from None
 
 
-def replay(queue: Queue, event: str, raw: bytes, *, delivery_id: str = "", bot_login: str,
-           command_handle: str, dry_run: bool = False) -> Replayed:
+def replay(
+    queue: Queue,
+    event: str,
+    raw: bytes,
+    *,
+    delivery_id: str = "",
+    bot_login: str,
+    command_handle: str,
+    dry_run: bool = False,
+) -> Replayed:
     """Route one saved delivery and store its jobs; a dry run stores nothing but still finds duplicates."""
     try:
         event = check_event(event)

@@ -31,8 +31,14 @@ DeadLetter = Callable[[Job, str], None]
 
 def job_fields(job: Job) -> dict:
     """The facts every log line about a job carries (see `service.logs`)."""
-    return {"job": job.id, "kind": job.spec.kind.value, "repo": job.spec.repo, "pr": job.spec.pr_number,
-            "head": job.spec.head_sha or None, "attempt": job.attempts}
+    return {
+        "job": job.id,
+        "kind": job.spec.kind.value,
+        "repo": job.spec.repo,
+        "pr": job.spec.pr_number,
+        "head": job.spec.head_sha or None,
+        "attempt": job.attempts,
+    }
 
 
 def worker_id() -> str:
@@ -40,9 +46,17 @@ def worker_id() -> str:
 
 
 class Worker:
-    def __init__(self, queue: Queue, handlers: Mapping[JobKind, Handler], *, name: str | None = None,
-                 lease_s: float = 120.0, on_dead: DeadLetter | None = None, metrics: Metrics | None = None,
-                 github: CircuitBreaker | None = None):
+    def __init__(
+        self,
+        queue: Queue,
+        handlers: Mapping[JobKind, Handler],
+        *,
+        name: str | None = None,
+        lease_s: float = 120.0,
+        on_dead: DeadLetter | None = None,
+        metrics: Metrics | None = None,
+        github: CircuitBreaker | None = None,
+    ):
         """`github`: the breaker of the GitHub host the handlers talk to; while it is open, jobs wait."""
         self.github = github
         self.queue = queue
@@ -89,12 +103,20 @@ class Worker:
         if wait is not None:
             self._defer(job, fields, wait, f"GitHub at {self.github.host} is not answering")  # type: ignore[union-attr]
             return True
-        log.info("job %s %s %s#%s: started (attempt %s)", job.id, job.spec.kind.value, job.spec.repo,
-                 job.spec.pr_number, job.attempts, extra={"fields": {**fields, "outcome": "started"}})
+        log.info(
+            "job %s %s %s#%s: started (attempt %s)",
+            job.id,
+            job.spec.kind.value,
+            job.spec.repo,
+            job.spec.pr_number,
+            job.attempts,
+            extra={"fields": {**fields, "outcome": "started"}},
+        )
         cancel = threading.Event()
         done = threading.Event()
-        beat = threading.Thread(target=self._heartbeat, args=(job, cancel, done), daemon=True,
-                                name=f"heartbeat-{job.id}")
+        beat = threading.Thread(
+            target=self._heartbeat, args=(job, cancel, done), daemon=True, name=f"heartbeat-{job.id}"
+        )
         beat.start()
         result = "done"
         try:
@@ -112,8 +134,16 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - every failure is retried, then dead-lettered
             result = "failed"
             error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
-            log.warning("job %s (%s %s#%s) failed on attempt %s: %s", job.id, job.spec.kind.value, job.spec.repo,
-                        job.spec.pr_number, job.attempts, exc, extra={"fields": {**fields, "error": str(exc)[:300]}})
+            log.warning(
+                "job %s (%s %s#%s) failed on attempt %s: %s",
+                job.id,
+                job.spec.kind.value,
+                job.spec.repo,
+                job.spec.pr_number,
+                job.attempts,
+                exc,
+                extra={"fields": {**fields, "error": str(exc)[:300]}},
+            )
             failure = self.queue.fail(job.id, self.name, error)
             if failure is not None and failure.state == JobState.DEAD and self.on_dead is not None:
                 result = "dead"
@@ -123,11 +153,19 @@ class Worker:
         finally:
             done.set()
             beat.join()
-            log.info("job %s %s %s#%s: %s", job.id, job.spec.kind.value, job.spec.repo, job.spec.pr_number, result,
-                     extra={"fields": {**fields, "outcome": result, "seconds": round(time.monotonic() - started, 3)}})
+            log.info(
+                "job %s %s %s#%s: %s",
+                job.id,
+                job.spec.kind.value,
+                job.spec.repo,
+                job.spec.pr_number,
+                result,
+                extra={"fields": {**fields, "outcome": result, "seconds": round(time.monotonic() - started, 3)}},
+            )
             if self.metrics is not None:
                 self.metrics.job_seconds.labels(kind=job.spec.kind.value, result=result).observe(
-                    time.monotonic() - started)
+                    time.monotonic() - started
+                )
         return True
 
     def _defer(self, job: Job, fields: dict, wait_s: float, reason: str) -> None:
@@ -135,9 +173,16 @@ class Worker:
         self.queue.defer(job.id, self.name, wait_s, reason)
         if self.metrics is not None:
             self.metrics.deferred.labels(kind=job.spec.kind.value).inc()
-        log.warning("job %s %s %s#%s: deferred %.0f s: %s", job.id, job.spec.kind.value, job.spec.repo,
-                    job.spec.pr_number, wait_s, reason,
-                    extra={"fields": {**fields, "outcome": "deferred", "retry_in_s": round(wait_s, 1)}})
+        log.warning(
+            "job %s %s %s#%s: deferred %.0f s: %s",
+            job.id,
+            job.spec.kind.value,
+            job.spec.repo,
+            job.spec.pr_number,
+            wait_s,
+            reason,
+            extra={"fields": {**fields, "outcome": "deferred", "retry_in_s": round(wait_s, 1)}},
+        )
 
     def _heartbeat(self, job: Job, cancel: threading.Event, done: threading.Event) -> None:
         interval = max(0.2, min(2.0, self.lease_s / 4))
@@ -148,8 +193,9 @@ class Worker:
                 log.exception("heartbeat for job %s failed", job.id)
                 continue
             if control is not Control.CONTINUE:
-                log.info("job %s: %s", job.id, control.value, extra={"fields": {**job_fields(job),
-                                                                                 "outcome": control.value}})
+                log.info(
+                    "job %s: %s", job.id, control.value, extra={"fields": {**job_fields(job), "outcome": control.value}}
+                )
                 cancel.set()
                 return
 

@@ -55,8 +55,15 @@ def stored_enum(kind: type[StrEnum], constraint: str, length: int) -> Enum:
     Not a native (PostgreSQL) enum type: the column stays a VARCHAR, so a new member is a new CHECK, not a
     type migration, and SQLite and PostgreSQL hold the same thing.
     """
-    return Enum(kind, name=constraint, native_enum=False, create_constraint=True, validate_strings=True,
-                length=length, values_callable=lambda members: [member.value for member in members])
+    return Enum(
+        kind,
+        name=constraint,
+        native_enum=False,
+        create_constraint=True,
+        validate_strings=True,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 class DeliveryRow(Base):
@@ -122,8 +129,9 @@ class PullStateRow(Base):
     pr_number: Mapped[int] = mapped_column(Integer, primary_key=True)
     paused: Mapped[bool] = mapped_column(default=False)
     paused_by: Mapped[str] = mapped_column(String(100), default="")
-    automerge: Mapped[AutomergeState] = mapped_column(stored_enum(AutomergeState, "ck_pull_states_automerge", 20),
-                                                      default=AutomergeState.OFF)
+    automerge: Mapped[AutomergeState] = mapped_column(
+        stored_enum(AutomergeState, "ck_pull_states_automerge", 20), default=AutomergeState.OFF
+    )
     armed_by: Mapped[str] = mapped_column(String(100), default="")
     armed_head: Mapped[str] = mapped_column(String(64), default="")
     fixed_head: Mapped[str] = mapped_column(String(64), default="")  # the head the `fix:` commands last ran on
@@ -147,12 +155,18 @@ def make_engine(url: str) -> Engine:
     """An engine on a database migrated to the newest schema; SQLite gets WAL and a busy timeout so workers share it."""
     is_sqlite = url.startswith("sqlite")
     try:
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False} if is_sqlite else {},
-                               pool_pre_ping=not is_sqlite)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False} if is_sqlite else {},
+            pool_pre_ping=not is_sqlite,
+        )
     except ModuleNotFoundError as exc:  # the URL's database driver is not installed
-        raise MissingExtra(f"the database {make_url(url).drivername}:// needs the `{exc.name}` driver, which is not "
-                           f"installed: for PostgreSQL, {install_hint('postgres')} and a postgresql+psycopg:// "
-                           "URL", name=exc.name) from exc
+        raise MissingExtra(
+            f"the database {make_url(url).drivername}:// needs the `{exc.name}` driver, which is not "
+            f"installed: for PostgreSQL, {install_hint('postgres')} and a postgresql+psycopg:// "
+            "URL",
+            name=exc.name,
+        ) from exc
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     migrate(engine)

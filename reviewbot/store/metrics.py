@@ -34,10 +34,12 @@ class _Breakers(Collector):
     def collect(self) -> Iterator[Metric]:
         from reviewbot.github.breaker import breakers
 
-        family = GaugeMetricFamily("reviewbot_github_circuit_open", "1 while GitHub at this host is considered down",
-                                   labels=["host"])
-        opened = CounterMetricFamily("reviewbot_github_circuit_opened", "Times the circuit to this host opened",
-                                     labels=["host"])
+        family = GaugeMetricFamily(
+            "reviewbot_github_circuit_open", "1 while GitHub at this host is considered down", labels=["host"]
+        )
+        opened = CounterMetricFamily(
+            "reviewbot_github_circuit_opened", "Times the circuit to this host opened", labels=["host"]
+        )
         for breaker in breakers():
             family.add_metric([breaker.host], 1.0 if breaker.is_open else 0.0)
             opened.add_metric([breaker.host], breaker.opened_count)
@@ -48,20 +50,43 @@ class _Breakers(Collector):
 class Metrics:
     def __init__(self, job_counts: Callable[[], dict[str, int]]):
         self.registry = CollectorRegistry()
-        self.deliveries = Counter("reviewbot_deliveries", "Webhook deliveries by event and result",
-                                  ["event", "result"], registry=self.registry)
-        self.webhook_seconds = Histogram("reviewbot_webhook_seconds", "Time to answer a delivery",
-                                         registry=self.registry, buckets=(.001, .0025, .005, .01, .025, .05, .1, .5))
-        self.job_seconds = Histogram("reviewbot_job_seconds", "Job run time by kind and result", ["kind", "result"],
-                                     registry=self.registry, buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800))
-        self.github_calls = Counter("reviewbot_github_api_calls", "GitHub API calls by installation and method",
-                                    ["installation", "method"], registry=self.registry)
-        self.sandbox_runs = Counter("reviewbot_sandbox_runs", "Sandboxed runs by status", ["status"],
-                                    registry=self.registry)
-        self.deferred = Counter("reviewbot_jobs_deferred", "Jobs put back because GitHub was not answering",
-                                ["kind"], registry=self.registry)
-        self.reconcile_skipped = Counter("reviewbot_reconcile_skipped", "Reconcile rounds skipped: GitHub down",
-                                         registry=self.registry)
+        self.deliveries = Counter(
+            "reviewbot_deliveries",
+            "Webhook deliveries by event and result",
+            ["event", "result"],
+            registry=self.registry,
+        )
+        self.webhook_seconds = Histogram(
+            "reviewbot_webhook_seconds",
+            "Time to answer a delivery",
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5),
+        )
+        self.job_seconds = Histogram(
+            "reviewbot_job_seconds",
+            "Job run time by kind and result",
+            ["kind", "result"],
+            registry=self.registry,
+            buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800),
+        )
+        self.github_calls = Counter(
+            "reviewbot_github_api_calls",
+            "GitHub API calls by installation and method",
+            ["installation", "method"],
+            registry=self.registry,
+        )
+        self.sandbox_runs = Counter(
+            "reviewbot_sandbox_runs", "Sandboxed runs by status", ["status"], registry=self.registry
+        )
+        self.deferred = Counter(
+            "reviewbot_jobs_deferred",
+            "Jobs put back because GitHub was not answering",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.reconcile_skipped = Counter(
+            "reviewbot_reconcile_skipped", "Reconcile rounds skipped: GitHub down", registry=self.registry
+        )
         self.registry.register(_JobStates(job_counts))
         self.registry.register(_Breakers())
 

@@ -39,8 +39,13 @@ class PageSummary:
 
 
 class ProofStore:
-    def __init__(self, engine: Engine, retention: Retention | None = None,
-                 max_log_bytes: int = DEFAULT_MAX_LOG_BYTES, clock: Callable[[], datetime] = utcnow):
+    def __init__(
+        self,
+        engine: Engine,
+        retention: Retention | None = None,
+        max_log_bytes: int = DEFAULT_MAX_LOG_BYTES,
+        clock: Callable[[], datetime] = utcnow,
+    ):
         self.engine = engine
         self.retention = retention or Retention()
         self.max_log_bytes = max_log_bytes
@@ -57,21 +62,43 @@ class ProofStore:
         logs = [(position, self._read_log(path)) for position, path in enumerate(record.log_paths) if path]
         pr = review.pr
         with Session(self.engine) as session, session.begin():
-            old = session.scalar(select(ProofPageRow.id).where(
-                ProofPageRow.repo == pr.repo, ProofPageRow.pr_number == pr.number, ProofPageRow.head_sha == head))
+            old = session.scalar(
+                select(ProofPageRow.id).where(
+                    ProofPageRow.repo == pr.repo, ProofPageRow.pr_number == pr.number, ProofPageRow.head_sha == head
+                )
+            )
             if old is not None:
                 session.execute(delete(ProofLogRow).where(ProofLogRow.page_id == old))
                 session.execute(delete(ProofPageRow).where(ProofPageRow.id == old))
-            row = ProofPageRow(repo=pr.repo, pr_number=pr.number, head_sha=head, public=public,
-                               title=redact(pr.title)[:300], author=pr.author[:100], pr_url=pr.url[:500],
-                               comment_url=comment_url[:500], verdict=review.proof.verdict.value,
-                               outcome=review.outcome.kind.value, rank=review.rating.overall.tier.value,
-                               data=record.data, published_at=self.clock())
+            row = ProofPageRow(
+                repo=pr.repo,
+                pr_number=pr.number,
+                head_sha=head,
+                public=public,
+                title=redact(pr.title)[:300],
+                author=pr.author[:100],
+                pr_url=pr.url[:500],
+                comment_url=comment_url[:500],
+                verdict=review.proof.verdict.value,
+                outcome=review.outcome.kind.value,
+                rank=review.rating.overall.tier.value,
+                data=record.data,
+                published_at=self.clock(),
+            )
             session.add(row)
             session.flush()
-            session.add_all(ProofLogRow(page_id=row.id, position=position, text=log.text, lines=log.lines,
-                                        original_bytes=log.original_bytes, truncated=log.truncated)
-                            for position, log in logs if log is not None)
+            session.add_all(
+                ProofLogRow(
+                    page_id=row.id,
+                    position=position,
+                    text=log.text,
+                    lines=log.lines,
+                    original_bytes=log.original_bytes,
+                    truncated=log.truncated,
+                )
+                for position, log in logs
+                if log is not None
+            )
             page_id = row.id
         self.prune()
         return page_id
@@ -98,16 +125,27 @@ class ProofStore:
     def prune(self) -> Pruning:
         """Apply the retention: delete pages past the age limit, drop the logs of older heads."""
         with Session(self.engine) as session, session.begin():
-            rows = session.execute(select(ProofPageRow.id, ProofPageRow.repo, ProofPageRow.pr_number,
-                                          ProofPageRow.published_at, ProofPageRow.logs_pruned)).all()
-            plan = plan_pruning((StoredPage(id, repo, number, _aware(at), pruned) for id, repo, number, at, pruned
-                                 in rows), self.retention, self.clock())
+            rows = session.execute(
+                select(
+                    ProofPageRow.id,
+                    ProofPageRow.repo,
+                    ProofPageRow.pr_number,
+                    ProofPageRow.published_at,
+                    ProofPageRow.logs_pruned,
+                )
+            ).all()
+            plan = plan_pruning(
+                (StoredPage(id, repo, number, _aware(at), pruned) for id, repo, number, at, pruned in rows),
+                self.retention,
+                self.clock(),
+            )
             doomed = sorted(plan.delete_pages | plan.drop_logs)
             if doomed:
                 session.execute(delete(ProofLogRow).where(ProofLogRow.page_id.in_(doomed)))
             if plan.drop_logs:
-                session.execute(update(ProofPageRow).where(ProofPageRow.id.in_(sorted(plan.drop_logs)))
-                                .values(logs_pruned=True))
+                session.execute(
+                    update(ProofPageRow).where(ProofPageRow.id.in_(sorted(plan.drop_logs))).values(logs_pruned=True)
+                )
             if plan.delete_pages:
                 session.execute(delete(ProofPageRow).where(ProofPageRow.id.in_(sorted(plan.delete_pages))))
         return plan
@@ -116,22 +154,33 @@ class ProofStore:
 
     def page(self, repo: str, number: int, head_sha: str) -> PageSummary | None:
         with Session(self.engine) as session:
-            row = session.scalar(select(ProofPageRow).where(
-                ProofPageRow.repo == repo, ProofPageRow.pr_number == number, ProofPageRow.head_sha == head_sha))
+            row = session.scalar(
+                select(ProofPageRow).where(
+                    ProofPageRow.repo == repo, ProofPageRow.pr_number == number, ProofPageRow.head_sha == head_sha
+                )
+            )
             return _summary(row) if row else None
 
     def latest(self, repo: str, number: int) -> PageSummary | None:
         with Session(self.engine) as session:
-            row = session.scalar(select(ProofPageRow).where(ProofPageRow.repo == repo, ProofPageRow.pr_number == number)
-                                 .order_by(desc(ProofPageRow.published_at), desc(ProofPageRow.id)).limit(1))
+            row = session.scalar(
+                select(ProofPageRow)
+                .where(ProofPageRow.repo == repo, ProofPageRow.pr_number == number)
+                .order_by(desc(ProofPageRow.published_at), desc(ProofPageRow.id))
+                .limit(1)
+            )
             return _summary(row) if row else None
 
     def heads(self, repo: str, number: int) -> list[str]:
         """The PR's stored heads, newest first."""
         with Session(self.engine) as session:
-            return list(session.scalars(select(ProofPageRow.head_sha).where(
-                ProofPageRow.repo == repo, ProofPageRow.pr_number == number)
-                .order_by(desc(ProofPageRow.published_at), desc(ProofPageRow.id))))
+            return list(
+                session.scalars(
+                    select(ProofPageRow.head_sha)
+                    .where(ProofPageRow.repo == repo, ProofPageRow.pr_number == number)
+                    .order_by(desc(ProofPageRow.published_at), desc(ProofPageRow.id))
+                )
+            )
 
     def logs(self, page_id: int) -> dict[int, LogFacts]:
         with Session(self.engine) as session:
@@ -140,8 +189,9 @@ class ProofStore:
 
     def log(self, page_id: int, position: int) -> LogFacts | None:
         with Session(self.engine) as session:
-            row = session.scalar(select(ProofLogRow).where(ProofLogRow.page_id == page_id,
-                                                           ProofLogRow.position == position))
+            row = session.scalar(
+                select(ProofLogRow).where(ProofLogRow.page_id == page_id, ProofLogRow.position == position)
+            )
             return _log(row) if row else None
 
     def recent(self, limit: int = 50, public_only: bool = False) -> tuple[list[PageSummary], int]:
@@ -150,21 +200,27 @@ class ProofStore:
         with Session(self.engine) as session:
             if public_only:
                 query = query.where(ProofPageRow.public.is_(True))
-            hidden = session.scalar(select(func.count()).select_from(ProofPageRow)
-                                    .where(ProofPageRow.public.is_(False))) if public_only else 0
+            hidden = (
+                session.scalar(select(func.count()).select_from(ProofPageRow).where(ProofPageRow.public.is_(False)))
+                if public_only
+                else 0
+            )
             return [_summary(row) for row in session.scalars(query)], hidden or 0
 
     def visibility(self) -> dict[str, bool]:
         """Each repository's visibility as its newest stored page saw it (repositories without pages are absent)."""
         with Session(self.engine) as session:
-            rows = session.execute(select(ProofPageRow.repo, ProofPageRow.public)
-                                   .order_by(ProofPageRow.published_at, ProofPageRow.id)).all()
+            rows = session.execute(
+                select(ProofPageRow.repo, ProofPageRow.public).order_by(ProofPageRow.published_at, ProofPageRow.id)
+            ).all()
         return {repo: public for repo, public in rows}
 
     def stored_prs(self) -> set[tuple[str, int]]:
         with Session(self.engine) as session:
-            return {(repo, number) for repo, number in session.execute(
-                select(ProofPageRow.repo, ProofPageRow.pr_number).distinct())}
+            return {
+                (repo, number)
+                for repo, number in session.execute(select(ProofPageRow.repo, ProofPageRow.pr_number).distinct())
+            }
 
 
 def _aware(moment: datetime) -> datetime:
@@ -172,10 +228,22 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _summary(row: ProofPageRow) -> PageSummary:
-    return PageSummary(id=row.id, public=row.public, facts=PageFacts(
-        repo=row.repo, pr_number=row.pr_number, head_sha=row.head_sha, title=row.title, author=row.author,
-        pr_url=row.pr_url, comment_url=row.comment_url, published_at=_aware(row.published_at),
-        logs_pruned=row.logs_pruned, data=row.data or {}))
+    return PageSummary(
+        id=row.id,
+        public=row.public,
+        facts=PageFacts(
+            repo=row.repo,
+            pr_number=row.pr_number,
+            head_sha=row.head_sha,
+            title=row.title,
+            author=row.author,
+            pr_url=row.pr_url,
+            comment_url=row.comment_url,
+            published_at=_aware(row.published_at),
+            logs_pruned=row.logs_pruned,
+            data=row.data or {},
+        ),
+    )
 
 
 def _log(row: ProofLogRow) -> LogFacts:

@@ -39,9 +39,17 @@ class PullStates:
             row = session.get(PullStateRow, (repo, pr_number))
             if row is None:
                 return PullState(repo, pr_number)
-            return PullState(repo, pr_number, row.paused, row.paused_by, row.automerge, row.armed_by, row.armed_head,
-                             tuple(tuple(entry) for entry in row.automerge_log or []),
-                             row.fixed_head)
+            return PullState(
+                repo,
+                pr_number,
+                row.paused,
+                row.paused_by,
+                row.automerge,
+                row.armed_by,
+                row.armed_head,
+                tuple(tuple(entry) for entry in row.automerge_log or []),
+                row.fixed_head,
+            )
 
     def update(self, repo: str, pr_number: int, **fields: object) -> PullState:
         try:
@@ -62,8 +70,11 @@ class PullStates:
     def armed(self, repo: str) -> list[int]:
         """PR numbers in `repo` with automerge armed: what a status event or a reconcile advances."""
         with Session(self.engine) as session:
-            rows = session.query(PullStateRow.pr_number).filter(PullStateRow.repo == repo,
-                                                                PullStateRow.automerge == AutomergeState.ARMED).all()
+            rows = (
+                session.query(PullStateRow.pr_number)
+                .filter(PullStateRow.repo == repo, PullStateRow.automerge == AutomergeState.ARMED)
+                .all()
+            )
         return [number for (number,) in rows]
 
     def log_automerge(self, repo: str, pr_number: int, row: tuple[str, str, str, str]) -> PullState:
@@ -78,8 +89,9 @@ class PullStates:
         """True the first time; False when this comment with this body was already carried out."""
         try:
             with Session(self.engine) as session, session.begin():
-                session.add(ProcessedCommandRow(comment_id=comment_id, body_hash=body_hash(body), repo=repo,
-                                                command=command))
+                session.add(
+                    ProcessedCommandRow(comment_id=comment_id, body_hash=body_hash(body), repo=repo, command=command)
+                )
             return True
         except IntegrityError:
             return False

@@ -74,23 +74,49 @@ ACTIVE = (JobState.QUEUED, JobState.RUNNING)
 # On SQLite they run prepared (`store.prepared`): SQLAlchemy's per-call bookkeeping cost more than SQLite itself.
 _SEEN_DELIVERY = select(DELIVERIES.c.job_ids).where(DELIVERIES.c.delivery_id == bindparam("delivery_id"))
 _INSERT_DELIVERY = insert(DELIVERIES)
-_ACTIVE_JOBS = select(JOBS.c.id, JOBS.c.head_sha, JOBS.c.state, JOBS.c.reason, JOBS.c.payload).where(
-    JOBS.c.repo == bindparam("repo"), JOBS.c.pr_number == bindparam("pr"), JOBS.c.kind == bindparam("kind"),
-    or_(*(JOBS.c.state == state.value for state in ACTIVE)),  # not IN: a plain statement runs prepared
-    JOBS.c.cancel_requested.is_(False),
-).order_by(JOBS.c.id.desc())
+_ACTIVE_JOBS = (
+    select(JOBS.c.id, JOBS.c.head_sha, JOBS.c.state, JOBS.c.reason, JOBS.c.payload)
+    .where(
+        JOBS.c.repo == bindparam("repo"),
+        JOBS.c.pr_number == bindparam("pr"),
+        JOBS.c.kind == bindparam("kind"),
+        or_(*(JOBS.c.state == state.value for state in ACTIVE)),  # not IN: a plain statement runs prepared
+        JOBS.c.cancel_requested.is_(False),
+    )
+    .order_by(JOBS.c.id.desc())
+)
 _INSERT_JOB = insert(JOBS)
-_SUPERSEDE = update(JOBS).where(JOBS.c.id == bindparam("job_id")).values(
-    state=JobState.SUPERSEDED.value, finished_at=bindparam("now"), updated_at=bindparam("now"),
-    last_error=bindparam("note"))
-_ASK_TO_STOP = update(JOBS).where(JOBS.c.id == bindparam("job_id")).values(
-    cancel_requested=True, updated_at=bindparam("now"), last_error=bindparam("note"))
+_SUPERSEDE = (
+    update(JOBS)
+    .where(JOBS.c.id == bindparam("job_id"))
+    .values(
+        state=JobState.SUPERSEDED.value,
+        finished_at=bindparam("now"),
+        updated_at=bindparam("now"),
+        last_error=bindparam("note"),
+    )
+)
+_ASK_TO_STOP = (
+    update(JOBS)
+    .where(JOBS.c.id == bindparam("job_id"))
+    .values(cancel_requested=True, updated_at=bindparam("now"), last_error=bindparam("note"))
+)
 _OF_PR = (JOBS.c.repo == bindparam("of_repo"), JOBS.c.pr_number == bindparam("of_pr"))  # not a column's name
-_CANCEL_QUEUED = update(JOBS).where(*_OF_PR, JOBS.c.state == JobState.QUEUED.value).values(
-    state=JobState.CANCELLED.value, finished_at=bindparam("now"), updated_at=bindparam("now"),
-    last_error=bindparam("note"))
-_STOP_RUNNING = update(JOBS).where(*_OF_PR, JOBS.c.state == JobState.RUNNING.value).values(
-    cancel_requested=True, updated_at=bindparam("now"), last_error=bindparam("note"))
+_CANCEL_QUEUED = (
+    update(JOBS)
+    .where(*_OF_PR, JOBS.c.state == JobState.QUEUED.value)
+    .values(
+        state=JobState.CANCELLED.value,
+        finished_at=bindparam("now"),
+        updated_at=bindparam("now"),
+        last_error=bindparam("note"),
+    )
+)
+_STOP_RUNNING = (
+    update(JOBS)
+    .where(*_OF_PR, JOBS.c.state == JobState.RUNNING.value)
+    .values(cancel_requested=True, updated_at=bindparam("now"), last_error=bindparam("note"))
+)
 _LOCK_PR = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
 
@@ -186,8 +212,7 @@ class Queue:
         with self._transaction() as session:
             return self._enqueue(session.connection(), spec)
 
-    def accept_delivery(self, delivery_id: str, event: str, summary: str,
-                        actions: list[Action]) -> Accepted:
+    def accept_delivery(self, delivery_id: str, event: str, summary: str, actions: list[Action]) -> Accepted:
         """One transaction for a webhook: (duplicate, job ids, cancelled count, ignored reasons).
 
         The jobs and the delivery id are stored together, so an accepted delivery is never lost
@@ -200,8 +225,7 @@ class Queue:
             # Another service instance stored this delivery first; this transaction's work was rolled back.
             return True, self.delivery_jobs(delivery_id) or [], 0, []
 
-    def _accept(self, connection: Any, delivery_id: str, event: str, summary: str,
-                actions: list[Action]) -> Accepted:
+    def _accept(self, connection: Any, delivery_id: str, event: str, summary: str, actions: list[Action]) -> Accepted:
         seen = self._sql.rows(connection, _SEEN_DELIVERY, {"delivery_id": delivery_id})
         if seen:
             return True, list(seen[0].job_ids or []), 0, []
@@ -213,16 +237,25 @@ class Queue:
                 cancelled += self._cancel_pr(connection, action.repo, action.pr_number, action.reason)
             else:
                 ignored.append(action.reason)
-        self._sql.execute(connection, _INSERT_DELIVERY, {"delivery_id": delivery_id, "event": event,
-                                                         "summary": summary[:300], "job_ids": job_ids,
-                                                         "received_at": self.clock()})
+        self._sql.execute(
+            connection,
+            _INSERT_DELIVERY,
+            {
+                "delivery_id": delivery_id,
+                "event": event,
+                "summary": summary[:300],
+                "job_ids": job_ids,
+                "received_at": self.clock(),
+            },
+        )
         return False, job_ids, cancelled, ignored
 
     def _enqueue(self, connection: Any, spec: JobSpec) -> tuple[int, bool]:
         """One read of the PR's active jobs of this kind decides: reuse one, or supersede older heads and insert."""
         self._lock_pr(connection, spec.repo, spec.pr_number)
-        active = self._sql.rows(connection, _ACTIVE_JOBS, {"repo": spec.repo, "pr": spec.pr_number,
-                                                           "kind": spec.kind.value})
+        active = self._sql.rows(
+            connection, _ACTIVE_JOBS, {"repo": spec.repo, "pr": spec.pr_number, "kind": spec.kind.value}
+        )
         same = _same_request(spec, active)
         if same is not None:
             return same, False
@@ -231,8 +264,9 @@ class Queue:
         if spec.kind == JobKind.REVIEW and spec.head_sha:
             note = f"superseded by head {spec.head_sha[:12]}"
             asked = spec.reason == REREVIEW  # a maintainer's request replaces every review still waiting
-            queued = [row for row in active
-                      if (asked or row.head_sha != spec.head_sha) and row.state == JobState.QUEUED]
+            queued = [
+                row for row in active if (asked or row.head_sha != spec.head_sha) and row.state == JobState.QUEUED
+            ]
             running = [row for row in active if row.head_sha != spec.head_sha and row.state == JobState.RUNNING]
             for row in queued:  # prebuilt statements: building one costs more than SQLite takes to run it
                 self._sql.execute(connection, _SUPERSEDE, {"job_id": row.id, "now": now, "note": note})
@@ -240,14 +274,32 @@ class Queue:
                 self._sql.execute(connection, _ASK_TO_STOP, {"job_id": row.id, "now": now, "note": note})
             # whoever asked for the replaced reviews is still owed one: the newer job carries their requests
             replaced = sorted((*queued, *running), key=lambda row: row.id)
-            payload = carry_over(spec.payload, [row.payload or {} for row in replaced],
-                                 [row.payload or {} for row in replaced if row.state == JobState.QUEUED])
-        return self._sql.insert(connection, _INSERT_JOB, {
-            "kind": spec.kind.value, "repo": spec.repo, "pr_number": spec.pr_number, "head_sha": spec.head_sha,
-            "installation_id": spec.installation_id, "reason": spec.reason, "payload": payload,
-            "state": JobState.QUEUED.value, "cancel_requested": False, "attempts": 0,
-            "max_attempts": self.max_attempts, "run_after": now, "last_error": "", "created_at": now,
-            "updated_at": now}), True
+            payload = carry_over(
+                spec.payload,
+                [row.payload or {} for row in replaced],
+                [row.payload or {} for row in replaced if row.state == JobState.QUEUED],
+            )
+        return self._sql.insert(
+            connection,
+            _INSERT_JOB,
+            {
+                "kind": spec.kind.value,
+                "repo": spec.repo,
+                "pr_number": spec.pr_number,
+                "head_sha": spec.head_sha,
+                "installation_id": spec.installation_id,
+                "reason": spec.reason,
+                "payload": payload,
+                "state": JobState.QUEUED.value,
+                "cancel_requested": False,
+                "attempts": 0,
+                "max_attempts": self.max_attempts,
+                "run_after": now,
+                "last_error": "",
+                "created_at": now,
+                "updated_at": now,
+            },
+        ), True
 
     def cancel_pr(self, repo: str, pr_number: int, reason: str) -> int:
         """Cancel a PR's queued jobs and ask its running ones to stop; returns how many."""
@@ -258,8 +310,9 @@ class Queue:
         now = self.clock()
         self._lock_pr(connection, repo, pr_number)
         values = {"of_repo": repo, "of_pr": pr_number, "now": now, "note": reason}
-        return self._sql.execute(connection, _CANCEL_QUEUED, values) + self._sql.execute(connection, _STOP_RUNNING,
-                                                                                         values)
+        return self._sql.execute(connection, _CANCEL_QUEUED, values) + self._sql.execute(
+            connection, _STOP_RUNNING, values
+        )
 
     def _lock_pr(self, connection: Any, repo: str, pr_number: int) -> None:
         """PostgreSQL: concurrent writers decide about one PR at a time (SQLite has a single writer already)."""
@@ -272,17 +325,26 @@ class Queue:
         """The oldest runnable job (queued and due, or running with an expired lease), leased to `worker_id`."""
         now = self.clock()
         runnable = ((JobRow.state == JobState.QUEUED.value) & (JobRow.run_after <= now)) | (
-            (JobRow.state == JobState.RUNNING.value) & (JobRow.lease_expires < now))
+            (JobRow.state == JobState.RUNNING.value) & (JobRow.lease_expires < now)
+        )
         with self._transaction() as session:
             query = select(JobRow.id).where(runnable).order_by(JobRow.run_after, JobRow.id).limit(CLAIM_CANDIDATES)
             if self.engine.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             for job_id in session.scalars(query).all():
-                won = _rowcount(session.execute(
-                    update(JobRow).where(JobRow.id == job_id, runnable).values(
-                        state=JobState.RUNNING.value, lease_owner=worker_id,
-                        lease_expires=now + timedelta(seconds=lease_s), attempts=JobRow.attempts + 1, updated_at=now)
-                ))
+                won = _rowcount(
+                    session.execute(
+                        update(JobRow)
+                        .where(JobRow.id == job_id, runnable)
+                        .values(
+                            state=JobState.RUNNING.value,
+                            lease_owner=worker_id,
+                            lease_expires=now + timedelta(seconds=lease_s),
+                            attempts=JobRow.attempts + 1,
+                            updated_at=now,
+                        )
+                    )
+                )
                 if won:
                     row = session.get(JobRow, job_id)
                     assert row is not None  # this transaction just updated it
@@ -346,19 +408,33 @@ class Queue:
     def _finish(self, job_id: int, worker_id: str, state: JobState, error: str) -> bool:
         now = self.clock()
         with self._transaction() as session:
-            done = _rowcount(session.execute(update(JobRow).where(
-                JobRow.id == job_id, JobRow.state == JobState.RUNNING.value, JobRow.lease_owner == worker_id).values(
-                state=state.value, finished_at=now, updated_at=now, lease_owner=None, lease_expires=None,
-                last_error=error)))
+            done = _rowcount(
+                session.execute(
+                    update(JobRow)
+                    .where(JobRow.id == job_id, JobRow.state == JobState.RUNNING.value, JobRow.lease_owner == worker_id)
+                    .values(
+                        state=state.value,
+                        finished_at=now,
+                        updated_at=now,
+                        lease_owner=None,
+                        lease_expires=None,
+                        last_error=error,
+                    )
+                )
+            )
             return bool(done)
 
     def retry_dead(self, repo: str, pr_number: int) -> int:
         """Give a PR's dead-lettered jobs a fresh set of attempts (a maintainer's re-review)."""
         now = self.clock()
         with self._transaction() as session:
-            return _rowcount(session.execute(update(JobRow).where(
-                JobRow.repo == repo, JobRow.pr_number == pr_number, JobRow.state == JobState.DEAD.value).values(
-                state=JobState.QUEUED.value, attempts=0, run_after=now, updated_at=now, finished_at=None)))
+            return _rowcount(
+                session.execute(
+                    update(JobRow)
+                    .where(JobRow.repo == repo, JobRow.pr_number == pr_number, JobRow.state == JobState.DEAD.value)
+                    .values(state=JobState.QUEUED.value, attempts=0, run_after=now, updated_at=now, finished_at=None)
+                )
+            )
 
     # -- views ----------------------------------------------------------------------------
 
@@ -381,10 +457,15 @@ class Queue:
     def reviewed_or_dead(self, repo: str, pr_number: int, head_sha: str) -> bool:
         """Whether this head already has an active review, or one that died (a reconcile must not loop on it)."""
         with Session(self.engine) as session:
-            found = session.scalars(select(JobRow.id).where(
-                JobRow.repo == repo, JobRow.pr_number == pr_number, JobRow.kind == JobKind.REVIEW.value,
-                JobRow.head_sha == head_sha,
-                JobRow.state.in_([JobState.QUEUED.value, JobState.RUNNING.value, JobState.DEAD.value]))).first()
+            found = session.scalars(
+                select(JobRow.id).where(
+                    JobRow.repo == repo,
+                    JobRow.pr_number == pr_number,
+                    JobRow.kind == JobKind.REVIEW.value,
+                    JobRow.head_sha == head_sha,
+                    JobRow.state.in_([JobState.QUEUED.value, JobState.RUNNING.value, JobState.DEAD.value]),
+                )
+            ).first()
         return found is not None
 
     def payload(self, job_id: int) -> dict[str, Any]:
@@ -399,10 +480,18 @@ class Queue:
         What `status` and the automerge comment say about a head not reviewed yet: queued, running,
         or nothing at all (a draft, a pause, a lost webhook), never a guess."""
         with Session(self.engine) as session:
-            states = set(session.scalars(select(JobRow.state).where(
-                JobRow.repo == repo, JobRow.pr_number == pr_number, JobRow.kind == JobKind.REVIEW.value,
-                JobRow.head_sha.in_([head_sha, ""]), JobRow.cancel_requested.is_(False),
-                JobRow.state.in_([state.value for state in ACTIVE]))).all())
+            states = set(
+                session.scalars(
+                    select(JobRow.state).where(
+                        JobRow.repo == repo,
+                        JobRow.pr_number == pr_number,
+                        JobRow.kind == JobKind.REVIEW.value,
+                        JobRow.head_sha.in_([head_sha, ""]),
+                        JobRow.cancel_requested.is_(False),
+                        JobRow.state.in_([state.value for state in ACTIVE]),
+                    )
+                ).all()
+            )
         for state in ACTIVE[::-1]:  # running first: it is the more advanced of the two
             if state.value in states:
                 return state
@@ -435,15 +524,33 @@ class PublishedReviews:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def record(self, repo: str, pr_number: int, head_sha: str, comment_id: int | None, verdict: Verdict,
-               outcome: OutcomeKind, rank: str, next_step: str = "") -> None:
+    def record(
+        self,
+        repo: str,
+        pr_number: int,
+        head_sha: str,
+        comment_id: int | None,
+        verdict: Verdict,
+        outcome: OutcomeKind,
+        rank: str,
+        next_step: str = "",
+    ) -> None:
         try:
             self._record(repo, pr_number, head_sha, comment_id, verdict, outcome, rank, next_step)
         except IntegrityError:  # another worker inserted this PR's row first: update it instead
             self._record(repo, pr_number, head_sha, comment_id, verdict, outcome, rank, next_step)
 
-    def _record(self, repo: str, pr_number: int, head_sha: str, comment_id: int | None, verdict: Verdict,
-                outcome: OutcomeKind, rank: str, next_step: str) -> None:
+    def _record(
+        self,
+        repo: str,
+        pr_number: int,
+        head_sha: str,
+        comment_id: int | None,
+        verdict: Verdict,
+        outcome: OutcomeKind,
+        rank: str,
+        next_step: str,
+    ) -> None:
         with Session(self.engine) as session, session.begin():
             row = session.get(PublishedReviewRow, (repo, pr_number))
             if row is None:
@@ -485,6 +592,13 @@ def command_key(payload: Mapping[str, Any]) -> str:
 
 
 def _job(row: JobRow) -> Job:
-    spec = JobSpec(kind=JobKind(row.kind), repo=row.repo, pr_number=row.pr_number, head_sha=row.head_sha,
-                   installation_id=row.installation_id, reason=row.reason, payload=row.payload or {})
+    spec = JobSpec(
+        kind=JobKind(row.kind),
+        repo=row.repo,
+        pr_number=row.pr_number,
+        head_sha=row.head_sha,
+        installation_id=row.installation_id,
+        reason=row.reason,
+        payload=row.payload or {},
+    )
     return Job(id=row.id, spec=spec, attempts=row.attempts, max_attempts=row.max_attempts)

@@ -48,8 +48,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PHASES = ("checkout", "sandbox", "publish")
 FINISHED = (JobState.DONE, JobState.SUPERSEDED, JobState.CANCELLED)
 ANY_REVIEW_COMMENT = "<!-- reviewbot:review"
-CGROUP_PARENTS = (Path("/sys/fs/cgroup/pids/reviewbot"), Path("/sys/fs/cgroup/memory/reviewbot"),
-                  Path("/sys/fs/cgroup/reviewbot"))
+CGROUP_PARENTS = (
+    Path("/sys/fs/cgroup/pids/reviewbot"),
+    Path("/sys/fs/cgroup/memory/reviewbot"),
+    Path("/sys/fs/cgroup/reviewbot"),
+)
 
 
 # -- processes seen from outside ------------------------------------------------------------------
@@ -87,15 +90,17 @@ def processes_mentioning(text: str, exclude: set[int] = frozenset()) -> list[tup
 
 def child_env(settings: Settings, lease_s: float) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWBOT_")}
-    env.update({
-        "REVIEWBOT_DATA_DIR": str(settings.data_dir),
-        "REVIEWBOT_DATABASE_URL": settings.resolved_database_url,
-        "REVIEWBOT_GITHUB_API_URL": settings.github_api_url,
-        "REVIEWBOT_WEBHOOK_SECRETS": ",".join(s.get_secret_value() for s in settings.webhook_secrets),
-        "REVIEWBOT_LEASE_S": str(lease_s),
-        "REVIEWBOT_RECONCILE_INTERVAL_S": "3600",
-        "PYTHONPATH": str(ROOT),
-    })
+    env.update(
+        {
+            "REVIEWBOT_DATA_DIR": str(settings.data_dir),
+            "REVIEWBOT_DATABASE_URL": settings.resolved_database_url,
+            "REVIEWBOT_GITHUB_API_URL": settings.github_api_url,
+            "REVIEWBOT_WEBHOOK_SECRETS": ",".join(s.get_secret_value() for s in settings.webhook_secrets),
+            "REVIEWBOT_LEASE_S": str(lease_s),
+            "REVIEWBOT_RECONCILE_INTERVAL_S": "3600",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     if settings.token is not None:
         env["REVIEWBOT_TOKEN"] = settings.token.get_secret_value()
         env["REVIEWBOT_BOT_LOGIN"] = settings.bot_login
@@ -107,8 +112,9 @@ def child_env(settings: Settings, lease_s: float) -> dict[str, str]:
 
 def _service_from_env():  # type: ignore[no-untyped-def]
     settings = Settings()
-    edge = GitHubEdge.from_settings(settings, retry=default_retry(total=3, backoff_factor=0.01, max_wait_s=2),
-                                    throttle=False)
+    edge = GitHubEdge.from_settings(
+        settings, retry=default_retry(total=3, backoff_factor=0.01, max_wait_s=2), throttle=False
+    )
     return build_service(settings, edge=edge)
 
 
@@ -177,8 +183,13 @@ class CrashLab:
     def start_worker(self) -> subprocess.Popen:
         self._started += 1
         with open(self.logs / f"worker-{self._started}.log", "w") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "tests.e2e.crash", "worker"], env=self.env, cwd=ROOT,
-                                    stdout=log, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.e2e.crash", "worker"],
+                env=self.env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self.workers.append(proc)
         return proc
 
@@ -208,8 +219,9 @@ class CrashLab:
         branch = f"fix/crash-{index}"
         world = self.world
         world.fake.push_to_branch(world.repo, branch, world.sample.path, ref=world.sample.head)
-        number = world.fake.open_pull_request(world.repo, head=branch, title=f"{world.sample.title} ({index})",
-                                              body=world.sample.body, user=CONTRIBUTOR)
+        number = world.fake.open_pull_request(
+            world.repo, head=branch, title=f"{world.sample.title} ({index})", body=world.sample.body, user=CONTRIBUTOR
+        )
         self.numbers.append(number)
         return number
 
@@ -221,16 +233,25 @@ class CrashLab:
         world = self.world
         payload = world.fake.payload_for_pull_request(world.repo, number, "opened", world.installation)
 
-        return world.fake.deliver(url or world.server.url, "pull_request", payload, SECRET,
-                                  str(uuid.uuid4())).status_code
+        return world.fake.deliver(
+            url or world.server.url, "pull_request", payload, SECRET, str(uuid.uuid4())
+        ).status_code
 
     def enqueue_rereview(self, number: int) -> int:
         """A second review job of the same head (as `@reviewbot re-review` makes): two workers race on one PR."""
         world = self.world
         head = world.fake.pull_request(world.repo, number).head_sha
-        job_id, _ = world.service.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=world.repo, pr_number=number,
-                                                        head_sha=head, installation_id=world.installation,
-                                                        reason=REREVIEW, payload={}))
+        job_id, _ = world.service.queue.enqueue(
+            JobSpec(
+                kind=JobKind.REVIEW,
+                repo=world.repo,
+                pr_number=number,
+                head_sha=head,
+                installation_id=world.installation,
+                reason=REREVIEW,
+                payload={},
+            )
+        )
         return job_id
 
     def race(self, number: int, timeout: float = 120) -> int:
@@ -259,8 +280,9 @@ class CrashLab:
     # -- killing at a phase --
 
     def kill_at(self, phase: str, proc: subprocess.Popen, number: int, timeout: float = 60) -> Kill | None:
-        point = {"checkout": self._watch_checkout, "sandbox": self._watch_sandbox,
-                 "publish": self._watch_publish}[phase](proc, number, time.monotonic() + timeout)
+        point = {"checkout": self._watch_checkout, "sandbox": self._watch_sandbox, "publish": self._watch_publish}[
+            phase
+        ](proc, number, time.monotonic() + timeout)
         if point is None:
             return None
         proc.wait()
@@ -280,7 +302,9 @@ class CrashLab:
         runs = self.data_dir / "runs"
         while time.monotonic() < deadline and proc.poll() is None:
             for _, cmd in children(proc.pid):
-                if (want == "git fetch" and " fetch " in cmd) or (want == "git checkout-index" and " checkout-index" in cmd):
+                if (want == "git fetch" and " fetch " in cmd) or (
+                    want == "git checkout-index" and " checkout-index" in cmd
+                ):
                     self.sigkill(proc)
                     return want
             if any(runs.glob("*/head-*")):
@@ -303,14 +327,16 @@ class CrashLab:
 
     def _watch_publish(self, proc: subprocess.Popen, number: int, deadline: float) -> str | None:
         repo = self.world.repo
-        method, glob, nth, name = self.rng.choice((
-            ("POST", f"/repos/{repo}/issues/{number}/comments", 1, "placeholder POST applied"),
-            ("POST", f"/repos/{repo}/issues/{number}/comments", 2, "review POST applied"),
-            ("DELETE", f"/repos/{repo}/issues/comments/*", 1, "placeholder DELETE applied"),
-            # a head another PR's run already checked gets its run edited: one check run per head
-            ("POST|PATCH", f"/repos/{repo}/check-runs*", 1, "check-run write applied"),
-            ("POST", f"/repos/{repo}/issues/{number}/labels", 1, "labels POST applied"),
-        ))
+        method, glob, nth, name = self.rng.choice(
+            (
+                ("POST", f"/repos/{repo}/issues/{number}/comments", 1, "placeholder POST applied"),
+                ("POST", f"/repos/{repo}/issues/{number}/comments", 2, "review POST applied"),
+                ("DELETE", f"/repos/{repo}/issues/comments/*", 1, "placeholder DELETE applied"),
+                # a head another PR's run already checked gets its run edited: one check run per head
+                ("POST|PATCH", f"/repos/{repo}/check-runs*", 1, "check-run write applied"),
+                ("POST", f"/repos/{repo}/issues/{number}/labels", 1, "labels POST applied"),
+            )
+        )
         fired, methods = threading.Event(), method.split("|")
         fake = self.world.fake
 
@@ -352,8 +378,11 @@ class CrashLab:
         """(bot review comments on the PR, whether exactly one names the current head with a real verdict)."""
         world = self.world
         head = world.fake.pull_request(world.repo, number).head_sha
-        ours = [c for c in world.fake.comments(world.repo, number)
-                if c.user.login == world.bot_login and ANY_REVIEW_COMMENT in c.body]
+        ours = [
+            c
+            for c in world.fake.comments(world.repo, number)
+            if c.user.login == world.bot_login and ANY_REVIEW_COMMENT in c.body
+        ]
         markers = [parse_marker(c.body) for c in ours]
         current = [m for m in markers if m is not None and m.head == head and m.verdict != "error"]
         return len(ours), len(ours) == 1 and len(current) == 1
@@ -364,13 +393,26 @@ class CrashLab:
         worktrees, locks = [], []
         for mirror in (self.data_dir / "mirrors").glob("*.git"):
             worktrees += [str(p) for p in (mirror / "worktrees").glob("*")]
-            locks += [str(p) for p in (*mirror.glob("*.lock"), *(mirror / "refs").rglob("*.lock"),
-                                       *(mirror / "objects").rglob("*.lock"), *(mirror / "worktrees").rglob("*.lock"))]
-        cgroups = [str(path) for parent in CGROUP_PARENTS for pid in self.dead_pids
-                   for path in parent.glob(f"run-{pid}-*")]
+            locks += [
+                str(p)
+                for p in (
+                    *mirror.glob("*.lock"),
+                    *(mirror / "refs").rglob("*.lock"),
+                    *(mirror / "objects").rglob("*.lock"),
+                    *(mirror / "worktrees").rglob("*.lock"),
+                )
+            ]
+        cgroups = [
+            str(path) for parent in CGROUP_PARENTS for pid in self.dead_pids for path in parent.glob(f"run-{pid}-*")
+        ]
         processes = processes_mentioning(str(self.data_dir), exclude={w.pid for w in self.live_workers()})
-        return {"processes": processes, "run folders": runs, "worktrees": worktrees, "git locks": locks,
-                "cgroups": cgroups}
+        return {
+            "processes": processes,
+            "run folders": runs,
+            "worktrees": worktrees,
+            "git locks": locks,
+            "cgroups": cgroups,
+        }
 
     def summary(self) -> dict:
         jobs = self.world.service.queue.jobs()
@@ -380,9 +422,15 @@ class CrashLab:
         active = {job.pr_number for job in jobs if JobState(job.state) in (JobState.QUEUED, JobState.RUNNING)}
         lost = [n for n, (_, ok) in per_pr.items() if not ok and n not in active]
         unfinished = [job.id for job in jobs if JobState(job.state) not in FINISHED]
-        return {"jobs": len(jobs), "states": dict(states), "duplicates": duplicates, "lost": lost,
-                "unfinished": unfinished,
-                "kills": Counter(k.phase for k in self.kills), "survivors": [k for k in self.kills if k.survivors]}
+        return {
+            "jobs": len(jobs),
+            "states": dict(states),
+            "duplicates": duplicates,
+            "lost": lost,
+            "unfinished": unfinished,
+            "kills": Counter(k.phase for k in self.kills),
+            "survivors": [k for k in self.kills if k.survivors],
+        }
 
     def service_restart(self, deliveries: int) -> dict:
         """Kill the webhook service mid-burst, restart it, redeliver what got no answer; count lost accepted ones."""
@@ -395,8 +443,13 @@ class CrashLab:
 
         def start() -> subprocess.Popen:
             with open(lab.logs / f"service-{time.monotonic_ns()}.log", "w") as log:
-                proc = subprocess.Popen([sys.executable, "-m", "tests.e2e.crash", "serve", str(port)], env=lab.env,
-                                        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "tests.e2e.crash", "serve", str(port)],
+                    env=lab.env,
+                    cwd=ROOT,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
             wait_for_port(port)
             return proc
 
@@ -412,7 +465,9 @@ class CrashLab:
                 delivery_id = str(uuid.uuid4())
                 sent.append((number, delivery_id, payload))
                 try:
-                    answers[delivery_id] = world.fake.deliver(url, "pull_request", payload, SECRET, delivery_id).status_code
+                    answers[delivery_id] = world.fake.deliver(
+                        url, "pull_request", payload, SECRET, delivery_id
+                    ).status_code
                 except Exception:  # noqa: BLE001 - the service died under this delivery
                     answers[delivery_id] = 0
                 time.sleep(0.01)
@@ -433,9 +488,14 @@ class CrashLab:
         queue = world.service.queue
         accepted = [d for _, d, _ in sent if answers[d] in (200, 202)]
         lost = [d for d in accepted if queue.delivery_jobs(d) is None]
-        return {"deliveries": len(sent), "answered before the kill": len(sent) - len(unanswered),
-                "redelivered": len(unanswered), "accepted": len(accepted), "lost accepted deliveries": len(lost),
-                "not accepted": [d for _, d, _ in sent if answers[d] not in (200, 202)]}
+        return {
+            "deliveries": len(sent),
+            "answered before the kill": len(sent) - len(unanswered),
+            "redelivered": len(unanswered),
+            "accepted": len(accepted),
+            "lost accepted deliveries": len(lost),
+            "not accepted": [d for _, d, _ in sent if answers[d] not in (200, 202)],
+        }
 
 
 if __name__ == "__main__":

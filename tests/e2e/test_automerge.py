@@ -36,11 +36,19 @@ def reviewed(world: World) -> None:
 def ci_status(world: World, state: str, context: str = "ci/build") -> None:
     """The repository's CI reports on the head, and GitHub sends the `status` webhook."""
     sha = world.head_sha()
-    answer = httpx.post(f"{world.fake.url}/repos/{world.repo}/statuses/{sha}", json={"state": state,
-                        "context": context}, headers={"Authorization": f"token {world.ci_token}"})
+    answer = httpx.post(
+        f"{world.fake.url}/repos/{world.repo}/statuses/{sha}",
+        json={"state": state, "context": context},
+        headers={"Authorization": f"token {world.ci_token}"},
+    )
     assert answer.status_code == 201
-    payload = {"sha": sha, "state": state, "context": context, "repository": {"full_name": world.repo},
-               "installation": {"id": world.installation}}
+    payload = {
+        "sha": sha,
+        "state": state,
+        "context": context,
+        "repository": {"full_name": world.repo},
+        "installation": {"id": world.installation},
+    }
     world.fake.deliver(world.server.url, "status", payload, SECRET, str(uuid.uuid4()))
 
 
@@ -55,8 +63,12 @@ def merged(world: World) -> bool:
 
 def base_message(world: World) -> str:
     git_dir = world.fake.repo_path(world.repo)
-    return subprocess.run(["git", "--git-dir", str(git_dir), "log", "-1", "--format=%B", "main"],
-                          capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["git", "--git-dir", str(git_dir), "log", "-1", "--format=%B", "main"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def test_armed_on_a_passing_review_it_merges_with_the_head_pinned_and_credits(world: World) -> None:
@@ -95,8 +107,11 @@ def test_a_failing_check_blocks_and_a_pending_one_waits(world: World) -> None:
     ci_status(world, "failure")
     world.work()
     # main requires no checks: every check counts, and it is not called "required"
-    assert not merged(world) and "failing check `ci/build` (no required checks configured: every other check " \
-        "counts)" in automerge_comment(world)
+    assert not merged(
+        world
+    ) and "failing check `ci/build` (no required checks configured: every other check counts)" in automerge_comment(
+        world
+    )
     ci_status(world, "success")
     world.work()
     assert merged(world)
@@ -153,8 +168,9 @@ def test_a_push_by_someone_without_write_pauses_it_until_re_armed(world: World) 
     world.comment("@reviewbot automerge", MAINTAINER)
     world.work()
     world.push_commit("notes.txt", "a drive-by push\n")
-    payload = world.fake.payload_for_pull_request(world.repo, world.number, "synchronize", world.installation,
-                                                  sender=CONTRIBUTOR)
+    payload = world.fake.payload_for_pull_request(
+        world.repo, world.number, "synchronize", world.installation, sender=CONTRIBUTOR
+    )
     world.fake.deliver(world.server.url, "pull_request", payload, SECRET, str(uuid.uuid4()))
     world.work()
     ci_status(world, "success")
@@ -168,8 +184,13 @@ def test_a_push_by_someone_without_write_pauses_it_until_re_armed(world: World) 
 
 def test_conflicts_pause_it_with_the_files_named(world: World) -> None:
     reviewed(world)
-    world.fake.commit_to_branch(world.repo, "main", {"lockfile.py": "# rewritten on main meanwhile\n"},
-                                message="Rewrite lockfile on main", author=MAINTAINER)
+    world.fake.commit_to_branch(
+        world.repo,
+        "main",
+        {"lockfile.py": "# rewritten on main meanwhile\n"},
+        message="Rewrite lockfile on main",
+        author=MAINTAINER,
+    )
     world.comment("@reviewbot automerge", MAINTAINER)
     world.work()
     assert not merged(world)
@@ -180,16 +201,22 @@ def test_conflicts_pause_it_with_the_files_named(world: World) -> None:
 def test_behind_a_strict_base_it_updates_the_branch_reviews_again_and_merges(world: World) -> None:
     reviewed(world)
     world.fake.require_up_to_date(world.repo, "main")
-    world.fake.commit_to_branch(world.repo, "main", {"CHANGELOG.md": "# Changelog\n\n- moved on\n"},
-                                message="Another change on main", author=MAINTAINER)
+    world.fake.commit_to_branch(
+        world.repo,
+        "main",
+        {"CHANGELOG.md": "# Changelog\n\n- moved on\n"},
+        message="Another change on main",
+        author=MAINTAINER,
+    )
     old_head = world.head_sha()
     world.comment("@reviewbot automerge", MAINTAINER)
     world.work()  # update-branch makes a new head; GitHub's synchronize for it follows
     new_head = world.head_sha()
     assert new_head != old_head and not merged(world)
     assert "| update branch |" in automerge_comment(world)
-    payload = world.fake.payload_for_pull_request(world.repo, world.number, "synchronize", world.installation,
-                                                  sender=world.bot_login)  # GitHub names the bot as the pusher
+    payload = world.fake.payload_for_pull_request(
+        world.repo, world.number, "synchronize", world.installation, sender=world.bot_login
+    )  # GitHub names the bot as the pusher
     world.fake.deliver(world.server.url, "pull_request", payload, SECRET, str(uuid.uuid4()))
     world.work()  # the new head is reviewed, then merged
     assert merged(world)
@@ -199,11 +226,19 @@ def test_a_fork_branch_it_may_not_update_moves_to_a_credited_replacement_that_me
     fork = world.fake.fork(world.repo, CONTRIBUTOR)
     world.fake.push_to_branch(fork, "fix/from-fork", world.sample.path, ref=world.sample.head)
     source = world.number = world.fake.open_pull_request(
-        world.repo, head=f"{CONTRIBUTOR}:fix/from-fork", title="Release the lock file", user=CONTRIBUTOR,
-        body=f"Fixes #12\n\n{world.sample.body}", maintainer_can_modify=False)  # with a Test plan
+        world.repo,
+        head=f"{CONTRIBUTOR}:fix/from-fork",
+        title="Release the lock file",
+        user=CONTRIBUTOR,
+        body=f"Fixes #12\n\n{world.sample.body}",
+        maintainer_can_modify=False,
+    )  # with a Test plan
     reviewed(world)
-    httpx.post(f"{world.fake.url}/repos/{world.repo}/issues/{source}/labels", json={"labels": ["bug"]},
-               headers={"Authorization": f"token {world.ci_token}"}).raise_for_status()
+    httpx.post(
+        f"{world.fake.url}/repos/{world.repo}/issues/{source}/labels",
+        json={"labels": ["bug"]},
+        headers={"Authorization": f"token {world.ci_token}"},
+    ).raise_for_status()
     world.fake.require_up_to_date(world.repo, "main")
     world.fake.commit_to_branch(world.repo, "main", {"CHANGELOG.md": "- moved on\n"}, message="m", author=MAINTAINER)
     world.comment("@reviewbot automerge", MAINTAINER)
@@ -241,8 +276,9 @@ def test_a_fork_branch_it_may_not_update_moves_to_a_credited_replacement_that_me
 def fork_pr_behind(world: World, body: str = "") -> int:
     fork = world.fake.fork(world.repo, CONTRIBUTOR)
     world.fake.push_to_branch(fork, "fix/from-fork", world.sample.path, ref=world.sample.head)
-    world.number = world.fake.open_pull_request(world.repo, head=f"{CONTRIBUTOR}:fix/from-fork",
-                                                title="Release the lock file", user=CONTRIBUTOR, body=body)
+    world.number = world.fake.open_pull_request(
+        world.repo, head=f"{CONTRIBUTOR}:fix/from-fork", title="Release the lock file", user=CONTRIBUTOR, body=body
+    )
     reviewed(world)  # a passing review of the source's head, before the base moves on
     world.fake.require_up_to_date(world.repo, "main")
     world.fake.commit_to_branch(world.repo, "main", {"CHANGELOG.md": "- moved on\n"}, message="m", author=MAINTAINER)
@@ -261,11 +297,19 @@ def test_a_second_attempt_reuses_the_replacement_and_new_source_commits_are_carr
         assert worker.run_once()
     branch = f"reviewbot/pr-{source}"
     before = world.fake.branch_sha(world.repo, branch)
-    answer = httpx.post(f"{world.fake.url}/repos/{world.repo}/statuses/{before}", json={"state": "pending",
-                        "context": "ci/build"}, headers={"Authorization": f"token {world.ci_token}"})
+    answer = httpx.post(
+        f"{world.fake.url}/repos/{world.repo}/statuses/{before}",
+        json={"state": "pending", "context": "ci/build"},
+        headers={"Authorization": f"token {world.ci_token}"},
+    )
     assert answer.status_code == 201  # the replacement waits for CI, so it is still open when the source moves
-    world.fake.commit_to_branch(f"{CONTRIBUTOR}/locky", "fix/from-fork", {"NOTES.md": "more\n"},
-                                message="More from the contributor", author=CONTRIBUTOR)
+    world.fake.commit_to_branch(
+        f"{CONTRIBUTOR}/locky",
+        "fix/from-fork",
+        {"NOTES.md": "more\n"},
+        message="More from the contributor",
+        author=CONTRIBUTOR,
+    )
     world.fake.sync_pull_request(world.repo, source)
     world.deliver("synchronize")
     while worker.run_once():
@@ -281,10 +325,18 @@ def test_a_second_attempt_reuses_the_replacement_and_new_source_commits_are_carr
 
 
 def test_the_source_is_closed_after_the_replacement_merges_when_configured(world: World) -> None:
-    world.fake.commit_to_branch(world.repo, "main", {".github/reviewbot.yml": (
-        world.fake.state.repo(world.repo).git.run("show", "main:.github/reviewbot.yml").stdout.decode()
-        + "automerge:\n  method: squash\n  close_replaced: true\n")}, message="close replaced PRs",
-        author=MAINTAINER)
+    world.fake.commit_to_branch(
+        world.repo,
+        "main",
+        {
+            ".github/reviewbot.yml": (
+                world.fake.state.repo(world.repo).git.run("show", "main:.github/reviewbot.yml").stdout.decode()
+                + "automerge:\n  method: squash\n  close_replaced: true\n"
+            )
+        },
+        message="close replaced PRs",
+        author=MAINTAINER,
+    )
     source = fork_pr_behind(world)
     world.comment("@reviewbot automerge", MAINTAINER)
     world.work()
@@ -300,8 +352,9 @@ def test_a_draft_fork_pr_behind_and_not_writable_ends_in_a_credited_replacement_
     """The whole chain: a draft left alone until it is ready, behind a strict base, a fork the bot cannot push to."""
     fork = world.fake.fork(world.repo, CONTRIBUTOR)
     world.fake.push_to_branch(fork, "fix/draft", world.sample.path, ref=world.sample.head)
-    source = world.number = world.fake.open_pull_request(world.repo, head=f"{CONTRIBUTOR}:fix/draft", draft=True,
-                                                         title="Release the lock file", user=CONTRIBUTOR)
+    source = world.number = world.fake.open_pull_request(
+        world.repo, head=f"{CONTRIBUTOR}:fix/draft", draft=True, title="Release the lock file", user=CONTRIBUTOR
+    )
     world.fake.require_up_to_date(world.repo, "main")
     world.fake.commit_to_branch(world.repo, "main", {"CHANGELOG.md": "- moved on\n"}, message="m", author=MAINTAINER)
     world.comment("@reviewbot automerge", MAINTAINER)
@@ -321,13 +374,20 @@ def test_a_draft_fork_pr_behind_and_not_writable_ends_in_a_credited_replacement_
     world.fake.assert_contract_clean()
 
 
-FIX = "python3 -c \"p='lockfile.py'; s=open(p).read(); open(p,'w').write(s if s.startswith('# fmt') else '# fmt\\n'+s)\""
+FIX = (
+    "python3 -c \"p='lockfile.py'; s=open(p).read(); open(p,'w').write(s if s.startswith('# fmt') else '# fmt\\n'+s)\""
+)
 
 
 def configure_fix(world: World) -> None:
     config = world.fake.state.repo(world.repo).git.run("show", "main:.github/reviewbot.yml").stdout.decode()
-    world.fake.commit_to_branch(world.repo, "main", {".github/reviewbot.yml": config + f"fix:\n  - run: {json.dumps(FIX)}\n"},
-                                message="Format lockfile.py before merging", author=MAINTAINER)
+    world.fake.commit_to_branch(
+        world.repo,
+        "main",
+        {".github/reviewbot.yml": config + f"fix:\n  - run: {json.dumps(FIX)}\n"},
+        message="Format lockfile.py before merging",
+        author=MAINTAINER,
+    )
 
 
 def test_fix_commands_are_committed_to_the_pr_reviewed_and_merged(world: World) -> None:
@@ -338,16 +398,19 @@ def test_fix_commands_are_committed_to_the_pr_reviewed_and_merged(world: World) 
     world.work()
     fixed = world.head_sha()
     assert fixed != before and not merged(world)  # the fix commit is the new head, reviewed before any merge
-    assert "| fix |" in automerge_comment(world) and "committed the fix commands' changes to 1 file(s)" in \
-        automerge_comment(world)
-    payload = world.fake.payload_for_pull_request(world.repo, world.number, "synchronize", world.installation,
-                                                  sender=world.bot_login)
+    assert "| fix |" in automerge_comment(
+        world
+    ) and "committed the fix commands' changes to 1 file(s)" in automerge_comment(world)
+    payload = world.fake.payload_for_pull_request(
+        world.repo, world.number, "synchronize", world.installation, sender=world.bot_login
+    )
     world.fake.deliver(world.server.url, "pull_request", payload, SECRET, str(uuid.uuid4()))
     world.work()
     assert merged(world)
     git_dir = world.fake.repo_path(world.repo)
-    content = subprocess.run(["git", "--git-dir", str(git_dir), "show", "main:lockfile.py"], capture_output=True,
-                             text=True, check=True).stdout
+    content = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "show", "main:lockfile.py"], capture_output=True, text=True, check=True
+    ).stdout
     assert content.startswith("# fmt\n")
 
 
@@ -367,8 +430,13 @@ def test_an_invalid_config_on_the_base_blocks_the_merge_and_says_why(world: Worl
     reviewed(world)
     config = world.fake.state.repo(world.repo).git.run("show", "main:.github/reviewbot.yml").stdout.decode()
     assert "automerge:" not in config
-    world.fake.commit_to_branch(world.repo, "main", {".github/reviewbot.yml": config + "automerge:\n  method: yolo\n"},
-                                message="Merge with yolo", author=MAINTAINER)
+    world.fake.commit_to_branch(
+        world.repo,
+        "main",
+        {".github/reviewbot.yml": config + "automerge:\n  method: yolo\n"},
+        message="Merge with yolo",
+        author=MAINTAINER,
+    )
     world.comment("@reviewbot automerge", MAINTAINER)
     world.work()
     assert not merged(world)

@@ -23,7 +23,11 @@ MALFORMED = [  # (kind, file text, what the comment must say)
     ("wrong type", SUITE + "    repeat: three\n", ["line 4", "`suites.0.repeat`", "valid integer"]),
     ("unknown key", SUITE + "    timout: 30\n", ["line 4", "`suites.0.timout`", "unknown key"]),
     ("impossible timeout", SUITE + "    timeout: 0\n", ["line 4", "`suites.0.timeout`", "greater than or equal to 1"]),
-    ("impossible timeout (too long)", SUITE + "    timeout: 86400\n", ["`suites.0.timeout`", "less than or equal to 3600"]),
+    (
+        "impossible timeout (too long)",
+        SUITE + "    timeout: 86400\n",
+        ["`suites.0.timeout`", "less than or equal to 3600"],
+    ),
     ("invalid glob", SUITE + "    paths: ['src/[lock']\n", ["`suites.0.paths`", "never closed"]),
     ("glob leaving the repository", SUITE + "    paths: ['../secrets/**']\n", ["`suites.0.paths`", "`..`"]),
     ("wrong type at the top", "suites: tests/\n", ["line 1", "`suites`", "valid list"]),
@@ -40,13 +44,24 @@ def world(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.mark.parametrize(("kind", "text", "expected"), MALFORMED, ids=[row[0] for row in MALFORMED])
-def test_a_malformed_config_is_explained_in_the_review_which_runs_on_defaults(world: World, kind: str, text: str,
-                                                                              expected: list[str]) -> None:
-    world.fake.commit_to_branch(world.repo, "main", {".github/reviewbot.yml": text},
-                                message=f"reviewbot config: {kind}", author="maintainer")
+def test_a_malformed_config_is_explained_in_the_review_which_runs_on_defaults(
+    world: World, kind: str, text: str, expected: list[str]
+) -> None:
+    world.fake.commit_to_branch(
+        world.repo, "main", {".github/reviewbot.yml": text}, message=f"reviewbot config: {kind}", author="maintainer"
+    )
     head = world.head_sha()
-    world.service.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=world.repo, pr_number=world.number, head_sha=head,
-                                        installation_id=world.installation, reason=REREVIEW, payload={}))
+    world.service.queue.enqueue(
+        JobSpec(
+            kind=JobKind.REVIEW,
+            repo=world.repo,
+            pr_number=world.number,
+            head_sha=head,
+            installation_id=world.installation,
+            reason=REREVIEW,
+            payload={},
+        )
+    )
     assert world.work() == 1
     [comment] = world.bot_comments("<!-- reviewbot:review")
     marker = parse_marker(comment.body)

@@ -29,12 +29,14 @@ def world(tmp_path: Path):
 
 
 @pytest.mark.parametrize("kind", ["applied_5xx", "applied_drop"])
-def test_writes_applied_with_their_answer_lost_still_make_one_comment_and_one_check_run(world: World,
-                                                                                      kind: str) -> None:
+def test_writes_applied_with_their_answer_lost_still_make_one_comment_and_one_check_run(
+    world: World, kind: str
+) -> None:
     fake, repo, number = world.fake, world.repo, world.number
     rules = [
-        fake.faults.add(kind, method="POST", path_glob=f"/repos/{repo}/issues/{number}/comments",
-                        times=2),  # the placeholder, then the review
+        fake.faults.add(
+            kind, method="POST", path_glob=f"/repos/{repo}/issues/{number}/comments", times=2
+        ),  # the placeholder, then the review
         fake.faults.add(kind, method="POST", path_glob=f"/repos/{repo}/check-runs"),
         fake.faults.add(kind, method="POST", path_glob=f"/repos/{repo}/issues/{number}/labels"),
     ]

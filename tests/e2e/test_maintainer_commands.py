@@ -29,8 +29,7 @@ def world(tmp_path: Path):
 
 
 def test_re_review_ticks_its_progress_and_updates_the_review(world: World) -> None:
-    comment_id, response = world.comment("@reviewbot re-review\nPlease look at the release path on error.",
-                                         MAINTAINER)
+    comment_id, response = world.comment("@reviewbot re-review\nPlease look at the release path on error.", MAINTAINER)
     assert response.status_code == 202
     assert world.work() == 2  # the command, then the review it queued
     [status] = world.bot_comments("<!-- reviewbot:status re-review")
@@ -50,8 +49,10 @@ def test_re_review_ticks_its_progress_and_updates_the_review(world: World) -> No
 
 def test_the_same_delivery_twice_and_an_unchanged_edit_do_nothing(world: World) -> None:
     comment_id, _ = world.comment("@reviewbot status", MAINTAINER)
-    assert world.comment("@reviewbot status", MAINTAINER, edit=comment_id, delivery_id=world.last_delivery)[1] \
-        .status_code == 200
+    assert (
+        world.comment("@reviewbot status", MAINTAINER, edit=comment_id, delivery_id=world.last_delivery)[1].status_code
+        == 200
+    )
     world.work()
     world.comment("@reviewbot status", MAINTAINER, edit=comment_id)  # edited, same command: already carried out
     world.work()

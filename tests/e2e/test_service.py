@@ -25,8 +25,11 @@ pytestmark = pytest.mark.sandbox
 
 
 def review_comments(world: World) -> list:
-    return [c for c in world.fake.comments(world.repo, world.number)
-            if c.user.login == world.bot_login and "<!-- reviewbot:review" in c.body]
+    return [
+        c
+        for c in world.fake.comments(world.repo, world.number)
+        if c.user.login == world.bot_login and "<!-- reviewbot:review" in c.body
+    ]
 
 
 def test_an_opened_pr_gets_one_comment_a_check_run_and_labels(world: World) -> None:
@@ -61,11 +64,22 @@ def test_a_re_review_of_the_same_head_edits_its_one_check_run(world: World) -> N
     [first] = world.fake.check_runs(world.repo, head)
     token = world.fake.add_user("triager")
     world.fake.set_permission(world.repo, "triager", "write")
-    httpx.post(f"{world.fake.url}/repos/{world.repo}/issues/{world.number}/labels", json={"labels": ["bug"]},
-               headers={"Authorization": f"token {token}"}).raise_for_status()
+    httpx.post(
+        f"{world.fake.url}/repos/{world.repo}/issues/{world.number}/labels",
+        json={"labels": ["bug"]},
+        headers={"Authorization": f"token {token}"},
+    ).raise_for_status()
     world.fake.reset_calls()
-    world.service.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=world.repo, pr_number=world.number, head_sha=head,
-                                        installation_id=world.installation, reason="re-review"))
+    world.service.queue.enqueue(
+        JobSpec(
+            kind=JobKind.REVIEW,
+            repo=world.repo,
+            pr_number=world.number,
+            head_sha=head,
+            installation_id=world.installation,
+            reason="re-review",
+        )
+    )
     assert world.work() == 1
     [again] = world.fake.check_runs(world.repo, head)
     assert again.id == first.id and again.conclusion == "success"
@@ -108,8 +122,11 @@ def test_closing_the_pr_cancels_its_running_review_and_nothing_is_published(hang
     worker.start()
     # the proof is under way once base's suite has started (its log opens): base hangs until its suite timeout
     logs = world.service.settings.data_dir / "logs"
-    wait_until(lambda: [log for log in logs.glob("*/base-*.log") if not log.name.endswith("-setup.log")],
-               "the base suite started", timeout=60)
+    wait_until(
+        lambda: [log for log in logs.glob("*/base-*.log") if not log.name.endswith("-setup.log")],
+        "the base suite started",
+        timeout=60,
+    )
     world.fake.close_pull_request(world.repo, world.number)
     assert world.deliver("closed").json()["cancelled"] == 1
     worker.join(60)
@@ -181,8 +198,9 @@ def hanging_world(tmp_path: Path):
 
 
 def test_rate_limits_and_server_errors_are_retried_without_duplicates(world: World) -> None:
-    world.fake.faults.add("secondary_rate_limit", path_glob="/repos/*/issues/*/comments", method="POST", times=1,
-                          retry_after=1)
+    world.fake.faults.add(
+        "secondary_rate_limit", path_glob="/repos/*/issues/*/comments", method="POST", times=1, retry_after=1
+    )
     five = world.fake.faults.add("5xx", path_glob="/repos/*/issues/comments/*", method="DELETE", times=1)
     world.fake.faults.add("429", path_glob="/repos/*/check-runs", method="POST", times=1, retry_after=1)
     world.deliver("opened")
@@ -221,12 +239,22 @@ def test_two_worker_processes_racing_on_one_pr_publish_one_comment(world: World)
     for head in [world.push_commit("notes.txt", f"race {i}\n") for i in range(3)]:
         world.deliver("synchronize", head_sha=head)
     settings = world.service.settings
-    env = {**os.environ, "REVIEWBOT_DATA_DIR": str(settings.data_dir),
-           "REVIEWBOT_DATABASE_URL": settings.resolved_database_url, "REVIEWBOT_GITHUB_API_URL": world.fake.url,
-           "REVIEWBOT_APP_ID": str(settings.app_id), "REVIEWBOT_PRIVATE_KEY": settings.private_key_pem() or "",
-           "REVIEWBOT_LEASE_S": "10"}
-    workers = subprocess.Popen([sys.executable, "-m", "reviewbot.cli", "worker", "--processes", "2"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    env = {
+        **os.environ,
+        "REVIEWBOT_DATA_DIR": str(settings.data_dir),
+        "REVIEWBOT_DATABASE_URL": settings.resolved_database_url,
+        "REVIEWBOT_GITHUB_API_URL": world.fake.url,
+        "REVIEWBOT_APP_ID": str(settings.app_id),
+        "REVIEWBOT_PRIVATE_KEY": settings.private_key_pem() or "",
+        "REVIEWBOT_LEASE_S": "10",
+    }
+    workers = subprocess.Popen(
+        [sys.executable, "-m", "reviewbot.cli", "worker", "--processes", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:

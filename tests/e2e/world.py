@@ -30,8 +30,9 @@ class ServiceServer:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    access_log=False, lifespan="on"))  # as `serve` runs it
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False, lifespan="on")
+        )  # as `serve` runs it
         self.thread = threading.Thread(target=self.server.run, daemon=True, name="service")
 
     @property
@@ -67,18 +68,26 @@ class World:
         self.bot_login = identity.bot_login
         self.repo = fake.create_repo(OWNER, NAME, source=self.sample.path, private=True)
         self.installation = fake.install(identity.app_id, OWNER, [NAME])
-        self.number = fake.open_pull_request(self.repo, head=self.sample.head, title=self.sample.title,
-                                             body=self.sample.body, user=CONTRIBUTOR)
+        self.number = fake.open_pull_request(
+            self.repo, head=self.sample.head, title=self.sample.title, body=self.sample.body, user=CONTRIBUTOR
+        )
         credentials: dict = {"app_id": identity.app_id, "private_key": identity.private_key_pem}
         if self.auth == "token":
             self.bot_login = "lock-review-bot"
             credentials = {"token": fake.add_user(self.bot_login)}
             fake.set_permission(self.repo, self.bot_login, "write")
-        settings = Settings(data_dir=self.tmp / "data", database_url=self.database_url or f"sqlite:///{self.tmp / 'service.db'}",
-                            webhook_secrets=[SECRET], github_api_url=fake.url, lease_s=10, reconcile_interval_s=3600,
-                            **credentials)
-        edge = GitHubEdge.from_settings(settings, retry=default_retry(total=3, backoff_factor=0.01, max_wait_s=2),
-                                        throttle=False)
+        settings = Settings(
+            data_dir=self.tmp / "data",
+            database_url=self.database_url or f"sqlite:///{self.tmp / 'service.db'}",
+            webhook_secrets=[SECRET],
+            github_api_url=fake.url,
+            lease_s=10,
+            reconcile_interval_s=3600,
+            **credentials,
+        )
+        edge = GitHubEdge.from_settings(
+            settings, retry=default_retry(total=3, backoff_factor=0.01, max_wait_s=2), throttle=False
+        )
         self.service: Service = build_service(settings, edge=edge)
         self.server = ServiceServer(self.service.app())
         self.server.start()
@@ -97,8 +106,9 @@ class World:
 
     def push_commit(self, path: str, content: str) -> str:
         """A contributor's push to the PR branch; returns the new head."""
-        sha = self.fake.commit_to_branch(self.repo, self.sample.head, {path: content}, message=f"Update {path}",
-                                         author=CONTRIBUTOR)
+        sha = self.fake.commit_to_branch(
+            self.repo, self.sample.head, {path: content}, message=f"Update {path}", author=CONTRIBUTOR
+        )
         self.fake.sync_pull_request(self.repo, self.number)
         return sha
 
@@ -115,9 +125,15 @@ class World:
         for i in range(1, count):
             branch = f"fix/pr-{i}"
             self.fake.push_to_branch(self.repo, branch, self.sample.path, ref=self.sample.head)
-            numbers.append(self.fake.open_pull_request(self.repo, head=branch,
-                                                       title=f"{title or self.sample.title} ({i})",
-                                                       body=self.sample.body, user=CONTRIBUTOR))
+            numbers.append(
+                self.fake.open_pull_request(
+                    self.repo,
+                    head=branch,
+                    title=f"{title or self.sample.title} ({i})",
+                    body=self.sample.body,
+                    user=CONTRIBUTOR,
+                )
+            )
         return numbers
 
     def deliver(self, action: str, *, head_sha: str | None = None, delivery_id: str | None = None) -> httpx.Response:
@@ -127,8 +143,9 @@ class World:
         self.last_delivery = delivery_id or str(uuid.uuid4())
         return self.fake.deliver(self.server.url, "pull_request", payload, SECRET, self.last_delivery)
 
-    def comment(self, body: str, user: str, *, edit: int | None = None, delivery_id: str | None = None,
-                bot: bool = False) -> tuple[int, httpx.Response]:
+    def comment(
+        self, body: str, user: str, *, edit: int | None = None, delivery_id: str | None = None, bot: bool = False
+    ) -> tuple[int, httpx.Response]:
         """A user's PR comment (or an edit of one), delivered as GitHub would; returns (comment id, answer)."""
         if edit is None:
             if bot:
@@ -137,14 +154,16 @@ class World:
         else:
             comment_id = edit
             self.fake.state.comments[edit].body = body
-        payload = self.fake.payload_for_issue_comment(self.repo, comment_id, "edited" if edit else "created",
-                                                      self.installation)
+        payload = self.fake.payload_for_issue_comment(
+            self.repo, comment_id, "edited" if edit else "created", self.installation
+        )
         self.last_delivery = delivery_id or str(uuid.uuid4())
         return comment_id, self.fake.deliver(self.server.url, "issue_comment", payload, SECRET, self.last_delivery)
 
     def bot_comments(self, marker: str) -> list:
-        return [c for c in self.fake.comments(self.repo, self.number)
-                if c.user.login == self.bot_login and marker in c.body]
+        return [
+            c for c in self.fake.comments(self.repo, self.number) if c.user.login == self.bot_login and marker in c.body
+        ]
 
     # -- the service's side -------------------------------------------------------------------
 

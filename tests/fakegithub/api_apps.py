@@ -38,8 +38,11 @@ def create_access_token(ctx: Ctx, installation_id: int) -> Response:
             elif isinstance(value, str):
                 repo = ctx.state.find_repo(inst.account.login, value)
             if repo is None or not ctx.state.installation_includes(inst, repo):
-                raise GitHubError(422, "There is at least one repository that does not exist or is not accessible "
-                                       "to the parent installation.")
+                raise GitHubError(
+                    422,
+                    "There is at least one repository that does not exist or is not accessible "
+                    "to the parent installation.",
+                )
             repos.add(repo.key)
     token = ctx.state.mint_installation_token(inst, permissions, repos)
     body = {
@@ -85,13 +88,15 @@ def rate_limit(ctx: Ctx) -> Response:
     def other(name: str, size: int) -> dict:
         return {"limit": size, "remaining": size, "reset": reset, "used": 0, "resource": name}
 
-    return json_reply({
-        "resources": {
-            "core": core,
-            "search": other("search", 30),
-            "graphql": other("graphql", 5000),
-            "integration_manifest": other("integration_manifest", 5000),
-            "code_search": other("code_search", 10),
-        },
-        "rate": core,
-    })
+    return json_reply(
+        {
+            "resources": {
+                "core": core,
+                "search": other("search", 30),
+                "graphql": other("graphql", 5000),
+                "integration_manifest": other("integration_manifest", 5000),
+                "code_search": other("code_search", 10),
+            },
+            "rate": core,
+        }
+    )

@@ -55,8 +55,11 @@ def apply_check_fields(ctx: Ctx, run: CheckRun) -> None:
     if conclusion is not None:
         status = "completed"
     if status == "completed" and conclusion is None and run.conclusion is None:
-        raise GitHubError(422, "Invalid request.\n\n'conclusion' wasn't supplied.",
-                          [{"resource": "CheckRun", "field": "conclusion", "code": "missing_field"}])
+        raise GitHubError(
+            422,
+            "Invalid request.\n\n'conclusion' wasn't supplied.",
+            [{"resource": "CheckRun", "field": "conclusion", "code": "missing_field"}],
+        )
     if status is not None:
         run.status = status
         if status == "in_progress" and run.started_at is None:
@@ -83,8 +86,14 @@ def create_check_run(ctx: Ctx, owner: str, repo: str) -> Response:
     app = ctx.principal.installation.app
     with ctx.state.lock:
         suite = next((r.check_suite_id for r in target.check_runs if r.head_sha == sha and r.app is app), None)
-        run = CheckRun(id=ctx.state.next_id("check_run"), repo=target, head_sha=sha, name=name, app=app,
-                       check_suite_id=suite or ctx.state.next_id("check_suite"))
+        run = CheckRun(
+            id=ctx.state.next_id("check_run"),
+            repo=target,
+            head_sha=sha,
+            name=name,
+            app=app,
+            check_suite_id=suite or ctx.state.next_id("check_suite"),
+        )
         apply_check_fields(ctx, run)
         target.check_runs.append(run)
         ctx.state.check_runs[run.id] = run
@@ -112,8 +121,11 @@ def update_check_run(ctx: Ctx, owner: str, repo: str, check_run_id: int) -> Resp
     target = installation_write(ctx, owner, repo, "checks")
     run = check_run_for(ctx, target, check_run_id)
     if run.app is not ctx.principal.installation.app:
-        raise GitHubError(403, f"Invalid app_id `{ctx.principal.installation.app.id}` - check run can only be modified"
-                               " by the GitHub App that created it.")
+        raise GitHubError(
+            403,
+            f"Invalid app_id `{ctx.principal.installation.app.id}` - check run can only be modified"
+            " by the GitHub App that created it.",
+        )
     with ctx.state.lock:
         apply_check_fields(ctx, run)
     return json_reply(ctx.render.check_run(run))
@@ -139,8 +151,9 @@ def list_check_runs(ctx: Ctx, owner: str, repo: str, ref: str) -> Response:
         runs = list(latest.values())
     runs.sort(key=lambda r: -r.id)
     page, headers = paginate(ctx, runs)
-    return json_reply({"total_count": len(runs), "check_runs": [ctx.render.check_run(r) for r in page]},
-                      headers=headers)
+    return json_reply(
+        {"total_count": len(runs), "check_runs": [ctx.render.check_run(r) for r in page]}, headers=headers
+    )
 
 
 @route("POST", "/repos/{owner}/{repo}/statuses/{sha}")
@@ -156,14 +169,27 @@ def create_status(ctx: Ctx, owner: str, repo: str, sha: str) -> Response:
         raise invalid(resource="Status", field="state")
     description = ctx.field("description", str)
     if description is not None and len(description) > 140:
-        raise GitHubError(422, "Validation Failed", [{
-            "resource": "Status", "code": "custom", "field": "description",
-            "message": "description is too long (maximum is 140 characters)",
-        }])
+        raise GitHubError(
+            422,
+            "Validation Failed",
+            [
+                {
+                    "resource": "Status",
+                    "code": "custom",
+                    "field": "description",
+                    "message": "description is too long (maximum is 140 characters)",
+                }
+            ],
+        )
     status = CommitStatus(
-        id=ctx.state.next_id("status"), repo=target, sha=commit, state=state_value,
-        context=ctx.field("context", str, default="default"), description=description,
-        target_url=ctx.field("target_url", str), creator=ctx.actor,
+        id=ctx.state.next_id("status"),
+        repo=target,
+        sha=commit,
+        state=state_value,
+        context=ctx.field("context", str, default="default"),
+        description=description,
+        target_url=ctx.field("target_url", str),
+        creator=ctx.actor,
     )
     with ctx.state.lock:
         target.statuses.append(status)

@@ -36,8 +36,9 @@ MAX_COMMENT = 65536  # GitHub's limit on comment bodies, in characters
 
 @route("GET", "/repos/{owner}/{repo}/issues/{issue_number:int}")
 def get_issue(ctx: Ctx, owner: str, repo: str, issue_number: int) -> Response:
-    target = repo_for(ctx, owner, repo, category="issues" if ctx.principal.app_permission("issues") != "none"
-                      else "pull_requests")
+    target = repo_for(
+        ctx, owner, repo, category="issues" if ctx.principal.app_permission("issues") != "none" else "pull_requests"
+    )
     return json_reply(ctx.render.issue(issue_for(target, issue_number)))
 
 
@@ -83,10 +84,18 @@ def list_comments(ctx: Ctx, owner: str, repo: str, issue_number: int) -> Respons
 def check_comment_body(ctx: Ctx) -> str:
     body = ctx.field("body", str, required=True)
     if len(body) > MAX_COMMENT:
-        raise GitHubError(422, "Validation Failed", [{
-            "resource": "IssueComment", "code": "unprocessable", "field": "data",
-            "message": f"Body is too long (maximum is {MAX_COMMENT} characters)",
-        }])
+        raise GitHubError(
+            422,
+            "Validation Failed",
+            [
+                {
+                    "resource": "IssueComment",
+                    "code": "unprocessable",
+                    "field": "data",
+                    "message": f"Body is too long (maximum is {MAX_COMMENT} characters)",
+                }
+            ],
+        )
     return body
 
 
@@ -99,14 +108,21 @@ def create_comment(ctx: Ctx, owner: str, repo: str, issue_number: int) -> Respon
     if issue.locked and not level_at_least(ctx.state.repo_level(ctx.principal, target), "write"):
         raise GitHubError(403, "Unable to create comment because issue is locked.")
     comment = IssueComment(
-        id=ctx.state.next_id("comment"), repo=target, issue_number=issue.number, body=body, user=ctx.actor,
+        id=ctx.state.next_id("comment"),
+        repo=target,
+        issue_number=issue.number,
+        body=body,
+        user=ctx.actor,
         app=ctx.principal.installation.app if ctx.principal.installation else None,
     )
     with ctx.state.lock:
         ctx.state.comments[comment.id] = comment
         issue.updated_at = comment.created_at
-    return json_reply(ctx.render.comment(comment), 201,
-                      headers={"Location": f"{ctx.render.api}/repos/{target.full_name}/issues/comments/{comment.id}"})
+    return json_reply(
+        ctx.render.comment(comment),
+        201,
+        headers={"Location": f"{ctx.render.api}/repos/{target.full_name}/issues/comments/{comment.id}"},
+    )
 
 
 @route("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id:int}")
@@ -121,8 +137,11 @@ def _comment_for_write(ctx: Ctx, owner: str, repo: str, comment_id: int) -> tupl
     issue = target.issues.get(comment.issue_number)
     writable(ctx, owner, repo, issue_category(issue) if issue else "issues")
     if not may_edit(ctx, target, comment.user):
-        raise forbidden_integration() if ctx.principal.kind == "installation" else GitHubError(
-            403, "Must have push access to repository")
+        raise (
+            forbidden_integration()
+            if ctx.principal.kind == "installation"
+            else GitHubError(403, "Must have push access to repository")
+        )
     return target, comment
 
 
@@ -300,9 +319,11 @@ def create_repo_label(ctx: Ctx, owner: str, repo: str) -> Response:
         raise invalid(resource="Label", field="color")
     with ctx.state.lock:
         if name.lower() in target.labels:
-            raise GitHubError(422, "Validation Failed",
-                              [{"resource": "Label", "code": "already_exists", "field": "name"}])
-        label = Label(id=ctx.state.next_id("label"), name=name, color=color.lower(),
-                      description=ctx.field("description", str))
+            raise GitHubError(
+                422, "Validation Failed", [{"resource": "Label", "code": "already_exists", "field": "name"}]
+            )
+        label = Label(
+            id=ctx.state.next_id("label"), name=name, color=color.lower(), description=ctx.field("description", str)
+        )
         target.labels[name.lower()] = label
     return json_reply(ctx.render.label(label, target), 201)

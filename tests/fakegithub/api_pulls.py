@@ -34,8 +34,11 @@ def list_pulls(ctx: Ctx, owner: str, repo: str) -> Response:
     pulls = [p for p in target.pulls() if wanted == "all" or p.state == wanted]
     if head := ctx.query.get("head"):
         owner_login, _, branch = head.rpartition(":")
-        pulls = [p for p in pulls if p.head_ref == branch
-                 and (not owner_login or p.head_repo.owner.login.lower() == owner_login.lower())]
+        pulls = [
+            p
+            for p in pulls
+            if p.head_ref == branch and (not owner_login or p.head_repo.owner.login.lower() == owner_login.lower())
+        ]
     if base := ctx.query.get("base"):
         pulls = [p for p in pulls if p.base_ref == base]
     sort = ctx.query.get("sort", "created")
@@ -67,10 +70,17 @@ def create_pull(ctx: Ctx, owner: str, repo: str) -> Response:
         raise invalid(resource="PullRequest", field="base")
     for pull in target.pulls():
         if pull.state == "open" and pull.head_repo is head_repo and pull.head_ref == branch and pull.base_ref == base:
-            raise GitHubError(422, "Validation Failed", [{
-                "resource": "PullRequest", "code": "custom",
-                "message": f"A pull request already exists for {head_repo.owner.login}:{branch}.",
-            }])
+            raise GitHubError(
+                422,
+                "Validation Failed",
+                [
+                    {
+                        "resource": "PullRequest",
+                        "code": "custom",
+                        "message": f"A pull request already exists for {head_repo.owner.login}:{branch}.",
+                    }
+                ],
+            )
     with ctx.state.lock:
         if head_repo is not target:
             tmp = "refs/fakegithub/compare"
@@ -81,13 +91,28 @@ def create_pull(ctx: Ctx, owner: str, repo: str) -> Response:
             head_sha = target.git.rev_parse(f"refs/heads/{branch}")
         base_sha = target.git.rev_parse(f"refs/heads/{base}")
         if not target.git.rev_list(base_sha, head_sha):
-            raise GitHubError(422, "Validation Failed", [{
-                "resource": "PullRequest", "code": "custom", "message": f"No commits between {base} and {branch}",
-            }])
+            raise GitHubError(
+                422,
+                "Validation Failed",
+                [
+                    {
+                        "resource": "PullRequest",
+                        "code": "custom",
+                        "message": f"No commits between {base} and {branch}",
+                    }
+                ],
+            )
         default_mcm = head_repo is not target
         pull = ctx.state.open_pull(
-            target, head_repo, branch, base, title, body, ctx.actor,
-            maintainer_can_modify=ctx.field("maintainer_can_modify", bool, default=default_mcm), draft=draft,
+            target,
+            head_repo,
+            branch,
+            base,
+            title,
+            body,
+            ctx.actor,
+            maintainer_can_modify=ctx.field("maintainer_can_modify", bool, default=default_mcm),
+            draft=draft,
         )
     return json_reply(ctx.render.pull(pull), 201)
 
@@ -166,8 +191,13 @@ def merge_pull(ctx: Ctx, owner: str, repo: str, pull_number: int) -> Response:
     if method not in operations.MERGE_METHODS:
         raise invalid(resource="PullRequest", field="merge_method")
     outcome = operations.merge_pull(
-        ctx.state, pull, ctx.actor, method=method, commit_title=ctx.field("commit_title", str),
-        commit_message=ctx.field("commit_message", str), sha=ctx.field("sha", str),
+        ctx.state,
+        pull,
+        ctx.actor,
+        method=method,
+        commit_title=ctx.field("commit_title", str),
+        commit_message=ctx.field("commit_message", str),
+        sha=ctx.field("sha", str),
     )
     if outcome.status != 200:
         raise GitHubError(outcome.status, outcome.message)
@@ -180,13 +210,17 @@ def update_branch(ctx: Ctx, owner: str, repo: str, pull_number: int) -> Response
     pull = pull_for(ctx, target, pull_number)
     assert pull.head_repo is not None
     if not ctx.state.can_push(ctx.principal, pull.head_repo, f"refs/heads/{pull.head_ref}"):
-        raise forbidden_integration() if ctx.principal.kind == "installation" else GitHubError(
-            403, "You do not have permission to update this pull request branch.")
+        raise (
+            forbidden_integration()
+            if ctx.principal.kind == "installation"
+            else GitHubError(403, "You do not have permission to update this pull request branch.")
+        )
     outcome = operations.update_branch(ctx.state, pull, ctx.actor, ctx.field("expected_head_sha", str))
     if outcome.status != 202:
         raise GitHubError(outcome.status, outcome.message)
-    return json_reply({"message": outcome.message, "url": f"{ctx.render.web}/{target.full_name}/pull/{pull.number}"},
-                      202)
+    return json_reply(
+        {"message": outcome.message, "url": f"{ctx.render.web}/{target.full_name}/pull/{pull.number}"}, 202
+    )
 
 
 @route("GET", "/repos/{owner}/{repo}/pulls/{pull_number:int}/reviews")
@@ -214,7 +248,11 @@ def create_review(ctx: Ctx, owner: str, repo: str, pull_number: int) -> Response
         verb = "approve" if event == "APPROVE" else "request changes on"
         raise GitHubError(422, "Unprocessable Entity", [f"Can not {verb} your own pull request"])
     review = Review(
-        id=ctx.state.next_id("review"), user=ctx.actor, body=body, state=states[event], commit_id=commit_id,
+        id=ctx.state.next_id("review"),
+        user=ctx.actor,
+        body=body,
+        state=states[event],
+        commit_id=commit_id,
         submitted_at=None if event is None else utcnow(),
         app=ctx.principal.installation.app if ctx.principal.installation else None,
     )

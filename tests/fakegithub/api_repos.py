@@ -25,18 +25,22 @@ def collaborator_permission(ctx: Ctx, owner: str, repo: str, username: str) -> R
         raise not_found()
     level = ctx.state.user_level(user, target)
     if user.type == "Bot":
-        installed = any(inst.app.bot is user and ctx.state.installation_includes(inst, target)
-                        for inst in ctx.state.installations.values())
+        installed = any(
+            inst.app.bot is user and ctx.state.installation_includes(inst, target)
+            for inst in ctx.state.installations.values()
+        )
         level = "write" if installed else "none"
     if level == "none" and not target.private:
         level = "read"
     coarse = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read"}
     coarse = coarse.get(level, "none")
-    return json_reply({
-        "permission": coarse,
-        "role_name": level,
-        "user": {**ctx.render.user(user), "permissions": ctx.render.permissions(level), "role_name": level},
-    })
+    return json_reply(
+        {
+            "permission": coarse,
+            "role_name": level,
+            "user": {**ctx.render.user(user), "permissions": ctx.render.permissions(level), "role_name": level},
+        }
+    )
 
 
 @route("GET", "/repos/{owner}/{repo}/rules/branches/{branch:path}")

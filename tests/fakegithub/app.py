@@ -95,13 +95,19 @@ class Ctx:
         body = self.body if isinstance(self.body, dict) else {}
         if name not in body or body[name] is None:
             if required:
-                raise GitHubError(422, f'Invalid request.\n\n"{name}" wasn\'t supplied.',
-                                  [{"resource": "", "field": name, "code": "missing_field"}])
+                raise GitHubError(
+                    422,
+                    f'Invalid request.\n\n"{name}" wasn\'t supplied.',
+                    [{"resource": "", "field": name, "code": "missing_field"}],
+                )
             return default
         value = body[name]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise GitHubError(422, f"Invalid request.\n\nFor '{name}', {json.dumps(value)} is not a valid value.",
-                              [{"field": name, "code": "invalid"}])
+            raise GitHubError(
+                422,
+                f"Invalid request.\n\nFor '{name}', {json.dumps(value)} is not a valid value.",
+                [{"field": name, "code": "invalid"}],
+            )
         return value
 
     @property
@@ -186,8 +192,9 @@ def build_app(fake: FakeGitHub) -> FastAPI:
 
     for method, path, auth, fn in ROUTES:
         app.add_api_route(path, make_endpoint(auth, fn), methods=[method], include_in_schema=False)
-    app.add_api_route("/git/{owner}/{repo}/{rest:path}", git_endpoint(fake), methods=["GET", "POST"],
-                      include_in_schema=False)
+    app.add_api_route(
+        "/git/{owner}/{repo}/{rest:path}", git_endpoint(fake), methods=["GET", "POST"], include_in_schema=False
+    )
 
     @app.exception_handler(StarletteHTTPException)
     async def unrouted(request: Request, exc: StarletteHTTPException) -> Response:
@@ -222,7 +229,7 @@ def paginate(ctx: Ctx, items: list, default: int = 30, maximum: int = 100) -> tu
     except ValueError:
         page = 1
     last = max(1, math.ceil(len(items) / per_page))
-    chunk = items[(page - 1) * per_page: page * per_page]
+    chunk = items[(page - 1) * per_page : page * per_page]
 
     def url(number: int) -> str:
         return str(ctx.request.url.include_query_params(per_page=per_page, page=number))
@@ -331,8 +338,11 @@ def resolve_commit(repo: Repo, ref: str) -> str | None:
 
 def set_issue_state(ctx: Ctx, issue: Issue, new_state: str, reason: str | None = None) -> None:
     if isinstance(issue, PullRequest) and issue.merged and new_state == "open":
-        raise GitHubError(422, "Validation Failed", [{"resource": "PullRequest", "code": "custom",
-                                                      "message": "Cannot reopen a merged pull request"}])
+        raise GitHubError(
+            422,
+            "Validation Failed",
+            [{"resource": "PullRequest", "code": "custom", "message": "Cannot reopen a merged pull request"}],
+        )
     if new_state == issue.state:
         return
     issue.state = new_state

@@ -74,7 +74,10 @@ def verify_app_jwt(state: State, value: str) -> Principal:
         raise AuthError("Integration not found")
     try:
         claims = jwt.decode(
-            value, app.public_key, algorithms=["RS256"], leeway=JWT_LEEWAY,
+            value,
+            app.public_key,
+            algorithms=["RS256"],
+            leeway=JWT_LEEWAY,
             options={"require": ["iat", "exp", "iss"], "verify_iat": False, "verify_iss": False},
         )
     except jwt.ExpiredSignatureError:
@@ -90,7 +93,8 @@ def verify_app_jwt(state: State, value: str) -> Principal:
     iat, exp = claims.get("iat"), claims.get("exp")
     if not isinstance(iat, (int, float)) or iat > now + JWT_LEEWAY:
         raise AuthError(
-            "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued")
+            "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued"
+        )
     if not isinstance(exp, (int, float)) or exp > now + JWT_MAX_LIFETIME + JWT_LEEWAY:
         raise AuthError("'Expiration time' claim ('exp') is too far in the future")
     if exp - iat > JWT_MAX_LIFETIME + JWT_LEEWAY:

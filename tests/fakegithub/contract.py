@@ -207,8 +207,9 @@ class Contract:
         template = self.match(path)
         operation = self.operation(template, method) if template else None
         if operation is None:
-            return self.record(method, path, status, template,
-                               "undocumented endpoint: not in GitHub's OpenAPI description")
+            return self.record(
+                method, path, status, template, "undocumented endpoint: not in GitHub's OpenAPI description"
+            )
 
         documented, schema = self._response(operation, status)
         is_json = "json" in content_type.lower()
@@ -251,8 +252,9 @@ class Contract:
         error = best_match(validator.iter_errors(body))
         if error is None:
             return None
-        violation = ContractViolation(method.upper(), path, 0, template,
-                                      f"request body: {error.json_path}: {error.message}"[:800])
+        violation = ContractViolation(
+            method.upper(), path, 0, template, f"request body: {error.json_path}: {error.message}"[:800]
+        )
         with self._lock:
             self.request_violations.append(violation)
         return violation
@@ -262,6 +264,13 @@ class Contract:
         found = []
         for method, template in routes:
             if self.operation(template, method) is None:
-                found.append(self.record(method.upper(), template, 0, template,
-                                         "undocumented endpoint: the fake serves a route GitHub does not describe"))
+                found.append(
+                    self.record(
+                        method.upper(),
+                        template,
+                        0,
+                        template,
+                        "undocumented endpoint: the fake serves a route GitHub does not describe",
+                    )
+                )
         return found

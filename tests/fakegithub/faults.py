@@ -72,8 +72,11 @@ class FaultRule:
         if self.kind == "rate_limit":
             reset = int(time.time()) + self.reset_in
             headers = {
-                "X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "0", "X-RateLimit-Used": "5000",
-                "X-RateLimit-Reset": str(reset), "X-RateLimit-Resource": "core",
+                "X-RateLimit-Limit": "5000",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Used": "5000",
+                "X-RateLimit-Reset": str(reset),
+                "X-RateLimit-Resource": "core",
             }
             body = {
                 "message": "API rate limit exceeded for installation. If you reach out to GitHub Support for help, "
@@ -112,8 +115,16 @@ class Faults:
         """Add a rule. `status` is for 5xx and applied_5xx, `retry_after` for secondary_rate_limit/429,
         `reset_in` (seconds until X-RateLimit-Reset) for rate_limit, `seconds` for slow."""
         rule = FaultRule(
-            kind=kind, path_glob=path_glob, method=method, times=times, probability=probability, seed=seed,
-            status=status, retry_after=retry_after, reset_in=reset_in, seconds=seconds,
+            kind=kind,
+            path_glob=path_glob,
+            method=method,
+            times=times,
+            probability=probability,
+            seed=seed,
+            status=status,
+            retry_after=retry_after,
+            reset_in=reset_in,
+            seconds=seconds,
         )
         with self._lock:
             self.rules.append(rule)

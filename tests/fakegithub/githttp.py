@@ -52,12 +52,12 @@ def pushed_refs(body: bytes, encoding: str | None) -> list[str]:
     pos = 0
     while pos + 4 <= len(body):
         try:
-            size = int(body[pos:pos + 4], 16)
+            size = int(body[pos : pos + 4], 16)
         except ValueError:
             break
         if size == 0:
             break
-        line = body[pos + 4:pos + size]
+        line = body[pos + 4 : pos + size]
         pos += size
         command = line.split(b"\x00", 1)[0].rstrip(b"\n").decode(errors="replace")
         parts = command.split(" ")
@@ -131,15 +131,17 @@ def git_endpoint(fake: FakeGitHub):
         if refusal is not None or repo is None:
             return refusal or repository_not_found()
 
-        env = git_env({
-            "GIT_PROJECT_ROOT": str(state.git_root),
-            "GIT_HTTP_EXPORT_ALL": "1",
-            "PATH_INFO": f"/{repo.owner.login}/{repo.name}.git/{rest}",
-            "REQUEST_METHOD": request.method,
-            "QUERY_STRING": request.url.query,
-            "CONTENT_TYPE": request.headers.get("content-type", ""),
-            "REMOTE_ADDR": request.client.host if request.client else "127.0.0.1",
-        })
+        env = git_env(
+            {
+                "GIT_PROJECT_ROOT": str(state.git_root),
+                "GIT_HTTP_EXPORT_ALL": "1",
+                "PATH_INFO": f"/{repo.owner.login}/{repo.name}.git/{rest}",
+                "REQUEST_METHOD": request.method,
+                "QUERY_STRING": request.url.query,
+                "CONTENT_TYPE": request.headers.get("content-type", ""),
+                "REMOTE_ADDR": request.client.host if request.client else "127.0.0.1",
+            }
+        )
         if principal.user is not None:
             env["REMOTE_USER"] = principal.user.login
         for header, variable in (("content-encoding", "HTTP_CONTENT_ENCODING"), ("git-protocol", "HTTP_GIT_PROTOCOL")):
@@ -149,8 +151,12 @@ def git_endpoint(fake: FakeGitHub):
             env["CONTENT_LENGTH"] = str(len(body))
 
         proc = await asyncio.create_subprocess_exec(
-            "git", "http-backend", env=env,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            "git",
+            "http-backend",
+            env=env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         assert proc.stdin and proc.stdout and proc.stderr
 

@@ -98,9 +98,7 @@ class BareRepo:
         cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[bytes]:
         cmd = ["git", "--git-dir", str(self.path), *args] if cwd is None else ["git", *args]
-        proc = subprocess.run(
-            cmd, input=input, capture_output=True, env=git_env(env), cwd=cwd, timeout=120
-        )
+        proc = subprocess.run(cmd, input=input, capture_output=True, env=git_env(env), cwd=cwd, timeout=120)
         if check and proc.returncode != 0:
             raise GitError(list(args), proc.returncode, proc.stderr.decode(errors="replace"))
         return proc
@@ -115,7 +113,8 @@ class BareRepo:
         path.parent.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run(
             ["git", "init", "--bare", "-q", "-b", default_branch, str(path)],
-            capture_output=True, env=git_env(),
+            capture_output=True,
+            env=git_env(),
         )
         if proc.returncode != 0:
             raise GitError(["init"], proc.returncode, proc.stderr.decode())
@@ -128,7 +127,8 @@ class BareRepo:
         path.parent.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run(
             ["git", "clone", "--bare", "-q", "--no-local", str(source), str(path)],
-            capture_output=True, env=git_env(),
+            capture_output=True,
+            env=git_env(),
         )
         if proc.returncode != 0:
             raise GitError(["clone"], proc.returncode, proc.stderr.decode())
@@ -231,10 +231,14 @@ class BareRepo:
             f = record.split("\x00")
             infos.append(
                 CommitInfo(
-                    sha=f[0], tree=f[1], parents=f[2].split() if f[2] else [],
-                    author_name=f[3], author_email=f[4],
+                    sha=f[0],
+                    tree=f[1],
+                    parents=f[2].split() if f[2] else [],
+                    author_name=f[3],
+                    author_email=f[4],
                     author_date=datetime.fromtimestamp(int(f[5]), UTC),
-                    committer_name=f[6], committer_email=f[7],
+                    committer_name=f[6],
+                    committer_email=f[7],
                     committer_date=datetime.fromtimestamp(int(f[8]), UTC),
                     message=f[9].rstrip("\n"),
                 )
@@ -266,8 +270,10 @@ class BareRepo:
         author_date: datetime | None = None,
     ) -> str:
         env = {
-            "GIT_AUTHOR_NAME": author[0], "GIT_AUTHOR_EMAIL": author[1],
-            "GIT_COMMITTER_NAME": committer[0], "GIT_COMMITTER_EMAIL": committer[1],
+            "GIT_AUTHOR_NAME": author[0],
+            "GIT_AUTHOR_EMAIL": author[1],
+            "GIT_COMMITTER_NAME": committer[0],
+            "GIT_COMMITTER_EMAIL": committer[1],
         }
         if author_date is not None:
             env["GIT_AUTHOR_DATE"] = f"@{int(author_date.timestamp())} +0000"
@@ -283,8 +289,9 @@ class BareRepo:
         try:
             self.run("worktree", "add", "-q", "--detach", str(workdir), onto)
             for sha in commits:
-                proc = self.run("cherry-pick", "--allow-empty", "--keep-redundant-commits", sha,
-                                cwd=workdir, env=env, check=False)
+                proc = self.run(
+                    "cherry-pick", "--allow-empty", "--keep-redundant-commits", sha, cwd=workdir, env=env, check=False
+                )
                 if proc.returncode != 0:
                     self.run("cherry-pick", "--abort", cwd=workdir, check=False)
                     return None
@@ -348,7 +355,7 @@ class BareRepo:
         hunks: list[str | None] = []
         for chunk in ("\n" + patch).split("\ndiff --git ")[1:]:
             at = chunk.find("\n@@")
-            hunks.append(chunk[at + 1:].rstrip("\n") if at >= 0 else None)
+            hunks.append(chunk[at + 1 :].rstrip("\n") if at >= 0 else None)
 
         names = {"A": "added", "D": "removed", "M": "modified", "R": "renamed", "C": "copied", "T": "changed"}
         changes = []
@@ -357,8 +364,12 @@ class BareRepo:
             binary = added is None
             changes.append(
                 FileChange(
-                    status=names.get(letter, "modified"), filename=path, previous_filename=old,
-                    sha=None if letter == "D" else sha, additions=added or 0, deletions=deleted or 0,
+                    status=names.get(letter, "modified"),
+                    filename=path,
+                    previous_filename=old,
+                    sha=None if letter == "D" else sha,
+                    additions=added or 0,
+                    deletions=deleted or 0,
                     patch=None if binary else (hunks[index] if index < len(hunks) else None),
                 )
             )

@@ -112,6 +112,7 @@ class GitHubMiddleware:
 
     async def _apply_then_lose_answer(self, rule: Any, scope: dict, receive: Any, send: Any, log: Any) -> None:
         """Route and apply the request, throw its answer away, then drop the connection or answer a 5xx."""
+
         async def swallow(message: dict) -> None:
             pass
 
@@ -127,8 +128,9 @@ class GitHubMiddleware:
     def _check(self, method: str, path: str, response: dict, scope: dict) -> None:
         contract = self.fake.contract
         if scope.get(UNROUTED):
-            contract.record(method, path, response["status"], None,
-                            "not implemented by the fake: no route for this method and path")
+            contract.record(
+                method, path, response["status"], None, "not implemented by the fake: no route for this method and path"
+            )
             return
         contract.check(method, path, response["status"], response["content_type"], bytes(response["body"]))
 
@@ -146,13 +148,15 @@ class GitHubMiddleware:
             limit, remaining, reset = self.fake.state.count_request(key)
             if anonymous:
                 limit, remaining = 60, max(0, 60 - (limit - remaining))
-            headers.update({
-                "X-RateLimit-Limit": str(limit),
-                "X-RateLimit-Remaining": str(remaining),
-                "X-RateLimit-Reset": str(reset),
-                "X-RateLimit-Used": str(limit - remaining),
-                "X-RateLimit-Resource": "core",
-            })
+            headers.update(
+                {
+                    "X-RateLimit-Limit": str(limit),
+                    "X-RateLimit-Remaining": str(remaining),
+                    "X-RateLimit-Reset": str(reset),
+                    "X-RateLimit-Used": str(limit - remaining),
+                    "X-RateLimit-Resource": "core",
+                }
+            )
         return headers
 
     @staticmethod

@@ -53,7 +53,7 @@ def merge_pull(
         unmet = state.unmet_required_checks(pull)
         if unmet:
             name, why = unmet[0]
-            return Outcome(405, f"Required status check \"{name}\" is {why}.")
+            return Outcome(405, f'Required status check "{name}" is {why}.')
         git = pull.repo.git
         base_ref = f"refs/heads/{pull.base_ref}"
         base_tip = git.rev_parse(base_ref)
@@ -68,15 +68,25 @@ def merge_pull(
             head = f"{pull.head_repo.owner.login}/{pull.head_ref}"
             title = commit_title or f"Merge pull request #{pull.number} from {head}"
             message = commit_message if commit_message is not None else pull.title
-            new = git.commit_tree(tree, [base_tip, pull.head_sha], f"{title}\n\n{message}".rstrip() + "\n",
-                                  author=author, committer=GITHUB_IDENTITY)
+            new = git.commit_tree(
+                tree,
+                [base_tip, pull.head_sha],
+                f"{title}\n\n{message}".rstrip() + "\n",
+                author=author,
+                committer=GITHUB_IDENTITY,
+            )
         elif method == "squash":
             commits = git.commits(git.rev_list(base_tip, pull.head_sha))
             title = commit_title or f"{pull.title} (#{pull.number})"
             if commit_message is None:
                 commit_message = "\n\n".join(f"* {c.message}" for c in commits)
-            new = git.commit_tree(tree, [base_tip], f"{title}\n\n{commit_message}".rstrip() + "\n",
-                                  author=author, committer=GITHUB_IDENTITY)
+            new = git.commit_tree(
+                tree,
+                [base_tip],
+                f"{title}\n\n{commit_message}".rstrip() + "\n",
+                author=author,
+                committer=GITHUB_IDENTITY,
+            )
         elif method == "rebase":
             commits = git.rev_list(base_tip, pull.head_sha)
             merges = [c for c in git.commits(commits) if len(c.parents) > 1]
@@ -133,8 +143,9 @@ def update_branch(state: State, pull: PullRequest, actor: User, expected_head_sh
             if not clean or tree is None:
                 return Outcome(422, "merge conflict between base and head")
             message = f"Merge branch '{pull.base_ref}' into {pull.head_ref}\n"
-            new = head_git.commit_tree(tree, [pull.head_sha, base_tip], message,
-                                       author=_identity(actor), committer=GITHUB_IDENTITY)
+            new = head_git.commit_tree(
+                tree, [pull.head_sha, base_tip], message, author=_identity(actor), committer=GITHUB_IDENTITY
+            )
             try:
                 head_git.update_ref(f"refs/heads/{pull.head_ref}", new, pull.head_sha)
             except GitError:

@@ -264,22 +264,24 @@ class Renderer:
         if principal is not None and principal.kind in ("user", "installation"):
             out["permissions"] = self.permissions(self.state.repo_level(principal, repo))
         if full:
-            out.update({
-                "allow_squash_merge": True,
-                "allow_merge_commit": True,
-                "allow_rebase_merge": True,
-                "allow_auto_merge": False,
-                "delete_branch_on_merge": False,
-                "allow_update_branch": True,
-                "use_squash_pr_title_as_default": False,
-                "squash_merge_commit_title": "COMMIT_OR_PR_TITLE",
-                "squash_merge_commit_message": "COMMIT_MESSAGES",
-                "merge_commit_title": "MERGE_MESSAGE",
-                "merge_commit_message": "PR_TITLE",
-                "custom_properties": {},
-                "network_count": forks,
-                "subscribers_count": 0,
-            })
+            out.update(
+                {
+                    "allow_squash_merge": True,
+                    "allow_merge_commit": True,
+                    "allow_rebase_merge": True,
+                    "allow_auto_merge": False,
+                    "delete_branch_on_merge": False,
+                    "allow_update_branch": True,
+                    "use_squash_pr_title_as_default": False,
+                    "squash_merge_commit_title": "COMMIT_OR_PR_TITLE",
+                    "squash_merge_commit_message": "COMMIT_MESSAGES",
+                    "merge_commit_title": "MERGE_MESSAGE",
+                    "merge_commit_message": "PR_TITLE",
+                    "custom_properties": {},
+                    "network_count": forks,
+                    "subscribers_count": 0,
+                }
+            )
             if repo.parent is not None:
                 out["parent"] = self.repository(repo.parent)
                 out["source"] = self.repository(repo.source or repo.parent)
@@ -399,7 +401,10 @@ class Renderer:
             files = git.diff_files(base, pull.head_sha)
             commits = len(git.rev_list(pull.base_sha, pull.head_sha))
             self._stats[key] = (
-                commits, sum(f.additions for f in files), sum(f.deletions for f in files), len(files),
+                commits,
+                sum(f.additions for f in files),
+                sum(f.deletions for f in files),
+                len(files),
             )
         return self._stats[key]
 
@@ -475,20 +480,22 @@ class Renderer:
         }
         if full:
             commits, additions, deletions, changed = self.pull_stats(pull)
-            out.update({
-                "merged": pull.merged,
-                "mergeable": mergeable,
-                "rebaseable": mergeable,
-                "mergeable_state": mergeable_state,
-                "merged_by": self.user(pull.merged_by),
-                "comments": len(self.issue_comments_of(repo, pull.number)),
-                "review_comments": 0,
-                "maintainer_can_modify": pull.maintainer_can_modify,
-                "commits": commits,
-                "additions": additions,
-                "deletions": deletions,
-                "changed_files": changed,
-            })
+            out.update(
+                {
+                    "merged": pull.merged,
+                    "mergeable": mergeable,
+                    "rebaseable": mergeable,
+                    "mergeable_state": mergeable_state,
+                    "merged_by": self.user(pull.merged_by),
+                    "comments": len(self.issue_comments_of(repo, pull.number)),
+                    "review_comments": 0,
+                    "maintainer_can_modify": pull.maintainer_can_modify,
+                    "commits": commits,
+                    "additions": additions,
+                    "deletions": deletions,
+                    "changed_files": changed,
+                }
+            )
         return out
 
     def review(self, review: Review, pull: PullRequest) -> dict:
@@ -534,13 +541,19 @@ class Renderer:
                 "url": f"{api}/git/commits/{info.sha}",
                 "author": {"name": info.author_name, "email": info.author_email, "date": iso(info.author_date)},
                 "committer": {
-                    "name": info.committer_name, "email": info.committer_email, "date": iso(info.committer_date),
+                    "name": info.committer_name,
+                    "email": info.committer_email,
+                    "date": iso(info.committer_date),
                 },
                 "message": info.message,
                 "tree": {"sha": info.tree, "url": f"{api}/git/trees/{info.tree}"},
                 "comment_count": 0,
                 "verification": {
-                    "verified": False, "reason": "unsigned", "signature": None, "payload": None, "verified_at": None,
+                    "verified": False,
+                    "reason": "unsigned",
+                    "signature": None,
+                    "payload": None,
+                    "verified_at": None,
                 },
             },
             "author": self.user(self._user_by_email(info.author_email)),
@@ -591,9 +604,11 @@ class Renderer:
             "protection": {
                 "enabled": bool(required) or name in repo.strict_branches,
                 "required_status_checks": {
-                    "enforcement_level": "non_admins" if required else "off", "contexts": list(required),
+                    "enforcement_level": "non_admins" if required else "off",
+                    "contexts": list(required),
                     "checks": [{"context": context, "app_id": None} for context in required],
-                    "strict": name in repo.strict_branches},
+                    "strict": name in repo.strict_branches,
+                },
             },
             "protection_url": f"{api}/protection",
         }
@@ -603,10 +618,18 @@ class Renderer:
         required = repo.ruleset_checks.get(name)
         if not required:
             return []
-        return [{"type": "required_status_checks", "ruleset_source_type": "Repository",
-                 "ruleset_source": repo.full_name, "ruleset_id": 1,
-                 "parameters": {"required_status_checks": [{"context": context} for context in required],
-                                "strict_required_status_checks_policy": name in repo.strict_branches}}]
+        return [
+            {
+                "type": "required_status_checks",
+                "ruleset_source_type": "Repository",
+                "ruleset_source": repo.full_name,
+                "ruleset_id": 1,
+                "parameters": {
+                    "required_status_checks": [{"context": context} for context in required],
+                    "strict_required_status_checks_policy": name in repo.strict_branches,
+                },
+            }
+        ]
 
     def content_links(self, repo: Repo, path: str, ref: str, kind: str, sha: str) -> dict:
         api = f"{self.api}/repos/{repo.full_name}"
@@ -636,10 +659,7 @@ class Renderer:
     def check_run(self, run: CheckRun) -> dict:
         repo = run.repo
         api = f"{self.api}/repos/{repo.full_name}/check-runs/{run.id}"
-        pulls = [
-            p for p in repo.pulls()
-            if p.state == "open" and p.head_sha == run.head_sha and p.head_repo is repo
-        ]
+        pulls = [p for p in repo.pulls() if p.state == "open" and p.head_sha == run.head_sha and p.head_repo is repo]
         return {
             "id": run.id,
             "head_sha": run.head_sha,
@@ -667,8 +687,12 @@ class Renderer:
 
     def _minimal_pull(self, pull: PullRequest) -> dict:
         def side(repo: Repo, ref: str, sha: str) -> dict:
-            return {"ref": ref, "sha": sha, "repo": {"id": repo.id, "url": f"{self.api}/repos/{repo.full_name}",
-                                                     "name": repo.name}}
+            return {
+                "ref": ref,
+                "sha": sha,
+                "repo": {"id": repo.id, "url": f"{self.api}/repos/{repo.full_name}", "name": repo.name},
+            }
+
         assert pull.head_repo is not None
         return {
             "id": pull.pull_id,

@@ -84,12 +84,20 @@ class FakeGitHub:
         if self._thread is not None:
             return self
         config = uvicorn.Config(
-            self.asgi, log_level="warning", access_log=False, lifespan="off", loop="asyncio", http="h11",
-            ws="none", timeout_keep_alive=5, timeout_graceful_shutdown=2,
+            self.asgi,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            loop="asyncio",
+            http="h11",
+            ws="none",
+            timeout_keep_alive=5,
+            timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
-                                        name="fakegithub", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, name="fakegithub", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + 15
         while not self._server.started:
@@ -142,7 +150,8 @@ class FakeGitHub:
         with self._calls_lock:
             calls = list(self.calls)
         return sum(
-            1 for c in calls
+            1
+            for c in calls
             if (method is None or c.method == method.upper())
             and (path_glob is None or fnmatch.fnmatchcase(c.path, path_glob))
             and (status is None or c.status == status)
@@ -168,12 +177,11 @@ class FakeGitHub:
     def assert_contract_clean(self, since: tuple[int, int] = (0, 0), requests: bool = True) -> None:
         """Raise with a readable list when a response (or, with `requests`, a request body) since
         `since` broke GitHub's OpenAPI contract."""
-        responses = self.contract.violations[since[0]:]
-        bodies = self.contract.request_violations[since[1]:] if requests else []
+        responses = self.contract.violations[since[0] :]
+        bodies = self.contract.request_violations[since[1] :] if requests else []
         if responses or bodies:
             lines = [f"response: {v}" for v in responses] + [f"request: {v}" for v in bodies]
-            raise AssertionError(
-                f"{len(lines)} breach(es) of GitHub's OpenAPI contract:\n  " + "\n  ".join(lines))
+            raise AssertionError(f"{len(lines)} breach(es) of GitHub's OpenAPI contract:\n  " + "\n  ".join(lines))
 
     # -- apps, installations, users ----------------------------------------------------------
 
@@ -189,7 +197,8 @@ class FakeGitHub:
     ) -> AppIdentity:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
             serialization.NoEncryption(),
         ).decode()
         with self.state.lock:
@@ -197,9 +206,15 @@ class FakeGitHub:
                 raise ValueError(f"app {app_id} exists")
             bot = self.state.ensure_user(f"{slug}[bot]", type="Bot")
             self.state.apps[app_id] = App(
-                id=app_id, slug=slug, name=name or slug, owner=self.state.ensure_user(owner), bot=bot,
-                public_key=key.public_key(), private_key_pem=pem,
-                permissions=dict(permissions or DEFAULT_APP_PERMISSIONS), events=list(events or DEFAULT_APP_EVENTS),
+                id=app_id,
+                slug=slug,
+                name=name or slug,
+                owner=self.state.ensure_user(owner),
+                bot=bot,
+                public_key=key.public_key(),
+                private_key_pem=pem,
+                permissions=dict(permissions or DEFAULT_APP_PERMISSIONS),
+                events=list(events or DEFAULT_APP_EVENTS),
             )
         return AppIdentity(app_id=app_id, private_key_pem=pem, slug=slug, bot_login=bot.login)
 
@@ -219,8 +234,12 @@ class FakeGitHub:
             if repos is not None:
                 selected = {(r if "/" in r else f"{owner}/{r}").lower() for r in repos}
             installation = Installation(
-                id=self.state.next_id("installation"), app=app, account=account, repos=selected,
-                permissions=dict(permissions or app.permissions), events=list(app.events),
+                id=self.state.next_id("installation"),
+                app=app,
+                account=account,
+                repos=selected,
+                permissions=dict(permissions or app.permissions),
+                events=list(app.events),
             )
             self.state.installations[installation.id] = installation
             return installation.id
@@ -279,8 +298,9 @@ class FakeGitHub:
         description: str | None = None,
     ) -> str:
         """A bare repository; with `source` (a local git repository) all its branches and tags are pushed in."""
-        return self.state.create_repo(owner, name, source=source, private=private,
-                                      default_branch=default_branch, description=description).full_name
+        return self.state.create_repo(
+            owner, name, source=source, private=private, default_branch=default_branch, description=description
+        ).full_name
 
     def fork(self, full_name: str, new_owner: str, name: str | None = None) -> str:
         return self.state.fork(self.state.repo(full_name), new_owner, name).full_name
@@ -296,7 +316,8 @@ class FakeGitHub:
         target = self.state.repo(repo)
         spec = f"{'+' if force else ''}{ref}:refs/heads/{branch}"
         BareRepo(Path(source) / ".git" if (Path(source) / ".git").exists() else Path(source)).run(
-            "push", "-q", str(target.git.path), spec)
+            "push", "-q", str(target.git.path), spec
+        )
         self.state.refresh_after_push(target)
         sha = target.git.rev_parse(f"refs/heads/{branch}")
         assert sha is not None
@@ -315,8 +336,9 @@ class FakeGitHub:
         with self.state.lock:
             user = self.state.ensure_user(author) if author else target.owner
             parent = target.git.rev_parse(f"refs/heads/{branch}")
-            sha = target.git.commit_files(parent, files, message, (user.name or user.login,
-                                                                   user.email or user.noreply_email))
+            sha = target.git.commit_files(
+                parent, files, message, (user.name or user.login, user.email or user.noreply_email)
+            )
             target.git.update_ref(f"refs/heads/{branch}", sha, parent or "0" * 40)
         self.state.refresh_after_push(target)
         return sha
@@ -339,14 +361,26 @@ class FakeGitHub:
         head_owner, _, branch = head.rpartition(":")
         head_repo = target
         if head_owner and head_owner.lower() != target.owner.login.lower():
-            forks = [r for r in self.state.repos.values()
-                     if r.owner.login.lower() == head_owner.lower() and r.source is (target.source or target)]
+            forks = [
+                r
+                for r in self.state.repos.values()
+                if r.owner.login.lower() == head_owner.lower() and r.source is (target.source or target)
+            ]
             if not forks:
                 raise NotFound(f"{head_owner} has no fork of {repo}")
             head_repo = forks[0]
         author = self.state.ensure_user(user) if user else head_repo.owner
-        pull = self.state.open_pull(target, head_repo, branch, base, title, body, author,
-                                    maintainer_can_modify=maintainer_can_modify, draft=draft)
+        pull = self.state.open_pull(
+            target,
+            head_repo,
+            branch,
+            base,
+            title,
+            body,
+            author,
+            maintainer_can_modify=maintainer_can_modify,
+            draft=draft,
+        )
         return pull.number
 
     def pull_request(self, repo: str, number: int) -> PullRequest:
@@ -401,16 +435,23 @@ class FakeGitHub:
         if number not in target.issues:
             raise NotFound(f"no issue {repo}#{number}")
         with self.state.lock:
-            comment = IssueComment(id=self.state.next_id("comment"), repo=target, issue_number=number, body=body,
-                                   user=self.state.ensure_user(user))
+            comment = IssueComment(
+                id=self.state.next_id("comment"),
+                repo=target,
+                issue_number=number,
+                body=body,
+                user=self.state.ensure_user(user),
+            )
             self.state.comments[comment.id] = comment
             return comment.id
 
     def comments(self, repo: str, number: int) -> list[IssueComment]:
         target = self.state.repo(repo)
         with self.state.lock:
-            return sorted((c for c in self.state.comments.values() if c.repo is target and c.issue_number == number),
-                          key=lambda c: c.id)
+            return sorted(
+                (c for c in self.state.comments.values() if c.repo is target and c.issue_number == number),
+                key=lambda c: c.id,
+            )
 
     def labels(self, repo: str, number: int) -> list[str]:
         target = self.state.repo(repo)
@@ -438,8 +479,15 @@ class FakeGitHub:
         return self.state.events
 
     def payload_for_event(self, event: PullEvent, installation_id: int) -> dict[str, Any]:
-        return self.payload_for_pull_request(event.repo, event.number, event.action, installation_id,
-                                             before=event.before, after=event.after, label=event.label)
+        return self.payload_for_pull_request(
+            event.repo,
+            event.number,
+            event.action,
+            installation_id,
+            before=event.before,
+            after=event.after,
+            label=event.label,
+        )
 
     def payload_for_pull_request(
         self,
@@ -455,8 +503,15 @@ class FakeGitHub:
     ) -> dict[str, Any]:
         """A `pull_request` webhook payload for the PR as it is now, shaped like GitHub's examples."""
         return webhooks.pull_request_payload(
-            self.state, self.render, self.pull_request(repo, n), action, installation_id,
-            sender=self.state.user(sender) if sender else None, before=before, after=after, label=label,
+            self.state,
+            self.render,
+            self.pull_request(repo, n),
+            action,
+            installation_id,
+            sender=self.state.user(sender) if sender else None,
+            before=before,
+            after=after,
+            label=label,
         )
 
     def payload_for_issue_comment(self, repo: str, comment_id: int, action: str, installation_id: int) -> dict:
@@ -478,8 +533,9 @@ class FakeGitHub:
         timeout: float = 30.0,
     ) -> httpx.Response:
         """POST a webhook to the service under test, signed and headed exactly like GitHub's."""
-        response, delivery = webhooks.deliver(app_url, event, payload, secret, delivery_id,
-                                              hook_id=hook_id, app_id=app_id, timeout=timeout)
+        response, delivery = webhooks.deliver(
+            app_url, event, payload, secret, delivery_id, hook_id=hook_id, app_id=app_id, timeout=timeout
+        )
         self.deliveries.append(delivery)
         return response
 

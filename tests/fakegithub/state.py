@@ -345,9 +345,19 @@ class State:
         self._ids = {
             kind: itertools.count(start)
             for kind, start in (
-                ("user", 1001), ("app", 1), ("installation", 40001), ("repo", 700001), ("issue", 2000001),
-                ("pull", 3000001), ("comment", 5000001), ("reaction", 9000001), ("label", 6000001),
-                ("check_run", 8000001), ("check_suite", 8500001), ("status", 7000001), ("review", 4000001),
+                ("user", 1001),
+                ("app", 1),
+                ("installation", 40001),
+                ("repo", 700001),
+                ("issue", 2000001),
+                ("pull", 3000001),
+                ("comment", 5000001),
+                ("reaction", 9000001),
+                ("label", 6000001),
+                ("check_run", 8000001),
+                ("check_suite", 8500001),
+                ("status", 7000001),
+                ("review", 4000001),
                 ("token", 1),
             )
         }
@@ -398,9 +408,14 @@ class State:
     ) -> Token:
         with self.lock:
             token = Token(
-                value=_token("ghs_"), kind="installation", user=installation.app.bot, installation=installation,
-                expires_at=utcnow() + lifetime, permissions=dict(permissions or installation.permissions),
-                repos=repos, id=self.next_id("token"),
+                value=_token("ghs_"),
+                kind="installation",
+                user=installation.app.bot,
+                installation=installation,
+                expires_at=utcnow() + lifetime,
+                permissions=dict(permissions or installation.permissions),
+                repos=repos,
+                id=self.next_id("token"),
             )
             self.tokens[token.value] = token
             return token
@@ -441,8 +456,13 @@ class State:
                 bare.import_from(Path(source))
             bare.set_head(default_branch)
             repo = Repo(
-                id=self.next_id("repo"), owner=owner_user, name=name, git=bare, private=private,
-                default_branch=default_branch, description=description,
+                id=self.next_id("repo"),
+                owner=owner_user,
+                name=name,
+                git=bare,
+                private=private,
+                default_branch=default_branch,
+                description=description,
             )
             self.repos[repo.key] = repo
             return repo
@@ -457,8 +477,14 @@ class State:
             bare = BareRepo.clone_bare(parent.git.path, path)
             bare.set_head(parent.default_branch)
             repo = Repo(
-                id=self.next_id("repo"), owner=owner_user, name=name, git=bare, private=parent.private,
-                default_branch=parent.default_branch, description=parent.description, parent=parent,
+                id=self.next_id("repo"),
+                owner=owner_user,
+                name=name,
+                git=bare,
+                private=parent.private,
+                default_branch=parent.default_branch,
+                description=parent.description,
+                parent=parent,
             )
             self.repos[repo.key] = repo
             return repo
@@ -552,10 +578,20 @@ class State:
                 raise NotFound(f"no branch {base_ref!r} in {repo.full_name}")
             number = max(repo.issues, default=0) + 1
             pull = PullRequest(
-                id=self.next_id("issue"), number=number, repo=repo, title=title, body=body, user=user,
-                pull_id=self.next_id("pull"), head_repo=head_repo, head_ref=head_ref, base_ref=base_ref,
-                head_sha=head_sha, base_sha=base_sha,
-                maintainer_can_modify=maintainer_can_modify and head_repo is not repo, draft=draft,
+                id=self.next_id("issue"),
+                number=number,
+                repo=repo,
+                title=title,
+                body=body,
+                user=user,
+                pull_id=self.next_id("pull"),
+                head_repo=head_repo,
+                head_ref=head_ref,
+                base_ref=base_ref,
+                head_sha=head_sha,
+                base_sha=base_sha,
+                maintainer_can_modify=maintainer_can_modify and head_repo is not repo,
+                draft=draft,
             )
             repo.issues[number] = pull
             self.sync_pull(pull)
@@ -618,8 +654,9 @@ class State:
                 clean, tree = git.merge_tree(pull.base_sha, pull.head_sha)
                 merge_ref = f"refs/pull/{pull.number}/merge"
                 if clean and tree:
-                    sha = git.commit_tree(tree, [pull.base_sha, pull.head_sha],
-                                          f"Merge {pull.head_sha} into {pull.base_sha}\n")
+                    sha = git.commit_tree(
+                        tree, [pull.base_sha, pull.head_sha], f"Merge {pull.head_sha} into {pull.base_sha}\n"
+                    )
                     git.update_ref(merge_ref, sha)
                 elif git.ref_sha(merge_ref):
                     git.delete_ref(merge_ref)
@@ -660,8 +697,11 @@ class State:
         """Strict branch protection: the base tip must be in the head's history before it may merge."""
         base_tip = pull.repo.git.rev_parse(f"refs/heads/{pull.base_ref}")
         head_git = pull.repo.git
-        return (pull.base_ref in pull.repo.strict_branches and base_tip is not None
-                and not head_git.is_ancestor(base_tip, pull.head_sha))
+        return (
+            pull.base_ref in pull.repo.strict_branches
+            and base_tip is not None
+            and not head_git.is_ancestor(base_tip, pull.head_sha)
+        )
 
     # -- rate limit bookkeeping --------------------------------------------------------------
 

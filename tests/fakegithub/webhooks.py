@@ -117,7 +117,11 @@ def pull_request_payload(
 
 
 def issue_comment_payload(
-    state: State, render: Renderer, comment: IssueComment, action: str, installation_id: int,
+    state: State,
+    render: Renderer,
+    comment: IssueComment,
+    action: str,
+    installation_id: int,
 ) -> dict:
     template = example("issue_comment", action)
     with state.lock:

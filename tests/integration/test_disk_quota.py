@@ -47,15 +47,21 @@ def test_a_killed_workers_mount_is_removed_by_recover(tmp_path: Path) -> None:
     data = tmp_path / "data"
     engine = ProofEngine(data)  # makes data/runs
     worker = subprocess.Popen(
-        [sys.executable, "-c",
-         "import os, sys, time, uuid\n"
-         "from pathlib import Path\n"
-         "from reviewbot.proof.disk_quota import capped_dir\n"
-         f"run = Path({str(engine.workspace.runs_dir)!r}) / f'abc-{{os.getpid()}}-{{uuid.uuid4().hex[:8]}}'\n"
-         "run.mkdir()\n"
-         "with capped_dir(run, 32 * 1024**2, 2000):\n"
-         "    print(run, flush=True); time.sleep(60)\n"],
-        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+        [
+            sys.executable,
+            "-c",
+            "import os, sys, time, uuid\n"
+            "from pathlib import Path\n"
+            "from reviewbot.proof.disk_quota import capped_dir\n"
+            f"run = Path({str(engine.workspace.runs_dir)!r}) / f'abc-{{os.getpid()}}-{{uuid.uuid4().hex[:8]}}'\n"
+            "run.mkdir()\n"
+            "with capped_dir(run, 32 * 1024**2, 2000):\n"
+            "    print(run, flush=True); time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     run = Path(worker.stdout.readline().strip())
     try:
         assert os.path.ismount(run)
@@ -71,8 +77,12 @@ def test_a_killed_workers_mount_is_removed_by_recover(tmp_path: Path) -> None:
 
 def test_a_proof_whose_suite_fills_its_disk_reports_the_disk_limit(tmp_path: Path) -> None:
     writer = RepoWriter(tmp_path / "repo")
-    writer.write({"README.md": "x\n", ".github/reviewbot.yml":
-                  "changed_tests: off\nsuites:\n  - name: fill\n    run: dd if=/dev/zero of=big bs=1M count=512\n"})
+    writer.write(
+        {
+            "README.md": "x\n",
+            ".github/reviewbot.yml": "changed_tests: off\nsuites:\n  - name: fill\n    run: dd if=/dev/zero of=big bs=1M count=512\n",
+        }
+    )
     writer.commit("base")
     writer.branch("fill")
     writer.checkout("fill")

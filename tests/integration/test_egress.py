@@ -36,14 +36,24 @@ from tests.waiting import wait_until
 
 pytestmark = pytest.mark.sandbox
 
-def run(tmp_path: Path, command: str, network: bool = True, net: SetupNetwork | None = None,
-        wall_clock_s: float = 60) -> tuple[int | None, str]:
+
+def run(
+    tmp_path: Path, command: str, network: bool = True, net: SetupNetwork | None = None, wall_clock_s: float = 60
+) -> tuple[int | None, str]:
     worktree = tmp_path / "worktree"
     worktree.mkdir(exist_ok=True)
     sandbox = Sandbox(tmp_path / "state", setup_network=net or SetupNetwork())
     log = tmp_path / f"run-{uuid.uuid4().hex[:6]}.log"
-    outcome = sandbox.run(SandboxRequest(command=command, worktree=worktree, out_dir=tmp_path / "out",
-                                         network=network, limits=Limits(wall_clock_s=wall_clock_s), log_path=log))
+    outcome = sandbox.run(
+        SandboxRequest(
+            command=command,
+            worktree=worktree,
+            out_dir=tmp_path / "out",
+            network=network,
+            limits=Limits(wall_clock_s=wall_clock_s),
+            log_path=log,
+        )
+    )
     return outcome.exit_code, log.read_text()
 
 
@@ -74,9 +84,11 @@ def test_networked_setup_reaches_no_host_service_directly_or_through_the_proxy(t
             ]
         # Names that resolve to loopback: `localhost`, and this host's name (in /etc/hosts).
         port = listeners[0].port
-        tries += [f"curl -fsS -m 5 https://localhost:{port}/ && echo NAME-localhost",
-                  f"curl -fsS -m 5 https://{socket.gethostname()}:{port}/ && echo NAME-host",
-                  "curl -fsS -m 5 http://169.254.169.254/latest/meta-data/ && echo METADATA"]
+        tries += [
+            f"curl -fsS -m 5 https://localhost:{port}/ && echo NAME-localhost",
+            f"curl -fsS -m 5 https://{socket.gethostname()}:{port}/ && echo NAME-host",
+            "curl -fsS -m 5 http://169.254.169.254/latest/meta-data/ && echo METADATA",
+        ]
         _, log = run(tmp_path, "; ".join(tries) + "; true")
     finally:
         for listener in listeners:
@@ -106,8 +118,10 @@ def test_networked_setup_cannot_reach_a_host_abstract_socket(tmp_path: Path) -> 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
-        _, log = run(tmp_path, "python -c \"import socket; s = socket.socket(socket.AF_UNIX); "
-                               f"s.connect('\\0{name}'); print('REACHED')\"")
+        _, log = run(
+            tmp_path,
+            f"python -c \"import socket; s = socket.socket(socket.AF_UNIX); s.connect('\\0{name}'); print('REACHED')\"",
+        )
     finally:
         stop.set()
         thread.join()
@@ -137,8 +151,13 @@ def registry_network() -> SetupNetwork:
 @pytest.mark.network
 def test_networked_setup_installs_from_the_registries_through_the_proxy(tmp_path: Path) -> None:
     net = registry_network()
-    code, log = run(tmp_path, "python -m pip download --no-deps --no-cache-dir six==1.17.0 -d /workspace/dl "
-                              "&& npm view is-number@7.0.0 version", net=net, wall_clock_s=120)
+    code, log = run(
+        tmp_path,
+        "python -m pip download --no-deps --no-cache-dir six==1.17.0 -d /workspace/dl "
+        "&& npm view is-number@7.0.0 version",
+        net=net,
+        wall_clock_s=120,
+    )
     assert code == 0, log
     assert [p.name for p in (tmp_path / "worktree" / "dl").iterdir()] == ["six-1.17.0-py2.py3-none-any.whl"]
     assert log.rstrip().endswith("7.0.0"), log
@@ -149,7 +168,7 @@ def test_operator_settings_reach_setup_runs_only(tmp_path: Path) -> None:
     bundle = tmp_path / "corp-ca.crt"
     bundle.write_text("CORPORATE-CA-" + uuid.uuid4().hex)
     net = SetupNetwork(ca_bundle=bundle, env={"PIP_INDEX_URL": "https://mirror.example/simple"})
-    show = "cat \"$SSL_CERT_FILE\" \"$PIP_CERT\" \"$NODE_EXTRA_CA_CERTS\"; echo; echo index=$PIP_INDEX_URL; ls /run"
+    show = 'cat "$SSL_CERT_FILE" "$PIP_CERT" "$NODE_EXTRA_CA_CERTS"; echo; echo index=$PIP_INDEX_URL; ls /run'
     _, setup_log = run(tmp_path, show, network=True, net=net)
     _, suite_log = run(tmp_path, show + "; env", network=False, net=net)
     assert setup_log.count(bundle.read_text()) == 3 and "index=https://mirror.example/simple" in setup_log
@@ -162,30 +181,38 @@ def test_only_the_setup_step_of_a_proof_gets_the_network(tmp_path: Path) -> None
     with LoopbackHTTP() as server:
         writer = RepoWriter(tmp_path / "repo")
         fetch = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{server.port}/{{}}', timeout=3)"
-        writer.write({
-            "lockfile.py": "X = 1\n",
-            "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n",
-            ".github/reviewbot.yml": dedent(f'''
+        writer.write(
+            {
+                "lockfile.py": "X = 1\n",
+                "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n",
+                ".github/reviewbot.yml": dedent(f'''
                 setup:
-                  run: python -c "{fetch.format('setup')}" && echo ok > installed
+                  run: python -c "{fetch.format("setup")}" && echo ok > installed
                   network: true
             '''),
-        })
+            }
+        )
         writer.commit("base")
         writer.branch("fix")
-        writer.write({"lockfile.py": "X = 2\n", "tests/test_net.py": dedent(f'''
+        writer.write(
+            {
+                "lockfile.py": "X = 2\n",
+                "tests/test_net.py": dedent(f"""
             import os, urllib.request, pytest
 
             def test_no_network_and_no_proxy_in_a_suite():
                 assert not any("proxy" in name.lower() for name in os.environ)
                 with pytest.raises(OSError):
-                    {fetch.format('suite')}
-        ''')})
+                    {fetch.format("suite")}
+        """),
+            }
+        )
         writer.commit("fix")
         writer.checkout("main")
         sandbox = Sandbox(tmp_path / "state", setup_network=SetupNetwork(policy=EgressPolicy.parse(["127.0.0.1/32"])))
         proof = ProofEngine(tmp_path / "data", sandbox=sandbox).prove(
-            ProofRequest(source=str(tmp_path / "repo"), base="main", head="fix"))
+            ProofRequest(source=str(tmp_path / "repo"), base="main", head="fix")
+        )
     assert proof.verdict == Verdict.WEAK, proof.reason  # the suite's test passed on head and base
     assert server.paths == ["/setup", "/setup"]
 
@@ -237,8 +264,9 @@ def test_proxy_caps_its_connections(tmp_path: Path) -> None:
 
 
 @pytest.mark.network
-def test_doctor_reports_that_a_setup_reaches_the_indexes(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doctor_reports_that_a_setup_reaches_the_indexes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from reviewbot.cli import main
 
     allow = [str(net) for net in registry_network().policy.allow]
@@ -295,8 +323,11 @@ def test_an_upstream_proxy_gets_the_checked_address_and_never_a_refused_one(tmp_
         with EgressProxy(tmp_path / "u.sock", net):
             refused = ask(tmp_path / "u.sock", b"CONNECT 169.254.169.254:443 HTTP/1.1\r\n\r\n")
             chained = ask(tmp_path / "u.sock", b"CONNECT 151.101.0.223:443 HTTP/1.1\r\n\r\n")
-            ask(tmp_path / "u.sock", b"GET http://151.101.0.223/simple/ HTTP/1.1\r\nHost: pypi.org\r\n"
-                                     b"Proxy-Authorization: Basic c2FuZGJveA==\r\n\r\n")
+            ask(
+                tmp_path / "u.sock",
+                b"GET http://151.101.0.223/simple/ HTTP/1.1\r\nHost: pypi.org\r\n"
+                b"Proxy-Authorization: Basic c2FuZGJveA==\r\n\r\n",
+            )
     finally:
         upstream.server.close()
     assert refused.startswith(b"HTTP/1.1 403") and chained.startswith(b"HTTP/1.1 200")
@@ -307,8 +338,9 @@ def test_an_upstream_proxy_gets_the_checked_address_and_never_a_refused_one(tmp_
     assert all(b"Proxy-Authorization: Basic bWU6cHc=" in request for request in upstream.requests)
 
 
-def test_proxy_looks_a_name_up_once_however_many_requests_name_it(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_proxy_looks_a_name_up_once_however_many_requests_name_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """npm asks for dozens of tarballs from one registry at once; a lookup per request flooded the
     resolver (dropped queries, 5 s timeouts) and held a setup for minutes."""
     asked: list[str] = []
@@ -322,9 +354,17 @@ def test_proxy_looks_a_name_up_once_however_many_requests_name_it(tmp_path: Path
     monkeypatch.setattr(socket, "getaddrinfo", counting)
     with EgressProxy(tmp_path / "p.sock", SetupNetwork()) as proxy:
         answers: list[bytes] = []
-        threads = [threading.Thread(target=lambda: answers.append(ask(
-            tmp_path / "p.sock", b"GET http://registry.invalid:4873/pkg.tgz HTTP/1.1\r\nHost: registry.invalid\r\n\r\n")))
-            for _ in range(12)]
+        threads = [
+            threading.Thread(
+                target=lambda: answers.append(
+                    ask(
+                        tmp_path / "p.sock",
+                        b"GET http://registry.invalid:4873/pkg.tgz HTTP/1.1\r\nHost: registry.invalid\r\n\r\n",
+                    )
+                )
+            )
+            for _ in range(12)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -339,22 +379,34 @@ def test_proxy_looks_a_name_up_once_however_many_requests_name_it(tmp_path: Path
 def test_a_setup_that_loops_on_a_refused_address_is_ended_and_named(tmp_path: Path) -> None:
     """npm re-dials a refused CONNECT hundreds of times a second until its wall clock: the run is
     ended as soon as one target has been refused REFUSAL_STORM times, and the review names it."""
-    loop = ("import socket\n"
-            "for _ in range(5000):\n"
-            "    s = socket.create_connection(('127.0.0.1', PORT))\n"
-            "    s.sendall(b'CONNECT private-registry.invalid:4873 HTTP/1.1\\r\\n\\r\\n')\n"
-            "    s.recv(4096); s.close()\n").replace("PORT", str(PROXY_PORT))
+    loop = (
+        "import socket\n"
+        "for _ in range(5000):\n"
+        "    s = socket.create_connection(('127.0.0.1', PORT))\n"
+        "    s.sendall(b'CONNECT private-registry.invalid:4873 HTTP/1.1\\r\\n\\r\\n')\n"
+        "    s.recv(4096); s.close()\n"
+    ).replace("PORT", str(PROXY_PORT))
     worktree = tmp_path / "worktree"
     worktree.mkdir()
     (worktree / "loop.py").write_text(loop)
     sandbox = Sandbox(tmp_path / "state", setup_network=SetupNetwork())
-    outcome = sandbox.run(SandboxRequest(command="python3 loop.py; sleep 300", worktree=worktree,
-                                         out_dir=tmp_path / "out", network=True, limits=Limits(wall_clock_s=240)))
+    outcome = sandbox.run(
+        SandboxRequest(
+            command="python3 loop.py; sleep 300",
+            worktree=worktree,
+            out_dir=tmp_path / "out",
+            network=True,
+            limits=Limits(wall_clock_s=240),
+        )
+    )
     assert outcome.limit_hit == "network", outcome
     [refused] = outcome.egress_refused
-    named = re.fullmatch(r"private-registry\.invalid:4873: cannot resolve private-registry\.invalid: .* \(×(\d+)\)", refused)
+    named = re.fullmatch(
+        r"private-registry\.invalid:4873: cannot resolve private-registry\.invalid: .* \(×(\d+)\)", refused
+    )
     assert named and int(named[1]) >= REFUSAL_STORM, refused  # a few more were in flight when the run ended
     run = failed_setup(outcome, outcome.log_tail, "npm ci")
     assert run.problem == RunProblem.SETUP
-    assert run.why.startswith("setup kept asking for an address the sandbox's network proxy refuses: "
-                              "private-registry.invalid:4873"), run.why
+    assert run.why.startswith(
+        "setup kept asking for an address the sandbox's network proxy refuses: private-registry.invalid:4873"
+    ), run.why

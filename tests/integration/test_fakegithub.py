@@ -90,16 +90,27 @@ def app_client(fake: FakeGitHub, world: World, **kw) -> Github:
 class World:
     """One base repository under `acme`, alice's fork and PR #1 from alice:fix-lock."""
 
-    def __init__(self, fake: FakeGitHub, app, installation_id: int, source: Path, *, private: bool = False,
-                 maintainer_can_modify: bool = False):
+    def __init__(
+        self,
+        fake: FakeGitHub,
+        app,
+        installation_id: int,
+        source: Path,
+        *,
+        private: bool = False,
+        maintainer_can_modify: bool = False,
+    ):
         self.app = app
         self.installation_id = installation_id
         self.name = f"locks{next(_names)}"
         self.repo = fake.create_repo(OWNER, self.name, source=source, private=private)
         self.fork = fake.fork(self.repo, CONTRIBUTOR)
         self.number = fake.open_pull_request(
-            self.repo, f"{CONTRIBUTOR}:fix-lock", title="Release the lock when the body raises",
-            body="## Test plan\n\n- [x] `pytest tests/test_lock.py`", maintainer_can_modify=maintainer_can_modify,
+            self.repo,
+            f"{CONTRIBUTOR}:fix-lock",
+            title="Release the lock when the body raises",
+            body="## Test plan\n\n- [x] `pytest tests/test_lock.py`",
+            maintainer_can_modify=maintainer_can_modify,
         )
         self.pull = fake.pull_request(self.repo, self.number)
 
@@ -212,8 +223,7 @@ def test_app_reads_pull_request_and_manages_a_comment(fake: FakeGitHub, world: W
     assert repo.get_contents("lock.py", ref="fix-lock").decoded_content.decode() == LOCK_AFTER
     assert repo.get_branch("main").commit.sha == main_sha
     assert gh.get_rate_limit().resources.core.limit > 0
-    integration = GithubIntegration(auth=Auth.AppAuth(world.app.app_id, world.app.private_key_pem),
-                                    base_url=fake.url)
+    integration = GithubIntegration(auth=Auth.AppAuth(world.app.app_id, world.app.private_key_pem), base_url=fake.url)
     assert integration.get_repo_installation(OWNER, world.name).id == world.installation_id
     assert integration.get_app().slug == "reviewbot"
     assert fake.count("POST", "/app/installations/*/access_tokens", status=201) >= 1
@@ -233,8 +243,9 @@ def test_pagination_walks_250_comments(fake: FakeGitHub, world: World):
     assert comments.totalCount == 250
 
     token = fake.installation_token(world.installation_id)
-    page = httpx.get(f"{fake.url}{path}", params={"per_page": 100, "page": 2},
-                     headers={"Authorization": f"token {token}"})
+    page = httpx.get(
+        f"{fake.url}{path}", params={"per_page": 100, "page": 2}, headers={"Authorization": f"token {token}"}
+    )
     links = page.headers["Link"]
     assert f'<{fake.url}{path}?per_page=100&page=1>; rel="prev"' in links
     assert f'<{fake.url}{path}?per_page=100&page=3>; rel="next"' in links
@@ -249,8 +260,12 @@ def test_check_runs_labels_reactions_statuses_reviews(fake: FakeGitHub, world: W
     repo = gh.get_repo(world.repo)
     sha = world.pull.head_sha
 
-    run = repo.create_check_run(name="reviewbot", head_sha=sha, status="in_progress",
-                                output={"title": "Proving", "summary": "Running the claimed tests"})
+    run = repo.create_check_run(
+        name="reviewbot",
+        head_sha=sha,
+        status="in_progress",
+        output={"title": "Proving", "summary": "Running the claimed tests"},
+    )
     assert run.status == "in_progress" and run.app.slug == "reviewbot"
     run.edit(status="completed", conclusion="success", output={"title": "Proven", "summary": "2/2 passed"})
     assert repo.get_check_run(run.id).conclusion == "success"
@@ -280,11 +295,17 @@ def test_check_runs_labels_reactions_statuses_reviews(fake: FakeGitHub, world: W
     assert comment.delete_reaction(reaction.id) is True
     assert list(comment.get_reactions()) == []
 
-    created = httpx.post(f"{fake.url}/repos/{world.repo}/statuses/{sha}", headers=headers,
-                         json={"state": "pending", "context": "reviewbot", "description": "proving"})
+    created = httpx.post(
+        f"{fake.url}/repos/{world.repo}/statuses/{sha}",
+        headers=headers,
+        json={"state": "pending", "context": "reviewbot", "description": "proving"},
+    )
     assert created.status_code == 201
-    httpx.post(f"{fake.url}/repos/{world.repo}/statuses/{sha}", headers=headers,
-               json={"state": "success", "context": "reviewbot"})
+    httpx.post(
+        f"{fake.url}/repos/{world.repo}/statuses/{sha}",
+        headers=headers,
+        json={"state": "success", "context": "reviewbot"},
+    )
     combined = httpx.get(f"{fake.url}/repos/{world.repo}/commits/{sha}/status", headers=headers).json()
     assert combined["state"] == "success" and combined["total_count"] == 1
     assert [s.state for s in fake.statuses(world.repo, sha)] == ["pending", "success"]
@@ -345,8 +366,11 @@ def test_bad_credentials_get_401_and_foreign_repos_404(fake: FakeGitHub, setup, 
     fresh = fake.installation_token(installation_id)
     hidden = httpx.get(f"{fake.url}/repos/bob/private-thing", headers={"Authorization": f"token {fresh}"})
     assert hidden.status_code == 404 and hidden.json()["message"] == "Not Found"
-    public_fork = httpx.post(f"{fake.url}/repos/{world.fork}/issues/{world.number}/comments",
-                             headers={"Authorization": f"token {fresh}"}, json={"body": "hi"})
+    public_fork = httpx.post(
+        f"{fake.url}/repos/{world.fork}/issues/{world.number}/comments",
+        headers={"Authorization": f"token {fresh}"},
+        json={"body": "hi"},
+    )
     assert public_fork.status_code in (403, 404)
 
 
@@ -398,9 +422,11 @@ def test_push_to_fork_needs_rights_and_moves_pull_ref(fake: FakeGitHub, setup, w
     assert hidden.returncode != 0
 
     # The author allows edits by maintainers; the app may now push to the PR's head branch only.
-    allowed = httpx.patch(f"{fake.url}/repos/{world.repo}/pulls/{world.number}",
-                          headers={"Authorization": f"token {tokens[CONTRIBUTOR]}"},
-                          json={"maintainer_can_modify": True})
+    allowed = httpx.patch(
+        f"{fake.url}/repos/{world.repo}/pulls/{world.number}",
+        headers={"Authorization": f"token {tokens[CONTRIBUTOR]}"},
+        json={"maintainer_can_modify": True},
+    )
     assert allowed.status_code == 200 and allowed.json()["maintainer_can_modify"] is True
     other_branch = git("-c", auth_header(token), "push", fork_url, "HEAD:refs/heads/elsewhere", cwd=work, check=False)
     assert other_branch.returncode != 0
@@ -434,8 +460,10 @@ def test_squash_merge_lands_on_base(fake: FakeGitHub, world: World):
     assert parents == [base_before]  # squash: one parent
     assert git("--git-dir", str(bare), "show", f"{base_after}:lock.py").stdout == LOCK_AFTER
     assert git("--git-dir", str(bare), "show", f"{base_after}:CHANGES.md").stdout == "- unrelated\n"
-    assert git("--git-dir", str(bare), "log", "-1", "--format=%s", base_after).stdout.strip() == \
-        "Release the lock in finally (#1)"
+    assert (
+        git("--git-dir", str(bare), "log", "-1", "--format=%s", base_after).stdout.strip()
+        == "Release the lock in finally (#1)"
+    )
     merged = repo.get_pull(world.number)
     assert merged.merged is True and merged.state == "closed" and merged.merge_commit_sha == base_after
     assert merged.is_merged() is True
@@ -486,8 +514,7 @@ def test_update_branch_and_api_pull_requests(fake: FakeGitHub, setup, source: Pa
     ref = repo.create_git_ref("refs/heads/reviewbot/replacement", main.object.sha)
     new_sha = fake.commit_to_branch(w.repo, "reviewbot/replacement", {"lock.py": LOCK_AFTER}, message="Replace")
     assert repo.get_git_ref("heads/reviewbot/replacement").object.sha == new_sha
-    replacement = repo.create_pull(title="Replacement", body="Supersedes #1", base="main",
-                                   head="reviewbot/replacement")
+    replacement = repo.create_pull(title="Replacement", body="Supersedes #1", base="main", head="reviewbot/replacement")
     assert replacement.user.login == "reviewbot[bot]" and replacement.head.repo.full_name == w.repo
     assert {p.number for p in repo.get_pulls(state="open")} == {w.number, replacement.number}
     with pytest.raises(GithubException) as duplicate:
@@ -566,8 +593,9 @@ def test_probabilistic_faults_are_deterministic_per_seed(fake: FakeGitHub, world
 def test_git_traffic_is_subject_to_faults(fake: FakeGitHub, world: World, tmp_path: Path):
     token = fake.installation_token(world.installation_id)
     fake.faults.add("5xx", path_glob="/git/*/info/refs")
-    failed = git("-c", auth_header(token), "clone", "-q", fake.git_url(OWNER, world.name), str(tmp_path / "a"),
-                 check=False)
+    failed = git(
+        "-c", auth_header(token), "clone", "-q", fake.git_url(OWNER, world.name), str(tmp_path / "a"), check=False
+    )
     assert failed.returncode != 0 and "502" in failed.stderr
     git("-c", auth_header(token), "clone", "-q", fake.git_url(OWNER, world.name), str(tmp_path / "b"))
 

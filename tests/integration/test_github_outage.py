@@ -53,11 +53,19 @@ def outage(tmp_path: Path):  # type: ignore[no-untyped-def]
     fake.add_org("acme")
     repo = fake.create_repo("acme", "locky")
     token = fake.add_user("lock-review-bot")
-    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'svc.db'}", webhook_secrets=["s"],
-                        github_api_url=fake.url, token=token,
-                        bot_login="lock-review-bot", reconcile_interval_s=3600, workers=0)
-    edge = GitHubEdge.from_settings(settings, retry=default_retry(total=6, backoff_factor=0.01, max_wait_s=2),
-                                    throttle=False)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'svc.db'}",
+        webhook_secrets=["s"],
+        github_api_url=fake.url,
+        token=token,
+        bot_login="lock-review-bot",
+        reconcile_interval_s=3600,
+        workers=0,
+    )
+    edge = GitHubEdge.from_settings(
+        settings, retry=default_retry(total=6, backoff_factor=0.01, max_wait_s=2), throttle=False
+    )
     edge.breaker.base_cooldown_s = edge.breaker.cooldown_s = 0.3
     service = build_service(settings, edge=edge)
     clock = Clock()

@@ -42,11 +42,22 @@ def setup(fake: FakeGitHub) -> tuple[str, Connection]:
     installation = fake.install(app.app_id, OWNER, ["locks"])
     for login in ("ada", "max", "wes", "tia", "rex", "nat", "carol"):
         fake.add_user(login)
-    for login, level in (("ada", "admin"), ("max", "maintain"), ("wes", "write"), ("tia", "triage"),
-                         ("rex", "read"), ("nat", "none")):
+    for login, level in (
+        ("ada", "admin"),
+        ("max", "maintain"),
+        ("wes", "write"),
+        ("tia", "triage"),
+        ("rex", "read"),
+        ("nat", "none"),
+    ):
         fake.set_permission(repo, login, level)
-    edge = GitHubEdge(fake.url, app_id=app.app_id, private_key=app.private_key_pem,
-                      retry=default_retry(total=2, backoff_factor=0.01, max_wait_s=1), throttle=False)
+    edge = GitHubEdge(
+        fake.url,
+        app_id=app.app_id,
+        private_key=app.private_key_pem,
+        retry=default_retry(total=2, backoff_factor=0.01, max_wait_s=1),
+        throttle=False,
+    )
     return repo, edge.connection(installation)
 
 
@@ -66,12 +77,19 @@ def lookups(fake: FakeGitHub) -> int:
 # -- the lookup ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("login", "level"), [
-    ("ada", Permission.ADMIN), ("max", Permission.MAINTAIN), ("wes", Permission.WRITE),
-    ("tia", Permission.TRIAGE), ("rex", Permission.READ), ("nat", Permission.NONE),
-    ("carol", Permission.NONE),  # a user who was never a collaborator
-    ("acme", Permission.ADMIN),  # the owner
-])
+@pytest.mark.parametrize(
+    ("login", "level"),
+    [
+        ("ada", Permission.ADMIN),
+        ("max", Permission.MAINTAIN),
+        ("wes", Permission.WRITE),
+        ("tia", Permission.TRIAGE),
+        ("rex", Permission.READ),
+        ("nat", Permission.NONE),
+        ("carol", Permission.NONE),  # a user who was never a collaborator
+        ("acme", Permission.ADMIN),  # the owner
+    ],
+)
 def test_each_level_is_told_apart(fake: FakeGitHub, setup, login: str, level: Permission) -> None:
     repo, connection = setup
     before = lookups(fake)
@@ -180,25 +198,40 @@ def test_a_transient_error_is_retried_by_the_client(fake: FakeGitHub, setup) -> 
 # -- what GitHub may answer ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("data", "level"), [
-    ({"permission": "write", "role_name": "maintain"}, Permission.MAINTAIN),
-    ({"permission": "read", "role_name": "triage"}, Permission.TRIAGE),
-    ({"permission": "admin", "role_name": "Admin"}, Permission.ADMIN),
-    # older GitHub Enterprise Server: only the coarse field (maintain reads as write, triage as read)
-    ({"permission": "write"}, Permission.WRITE),
-    ({"permission": "read"}, Permission.READ),
-    ({"permission": "none"}, Permission.NONE),
-    # a custom repository role: its name is no level, the collaborator's flags are
-    ({"permission": "write", "role_name": "lock-wranglers",
-      "user": {"permissions": {"admin": False, "maintain": True, "push": True, "triage": True, "pull": True}}},
-     Permission.MAINTAIN),
-    ({"permission": "read", "role_name": "auditor",
-      "user": {"permissions": {"admin": False, "maintain": False, "push": False, "triage": True, "pull": True}}},
-     Permission.TRIAGE),
-    ({"permission": "read", "role_name": "auditor"}, Permission.READ),
-    ({"permission": "owner-ish"}, Permission.NONE),
-    ({}, Permission.NONE),
-])
+@pytest.mark.parametrize(
+    ("data", "level"),
+    [
+        ({"permission": "write", "role_name": "maintain"}, Permission.MAINTAIN),
+        ({"permission": "read", "role_name": "triage"}, Permission.TRIAGE),
+        ({"permission": "admin", "role_name": "Admin"}, Permission.ADMIN),
+        # older GitHub Enterprise Server: only the coarse field (maintain reads as write, triage as read)
+        ({"permission": "write"}, Permission.WRITE),
+        ({"permission": "read"}, Permission.READ),
+        ({"permission": "none"}, Permission.NONE),
+        # a custom repository role: its name is no level, the collaborator's flags are
+        (
+            {
+                "permission": "write",
+                "role_name": "lock-wranglers",
+                "user": {"permissions": {"admin": False, "maintain": True, "push": True, "triage": True, "pull": True}},
+            },
+            Permission.MAINTAIN,
+        ),
+        (
+            {
+                "permission": "read",
+                "role_name": "auditor",
+                "user": {
+                    "permissions": {"admin": False, "maintain": False, "push": False, "triage": True, "pull": True}
+                },
+            },
+            Permission.TRIAGE,
+        ),
+        ({"permission": "read", "role_name": "auditor"}, Permission.READ),
+        ({"permission": "owner-ish"}, Permission.NONE),
+        ({}, Permission.NONE),
+    ],
+)
 def test_parse_permission(data: dict, level: Permission) -> None:
     assert parse_permission(data) is level
 

@@ -53,9 +53,31 @@ def test_golden_review(name: str, tmp_path: Path, data_dir: Path) -> None:
     body = tmp_path / "body.md"
     body.write_text(sample.body, encoding="utf-8")
     out = tmp_path / "review.md"
-    code = main(["--data-dir", str(data_dir), "review", "--repo", str(sample.path), "--base", sample.base,
-                 "--head", sample.head, "--out", str(out), "--title", sample.title or name, "--body", str(body),
-                 "--number", "42", "--repo-name", f"example/{name}", "--author", "sample-contributor"])
+    code = main(
+        [
+            "--data-dir",
+            str(data_dir),
+            "review",
+            "--repo",
+            str(sample.path),
+            "--base",
+            sample.base,
+            "--head",
+            sample.head,
+            "--out",
+            str(out),
+            "--title",
+            sample.title or name,
+            "--body",
+            str(body),
+            "--number",
+            "42",
+            "--repo-name",
+            f"example/{name}",
+            "--author",
+            "sample-contributor",
+        ]
+    )
     text = out.read_text(encoding="utf-8")
     marker = parse_marker(text)
     assert marker is not None and marker.verdict == sample.expected_verdict, text[-3000:]

@@ -45,11 +45,23 @@ GOOD = {
     "best_way": "Close to it; a `withSessionWriteLock(fn)` helper would make the finally impossible to forget.",
     "findings": [
         # the same concern as the lock scan's release-not-guaranteed at line 7: merged away
-        {"path": SOURCE, "line": 6, "priority": "P1", "title": "Release is skipped when appendFile throws",
-         "why": "The lock stays held.", "suggestion": "Use finally."},
+        {
+            "path": SOURCE,
+            "line": 6,
+            "priority": "P1",
+            "title": "Release is skipped when appendFile throws",
+            "why": "The lock stays held.",
+            "suggestion": "Use finally.",
+        },
         # something the scan cannot see: kept, advisory
-        {"path": SOURCE, "line": 5, "priority": "P0", "title": "Timeout value is not configurable",
-         "why": "5 s is too short on a slow disk.", "suggestion": "Take `timeoutMs` from the options."},
+        {
+            "path": SOURCE,
+            "line": 5,
+            "priority": "P0",
+            "title": "Timeout value is not configurable",
+            "why": "5 s is too short on a slow disk.",
+            "suggestion": "Take `timeoutMs` from the options.",
+        },
         # a file the PR does not change: dropped
         {"path": "src/elsewhere.ts", "line": 1, "priority": "P2", "title": "Unrelated", "why": "x", "suggestion": "y"},
     ],
@@ -65,20 +77,32 @@ def server() -> Iterator[FakeModelServer]:
     assert fake.problems == []
 
 
-def reviewer(server: FakeModelServer, timeout_s: float = 5.0, model: str | None = None,
-             prompts: Prompts | None = None, max_retries: int = 0) -> ModelReviewer:
-    config = ClientConfig(model=server.model if model is None else model, base_url=server.base_url,
-                          timeout_s=timeout_s, max_retries=max_retries)
+def reviewer(
+    server: FakeModelServer,
+    timeout_s: float = 5.0,
+    model: str | None = None,
+    prompts: Prompts | None = None,
+    max_retries: int = 0,
+) -> ModelReviewer:
+    config = ClientConfig(
+        model=server.model if model is None else model,
+        base_url=server.base_url,
+        timeout_s=timeout_s,
+        max_retries=max_retries,
+    )
     return ModelReviewer(ModelClient(config), prompts or Prompts(), budget=8000)
 
 
 def deterministic(focus: str = "", previous: Marker | None = None) -> Review:
-    proof = proof_of(pair("session lock", (F,), (P,), tail=f"error: lock held\nGITHUB_TOKEN={TOKEN}"),
-                     sources=(SOURCE,))
-    pr = PullRequest(repo="example/gateway", number=7, title="Release the session lock on error", body=BODY,
-                     author="contributor")
-    return build_review(ReviewInput(pr=pr, proof=proof, diff=DIFF, reviewed_at="2024-05-01 12:00 UTC",
-                                    previous=previous, focus=focus))
+    proof = proof_of(
+        pair("session lock", (F,), (P,), tail=f"error: lock held\nGITHUB_TOKEN={TOKEN}"), sources=(SOURCE,)
+    )
+    pr = PullRequest(
+        repo="example/gateway", number=7, title="Release the session lock on error", body=BODY, author="contributor"
+    )
+    return build_review(
+        ReviewInput(pr=pr, proof=proof, diff=DIFF, reviewed_at="2024-05-01 12:00 UTC", previous=previous, focus=focus)
+    )
 
 
 def user_prompt(request: dict) -> str:
@@ -93,8 +117,12 @@ def test_a_model_answer_adds_its_sections_and_findings_and_changes_nothing_that_
     assert [f.title for f in after.model.findings] == ["Timeout value is not configurable"]
     assert after.model.agreed == [f"{SOURCE}:7"] and after.model.dropped == 2
     # advisory: a P0 from the model gates nothing
-    assert (after.outcome, after.rating, after.labels, after.marker) == (before.outcome, before.rating, before.labels,
-                                                                         before.marker)
+    assert (after.outcome, after.rating, after.labels, after.marker) == (
+        before.outcome,
+        before.rating,
+        before.labels,
+        before.marker,
+    )
     assert after.findings == before.findings and len(after.merged_findings) == len(before.findings) + 1
     comment = render_comment(after)
     assert "From the model `fake-lock-model`" in comment and "withSessionWriteLock" in comment
@@ -149,14 +177,18 @@ def test_a_server_that_refuses_json_schema_is_asked_for_json_object(server: Fake
     assert [r["response_format"]["type"] for r in server.requests][2:] == ["json_object"]
 
 
-@pytest.mark.parametrize(("reply", "kind", "says"), [
-    (Reply(status=429, error="slow down"), "rate_limited", "was rate limited"),
-    (Reply(status=500, error="CUDA out of memory"), "server_error", "had a server error"),
-    (Reply(status=503), "server_error", "had a server error"),
-    (Reply(status=401, error="bad key"), "auth", "refused the API key"),
-])
-def test_server_errors_degrade_to_the_rule_based_review(server: FakeModelServer, reply: Reply, kind: str,
-                                                        says: str) -> None:
+@pytest.mark.parametrize(
+    ("reply", "kind", "says"),
+    [
+        (Reply(status=429, error="slow down"), "rate_limited", "was rate limited"),
+        (Reply(status=500, error="CUDA out of memory"), "server_error", "had a server error"),
+        (Reply(status=503), "server_error", "had a server error"),
+        (Reply(status=401, error="bad key"), "auth", "refused the API key"),
+    ],
+)
+def test_server_errors_degrade_to_the_rule_based_review(
+    server: FakeModelServer, reply: Reply, kind: str, says: str
+) -> None:
     server.script = [reply]
     before = deterministic()
     review = reviewer(server).apply(before, DIFF)
@@ -199,8 +231,13 @@ def test_a_review_that_did_not_complete_is_not_sent(server: FakeModelServer) -> 
 
 
 def test_a_rereview_verifies_earlier_findings_first_with_the_focus_as_quoted_context(server: FakeModelServer) -> None:
-    answer = {**GOOD, "findings": [], "earlier": [
-        {"concern": "Lock release is not guaranteed on error", "status": "still_present", "note": "no finally yet"}]}
+    answer = {
+        **GOOD,
+        "findings": [],
+        "earlier": [
+            {"concern": "Lock release is not guaranteed on error", "status": "still_present", "note": "no finally yet"}
+        ],
+    }
     server.script = [Reply(content=json.dumps(answer))]
     earlier = render_comment(deterministic())
     previous = Marker(head="d" * 40, verdict="proven", outcome="needs changes", rank="C", labels=["priority: P1"])
@@ -217,8 +254,9 @@ def test_a_rereview_verifies_earlier_findings_first_with_the_focus_as_quoted_con
     assert "- still present: Lock release is not guaranteed on error (no finally yet)" in comment
 
 
-def test_settings_from_openai_env_vars_need_no_key_for_a_local_server(server: FakeModelServer,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_from_openai_env_vars_need_no_key_for_a_local_server(
+    server: FakeModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in ("REVIEWBOT_MODEL", "REVIEWBOT_MODEL_BASE_URL", "REVIEWBOT_MODEL_API_KEY", "OPENAI_API_KEY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
@@ -242,8 +280,9 @@ def test_no_model_is_configured_by_default_or_by_an_api_key_alone(monkeypatch: p
 
 
 @pytest.mark.sandbox
-def test_reviewbot_review_with_openai_base_url_gains_the_model_sections(server: FakeModelServer, tmp_path: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reviewbot_review_with_openai_base_url_gains_the_model_sections(
+    server: FakeModelServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The CLI end to end: the same command, with the endpoint in the environment, posts the model's view."""
     from reviewbot.cli import main
     from reviewbot.samples.session_lock import build_session_lock_demo
@@ -259,8 +298,25 @@ def test_reviewbot_review_with_openai_base_url_gains_the_model_sections(server: 
     body = tmp_path / "body.md"
     body.write_text(sample.body + f"\n\nLeaked: {TOKEN}\n", encoding="utf-8")
     out = tmp_path / "review.md"
-    code = main(["--data-dir", str(tmp_path / "data"), "review", "--repo", str(sample.path), "--base", sample.base,
-                 "--head", sample.head, "--body", str(body), "--title", sample.title, "--out", str(out)])
+    code = main(
+        [
+            "--data-dir",
+            str(tmp_path / "data"),
+            "review",
+            "--repo",
+            str(sample.path),
+            "--base",
+            sample.base,
+            "--head",
+            sample.head,
+            "--body",
+            str(body),
+            "--title",
+            sample.title,
+            "--out",
+            str(out),
+        ]
+    )
 
     text = out.read_text(encoding="utf-8")
     assert code == 0 and "From the model `fake-lock-model`" in text and "withSessionWriteLock" in text
@@ -288,22 +344,32 @@ def test_a_request_refused_in_both_modes_degrades_and_keeps_json_schema_for_next
 
 ANSWER = json.dumps(GOOD)
 FAULTS = {
-    "HTML 200": (Reply(raw=b"<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html"),
-                 "gave no valid answer", "text/html, not JSON"),
-    "JSON as text/plain": (Reply(raw=ANSWER.encode(), content_type="text/plain"), "gave no valid answer",
-                           "not JSON"),
-    "truncated JSON body": (Reply(raw=b'{"id": "x", "choices": [{"message": {"content": "{\\"best'),
-                            "gave no valid answer", "not valid JSON"),
+    "HTML 200": (
+        Reply(raw=b"<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html"),
+        "gave no valid answer",
+        "text/html, not JSON",
+    ),
+    "JSON as text/plain": (Reply(raw=ANSWER.encode(), content_type="text/plain"), "gave no valid answer", "not JSON"),
+    "truncated JSON body": (
+        Reply(raw=b'{"id": "x", "choices": [{"message": {"content": "{\\"best'),
+        "gave no valid answer",
+        "not valid JSON",
+    ),
     "a JSON list": (Reply(raw=b"[1, 2, 3]"), "gave no valid answer", "no choices"),
     "empty choices": (Reply(content=ANSWER, no_choices=True), "gave no valid answer", "no choices"),
-    "a choice without a message": (Reply(raw=b'{"choices": [{"index": 0}]}'), "gave no valid answer",
-                                   "no message"),
-    "content that is not text": (Reply(raw=b'{"choices": [{"message": {"content": {"a": 1}}}]}'),
-                                 "gave no valid answer", "not text"),
+    "a choice without a message": (Reply(raw=b'{"choices": [{"index": 0}]}'), "gave no valid answer", "no message"),
+    "content that is not text": (
+        Reply(raw=b'{"choices": [{"message": {"content": {"a": 1}}}]}'),
+        "gave no valid answer",
+        "not text",
+    ),
     "a stalled stream": (Reply(content=ANSWER, stall_s=10), "timed out", "no answer within 1 s"),
     "a 200 after the budget": (Reply(content=ANSWER, delay_s=3), "timed out", "no answer within 1 s"),
-    "cut at the length limit": (Reply(content=ANSWER[:300], finish_reason="length"),
-                                "was cut off at its length limit", "not sent for repair"),
+    "cut at the length limit": (
+        Reply(content=ANSWER[:300], finish_reason="length"),
+        "was cut off at its length limit",
+        "not sent for repair",
+    ),
 }
 
 
@@ -318,7 +384,12 @@ def test_any_bad_answer_ends_as_the_rule_based_review_plus_a_note(server: FakeMo
     assert time.monotonic() - started < 1.8  # one budget, whatever the fault
     assert review.model is not None and review.model.status == "degraded"
     assert (review.outcome, review.rating, review.labels, review.marker, review.findings) == (
-        before.outcome, before.rating, before.labels, before.marker, before.findings)
+        before.outcome,
+        before.rating,
+        before.labels,
+        before.marker,
+        before.findings,
+    )
     assert f"the model `fake-lock-model` {says}" in review.model.note and detail in review.model.note
     assert f"- {review.model.note}" in render_comment(review)
     assert len(server.requests) == 1  # nothing here is worth a repair or a retry
@@ -326,8 +397,11 @@ def test_any_bad_answer_ends_as_the_rule_based_review_plus_a_note(server: FakeMo
 
 def test_one_budget_bounds_fallback_retries_and_repair(server: FakeModelServer) -> None:
     """A "1 s" timeout used to mean 1 s per request, per retry, per fallback and per repair."""
-    server.script = [Reply(content=ANSWER, refuse_json_schema=True, refuse_json_schema_status=500, delay_s=0.3),
-                     Reply(content="not json at all", delay_s=0.3), Reply(content=ANSWER, delay_s=3)]
+    server.script = [
+        Reply(content=ANSWER, refuse_json_schema=True, refuse_json_schema_status=500, delay_s=0.3),
+        Reply(content="not json at all", delay_s=0.3),
+        Reply(content=ANSWER, delay_s=3),
+    ]
     started = time.monotonic()
     review = reviewer(server, timeout_s=1.5, max_retries=5).apply(deterministic(), DIFF)
 
@@ -374,8 +448,10 @@ def test_every_request_carries_the_default_answer_cap(server: FakeModelServer) -
 
 def test_the_context_budget_follows_the_window_the_server_reports(server: FakeModelServer) -> None:
     big = f"diff --git a/{SOURCE} b/{SOURCE}\n--- a/{SOURCE}\n+++ b/{SOURCE}\n" + "".join(
-        f"@@ -{i * 100 + 1},0 +{i * 100 + 1},20 @@\n" + "".join(f"+const held{i}_{j} = await lock.acquire({j});\n"
-                                                                for j in range(20)) for i in range(8))
+        f"@@ -{i * 100 + 1},0 +{i * 100 + 1},20 @@\n"
+        + "".join(f"+const held{i}_{j} = await lock.acquire({j});\n" for j in range(20))
+        for i in range(8)
+    )
 
     def ask() -> tuple[ModelReviewer, Review]:
         config = ClientConfig(model=server.model, base_url=server.base_url, timeout_s=5, max_retries=0)
@@ -417,13 +493,15 @@ def test_an_unnamed_unreachable_server_is_not_given_a_made_up_name() -> None:
     review = ModelReviewer(ModelClient(config)).apply(deterministic(), DIFF)
 
     assert review.model is not None and review.model.note.startswith(
-        "Model-assisted review skipped: the model server could not be reached")
+        "Model-assisted review skipped: the model server could not be reached"
+    )
     assert "the server's model" not in render_comment(review) and review.engine.endswith("(the model unavailable)")
 
 
 def test_an_all_empty_answer_is_no_advice(server: FakeModelServer) -> None:
-    server.script = [Reply(content=json.dumps({"best_solution": "", "reproduce": "", "best_way": "", "findings": [],
-                                               "earlier": []}))]
+    server.script = [
+        Reply(content=json.dumps({"best_solution": "", "reproduce": "", "best_way": "", "findings": [], "earlier": []}))
+    ]
     review = reviewer(server).apply(deterministic(), DIFF)
 
     assert review.model is not None and review.model.ok and not review.model.advised
@@ -431,21 +509,35 @@ def test_an_all_empty_answer_is_no_advice(server: FakeModelServer) -> None:
     assert "The model `fake-lock-model` answered with no advice" in render_comment(review)
 
 
-JSONISH = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-                       lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                                   max_size=4), max_leaves=20)
-CHOICE = st.fixed_dictionaries({}, optional={
-    "message": st.fixed_dictionaries({}, optional={"content": st.one_of(st.text(max_size=80), JSONISH,
-                                                                        st.just(ANSWER)),
-                                                   "refusal": st.one_of(st.none(), st.text(max_size=20))}) | JSONISH,
-    "finish_reason": st.sampled_from(["stop", "length", "", None]) | JSONISH})
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=20,
+)
+CHOICE = st.fixed_dictionaries(
+    {},
+    optional={
+        "message": st.fixed_dictionaries(
+            {},
+            optional={
+                "content": st.one_of(st.text(max_size=80), JSONISH, st.just(ANSWER)),
+                "refusal": st.one_of(st.none(), st.text(max_size=20)),
+            },
+        )
+        | JSONISH,
+        "finish_reason": st.sampled_from(["stop", "length", "", None]) | JSONISH,
+    },
+)
 BODIES = st.one_of(
     st.binary(max_size=300),
     st.text(max_size=300).map(str.encode),
     JSONISH.map(lambda value: json.dumps(value).encode()),
     st.fixed_dictionaries({"choices": st.lists(CHOICE, max_size=2) | JSONISH}).map(lambda v: json.dumps(v).encode()),
-    st.builds(lambda body, cut: body[:cut], st.just(json.dumps({"choices": [{"message": {"content": ANSWER}}]})
-                                                    .encode()), st.integers(0, 400)),
+    st.builds(
+        lambda body, cut: body[:cut],
+        st.just(json.dumps({"choices": [{"message": {"content": ANSWER}}]}).encode()),
+        st.integers(0, 400),
+    ),
 )
 CONTENT_TYPES = st.sampled_from(["application/json", "application/json; charset=utf-8", "text/html", "text/plain", ""])
 
@@ -464,20 +556,27 @@ def test_any_body_is_an_answer_or_a_model_error(body: bytes, content_type: str) 
 
 @given(body=BODIES, content_type=CONTENT_TYPES)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_any_body_from_a_real_socket_leaves_the_review_intact(server: FakeModelServer, body: bytes,
-                                                              content_type: str) -> None:
+def test_any_body_from_a_real_socket_leaves_the_review_intact(
+    server: FakeModelServer, body: bytes, content_type: str
+) -> None:
     server.script = [Reply(raw=body, content_type=content_type or "application/octet-stream")]
     before = deterministic()
     review = reviewer(server, timeout_s=3).apply(before, DIFF)
 
     assert review.model is not None
     assert (review.outcome, review.rating, review.labels, review.marker, review.findings) == (
-        before.outcome, before.rating, before.labels, before.marker, before.findings)
+        before.outcome,
+        before.rating,
+        before.labels,
+        before.marker,
+        before.findings,
+    )
     assert review.model.ok or review.model.note.startswith("Model-assisted review skipped:")
 
 
-def test_an_unexpected_error_in_the_model_step_degrades_and_never_fails_the_review(server: FakeModelServer,
-                                                                                    tmp_path: Path) -> None:
+def test_an_unexpected_error_in_the_model_step_degrades_and_never_fails_the_review(
+    server: FakeModelServer, tmp_path: Path
+) -> None:
     """Not every failure is a ModelError or a PromptError: a review job must not fail (and be retried) for it."""
     for name in ("system.md.j2", "review.md.j2", "rereview.md.j2"):
         (tmp_path / name).write_text("{{ 1 // 0 }}", encoding="utf-8")  # ZeroDivisionError while rendering

@@ -37,10 +37,15 @@ def github(tmp_path: Path):
 
 def reviewbot(tmp_path: Path, fake: FakeGitHub, token: str, *args: str) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("REVIEWBOT_", "OPENAI_"))}
-    env |= {"REVIEWBOT_TOKEN": token, "REVIEWBOT_GITHUB_API_URL": fake.url, "REVIEWBOT_BOT_LOGIN": BOT,
-            "REVIEWBOT_DATA_DIR": str(tmp_path / "data")}
-    return subprocess.run([sys.executable, "-m", "reviewbot.cli", "review", *args], capture_output=True, text=True,
-                          env=env, timeout=240)
+    env |= {
+        "REVIEWBOT_TOKEN": token,
+        "REVIEWBOT_GITHUB_API_URL": fake.url,
+        "REVIEWBOT_BOT_LOGIN": BOT,
+        "REVIEWBOT_DATA_DIR": str(tmp_path / "data"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "reviewbot.cli", "review", *args], capture_output=True, text=True, env=env, timeout=240
+    )
 
 
 def bot_comments(fake: FakeGitHub, repo: str, number: int) -> list:
@@ -50,8 +55,18 @@ def bot_comments(fake: FakeGitHub, repo: str, number: int) -> list:
 def test_a_published_review_is_one_comment_a_status_and_labels_and_a_rerun_edits_it(github, tmp_path: Path) -> None:
     fake, repo, number, token = github
     head = fake.pull_request(repo, number).head_sha
-    first = reviewbot(tmp_path, fake, token, "--pr", f"{repo}#{number}", "--expect-head", head, "--publish",
-                      "--out", str(tmp_path / "review.md"))
+    first = reviewbot(
+        tmp_path,
+        fake,
+        token,
+        "--pr",
+        f"{repo}#{number}",
+        "--expect-head",
+        head,
+        "--publish",
+        "--out",
+        str(tmp_path / "review.md"),
+    )
     assert first.returncode == 0, first.stderr
     comments = bot_comments(fake, repo, number)
     assert len(comments) == 1
@@ -84,14 +99,22 @@ def test_a_moved_head_publishes_nothing(github, tmp_path: Path) -> None:
     assert bot_comments(fake, repo, number) == []
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--pr", "acme/locky"], "owner/repo#NUMBER"),
-    (["--pr", "acme/locky#1; rm -rf /"], "owner/repo#NUMBER"),
-    ([], "--repo, --base, --head"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--pr", "acme/locky"], "owner/repo#NUMBER"),
+        (["--pr", "acme/locky#1; rm -rf /"], "owner/repo#NUMBER"),
+        ([], "--repo, --base, --head"),
+    ],
+)
 def test_usage_errors_say_what_to_write(args: list[str], message: str, tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "reviewbot.cli", "review", *args], capture_output=True, text=True,
-                            env={**os.environ, "REVIEWBOT_DATA_DIR": str(tmp_path)}, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "reviewbot.cli", "review", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "REVIEWBOT_DATA_DIR": str(tmp_path)},
+        timeout=60,
+    )
     assert result.returncode == 2 and message in result.stderr
 
 
@@ -99,8 +122,17 @@ def test_an_app_without_an_installation_is_told_to_use_a_token(github, tmp_path:
     fake, repo, number, _ = github
     identity = fake.create_app()
     env = {key: value for key, value in os.environ.items() if not key.startswith(("REVIEWBOT_", "OPENAI_"))}
-    env |= {"REVIEWBOT_APP_ID": str(identity.app_id), "REVIEWBOT_PRIVATE_KEY": identity.private_key_pem,
-            "REVIEWBOT_GITHUB_API_URL": fake.url, "REVIEWBOT_DATA_DIR": str(tmp_path / "data")}
-    result = subprocess.run([sys.executable, "-m", "reviewbot.cli", "review", "--pr", f"{repo}#{number}"],
-                            capture_output=True, text=True, env=env, timeout=60)
+    env |= {
+        "REVIEWBOT_APP_ID": str(identity.app_id),
+        "REVIEWBOT_PRIVATE_KEY": identity.private_key_pem,
+        "REVIEWBOT_GITHUB_API_URL": fake.url,
+        "REVIEWBOT_DATA_DIR": str(tmp_path / "data"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "reviewbot.cli", "review", "--pr", f"{repo}#{number}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert result.returncode == 3 and "needs a token" in result.stderr

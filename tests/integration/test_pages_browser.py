@@ -25,8 +25,16 @@ from tests.pages_seed import HEAD, OLD_HEAD, SCRIPT, seeded_review
 sync_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TOKEN = "browser-pages-token"
 LONG_LINES = 20_000
 
@@ -44,16 +52,34 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store.save(seeded_review(tmp, number=9, title=f"Hostile {SCRIPT}", extra=SCRIPT), public=True)
     store.save(seeded_review(tmp, repo="octo/secret", number=1, title="Private fix"), public=False)
     with Session(engine) as session, session.begin():
-        session.add_all([
-            JobRow(kind="review", repo="octo/locks", pr_number=7, head_sha=HEAD, reason="synchronize",
-                   state="running", attempts=1, lease_owner="worker-7"),
-            JobRow(kind="review", repo="octo/locks", pr_number=11, head_sha="d" * 40, reason="opened",
-                   state="queued"),
-            JobRow(kind="review", repo="octo/locks", pr_number=12, head_sha="e" * 40, reason="opened", state="dead",
-                   attempts=4, last_error="sandbox unavailable: bwrap missing"),
-        ])
-    server = ServiceServer(create_app(engine, ["secret"], pages=pages_router(store, engine,
-                                                                             PagesConfig(token=TOKEN))))
+        session.add_all(
+            [
+                JobRow(
+                    kind="review",
+                    repo="octo/locks",
+                    pr_number=7,
+                    head_sha=HEAD,
+                    reason="synchronize",
+                    state="running",
+                    attempts=1,
+                    lease_owner="worker-7",
+                ),
+                JobRow(
+                    kind="review", repo="octo/locks", pr_number=11, head_sha="d" * 40, reason="opened", state="queued"
+                ),
+                JobRow(
+                    kind="review",
+                    repo="octo/locks",
+                    pr_number=12,
+                    head_sha="e" * 40,
+                    reason="opened",
+                    state="dead",
+                    attempts=4,
+                    last_error="sandbox unavailable: bwrap missing",
+                ),
+            ]
+        )
+    server = ServiceServer(create_app(engine, ["secret"], pages=pages_router(store, engine, PagesConfig(token=TOKEN))))
     server.start()
     try:
         yield f"http://127.0.0.1:{server.port}"
@@ -71,7 +97,8 @@ def playwright() -> Iterator[Any]:
 def launch(playwright: Any, profile: Path, javascript: bool) -> Any:
     """Debian's Chromium with a fresh profile and the flags this closed network needs."""
     context = playwright.chromium.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, headless=True, args=FLAGS, java_script_enabled=javascript)
+        str(profile), executable_path=CHROMIUM, headless=True, args=FLAGS, java_script_enabled=javascript
+    )
     context.set_default_timeout(20_000)
     return context
 
@@ -137,8 +164,13 @@ def test_a_20000_line_log_stays_usable(site: str, page: Any) -> None:
 
 
 def test_no_page_needs_or_carries_javascript(site: str, page: Any) -> None:
-    for path in ("/proofs", f"/proofs/octo/locks/pull/7/{HEAD}", f"/proofs/octo/locks/pull/7/{HEAD}/logs/2",
-                 "/queue", f"/proofs/octo/locks/pull/9/{HEAD}"):
+    for path in (
+        "/proofs",
+        f"/proofs/octo/locks/pull/7/{HEAD}",
+        f"/proofs/octo/locks/pull/7/{HEAD}/logs/2",
+        "/queue",
+        f"/proofs/octo/locks/pull/9/{HEAD}",
+    ):
         response = page.goto(site + path)
         assert response.status == 200, path
         assert page.locator("script").count() == 0, path
@@ -161,14 +193,18 @@ def test_script_in_a_pr_title_and_a_test_log_is_inert(site: str, playwright: Any
         context.close()
 
 
-def test_private_pages_ask_for_the_token(site: str, playwright: Any, browser_context: Any,
-                                         tmp_path: Path) -> None:
+def test_private_pages_ask_for_the_token(site: str, playwright: Any, browser_context: Any, tmp_path: Path) -> None:
     url = f"{site}/proofs/octo/secret/pull/1/{HEAD}"
     refused = browser_context.request.get(url)
     assert refused.status == 401 and refused.headers["www-authenticate"].startswith("Basic")
     context = playwright.chromium.launch_persistent_context(
-        str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS, java_script_enabled=False,
-        http_credentials={"username": "maintainer", "password": TOKEN})  # what a browser's password prompt sends
+        str(tmp_path / "profile"),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=FLAGS,
+        java_script_enabled=False,
+        http_credentials={"username": "maintainer", "password": TOKEN},
+    )  # what a browser's password prompt sends
     try:
         page = context.new_page()
         response = page.goto(url)

@@ -25,14 +25,31 @@ from tests.repos import ALL_BUILDERS
 
 pytestmark = pytest.mark.sandbox
 
+
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("reviewbot-data")
 
 
 def review_json(sample: SampleRepo, data_dir: Path, out: Path, *extra: str) -> dict:
-    code = main(["--data-dir", str(data_dir), "review", "--repo", str(sample.path), "--base", sample.base,
-                 "--head", sample.head, "--format", "json", "--out", str(out), *extra])
+    code = main(
+        [
+            "--data-dir",
+            str(data_dir),
+            "review",
+            "--repo",
+            str(sample.path),
+            "--base",
+            sample.base,
+            "--head",
+            sample.head,
+            "--format",
+            "json",
+            "--out",
+            str(out),
+            *extra,
+        ]
+    )
     result = json.loads(out.read_text())
     assert code == (3 if result["proof"]["verdict"] == "error" else 0)
     return result
@@ -56,8 +73,9 @@ def test_json_carries_the_review_beside_the_proof(tmp_path: Path, data_dir: Path
     sample = build_session_lock_demo(tmp_path / "demo")
     body = tmp_path / "body.md"
     body.write_text(sample.body)
-    result = review_json(sample, data_dir, tmp_path / "out.json", "--body", str(body), "--number", "7",
-                         "--repo-name", "o/r")
+    result = review_json(
+        sample, data_dir, tmp_path / "out.json", "--body", str(body), "--number", "7", "--repo-name", "o/r"
+    )
     review, proof = result["review"], result["proof"]
     assert review["outcome"]["kind"] == "passed" and review["marker"]["verdict"] == proof["verdict"] == "proven"
     assert review["rating"]["overall"]["tier"] == "S" and review["rating"]["egg"]["hatched"] is True
@@ -68,21 +86,27 @@ def test_json_carries_the_review_beside_the_proof(tmp_path: Path, data_dir: Path
     assert [(c["command"], c["match"]) for c in review["claims"]] == [
         ("npm ci", "not run"),
         ("node --test test/session-lock.test.mjs", "reproduced"),
-        ("node --test test/session-lock.integration.test.mjs", "reproduced")]
+        ("node --test test/session-lock.integration.test.mjs", "reproduced"),
+    ]
     assert [c["command"] for c in proof["claims"] if c["status"] == "passed"] == [
-        "node --test test/session-lock.test.mjs", "node --test test/session-lock.integration.test.mjs"]
+        "node --test test/session-lock.test.mjs",
+        "node --test test/session-lock.integration.test.mjs",
+    ]
     assert review["related_people"][0]["name"] == "Sample Maintainer"
 
 
-def test_claimed_commands_run_in_the_sandbox_like_suites(tmp_path: Path, data_dir: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_claimed_commands_run_in_the_sandbox_like_suites(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A Test plan is PR text: its commands get the suites' sandbox, so the bot's secrets stay out."""
     secret = "s3cr3t-" + uuid.uuid4().hex
     monkeypatch.setenv("REVIEWBOT_TEST_SECRET", secret)
     sample = ALL_BUILDERS["python_proven"](tmp_path / "r")
     body = tmp_path / "body.md"
-    body.write_text("## Test plan\n\n```sh\nenv; cat /proc/1/environ; python -m pytest -q -p no:cacheprovider "
-                    "tests/test_lockfile.py\n```\n\n1 passed\n")
+    body.write_text(
+        "## Test plan\n\n```sh\nenv; cat /proc/1/environ; python -m pytest -q -p no:cacheprovider "
+        "tests/test_lockfile.py\n```\n\n1 passed\n"
+    )
     result = review_json(sample, data_dir, tmp_path / "out.json", "--body", str(body))
     claim = result["proof"]["claims"][0]
     assert claim["status"] == "passed" and claim["passed"] == 1
@@ -114,8 +138,19 @@ def test_added_test_dependency_is_laid_over_and_said(tmp_path: Path, data_dir: P
 
 def test_markdown_output_and_stderr_progress(tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture) -> None:
     sample = build_session_lock_demo(tmp_path / "demo")
-    code = main(["--data-dir", str(data_dir), "review", "--repo", str(sample.path), "--base", sample.base,
-                 "--head", sample.head])
+    code = main(
+        [
+            "--data-dir",
+            str(data_dir),
+            "review",
+            "--repo",
+            str(sample.path),
+            "--base",
+            sample.base,
+            "--head",
+            sample.head,
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0
     assert captured.out.startswith("## ✅ reviewbot: passed")
@@ -129,15 +164,15 @@ def test_usage_errors_exit_2_with_a_message(tmp_path: Path, capsys: pytest.Captu
     bad = tmp_path / "bad.yml"
     bad.write_text("suites:\n  - name: a\n    run: x\n    bogus: 1\n")
     sample = ALL_BUILDERS["no_tests"](tmp_path / "r")
-    assert main(["review", "--repo", str(sample.path), "--base", "main", "--head", sample.head,
-                 "--config", str(bad)]) == 2
+    assert (
+        main(["review", "--repo", str(sample.path), "--base", "main", "--head", sample.head, "--config", str(bad)]) == 2
+    )
     assert "line 4: `suites.0.bogus`: unknown key" in capsys.readouterr().err
 
 
 def test_unknown_ref_is_an_infrastructure_error(tmp_path: Path, data_dir: Path) -> None:
     sample = ALL_BUILDERS["no_tests"](tmp_path / "r")
-    broken = SampleRepo(path=sample.path, base="main", head="no-such-branch", expected_verdict="error",
-                        description="")
+    broken = SampleRepo(path=sample.path, base="main", head="no-such-branch", expected_verdict="error", description="")
     proof = review_json(broken, data_dir, tmp_path / "out.json")["proof"]
     assert proof["verdict"] == "error" and "no-such-branch" in proof["reason"]
 
@@ -163,13 +198,15 @@ def test_config_override_and_broken_base_config(tmp_path: Path, data_dir: Path) 
 
 def build_hostile(root: Path, secret_file: Path, port: int, outside: Path) -> SampleRepo:
     writer = RepoWriter(root)
-    writer.write({
-        "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n",
-        "lockfile.py": "def acquire():\n    return True\n",
-    })
+    writer.write(
+        {
+            "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n",
+            "lockfile.py": "def acquire():\n    return True\n",
+        }
+    )
     writer.commit("base")
     writer.branch("hostile")
-    test = dedent(f'''
+    test = dedent(f"""
         import os, socket, subprocess, sys
 
 
@@ -213,7 +250,7 @@ def build_hostile(root: Path, secret_file: Path, port: int, outside: Path) -> Sa
         def test_orphan_left_behind():
             subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", "hostile-orphan"],
                              start_new_session=True)
-    ''')
+    """)
     writer.write({"tests/test_hostile.py": test, "lockfile.py": "def acquire():\n    return 1\n"})
     writer.commit("hostile tests")
     return SampleRepo(path=root, base="main", head="hostile", expected_verdict="weak", description="hostile")
@@ -253,14 +290,16 @@ def test_git_hooks_and_config_in_a_pr_never_run_outside_the_sandbox(tmp_path: Pa
     sample = ALL_BUILDERS["python_proven"](tmp_path / "r")
     writer = RepoWriter(sample.path)
     writer.checkout(sample.head)
-    writer.write({
-        ".gitattributes": "* filter=pwn diff=pwn\n",
-        ".gitconfig": f'[filter "pwn"]\n\tsmudge = touch {marker}\n\tclean = touch {marker}\n'
-                      f'[diff "pwn"]\n\ttextconv = touch {marker}\n[core]\n\thooksPath = hooks\n',
-        ".lfsconfig": f"[lfs]\n\turl = file://{marker}\n",
-        "hooks/post-checkout": f"#!/bin/sh\ntouch {marker}\n",
-        ".husky/pre-commit": f"#!/bin/sh\ntouch {marker}\n",
-    })
+    writer.write(
+        {
+            ".gitattributes": "* filter=pwn diff=pwn\n",
+            ".gitconfig": f'[filter "pwn"]\n\tsmudge = touch {marker}\n\tclean = touch {marker}\n'
+            f'[diff "pwn"]\n\ttextconv = touch {marker}\n[core]\n\thooksPath = hooks\n',
+            ".lfsconfig": f"[lfs]\n\turl = file://{marker}\n",
+            "hooks/post-checkout": f"#!/bin/sh\ntouch {marker}\n",
+            ".husky/pre-commit": f"#!/bin/sh\ntouch {marker}\n",
+        }
+    )
     (sample.path / "hooks" / "post-checkout").chmod(0o755)
     writer.commit("Carry git filters, hooks and config")
     result = review_json(sample, data_dir, tmp_path / "out.json")
@@ -274,8 +313,9 @@ def test_git_hooks_and_config_in_a_pr_never_run_outside_the_sandbox(tmp_path: Pa
 def fix_repo(root: Path, files: dict[str, str]) -> tuple[Mirror, str]:
     """A repository whose head carries `files` (plus a symlink), fetched into a fresh mirror; (mirror, head)."""
     writer = RepoWriter(root / "repo")
-    writer.write({"src/app.py": "x=1\n", "old.txt": "old\n", "scripts/run.sh": "#!/bin/sh\n", ".gitignore": "build/\n",
-                  **files})
+    writer.write(
+        {"src/app.py": "x=1\n", "old.txt": "old\n", "scripts/run.sh": "#!/bin/sh\n", ".gitignore": "build/\n", **files}
+    )
     (root / "repo" / "link").symlink_to("old.txt")
     head = writer.commit("Code to format")
     mirror = Workspace(root / "data").mirror(str(root / "repo"))
@@ -284,8 +324,15 @@ def fix_repo(root: Path, files: dict[str, str]) -> tuple[Mirror, str]:
 
 
 def run_fix(root: Path, mirror: Mirror, head: str, command: str) -> FixResult:
-    return apply_fixes(Sandbox(root / "sandbox"), mirror, head, [FixCommand(run=command)], root / "scratch",
-                       Identity("reviewbot", "bot@example.invalid"), "Apply the fix commands\n")
+    return apply_fixes(
+        Sandbox(root / "sandbox"),
+        mirror,
+        head,
+        [FixCommand(run=command)],
+        root / "scratch",
+        Identity("reviewbot", "bot@example.invalid"),
+        "Apply the fix commands\n",
+    )
 
 
 def tree_of(mirror: Mirror, sha: str) -> dict[str, tuple[str, bytes]]:
@@ -300,9 +347,14 @@ def tree_of(mirror: Mirror, sha: str) -> dict[str, tuple[str, bytes]]:
 
 def test_fix_commands_changes_deletions_modes_and_symlinks_become_one_commit(tmp_path: Path) -> None:
     mirror, head = fix_repo(tmp_path, {})
-    result = run_fix(tmp_path, mirror, head, "printf 'x = 1\\n' > src/app.py && rm old.txt && chmod +x scripts/run.sh"
-                     " && mkdir -p build && echo o > build/out.o && echo new > added.txt && ln -sf src/app.py link"
-                     " && mkdir -p vendor/.git && echo '[core]' > vendor/.git/config && mkfifo pipe")
+    result = run_fix(
+        tmp_path,
+        mirror,
+        head,
+        "printf 'x = 1\\n' > src/app.py && rm old.txt && chmod +x scripts/run.sh"
+        " && mkdir -p build && echo o > build/out.o && echo new > added.txt && ln -sf src/app.py link"
+        " && mkdir -p vendor/.git && echo '[core]' > vendor/.git/config && mkfifo pipe",
+    )
     assert result.failed == "" and result.sha is not None
     assert result.changed == ["added.txt", "link", "old.txt", "scripts/run.sh", "src/app.py"]
     tree = tree_of(mirror, result.sha)
@@ -313,8 +365,9 @@ def test_fix_commands_changes_deletions_modes_and_symlinks_become_one_commit(tmp
     assert run_fix(tmp_path / "again", *fix_repo(tmp_path / "again", {}), "true") == FixResult(None)
 
 
-def test_a_git_dir_written_by_fix_commands_never_runs_on_the_host(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_git_dir_written_by_fix_commands_never_runs_on_the_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A fix command that leaves a `.git` with an fsmonitor and hooks (and `.git` files) gets nothing run.
 
     The operator's global git config defines a filter the PR's `.gitattributes` names: that never runs either.
@@ -332,8 +385,9 @@ def test_a_git_dir_written_by_fix_commands_never_runs_on_the_host(tmp_path: Path
     mirror, head = fix_repo(tmp_path, {"scripts/pwn.sh": payload, ".gitattributes": "*.py filter=x\n"})
     home = tmp_path / "operator-home"
     home.mkdir()
-    (home / ".gitconfig").write_text(f'[filter "x"]\n\tclean = touch {marker} && cat\n'
-                                     f'\tsmudge = touch {marker} && cat\n')
+    (home / ".gitconfig").write_text(
+        f'[filter "x"]\n\tclean = touch {marker} && cat\n\tsmudge = touch {marker} && cat\n'
+    )
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
     try:

@@ -25,8 +25,9 @@ def race_repo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     return root
 
 
-def test_a_race_that_shows_on_a_third_of_base_runs_is_proven_once_the_numbers_say_so(race_repo: Path,
-                                                                                     tmp_path: Path) -> None:
+def test_a_race_that_shows_on_a_third_of_base_runs_is_proven_once_the_numbers_say_so(
+    race_repo: Path, tmp_path: Path
+) -> None:
     proof = ProofEngine(tmp_path / "data").prove(ProofRequest(source=str(race_repo), base="main", head="fix"))
     assert proof.verdict == Verdict.PROVEN, proof.reason
     (pair,) = proof.suites
@@ -51,10 +52,10 @@ def test_a_partial_fix_is_not_proven(race_repo: Path, tmp_path: Path) -> None:
     assert "max_runs" in pair.stopped_because
 
 
-@pytest.mark.parametrize(("copies", "verdict"), [(1, Verdict.WEAK), (2, Verdict.PROVEN)],
-                         ids=["idle", "amplified"])
-def test_a_race_that_needs_contention_shows_only_under_amplification(tmp_path: Path, copies: int,
-                                                                     verdict: Verdict) -> None:
+@pytest.mark.parametrize(("copies", "verdict"), [(1, Verdict.WEAK), (2, Verdict.PROVEN)], ids=["idle", "amplified"])
+def test_a_race_that_needs_contention_shows_only_under_amplification(
+    tmp_path: Path, copies: int, verdict: Verdict
+) -> None:
     build_contention_repo(tmp_path / "repo", copies=copies)
     proof = ProofEngine(tmp_path / "data").prove(ProofRequest(source=str(tmp_path / "repo"), base="main", head="fix"))
     (pair,) = proof.suites

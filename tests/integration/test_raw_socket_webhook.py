@@ -23,8 +23,10 @@ from tests.live_server import live_server
 from tests.waiting import wait_until
 
 SECRET = "webhook-secret"
-PARTIAL = (b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-           b"X-GitHub-Event: ping\r\nX-GitHub-Delivery: %s\r\nContent-Length: 1000\r\n\r\n{\"zen\": 1")
+PARTIAL = (
+    b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    b'X-GitHub-Event: ping\r\nX-GitHub-Delivery: %s\r\nContent-Length: 1000\r\n\r\n{"zen": 1'
+)
 
 
 @pytest.fixture
@@ -42,6 +44,7 @@ def restore_root_logging() -> Iterator[None]:
 
 def body_seen(app: object, seen: threading.Event) -> object:
     """`app`, setting `seen` once it has read the first bytes of a request body."""
+
     async def wrapped(scope, receive, send):  # type: ignore[no-untyped-def]
         async def watched():  # type: ignore[no-untyped-def]
             message = await receive()

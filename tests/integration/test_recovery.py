@@ -24,8 +24,7 @@ def dead_pid() -> int:
     return proc.pid
 
 
-def test_a_dead_workers_run_folder_and_git_locks_are_removed(tmp_path: Path,
-                                                              upstream: git.Repo) -> None:
+def test_a_dead_workers_run_folder_and_git_locks_are_removed(tmp_path: Path, upstream: git.Repo) -> None:
     workspace = Workspace(tmp_path / "data")
     mirror = workspace.mirror(upstream.working_tree_dir)
     mirror.fetch(wanted=("main", "fix"))
@@ -47,8 +46,7 @@ def test_a_dead_workers_run_folder_and_git_locks_are_removed(tmp_path: Path,
     assert pid_alive(dead_pid()) is False
 
 
-def test_a_fetch_after_a_killed_fetch_does_not_trip_over_its_lock(tmp_path: Path,
-                                                                  upstream: git.Repo) -> None:
+def test_a_fetch_after_a_killed_fetch_does_not_trip_over_its_lock(tmp_path: Path, upstream: git.Repo) -> None:
     workspace = Workspace(tmp_path / "data")
     mirror = workspace.mirror(upstream.working_tree_dir)
     mirror.fetch(wanted=("main", "fix"))

@@ -18,8 +18,9 @@ OPENED = WEBHOOKS / "pull_request.opened.1.json"
 def replay(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if not key.startswith("REVIEWBOT_")}
     env["REVIEWBOT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'service.db'}"
-    return subprocess.run([sys.executable, "-m", "reviewbot.cli", "replay", *args], capture_output=True, text=True,
-                          env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "reviewbot.cli", "replay", *args], capture_output=True, text=True, env=env, timeout=60
+    )
 
 
 def queued(tmp_path: Path) -> list:
@@ -33,9 +34,11 @@ def test_a_saved_delivery_is_queued_once_under_githubs_delivery_id(tmp_path: Pat
     answer = json.loads(first.stdout)
     [job] = queued(tmp_path)
     assert answer["jobs"] == [job.id] and answer["stored"] and not answer["duplicate"]
-    assert (job.repo, job.pr_number, job.head_sha) == (payload["repository"]["full_name"],
-                                                       payload["pull_request"]["number"],
-                                                       payload["pull_request"]["head"]["sha"])
+    assert (job.repo, job.pr_number, job.head_sha) == (
+        payload["repository"]["full_name"],
+        payload["pull_request"]["number"],
+        payload["pull_request"]["head"]["sha"],
+    )
     again = json.loads(replay(tmp_path, str(OPENED), "--event", "pull_request", "--delivery", "gh-delivery-1").stdout)
     assert again["duplicate"] and again["jobs"] == [job.id] and len(queued(tmp_path)) == 1
 

@@ -31,8 +31,13 @@ def setup(fake: FakeGitHub) -> tuple[str, Connection]:
     fake.commit_to_branch(repo, "main", {"README.md": "locks\n"}, message="Start")
     fake.commit_to_branch(repo, "release/1.x", {"README.md": "locks 1.x\n"}, message="Branch")
     installation = fake.install(app.app_id, OWNER, ["locks"])
-    edge = GitHubEdge(fake.url, app_id=app.app_id, private_key=app.private_key_pem,
-                      retry=default_retry(total=2, backoff_factor=0.01, max_wait_s=1), throttle=False)
+    edge = GitHubEdge(
+        fake.url,
+        app_id=app.app_id,
+        private_key=app.private_key_pem,
+        retry=default_retry(total=2, backoff_factor=0.01, max_wait_s=1),
+        throttle=False,
+    )
     return repo, edge.connection(installation)
 
 

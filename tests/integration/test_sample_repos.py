@@ -33,9 +33,7 @@ needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node not i
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
-    ).stdout.strip()
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
 
 
 def merge_base(sample: SampleRepo) -> str:

@@ -73,7 +73,7 @@ def test_runs_as_unprivileged_user_without_capabilities(box: Box) -> None:
 def test_cannot_connect_to_a_listener_on_host_loopback(box: Box) -> None:
     with LoopbackListener() as listener:
         probe = (
-            "python -c \"import socket,sys\n"
+            'python -c "import socket,sys\n'
             f"try:\n socket.create_connection(('127.0.0.1',{listener.port}),timeout=2); print('CONNECTED')\n"
             "except OSError as e: print('BLOCKED', e)\""
         )
@@ -87,7 +87,7 @@ def test_setup_step_network_is_a_proxy_not_the_host_network(box: Box) -> None:
     with LoopbackListener() as listener:
         outcome = box.run(
             f"python -c \"import socket; socket.create_connection(('127.0.0.1',{listener.port}),timeout=2); "
-            "print('CONNECTED')\"; echo \"proxy=$HTTPS_PROXY\"",
+            'print(\'CONNECTED\')"; echo "proxy=$HTTPS_PROXY"',
             network=True,
         )
     assert "CONNECTED" not in outcome.log_tail and listener.accepted == []
@@ -223,7 +223,11 @@ def test_cpu_time_is_limited(box: Box) -> None:
 def test_argv_clears_the_environment_and_the_network(box: Box) -> None:
     argv = build_argv(
         SandboxRequest(command="true", worktree=box.worktree, out_dir=box.root / "o", env={"A": "1"}),
-        Toolchain.detect(), 61000, box.root / "p", box.root / "g", seccomp_fd=9,
+        Toolchain.detect(),
+        61000,
+        box.root / "p",
+        box.root / "g",
+        seccomp_fd=9,
     )
     assert "--clearenv" in argv and "--unshare-net" in argv and "--die-with-parent" in argv
     assert argv[argv.index("--seccomp") + 1] == "9" and argv.index("--seccomp") < argv.index("/usr/bin/setpriv")
@@ -240,8 +244,10 @@ def test_other_processes_and_their_secrets_are_invisible(box: Box) -> None:
     secret = "PROC-SECRET-" + uuid.uuid4().hex
     host = subprocess.Popen(["sleep", "60"], env={"PATH": "/usr/bin:/bin", "LEAKED": secret})
     try:
-        outcome = box.run("ls /proc | grep -E '^[0-9]+$' | tr '\\n' ' '; echo; "
-                          "cat /proc/*/environ /proc/*/cmdline 2>/dev/null | tr '\\0' ' '")
+        outcome = box.run(
+            "ls /proc | grep -E '^[0-9]+$' | tr '\\n' ' '; echo; "
+            "cat /proc/*/environ /proc/*/cmdline 2>/dev/null | tr '\\0' ' '"
+        )
         log = (box.root / f"run{box.runs}.log").read_text()
         assert secret not in log
         visible = [int(pid) for pid in outcome.log_tail.splitlines()[0].split()]
@@ -251,8 +257,10 @@ def test_other_processes_and_their_secrets_are_invisible(box: Box) -> None:
 
 
 def test_ptrace_cannot_attach_to_anything(box: Box) -> None:
-    outcome = box.run("python3 -c \"import ctypes; libc = ctypes.CDLL(None, use_errno=True); "
-                      "print('ATTACH', libc.ptrace(16, 1, 0, 0), ctypes.get_errno())\"")
+    outcome = box.run(
+        'python3 -c "import ctypes; libc = ctypes.CDLL(None, use_errno=True); '
+        "print('ATTACH', libc.ptrace(16, 1, 0, 0), ctypes.get_errno())\""
+    )
     assert "ATTACH -1" in outcome.log_tail  # PTRACE_ATTACH to the sandbox's init fails (no CAP_SYS_PTRACE)
 
 
@@ -263,8 +271,10 @@ def test_hardlinks_to_system_files_are_refused(box: Box) -> None:
 
 
 def test_filling_the_disk_stops_at_the_file_size_limit(box: Box) -> None:
-    outcome = box.run("dd if=/dev/zero of=big bs=1M count=64 2>&1; dd if=/dev/zero of=/tmp/big bs=1M count=64 2>&1",
-                      file_size_bytes=8 * 1024 * 1024)
+    outcome = box.run(
+        "dd if=/dev/zero of=big bs=1M count=64 2>&1; dd if=/dev/zero of=/tmp/big bs=1M count=64 2>&1",
+        file_size_bytes=8 * 1024 * 1024,
+    )
     assert (box.worktree / "big").stat().st_size <= 8 * 1024 * 1024
     assert "File size limit exceeded" in outcome.log_tail or "File too large" in outcome.log_tail
 
@@ -311,16 +321,21 @@ def test_new_namespaces_are_refused(box: Box) -> None:
     outcome = box.run("unshare -Urn true && echo UNSHARED")
     assert "UNSHARED" not in outcome.log_tail and "Operation not permitted" in outcome.log_tail
     # clone(CLONE_NEWUSER) directly: the filter reads clone's flag argument; clone3 says ENOSYS so glibc falls back
-    found = _probe(box, "pid = call('clone_newuser', 56, 0x10000000 | 17, 0, 0, 0, 0)\n"
-                        "if pid == 0: os._exit(0)\n"
-                        "call('clone3', 435, 0, 0)\n"
-                        "call('setns', 308, -1, 0)")
+    found = _probe(
+        box,
+        "pid = call('clone_newuser', 56, 0x10000000 | 17, 0, 0, 0, 0)\n"
+        "if pid == 0: os._exit(0)\n"
+        "call('clone3', 435, 0, 0)\n"
+        "call('setns', 308, -1, 0)",
+    )
     assert found == {"clone_newuser": "EPERM", "clone3": "ENOSYS", "setns": "EPERM"}
 
 
 def test_mounting_a_tmpfs_is_refused(box: Box) -> None:
-    outcome = box.run("unshare -Urm sh -c 'mount -t tmpfs none /tmp && echo MOUNTED'; "
-                      "mount -t tmpfs none /tmp && echo MOUNTED-DIRECTLY")
+    outcome = box.run(
+        "unshare -Urm sh -c 'mount -t tmpfs none /tmp && echo MOUNTED'; "
+        "mount -t tmpfs none /tmp && echo MOUNTED-DIRECTLY"
+    )
     assert "MOUNTED" not in outcome.log_tail
     found = _probe(box, "call('mount', 165, b'none', b'/tmp', b'tmpfs', 0, 0)\ncall('fsopen', 430, b'tmpfs', 0)")
     assert found == {"mount": "EPERM", "fsopen": "EPERM"}
@@ -337,22 +352,29 @@ def _sandbox_key_users() -> set[str]:
 def test_kernel_keyrings_are_refused_so_no_key_survives_into_a_later_run(box: Box) -> None:
     before = _sandbox_key_users()
     # KEY_SPEC_USER_KEYRING (-4) is the uid's persistent keyring: a key put there would meet a later PR's run
-    planted = _probe(box, "call('add_key', 248, b'user', b'planted', b'secret-from-pr-1', 9, -4)\n"
-                          "call('keyctl', 250, 0, -4, 1)")  # KEYCTL_GET_KEYRING_ID, create
-    later = _probe(box, "call('request_key', 249, b'user', b'planted', 0, 0)\n"
-                        "call('keyctl_search', 250, 10, -4, b'user', b'planted', 0)")  # KEYCTL_SEARCH
+    planted = _probe(
+        box, "call('add_key', 248, b'user', b'planted', b'secret-from-pr-1', 9, -4)\ncall('keyctl', 250, 0, -4, 1)"
+    )  # KEYCTL_GET_KEYRING_ID, create
+    later = _probe(
+        box,
+        "call('request_key', 249, b'user', b'planted', 0, 0)\n"
+        "call('keyctl_search', 250, 10, -4, b'user', b'planted', 0)",
+    )  # KEYCTL_SEARCH
     assert planted == {"add_key": "EPERM", "keyctl": "EPERM"}
     assert later == {"request_key": "EPERM", "keyctl_search": "EPERM"}
     assert _sandbox_key_users() == before  # no keyring state was created on the host
 
 
 def test_ptrace_of_the_runs_own_children_is_refused(box: Box) -> None:
-    found = _probe(box, "child = os.fork()\n"
-                        "if child == 0:\n"
-                        "    import time; time.sleep(5); os._exit(0)\n"
-                        "call('ptrace_attach', 101, 16, child, 0, 0)\n"
-                        "call('process_vm_readv', 310, child, 0, 0, 0, 0, 0)\n"
-                        "os.kill(child, 9)")
+    found = _probe(
+        box,
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    import time; time.sleep(5); os._exit(0)\n"
+        "call('ptrace_attach', 101, 16, child, 0, 0)\n"
+        "call('process_vm_readv', 310, child, 0, 0, 0, 0, 0)\n"
+        "os.kill(child, 9)",
+    )
     assert found == {"ptrace_attach": "EPERM", "process_vm_readv": "EPERM"}
 
 
@@ -363,11 +385,14 @@ def test_bpf_is_refused(box: Box) -> None:
 
 
 def test_netfilter_and_audit_netlink_sockets_are_refused(box: Box) -> None:
-    found = _probe(box, "for name, proto in (('netfilter', 12), ('audit', 9), ('route', 0)):\n"
-                        "    try:\n"
-                        "        socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, proto).close(); print(name, 'OK')\n"
-                        "    except OSError as exc:\n"
-                        "        print(name, errno.errorcode[exc.errno])")
+    found = _probe(
+        box,
+        "for name, proto in (('netfilter', 12), ('audit', 9), ('route', 0)):\n"
+        "    try:\n"
+        "        socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, proto).close(); print(name, 'OK')\n"
+        "    except OSError as exc:\n"
+        "        print(name, errno.errorcode[exc.errno])",
+    )
     assert found == {"netfilter": "EPERM", "audit": "EPERM", "route": "OK"}  # ordinary netlink still works
 
 
@@ -377,11 +402,13 @@ def test_io_uring_is_refused(box: Box) -> None:
 
 
 def test_ordinary_toolchains_run_under_the_filter(box: Box) -> None:
-    outcome = box.run("grep '^Seccomp:' /proc/self/status; "
-                      "node -e 'require(\"child_process\").execSync(\"true\"); console.log(\"NODE-OK\")'; "
-                      "npm --version >/dev/null && echo NPM-OK; git init -q repo && echo GIT-OK; "
-                      "python -c 'import subprocess, threading; threading.Thread(target=print).start(); "
-                      "subprocess.run([\"true\"], check=True); print(\"PYTHON-OK\")'")
+    outcome = box.run(
+        "grep '^Seccomp:' /proc/self/status; "
+        'node -e \'require("child_process").execSync("true"); console.log("NODE-OK")\'; '
+        "npm --version >/dev/null && echo NPM-OK; git init -q repo && echo GIT-OK; "
+        "python -c 'import subprocess, threading; threading.Thread(target=print).start(); "
+        'subprocess.run(["true"], check=True); print("PYTHON-OK")\''
+    )
     assert outcome.exit_code == 0, outcome.log_tail
     assert "Seccomp:\t2" in outcome.log_tail  # filtered mode
     for marker in ("NODE-OK", "NPM-OK", "GIT-OK", "PYTHON-OK"):
@@ -393,8 +420,9 @@ def test_ordinary_toolchains_run_under_the_filter(box: Box) -> None:
 
 def test_a_private_key_longer_than_the_tail_is_redacted_in_the_tail_and_the_log(box: Box) -> None:
     body = [f"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC{i:013d}" for i in range(200)]
-    (box.worktree / "key.txt").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n" + "\n".join(body)
-                                          + "\n-----END OPENSSH PRIVATE KEY-----\n")
+    (box.worktree / "key.txt").write_text(
+        "-----BEGIN OPENSSH PRIVATE KEY-----\n" + "\n".join(body) + "\n-----END OPENSSH PRIVATE KEY-----\n"
+    )
     outcome = box.run("echo starting; cat key.txt; echo done")
     log = (box.root / f"run{box.runs}.log").read_text()
     assert "BEGIN OPENSSH" not in outcome.log_tail  # the tail starts inside the key ...
@@ -444,8 +472,9 @@ def test_writing_five_gigabytes_stops_at_the_disk_quota(box: Box) -> None:
     host_free = shutil.disk_usage(box.root).free
     with capped_dir(box.worktree, 64 * 1024**2, 5000) as quota:
         assert quota.enforced, quota.why_not
-        outcome = box.run("for i in 1 2 3 4 5; do dd if=/dev/zero of=big$i bs=1M count=1024 2>&1; done",
-                          wall_clock_s=60)
+        outcome = box.run(
+            "for i in 1 2 3 4 5; do dd if=/dev/zero of=big$i bs=1M count=1024 2>&1; done", wall_clock_s=60
+        )
         written = sum(path.stat().st_size for path in box.worktree.glob("big*"))
         during = host_free - shutil.disk_usage(box.root).free
     assert written <= 64 * 1024**2 and "No space left on device" in outcome.log_tail
@@ -465,7 +494,9 @@ def test_a_million_files_stop_at_the_inode_quota(capped_box: Box) -> None:
         "    except OSError as exc:\n"
         "        print('STOPPED', i, exc.strerror, flush=True); raise SystemExit(1)\n"
         "print('UNBOUNDED')\n"
-        "EOF", wall_clock_s=60)
+        "EOF",
+        wall_clock_s=60,
+    )
     stopped = [line.split() for line in outcome.log_tail.splitlines() if line.startswith("STOPPED")]
     assert stopped and int(stopped[0][1]) <= 5000, outcome.log_tail
     assert "No space left on device" in outcome.log_tail and outcome.limit_hit == "disk"
@@ -475,7 +506,8 @@ def test_a_million_files_stop_at_the_inode_quota(capped_box: Box) -> None:
 
 
 def test_a_host_without_a_memory_cgroup_refuses_to_run_pr_code_unless_accepted(
-        tmp_path: Path, host: HostSupport, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, host: HostSupport, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from reviewbot.cli import main
     from reviewbot.proof.sandbox import SandboxUnavailable
 
@@ -507,10 +539,15 @@ def test_proc_1_cmdline_and_mountinfo_name_no_host_path(tmp_path: Path, host: Ho
     with capped_dir(run_dir, 32 * 1024**2, 2000) as quota:  # as a proof's run folder is
         assert quota.enforced, quota.why_not
         (run_dir / "head").mkdir()
-        outcome = sandbox.run(SandboxRequest(
-            command="tr '\\0' ' ' </proc/1/cmdline; echo; cut -d' ' -f4 /proc/self/mountinfo",
-            worktree=run_dir / "head", out_dir=run_dir / "out", limits=Limits(wall_clock_s=30),
-            log_path=tmp_path / "log"))
+        outcome = sandbox.run(
+            SandboxRequest(
+                command="tr '\\0' ' ' </proc/1/cmdline; echo; cut -d' ' -f4 /proc/self/mountinfo",
+                worktree=run_dir / "head",
+                out_dir=run_dir / "out",
+                limits=Limits(wall_clock_s=30),
+                log_path=tmp_path / "log",
+            )
+        )
     log = (tmp_path / "log").read_text()
     assert outcome.exit_code == 0, log
     assert log.startswith("bwrap --args ")  # bwrap's options were read from an fd

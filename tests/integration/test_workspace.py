@@ -239,8 +239,9 @@ def test_the_token_never_appears_in_any_git_command_line(tmp_path: Path, upstrea
         mirror.source = url
         with pytest.raises(WorkspaceError, match="fetch"):  # no token: the server says 401
             mirror.fetch(wanted=("main",))
-        fetching = threading.Thread(target=mirror.fetch, kwargs={"wanted": ("main", "fix"),
-                                                                  "auth_header": f"Authorization: {TOKEN}"})
+        fetching = threading.Thread(
+            target=mirror.fetch, kwargs={"wanted": ("main", "fix"), "auth_header": f"Authorization: {TOKEN}"}
+        )
         fetching.start()
         assert _GitOverHttp.held.wait(30), "the authenticated fetch never reached the server"
         seen = git_cmdlines()  # git fetch and its remote helper are both alive now, held by the server
@@ -256,14 +257,17 @@ def test_a_hung_git_is_killed_with_its_helpers_and_named(tmp_path: Path, upstrea
     upstream.clone(str(bare), bare=True)
     mirror = Workspace(tmp_path / "data").mirror(str(bare), key="owner/repo")
     runner = HostGit(mirror.path, timeout=1.0)
-    with (git_over_http(bare, hold=threading.Event()) as url,
-          pytest.raises(GitTimedOut, match=r"git fetch .*timed out after 1s")):  # the timeout fired
+    with (
+        git_over_http(bare, hold=threading.Event()) as url,
+        pytest.raises(GitTimedOut, match=r"git fetch .*timed out after 1s"),
+    ):  # the timeout fired
         runner.run("fetch", url, "+refs/heads/main:refs/heads/main", auth_header=f"Authorization: {TOKEN}")
     assert not [c for c in git_cmdlines().values() if url.encode() in c]  # the remote helper died too
 
 
-def test_the_operators_global_git_config_never_runs_on_pr_content(tmp_path: Path, upstream: git.Repo,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_operators_global_git_config_never_runs_on_pr_content(
+    tmp_path: Path, upstream: git.Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A global filter/textconv on the bot's machine plus a PR's .gitattributes naming it: nothing runs."""
     marker = tmp_path / f"PWNED-{uuid.uuid4().hex}"
     upstream.git.checkout("fix")
@@ -274,7 +278,8 @@ def test_the_operators_global_git_config_never_runs_on_pr_content(tmp_path: Path
     (home / ".gitconfig").write_text(
         f'[filter "lfs"]\n\tsmudge = touch {marker} && cat\n'  # pass the content through: only the marker tells
         f'[filter "x"]\n\tsmudge = touch {marker} && cat\n\tclean = touch {marker} && cat\n'
-        f'[diff "x"]\n\ttextconv = touch {marker} && cat\n')
+        f'[diff "x"]\n\ttextconv = touch {marker} && cat\n'
+    )
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
     mirror = Workspace(tmp_path / "data").mirror(upstream.working_tree_dir)
@@ -288,8 +293,9 @@ def test_the_operators_global_git_config_never_runs_on_pr_content(tmp_path: Path
     assert not marker.exists()
 
 
-def test_git_settings_left_in_the_services_environment_are_ignored(tmp_path: Path, upstream: git.Repo,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_git_settings_left_in_the_services_environment_are_ignored(
+    tmp_path: Path, upstream: git.Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     marker = tmp_path / f"PWNED-{uuid.uuid4().hex}"
     mirror = Workspace(tmp_path / "data").mirror(upstream.working_tree_dir)
     monkeypatch.setenv("GIT_CONFIG_PARAMETERS", f"'diff.external'='touch {marker}'")

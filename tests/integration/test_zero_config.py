@@ -140,8 +140,10 @@ def test_a_src_layout_repository_with_cov_addopts_is_proven_with_zero_config(tmp
 
 def _scm_pyproject(build_system: str, version_from_git: str) -> str:
     """A src-layout package whose version comes from git, with pytest-cov in `addopts`."""
-    return _d(build_system) + _d(
-        """
+    return (
+        _d(build_system)
+        + _d(
+            """
 
         [project]
         name = "locky"
@@ -156,7 +158,9 @@ def _scm_pyproject(build_system: str, version_from_git: str) -> str:
         testpaths = ["tests"]
 
         """
-    ) + _d(version_from_git)
+        )
+        + _d(version_from_git)
+    )
 
 
 PYPROJECT_SCM = _scm_pyproject(
@@ -204,12 +208,18 @@ CONFIG = _d(
 )
 
 
-@pytest.mark.parametrize(("configured", "pyproject"), [
-    (True, PYPROJECT_SCM), (False, PYPROJECT_SCM), (True, PYPROJECT_SETUPTOOLS_SCM),
-], ids=["hatch-vcs-config-file", "hatch-vcs-zero-config", "setuptools-scm-config-file"])
-def test_a_version_from_git_package_that_generates_source_is_proven_cold_and_warm(tmp_path: Path,
-                                                                                  configured: bool,
-                                                                                  pyproject: str) -> None:
+@pytest.mark.parametrize(
+    ("configured", "pyproject"),
+    [
+        (True, PYPROJECT_SCM),
+        (False, PYPROJECT_SCM),
+        (True, PYPROJECT_SETUPTOOLS_SCM),
+    ],
+    ids=["hatch-vcs-config-file", "hatch-vcs-zero-config", "setuptools-scm-config-file"],
+)
+def test_a_version_from_git_package_that_generates_source_is_proven_cold_and_warm(
+    tmp_path: Path, configured: bool, pyproject: str
+) -> None:
     """hatch-vcs and setuptools-scm take the version from git (the sandbox's tree has none) and write
     `_version.py` into src.
 
@@ -223,15 +233,19 @@ def test_a_version_from_git_package_that_generates_source_is_proven_cold_and_war
         ".gitignore": ".venv/\n__pycache__/\n.coverage\nsrc/locky/_version.py\n",
         "src/locky/__init__.py": "from ._version import __version__\n" + LOCK_BUGGY,
         "tests/test_basic.py": BASIC_TEST + "\n\ndef test_version():\n    from locky import __version__\n"
-                                            "    assert __version__.startswith('0.3.')\n",
+        "    assert __version__.startswith('0.3.')\n",
     }
     if configured:
         base_files[".github/reviewbot.yml"] = CONFIG
     writer.pull_request(
-        head=head, base_files=base_files,
-        pr_files={"src/locky/__init__.py": "from ._version import __version__\n" + LOCK_FIXED,
-                  "tests/test_release.py": RELEASE_TEST},
-        pr_message="Release the lock when the body raises", followup_files={"README.md": "# locky\n"},
+        head=head,
+        base_files=base_files,
+        pr_files={
+            "src/locky/__init__.py": "from ._version import __version__\n" + LOCK_FIXED,
+            "tests/test_release.py": RELEASE_TEST,
+        },
+        pr_message="Release the lock when the body raises",
+        followup_files={"README.md": "# locky\n"},
     )
     root_commit = writer.repo.git.rev_list("--max-parents=0", BASE_BRANCH)
     writer.repo.git.tag("v0.3.0", root_commit)
@@ -240,7 +254,11 @@ def test_a_version_from_git_package_that_generates_source_is_proven_cold_and_war
         proof = engine.prove(ProofRequest(source=str(writer.root), base=BASE_BRANCH, head=head))
         (suite,) = proof.suites
         assert suite.head is not None and suite.base is not None
-        assert proof.verdict.value == "proven", (attempt, proof.reason, suite.head.runs[-1].outcome.log_tail,
-                                                 suite.base.runs[-1].outcome.log_tail)
+        assert proof.verdict.value == "proven", (
+            attempt,
+            proof.reason,
+            suite.head.runs[-1].outcome.log_tail,
+            suite.base.runs[-1].outcome.log_tail,
+        )
         assert suite.base.runs[-1].counts.failed == 1  # a real assertion failure, not an import error
     assert proof.config_source == ("base:.github/reviewbot.yml" if configured else "inferred")

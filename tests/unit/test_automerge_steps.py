@@ -28,8 +28,14 @@ def github() -> FakeGitHub:
     return fake
 
 
-def armed(github: FakeGitHub, store: Store, *, branches: GivenBranches | None = None,
-          base: GivenBase | None = None, reviewed: str = "passed") -> Bot:
+def armed(
+    github: FakeGitHub,
+    store: Store,
+    *,
+    branches: GivenBranches | None = None,
+    base: GivenBase | None = None,
+    reviewed: str = "passed",
+) -> Bot:
     """Armed by a maintainer; with `reviewed`, the head's published review says that."""
     bot = Bot(github, store, base=base or GivenBase(), branches=branches)
     if reviewed:
@@ -53,8 +59,9 @@ def test_a_passing_review_of_the_head_merges_it_pinned_with_credits(github: Fake
     assert "Co-authored-by: Sample Contributor <contributor@example.invalid>" in message
     assert "reviewbot: proof proven, rank B" in message
     assert store.states.get(REPO, NUMBER).automerge == "merged"
-    assert progress(github).startswith("🦞✅ Automerged.") and "| merge | `aaaaaaaaaaaa` | merged with `squash` |" \
-        in progress(github)
+    assert progress(github).startswith(
+        "🦞✅ Automerged."
+    ) and "| merge | `aaaaaaaaaaaa` | merged with `squash` |" in progress(github)
 
 
 def test_a_head_without_its_review_waits_and_says_so_once(github: FakeGitHub, store: Store) -> None:
@@ -119,8 +126,10 @@ def test_the_header_follows_the_state_and_the_gates_go_once_merged(github: FakeG
     blocked = progress(github)
     assert blocked.startswith(f"🦞🔧 Automerge armed by {AT}mona, blocked: failing check `ci/build`")
     assert "every gate passes" in blocked and "Gates, re-checked" in blocked and "✅" not in blocked
-    assert "Required checks: unknown (reviewbot cannot read this branch's protection or rulesets): every other check counts." \
+    assert (
+        "Required checks: unknown (reviewbot cannot read this branch's protection or rulesets): every other check counts."
         in blocked
+    )
     github.check_states[(REPO, HEAD)] = [Check("ci/build", "success")]
     bot.step()
     merged = progress(github)
@@ -132,8 +141,10 @@ def test_paused_by_a_maintainer_it_waits(github: FakeGitHub, store: Store) -> No
     store.states.update(REPO, NUMBER, paused=True)
     bot.step()
     assert github.did("merge") == [] and "| paused — a maintainer: comment `@reviewbot resume` |" in progress(github)
-    assert progress(github).startswith(f"🦞⏸️ Automerge armed by {AT}mona is paused by `@reviewbot stop`: a "
-                                       "maintainer comments `@reviewbot resume` to go on.\n")
+    assert progress(github).startswith(
+        f"🦞⏸️ Automerge armed by {AT}mona is paused by `@reviewbot stop`: a "
+        "maintainer comments `@reviewbot resume` to go on.\n"
+    )
     assert "✅" not in progress(github)
 
 
@@ -142,7 +153,9 @@ def test_a_draft_waits_to_be_marked_ready(github: FakeGitHub, store: Store) -> N
     github.update_pr(REPO, NUMBER, draft=True)
     bot.step()
     assert github.did("merge") == [] and github.did("update_branch") == []
-    assert "| wait | `aaaaaaaaaaaa` | draft — the author or a maintainer: mark it ready for review |" in progress(github)
+    assert "| wait | `aaaaaaaaaaaa` | draft — the author or a maintainer: mark it ready for review |" in progress(
+        github
+    )
     assert "nothing blocks" not in progress(github)
 
 
@@ -151,8 +164,10 @@ def test_conflicts_pause_it_with_the_files_named(github: FakeGitHub, store: Stor
     github.update_pr(REPO, NUMBER, mergeable=False, mergeable_state="dirty")
     bot.step()
     assert github.did("merge") == []
-    assert "| pause | `aaaaaaaaaaaa` | conflicts with the base in `lockfile.py` — the contributor: resolve them and " \
+    assert (
+        "| pause | `aaaaaaaaaaaa` | conflicts with the base in `lockfile.py` — the contributor: resolve them and "
         "push |" in progress(github)
+    )
 
 
 def test_behind_a_strict_base_it_updates_the_branch(github: FakeGitHub, store: Store) -> None:
@@ -161,8 +176,10 @@ def test_behind_a_strict_base_it_updates_the_branch(github: FakeGitHub, store: S
     bot.step()
     assert github.did("update_branch") == [("update_branch", REPO, NUMBER, HEAD)] and github.did("merge") == []
     # only what is true: the new head's review comes with GitHub's push event, and automerge waits for it
-    assert "| update branch | `aaaaaaaaaaaa` | asked GitHub to merge the base into the PR branch; automerge waits " \
+    assert (
+        "| update branch | `aaaaaaaaaaaa` | asked GitHub to merge the base into the PR branch; automerge waits "
         "for the review of the new head |" in progress(github)
+    )
     assert store.states.get(REPO, NUMBER).automerge == "armed"
 
 
@@ -231,8 +248,14 @@ def test_a_push_by_a_writer_or_by_the_bot_keeps_it_armed(github: FakeGitHub, sto
 
 
 def fork_behind(github: FakeGitHub) -> None:
-    github.update_pr(REPO, NUMBER, mergeable_state="behind", head_repo="alice/locky", maintainer_can_modify=False,
-                     body="Fixes #12\n\nSee the tests.")
+    github.update_pr(
+        REPO,
+        NUMBER,
+        mergeable_state="behind",
+        head_repo="alice/locky",
+        maintainer_can_modify=False,
+        body="Fixes #12\n\nSee the tests.",
+    )
     github.label_sets[(REPO, NUMBER)] = ["bug", "status: passed"]
 
 
@@ -251,8 +274,12 @@ def test_a_fork_it_may_not_update_moves_to_a_credited_replacement(github: FakeGi
     assert store.states.get(REPO, replacement).automerge == "armed"  # armed the same way, by the same maintainer
     assert store.states.get(REPO, NUMBER).automerge == "replaced"
     [review] = store.queued(JobKind.REVIEW)
-    assert (review.pr_number, review.head_sha, review.installation_id, review.reason) == \
-        (replacement, "c" * 40, 1, "replacement")
+    assert (review.pr_number, review.head_sha, review.installation_id, review.reason) == (
+        replacement,
+        "c" * 40,
+        1,
+        "replacement",
+    )
     [reef] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status replacement")
     assert reef.startswith("🐠 reef update") and "Co-author credit kept: Sample Contributor" in reef
     assert f"the work continues in #{replacement}, armed the same way" in progress(github)
@@ -268,8 +295,9 @@ def test_a_second_attempt_reuses_the_open_replacement(github: FakeGitHub, store:
     assert len(github.bodies(REPO, NUMBER, "<!-- reviewbot:status replacement")) == 1
 
 
-def test_the_number_of_open_replacements_is_capped(github: FakeGitHub, store: Store,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_number_of_open_replacements_is_capped(
+    github: FakeGitHub, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import reviewbot.bot.replacement as replacement
 
     monkeypatch.setattr(replacement, "MAX_OPEN_REPLACEMENTS", 0)
@@ -281,24 +309,29 @@ def test_the_number_of_open_replacements_is_capped(github: FakeGitHub, store: St
 
 
 def test_a_branch_that_cannot_take_the_changes_pauses_with_why(github: FakeGitHub, store: Store) -> None:
-    bot = armed(github, store, branches=GivenBranches(answer="the replacement branch cannot take the changes "
-                                                             "without conflicts (lockfile.py)"))
+    bot = armed(
+        github,
+        store,
+        branches=GivenBranches(answer="the replacement branch cannot take the changes without conflicts (lockfile.py)"),
+    )
     fork_behind(github)
     bot.step()
     assert github.did("create_pull") == [] and "cannot take the changes without conflicts" in progress(github)
 
 
 @pytest.mark.parametrize("close", [False, True])
-def test_a_merged_replacement_tells_its_source_and_closes_it_when_asked(github: FakeGitHub, store: Store,
-                                                                        close: bool) -> None:
+def test_a_merged_replacement_tells_its_source_and_closes_it_when_asked(
+    github: FakeGitHub, store: Store, close: bool
+) -> None:
     base = GivenBase()
     bot = armed(github, store, branches=GivenBranches(), base=base)
     fork_behind(github)
     bot.step()
     [(_, _, replacement, _)] = github.did("create_pull")
     base.repo_config = RepoConfig.model_validate({"automerge": {"close_replaced": close}})
-    store.published.record(REPO, replacement, github.pull_request(REPO, replacement).head_sha, 1, "proven", "passed",
-                           "B")
+    store.published.record(
+        REPO, replacement, github.pull_request(REPO, replacement).head_sha, 1, "proven", "passed", "B"
+    )
     bot.step(number=replacement)
     assert github.pull_request(REPO, replacement).merged
     assert store.states.get(REPO, NUMBER).automerge == "merged"  # nothing more to carry over
@@ -307,9 +340,15 @@ def test_a_merged_replacement_tells_its_source_and_closes_it_when_asked(github: 
     assert (f"closed now that #{replacement} merged" in reef) is close
     assert "tick **Allow edits by maintainers**" in reef  # the advice for next time stays
     tracker = progress(github)  # the source's automerge comment ends, with where its work went
-    assert tracker.startswith(f"🦞✅ Merged via #{replacement}: ") and "re-arm" not in tracker and "is paused" not in tracker
-    assert f"| merged via replacement | `aaaaaaaaaaaa` | merged via #{replacement}: this PR's work is in the base " \
+    assert (
+        tracker.startswith(f"🦞✅ Merged via #{replacement}: ")
+        and "re-arm" not in tracker
+        and "is paused" not in tracker
+    )
+    assert (
+        f"| merged via replacement | `aaaaaaaaaaaa` | merged via #{replacement}: this PR's work is in the base "
         "branch now" in tracker
+    )
     assert github.labels(REPO, NUMBER) == ["bug", "status: merged via replacement"]  # no longer armed, nor passed
 
 
@@ -318,21 +357,28 @@ def test_a_merged_pr_whose_body_names_a_source_leaves_that_pr_alone(github: Fake
     github.open_pr(REPO, 3, head_sha="e" * 40, author="carol")
     github.label_sets[(REPO, 3)] = ["status: passed"]
     github.update_pr(REPO, NUMBER, body="Tidy.\n\n<!-- reviewbot:replacement source=3 armed-by=mona -->")
-    bot = armed(github, store, branches=GivenBranches(),
-                base=GivenBase(repo_config=RepoConfig.model_validate({"automerge": {"close_replaced": True}})))
+    bot = armed(
+        github,
+        store,
+        branches=GivenBranches(),
+        base=GivenBase(repo_config=RepoConfig.model_validate({"automerge": {"close_replaced": True}})),
+    )
     bot.step()
     assert github.pull_request(REPO, NUMBER).merged
     assert github.pull_request(REPO, 3).open and github.labels(REPO, 3) == ["status: passed"]
     assert github.bodies(REPO, 3) == [] and store.states.get(REPO, 3).automerge != "merged"
 
 
-def test_an_invalid_base_config_blocks_the_merge_instead_of_merging_on_defaults(github: FakeGitHub,
-                                                                              store: Store) -> None:
+def test_an_invalid_base_config_blocks_the_merge_instead_of_merging_on_defaults(
+    github: FakeGitHub, store: Store
+) -> None:
     broken = ConfigError(".github/reviewbot.yml", ["automerge.method: must be one of merge, squash, rebase"])
     bot = armed(github, store, base=GivenBase(repo_config=broken))
     bot.step()
     assert github.did("merge") == []
     assert store.states.get(REPO, NUMBER).automerge == "armed"
-    assert "| config | `aaaaaaaaaaaa` | `.github/reviewbot.yml` on the base branch is invalid " \
-           "(`automerge.method: must be one of merge, squash, rebase`); automerge waits until a push to the base " \
-           "fixes it |" in progress(github)
+    assert (
+        "| config | `aaaaaaaaaaaa` | `.github/reviewbot.yml` on the base branch is invalid "
+        "(`automerge.method: must be one of merge, squash, rebase`); automerge waits until a push to the base "
+        "fixes it |" in progress(github)
+    )

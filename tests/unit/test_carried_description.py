@@ -11,10 +11,24 @@ from reviewbot.review.carried_description import MAX_CARRIED, carried_descriptio
 from reviewbot.review.pr_body import parse_pr_body
 
 SOURCE_BODY = (Path(__file__).parents[1] / "fixtures/repos/python_proven/PR_BODY.md").read_text(encoding="utf-8")
-PR = PullRequestInfo(repo="o/r", number=7, title="t", body=SOURCE_BODY, author="alice", state="open", merged=False,
-                     draft=False, head_sha="a" * 40, head_ref="fix", head_repo="alice/r", base_ref="main",
-                     base_sha="b" * 40, clone_url="https://github.com/o/r.git", html_url="https://github.com/o/r/pull/7",
-                     maintainer_can_modify=False)
+PR = PullRequestInfo(
+    repo="o/r",
+    number=7,
+    title="t",
+    body=SOURCE_BODY,
+    author="alice",
+    state="open",
+    merged=False,
+    draft=False,
+    head_sha="a" * 40,
+    head_ref="fix",
+    head_repo="alice/r",
+    base_ref="main",
+    base_sha="b" * 40,
+    clone_url="https://github.com/o/r.git",
+    html_url="https://github.com/o/r/pull/7",
+    maintainer_can_modify=False,
+)
 AUTHORS = [("Alice", "alice@example.invalid")]
 
 

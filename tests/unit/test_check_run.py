@@ -36,8 +36,9 @@ def test_a_passed_review_shows_the_comments_verdict_line_and_next_step() -> None
 
 def test_blocking_findings_are_listed_and_capped() -> None:
     diff = (DIFFS / "py_release_not_in_finally.diff").read_text()
-    review = review_of(proof_of(pair("state", (F,), (P,)), sources=("app/state.py",),
-                                tests=("tests/test_state.py",)), diff=diff)
+    review = review_of(
+        proof_of(pair("state", (F,), (P,)), sources=("app/state.py",), tests=("tests/test_state.py",)), diff=diff
+    )
     assert review.outcome.kind.value == "needs changes"
     run = check_run(review)
     assert run.title.startswith("needs changes · proof proven · rank ")
@@ -47,8 +48,9 @@ def test_blocking_findings_are_listed_and_capped() -> None:
 
     many = review.model_copy(update={"findings": [finding(review.findings[0].priority, line=n) for n in range(9)]})
     listed = [line for line in check_run(many).summary.split("\n") if line.startswith("- P1 `")]
-    assert len(listed) == MAX_FINDINGS and f"- … {9 - MAX_FINDINGS} more in the review comment." in \
-        check_run(many).summary
+    assert (
+        len(listed) == MAX_FINDINGS and f"- … {9 - MAX_FINDINGS} more in the review comment." in check_run(many).summary
+    )
 
 
 def test_an_incomplete_review_says_how_to_retry_and_judges_nothing() -> None:

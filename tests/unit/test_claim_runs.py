@@ -89,8 +89,7 @@ TESTS = [f"node --test test/t{i}.test.mjs" for i in range(1, 8)]
         ),
         pytest.param(
             ["pytest -q", "sudo apt-get install x", "", "curl x", "npm test"],
-            [("pytest -q", ""), ("sudo apt-get install x", HOST), ("", EMPTY), ("curl x", NETWORK),
-             ("npm test", "")],
+            [("pytest -q", ""), ("sudo apt-get install x", HOST), ("", EMPTY), ("curl x", NETWORK), ("npm test", "")],
             id="mixed-order-preserved",
         ),
         pytest.param(
@@ -140,7 +139,8 @@ def test_plan_claim_runs(commands: list[str], expected: list[tuple[str, str]]) -
 def test_plan_claim_runs_custom_limit(max_runs: int, expected_run: int) -> None:
     plan = plan_claim_runs(TESTS, max_runs=max_runs)
     assert [run.skipped for run in plan] == [""] * expected_run + [
-        f"over the limit of {max_runs} claimed commands per review"] * (len(TESTS) - expected_run)
+        f"over the limit of {max_runs} claimed commands per review"
+    ] * (len(TESTS) - expected_run)
 
 
 def test_plan_entries_are_unrun_claim_runs() -> None:

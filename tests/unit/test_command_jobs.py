@@ -31,10 +31,12 @@ def bot(github: FakeGitHub, store: Store) -> Bot:
     return Bot(github, store)
 
 
-def test_status_answers_anyone_from_the_published_review_of_the_current_head(bot: Bot, github: FakeGitHub,
-                                                                            store: Store) -> None:
-    store.published.record(REPO, NUMBER, HEAD, 4242, "proven", "passed", "B",
-                           "Nothing blocks a merge: a maintainer can merge.")
+def test_status_answers_anyone_from_the_published_review_of_the_current_head(
+    bot: Bot, github: FakeGitHub, store: Store
+) -> None:
+    store.published.record(
+        REPO, NUMBER, HEAD, 4242, "proven", "passed", "B", "Nothing blocks a merge: a maintainer can merge."
+    )
     comment_id = bot.command("@reviewbot status", "passer-by")
     [status] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")
     assert status.startswith("@passer-by: ")  # a real mention: GitHub notifies the person who asked
@@ -58,8 +60,9 @@ def test_each_status_request_gets_its_own_new_answer_below_it(bot: Bot, github: 
     assert [effect[0] for effect in github.effects if effect[0] in ("comment", "edit")] == ["comment", "comment"]
 
 
-def test_a_command_job_run_again_after_a_crash_posts_its_answer_once(bot: Bot, github: FakeGitHub, store: Store,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_command_job_run_again_after_a_crash_posts_its_answer_once(
+    bot: Bot, github: FakeGitHub, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def crash(*_: object) -> bool:
         raise RuntimeError("the worker died before marking the command processed")
 
@@ -77,10 +80,16 @@ def test_status_of_an_unreviewed_head_waits_for_its_review(bot: Bot, github: Fak
     store.published.record(REPO, NUMBER, "0" * 40, 4242, "proven", "passed", "B")
     bot.command("@reviewbot status", "passer-by")
     [status] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")
-    assert "- Review: head `aaaaaaaaaaaa` not reviewed yet: no review of it is queued or running; the last " \
-        "review, of head `000000000000`, said passed" in status and "#issuecomment-" not in status
-    assert "- Next step: no review of head `aaaaaaaaaaaa` is queued or running — the author or a maintainer: " \
+    assert (
+        "- Review: head `aaaaaaaaaaaa` not reviewed yet: no review of it is queued or running; the last "
+        "review, of head `000000000000`, said passed"
+        in status
+        and "#issuecomment-" not in status
+    )
+    assert (
+        "- Next step: no review of head `aaaaaaaaaaaa` is queued or running — the author or a maintainer: "
         "comment `@reviewbot re-review`" in status
+    )
     store.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=HEAD))
     bot.command("@reviewbot status", "passer-by")
     status = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")[-1]  # each request is answered anew
@@ -88,8 +97,9 @@ def test_status_of_an_unreviewed_head_waits_for_its_review(bot: Bot, github: Fak
     assert "- Automerge: off" in status and "  - waiting for the review of head `aaaaaaaaaaaa` (queued)" in status
 
 
-def test_status_of_an_armed_pr_whose_required_check_failed_says_blocked(bot: Bot, github: FakeGitHub,
-                                                                        store: Store) -> None:
+def test_status_of_an_armed_pr_whose_required_check_failed_says_blocked(
+    bot: Bot, github: FakeGitHub, store: Store
+) -> None:
     """It used to say "armed / nothing blocks a merge" while a required check had failed."""
     store.published.record(REPO, NUMBER, HEAD, 4242, "proven", "passed", "B", "Nothing blocks a merge.")
     github.required[(REPO, "main")] = ["ci/build"]
@@ -107,8 +117,9 @@ def test_status_of_an_armed_pr_whose_required_check_failed_says_blocked(bot: Bot
 
 
 @pytest.mark.parametrize("scene", ["draft", "paused"])
-def test_status_of_a_draft_or_paused_pr_with_nothing_queued_says_so(bot: Bot, github: FakeGitHub, store: Store,
-                                                                   scene: str) -> None:
+def test_status_of_a_draft_or_paused_pr_with_nothing_queued_says_so(
+    bot: Bot, github: FakeGitHub, store: Store, scene: str
+) -> None:
     """It used to say "not reviewed yet (queued or running)" with nothing queued, and "nothing blocks a merge"."""
     if scene == "draft":
         github.update_pr(REPO, NUMBER, draft=True, mergeable_state="draft")
@@ -118,15 +129,20 @@ def test_status_of_a_draft_or_paused_pr_with_nothing_queued_says_so(bot: Bot, gi
     [status] = github.bodies(REPO, NUMBER, "<!-- reviewbot:status status")
     assert "not reviewed yet: no review of it is queued or running" in status
     assert "(queued" not in status and "nothing blocks" not in status.lower()
-    first = {"draft": "draft — the author or a maintainer: mark it ready for review",
-             "paused": "paused — a maintainer: comment `@reviewbot resume`"}[scene]
+    first = {
+        "draft": "draft — the author or a maintainer: mark it ready for review",
+        "paused": "paused — a maintainer: comment `@reviewbot resume`",
+    }[scene]
     assert f"- Next step: {first}" in status and f"  - {first}" in status
-    assert "- Required checks: unknown (reviewbot cannot read this branch's protection or rulesets): every other check " \
-           "counts." in status
+    assert (
+        "- Required checks: unknown (reviewbot cannot read this branch's protection or rulesets): every other check "
+        "counts." in status
+    )
 
 
-@pytest.mark.parametrize("scene", ["no review", "failing check", "pending check", "conflicts", "draft", "paused",
-                                   "ready"])
+@pytest.mark.parametrize(
+    "scene", ["no review", "failing check", "pending check", "conflicts", "draft", "paused", "ready"]
+)
 def test_status_and_the_automerge_comment_agree(bot: Bot, github: FakeGitHub, store: Store, scene: str) -> None:
     """Both render from one state: the automerge step's outcome is the status's next step, word for word."""
     if scene != "no review":
@@ -174,8 +190,9 @@ def test_help_answers_anyone_and_names_an_unknown_command(bot: Bot, github: Fake
         pytest.param("help", "nobody", None, True, id="help-by-anyone"),
     ],
 )
-def test_the_permission_table(bot: Bot, github: FakeGitHub, command: str, login: str, level: Permission | None,
-                              allowed: bool) -> None:
+def test_the_permission_table(
+    bot: Bot, github: FakeGitHub, command: str, login: str, level: Permission | None, allowed: bool
+) -> None:
     if level:
         github.permissions[(REPO, login)] = level
     bot.command(f"@reviewbot {command}", login)
@@ -212,8 +229,9 @@ def test_a_command_already_carried_out_is_not_run_again(bot: Bot, github: FakeGi
     assert len(github.effects) == effects
 
 
-def test_stop_pauses_and_labels_and_approve_resumes_each_answered_anew(bot: Bot, github: FakeGitHub,
-                                                                      store: Store) -> None:
+def test_stop_pauses_and_labels_and_approve_resumes_each_answered_anew(
+    bot: Bot, github: FakeGitHub, store: Store
+) -> None:
     bot.command("@reviewbot stop", MAINTAINER)
     state = store.states.get(REPO, NUMBER)
     assert state.paused and state.paused_by == MAINTAINER
@@ -229,8 +247,9 @@ def test_stop_pauses_and_labels_and_approve_resumes_each_answered_anew(bot: Bot,
     assert store.queued(JobKind.AUTOMERGE) == []  # nothing armed: no automerge step
 
 
-def test_approve_on_a_pr_never_paused_says_there_is_nothing_to_resume(bot: Bot, github: FakeGitHub,
-                                                                      store: Store) -> None:
+def test_approve_on_a_pr_never_paused_says_there_is_nothing_to_resume(
+    bot: Bot, github: FakeGitHub, store: Store
+) -> None:
     store.states.update(REPO, NUMBER, automerge="armed", armed_by=MAINTAINER, armed_head=HEAD)
     before = store.states.get(REPO, NUMBER)
     bot.command("@reviewbot approve", MAINTAINER)
@@ -249,21 +268,28 @@ def test_approve_moves_an_armed_automerge_along(bot: Bot, store: Store) -> None:
     assert (step.pr_number, step.reason) == (NUMBER, "approve")
 
 
-def test_re_review_queues_a_review_with_its_progress_comment_and_focus(bot: Bot, github: FakeGitHub,
-                                                                       store: Store) -> None:
+def test_re_review_queues_a_review_with_its_progress_comment_and_focus(
+    bot: Bot, github: FakeGitHub, store: Store
+) -> None:
     bot.command("@reviewbot re-review\nPlease look at the release path on error.", MAINTAINER)
     [status] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:status re-review")
-    assert "Re-review of head `aaaaaaaaaaaa`, requested by @\u200bmona." in status.body and "- [x] queued" in status.body
+    assert (
+        "Re-review of head `aaaaaaaaaaaa`, requested by @\u200bmona." in status.body and "- [x] queued" in status.body
+    )
     assert "> Please look at the release path on error." in status.body
     [review] = store.queued(JobKind.REVIEW)
     assert (review.head_sha, review.reason) == (HEAD, REREVIEW)
-    assert review.payload == {"status_comment_id": status.id, "requested_by": [MAINTAINER],
-                              "focus": [[MAINTAINER, "Please look at the release path on error."]]}
+    assert review.payload == {
+        "status_comment_id": status.id,
+        "requested_by": [MAINTAINER],
+        "focus": [[MAINTAINER, "Please look at the release path on error."]],
+    }
     assert github.bodies(REPO, NUMBER, "<!-- reviewbot:answer") == []  # the new tracker is the first answer
 
 
-def test_a_second_re_review_request_joins_the_tracker_and_is_answered(bot: Bot, github: FakeGitHub,
-                                                                      store: Store) -> None:
+def test_a_second_re_review_request_joins_the_tracker_and_is_answered(
+    bot: Bot, github: FakeGitHub, store: Store
+) -> None:
     github.permissions[(REPO, "wes")] = Permission.WRITE
     bot.command("@reviewbot re-review\nThe error path.", MAINTAINER)
     second = bot.command("@reviewbot re-review\nThe retry loop.", "wes")
@@ -273,8 +299,9 @@ def test_a_second_re_review_request_joins_the_tracker_and_is_answered(bot: Bot, 
     [answer] = github.bodies(REPO, NUMBER, f"<!-- reviewbot:answer to={second} -->")
     assert answer.startswith("@wes: re-review of `aaaaaaaaaaaa` queued (progress: ")
     assert f"#issuecomment-{tracker.id}" in answer
-    [review] = [spec for spec in store.queued(JobKind.REVIEW)
-                if store.queue.state_of(_id(store, spec)) == JobState.QUEUED]
+    [review] = [
+        spec for spec in store.queued(JobKind.REVIEW) if store.queue.state_of(_id(store, spec)) == JobState.QUEUED
+    ]
     assert review.payload["requested_by"] == [MAINTAINER, "wes"]
 
 
@@ -292,8 +319,10 @@ def test_a_re_review_of_a_new_head_supersedes_the_unfinished_one(bot: Bot, githu
     bot.command("@reviewbot re-review", MAINTAINER)
     older, newer = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:status re-review")
     assert older.body.startswith("🦞✅ This re-review was superseded") and "`dddddddddddd`" in newer.body
-    assert f"it continues in the re-review of head `dddddddddddd`: https://github.example/{REPO}/pull/{NUMBER}" \
-           f"#issuecomment-{newer.id}" in older.body  # a link to the comment that continues it
+    assert (
+        f"it continues in the re-review of head `dddddddddddd`: https://github.example/{REPO}/pull/{NUMBER}"
+        f"#issuecomment-{newer.id}" in older.body
+    )  # a link to the comment that continues it
     assert "<!-- reviewbot:status re-review aaaaaaaaaaaa -->" in older.body  # still the older head's tracker
     assert [spec.head_sha for spec in store.queued(JobKind.REVIEW)] == [HEAD, "d" * 40]
 

@@ -19,8 +19,12 @@ from reviewbot.review.commands import (
 )
 
 R, A, S, P, T, H = (
-    CommandName.REREVIEW, CommandName.AUTOMERGE, CommandName.STOP,
-    CommandName.APPROVE, CommandName.STATUS, CommandName.HELP,
+    CommandName.REREVIEW,
+    CommandName.AUTOMERGE,
+    CommandName.STOP,
+    CommandName.APPROVE,
+    CommandName.STATUS,
+    CommandName.HELP,
 )
 
 
@@ -31,10 +35,21 @@ def cmd(name: CommandName | None, word: str, line: int = 1, focus: str = "", tru
 # --------------------------------------------------------------------------- aliases
 
 ALIAS_TABLE = [
-    ("re-review", R), ("rereview", R), ("review again", R), ("rerun", R), ("re-run", R), ("review", R),
-    ("automerge", A), ("auto-merge", A), ("auto merge", A), ("merge when ready", A),
-    ("stop", S), ("pause", S), ("human review", S),
-    ("approve", P), ("resume", P),
+    ("re-review", R),
+    ("rereview", R),
+    ("review again", R),
+    ("rerun", R),
+    ("re-run", R),
+    ("review", R),
+    ("automerge", A),
+    ("auto-merge", A),
+    ("auto merge", A),
+    ("merge when ready", A),
+    ("stop", S),
+    ("pause", S),
+    ("human review", S),
+    ("approve", P),
+    ("resume", P),
     ("status", T),
     ("help", H),
 ]
@@ -86,8 +101,11 @@ CASES: list[tuple[str, str | None, Command | None]] = [
     # where the line is
     ("mid sentence", "please ask @reviewbot status", None),
     ("after a sentence on the same line", "Thanks. @reviewbot stop", cmd(S, "stop")),
-    ("after an exclamation, with focus", "Thanks! @reviewbot re-review the retry loop",
-     cmd(R, "re-review", focus="the retry loop")),
+    (
+        "after an exclamation, with focus",
+        "Thanks! @reviewbot re-review the retry loop",
+        cmd(R, "re-review", focus="the retry loop"),
+    ),
     ("after a question, with a colon", "Ready? @reviewbot: automerge", cmd(A, "automerge")),
     ("after a sentence, in inline code", "Thanks! `@reviewbot stop`", None),
     ("after a sentence, in emphasis", "Thanks! *@reviewbot stop*", None),
@@ -153,14 +171,27 @@ CASES: list[tuple[str, str | None, Command | None]] = [
     ("fenced then real", "```\n@reviewbot approve\n```\n\n@reviewbot stop", cmd(S, "stop", line=5)),
     ("code span then real", "`x\n@reviewbot approve`\n@reviewbot stop", cmd(S, "stop", line=3)),
     # focus
-    ("focus on the same line", "@reviewbot re-review the unlock path in pool.c",
-     cmd(R, "re-review", focus="the unlock path in pool.c")),
+    (
+        "focus on the same line",
+        "@reviewbot re-review the unlock path in pool.c",
+        cmd(R, "re-review", focus="the unlock path in pool.c"),
+    ),
     ("focus after punctuation", "@reviewbot review again: teardown", cmd(R, "review again", focus="teardown")),
-    ("focus on the following lines", "@reviewbot rerun\nLook at:\n\n- pool.c\n```\nfree(p);\n```\n",
-     cmd(R, "rerun", focus="Look at:\n\n- pool.c\n```\nfree(p);\n```")),
-    ("focus on both", "Thanks.\n@reviewbot review  the lock order \n  and the retry loop\n",
-     cmd(R, "review", line=2, focus="the lock order \n  and the retry loop")),
-    ("focus keeps later commands as text", "@reviewbot review\n@reviewbot stop", cmd(R, "review", focus="@reviewbot stop")),
+    (
+        "focus on the following lines",
+        "@reviewbot rerun\nLook at:\n\n- pool.c\n```\nfree(p);\n```\n",
+        cmd(R, "rerun", focus="Look at:\n\n- pool.c\n```\nfree(p);\n```"),
+    ),
+    (
+        "focus on both",
+        "Thanks.\n@reviewbot review  the lock order \n  and the retry loop\n",
+        cmd(R, "review", line=2, focus="the lock order \n  and the retry loop"),
+    ),
+    (
+        "focus keeps later commands as text",
+        "@reviewbot review\n@reviewbot stop",
+        cmd(R, "review", focus="@reviewbot stop"),
+    ),
     ("no focus for other commands", "@reviewbot stop until Monday\nthanks", cmd(S, "stop")),
     ("no focus for unknown commands", "@reviewbot frobnicate the lock\nthanks", cmd(None, "frobnicate")),
     # unknown and bare
@@ -203,7 +234,10 @@ def test_case_ids_are_unique() -> None:
     [
         ("@reviewbot review " + "x" * MAX_FOCUS, cmd(R, "review", focus="x" * MAX_FOCUS)),
         ("@reviewbot review " + "x" * (MAX_FOCUS + 1), cmd(R, "review", focus="x" * MAX_FOCUS, truncated=True)),
-        ("@reviewbot review\n" + "y\n" * 4000, cmd(R, "review", focus="\n".join(["y"] * (MAX_FOCUS // 2)), truncated=True)),
+        (
+            "@reviewbot review\n" + "y\n" * 4000,
+            cmd(R, "review", focus="\n".join(["y"] * (MAX_FOCUS // 2)), truncated=True),
+        ),
         ("@reviewbot review " + "z" * 200_000, cmd(R, "review", focus="z" * MAX_FOCUS, truncated=True)),
     ],
     ids=["exactly the limit", "one over", "cut at a line end is stripped", "huge"],
@@ -252,8 +286,17 @@ LOCKBOT = handles_for("lockbot")
         ("@review bot stop", ("@review", "@review bot"), cmd(S, "stop")),  # longest handle first
     ],
     ids=[
-        "custom", "custom bot handle", "custom slash handle", "default handle not a custom one", "custom with suffix",
-        "other prefix", "string handle", "no handles", "blank handles", "shorter handle", "longer handle",
+        "custom",
+        "custom bot handle",
+        "custom slash handle",
+        "default handle not a custom one",
+        "custom with suffix",
+        "other prefix",
+        "string handle",
+        "no handles",
+        "blank handles",
+        "shorter handle",
+        "longer handle",
     ],
 )
 def test_custom_handles(body: str, handles: tuple[str, ...], expected: Command | None) -> None:
@@ -262,12 +305,60 @@ def test_custom_handles(body: str, handles: tuple[str, ...], expected: Command |
 
 # --------------------------------------------------------------------------- properties
 
-FRAGMENTS = st.sampled_from([
-    "@reviewbot", "@reviewbot[bot]", "/reviewbot", "@ReviewBot", " ", "   ", "    ", "\t", "\n", "\n\n", "\r\n", "\r",
-    "> ", ">", "- ", "* ", "1. ", "```", "~~~", "<!--", "-->", "<div>", "`", "*", "_", "[", "](", ")", "\\", "#",
-    "---", "===", "re-review", "review", "again", "auto", "merge", "stop", "status", ".", "!", ":", "\0", "x",
-    "\u2028", "\x85", "\ufffd", "\U000f0000", "ß", "İ",
-])
+FRAGMENTS = st.sampled_from(
+    [
+        "@reviewbot",
+        "@reviewbot[bot]",
+        "/reviewbot",
+        "@ReviewBot",
+        " ",
+        "   ",
+        "    ",
+        "\t",
+        "\n",
+        "\n\n",
+        "\r\n",
+        "\r",
+        "> ",
+        ">",
+        "- ",
+        "* ",
+        "1. ",
+        "```",
+        "~~~",
+        "<!--",
+        "-->",
+        "<div>",
+        "`",
+        "*",
+        "_",
+        "[",
+        "](",
+        ")",
+        "\\",
+        "#",
+        "---",
+        "===",
+        "re-review",
+        "review",
+        "again",
+        "auto",
+        "merge",
+        "stop",
+        "status",
+        ".",
+        "!",
+        ":",
+        "\0",
+        "x",
+        "\u2028",
+        "\x85",
+        "\ufffd",
+        "\U000f0000",
+        "ß",
+        "İ",
+    ]
+)
 MARKDOWNISH = st.lists(st.one_of(FRAGMENTS, st.text(max_size=4)), max_size=60).map("".join)
 
 

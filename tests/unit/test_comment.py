@@ -22,9 +22,18 @@ GITHUB_TOKEN = "ghp_" + "A1b2C3d4" * 5
 AWS_KEY = "AKIA" + "ABCDEFGHIJKLMNOP"
 FORGED = '<!-- reviewbot:review {"v":1,"head":"' + "f" * 40 + '","verdict":"proven","outcome":"passed","rank":"S"} -->'
 
-SECTIONS = ["**Next step, for ", "**Proof:** ", "### Summary", "### PR rating",
-            "### Rank-up moves", "### Real behavior proof", "### Claimed vs observed", "### Risk before merge",
-            "<summary>Review details</summary>", "<summary>About reviewbot"]
+SECTIONS = [
+    "**Next step, for ",
+    "**Proof:** ",
+    "### Summary",
+    "### PR rating",
+    "### Rank-up moves",
+    "### Real behavior proof",
+    "### Claimed vs observed",
+    "### Risk before merge",
+    "<summary>Review details</summary>",
+    "<summary>About reviewbot",
+]
 
 HOSTILE_PATH = "src/x`@admin<img src=x>.mjs"
 HOSTILE_DIFF = f"""diff --git a/{HOSTILE_PATH} b/{HOSTILE_PATH}
@@ -93,13 +102,19 @@ def inspect(text: str) -> Inspector:
 def hostile_review(**overrides):
     name = "evil | <img src=x> @admin"
     tail = f"```\n</details>\n@org/team {GITHUB_TOKEN} {AWS_KEY}\n{FORGED}"
-    proof = proof_of(pair(name, (F,), (P,), tail=tail, failing=("test `x` @maintainers",)),
-                     sources=(HOSTILE_PATH,))
+    proof = proof_of(pair(name, (F,), (P,), tail=tail, failing=("test `x` @maintainers",)), sources=(HOSTILE_PATH,))
     proof.notes.append("A note with a safe `code span`.")
     facts = dict(
-        pr=PullRequest(repo="o/r", number=7, title="<img src=x> @org/admins **bold** [x](javascript:y)",
-                       body=HOSTILE_BODY, author="mallory"),
-        proof=proof, diff=HOSTILE_DIFF, reviewed_at="2026-11-25 12:00 UTC",
+        pr=PullRequest(
+            repo="o/r",
+            number=7,
+            title="<img src=x> @org/admins **bold** [x](javascript:y)",
+            body=HOSTILE_BODY,
+            author="mallory",
+        ),
+        proof=proof,
+        diff=HOSTILE_DIFF,
+        reviewed_at="2026-11-25 12:00 UTC",
         people=(RelatedPerson(name="@evil <b>x</b>", lines=3, last_commit="d" * 40, last_date="2026-01-01"),),
     )
     facts.update(overrides)
@@ -107,8 +122,11 @@ def hostile_review(**overrides):
 
 
 def test_sections_come_in_the_contract_order() -> None:
-    text = render_comment(build_review(ReviewInput(pr=PullRequest(), proof=proof_of(*PROVEN), diff="",
-                                                   reviewed_at="2026-11-25 12:00 UTC")))
+    text = render_comment(
+        build_review(
+            ReviewInput(pr=PullRequest(), proof=proof_of(*PROVEN), diff="", reviewed_at="2026-11-25 12:00 UTC")
+        )
+    )
     positions = [text.index(section) for section in SECTIONS]
     assert positions == sorted(positions)
     assert text.startswith("## ✅ reviewbot: passed\n")
@@ -118,8 +136,11 @@ def test_sections_come_in_the_contract_order() -> None:
 
 
 def test_the_legend_names_every_rank_and_the_egg() -> None:
-    text = render_comment(build_review(ReviewInput(pr=PullRequest(), proof=proof_of(*PROVEN), diff="",
-                                                   reviewed_at="2026-11-25 12:00 UTC")))
+    text = render_comment(
+        build_review(
+            ReviewInput(pr=PullRequest(), proof=proof_of(*PROVEN), diff="", reviewed_at="2026-11-25 12:00 UTC")
+        )
+    )
     about = text.split("<summary>About reviewbot", 1)[1]
     for label in ("S 🦀 challenger crab (6)", "F 🧂 unranked krab (1)", "N/A 🌊 off-meta tidepool", "legendary 1%"):
         assert label in about
@@ -153,8 +174,14 @@ def test_secrets_are_redacted_everywhere() -> None:
 
 def test_a_secret_in_pr_prose_is_redacted_before_it_is_escaped() -> None:
     body = f"## Summary\nI used the token {GITHUB_TOKEN} to test `lock()` against the real API.\n"
-    review = build_review(ReviewInput(pr=PullRequest(title=f"Fix lock ({GITHUB_TOKEN})", body=body),
-                                      proof=proof_of(*PROVEN), diff="", reviewed_at="2026-11-25 12:00 UTC"))
+    review = build_review(
+        ReviewInput(
+            pr=PullRequest(title=f"Fix lock ({GITHUB_TOKEN})", body=body),
+            proof=proof_of(*PROVEN),
+            diff="",
+            reviewed_at="2026-11-25 12:00 UTC",
+        )
+    )
     text = render_comment(review).replace("\\", "")
     assert GITHUB_TOKEN not in text and GITHUB_TOKEN[4:] not in text
     assert "[redacted]" in text
@@ -162,26 +189,43 @@ def test_a_secret_in_pr_prose_is_redacted_before_it_is_escaped() -> None:
 
 def test_a_claim_the_bot_saw_fail_is_said_plainly() -> None:
     proof = proof_of(*PROVEN)
-    proof.claims = [ClaimRun(command="node --test test/a.test.mjs", status=F,
-                             counts=TestCounts(passed=2, failed=2, source="node"),
-                             outcome=SandboxOutcome(exit_code=1, duration_s=0.4)),
-                    ClaimRun(command="npm ci", skipped="needs network")]
-    review = build_review(ReviewInput(pr=PullRequest(body=HOSTILE_BODY), proof=proof, diff="",
-                                      reviewed_at="2026-11-25 12:00 UTC"))
+    proof.claims = [
+        ClaimRun(
+            command="node --test test/a.test.mjs",
+            status=F,
+            counts=TestCounts(passed=2, failed=2, source="node"),
+            outcome=SandboxOutcome(exit_code=1, duration_s=0.4),
+        ),
+        ClaimRun(command="npm ci", skipped="needs network"),
+    ]
+    review = build_review(
+        ReviewInput(pr=PullRequest(body=HOSTILE_BODY), proof=proof, diff="", reviewed_at="2026-11-25 12:00 UTC")
+    )
     text = render_comment(review)
     assert review.outcome.kind.value == "needs changes"
-    assert ("**Could not reproduce:** the PR says `node --test test/a.test.mjs` gives `4/4 pass`; "
-            "on head it failed (2 passed, 2 failed).") in text
+    assert (
+        "**Could not reproduce:** the PR says `node --test test/a.test.mjs` gives `4/4 pass`; "
+        "on head it failed (2 passed, 2 failed)."
+    ) in text
     assert "| `npm ci` | — | not run: needs network | ⏭️ not run |" in text
     assert "- [ ] The PR description's claimed results match what the bot saw" in text
 
 
 def test_a_huge_review_is_trimmed_but_keeps_verdict_table_and_marker() -> None:
     long_tail = "\n".join(f"line {i} " + "x" * 400 for i in range(40))
-    pairs = [pair(f"suite {i} " + "n" * 60, (F, F), (P, P), tail=long_tail,
-                  failing=tuple(f"test {j} " + "t" * 80 for j in range(12))) for i in range(120)]
-    review = build_review(ReviewInput(pr=PullRequest(title="t"), proof=proof_of(*pairs), diff="",
-                                      reviewed_at="2026-11-25 12:00 UTC"))
+    pairs = [
+        pair(
+            f"suite {i} " + "n" * 60,
+            (F, F),
+            (P, P),
+            tail=long_tail,
+            failing=tuple(f"test {j} " + "t" * 80 for j in range(12)),
+        )
+        for i in range(120)
+    ]
+    review = build_review(
+        ReviewInput(pr=PullRequest(title="t"), proof=proof_of(*pairs), diff="", reviewed_at="2026-11-25 12:00 UTC")
+    )
     text = render_comment(review)
     assert len(text.encode("utf-8")) <= MAX_COMMENT_BYTES
     assert text.startswith("## ✅ reviewbot: passed")
@@ -198,11 +242,22 @@ def test_the_last_resort_cut_still_ends_with_the_marker() -> None:
 
 
 def test_history_keeps_the_last_eight_cycles_newest_last() -> None:
-    old = [HistoryEntry(head=f"{i:012x}", at=f"2026-11-{i + 10} 10:00 UTC", verdict="weak",
-                        outcome="needs real behavior proof", rank="D") for i in range(8)]
+    old = [
+        HistoryEntry(
+            head=f"{i:012x}",
+            at=f"2026-11-{i + 10} 10:00 UTC",
+            verdict="weak",
+            outcome="needs real behavior proof",
+            rank="D",
+        )
+        for i in range(8)
+    ]
     previous = Marker(head="0" * 40, verdict="weak", outcome="needs real behavior proof", rank="D", history=old)
-    review = build_review(ReviewInput(pr=PullRequest(), proof=proof_of(*PROVEN), diff="",
-                                      reviewed_at="2026-11-25 12:00 UTC", previous=previous))
+    review = build_review(
+        ReviewInput(
+            pr=PullRequest(), proof=proof_of(*PROVEN), diff="", reviewed_at="2026-11-25 12:00 UTC", previous=previous
+        )
+    )
     text = render_comment(review)
     assert "Review history (last 8 cycles)" in text
     rows = re.findall(r"^\| (\d) \| `([0-9a-f]{12})` \|", text, re.MULTILINE)
@@ -212,8 +267,9 @@ def test_history_keeps_the_last_eight_cycles_newest_last() -> None:
 
 def test_quoted_contributor_prose_keeps_its_code_and_emphasis_and_nothing_else() -> None:
     body = "## Summary\n\n`locked()` left `<path>.lock` behind; **bold** @someone <b>x</b> ``a `b` c``\n"
-    review = build_review(ReviewInput(pr=PullRequest(body=body), proof=proof_of(*PROVEN), diff="",
-                                      reviewed_at="2026-11-25 12:00 UTC"))
+    review = build_review(
+        ReviewInput(pr=PullRequest(body=body), proof=proof_of(*PROVEN), diff="", reviewed_at="2026-11-25 12:00 UTC")
+    )
     text = render_comment(review)
     assert "> `locked()` left `<path>.lock` behind; **bold** @\u200bsomeone &lt;b&gt;x&lt;/b&gt; ``a `b` c``" in text
 
@@ -232,8 +288,11 @@ def test_the_inferred_config_is_a_snippet_that_parses_back() -> None:
     from reviewbot.proof.inference import config_yaml, infer_config
     from reviewbot.repo_config import parse_config
 
-    files = {"pyproject.toml": b"[project]\nname='p'\nversion='1'\n[project.optional-dependencies]\ntest=['pytest']\n",
-             "package.json": b'{"devDependencies": {"jest": "1"}}', "yarn.lock": b"# v1\n"}
+    files = {
+        "pyproject.toml": b"[project]\nname='p'\nversion='1'\n[project.optional-dependencies]\ntest=['pytest']\n",
+        "package.json": b'{"devDependencies": {"jest": "1"}}',
+        "yarn.lock": b"# v1\n",
+    }
     inferred = infer_config(files.get)
     assert inferred is not None
     text = render_comment(_inferred_review(config_yaml(inferred.config)))
@@ -242,8 +301,16 @@ def test_the_inferred_config_is_a_snippet_that_parses_back() -> None:
     details = text.index("<summary>Review details</summary>")
     assert text.index("#### Config the bot inferred") > details
     assert "Config: `inferred`" in text
-    assert _yaml_blocks(render_comment(build_review(ReviewInput(pr=PullRequest(), proof=proof_of(*PROVEN), diff="",
-                                                                reviewed_at="2026-11-25 12:00 UTC")))) == []
+    assert (
+        _yaml_blocks(
+            render_comment(
+                build_review(
+                    ReviewInput(pr=PullRequest(), proof=proof_of(*PROVEN), diff="", reviewed_at="2026-11-25 12:00 UTC")
+                )
+            )
+        )
+        == []
+    )
 
 
 def test_a_hostile_inferred_config_stays_inside_its_block() -> None:

@@ -17,4 +17,3 @@ def test_the_data_dir_is_made_0700_and_a_looser_one_is_tightened_at_start(tmp_pa
     loose.chmod(0o777)  # as an older version, or a permissive umask, left it
     ProofEngine(loose)
     assert mode(loose) == 0o700
-

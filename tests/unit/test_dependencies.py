@@ -18,8 +18,11 @@ from reviewbot.extras import MissingExtra, require
 ROOT = Path(__file__).parents[2]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 REQUIRED = {canonicalize_name(Requirement(spec).name) for spec in PROJECT["dependencies"]}
-EXTRAS = {extra: {canonicalize_name(Requirement(spec).name) for spec in specs}
-          for extra, specs in PROJECT["optional-dependencies"].items() if extra != "test"}
+EXTRAS = {
+    extra: {canonicalize_name(Requirement(spec).name) for spec in specs}
+    for extra, specs in PROJECT["optional-dependencies"].items()
+    if extra != "test"
+}
 
 
 @functools.cache

@@ -50,8 +50,13 @@ def test_the_image_installs_what_the_install_script_installs() -> None:
     runtime = script.split("== --test")[0]  # the packages before the test-only block
     needed = set(re.findall(r"need_apt\+=\((\S+)\)", runtime))
     assert needed >= {"bubblewrap", "git", "nodejs"}
-    installed = {word for run in instructions("RUN") if "apt-get install" in run
-                 for word in shlex.split(run.split("apt-get install", 1)[1].split("&&")[0]) if not word.startswith("-")}
+    installed = {
+        word
+        for run in instructions("RUN")
+        if "apt-get install" in run
+        for word in shlex.split(run.split("apt-get install", 1)[1].split("&&")[0])
+        if not word.startswith("-")
+    }
     assert needed <= installed
 
 
@@ -83,8 +88,11 @@ def dockerignore_regex(pattern: str) -> re.Pattern[str]:
 
 def context_files() -> set[str]:
     """The build context after .dockerignore: the last rule that matches a path decides."""
-    rules = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
-             if line.strip() and not line.startswith("#")]
+    rules = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert rules[0] == "*", ".dockerignore is an allowlist"
     compiled = [(rule.startswith("!"), dockerignore_regex(rule.lstrip("!"))) for rule in rules]
     files = set()
@@ -103,8 +111,11 @@ def context_files() -> set[str]:
 
 def test_the_build_context_carries_the_package_and_prompts_and_nothing_private() -> None:
     files = context_files()
-    package = {p.relative_to(ROOT).as_posix() for p in (ROOT / "reviewbot").rglob("*")
-               if p.is_file() and "__pycache__" not in p.parts}
+    package = {
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "reviewbot").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
     assert package <= files
     assert {"pyproject.toml", "README.md", "requirements.lock"} <= files  # pip reads them (readme = README.md)
     prompts = {p.relative_to(ROOT).as_posix() for p in (ROOT / "reviewbot" / "prompts").glob("*.j2")}
@@ -119,10 +130,16 @@ def test_the_image_installs_the_pinned_hash_checked_versions_ci_tests() -> None:
     runs = instructions("RUN")
     assert any("--require-hashes -r requirements.lock" in run for run in runs)
     assert any(re.search(r"pip install .*--no-deps -e \.", run) for run in runs)  # nothing unpinned
-    pins = {re.sub(r"\s.*", "", line) for line in (ROOT / "requirements.lock").read_text().splitlines()
-            if line[:1].isalnum()}
-    test_pins = {re.sub(r"\s.*", "", line) for line in (ROOT / "requirements-test.lock").read_text().splitlines()
-                 if line[:1].isalnum()}
+    pins = {
+        re.sub(r"\s.*", "", line)
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
+        if line[:1].isalnum()
+    }
+    test_pins = {
+        re.sub(r"\s.*", "", line)
+        for line in (ROOT / "requirements-test.lock").read_text().splitlines()
+        if line[:1].isalnum()
+    }
     assert pins and pins <= test_pins
 
 
@@ -132,8 +149,13 @@ APP = yaml.safe_load((ROOT / "app.yml").read_text(encoding="utf-8"))
 
 # Events every App receives without subscribing; a manifest may not list them.
 ALWAYS_SENT = {"installation", "installation_repositories"}
-EVENT_PERMISSION = {"pull_request": "pull_requests", "issue_comment": "issues", "check_suite": "checks",
-                    "check_run": "checks", "status": "statuses"}
+EVENT_PERMISSION = {
+    "pull_request": "pull_requests",
+    "issue_comment": "issues",
+    "check_suite": "checks",
+    "check_run": "checks",
+    "status": "statuses",
+}
 
 OWNER = "/repos/{owner}/{repo}"
 # PyGithub method -> the REST operations it makes. Lazy objects (get_repo, get_commit, get_issue)
@@ -172,8 +194,12 @@ RAW = {
     ("GET", "{}/branches/{}"): ("GET", f"{OWNER}/branches/{{branch}}"),
 }
 # Attribute calls whose names PyGithub also uses but which are not GitHub calls here.
-NOT_GITHUB = {"get": "dict.get", "update": "PullStates.update", "increment": "urllib3 Retry.increment",
-              "new": "urllib3 Retry.new (the circuit breaker rides along)"}
+NOT_GITHUB = {
+    "get": "dict.get",
+    "update": "PullStates.update",
+    "increment": "urllib3 Retry.increment",
+    "new": "urllib3 Retry.new (the circuit breaker rides along)",
+}
 
 APP_JWT = "the App's own JWT: no installation permission"
 TOKEN_ONLY = "token auth only (`reviewbot review` in Actions, forwarded events): an App publishes a check run"
@@ -270,8 +296,9 @@ def required_by_code() -> dict[str, dict[str, set[str]]]:
 
 
 def test_the_manifest_has_the_fields_the_manifest_flow_reads() -> None:
-    assert {"name", "url", "hook_attributes", "redirect_url", "public", "default_events",
-            "default_permissions"} <= set(APP)
+    assert {"name", "url", "hook_attributes", "redirect_url", "public", "default_events", "default_permissions"} <= set(
+        APP
+    )
     assert APP["hook_attributes"]["url"].endswith("/webhook")  # the service's endpoint (reviewbot/service/app.py)
     assert APP["public"] is False
 

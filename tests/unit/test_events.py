@@ -93,8 +93,10 @@ def pr_comment(body: str, *, name: str = "issue_comment.created.1.json", **user:
 
 def test_the_examples_are_all_there() -> None:
     assert len(FILES) == 72
-    assert (WEBHOOKS / "NOTICE").read_text().startswith(
-        "Example webhook payloads from @octokit/webhooks-examples 7.6.1 (MIT License"
+    assert (
+        (WEBHOOKS / "NOTICE")
+        .read_text()
+        .startswith("Example webhook payloads from @octokit/webhooks-examples 7.6.1 (MIT License")
     )
     assert {".".join(path.name.split(".")[:2]) for path in FILES} == set(EXPECTED)
 
@@ -121,7 +123,11 @@ def test_every_example_routes_to_well_formed_actions(path: Path) -> None:
     else:
         job = action.job
         assert (action.action, job.kind, job.repo, job.pr_number, job.head_sha) == (
-            "enqueue", JobKind.REVIEW, REPO, 2, HEAD_SHA,
+            "enqueue",
+            JobKind.REVIEW,
+            REPO,
+            2,
+            HEAD_SHA,
         )
         if payload["action"] == "rerequested":  # the check's "Re-run" button: a re-review, no delivery reason
             assert job.reason == "re-review"
@@ -159,8 +165,13 @@ def test_synchronize_enqueues_the_new_head() -> None:
     payload["pull_request"]["head"]["sha"] = new_head
     job = only(route("pull_request", payload)).job
     assert (job.kind, job.head_sha, job.pr_number, job.reason) == (JobKind.REVIEW, new_head, 2, "synchronize")
-    assert job.payload == {"base_ref": "master", "head_ref": "changes", "draft": False,
-                           "delivery_reason": "synchronize", "pushed_by": payload["sender"]["login"]}
+    assert job.payload == {
+        "base_ref": "master",
+        "head_ref": "changes",
+        "draft": False,
+        "delivery_reason": "synchronize",
+        "pushed_by": payload["sender"]["login"],
+    }
 
 
 def test_sha256_object_names_are_accepted() -> None:
@@ -185,7 +196,12 @@ def test_drafts_wait_until_ready_for_review(name: str) -> None:
 def test_ready_for_review_enqueues() -> None:
     payload = load("pull_request.ready_for_review.2.json")
     job = only(route("pull_request", payload)).job
-    assert (job.kind, job.reason, job.head_sha, job.installation_id) == (JobKind.REVIEW, "ready_for_review", HEAD_SHA, 1)
+    assert (job.kind, job.reason, job.head_sha, job.installation_id) == (
+        JobKind.REVIEW,
+        "ready_for_review",
+        HEAD_SHA,
+        1,
+    )
     assert job.payload["draft"] is False and job.payload["delivery_reason"] == "ready_for_review"
 
 
@@ -213,8 +229,11 @@ def test_edited_body_re_reviews() -> None:
     job = only(route("pull_request", edited({"body": {"from": "old claims"}}))).job
     assert (job.kind, job.reason, job.head_sha, job.pr_number) == (JobKind.REVIEW, "edited", HEAD_SHA, 2)
     assert job.payload == {
-        "base_ref": "master", "head_ref": "changes", "draft": False,
-        "delivery_reason": "edited", "edited_fields": ["body"],
+        "base_ref": "master",
+        "head_ref": "changes",
+        "draft": False,
+        "delivery_reason": "edited",
+        "edited_fields": ["body"],
     }
 
 
@@ -273,17 +292,37 @@ def without(payload: dict[str, Any], *path: str) -> dict[str, Any]:
     ("name", "path", "message"),
     [
         ("pull_request.opened.1.json", ("pull_request", "number"), "pull_request payload has no `pull_request.number`"),
-        ("pull_request.opened.1.json", ("repository", "full_name"), "pull_request payload has no `repository.full_name`"),
+        (
+            "pull_request.opened.1.json",
+            ("repository", "full_name"),
+            "pull_request payload has no `repository.full_name`",
+        ),
         ("pull_request.opened.1.json", ("repository",), "pull_request payload has no `repository`"),
-        ("pull_request.synchronize.1.json", ("pull_request", "head", "sha"), "pull_request payload has no `pull_request.head.sha`"),
+        (
+            "pull_request.synchronize.1.json",
+            ("pull_request", "head", "sha"),
+            "pull_request payload has no `pull_request.head.sha`",
+        ),
         ("pull_request.opened.1.json", ("pull_request", "base"), "pull_request payload has no `pull_request.base`"),
         ("pull_request.opened.1.json", ("action",), "pull_request payload has no `action`"),
         ("pull_request.closed.1.json", ("pull_request", "number"), "pull_request payload has no `pull_request.number`"),
-        ("pull_request.closed.1.json", ("repository", "full_name"), "pull_request payload has no `repository.full_name`"),
+        (
+            "pull_request.closed.1.json",
+            ("repository", "full_name"),
+            "pull_request payload has no `repository.full_name`",
+        ),
         ("issue_comment.created.1.json", ("comment", "id"), "issue_comment payload has no `comment.id`"),
         ("issue_comment.created.1.json", ("issue", "number"), "issue_comment payload has no `issue.number`"),
-        ("issue_comment.edited.1.json", ("repository", "full_name"), "issue_comment payload has no `repository.full_name`"),
-        ("issue_comment.created.1.json", ("comment", "user", "login"), "issue_comment payload has no `comment.user.login`"),
+        (
+            "issue_comment.edited.1.json",
+            ("repository", "full_name"),
+            "issue_comment payload has no `repository.full_name`",
+        ),
+        (
+            "issue_comment.created.1.json",
+            ("comment", "user", "login"),
+            "issue_comment payload has no `comment.user.login`",
+        ),
     ],
 )
 def test_missing_keys_raise_payload_error_naming_the_key(name: str, path: tuple[str, ...], message: str) -> None:
@@ -297,12 +336,32 @@ def test_missing_keys_raise_payload_error_naming_the_key(name: str, path: tuple[
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        (("pull_request", "number"), "2", "pull_request payload has an invalid `pull_request.number`: Input should be a valid integer"),
-        (("pull_request", "number"), True, "pull_request payload has an invalid `pull_request.number`: Input should be a valid integer"),
-        (("pull_request", "number"), 0, "pull_request payload has an invalid `pull_request.number`: Input should be greater than 0"),
-        (("pull_request", "head", "sha"), "HEAD; rm -rf /", "pull_request payload has an invalid `pull_request.head.sha`"),
+        (
+            ("pull_request", "number"),
+            "2",
+            "pull_request payload has an invalid `pull_request.number`: Input should be a valid integer",
+        ),
+        (
+            ("pull_request", "number"),
+            True,
+            "pull_request payload has an invalid `pull_request.number`: Input should be a valid integer",
+        ),
+        (
+            ("pull_request", "number"),
+            0,
+            "pull_request payload has an invalid `pull_request.number`: Input should be greater than 0",
+        ),
+        (
+            ("pull_request", "head", "sha"),
+            "HEAD; rm -rf /",
+            "pull_request payload has an invalid `pull_request.head.sha`",
+        ),
         (("repository", "full_name"), "../../etc", "pull_request payload has an invalid `repository.full_name`"),
-        (("installation", "id"), "42", "pull_request payload has an invalid `installation.id`: Input should be a valid integer"),
+        (
+            ("installation", "id"),
+            "42",
+            "pull_request payload has an invalid `installation.id`: Input should be a valid integer",
+        ),
         (("pull_request",), None, "pull_request payload has no `pull_request`"),
         (("action",), 3, "pull_request payload has an invalid `action`: not a string"),
     ],
@@ -385,7 +444,12 @@ def test_command_on_a_pr_enqueues_a_command_job(body: str) -> None:
 
 def test_edited_comment_with_a_command_enqueues() -> None:
     job = only(route("issue_comment", pr_comment("@reviewbot review", name="issue_comment.edited.1.json"))).job
-    assert (job.kind, job.reason, job.pr_number, job.payload["comment_id"]) == (JobKind.COMMAND, "edited", 1, COMMENT_ID)
+    assert (job.kind, job.reason, job.pr_number, job.payload["comment_id"]) == (
+        JobKind.COMMAND,
+        "edited",
+        1,
+        COMMENT_ID,
+    )
 
 
 NO_COMMAND = "issue_comment created: no command line in comment 492700400"
@@ -449,7 +513,10 @@ def test_a_deleted_comment_is_ignored_even_with_a_command() -> None:
 def test_custom_bot_login_and_prefixes() -> None:
     kwargs = {"bot_login": "lockbot[bot]", "command_prefixes": ("!lock",)}
     assert only(route("issue_comment", pr_comment("!lock retry"), **kwargs)).job.kind is JobKind.COMMAND
-    assert only(route("issue_comment", pr_comment("@lockbot[bot] retry"), **kwargs)).job.payload["comment_id"] == COMMENT_ID
+    assert (
+        only(route("issue_comment", pr_comment("@lockbot[bot] retry"), **kwargs)).job.payload["comment_id"]
+        == COMMENT_ID
+    )
     assert route("issue_comment", pr_comment("@reviewbot review"), **kwargs) == [Ignore(reason=NO_COMMAND)]
     by_bot = pr_comment("!lock retry", login="lockbot[bot]")
     assert route("issue_comment", by_bot, **kwargs) == [Ignore(reason="issue_comment created by the bot itself")]
@@ -489,7 +556,11 @@ def test_re_run_on_the_bots_check_suite_re_reviews_that_head() -> None:
     [action] = route("check_suite", payload)
     job = action.job
     assert (job.kind, job.pr_number, job.head_sha, job.reason) == (
-        JobKind.REVIEW, 2, payload["check_suite"]["head_sha"], "re-review")
+        JobKind.REVIEW,
+        2,
+        payload["check_suite"]["head_sha"],
+        "re-review",
+    )
     assert job.payload == {"requested_by": payload["sender"]["login"]}
 
 
@@ -501,10 +572,15 @@ def test_re_run_on_a_check_run_re_reviews_only_the_bots_own_check() -> None:
     payload["check_run"]["name"] = CHECK_NAME
     [action] = route("check_run", payload)
     assert (action.job.kind, action.job.pr_number, action.job.head_sha, action.job.reason) == (
-        JobKind.REVIEW, 12, payload["check_run"]["head_sha"], "re-review")
+        JobKind.REVIEW,
+        12,
+        payload["check_run"]["head_sha"],
+        "re-review",
+    )
     payload["check_run"]["pull_requests"] = []
     assert route("check_run", payload) == [
-        Ignore(reason="check_run rerequested: it names no pull request of this repository")]
+        Ignore(reason="check_run rerequested: it names no pull request of this repository")
+    ]
     payload["check_run"]["head_sha"] = "not-a-sha"
     with pytest.raises(PayloadError, match=r"check_run\.head_sha"):
         route("check_run", payload)
@@ -514,7 +590,10 @@ def test_a_status_advances_every_armed_automerge_of_the_repository() -> None:
     payload = load("status.event.1.json")
     [action] = route("status", payload)
     assert (action.job.kind, action.job.pr_number, action.job.repo) == (
-        JobKind.AUTOMERGE, 0, payload["repository"]["full_name"])
+        JobKind.AUTOMERGE,
+        0,
+        payload["repository"]["full_name"],
+    )
     payload["state"] = "pending"
     assert route("status", payload) == [Ignore(reason="status pending: nothing can merge on a pending check")]
     del payload["repository"]

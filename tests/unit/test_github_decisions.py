@@ -27,19 +27,30 @@ def test_only_the_bots_marked_comment_is_ours(body, author: str, ours: bool) -> 
 @pytest.mark.parametrize(
     ("current", "wanted", "add", "remove"),
     [
-        pytest.param([], ["status: passed", "proof: proven", "rating: S"],
-                     ["status: passed", "proof: proven", "rating: S"], [], id="first-review"),
-        pytest.param(["bug", "status: needs changes", "proof: fails", "rating: F", "priority: P1",
-                      "reviewbot:human-review"],
-                     ["status: passed", "proof: proven", "rating: S"],
-                     ["status: passed", "proof: proven", "rating: S"],
-                     ["status: needs changes", "proof: fails", "rating: F", "priority: P1", "reviewbot:human-review"],
-                     id="completed-review-owns-every-family-and-never-touches-others"),
-        pytest.param(["status: passed", "proof: proven", "rating: S", "reviewbot:human-review"],
-                     ["status: did not complete"], ["status: did not complete"], ["status: passed"],
-                     id="infrastructure-failure-changes-only-the-status"),
-        pytest.param(["status: passed", "proof: proven"], ["status: passed", "proof: proven"], [], [],
-                     id="nothing-to-do"),
+        pytest.param(
+            [],
+            ["status: passed", "proof: proven", "rating: S"],
+            ["status: passed", "proof: proven", "rating: S"],
+            [],
+            id="first-review",
+        ),
+        pytest.param(
+            ["bug", "status: needs changes", "proof: fails", "rating: F", "priority: P1", "reviewbot:human-review"],
+            ["status: passed", "proof: proven", "rating: S"],
+            ["status: passed", "proof: proven", "rating: S"],
+            ["status: needs changes", "proof: fails", "rating: F", "priority: P1", "reviewbot:human-review"],
+            id="completed-review-owns-every-family-and-never-touches-others",
+        ),
+        pytest.param(
+            ["status: passed", "proof: proven", "rating: S", "reviewbot:human-review"],
+            ["status: did not complete"],
+            ["status: did not complete"],
+            ["status: passed"],
+            id="infrastructure-failure-changes-only-the-status",
+        ),
+        pytest.param(
+            ["status: passed", "proof: proven"], ["status: passed", "proof: proven"], [], [], id="nothing-to-do"
+        ),
     ],
 )
 def test_label_changes(current: list[str], wanted: list[str], add: list[str], remove: list[str]) -> None:

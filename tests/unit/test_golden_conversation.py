@@ -90,16 +90,31 @@ def github() -> FakeGitHub:
 
 
 def review_job(github: FakeGitHub, store: Store, bot: Bot, tmp_path: Path) -> ReviewJob:
-    return ReviewJob(github, GivenEngine(proof_of(*PROVEN), tmp_path), store.published, store.states,  # type: ignore[arg-type]
-                     queue=store.queue, automerge=bot.automerge, now=lambda: NOW)
+    return ReviewJob(
+        github,
+        GivenEngine(proof_of(*PROVEN), tmp_path),
+        store.published,
+        store.states,  # type: ignore[arg-type]
+        queue=store.queue,
+        automerge=bot.automerge,
+        now=lambda: NOW,
+    )
 
 
 def run_queued_review(job: ReviewJob, store: Store, number: int = NUMBER) -> None:
     """The worker taking the PR's one queued review, as it would."""
-    [row] = [row for row in store.queue.jobs(JobState.QUEUED)
-             if row.kind == JobKind.REVIEW.value and row.pr_number == number]
-    spec = JobSpec(kind=JobKind.REVIEW, repo=row.repo, pr_number=row.pr_number, head_sha=row.head_sha,
-                   installation_id=row.installation_id, reason=row.reason, payload=row.payload or {})
+    [row] = [
+        row for row in store.queue.jobs(JobState.QUEUED) if row.kind == JobKind.REVIEW.value and row.pr_number == number
+    ]
+    spec = JobSpec(
+        kind=JobKind.REVIEW,
+        repo=row.repo,
+        pr_number=row.pr_number,
+        head_sha=row.head_sha,
+        installation_id=row.installation_id,
+        reason=row.reason,
+        payload=row.payload or {},
+    )
     job(Job(id=row.id, spec=spec, attempts=1, max_attempts=4), threading.Event())
 
 
@@ -107,18 +122,29 @@ def test_commands(github: FakeGitHub, store: Store, tmp_path: Path) -> None:
     bot = Bot(github, store)
     transcript = Transcript(github)
     job = review_job(github, store, bot, tmp_path)
-    transcript.step("the PR is opened and reviewed", lambda: (
-        store.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=HEAD,
-                                    installation_id=1, reason="opened")), run_queued_review(job, store)))
+    transcript.step(
+        "the PR is opened and reviewed",
+        lambda: (
+            store.queue.enqueue(
+                JobSpec(
+                    kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=HEAD, installation_id=1, reason="opened"
+                )
+            ),
+            run_queued_review(job, store),
+        ),
+    )
     transcript.step("a passer-by asks `@reviewbot status`", lambda: bot.command("@reviewbot status", "passer-by"))
-    transcript.step("a passer-by writes `@reviewbot frobnicate`",
-                    lambda: bot.command("@reviewbot frobnicate", "passer-by"))
-    transcript.step("the contributor asks `@reviewbot automerge`",
-                    lambda: bot.command("Ready! @reviewbot automerge", CONTRIBUTOR))
+    transcript.step(
+        "a passer-by writes `@reviewbot frobnicate`", lambda: bot.command("@reviewbot frobnicate", "passer-by")
+    )
+    transcript.step(
+        "the contributor asks `@reviewbot automerge`", lambda: bot.command("Ready! @reviewbot automerge", CONTRIBUTOR)
+    )
     transcript.step("a maintainer says `@reviewbot stop`", lambda: bot.command("@reviewbot stop", MAINTAINER))
     transcript.step("a maintainer says `@reviewbot resume`", lambda: bot.command("@reviewbot resume", MAINTAINER))
-    transcript.step("a maintainer says `@reviewbot approve` again",
-                    lambda: bot.command("@reviewbot approve", MAINTAINER))
+    transcript.step(
+        "a maintainer says `@reviewbot approve` again", lambda: bot.command("@reviewbot approve", MAINTAINER)
+    )
     check("commands", transcript)
 
 
@@ -126,13 +152,25 @@ def test_re_review(github: FakeGitHub, store: Store, tmp_path: Path) -> None:
     bot = Bot(github, store)
     transcript = Transcript(github)
     job = review_job(github, store, bot, tmp_path)
-    transcript.step("the PR is opened and reviewed", lambda: (
-        store.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=HEAD,
-                                    installation_id=1, reason="opened")), run_queued_review(job, store)))
-    transcript.step("a maintainer asks for a re-review with a focus",
-                    lambda: bot.command("@reviewbot re-review\nThe error path.", MAINTAINER))
-    transcript.step("another maintainer asks too", lambda: bot.command("Thanks! @reviewbot: re-review\nThe retry loop.",
-                                                                       OTHER_MAINTAINER))
+    transcript.step(
+        "the PR is opened and reviewed",
+        lambda: (
+            store.queue.enqueue(
+                JobSpec(
+                    kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=HEAD, installation_id=1, reason="opened"
+                )
+            ),
+            run_queued_review(job, store),
+        ),
+    )
+    transcript.step(
+        "a maintainer asks for a re-review with a focus",
+        lambda: bot.command("@reviewbot re-review\nThe error path.", MAINTAINER),
+    )
+    transcript.step(
+        "another maintainer asks too",
+        lambda: bot.command("Thanks! @reviewbot: re-review\nThe retry loop.", OTHER_MAINTAINER),
+    )
     transcript.step("the worker runs the re-review", lambda: run_queued_review(job, store))
     check("re_review", transcript)
 
@@ -141,18 +179,30 @@ def test_automerge_states(github: FakeGitHub, store: Store, tmp_path: Path) -> N
     bot = Bot(github, store)
     transcript = Transcript(github)
     job = review_job(github, store, bot, tmp_path)
-    transcript.step("the PR is opened and reviewed", lambda: (
-        store.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=HEAD,
-                                    installation_id=1, reason="opened")), run_queued_review(job, store)))
+    transcript.step(
+        "the PR is opened and reviewed",
+        lambda: (
+            store.queue.enqueue(
+                JobSpec(
+                    kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=HEAD, installation_id=1, reason="opened"
+                )
+            ),
+            run_queued_review(job, store),
+        ),
+    )
     github.check_states[(REPO, HEAD)] = [Check("ci/build", "pending")]
-    transcript.step("a maintainer arms automerge while CI runs", lambda: (
-        bot.command("@reviewbot automerge", MAINTAINER), bot.step()))
+    transcript.step(
+        "a maintainer arms automerge while CI runs",
+        lambda: (bot.command("@reviewbot automerge", MAINTAINER), bot.step()),
+    )
     github.check_states[(REPO, HEAD)] = [Check("ci/build", "failure")]
     transcript.step("CI fails", bot.step)
     transcript.step("a maintainer pauses the PR", lambda: (bot.command("@reviewbot stop", MAINTAINER), bot.step()))
     github.check_states[(REPO, HEAD)] = [Check("ci/build", "success")]
-    transcript.step("CI passes on a re-run and a maintainer resumes", lambda: (
-        bot.command("@reviewbot resume", MAINTAINER), bot.step()))
+    transcript.step(
+        "CI passes on a re-run and a maintainer resumes",
+        lambda: (bot.command("@reviewbot resume", MAINTAINER), bot.step()),
+    )
     check("automerge_states", transcript)
 
 
@@ -160,16 +210,33 @@ def test_replacement(github: FakeGitHub, store: Store, tmp_path: Path) -> None:
     bot = Bot(github, store, branches=GivenBranches(answer=("d" * 40, True)))
     transcript = Transcript(github)
     job = review_job(github, store, bot, tmp_path)
-    github.update_pr(REPO, NUMBER, head_repo=f"{CONTRIBUTOR}/locky", maintainer_can_modify=False,
-                     body="Fixes #12\n\n## Test plan\n\n- `python -m pytest tests/test_lock.py`: 3 passed\n")
-    transcript.step("the fork's PR is opened and reviewed", lambda: (
-        store.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=HEAD,
-                                    installation_id=1, reason="opened")), run_queued_review(job, store)))
+    github.update_pr(
+        REPO,
+        NUMBER,
+        head_repo=f"{CONTRIBUTOR}/locky",
+        maintainer_can_modify=False,
+        body="Fixes #12\n\n## Test plan\n\n- `python -m pytest tests/test_lock.py`: 3 passed\n",
+    )
+    transcript.step(
+        "the fork's PR is opened and reviewed",
+        lambda: (
+            store.queue.enqueue(
+                JobSpec(
+                    kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=HEAD, installation_id=1, reason="opened"
+                )
+            ),
+            run_queued_review(job, store),
+        ),
+    )
     github.update_pr(REPO, NUMBER, mergeable_state="behind")
-    transcript.step("a maintainer arms automerge; the fork is behind and not writable", lambda: (
-        bot.command("@reviewbot automerge", MAINTAINER), bot.step()))
+    transcript.step(
+        "a maintainer arms automerge; the fork is behind and not writable",
+        lambda: (bot.command("@reviewbot automerge", MAINTAINER), bot.step()),
+    )
     replacement = max(number for (repo, number) in github.pulls if repo == REPO)
     github.update_pr(REPO, replacement, head_sha="d" * 40)
-    transcript.step("the replacement is reviewed and automerge merges it", lambda: (
-        run_queued_review(job, store, replacement), bot.step(number=replacement)))
+    transcript.step(
+        "the replacement is reviewed and automerge merges it",
+        lambda: (run_queued_review(job, store, replacement), bot.step(number=replacement)),
+    )
     check("replacement", transcript)

@@ -19,10 +19,12 @@ def depth(value: Any) -> int:
     return 0
 
 
-TRICKY = st.sampled_from(['a"[', "\\", "]}{[", '\\"', "\\\\", '"', "[[[[[[", "\\\\\"]"])
-VALUES = st.recursive(st.integers() | TRICKY | st.text(max_size=5),
-                      lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TRICKY | st.text(max_size=3), inner,
-                                                                                  max_size=3), max_leaves=200)
+TRICKY = st.sampled_from(['a"[', "\\", "]}{[", '\\"', "\\\\", '"', "[[[[[[", '\\\\"]'])
+VALUES = st.recursive(
+    st.integers() | TRICKY | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TRICKY | st.text(max_size=3), inner, max_size=3),
+    max_leaves=200,
+)
 
 
 @settings(max_examples=200, deadline=None)

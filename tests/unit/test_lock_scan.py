@@ -31,57 +31,147 @@ def head_line(files: list[FileDiff], path: str, needle: str) -> int:
 
 # (fixture, changed tests, path, expected {(rule, needle on the anchored line, priority)})
 POSITIVE = [
-    ("js_release_not_in_finally", ["test/session-write-lock.test.ts"], "src/agents/session-write-lock.ts",
-     {("release-not-guaranteed", "await lock.release()", "P1")}),
-    ("py_release_not_in_finally", ["tests/test_state.py"], "app/state.py",
-     {("release-not-guaranteed", "_lock.release()", "P1")}),
-    ("py_acquire_without_timeout", ["tests/test_cache.py"], "app/cache.py",
-     {("acquire-without-timeout", "self._lock.acquire()", "P2"),
-      ("acquire-without-timeout", "fcntl.LOCK_EX", "P2")}),
-    ("js_acquire_without_timeout", ["test/queue.test.ts"], "src/queue.ts",
-     {("acquire-without-timeout", "mutex.acquire()", "P2")}),
-    ("js_held_across_fetch", ["test/sync.test.ts"], "src/sync.ts",
-     {("lock-held-across-unbounded-await", "await fetch(url", "P1")}),
-    ("py_held_across_subprocess", ["tests/test_repo.py"], "app/repo.py",
-     {("lock-held-across-unbounded-await", "subprocess.run(", "P1")}),
-    ("js_force_release_age_only", ["test/lockfile.test.ts"], "src/lockfile.ts",
-     {("force-release-without-owner-check", "fs.unlink(lockPath)", "P0")}),
-    ("py_force_release_age_only", ["tests/test_pidlock.py"], "app/pidlock.py",
-     {("force-release-without-owner-check", "os.remove(lock_path)", "P0")}),
-    ("js_unlink_before_close", ["test/file-lock.test.ts"], "src/file-lock.ts",
-     {("unlink-lock-held-open", "fs.unlink(lockPath)", "P2")}),
-    ("py_unlink_then_recreate", ["tests/test_lockfile.py"], "app/lockfile.py",
-     {("unlink-lock-held-open", "os.unlink(lock_path)", "P2")}),
-    ("js_check_then_create", ["test/pid-lock.test.js"], "src/pid-lock.js",
-     {("check-then-create", "fs.writeFileSync(lockPath", "P1")}),
-    ("py_check_then_create", ["tests/test_single_instance.py"], "app/single_instance.py",
-     {("check-then-create", 'open(lock_path, "w")', "P1")}),
-    ("js_non_atomic_write", ["test/lock-owner.test.mjs"], "src/lock-owner.mjs",
-     {("non-atomic-lock-write", "fs.writeFile(lockPath", "P2")}),
-    ("py_non_atomic_write", ["tests/test_daemon.py"], "app/daemon.py",
-     {("non-atomic-lock-write", "write_text(", "P2")}),
-    ("py_lock_order", ["tests/test_bank.py"], "app/bank.py",
-     {("inconsistent-lock-order", "with self.ledger_lock:@1", "P1"),
-      ("inconsistent-lock-order", "with self.accounts_lock:@2", "P1")}),
-    ("js_lock_order", ["test/store.test.ts"], "src/store.ts",
-     {("inconsistent-lock-order", "withLock(indexLock@1", "P1"),
-      ("inconsistent-lock-order", "withLock(sessionLock@2", "P1")}),
-    ("js_swallowed_release", ["test/cleanup.test.ts"], "src/cleanup.ts",
-     {("swallowed-release-error", "lock.release().catch", "P2"),
-      ("swallowed-release-error", "fs.unlink(lockPath)", "P2")}),
-    ("py_swallowed_release", ["tests/test_worker.py"], "app/worker.py",
-     {("swallowed-release-error", "self._lock.release()", "P2")}),
-    ("js_release_not_in_finally", [], "src/agents/session-write-lock.ts",
-     {("release-not-guaranteed", "await lock.release()", "P1"),
-      ("lock-change-without-test", "import { acquireSessionWriteLock }", "P2")}),
-    ("py_release_not_in_finally", ["tests/test_unrelated_parser.py"], "app/state.py",
-     {("release-not-guaranteed", "_lock.release()", "P1"),
-      ("lock-change-without-test", "if not _lock.acquire", "P2")}),
+    (
+        "js_release_not_in_finally",
+        ["test/session-write-lock.test.ts"],
+        "src/agents/session-write-lock.ts",
+        {("release-not-guaranteed", "await lock.release()", "P1")},
+    ),
+    (
+        "py_release_not_in_finally",
+        ["tests/test_state.py"],
+        "app/state.py",
+        {("release-not-guaranteed", "_lock.release()", "P1")},
+    ),
+    (
+        "py_acquire_without_timeout",
+        ["tests/test_cache.py"],
+        "app/cache.py",
+        {("acquire-without-timeout", "self._lock.acquire()", "P2"), ("acquire-without-timeout", "fcntl.LOCK_EX", "P2")},
+    ),
+    (
+        "js_acquire_without_timeout",
+        ["test/queue.test.ts"],
+        "src/queue.ts",
+        {("acquire-without-timeout", "mutex.acquire()", "P2")},
+    ),
+    (
+        "js_held_across_fetch",
+        ["test/sync.test.ts"],
+        "src/sync.ts",
+        {("lock-held-across-unbounded-await", "await fetch(url", "P1")},
+    ),
+    (
+        "py_held_across_subprocess",
+        ["tests/test_repo.py"],
+        "app/repo.py",
+        {("lock-held-across-unbounded-await", "subprocess.run(", "P1")},
+    ),
+    (
+        "js_force_release_age_only",
+        ["test/lockfile.test.ts"],
+        "src/lockfile.ts",
+        {("force-release-without-owner-check", "fs.unlink(lockPath)", "P0")},
+    ),
+    (
+        "py_force_release_age_only",
+        ["tests/test_pidlock.py"],
+        "app/pidlock.py",
+        {("force-release-without-owner-check", "os.remove(lock_path)", "P0")},
+    ),
+    (
+        "js_unlink_before_close",
+        ["test/file-lock.test.ts"],
+        "src/file-lock.ts",
+        {("unlink-lock-held-open", "fs.unlink(lockPath)", "P2")},
+    ),
+    (
+        "py_unlink_then_recreate",
+        ["tests/test_lockfile.py"],
+        "app/lockfile.py",
+        {("unlink-lock-held-open", "os.unlink(lock_path)", "P2")},
+    ),
+    (
+        "js_check_then_create",
+        ["test/pid-lock.test.js"],
+        "src/pid-lock.js",
+        {("check-then-create", "fs.writeFileSync(lockPath", "P1")},
+    ),
+    (
+        "py_check_then_create",
+        ["tests/test_single_instance.py"],
+        "app/single_instance.py",
+        {("check-then-create", 'open(lock_path, "w")', "P1")},
+    ),
+    (
+        "js_non_atomic_write",
+        ["test/lock-owner.test.mjs"],
+        "src/lock-owner.mjs",
+        {("non-atomic-lock-write", "fs.writeFile(lockPath", "P2")},
+    ),
+    (
+        "py_non_atomic_write",
+        ["tests/test_daemon.py"],
+        "app/daemon.py",
+        {("non-atomic-lock-write", "write_text(", "P2")},
+    ),
+    (
+        "py_lock_order",
+        ["tests/test_bank.py"],
+        "app/bank.py",
+        {
+            ("inconsistent-lock-order", "with self.ledger_lock:@1", "P1"),
+            ("inconsistent-lock-order", "with self.accounts_lock:@2", "P1"),
+        },
+    ),
+    (
+        "js_lock_order",
+        ["test/store.test.ts"],
+        "src/store.ts",
+        {
+            ("inconsistent-lock-order", "withLock(indexLock@1", "P1"),
+            ("inconsistent-lock-order", "withLock(sessionLock@2", "P1"),
+        },
+    ),
+    (
+        "js_swallowed_release",
+        ["test/cleanup.test.ts"],
+        "src/cleanup.ts",
+        {
+            ("swallowed-release-error", "lock.release().catch", "P2"),
+            ("swallowed-release-error", "fs.unlink(lockPath)", "P2"),
+        },
+    ),
+    (
+        "py_swallowed_release",
+        ["tests/test_worker.py"],
+        "app/worker.py",
+        {("swallowed-release-error", "self._lock.release()", "P2")},
+    ),
+    (
+        "js_release_not_in_finally",
+        [],
+        "src/agents/session-write-lock.ts",
+        {
+            ("release-not-guaranteed", "await lock.release()", "P1"),
+            ("lock-change-without-test", "import { acquireSessionWriteLock }", "P2"),
+        },
+    ),
+    (
+        "py_release_not_in_finally",
+        ["tests/test_unrelated_parser.py"],
+        "app/state.py",
+        {
+            ("release-not-guaranteed", "_lock.release()", "P1"),
+            ("lock-change-without-test", "if not _lock.acquire", "P2"),
+        },
+    ),
 ]
 
 
-@pytest.mark.parametrize(("fixture", "tests", "path", "expected"), POSITIVE,
-                         ids=[f"{c[0]}-{len(c[1])}tests" for c in POSITIVE])
+@pytest.mark.parametrize(
+    ("fixture", "tests", "path", "expected"), POSITIVE, ids=[f"{c[0]}-{len(c[1])}tests" for c in POSITIVE]
+)
 def test_rule_fires_exactly_where_expected(fixture, tests, path, expected):
     files = load(fixture)
     found = {(f.rule, f.line, f.priority.value) for f in scan(files, tests)}
@@ -126,13 +216,16 @@ def test_lock_change_without_test_needs_a_test_sharing_a_word():
 def test_a_test_that_imports_the_module_counts_as_touching_it():
     source = parse_unified_diff(
         "diff --git a/src/run-attempt.mjs b/src/run-attempt.mjs\n--- a/src/run-attempt.mjs\n+++ b/src/run-attempt.mjs\n"
-        "@@ -1,2 +1,3 @@\n export async function run(lock) {\n+  await lock.release();\n }\n")
+        "@@ -1,2 +1,3 @@\n export async function run(lock) {\n+  await lock.release();\n }\n"
+    )
     importing = parse_unified_diff(
         "diff --git a/test/cleanup.test.mjs b/test/cleanup.test.mjs\nnew file mode 100644\n--- /dev/null\n"
-        "+++ b/test/cleanup.test.mjs\n@@ -0,0 +1,1 @@\n+import { run } from '../src/run-attempt.mjs';\n")
+        "+++ b/test/cleanup.test.mjs\n@@ -0,0 +1,1 @@\n+import { run } from '../src/run-attempt.mjs';\n"
+    )
     unrelated = parse_unified_diff(
         "diff --git a/test/cleanup.test.mjs b/test/cleanup.test.mjs\nnew file mode 100644\n--- /dev/null\n"
-        "+++ b/test/cleanup.test.mjs\n@@ -0,0 +1,1 @@\n+import { run } from '../src/run-attempt-v2.mjs';\n")
+        "+++ b/test/cleanup.test.mjs\n@@ -0,0 +1,1 @@\n+import { run } from '../src/run-attempt-v2.mjs';\n"
+    )
     assert [f.rule for f in scan(source + importing, ["test/cleanup.test.mjs"])] == []
     assert [f.rule for f in scan(source + unrelated, ["test/cleanup.test.mjs"])] == ["lock-change-without-test"]
 
@@ -195,8 +288,14 @@ index 1111111..2222222 100644
 
 def test_parser_line_numbers_and_statuses():
     files = {f.path: f for f in load("parser_mixed")}
-    assert set(files) == {"assets/logo.png", "lib/lock_helpers.py", "lib/moved_lock.py", "src/keep.py",
-                          "src/new_file.ts", "src/old.js"}
+    assert set(files) == {
+        "assets/logo.png",
+        "lib/lock_helpers.py",
+        "lib/moved_lock.py",
+        "src/keep.py",
+        "src/new_file.ts",
+        "src/old.js",
+    }
 
     keep = files["src/keep.py"]
     assert keep.status == "modified" and keep.language == "python"
@@ -205,8 +304,10 @@ def test_parser_line_numbers_and_statuses():
 
     new = files["src/new_file.ts"]
     assert new.status == "added" and new.old_path is None and new.language == "js"
-    assert [(line.number, line.text) for line in new.added_lines] == [(1, "export const x = 1;"),
-                                                                      (2, "export const y = 2;")]
+    assert [(line.number, line.text) for line in new.added_lines] == [
+        (1, "export const x = 1;"),
+        (2, "export const y = 2;"),
+    ]
 
     old = files["src/old.js"]
     assert old.status == "deleted" and old.added_lines == [] and old.hunks[0].removed == ["module.exports = 1;"]
@@ -245,7 +346,10 @@ index 1111111..2222222 100644
 """
     a, b = parse_unified_diff(text)
     assert [(line.number, line.text, line.added) for hunk in a.hunks for line in hunk.lines] == [
-        (1, "x = 1", False), (2, "y = 3", True), (3, "z = 4", True)]
+        (1, "x = 1", False),
+        (2, "y = 3", True),
+        (3, "z = 4", True),
+    ]
     assert a.hunks[0].removed == ["y = 2"]
     assert b.path == "b.mts" and b.language == "js" and b.hunks[0].section == "function f() {"
     assert [(line.number, line.text) for line in b.added_lines] == [(10, "--- still a diff body line, not a header")]
@@ -278,11 +382,24 @@ index 1111111..2222222 100644
     assert readme.path == "new/README" and readme.language is None
 
 
-@pytest.mark.parametrize(("path", "lang"), [
-    ("a.py", "python"), ("a.js", "js"), ("a.mjs", "js"), ("a.cjs", "js"), ("a.jsx", "js"), ("a.ts", "js"),
-    ("a.mts", "js"), ("a.cts", "js"), ("a.tsx", "js"), ("a.pyc", None), ("README.md", None),
-    ("dir.py/Makefile", None), ("yarn.lock", None),
-])
+@pytest.mark.parametrize(
+    ("path", "lang"),
+    [
+        ("a.py", "python"),
+        ("a.js", "js"),
+        ("a.mjs", "js"),
+        ("a.cjs", "js"),
+        ("a.jsx", "js"),
+        ("a.ts", "js"),
+        ("a.mts", "js"),
+        ("a.cts", "js"),
+        ("a.tsx", "js"),
+        ("a.pyc", None),
+        ("README.md", None),
+        ("dir.py/Makefile", None),
+        ("yarn.lock", None),
+    ],
+)
 def test_language_from_extension(path, lang):
     assert language_of(path) == lang
 
@@ -293,8 +410,10 @@ def test_language_from_extension(path, lang):
 def new_file_diff(path: str, code: str) -> list[FileDiff]:
     lines = dedent(code).strip("\n").splitlines()
     body = "".join(f"+{line}\n" for line in lines)
-    return parse_unified_diff(f"diff --git a/{path} b/{path}\nnew file mode 100644\nindex 0000000..1111111\n"
-                              f"--- /dev/null\n+++ b/{path}\n@@ -0,0 +1,{len(lines)} @@\n{body}")
+    return parse_unified_diff(
+        f"diff --git a/{path} b/{path}\nnew file mode 100644\nindex 0000000..1111111\n"
+        f"--- /dev/null\n+++ b/{path}\n@@ -0,0 +1,{len(lines)} @@\n{body}"
+    )
 
 
 QUIET_CODE = {
@@ -476,24 +595,39 @@ QUIET_CODE = {
 @pytest.mark.parametrize("case", list(QUIET_CODE), ids=[c.split(":")[0] for c in QUIET_CODE])
 def test_quiet_on_correct_inline_code(case):
     path = case.split(":")[0]
-    assert scan(new_file_diff(path, QUIET_CODE[case]), ["tests/test_everything.py", "test/everything.test.ts",
-                                                        f"tests/test_{path.rsplit('/', 1)[-1]}"]) == []
+    assert (
+        scan(
+            new_file_diff(path, QUIET_CODE[case]),
+            ["tests/test_everything.py", "test/everything.test.ts", f"tests/test_{path.rsplit('/', 1)[-1]}"],
+        )
+        == []
+    )
 
 
 FIRING_CODE = [
-    ("src/force.ts", """
+    (
+        "src/force.ts",
+        """
         export async function forceRelease(lockPath: string) {
           await fs.rm(lockPath, { force: true });
         }
-     """, {("force-release-without-owner-check", 2, "P1")}),
-    ("app/mirror.py", """
+     """,
+        {("force-release-without-owner-check", 2, "P1")},
+    ),
+    (
+        "app/mirror.py",
+        """
         def update(self):
             with self._state_lock:
                 out = subprocess.check_output(
                     ["git", "fetch"],
                 )
-     """, {("lock-held-across-unbounded-await", 3, "P1")}),
-    ("src/run.ts", """
+     """,
+        {("lock-held-across-unbounded-await", 3, "P1")},
+    ),
+    (
+        "src/run.ts",
+        """
         async function run(lockPath: string) {
           await lock.acquire();
           try {
@@ -502,36 +636,58 @@ FIRING_CODE = [
             lock.release();
           }
         }
-     """, {("lock-held-across-unbounded-await", 4, "P1"), ("acquire-without-timeout", 2, "P2")}),
-    ("src/wait.ts", """
+     """,
+        {("lock-held-across-unbounded-await", 4, "P1"), ("acquire-without-timeout", 2, "P2")},
+    ),
+    (
+        "src/wait.ts",
+        """
         export async function drain(queue: Queue) {
           await withQueueLock(queue, async () => {
             await new Promise((resolve) => queue.once("drain", resolve));
             execSync("sync");
           });
         }
-     """, {("lock-held-across-unbounded-await", 3, "P1"), ("lock-held-across-unbounded-await", 4, "P1")}),
-    ("src/stop.js", """
+     """,
+        {("lock-held-across-unbounded-await", 3, "P1"), ("lock-held-across-unbounded-await", 4, "P1")},
+    ),
+    (
+        "src/stop.js",
+        """
         async function stop() {
           try { await fs.promises.unlink(lockPath) } catch {}
         }
-     """, {("swallowed-release-error", 2, "P2")}),
-    ("app/stop.py", """
+     """,
+        {("swallowed-release-error", 2, "P2")},
+    ),
+    (
+        "app/stop.py",
+        """
         def stop(lock_path):
             with contextlib.suppress(Exception):
                 os.remove(lock_path)
-     """, {("swallowed-release-error", 3, "P2")}),
-    ("app/touch.py", """
+     """,
+        {("swallowed-release-error", 3, "P2")},
+    ),
+    (
+        "app/touch.py",
+        """
         def write_pid(lock_path):
             if not os.path.exists(lock_path):
                 Path(lock_path).touch()
-     """, {("check-then-create", 3, "P1")}),
-    ("app/plain.py", """
+     """,
+        {("check-then-create", 3, "P1")},
+    ),
+    (
+        "app/plain.py",
+        """
         def run(self):
             self._lock.acquire()
             self.step()
             self._lock.release()
-     """, {("release-not-guaranteed", 4, "P1"), ("acquire-without-timeout", 2, "P2")}),
+     """,
+        {("release-not-guaranteed", 4, "P1"), ("acquire-without-timeout", 2, "P2")},
+    ),
 ]
 
 
@@ -553,7 +709,11 @@ new mode 100755
 """
     renamed, mode = parse_unified_diff(text)
     assert (renamed.path, renamed.old_path, renamed.status, renamed.hunks) == (
-        "src/new lock.ts", "src/old lock.ts", "renamed", [])
+        "src/new lock.ts",
+        "src/old lock.ts",
+        "renamed",
+        [],
+    )
     assert (mode.path, mode.status, mode.added_lines) == ("bin/run.py", "modified", [])
     assert scan([renamed, mode], []) == []
 
@@ -588,8 +748,10 @@ diff --git a/src/filelock/_unix.py b/src/filelock/_unix.py
 """
 
 
-@pytest.mark.parametrize("cleared", ["open_flags & ~os.O_CREAT", "open_flags & ~(os.O_CREAT)",
-                                     "open_flags & ~ os.O_CREAT", "~O_CREAT & open_flags"])
+@pytest.mark.parametrize(
+    "cleared",
+    ["open_flags & ~os.O_CREAT", "open_flags & ~(os.O_CREAT)", "open_flags & ~ os.O_CREAT", "~O_CREAT & open_flags"],
+)
 def test_check_then_create_ignores_an_open_that_clears_o_creat(cleared: str) -> None:
     diff = FILELOCK_CLEARED_O_CREAT.replace("open_flags & ~os.O_CREAT", cleared)
     rules = [f.rule for f in scan(parse_unified_diff(diff), ["tests/test_filelock.py"])]
@@ -599,6 +761,9 @@ def test_check_then_create_ignores_an_open_that_clears_o_creat(cleared: str) -> 
 def test_check_then_create_still_fires_when_the_open_sets_o_creat() -> None:
     # the same hunk with the flag set instead of cleared is the race the rule is for
     diff = FILELOCK_CLEARED_O_CREAT.replace("open_flags & ~os.O_CREAT", "open_flags | os.O_CREAT")
-    found = [(f.rule, f.priority) for f in scan(parse_unified_diff(diff), ["tests/test_filelock.py"])
-             if f.priority <= Priority.P1]
+    found = [
+        (f.rule, f.priority)
+        for f in scan(parse_unified_diff(diff), ["tests/test_filelock.py"])
+        if f.priority <= Priority.P1
+    ]
     assert found == [("check-then-create", Priority.P1)]

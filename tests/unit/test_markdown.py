@@ -16,8 +16,11 @@ from reviewbot.review.markdown import ZERO_WIDTH, code_span, escape_inline, fenc
         pytest.param("**bold** _it_ `code`", "\\*\\*bold\\*\\* \\_it\\_ \\`code\\`", id="emphasis-and-code"),
         pytest.param("<!-- reviewbot:review {} -->", "&lt;!-- reviewbot:review {} --&gt;", id="marker"),
         pytest.param("plain words, 4/4 pass.", "plain words, 4/4 pass.", id="plain-is-unchanged"),
-        pytest.param("fails (or hangs) in fix(lock), see #2!", "fails (or hangs) in fix(lock), see #2!",
-                     id="parentheses-hashes-bangs-unchanged"),
+        pytest.param(
+            "fails (or hangs) in fix(lock), see #2!",
+            "fails (or hangs) in fix(lock), see #2!",
+            id="parentheses-hashes-bangs-unchanged",
+        ),
         pytest.param("snake_case_name", "snake_case_name", id="intraword-underscore-unchanged"),
         pytest.param("# not a heading", "\\# not a heading", id="heading-at-start"),
         pytest.param("- not a list", "\\- not a list", id="bullet-at-start"),

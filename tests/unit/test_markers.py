@@ -30,39 +30,48 @@ def marker(head: str = HEAD, outcome: str = "passed", **extra: object) -> Marker
     return Marker(head=head, verdict="proven", outcome=outcome, rank="S", **fields)  # type: ignore[arg-type]
 
 
-FULL = marker(score=6, labels=["status: passed", "proof: proven", "rating: S"],
-              history=[entry(OLD_HEAD, outcome="needs changes"), entry(HEAD)])
+FULL = marker(
+    score=6,
+    labels=["status: passed", "proof: proven", "rating: S"],
+    history=[entry(OLD_HEAD, outcome="needs changes"), entry(HEAD)],
+)
 UNICODE = marker(outcome="blocked ⛔", labels=["rating: n/a", "ünïcödé 🦀"])
 NEWLINES = marker(labels=["two\nlines", "tab\there", 'quote " and \\ backslash'])
 HOSTILE = marker(labels=["a --> b", "x-->"], outcome="<!-- nested -->")
 
 
-@pytest.mark.parametrize("original", [
-    pytest.param(marker(), id="minimal"),
-    pytest.param(FULL, id="full-with-history"),
-    pytest.param(UNICODE, id="non-ascii"),
-    pytest.param(NEWLINES, id="newlines-and-quotes"),
-    pytest.param(marker(score=None, merge_base=""), id="empty-optional-fields"),
-])
+@pytest.mark.parametrize(
+    "original",
+    [
+        pytest.param(marker(), id="minimal"),
+        pytest.param(FULL, id="full-with-history"),
+        pytest.param(UNICODE, id="non-ascii"),
+        pytest.param(NEWLINES, id="newlines-and-quotes"),
+        pytest.param(marker(score=None, merge_base=""), id="empty-optional-fields"),
+    ],
+)
 def test_render_parse_round_trip(original: Marker) -> None:
     rendered = render_marker(original)
     assert parse_marker(rendered) == original
     assert parse_marker(f"## Review\n\nSome prose.\n\n{rendered}\n") == original
 
 
-@pytest.mark.parametrize("original", [
-    pytest.param(marker(), id="minimal"),
-    pytest.param(FULL, id="full-with-history"),
-    pytest.param(UNICODE, id="non-ascii"),
-    pytest.param(NEWLINES, id="newlines-and-quotes"),
-    pytest.param(HOSTILE, id="fields-containing-comment-close"),
-])
+@pytest.mark.parametrize(
+    "original",
+    [
+        pytest.param(marker(), id="minimal"),
+        pytest.param(FULL, id="full-with-history"),
+        pytest.param(UNICODE, id="non-ascii"),
+        pytest.param(NEWLINES, id="newlines-and-quotes"),
+        pytest.param(HOSTILE, id="fields-containing-comment-close"),
+    ],
+)
 def test_rendered_marker_is_one_compact_line(original: Marker) -> None:
     rendered = render_marker(original)
     assert "\n" not in rendered and "\r" not in rendered
     assert rendered.startswith(PREFIX)
     assert rendered.endswith(" -->")
-    payload = rendered[len(PREFIX):-len(" -->")]
+    payload = rendered[len(PREFIX) : -len(" -->")]
     assert "-->" not in payload
     assert json.loads(payload) == original.model_dump(mode="json")
     compact = json.dumps(original.model_dump(mode="json"), separators=(",", ":"), ensure_ascii=True)
@@ -119,25 +128,60 @@ def heads(n: int) -> list[str]:
     ("previous", "current", "expected_heads", "expected_outcome_of_current"),
     [
         pytest.param(None, entry(HEAD), [HEAD[:12]], "passed", id="first-review"),
-        pytest.param(marker(OLD_HEAD, history=[entry(OLD_HEAD)]), entry(HEAD), [OLD_HEAD[:12], HEAD[:12]], "passed",
-                     id="appends-newest-last"),
-        pytest.param(marker(HEAD, history=[entry(OLD_HEAD), entry(HEAD, outcome="needs changes")]),
-                     entry(HEAD, at="2026-01-02 10:00 UTC"), [OLD_HEAD[:12], HEAD[:12]], "passed",
-                     id="same-head-replaces-its-entry"),
-        pytest.param(marker(HEAD, history=[entry(HEAD, outcome="blocked"), entry(OLD_HEAD)]), entry(HEAD),
-                     [OLD_HEAD[:12], HEAD[:12]], "passed", id="same-head-entry-moves-to-the-end"),
-        pytest.param(marker(history=[entry(h) for h in heads(7)]), entry(HEAD), [*heads(7), HEAD[:12]], "passed",
-                     id="seven-plus-one-keeps-eight"),
-        pytest.param(marker(history=[entry(h) for h in heads(8)]), entry(HEAD), [*heads(8)[1:], HEAD[:12]], "passed",
-                     id="eight-plus-one-drops-the-oldest"),
-        pytest.param(marker(history=[entry(h) for h in heads(12)]), entry(HEAD), [*heads(12)[5:], HEAD[:12]],
-                     "passed", id="overlong-history-trimmed-to-eight"),
-        pytest.param(marker(history=[entry(h) for h in heads(8)]), entry(heads(8)[0], outcome="blocked"),
-                     [*heads(8)[1:], heads(8)[0]], "blocked", id="re-review-of-oldest-at-full-history"),
+        pytest.param(
+            marker(OLD_HEAD, history=[entry(OLD_HEAD)]),
+            entry(HEAD),
+            [OLD_HEAD[:12], HEAD[:12]],
+            "passed",
+            id="appends-newest-last",
+        ),
+        pytest.param(
+            marker(HEAD, history=[entry(OLD_HEAD), entry(HEAD, outcome="needs changes")]),
+            entry(HEAD, at="2026-01-02 10:00 UTC"),
+            [OLD_HEAD[:12], HEAD[:12]],
+            "passed",
+            id="same-head-replaces-its-entry",
+        ),
+        pytest.param(
+            marker(HEAD, history=[entry(HEAD, outcome="blocked"), entry(OLD_HEAD)]),
+            entry(HEAD),
+            [OLD_HEAD[:12], HEAD[:12]],
+            "passed",
+            id="same-head-entry-moves-to-the-end",
+        ),
+        pytest.param(
+            marker(history=[entry(h) for h in heads(7)]),
+            entry(HEAD),
+            [*heads(7), HEAD[:12]],
+            "passed",
+            id="seven-plus-one-keeps-eight",
+        ),
+        pytest.param(
+            marker(history=[entry(h) for h in heads(8)]),
+            entry(HEAD),
+            [*heads(8)[1:], HEAD[:12]],
+            "passed",
+            id="eight-plus-one-drops-the-oldest",
+        ),
+        pytest.param(
+            marker(history=[entry(h) for h in heads(12)]),
+            entry(HEAD),
+            [*heads(12)[5:], HEAD[:12]],
+            "passed",
+            id="overlong-history-trimmed-to-eight",
+        ),
+        pytest.param(
+            marker(history=[entry(h) for h in heads(8)]),
+            entry(heads(8)[0], outcome="blocked"),
+            [*heads(8)[1:], heads(8)[0]],
+            "blocked",
+            id="re-review-of-oldest-at-full-history",
+        ),
     ],
 )
-def test_next_history(previous: Marker | None, current: HistoryEntry, expected_heads: list[str],
-                      expected_outcome_of_current: str) -> None:
+def test_next_history(
+    previous: Marker | None, current: HistoryEntry, expected_heads: list[str], expected_outcome_of_current: str
+) -> None:
     history = next_history(previous, current)
     assert [e.head for e in history] == expected_heads
     assert len(history) <= MAX_HISTORY
@@ -148,4 +192,5 @@ def test_next_history(previous: Marker | None, current: HistoryEntry, expected_h
 
 def test_history_entry_from_marker_uses_short_head() -> None:
     assert marker(HEAD, outcome="blocked").entry("2026-01-03 09:00 UTC") == HistoryEntry(
-        head=HEAD[:12], at="2026-01-03 09:00 UTC", verdict="proven", outcome="blocked", rank="S")
+        head=HEAD[:12], at="2026-01-03 09:00 UTC", verdict="proven", outcome="blocked", rank="S"
+    )

@@ -88,25 +88,43 @@ def test_processes_starting_together_migrate_once(database_url: str) -> None:
 def test_enum_columns_hold_their_members_and_refuse_anything_else(database_url: str) -> None:
     """The JSON strings go in and come back as members; a string no member has is refused by the database itself."""
     engine = make_engine(database_url)
-    PublishedReviews(engine).record("o/r", 1, "a" * 40, 7, Verdict.PROVEN, OutcomeKind.NEEDS_MAINTAINER, "S",
-                                    "A maintainer reads the changes listed under Security.")
+    PublishedReviews(engine).record(
+        "o/r",
+        1,
+        "a" * 40,
+        7,
+        Verdict.PROVEN,
+        OutcomeKind.NEEDS_MAINTAINER,
+        "S",
+        "A maintainer reads the changes listed under Security.",
+    )
     states = PullStates(engine)
     assert states.update("o/r", 1, automerge=AutomergeState.REPLACED).automerge is AutomergeState.REPLACED
     row = PublishedReviews(engine).get("o/r", 1)
     assert (row.verdict, row.outcome) == (Verdict.PROVEN, OutcomeKind.NEEDS_MAINTAINER)
     assert row.next_step == "A maintainer reads the changes listed under Security."
     with engine.connect() as connection:
-        stored = connection.execute(text("SELECT p.verdict, p.outcome, s.automerge FROM published_reviews p "
-                                         "JOIN pull_states s USING (repo, pr_number)")).one()
+        stored = connection.execute(
+            text(
+                "SELECT p.verdict, p.outcome, s.automerge FROM published_reviews p "
+                "JOIN pull_states s USING (repo, pr_number)"
+            )
+        ).one()
         assert tuple(stored) == ("proven", "needs maintainer review", "replaced")  # the same strings as the JSON
-    members = [("pull_states", "automerge", AutomergeState), ("published_reviews", "verdict", Verdict),
-               ("published_reviews", "outcome", OutcomeKind)]
+    members = [
+        ("pull_states", "automerge", AutomergeState),
+        ("published_reviews", "verdict", Verdict),
+        ("published_reviews", "outcome", OutcomeKind),
+    ]
     with engine.begin() as connection:  # a member added without a migration widening its CHECK fails here
         for table, column, kind in members:
             for member in kind:
                 connection.execute(text(f"UPDATE {table} SET {column} = :value"), {"value": member.value})
-    for statement in ("UPDATE pull_states SET automerge = 'armd'", "UPDATE published_reviews SET verdict = 'passed'",
-                      "UPDATE published_reviews SET outcome = 'proven'"):
+    for statement in (
+        "UPDATE pull_states SET automerge = 'armd'",
+        "UPDATE published_reviews SET verdict = 'passed'",
+        "UPDATE published_reviews SET outcome = 'proven'",
+    ):
         with pytest.raises(IntegrityError), engine.begin() as connection:
             connection.execute(text(statement))
     engine.dispose()

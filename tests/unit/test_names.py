@@ -9,10 +9,24 @@ from reviewbot.github.pulls import PullRequestInfo
 from reviewbot.names import AUTOMERGE_LABEL, HUMAN_REVIEW_LABEL, REVIEW_STARTED_TAG, noreply_email
 from reviewbot.review.markers import Marker, parse_marker, render_marker
 
-PR = PullRequestInfo(repo="o/r", number=7, title="t", body="Fixes #3", author="ann", state="open", merged=False,
-                     draft=False, head_sha="a" * 40, head_ref="fix", head_repo="ann/r", base_ref="main",
-                     base_sha="b" * 40, clone_url="https://github.com/o/r.git", html_url="https://github.com/o/r/pull/7",
-                     maintainer_can_modify=True)
+PR = PullRequestInfo(
+    repo="o/r",
+    number=7,
+    title="t",
+    body="Fixes #3",
+    author="ann",
+    state="open",
+    merged=False,
+    draft=False,
+    head_sha="a" * 40,
+    head_ref="fix",
+    head_repo="ann/r",
+    base_ref="main",
+    base_sha="b" * 40,
+    clone_url="https://github.com/o/r.git",
+    html_url="https://github.com/o/r/pull/7",
+    maintainer_can_modify=True,
+)
 
 
 def test_a_replacement_body_names_its_source_to_the_reader() -> None:
@@ -45,7 +59,12 @@ def test_a_login_gets_githubs_noreply_address() -> None:
 def test_the_reef_update_tells_the_contributor_how_to_avoid_a_replacement() -> None:
     from reviewbot.review.status_comments import reef_update
 
-    text = reef_update("ann", "https://github.com/o/r/pull/9", 9, ["Ann <ann@example.invalid>"],
-                       "GitHub refused to update the branch (no push rights to it)")
+    text = reef_update(
+        "ann",
+        "https://github.com/o/r/pull/9",
+        9,
+        ["Ann <ann@example.invalid>"],
+        "GitHub refused to update the branch (no push rights to it)",
+    )
     assert "#9" in text and "Allow edits by maintainers" in text
     assert text.rstrip().endswith("-->")  # the marker stays last

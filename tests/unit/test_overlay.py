@@ -34,14 +34,18 @@ def test_added_dev_dependency_is_merged_into_base_package_json() -> None:
 def test_package_json_change_without_new_dev_dependency_is_left_alone() -> None:
     base = json.dumps({"version": "1.0.0"}).encode()
     head = json.dumps({"version": "1.0.1"}).encode()
-    plan = plan_overlay(ChangedFiles(sources=["package.json", "package-lock.json"]),
-                        {"package.json": (base, head), "package-lock.json": (b"{}", b"{}")})
+    plan = plan_overlay(
+        ChangedFiles(sources=["package.json", "package-lock.json"]),
+        {"package.json": (base, head), "package-lock.json": (b"{}", b"{}")},
+    )
     assert plan.rewritten == {} and plan.from_head == []
 
 
 def test_test_only_requirements_file_is_taken_whole() -> None:
-    plan = plan_overlay(ChangedFiles(tests=["tests/test_x.py"], sources=["requirements-dev.txt"]),
-                        {"requirements-dev.txt": (b"pytest\n", b"pytest\nhypothesis\n")})
+    plan = plan_overlay(
+        ChangedFiles(tests=["tests/test_x.py"], sources=["requirements-dev.txt"]),
+        {"requirements-dev.txt": (b"pytest\n", b"pytest\nhypothesis\n")},
+    )
     assert plan.from_head == ["requirements-dev.txt", "tests/test_x.py"]
     assert plan.notes
 
@@ -70,17 +74,23 @@ def test_a_symlinked_directory_in_base_is_a_named_note_not_a_write(tmp_path: Pat
     plan = plan_overlay(ChangedFiles(tests=["test/a.test.js", "test2/b.test.js"]), {})
     apply_overlay(tree, plan, lambda path: (b"x", "100644"))
     assert list(outside.iterdir()) == []
-    assert plan.notes == ["`test/a.test.js` was not laid over base: base has a symlink at `test`, and the bot does "
-                          "not write through symlinks."]
+    assert plan.notes == [
+        "`test/a.test.js` was not laid over base: base has a symlink at `test`, and the bot does "
+        "not write through symlinks."
+    ]
     assert plan.touched == ["test2/b.test.js"] and (tree / "test2" / "b.test.js").read_bytes() == b"x"
 
 
-@pytest.mark.parametrize(("base", "pr", "says"), [
-    ("tests/case", "tests/case", "base has a directory there, the PR a file"),  # base: tests/case/ is a directory
-    ("tests", "tests/test_a.py", "base has a file at `tests` where the PR has a directory"),
-])
-def test_a_file_where_base_has_a_directory_and_the_reverse_are_named_notes(tmp_path: Path, base: str, pr: str,
-                                                                           says: str) -> None:
+@pytest.mark.parametrize(
+    ("base", "pr", "says"),
+    [
+        ("tests/case", "tests/case", "base has a directory there, the PR a file"),  # base: tests/case/ is a directory
+        ("tests", "tests/test_a.py", "base has a file at `tests` where the PR has a directory"),
+    ],
+)
+def test_a_file_where_base_has_a_directory_and_the_reverse_are_named_notes(
+    tmp_path: Path, base: str, pr: str, says: str
+) -> None:
     if base == pr:
         (tmp_path / base / "inner").mkdir(parents=True)
     else:

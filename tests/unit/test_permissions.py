@@ -42,8 +42,15 @@ def expected(command: str, level: Permission | None, is_author: bool) -> bool:
     return level in WRITERS
 
 
-def run(command: str | None, login: str = "bob", *, level: Permission | None = Permission.NONE,
-        author: str = AUTHOR, kind: str = "User", allowed_bots: frozenset[str] = frozenset()) -> Decision:
+def run(
+    command: str | None,
+    login: str = "bob",
+    *,
+    level: Permission | None = Permission.NONE,
+    author: str = AUTHOR,
+    kind: str = "User",
+    allowed_bots: frozenset[str] = frozenset(),
+) -> Decision:
     return decide(command, Actor(login, kind), author, level, allowed_bots, self_login=SELF)
 
 
@@ -54,8 +61,10 @@ def test_the_table_has_the_rows_in_order() -> None:
     assert [command for command, _ in PERMISSION_TABLE] == list(EXPECTED_WHO)
 
 
-@pytest.mark.parametrize(("command", "level", "is_author"),
-                         list(itertools.product([*EXPECTED_WHO, "", None, "frobnicate"], LEVELS, [True, False])))
+@pytest.mark.parametrize(
+    ("command", "level", "is_author"),
+    list(itertools.product([*EXPECTED_WHO, "", None, "frobnicate"], LEVELS, [True, False])),
+)
 def test_every_row_every_level_author_or_not(command: str | None, level: Permission | None, is_author: bool) -> None:
     login = AUTHOR if is_author else "bob"
     decision = run(command, login, level=level)
@@ -66,15 +75,17 @@ def test_every_row_every_level_author_or_not(command: str | None, level: Permiss
 @pytest.mark.parametrize("command", ["automerge", "stop", "approve"])
 def test_the_refusal_names_the_command_and_who_may_run_it(command: str) -> None:
     decision = run(command, level=Permission.TRIAGE)
-    assert decision == Decision(False, f"`@reviewbot {command}` can be run by collaborators with write, "
-                                       "maintain or admin access.")
+    assert decision == Decision(
+        False, f"`@reviewbot {command}` can be run by collaborators with write, maintain or admin access."
+    )
 
 
 def test_re_review_refusal_mentions_the_author() -> None:
     decision = run("re-review", level=Permission.READ)
     assert not decision.allowed
-    assert decision.reason == ("`@reviewbot re-review` can be run by the PR's author, or collaborators with write, "
-                               "maintain or admin access.")
+    assert decision.reason == (
+        "`@reviewbot re-review` can be run by the PR's author, or collaborators with write, maintain or admin access."
+    )
 
 
 def test_the_author_gets_no_more_than_re_review() -> None:
@@ -110,8 +121,10 @@ def test_the_author_is_matched_case_insensitively(login: str, author: str) -> No
 
 
 @pytest.mark.parametrize("command", [*EXPECTED_WHO, "", None])
-@pytest.mark.parametrize(("login", "kind"), [("dependabot[bot]", "Bot"), ("renovate[bot]", "User"),
-                                             ("ci-robot", "Bot"), ("Some-App[BOT]", "User")])
+@pytest.mark.parametrize(
+    ("login", "kind"),
+    [("dependabot[bot]", "Bot"), ("renovate[bot]", "User"), ("ci-robot", "Bot"), ("Some-App[BOT]", "User")],
+)
 def test_bots_are_ignored_for_everything(command: str | None, login: str, kind: str) -> None:
     decision = run(command, login, kind=kind, level=Permission.ADMIN, author=login)
     assert decision == Decision(False, BOT_REASON)
@@ -148,8 +161,9 @@ def test_the_bot_itself_is_never_allowed(command: str | None, login: str) -> Non
 
 def test_a_token_bot_user_is_never_allowed_either() -> None:
     """With a token, the bot comments as a plain user: refused by its login, not its type."""
-    decision = decide("status", Actor("Lock-Review-Bot", "User"), AUTHOR, Permission.WRITE,
-                      self_login="lock-review-bot")
+    decision = decide(
+        "status", Actor("Lock-Review-Bot", "User"), AUTHOR, Permission.WRITE, self_login="lock-review-bot"
+    )
     assert decision == Decision(False, SELF_REASON)
 
 

@@ -341,11 +341,35 @@ def test_sections(case: str, body: str, expected: dict[str, str]) -> None:
 # --------------------------------------------------------------------------- commands
 
 RUNNERS = [
-    "pytest -q", "python -m pytest tests", "python3 -m pytest", "py.test", "node --test",
-    "npm test", "npm run test:unit", "npm t", "pnpm test", "pnpm run test:e2e", "yarn test",
-    "npx vitest run", "npx jest", "npx mocha", "npx tap", "vitest", "jest --runInBand", "mocha",
-    "tap", "tox -e py312", "nox -s tests", "make test", "make test-race", "go test ./...",
-    "cargo test", "bun test", "deno test -A", "uv run pytest", "poetry run pytest -x",
+    "pytest -q",
+    "python -m pytest tests",
+    "python3 -m pytest",
+    "py.test",
+    "node --test",
+    "npm test",
+    "npm run test:unit",
+    "npm t",
+    "pnpm test",
+    "pnpm run test:e2e",
+    "yarn test",
+    "npx vitest run",
+    "npx jest",
+    "npx mocha",
+    "npx tap",
+    "vitest",
+    "jest --runInBand",
+    "mocha",
+    "tap",
+    "tox -e py312",
+    "nox -s tests",
+    "make test",
+    "make test-race",
+    "go test ./...",
+    "cargo test",
+    "bun test",
+    "deno test -A",
+    "uv run pytest",
+    "poetry run pytest -x",
     "CI=1 npm test",
 ]
 NOT_RUNNERS = ["npm install", "python -m mypy .", "pytestify", "make lint", "node index.js", "tapioca", "git push"]
@@ -362,37 +386,73 @@ def test_non_runner_inline_code_is_not_a_command(command: str) -> None:
 
 
 COMMAND_CASES = [
-    ("prompts stripped, comments and blanks skipped",
-     f"## Test plan\n{FENCE}bash\n# setup\n\n$ npm ci\n% npm test\n{FENCE}", ["npm ci", "npm test"]),
+    (
+        "prompts stripped, comments and blanks skipped",
+        f"## Test plan\n{FENCE}bash\n# setup\n\n$ npm ci\n% npm test\n{FENCE}",
+        ["npm ci", "npm test"],
+    ),
     ("> prompt stripped", f"## Test plan\n{FENCE}bash\n> make test\n{FENCE}", ["make test"]),
-    ("a $ prompt makes any shell block a transcript",
-     f"## Test plan\n{FENCE}bash\n$ npm test\n> lockbox@1.2.0 test\n> node --test\nlock held by 4242\n{FENCE}",
-     ["npm test"]),
-    ("anything counts in test plan", f"## Test plan\n{FENCE}sh\ncd pkg && ./scripts/check.sh\n{FENCE}",
-     ["cd pkg && ./scripts/check.sh"]),
+    (
+        "a $ prompt makes any shell block a transcript",
+        f"## Test plan\n{FENCE}bash\n$ npm test\n> lockbox@1.2.0 test\n> node --test\nlock held by 4242\n{FENCE}",
+        ["npm test"],
+    ),
+    (
+        "anything counts in test plan",
+        f"## Test plan\n{FENCE}sh\ncd pkg && ./scripts/check.sh\n{FENCE}",
+        ["cd pkg && ./scripts/check.sh"],
+    ),
     ("anything counts in proof", f"## Repro\n{FENCE}\nnode repro.js\n{FENCE}", ["node repro.js"]),
     ("only runners outside those sections", f"{FENCE}bash\nnpm ci\nnpm test\n{FENCE}", ["npm test"]),
-    ("console: only prompt lines", f"## Test plan\n{FENCE}console\n$ npm test\nnode --test\nok 1 - x\n{FENCE}",
-     ["npm test"]),
-    ("console: npm banner is output",
-     f"## Test plan\n{FENCE}console\n$ npm test\n\n> lockbox@1.2.0 test\n> node --test\n{FENCE}", ["npm test"]),
-    ("console: > prompt when no $ prompt", f"## Test plan\n{FENCE}console\n> pytest -q\n..\n2 passed\n{FENCE}",
-     ["pytest -q"]),
-    ("venv and path prompts", f"## Test plan\n{FENCE}console\n(venv) $ pytest\nme@box:~/repo$ tox\n{FENCE}",
-     ["pytest", "tox"]),
-    ("output-looking lines skipped",
-     f"## Test plan\n{FENCE}text\nnpm test\n✓ works\nok 1 - works\nPASS a.test.js\n# pass 1\n=== 1 passed ===\n{FENCE}",
-     ["npm test"]),
-    ("zsh and shell infos", f"## Test plan\n{FENCE}zsh\npytest\n{FENCE}\n{FENCE}shell\ntox\n{FENCE}", ["pytest", "tox"]),
-    ("other languages ignored", f"## Test plan\n{FENCE}python\npytest.main()\n{FENCE}\n{FENCE}js\nnpm test\n{FENCE}", []),
-    ("continuation lines joined", f"## Test plan\n{FENCE}console\n$ pytest \\\n>   -k race\n{FENCE}", ["pytest -k race"]),
+    (
+        "console: only prompt lines",
+        f"## Test plan\n{FENCE}console\n$ npm test\nnode --test\nok 1 - x\n{FENCE}",
+        ["npm test"],
+    ),
+    (
+        "console: npm banner is output",
+        f"## Test plan\n{FENCE}console\n$ npm test\n\n> lockbox@1.2.0 test\n> node --test\n{FENCE}",
+        ["npm test"],
+    ),
+    (
+        "console: > prompt when no $ prompt",
+        f"## Test plan\n{FENCE}console\n> pytest -q\n..\n2 passed\n{FENCE}",
+        ["pytest -q"],
+    ),
+    (
+        "venv and path prompts",
+        f"## Test plan\n{FENCE}console\n(venv) $ pytest\nme@box:~/repo$ tox\n{FENCE}",
+        ["pytest", "tox"],
+    ),
+    (
+        "output-looking lines skipped",
+        f"## Test plan\n{FENCE}text\nnpm test\n✓ works\nok 1 - works\nPASS a.test.js\n# pass 1\n=== 1 passed ===\n{FENCE}",
+        ["npm test"],
+    ),
+    (
+        "zsh and shell infos",
+        f"## Test plan\n{FENCE}zsh\npytest\n{FENCE}\n{FENCE}shell\ntox\n{FENCE}",
+        ["pytest", "tox"],
+    ),
+    (
+        "other languages ignored",
+        f"## Test plan\n{FENCE}python\npytest.main()\n{FENCE}\n{FENCE}js\nnpm test\n{FENCE}",
+        [],
+    ),
+    (
+        "continuation lines joined",
+        f"## Test plan\n{FENCE}console\n$ pytest \\\n>   -k race\n{FENCE}",
+        ["pytest -k race"],
+    ),
     ("whitespace collapsed", "## Test plan\n- `npm   test   --  --grep  race`", ["npm test -- --grep race"]),
     ("inline prompt stripped", "- `$ npm test`", ["npm test"]),
     ("inline code in prose outside sections ignored", "I ran `npm test` and it passed.", []),
     ("inline code in test plan prose counts", "## Test plan\nI ran `npm test` twice.", ["npm test"]),
-    ("order: test plan, proof, elsewhere",
-     "- `npm run test:a`\n\n## Proof\n- `npm run test:b`\n\n## Test plan\n- `npm run test:c`",
-     ["npm run test:c", "npm run test:b", "npm run test:a"]),
+    (
+        "order: test plan, proof, elsewhere",
+        "- `npm run test:a`\n\n## Proof\n- `npm run test:b`\n\n## Test plan\n- `npm run test:c`",
+        ["npm run test:c", "npm run test:b", "npm run test:a"],
+    ),
     ("deduplicated", "## Test plan\n- `npm test`\n- `npm test`\n- `npm  test`", ["npm test"]),
     ("quoted commands ignored", f"> ## Test plan\n> - `npm test`\n>\n> {FENCE}sh\n> pytest\n> {FENCE}", []),
     ("not tested ignored", "## Not tested\n- `npm run test:windows`", []),
@@ -465,7 +525,10 @@ def test_node_summary_lines_are_merged_into_one_result() -> None:
     body = f"## Test plan\n{FENCE}console\n$ node --test\nℹ tests 5\nℹ suites 1\nℹ pass 4\nℹ fail 1\nℹ duration_ms 48\n{FENCE}"
     assert parse_pr_body(body).results == [
         ClaimedResult(
-            text="ℹ tests 5 ℹ suites 1 ℹ pass 4 ℹ fail 1 ℹ duration_ms 48", passed=4, failed=1, total=5,
+            text="ℹ tests 5 ℹ suites 1 ℹ pass 4 ℹ fail 1 ℹ duration_ms 48",
+            passed=4,
+            failed=1,
+            total=5,
             command="node --test",
         )
     ]
@@ -481,8 +544,11 @@ RESULT_COMMAND_CASES = [
     ("nearest preceding in section", "## Test plan\n- `npm test`\n- `tox`\n\nBoth: 4/4 pass", "tox"),
     ("preceding command in another section does not count", "## Test plan\n- `npm test`\n\n## Risk\n4/4 pass", None),
     ("later command does not count", "## Test plan\n4/4 pass\n\n- `npm test`", None),
-    ("output after the prompt in console",
-     f"## Test plan\n{FENCE}console\n$ npm test\n$ pytest\n3 passed in 0.1s\n{FENCE}", "pytest"),
+    (
+        "output after the prompt in console",
+        f"## Test plan\n{FENCE}console\n$ npm test\n$ pytest\n3 passed in 0.1s\n{FENCE}",
+        "pytest",
+    ),
     ("not-tested command is not attached", "## Not tested\n- `npm run test:win` 0 failures", None),
 ]
 
@@ -531,14 +597,20 @@ REPO_ASSET = "https://github.com/acme/lockbox/assets/12345/3f2b8c1e-9a4d-4c7e-b1
 MEDIA_CASES = [
     ("markdown image", "![before *fix*](https://x.io/a.png)", [("image", "https://x.io/a.png", "before fix")]),
     ("markdown image of a video", "![run](https://x.io/a.mp4)", [("video", "https://x.io/a.mp4", "run")]),
-    ("webm and mov are video", "![](https://x.io/a.webm) ![](https://x.io/b.MOV)",
-     [("video", "https://x.io/a.webm", ""), ("video", "https://x.io/b.MOV", "")]),
+    (
+        "webm and mov are video",
+        "![](https://x.io/a.webm) ![](https://x.io/b.MOV)",
+        [("video", "https://x.io/a.webm", ""), ("video", "https://x.io/b.MOV", "")],
+    ),
     ("gif is an image", "![](https://x.io/a.gif)", [("image", "https://x.io/a.gif", "")]),
     ("html img", '<img src="https://x.io/s.png" alt=" after ">', [("image", "https://x.io/s.png", "after")]),
     ("html img inline", 'See <img src="https://x.io/s.png"> here', [("image", "https://x.io/s.png", "")]),
     ("html video", '<video src="https://x.io/v.mp4"></video>', [("video", "https://x.io/v.mp4", "")]),
-    ("html video source", '<video controls>\n<source src="https://x.io/v.webm">\n</video>',
-     [("video", "https://x.io/v.webm", "")]),
+    (
+        "html video source",
+        '<video controls>\n<source src="https://x.io/v.webm">\n</video>',
+        [("video", "https://x.io/v.webm", "")],
+    ),
     ("uploaded video alone on a line", f"Before:\n\n{ASSET}\n", [("video", ASSET, "")]),
     ("repo asset alone on a line", f"{REPO_ASSET}", [("video", REPO_ASSET, "")]),
     ("autolinked asset alone on a line", f"<{ASSET}>", [("video", ASSET, "")]),
@@ -547,15 +619,25 @@ MEDIA_CASES = [
     ("txt link", "[out](https://x.io/out.txt)", [("log", "https://x.io/out.txt", "out")]),
     ("gist link", "[gist](https://gist.github.com/a/b)", [("log", "https://gist.github.com/a/b", "gist")]),
     ("asciinema bare url", "cast: https://asciinema.org/a/123.", [("log", "https://asciinema.org/a/123", "")]),
-    ("actions run", "[CI](https://github.com/o/r/actions/runs/1)", [("artifact", "https://github.com/o/r/actions/runs/1", "CI")]),
-    ("check suite", "[CI](https://github.com/o/r/commit/ab/checks/suites/9)",
-     [("artifact", "https://github.com/o/r/commit/ab/checks/suites/9", "CI")]),
+    (
+        "actions run",
+        "[CI](https://github.com/o/r/actions/runs/1)",
+        [("artifact", "https://github.com/o/r/actions/runs/1", "CI")],
+    ),
+    (
+        "check suite",
+        "[CI](https://github.com/o/r/commit/ab/checks/suites/9)",
+        [("artifact", "https://github.com/o/r/commit/ab/checks/suites/9", "CI")],
+    ),
     ("zip", "[zip](https://x.io/a.zip)", [("artifact", "https://x.io/a.zip", "zip")]),
     ("tarball", "[tgz](https://x.io/a.tar.gz)", [("artifact", "https://x.io/a.tar.gz", "tgz")]),
     ("junit xml", "[junit](https://x.io/junit.xml)", [("artifact", "https://x.io/junit.xml", "junit")]),
     ("json report", "<https://x.io/report.json>", [("artifact", "https://x.io/report.json", "")]),
-    ("artifacts path", "[a](https://github.com/o/r/actions/artifacts/5)",
-     [("artifact", "https://github.com/o/r/actions/artifacts/5", "a")]),
+    (
+        "artifacts path",
+        "[a](https://github.com/o/r/actions/artifacts/5)",
+        [("artifact", "https://github.com/o/r/actions/artifacts/5", "a")],
+    ),
     ("html anchor to log", '<a href="https://x.io/ci.log">log</a>', [("log", "https://x.io/ci.log", "")]),
     ("plain web link ignored", "[docs](https://x.io/docs/locks)", []),
     ("javascript link ignored", "[log](javascript:alert(1)//x.log)", []),
@@ -566,7 +648,11 @@ MEDIA_CASES = [
     ("url in inline code ignored", "`https://x.io/a.log`", []),
     ("commented-out media ignored", "<!-- ![x](https://x.io/a.png) -->", []),
     ("quoted media ignored", "> ![reporter](https://x.io/a.png)", []),
-    ("deduplicated by url", "![a](https://x.io/a.png) ![b](https://x.io/a.png)", [("image", "https://x.io/a.png", "a")]),
+    (
+        "deduplicated by url",
+        "![a](https://x.io/a.png) ![b](https://x.io/a.png)",
+        [("image", "https://x.io/a.png", "a")],
+    ),
 ]
 
 
@@ -620,6 +706,7 @@ def test_claims_reproduced(case: str, body: str, expected: bool | None) -> None:
 
 # --------------------------------------------------------------------------- HTML comments
 
+
 def test_html_comment_template_text_is_ignored_everywhere() -> None:
     body = (
         "## Test plan\n<!-- Example:\n## Summary\n- `npm test` -> 4/4 pass\n"
@@ -646,8 +733,10 @@ def assert_caps(pr: PrBody) -> None:
     assert len(pr.commands) == len(set(pr.commands))
     assert all(0 < len(c) <= 500 and "\n" not in c for c in pr.commands)
     assert len(pr.results) <= 20
-    assert all(len(r.text) <= 200 and (r.command is None or r.command in pr.commands or len(pr.commands) == 20)
-               for r in pr.results)
+    assert all(
+        len(r.text) <= 200 and (r.command is None or r.command in pr.commands or len(pr.commands) == 20)
+        for r in pr.results
+    )
     assert len(pr.media) <= 20
     assert len({m.url for m in pr.media}) == len(pr.media)
     assert all(m.url.lower().startswith(("http://", "https://")) and len(m.label) <= 120 for m in pr.media)
@@ -705,12 +794,64 @@ def test_exactly_the_limit_is_not_truncated() -> None:
 
 
 PIECES = [
-    "#", "## ", "### Test plan\n", "**", "__", "`", "``", "```", "```console\n", "~~~", "<", ">", "> ",
-    "<!--", "-->", "[", "]", "(", ")", "![", "](", "- ", "* ", "1. ", "- [x] ", "\n", "\n\n", "\r\n",
-    " ", "\t", "    ", "|", "\\", '"', "'", ":", "$ ", "pytest", "npm test", "4/4 pass", "12 passed",
-    "# pass 3\n", "http://", "https://github.com/user-attachments/assets/", "https://x.io/a.log",
-    "javascript:", "<img src=", "<video src=", "<a href=", "Test plan:", "**Risk**", "reproduced",
-    "could not reproduce", "é", "✅", "\x00", "\ud800", "🔒",
+    "#",
+    "## ",
+    "### Test plan\n",
+    "**",
+    "__",
+    "`",
+    "``",
+    "```",
+    "```console\n",
+    "~~~",
+    "<",
+    ">",
+    "> ",
+    "<!--",
+    "-->",
+    "[",
+    "]",
+    "(",
+    ")",
+    "![",
+    "](",
+    "- ",
+    "* ",
+    "1. ",
+    "- [x] ",
+    "\n",
+    "\n\n",
+    "\r\n",
+    " ",
+    "\t",
+    "    ",
+    "|",
+    "\\",
+    '"',
+    "'",
+    ":",
+    "$ ",
+    "pytest",
+    "npm test",
+    "4/4 pass",
+    "12 passed",
+    "# pass 3\n",
+    "http://",
+    "https://github.com/user-attachments/assets/",
+    "https://x.io/a.log",
+    "javascript:",
+    "<img src=",
+    "<video src=",
+    "<a href=",
+    "Test plan:",
+    "**Risk**",
+    "reproduced",
+    "could not reproduce",
+    "é",
+    "✅",
+    "\x00",
+    "\ud800",
+    "🔒",
 ]
 
 

@@ -75,18 +75,21 @@ def test_a_long_log_keeps_its_start_and_end_around_a_clear_mark() -> None:
 # --- access: pure ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("mode", "public", "signed_in", "token", "expected"), [
-    (PagesMode.PUBLIC, True, False, False, Access.ALLOW),
-    (PagesMode.PUBLIC, False, False, False, Access.NOT_FOUND),
-    (PagesMode.PUBLIC, False, False, True, Access.CHALLENGE),
-    (PagesMode.PUBLIC, None, False, True, Access.CHALLENGE),  # missing answers like private: nothing leaks
-    (PagesMode.PUBLIC, None, True, True, Access.NOT_FOUND),
-    (PagesMode.PUBLIC, False, True, True, Access.ALLOW),
-    (PagesMode.PRIVATE, True, False, True, Access.CHALLENGE),
-    (PagesMode.PRIVATE, True, False, False, Access.NOT_FOUND),
-    (PagesMode.PRIVATE, True, True, True, Access.ALLOW),
-    (PagesMode.OFF, True, True, True, Access.NOT_FOUND),
-])
+@pytest.mark.parametrize(
+    ("mode", "public", "signed_in", "token", "expected"),
+    [
+        (PagesMode.PUBLIC, True, False, False, Access.ALLOW),
+        (PagesMode.PUBLIC, False, False, False, Access.NOT_FOUND),
+        (PagesMode.PUBLIC, False, False, True, Access.CHALLENGE),
+        (PagesMode.PUBLIC, None, False, True, Access.CHALLENGE),  # missing answers like private: nothing leaks
+        (PagesMode.PUBLIC, None, True, True, Access.NOT_FOUND),
+        (PagesMode.PUBLIC, False, True, True, Access.ALLOW),
+        (PagesMode.PRIVATE, True, False, True, Access.CHALLENGE),
+        (PagesMode.PRIVATE, True, False, False, Access.NOT_FOUND),
+        (PagesMode.PRIVATE, True, True, True, Access.ALLOW),
+        (PagesMode.OFF, True, True, True, Access.NOT_FOUND),
+    ],
+)
 def test_page_access(mode: PagesMode, public: bool | None, signed_in: bool, token: bool, expected: Access) -> None:
     assert page_access(mode, public, signed_in, token) is expected
 
@@ -140,8 +143,13 @@ def test_a_saved_proof_keeps_every_run_and_its_full_log(engine: Engine, tmp_path
     page = store.page("octo/locks", 7, HEAD)
     assert page is not None and page.id == page_id and page.public
     runs = page.facts.data["runs"]
-    assert [(run["side"], run["repeat"]) for run in runs] == [("base", 1), ("base", 2), ("head", 1), ("head", 2),
-                                                              ("claim", 1)]
+    assert [(run["side"], run["repeat"]) for run in runs] == [
+        ("base", 1),
+        ("base", 2),
+        ("head", 1),
+        ("head", 2),
+        ("claim", 1),
+    ]
     logs = store.logs(page.id)
     assert sorted(logs) == [0, 1, 2, 3, 4]
     assert logs[3].lines == 31 and logs[3].text.endswith("END OF HEAD RUN 2 \n")
@@ -199,12 +207,33 @@ def test_stored_logs_and_titles_are_redacted(engine: Engine, tmp_path: Path) -> 
 
 def test_the_review_job_stores_the_proof_and_links_it(engine: Engine, tmp_path: Path) -> None:
     store = ProofStore(engine)
-    job = ReviewJob(github=None, engine=None, published=None, states=None,  # type: ignore[arg-type]
-                    proof_store=store, proof_links=ProofLinks("https://bot.example"))
-    info = PullRequestInfo(repo="octo/locks", number=7, title="t", body="", author="a", state="open", merged=False,
-                           draft=False, head_sha=HEAD, head_ref="fix", head_repo="octo/locks", base_ref="main",
-                           base_sha="a" * 40, clone_url="", html_url="https://github.example/octo/locks/pull/7",
-                           maintainer_can_modify=True, private=False)
+    job = ReviewJob(
+        github=None,
+        engine=None,
+        published=None,
+        states=None,  # type: ignore[arg-type]
+        proof_store=store,
+        proof_links=ProofLinks("https://bot.example"),
+    )
+    info = PullRequestInfo(
+        repo="octo/locks",
+        number=7,
+        title="t",
+        body="",
+        author="a",
+        state="open",
+        merged=False,
+        draft=False,
+        head_sha=HEAD,
+        head_ref="fix",
+        head_repo="octo/locks",
+        base_ref="main",
+        base_sha="a" * 40,
+        clone_url="",
+        html_url="https://github.example/octo/locks/pull/7",
+        maintainer_can_modify=True,
+        private=False,
+    )
     page_id, url = job._store_proof(info, seeded_review(tmp_path))
     assert page_id is not None and url == f"https://bot.example{PAGE}"
     page_id, url = job._store_proof(PullRequestInfo(**{**info.__dict__, "private": True}), seeded_review(tmp_path))
@@ -239,9 +268,19 @@ def test_the_proof_page_shows_suites_repeats_claims_and_history(engine: Engine, 
     page = client.get(PAGE)
     assert page.status_code == 200
     text = page.text
-    for expected in ("session-lock regression", "base + PR tests", "3.25 s", "releases on timeout",
-                     "Claimed vs observed", "3/3 pass", "reproduced", "Review history", "END OF HEAD RUN 2",
-                     f'href="/proofs/octo/locks/pull/7/{OLD_HEAD}"', "<details"):
+    for expected in (
+        "session-lock regression",
+        "base + PR tests",
+        "3.25 s",
+        "releases on timeout",
+        "Claimed vs observed",
+        "3/3 pass",
+        "reproduced",
+        "Review history",
+        "END OF HEAD RUN 2",
+        f'href="/proofs/octo/locks/pull/7/{OLD_HEAD}"',
+        "<details",
+    ):
         assert expected in text, expected
     assert page.headers["content-security-policy"].startswith("default-src 'none'")
 
@@ -277,15 +316,38 @@ def test_the_queue_shows_running_waiting_and_dead_jobs(engine: Engine, tmp_path:
     store.save(seeded_review(tmp_path), public=True)
     store.save(seeded_review(tmp_path, repo="octo/secret", number=2), public=False)
     with Session(engine) as session, session.begin():
-        session.add_all([
-            JobRow(kind="review", repo="octo/locks", pr_number=7, head_sha=HEAD, reason="synchronize", state="running",
-                   attempts=1, lease_owner="worker-a"),
-            JobRow(kind="review", repo="octo/locks", pr_number=8, head_sha="d" * 40, reason="opened", state="queued"),
-            JobRow(kind="review", repo="octo/locks", pr_number=9, head_sha="e" * 40, reason="opened", state="dead",
-                   attempts=4, last_error=f"git fetch failed <b>bold</b> ghp_{'B' * 36}", finished_at=NOW),
-            JobRow(kind="review", repo="octo/secret", pr_number=2, head_sha="f" * 40, reason="opened", state="queued"),
-            JobRow(kind="review", repo="octo/locks", pr_number=10, reason="opened", state="done"),
-        ])
+        session.add_all(
+            [
+                JobRow(
+                    kind="review",
+                    repo="octo/locks",
+                    pr_number=7,
+                    head_sha=HEAD,
+                    reason="synchronize",
+                    state="running",
+                    attempts=1,
+                    lease_owner="worker-a",
+                ),
+                JobRow(
+                    kind="review", repo="octo/locks", pr_number=8, head_sha="d" * 40, reason="opened", state="queued"
+                ),
+                JobRow(
+                    kind="review",
+                    repo="octo/locks",
+                    pr_number=9,
+                    head_sha="e" * 40,
+                    reason="opened",
+                    state="dead",
+                    attempts=4,
+                    last_error=f"git fetch failed <b>bold</b> ghp_{'B' * 36}",
+                    finished_at=NOW,
+                ),
+                JobRow(
+                    kind="review", repo="octo/secret", pr_number=2, head_sha="f" * 40, reason="opened", state="queued"
+                ),
+                JobRow(kind="review", repo="octo/locks", pr_number=10, reason="opened", state="done"),
+            ]
+        )
     client = client_for(engine, PagesConfig(token=TOKEN), store)
     text = client.get("/queue").text
     assert "Running (1)" in text and "worker-a" in text and 'href="/proofs/octo/locks/pull/7"' in text

@@ -46,8 +46,9 @@ def review(head: str, pr: int = 1, repo: str = "o/r") -> JobSpec:
 
 
 def command(comment_id: int, body: str) -> JobSpec:
-    return JobSpec(kind=JobKind.COMMAND, repo="o/r", pr_number=1, payload={"comment_id": comment_id,
-                                                                            "comment_body": body})
+    return JobSpec(
+        kind=JobKind.COMMAND, repo="o/r", pr_number=1, payload={"comment_id": comment_id, "comment_body": body}
+    )
 
 
 def test_same_head_coalesces_and_a_newer_head_supersedes(queue: Queue) -> None:
@@ -170,8 +171,14 @@ def test_two_workers_racing_never_claim_the_same_job(database_url: str) -> None:
 
 def test_a_re_review_request_is_always_new_and_replaces_waiting_reviews(queue: Queue) -> None:
     automatic, _ = queue.enqueue(review("a" * 40))
-    asked = JobSpec(kind=JobKind.REVIEW, repo="o/r", pr_number=1, head_sha="a" * 40, reason="re-review",
-                    payload={"status_comment_id": 5})
+    asked = JobSpec(
+        kind=JobKind.REVIEW,
+        repo="o/r",
+        pr_number=1,
+        head_sha="a" * 40,
+        reason="re-review",
+        payload={"status_comment_id": 5},
+    )
     first, created = queue.enqueue(asked)
     second, created_again = queue.enqueue(asked)
     assert created and created_again and second != first
@@ -193,21 +200,33 @@ def payload_of(queue: Queue, job_id: int) -> dict:
 
 def test_coalesced_re_review_requests_keep_every_requester_and_focus(queue: Queue) -> None:
     # a row queued before requests were merged: one requester as a string, their focus as text
-    old_form = JobSpec(kind=JobKind.REVIEW, repo="o/r", pr_number=1, head_sha="a" * 40, reason="re-review",
-                       payload={"status_comment_id": 5, "requested_by": "alice", "focus": "the error path"})
+    old_form = JobSpec(
+        kind=JobKind.REVIEW,
+        repo="o/r",
+        pr_number=1,
+        head_sha="a" * 40,
+        reason="re-review",
+        payload={"status_comment_id": 5, "requested_by": "alice", "focus": "the error path"},
+    )
     queue.enqueue(old_form)
     queue.enqueue(rereview("a" * 40, "bob", "the retry loop", tracker=5))
     last, _ = queue.enqueue(rereview("a" * 40, "Alice", tracker=5))  # asks again: named once
-    assert payload_of(queue, last) == {"status_comment_id": 5, "requested_by": ["alice", "bob"],
-                                       "focus": [["alice", "the error path"], ["bob", "the retry loop"]]}
+    assert payload_of(queue, last) == {
+        "status_comment_id": 5,
+        "requested_by": ["alice", "bob"],
+        "focus": [["alice", "the error path"], ["bob", "the retry loop"]],
+    }
     assert [row.state for row in queue.jobs()].count(JobState.QUEUED) == 1
 
 
 def test_a_push_keeps_the_requests_and_tracker_of_a_waiting_re_review(queue: Queue) -> None:
     queue.enqueue(rereview("a" * 40, "alice", "the error path", tracker=5))
     pushed, _ = queue.enqueue(review("b" * 40))
-    assert payload_of(queue, pushed) == {"status_comment_id": 5, "requested_by": ["alice"],
-                                         "focus": [["alice", "the error path"]]}
+    assert payload_of(queue, pushed) == {
+        "status_comment_id": 5,
+        "requested_by": ["alice"],
+        "focus": [["alice", "the error path"]],
+    }
 
 
 def test_a_push_keeps_the_requests_of_a_running_re_review_but_not_its_tracker(queue: Queue) -> None:
@@ -253,8 +272,12 @@ def test_service_instances_racing_on_one_delivery_accept_it_once(database_url: s
     instances = [Queue(make_engine(database_url)) for _ in range(2)]
     for attempt in range(15):
         head = f"{attempt:040x}"
-        answers = _race(2, lambda i, attempt=attempt, head=head: instances[i].accept_delivery(
-            f"delivery-{attempt}", "pull_request", "synchronize", [Enqueue(job=review(head, pr=attempt))]))
+        answers = _race(
+            2,
+            lambda i, attempt=attempt, head=head: instances[i].accept_delivery(
+                f"delivery-{attempt}", "pull_request", "synchronize", [Enqueue(job=review(head, pr=attempt))]
+            ),
+        )
         assert sorted(duplicate for duplicate, *_ in answers) == [False, True]
         assert answers[0][1] == answers[1][1] and len(answers[0][1]) == 1
     assert instances[0].counts()["queued"] == 15
@@ -265,8 +288,12 @@ def test_deliveries_racing_for_one_head_make_one_review(database_url: str) -> No
     instances = [Queue(make_engine(database_url)) for _ in range(3)]
     for attempt in range(10):
         head = f"{attempt:040x}"
-        answers = _race(3, lambda i, attempt=attempt, head=head: instances[i].accept_delivery(
-            f"delivery-{attempt}-{i}", "pull_request", "synchronize", [Enqueue(job=review(head))]))
+        answers = _race(
+            3,
+            lambda i, attempt=attempt, head=head: instances[i].accept_delivery(
+                f"delivery-{attempt}-{i}", "pull_request", "synchronize", [Enqueue(job=review(head))]
+            ),
+        )
         assert len({tuple(job_ids) for _, job_ids, *_ in answers}) == 1
     active = instances[0].jobs(JobState.QUEUED)
     assert [job.head_sha for job in active] == [f"{9:040x}"]  # each newer head superseded the one before

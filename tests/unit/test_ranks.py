@@ -62,9 +62,7 @@ PROVEN_REGRESSION_REPEATED = proof(Verdict.PROVEN, pair("unit", (F, F, F), (P, P
 PROVEN_INTEG_ONCE = proof(Verdict.PROVEN, integ("fs", (F,), (P,)))
 PROVEN_REGRESSION_ONCE = proof(Verdict.PROVEN, pair("unit", (F,), (P,)))
 PROVEN_HEAD_REPEATED_BASE_ONCE = proof(Verdict.PROVEN, integ("fs", (F,), (P, P, P)))
-PROVEN_INTEG_ONCE_REGRESSION_REPEATED = proof(
-    Verdict.PROVEN, integ("fs", (F,), (P,)), pair("unit", (F, F), (P, P))
-)
+PROVEN_INTEG_ONCE_REGRESSION_REPEATED = proof(Verdict.PROVEN, integ("fs", (F,), (P,)), pair("unit", (F, F), (P, P)))
 PROVEN_INTEG_PASSES_BOTH = proof(Verdict.PROVEN, integ("fs", (P, P), (P, P)), pair("unit", (F, F), (P, P)))
 PROVEN_WITHOUT_EVIDENCE = proof(Verdict.PROVEN)
 WEAK = proof(Verdict.WEAK, pair("unit", (P, P), (P, P)))
@@ -100,8 +98,12 @@ PROOF_CASES = [
     ("weak + a claim without media", WEAK, CLAIM_ONLY, Tier.D),
     ("flaky + media", FLAKY, MEDIA, Tier.C),
     ("no tests on lock code + media", NO_TESTS, MEDIA, Tier.D),
-    ("no tests off-meta + media", NO_TESTS, Evidence(media=5, claims_reproduced=True, touches_lock_code=False),
-     Tier.NA),
+    (
+        "no tests off-meta + media",
+        NO_TESTS,
+        Evidence(media=5, claims_reproduced=True, touches_lock_code=False),
+        Tier.NA,
+    ),
     ("fails + media", FAILS, MEDIA, Tier.F),
     ("timeout + media", TIMEOUT, MEDIA, Tier.F),
     ("error + media", ERROR, MEDIA, Tier.NA),
@@ -121,10 +123,19 @@ def test_proof_tier_table(case: str, the_proof: Proof, evidence: Evidence, expec
 
 
 @pytest.mark.parametrize("media", [1, 2, 10, 1000])
-@pytest.mark.parametrize(("the_proof", "touches"), [
-    (WEAK, True), (FLAKY, True), (FAILS, True), (TIMEOUT, True), (NO_TESTS, True), (NO_TESTS, False),
-    (ERROR, True), (PROVEN_WITHOUT_EVIDENCE, True),
-])
+@pytest.mark.parametrize(
+    ("the_proof", "touches"),
+    [
+        (WEAK, True),
+        (FLAKY, True),
+        (FAILS, True),
+        (TIMEOUT, True),
+        (NO_TESTS, True),
+        (NO_TESTS, False),
+        (ERROR, True),
+        (PROVEN_WITHOUT_EVIDENCE, True),
+    ],
+)
 @pytest.mark.parametrize("claims", [True, None, False])
 def test_media_never_lifts_past_c_nor_more_than_one_step(
     the_proof: Proof, touches: bool, media: int, claims: bool | None
@@ -237,16 +248,26 @@ def test_moves_are_bounded_and_empty_only_at_s_or_off_meta(
 MOVE_CASES = [
     ("A regression: integration test", PROVEN_REGRESSION_REPEATED, LOCK, [], [INTEGRATION_MOVE]),
     ("B integration once: repeat", PROVEN_INTEG_ONCE, LOCK, [], [REPEAT_MOVE]),
-    ("B regression once: repeat, then integration", PROVEN_REGRESSION_ONCE, LOCK, [],
-     [REPEAT_MOVE, INTEGRATION_MOVE]),
+    ("B regression once: repeat, then integration", PROVEN_REGRESSION_ONCE, LOCK, [], [REPEAT_MOVE, INTEGRATION_MOVE]),
     ("A with integration once: repeat", PROVEN_INTEG_ONCE_REGRESSION_REPEATED, LOCK, [], [REPEAT_MOVE]),
-    ("S proof, findings: most severe first", PROVEN_INTEG_REPEATED, LOCK,
-     [finding(Priority.P3, 1, "a.py", "nit"), finding(Priority.P1, 7, "b.py", "leak"),
-      finding(Priority.P0, 3, "c.py", "no release")],
-     ["Fix [P0] `c.py:3`: no release", "Fix [P1] `b.py:7`: leak", "Fix [P3] `a.py:1`: nit"]),
-    ("A proof, P2 patch: the patch is the bottleneck", PROVEN_REGRESSION_REPEATED, LOCK,
-     [finding(Priority.P2, 5, "x.py", "wide lock")],
-     ["Fix [P2] `x.py:5`: wide lock", INTEGRATION_MOVE]),
+    (
+        "S proof, findings: most severe first",
+        PROVEN_INTEG_REPEATED,
+        LOCK,
+        [
+            finding(Priority.P3, 1, "a.py", "nit"),
+            finding(Priority.P1, 7, "b.py", "leak"),
+            finding(Priority.P0, 3, "c.py", "no release"),
+        ],
+        ["Fix [P0] `c.py:3`: no release", "Fix [P1] `b.py:7`: leak", "Fix [P3] `a.py:1`: nit"],
+    ),
+    (
+        "A proof, P2 patch: the patch is the bottleneck",
+        PROVEN_REGRESSION_REPEATED,
+        LOCK,
+        [finding(Priority.P2, 5, "x.py", "wide lock")],
+        ["Fix [P2] `x.py:5`: wide lock", INTEGRATION_MOVE],
+    ),
 ]
 
 

@@ -102,10 +102,15 @@ def test_dead_links_are_found(tmp_path: Path) -> None:
     """The checker itself: a missing file and a missing heading are reported, code is not read."""
     page = tmp_path / "page.md"
     (tmp_path / "other.md").write_text("# Other\n\n## Real heading\n", encoding="utf-8")
-    page.write_text("[a](other.md#real-heading) [b](gone.md) [c](other.md#gone) `[d](gone2.md)`\n"
-                    "```\n[e](gone3.md)\n```\n[f](#here)\n\n## Here\n", encoding="utf-8")
-    assert dead_links(page, root=tmp_path) == ["page.md: gone.md (no such file)",
-                                               "page.md: other.md#gone (no such heading)"]
+    page.write_text(
+        "[a](other.md#real-heading) [b](gone.md) [c](other.md#gone) `[d](gone2.md)`\n"
+        "```\n[e](gone3.md)\n```\n[f](#here)\n\n## Here\n",
+        encoding="utf-8",
+    )
+    assert dead_links(page, root=tmp_path) == [
+        "page.md: gone.md (no such file)",
+        "page.md: other.md#gone (no such heading)",
+    ]
 
 
 def test_every_relative_link_in_readme_and_docs_exists() -> None:

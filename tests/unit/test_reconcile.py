@@ -12,8 +12,11 @@ REPO = "acme/locky"
 
 def known(store: Store, repo: str, installation_id: int = 1) -> None:
     """A delivery once named this repository (and its job finished)."""
-    store.queue.enqueue(JobSpec(kind=JobKind.COMMAND, repo=repo, pr_number=1, installation_id=installation_id,
-                                payload={"comment_id": 1}))
+    store.queue.enqueue(
+        JobSpec(
+            kind=JobKind.COMMAND, repo=repo, pr_number=1, installation_id=installation_id, payload={"comment_id": 1}
+        )
+    )
 
 
 def test_only_heads_without_their_review_are_queued(store: Store) -> None:
@@ -27,8 +30,10 @@ def test_only_heads_without_their_review_are_queued(store: Store) -> None:
     known(store, REPO)
     created = reconcile(github, store.queue, store.published, store.states)
     reviews = store.queued(JobKind.REVIEW)
-    assert sorted((spec.pr_number, spec.head_sha, spec.reason) for spec in reviews) == \
-        [(8, "b" * 40, "reconcile"), (9, "c" * 40, "reconcile")]
+    assert sorted((spec.pr_number, spec.head_sha, spec.reason) for spec in reviews) == [
+        (8, "b" * 40, "reconcile"),
+        (9, "c" * 40, "reconcile"),
+    ]
     assert len(created) == 2
     assert reconcile(github, store.queue, store.published, store.states) == []  # already queued: nothing new
 

@@ -3,7 +3,12 @@ from reviewbot.redact import PLACEHOLDER, redact
 
 def test_known_token_shapes_are_redacted() -> None:
     text = (
-        "token ghs_" + "a" * 36 + " and github_pat_" + "B" * 30 + " key sk-proj-" + "c" * 30
+        "token ghs_"
+        + "a" * 36
+        + " and github_pat_"
+        + "B" * 30
+        + " key sk-proj-"
+        + "c" * 30
         + " Authorization: Bearer abc.def.ghi url https://user:pass@example.invalid/x"
     )
     out = redact(text)
@@ -41,7 +46,7 @@ PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(KEY_BODY) + "\n---
 
 def _stream(data: bytes, chunk: int) -> str:
     redactor = StreamRedactor()
-    out = "".join(redactor.feed(data[i:i + chunk]) for i in range(0, len(data), chunk))
+    out = "".join(redactor.feed(data[i : i + chunk]) for i in range(0, len(data), chunk))
     return out + redactor.finish()
 
 
@@ -73,7 +78,7 @@ def test_a_very_long_line_is_released_without_splitting_a_token() -> None:
     token = "npm_" + "q" * 36
     line = " ".join(["word"] * 20000 + [token] + ["word"] * 20000 + ["Authorization: Bearer", "abc.def"]) + "\n"
     redactor = StreamRedactor()
-    parts = [redactor.feed(line[i:i + 5000].encode()) for i in range(0, len(line), 5000)]
+    parts = [redactor.feed(line[i : i + 5000].encode()) for i in range(0, len(line), 5000)]
     assert any(parts[:-1])  # released before the newline, so a line without end cannot grow without bound
     out = "".join(parts) + redactor.finish()
     assert token not in out and "abc.def" not in out and out.count(PLACEHOLDER) == 2

@@ -15,8 +15,10 @@ def check(match: ClaimMatch) -> ClaimCheck:
 
 
 NOT_SHOWN = "Every suite passes on base (with the PR's tests laid over it): the tests do not show the bug."
-CAUGHT_BOTH = ("`lock regression` fails on base in 2 of 2 runs (`releases after a crash`) and passes on head; "
-               "`lock real-fs` fails on base in 2 of 2 runs and passes on head.")
+CAUGHT_BOTH = (
+    "`lock regression` fails on base in 2 of 2 runs (`releases after a crash`) and passes on head; "
+    "`lock real-fs` fails on base in 2 of 2 runs and passes on head."
+)
 CLAIMS_DIFFER = "the PR description's claimed results differ from what the bot saw"
 NOT_EVERY_HEAD = "head does not pass every suite yet"
 REPEATS = "repeats disagree, so the result may not hold"
@@ -27,53 +29,151 @@ REPEATS = "repeats disagree, so the result may not hold"
     [
         # yes
         pytest.param(proof_of(*PROVEN), [], "yes", [CAUGHT_BOTH], ["But"], id="yes-all-suites-caught"),
-        pytest.param(proof_of(*PROVEN), [check(ClaimMatch.REPRODUCED), check(ClaimMatch.NOT_RUN)], "yes",
-                     [CAUGHT_BOTH], [CLAIMS_DIFFER], id="yes-reproduced-and-unrun-claims-are-no-doubt"),
-        pytest.param(proof_of(pair("lock", (F,), (P,))), [], "yes", ["`lock` fails on base and passes on head."],
-                     ["runs"], id="yes-single-run-has-no-run-count"),
-        pytest.param(proof_of(pair("lock", (T, T), (P, P))), [], "yes",
-                     ["`lock` hangs on base in 2 of 2 runs and passes on head."], [], id="yes-base-hangs"),
-        pytest.param(proof_of(pair("lock", (F, F), (P, P), failing=("a", "b", "c", "d"))), [], "yes",
-                     ["`lock` fails on base in 2 of 2 runs (`a`, `b`, `c` …) and passes on head."], ["`d`"],
-                     id="yes-names-at-most-three-failing-tests"),
+        pytest.param(
+            proof_of(*PROVEN),
+            [check(ClaimMatch.REPRODUCED), check(ClaimMatch.NOT_RUN)],
+            "yes",
+            [CAUGHT_BOTH],
+            [CLAIMS_DIFFER],
+            id="yes-reproduced-and-unrun-claims-are-no-doubt",
+        ),
+        pytest.param(
+            proof_of(pair("lock", (F,), (P,))),
+            [],
+            "yes",
+            ["`lock` fails on base and passes on head."],
+            ["runs"],
+            id="yes-single-run-has-no-run-count",
+        ),
+        pytest.param(
+            proof_of(pair("lock", (T, T), (P, P))),
+            [],
+            "yes",
+            ["`lock` hangs on base in 2 of 2 runs and passes on head."],
+            [],
+            id="yes-base-hangs",
+        ),
+        pytest.param(
+            proof_of(pair("lock", (F, F), (P, P), failing=("a", "b", "c", "d"))),
+            [],
+            "yes",
+            ["`lock` fails on base in 2 of 2 runs (`a`, `b`, `c` …) and passes on head."],
+            ["`d`"],
+            id="yes-names-at-most-three-failing-tests",
+        ),
         # partly
-        pytest.param(proof_of(pair("catches", (F, F), (P, P)), pair("misses", (P, P), (P, P))), [], "partly",
-                     ["`catches` fails on base in 2 of 2 runs and passes on head.",
-                      "But `misses` passes on base too."], ["`misses` fails"], id="partly-one-suite-passes-on-base-too"),
-        pytest.param(proof_of(pair("catches", (F,), (P,)), pair("m1", (P,), (P,)), pair("m2", (P,), (P,))), [],
-                     "partly", ["But `m1`, `m2` pass on base too."], [], id="partly-two-suites-pass-on-base-too"),
-        pytest.param(proof_of(pair("catches", (F,), (P,)), pair("broken", (P,), (F,))), [], "partly",
-                     ["`catches` fails on base and passes on head.", NOT_EVERY_HEAD, "`broken` passes on base too"],
-                     [], id="partly-another-suite-fails-on-head"),
-        pytest.param(proof_of(pair("lock", (F, P, F), (P, P, P))), [], "partly",
-                     ["`lock` fails on base in 2 of 3 runs and passes on head.", REPEATS], [],
-                     id="partly-flaky-base"),
-        pytest.param(proof_of(pair("lock", (F, F), (P, F, P))), [], "partly",
-                     ["`lock` fails on base in 2 of 2 runs and fails on head in 1 of 3 runs.", REPEATS],
-                     [NOT_EVERY_HEAD], id="partly-flaky-head"),
-        pytest.param(proof_of(*PROVEN), [check(ClaimMatch.COUNTS_DIFFER)], "partly",
-                     [CAUGHT_BOTH[:-1], CLAIMS_DIFFER], [], id="partly-counts-differ-claim"),
-        pytest.param(proof_of(*PROVEN), [check(ClaimMatch.CONTRADICTED)], "partly",
-                     [CLAIMS_DIFFER], [], id="partly-contradicted-claim"),
-        pytest.param(proof_of(pair("lock", (F,), (F,))), [], "partly",
-                     ["`lock` fails on base and fails on head too."], [], id="partly-head-fails"),
-        pytest.param(proof_of(pair("lock", (F,), (T,))), [], "partly",
-                     ["`lock` fails on base and hangs on head."], [], id="partly-head-hangs"),
+        pytest.param(
+            proof_of(pair("catches", (F, F), (P, P)), pair("misses", (P, P), (P, P))),
+            [],
+            "partly",
+            ["`catches` fails on base in 2 of 2 runs and passes on head.", "But `misses` passes on base too."],
+            ["`misses` fails"],
+            id="partly-one-suite-passes-on-base-too",
+        ),
+        pytest.param(
+            proof_of(pair("catches", (F,), (P,)), pair("m1", (P,), (P,)), pair("m2", (P,), (P,))),
+            [],
+            "partly",
+            ["But `m1`, `m2` pass on base too."],
+            [],
+            id="partly-two-suites-pass-on-base-too",
+        ),
+        pytest.param(
+            proof_of(pair("catches", (F,), (P,)), pair("broken", (P,), (F,))),
+            [],
+            "partly",
+            ["`catches` fails on base and passes on head.", NOT_EVERY_HEAD, "`broken` passes on base too"],
+            [],
+            id="partly-another-suite-fails-on-head",
+        ),
+        pytest.param(
+            proof_of(pair("lock", (F, P, F), (P, P, P))),
+            [],
+            "partly",
+            ["`lock` fails on base in 2 of 3 runs and passes on head.", REPEATS],
+            [],
+            id="partly-flaky-base",
+        ),
+        pytest.param(
+            proof_of(pair("lock", (F, F), (P, F, P))),
+            [],
+            "partly",
+            ["`lock` fails on base in 2 of 2 runs and fails on head in 1 of 3 runs.", REPEATS],
+            [NOT_EVERY_HEAD],
+            id="partly-flaky-head",
+        ),
+        pytest.param(
+            proof_of(*PROVEN),
+            [check(ClaimMatch.COUNTS_DIFFER)],
+            "partly",
+            [CAUGHT_BOTH[:-1], CLAIMS_DIFFER],
+            [],
+            id="partly-counts-differ-claim",
+        ),
+        pytest.param(
+            proof_of(*PROVEN),
+            [check(ClaimMatch.CONTRADICTED)],
+            "partly",
+            [CLAIMS_DIFFER],
+            [],
+            id="partly-contradicted-claim",
+        ),
+        pytest.param(
+            proof_of(pair("lock", (F,), (F,))),
+            [],
+            "partly",
+            ["`lock` fails on base and fails on head too."],
+            [],
+            id="partly-head-fails",
+        ),
+        pytest.param(
+            proof_of(pair("lock", (F,), (T,))),
+            [],
+            "partly",
+            ["`lock` fails on base and hangs on head."],
+            [],
+            id="partly-head-hangs",
+        ),
         # no
         pytest.param(proof_of(pair("lock", (P, P), (P, P))), [], "no", [NOT_SHOWN], [], id="no-weak"),
-        pytest.param(proof_of(pair("lock", (P, P), (P, P))), [check(ClaimMatch.CONTRADICTED)], "no", [NOT_SHOWN], [],
-                     id="no-weak-claims-do-not-matter"),
-        pytest.param(proof_of(tests=()), [], "no",
-                     ["There is no test to run on base, so the bug was not reproduced."], [], id="no-no-tests"),
+        pytest.param(
+            proof_of(pair("lock", (P, P), (P, P))),
+            [check(ClaimMatch.CONTRADICTED)],
+            "no",
+            [NOT_SHOWN],
+            [],
+            id="no-weak-claims-do-not-matter",
+        ),
+        pytest.param(
+            proof_of(tests=()),
+            [],
+            "no",
+            ["There is no test to run on base, so the bug was not reproduced."],
+            [],
+            id="no-no-tests",
+        ),
         # not known
-        pytest.param(proof_of(pair("lock", (F,), (E,))), [], "not known",
-                     ["The proof did not complete, so nothing was run to compare."], [], id="not-known-error"),
-        pytest.param(proof_of(pair("lock", (E,), (P,)), pair("other", (F,), (P,))), [], "not known",
-                     ["The proof did not complete"], ["`other`"], id="not-known-error-even-with-a-caught-suite"),
+        pytest.param(
+            proof_of(pair("lock", (F,), (E,))),
+            [],
+            "not known",
+            ["The proof did not complete, so nothing was run to compare."],
+            [],
+            id="not-known-error",
+        ),
+        pytest.param(
+            proof_of(pair("lock", (E,), (P,)), pair("other", (F,), (P,))),
+            [],
+            "not known",
+            ["The proof did not complete"],
+            ["`other`"],
+            id="not-known-error-even-with-a-caught-suite",
+        ),
     ],
 )
-def test_reproducibility(proof: Proof, claims: list[ClaimCheck], answer: str, contains: list[str],
-                         absent: list[str]) -> None:
+def test_reproducibility(
+    proof: Proof, claims: list[ClaimCheck], answer: str, contains: list[str], absent: list[str]
+) -> None:
     result = reproducibility(proof, claims)
     assert result.answer == answer
     for text in contains:

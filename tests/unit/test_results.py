@@ -337,16 +337,23 @@ def test_legacy_node_tap_summary(path: str, passed: int, failed: int, names: lis
     assert (counts.passed, counts.failed, counts.failing) == (passed, failed, names)
 
 
-@pytest.mark.parametrize(("text", "passed", "failed", "names"), [
-    # two spaces after pass/fail, a `# tests` line first; the brief's own example
-    ("TAP version 13\nok 1 one\nnot ok 2 two\nnot ok 3 - three\n1..3\n# tests 3\n# pass  1\n# fail  2\n",
-     1, 2, ["two", "three"]),
-    # no `# pass` line when nothing passed, no `# fail` line when nothing failed
-    ("not ok 1 only\n1..1\n# tests 1\n# fail  1\n", 0, 1, ["only"]),
-    ("ok 1 only\n1..1\n# tests 1\n# pass  1\n\n# ok\n", 1, 0, []),
-    # a TODO is not a failing test; another directive is not part of the name
-    ("not ok 1 later # TODO not yet\nnot ok 2 now # SKIP\n# tests 2\n# fail  2\n", 0, 2, ["now"]),
-])
+@pytest.mark.parametrize(
+    ("text", "passed", "failed", "names"),
+    [
+        # two spaces after pass/fail, a `# tests` line first; the brief's own example
+        (
+            "TAP version 13\nok 1 one\nnot ok 2 two\nnot ok 3 - three\n1..3\n# tests 3\n# pass  1\n# fail  2\n",
+            1,
+            2,
+            ["two", "three"],
+        ),
+        # no `# pass` line when nothing passed, no `# fail` line when nothing failed
+        ("not ok 1 only\n1..1\n# tests 1\n# fail  1\n", 0, 1, ["only"]),
+        ("ok 1 only\n1..1\n# tests 1\n# pass  1\n\n# ok\n", 1, 0, []),
+        # a TODO is not a failing test; another directive is not part of the name
+        ("not ok 1 later # TODO not yet\nnot ok 2 now # SKIP\n# tests 2\n# fail  2\n", 0, 2, ["now"]),
+    ],
+)
 def test_legacy_node_tap_summary_shapes(text: str, passed: int, failed: int, names: list[str]) -> None:
     counts = parse_summary(text)
     assert counts is not None
@@ -370,7 +377,16 @@ def test_legacy_tap_does_not_steal_node_summaries() -> None:
 def test_legacy_tap_parses_hostile_output_in_linear_time() -> None:
     # as above: a quadratic pattern shows as a hang the suite's timeout fails
     n = 100_000
-    text = "\n".join(["total " + "." * n + "x", "# tests 1\n# pass" + " " * n + "x", "not ok 1" + " " * n,
-                      "# tests 1\n# pass  1\n# fail  1"]) + "\n"
+    text = (
+        "\n".join(
+            [
+                "total " + "." * n + "x",
+                "# tests 1\n# pass" + " " * n + "x",
+                "not ok 1" + " " * n,
+                "# tests 1\n# pass  1\n# fail  1",
+            ]
+        )
+        + "\n"
+    )
     counts = parse_summary(text, "tap")
     assert counts is not None and (counts.passed, counts.failed) == (1, 1)

@@ -13,12 +13,21 @@ BODY = "## Test plan\n- `pytest -k lock` 3 passed\n"
 def test_the_review_uses_the_body_its_caller_already_read() -> None:
     pr = PullRequest(title="Fix", body=BODY)
     read = parse_pr_body(BODY)
-    review = build_review(ReviewInput(pr=pr, proof=proof_of(pair("lock", (F,), (P,))), diff="",
-                                      reviewed_at="2026-12-04 12:00 UTC", body=read))
+    review = build_review(
+        ReviewInput(
+            pr=pr, proof=proof_of(pair("lock", (F,), (P,))), diff="", reviewed_at="2026-12-04 12:00 UTC", body=read
+        )
+    )
     assert review.body is read  # not a second parse of pr.body
 
 
 def test_without_a_read_body_the_review_reads_pr_body_itself() -> None:
-    review = build_review(ReviewInput(pr=PullRequest(title="Fix", body=BODY), proof=proof_of(pair("lock", (F,), (P,))),
-                                      diff="", reviewed_at="2026-12-04 12:00 UTC"))
+    review = build_review(
+        ReviewInput(
+            pr=PullRequest(title="Fix", body=BODY),
+            proof=proof_of(pair("lock", (F,), (P,))),
+            diff="",
+            reviewed_at="2026-12-04 12:00 UTC",
+        )
+    )
     assert review.body == parse_pr_body(BODY) and review.body.commands == ["pytest -k lock"]

@@ -69,14 +69,36 @@ def github() -> FakeGitHub:
 
 def review_job(github: FakeGitHub, store: Store, engine: GivenEngine) -> ReviewJob:
     bot = Bot(github, store)
-    return ReviewJob(github, engine, store.published, store.states, queue=store.queue,  # type: ignore[arg-type]
-                     automerge=bot.automerge, now=lambda: NOW)
+    return ReviewJob(
+        github,
+        engine,
+        store.published,
+        store.states,
+        queue=store.queue,  # type: ignore[arg-type]
+        automerge=bot.automerge,
+        now=lambda: NOW,
+    )
 
 
-def run(job: ReviewJob, *, head: str = HEAD, reason: str = "opened", attempts: int = 1, max_attempts: int = 4,
-        payload: dict | None = None, cancel: threading.Event | None = None) -> None:
-    spec = JobSpec(kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=head, installation_id=1,
-                   reason=reason, payload=payload or {})
+def run(
+    job: ReviewJob,
+    *,
+    head: str = HEAD,
+    reason: str = "opened",
+    attempts: int = 1,
+    max_attempts: int = 4,
+    payload: dict | None = None,
+    cancel: threading.Event | None = None,
+) -> None:
+    spec = JobSpec(
+        kind=JobKind.REVIEW,
+        repo=REPO,
+        pr_number=NUMBER,
+        head_sha=head,
+        installation_id=1,
+        reason=reason,
+        payload=payload or {},
+    )
     job(Job(id=1, spec=spec, attempts=attempts, max_attempts=max_attempts), cancel or threading.Event())
 
 
@@ -84,8 +106,9 @@ def proven(tmp_path: Path) -> GivenEngine:
     return GivenEngine(proof_of(*PROVEN), tmp_path)
 
 
-def test_a_review_is_one_comment_one_check_labels_and_the_table_row(github: FakeGitHub, store: Store,
-                                                                    tmp_path: Path) -> None:
+def test_a_review_is_one_comment_one_check_labels_and_the_table_row(
+    github: FakeGitHub, store: Store, tmp_path: Path
+) -> None:
     engine = proven(tmp_path)
     run(review_job(github, store, engine))
     [comment] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:review")
@@ -100,15 +123,20 @@ def test_a_review_is_one_comment_one_check_labels_and_the_table_row(github: Fake
     assert (head, verdict) == (HEAD, "proven") and title.startswith("passed · proof proven · rank ")
     assert {"status: passed", "proof: proven"} <= set(github.labels(REPO, NUMBER))
     row = store.published.get(REPO, NUMBER)
-    assert row is not None and (row.head_sha, row.comment_id, row.verdict, row.outcome) == \
-        (HEAD, comment.id, "proven", "passed")
+    assert row is not None and (row.head_sha, row.comment_id, row.verdict, row.outcome) == (
+        HEAD,
+        comment.id,
+        "proven",
+        "passed",
+    )
     assert row.rank == marker.rank  # the table and the marker say the same
     [request] = engine.requests
     assert (request.head, request.mirror_key, request.auth_header) == (HEAD, REPO, github.git_auth_header())
 
 
-def test_the_next_review_edits_the_same_comment_and_keeps_the_history(github: FakeGitHub, store: Store,
-                                                                      tmp_path: Path) -> None:
+def test_the_next_review_edits_the_same_comment_and_keeps_the_history(
+    github: FakeGitHub, store: Store, tmp_path: Path
+) -> None:
     job = review_job(github, store, proven(tmp_path))
     run(job)
     [first] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:review")
@@ -131,12 +159,16 @@ def test_duplicate_review_comments_converge_on_the_newest(github: FakeGitHub, st
     assert {("delete", REPO, NUMBER, older), ("delete", REPO, NUMBER, newer)} <= set(github.effects)
 
 
-def test_two_workers_posting_a_first_review_converge_on_the_newest(github: FakeGitHub, store: Store,
-                                                                   tmp_path: Path) -> None:
+def test_two_workers_posting_a_first_review_converge_on_the_newest(
+    github: FakeGitHub, store: Store, tmp_path: Path
+) -> None:
     engine = proven(tmp_path)
     rival: list[int] = []  # a second worker's review of the same head, posted while this one proves
-    engine.during.append(lambda: rival.append(github.add_comment(
-        REPO, NUMBER, "## ✅ reviewbot: passed\n\n<!-- reviewbot:review {} -->", github.login)))
+    engine.during.append(
+        lambda: rival.append(
+            github.add_comment(REPO, NUMBER, "## ✅ reviewbot: passed\n\n<!-- reviewbot:review {} -->", github.login)
+        )
+    )
     run(review_job(github, store, engine))
     [review] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:review")
     assert review.id > rival[0] and ("delete", REPO, NUMBER, rival[0]) in github.effects
@@ -170,8 +202,9 @@ def test_a_cancelled_job_writes_nothing(github: FakeGitHub, store: Store, tmp_pa
     assert github.bot_comments(REPO, NUMBER, "<!-- reviewbot:review") == [] and github.did("check") == []
 
 
-def test_an_infrastructure_error_is_retried_and_only_the_last_attempt_publishes_it(github: FakeGitHub, store: Store,
-                                                                                   tmp_path: Path) -> None:
+def test_an_infrastructure_error_is_retried_and_only_the_last_attempt_publishes_it(
+    github: FakeGitHub, store: Store, tmp_path: Path
+) -> None:
     engine = GivenEngine(Proof(verdict=Verdict.ERROR, reason="git fetch failed"), tmp_path)
     job = review_job(github, store, engine)
     with pytest.raises(InfrastructureError):
@@ -184,8 +217,9 @@ def test_an_infrastructure_error_is_retried_and_only_the_last_attempt_publishes_
     assert github.labels(REPO, NUMBER) == ["status: did not complete"]
 
 
-def test_a_dead_letter_says_on_the_pr_that_the_review_did_not_complete(github: FakeGitHub, store: Store,
-                                                                       tmp_path: Path) -> None:
+def test_a_dead_letter_says_on_the_pr_that_the_review_did_not_complete(
+    github: FakeGitHub, store: Store, tmp_path: Path
+) -> None:
     job = review_job(github, store, proven(tmp_path))
     spec = JobSpec(kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=HEAD, installation_id=1)
     job.dead_letter(Job(id=1, spec=spec, attempts=4, max_attempts=4), "RuntimeError: boom")
@@ -194,8 +228,9 @@ def test_a_dead_letter_says_on_the_pr_that_the_review_did_not_complete(github: F
     assert store.published.get(REPO, NUMBER).verdict == "error"  # type: ignore[union-attr]
 
 
-def test_labels_of_an_earlier_review_are_replaced_and_peoples_labels_kept(github: FakeGitHub, store: Store,
-                                                                         tmp_path: Path) -> None:
+def test_labels_of_an_earlier_review_are_replaced_and_peoples_labels_kept(
+    github: FakeGitHub, store: Store, tmp_path: Path
+) -> None:
     github.label_sets[(REPO, NUMBER)] = ["bug", "status: needs changes", "proof: fails"]
     run(review_job(github, store, proven(tmp_path)))
     labels = github.labels(REPO, NUMBER)
@@ -203,8 +238,9 @@ def test_labels_of_an_earlier_review_are_replaced_and_peoples_labels_kept(github
     assert "status: needs changes" not in labels and "proof: fails" not in labels
 
 
-def test_a_paused_pr_is_reviewed_only_on_request_and_the_request_is_ticked(github: FakeGitHub, store: Store,
-                                                                          tmp_path: Path) -> None:
+def test_a_paused_pr_is_reviewed_only_on_request_and_the_request_is_ticked(
+    github: FakeGitHub, store: Store, tmp_path: Path
+) -> None:
     engine = proven(tmp_path)
     job = review_job(github, store, engine)
     store.states.update(REPO, NUMBER, paused=True)
@@ -227,8 +263,9 @@ def test_a_published_review_moves_an_armed_automerge_along(github: FakeGitHub, s
     assert (step.pr_number, step.installation_id, step.reason) == (NUMBER, 1, "review published")
 
 
-def test_a_push_by_someone_without_write_pauses_automerge_before_the_review(github: FakeGitHub, store: Store,
-                                                                           tmp_path: Path) -> None:
+def test_a_push_by_someone_without_write_pauses_automerge_before_the_review(
+    github: FakeGitHub, store: Store, tmp_path: Path
+) -> None:
     store.states.update(REPO, NUMBER, automerge="armed", armed_by="mona", armed_head="0" * 40)
     run(review_job(github, store, proven(tmp_path)), payload={"pushed_by": "drive-by"})
     assert store.states.get(REPO, NUMBER).automerge == "paused"
@@ -249,12 +286,18 @@ def asked_by_two(github: FakeGitHub, store: Store) -> JobSpec:
     bot.command("@reviewbot re-review\nThe error path.", "mona")
     bot.command("@reviewbot re-review\nThe retry loop.", "wes")
     [row] = store.queue.jobs(JobState.QUEUED)
-    return JobSpec(kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=row.head_sha, installation_id=1,
-                   reason=row.reason, payload=row.payload)
+    return JobSpec(
+        kind=JobKind.REVIEW,
+        repo=REPO,
+        pr_number=NUMBER,
+        head_sha=row.head_sha,
+        installation_id=1,
+        reason=row.reason,
+        payload=row.payload,
+    )
 
 
-def test_a_finished_re_review_mentions_every_requester_once(github: FakeGitHub, store: Store,
-                                                             tmp_path: Path) -> None:
+def test_a_finished_re_review_mentions_every_requester_once(github: FakeGitHub, store: Store, tmp_path: Path) -> None:
     spec = asked_by_two(github, store)
     job = review_job(github, store, proven(tmp_path))
     run(job, reason=REREVIEW, payload=spec.payload)
@@ -262,8 +305,10 @@ def test_a_finished_re_review_mentions_every_requester_once(github: FakeGitHub, 
     assert "mona: The error path." in review.body and "wes: The retry loop." in review.body  # both foci
     rank = store.published.get(REPO, NUMBER).rank  # type: ignore[union-attr]
     [note] = github.bodies(REPO, NUMBER, "<!-- reviewbot:answer to=re-review-1 -->")
-    assert note.startswith(f"@mona @wes: re-review of `cccccccccccc` done: **passed** (proof `proven`, rank {rank})"
-                           f" → https://github.example/{REPO}/pull/{NUMBER}#issuecomment-{review.id}\n")
+    assert note.startswith(
+        f"@mona @wes: re-review of `cccccccccccc` done: **passed** (proof `proven`, rank {rank})"
+        f" → https://github.example/{REPO}/pull/{NUMBER}#issuecomment-{review.id}\n"
+    )
     run(job, reason=REREVIEW, payload=spec.payload)  # the same job again: a crash before it was marked done
     assert len(github.bodies(REPO, NUMBER, "<!-- reviewbot:answer to=re-review-1 -->")) == 1
 
@@ -273,14 +318,18 @@ def test_a_review_nobody_asked_for_mentions_nobody(github: FakeGitHub, store: St
     assert github.bodies(REPO, NUMBER, "<!-- reviewbot:answer") == []
 
 
-def test_a_push_over_a_waiting_re_review_keeps_its_requesters_focus_and_tracker(github: FakeGitHub, store: Store,
-                                                                               tmp_path: Path) -> None:
+def test_a_push_over_a_waiting_re_review_keeps_its_requesters_focus_and_tracker(
+    github: FakeGitHub, store: Store, tmp_path: Path
+) -> None:
     asked_by_two(github, store)
     [tracker] = github.bot_comments(REPO, NUMBER, "<!-- reviewbot:status re-review")
     new_head = "d" * 40
     github.update_pr(REPO, NUMBER, head_sha=new_head)
-    store.queue.enqueue(JobSpec(kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=new_head,
-                                installation_id=1, reason="synchronize"))
+    store.queue.enqueue(
+        JobSpec(
+            kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=new_head, installation_id=1, reason="synchronize"
+        )
+    )
     store.states.update(REPO, NUMBER, paused=True)  # a push alone would not be reviewed; the request it carries is
     [row] = store.queue.jobs(JobState.QUEUED)
     engine = proven(tmp_path)
@@ -295,8 +344,9 @@ def test_a_push_over_a_waiting_re_review_keeps_its_requesters_focus_and_tracker(
     assert "- [x] review comment updated" in moved.body
 
 
-def test_a_re_review_stopped_by_a_push_says_where_it_continues(github: FakeGitHub, store: Store,
-                                                               tmp_path: Path) -> None:
+def test_a_re_review_stopped_by_a_push_says_where_it_continues(
+    github: FakeGitHub, store: Store, tmp_path: Path
+) -> None:
     spec = asked_by_two(github, store)
     cancel = threading.Event()
     engine = proven(tmp_path)
@@ -309,18 +359,27 @@ def test_a_re_review_stopped_by_a_push_says_where_it_continues(github: FakeGitHu
     assert "<!-- reviewbot:status re-review cccccccccccc -->" in tracker
 
 
-def test_a_re_review_that_never_completed_still_tells_its_requester(github: FakeGitHub, store: Store,
-                                                                   tmp_path: Path) -> None:
+def test_a_re_review_that_never_completed_still_tells_its_requester(
+    github: FakeGitHub, store: Store, tmp_path: Path
+) -> None:
     job = review_job(github, store, proven(tmp_path))
-    spec = JobSpec(kind=JobKind.REVIEW, repo=REPO, pr_number=NUMBER, head_sha=HEAD, installation_id=1,
-                   reason=REREVIEW, payload={"requested_by": "mona"})  # a row queued before requests were lists
+    spec = JobSpec(
+        kind=JobKind.REVIEW,
+        repo=REPO,
+        pr_number=NUMBER,
+        head_sha=HEAD,
+        installation_id=1,
+        reason=REREVIEW,
+        payload={"requested_by": "mona"},
+    )  # a row queued before requests were lists
     job.dead_letter(Job(id=9, spec=spec, attempts=4, max_attempts=4), "RuntimeError: boom")
     [note] = github.bodies(REPO, NUMBER, "<!-- reviewbot:answer to=re-review-9 -->")
     assert note.startswith("@mona: re-review of `cccccccccccc` done: **did not complete** (proof `error`")
 
 
 def test_a_requested_review_that_finds_the_head_moved_hands_its_requests_to_the_live_head(
-        github: FakeGitHub, store: Store, tmp_path: Path) -> None:
+    github: FakeGitHub, store: Store, tmp_path: Path
+) -> None:
     spec = asked_by_two(github, store)
     github.update_pr(REPO, NUMBER, head_sha="d" * 40)  # pushed, and the push's own review may already be done
     engine = proven(tmp_path)

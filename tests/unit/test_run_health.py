@@ -62,14 +62,18 @@ def check(output: str, exit_code: int = 1):
     return no_test_ran(SandboxOutcome(exit_code=exit_code), counts, output)
 
 
-@pytest.mark.parametrize(("output", "problem", "words"), [
-    (PYTEST_USAGE, RunProblem.NO_TEST_RAN, "unrecognized arguments: --cov=lockpkg"),
-    (PYTEST_INTERNAL, RunProblem.NO_TEST_RAN, "INTERNALERROR"),
-    (PYTEST_COLLECTION, RunProblem.NOT_LOADED, "tests/test_lock_release.py (ImportError: cannot import name"),
-    (PYTEST_NONE, RunProblem.NO_TEST_RAN, "no test"),
-    (NODE_IMPORT, RunProblem.NOT_LOADED, "does not provide an export named"),
-    ("npm error Missing script: \"test\"\n", RunProblem.NO_TEST_RAN, "Missing script"),
-], ids=["pytest-usage", "pytest-internal", "pytest-collection", "pytest-none", "node-import", "npm-script"])
+@pytest.mark.parametrize(
+    ("output", "problem", "words"),
+    [
+        (PYTEST_USAGE, RunProblem.NO_TEST_RAN, "unrecognized arguments: --cov=lockpkg"),
+        (PYTEST_INTERNAL, RunProblem.NO_TEST_RAN, "INTERNALERROR"),
+        (PYTEST_COLLECTION, RunProblem.NOT_LOADED, "tests/test_lock_release.py (ImportError: cannot import name"),
+        (PYTEST_NONE, RunProblem.NO_TEST_RAN, "no test"),
+        (NODE_IMPORT, RunProblem.NOT_LOADED, "does not provide an export named"),
+        ('npm error Missing script: "test"\n', RunProblem.NO_TEST_RAN, "Missing script"),
+    ],
+    ids=["pytest-usage", "pytest-internal", "pytest-collection", "pytest-none", "node-import", "npm-script"],
+)
 def test_runs_that_executed_no_test(output: str, problem: RunProblem, words: str) -> None:
     found = check(output)
     assert found is not None and found.problem == problem
@@ -90,8 +94,12 @@ def run_of(output: str, side: str) -> SuiteResult:
     counts = parse_summary(output) or TestCounts()
     run = SuiteRun(status=RunStatus.FAILED, counts=counts, outcome=SandboxOutcome(exit_code=1))
     reason = no_test_ran(run.outcome, counts, output)
-    return SuiteResult(suite="s", revision=side, command="c",  # type: ignore[arg-type]
-                       runs=[as_error(run, reason) if reason else run])
+    return SuiteResult(
+        suite="s",
+        revision=side,
+        command="c",  # type: ignore[arg-type]
+        runs=[as_error(run, reason) if reason else run],
+    )
 
 
 def test_a_collection_error_on_head_is_the_pr_breaking_tests_base_collected() -> None:
@@ -118,41 +126,70 @@ ASSERTION_MENTIONING_IMPORTERROR = """FAILED tests/test_lock.py::test_release - 
 """
 
 
-@pytest.mark.parametrize("output", [PYTEST_FAILED_WITH_CONFIG_WARNING, ASSERTION_MENTIONING_IMPORTERROR],
-                         ids=["config-warning", "importerror-in-message"])
+@pytest.mark.parametrize(
+    "output",
+    [PYTEST_FAILED_WITH_CONFIG_WARNING, ASSERTION_MENTIONING_IMPORTERROR],
+    ids=["config-warning", "importerror-in-message"],
+)
 def test_a_run_whose_tests_ran_and_failed_is_a_result_whatever_else_it_printed(output: str) -> None:
     """Real repositories warn about unknown options while their tests run: that failure is proof on base."""
     assert check(output) is None
 
 
-@pytest.mark.parametrize(("output", "problem"), [
-    ("ERROR: Could not find a version that satisfies the requirement lockpkg==9\n", RunProblem.SETUP),
-    ("npm error code E404\nnpm error 404 Not Found - GET https://registry.npmjs.org/no-such-pkg\n", RunProblem.SETUP),
-    ("WARNING: Retrying ... ReadTimeoutError(\"HTTPSConnectionPool(host='pypi.org'): Read timed out.\")\n"
-     "ERROR: Could not install packages due to an OSError: Max retries exceeded with url: /simple/x/\n",
-     RunProblem.INFRASTRUCTURE),
-    ("npm error code ETIMEDOUT\nnpm error network request to https://registry.npmjs.org/x failed\n",
-     RunProblem.INFRASTRUCTURE),
-    ("npm error code E503\nnpm error 503 Service Unavailable - GET https://registry.npmjs.org/x\n",
-     RunProblem.INFRASTRUCTURE),
-], ids=["pip-no-such-version", "npm-404", "pip-timeout", "npm-timeout", "npm-503"])
-def test_a_setup_that_could_not_reach_the_index_is_never_the_contributors_failure(output: str,
-                                                                                   problem: RunProblem) -> None:
+@pytest.mark.parametrize(
+    ("output", "problem"),
+    [
+        ("ERROR: Could not find a version that satisfies the requirement lockpkg==9\n", RunProblem.SETUP),
+        (
+            "npm error code E404\nnpm error 404 Not Found - GET https://registry.npmjs.org/no-such-pkg\n",
+            RunProblem.SETUP,
+        ),
+        (
+            "WARNING: Retrying ... ReadTimeoutError(\"HTTPSConnectionPool(host='pypi.org'): Read timed out.\")\n"
+            "ERROR: Could not install packages due to an OSError: Max retries exceeded with url: /simple/x/\n",
+            RunProblem.INFRASTRUCTURE,
+        ),
+        (
+            "npm error code ETIMEDOUT\nnpm error network request to https://registry.npmjs.org/x failed\n",
+            RunProblem.INFRASTRUCTURE,
+        ),
+        (
+            "npm error code E503\nnpm error 503 Service Unavailable - GET https://registry.npmjs.org/x\n",
+            RunProblem.INFRASTRUCTURE,
+        ),
+    ],
+    ids=["pip-no-such-version", "npm-404", "pip-timeout", "npm-timeout", "npm-503"],
+)
+def test_a_setup_that_could_not_reach_the_index_is_never_the_contributors_failure(
+    output: str, problem: RunProblem
+) -> None:
     run = failed_setup(SandboxOutcome(exit_code=1, log_tail=output), output, "pip install -e .")
     assert run.status == RunStatus.ERROR and run.problem == problem
     assert run.outcome.log_tail.startswith("setup step `pip install -e .` failed")
 
 
-@pytest.mark.parametrize(("limit", "refused", "problem", "why"), [
-    ("network", ["npm.dev.example.com:4873: cannot resolve npm.dev.example.com: not known (×500)"], RunProblem.SETUP,
-     "setup kept asking for an address the sandbox's network proxy refuses: npm.dev.example.com:4873"),
-    (None, ["10.0.0.7:443: 10.0.0.7 is not a public address"], RunProblem.SETUP,
-     "setup exited 1: 10.0.0.7:443"),
-    ("wall_clock", ["registry.npmjs.org:443: cannot resolve registry.npmjs.org: try again (×40)"],
-     RunProblem.INFRASTRUCTURE, "setup hit the wall_clock limit: registry.npmjs.org:443"),
-], ids=["private-registry-loop", "private-address", "public-index-unresolvable"])
-def test_a_setup_the_network_proxy_refused_names_what_it_asked_for(limit: str | None, refused: list[str],
-                                                                   problem: RunProblem, why: str) -> None:
+@pytest.mark.parametrize(
+    ("limit", "refused", "problem", "why"),
+    [
+        (
+            "network",
+            ["npm.dev.example.com:4873: cannot resolve npm.dev.example.com: not known (×500)"],
+            RunProblem.SETUP,
+            "setup kept asking for an address the sandbox's network proxy refuses: npm.dev.example.com:4873",
+        ),
+        (None, ["10.0.0.7:443: 10.0.0.7 is not a public address"], RunProblem.SETUP, "setup exited 1: 10.0.0.7:443"),
+        (
+            "wall_clock",
+            ["registry.npmjs.org:443: cannot resolve registry.npmjs.org: try again (×40)"],
+            RunProblem.INFRASTRUCTURE,
+            "setup hit the wall_clock limit: registry.npmjs.org:443",
+        ),
+    ],
+    ids=["private-registry-loop", "private-address", "public-index-unresolvable"],
+)
+def test_a_setup_the_network_proxy_refused_names_what_it_asked_for(
+    limit: str | None, refused: list[str], problem: RunProblem, why: str
+) -> None:
     """A lockfile that points at a private registry is the setup's problem, and the review says which host."""
     outcome = SandboxOutcome(exit_code=None if limit else 1, limit_hit=limit, egress_refused=refused)
     run = failed_setup(outcome, "npm http fetch GET 403 ...", "npm ci")

@@ -60,8 +60,10 @@ diff --git a/tests/test_filelock.py b/tests/test_filelock.py
 
 @pytest.mark.parametrize(("base", "head", "reported"), [((F, F), (P, P), False), ((P, P), (P, P), True)])
 def test_a_review_of_a_real_fix_drops_the_finding_only_when_proven(base, head, reported: bool) -> None:
-    proof = proof_of(pair("contender", base, head), tests=("tests/test_filelock.py",),
-                     sources=("src/filelock/_unix.py",))
-    review = build_review(ReviewInput(pr=PullRequest(), proof=proof, diff=REAL_DIFF,
-                                      reviewed_at="2026-12-04 12:00 UTC"))
+    proof = proof_of(
+        pair("contender", base, head), tests=("tests/test_filelock.py",), sources=("src/filelock/_unix.py",)
+    )
+    review = build_review(
+        ReviewInput(pr=PullRequest(), proof=proof, diff=REAL_DIFF, reviewed_at="2026-12-04 12:00 UTC")
+    )
     assert ("lock-change-without-test" in [f.rule for f in review.findings]) is reported

@@ -549,7 +549,10 @@ def test_unittest_in_a_venv_without_pytest(tmp_path: Path) -> None:
     config = _config("setup:\n  run: python3 -m venv venv && venv/bin/pip install -e .\n")
     (suite,) = select_suites(config, _changes("tests/test_lock.py"), tmp_path)
     assert (suite.name, suite.run, suite.junit) == (
-        "PR tests (unittest)", "venv/bin/python -m unittest -v tests/test_lock.py", None)
+        "PR tests (unittest)",
+        "venv/bin/python -m unittest -v tests/test_lock.py",
+        None,
+    )
     (tmp_path / "tests" / "conftest.py").write_text("")  # pytest's own file: the tests need pytest
     (suite,) = select_suites(config, _changes("tests/test_lock.py"), tmp_path)
     assert suite.run.startswith("venv/bin/python -m pytest ")

@@ -63,8 +63,9 @@ def _pair(name: str, base: SuiteResult, head: SuiteResult) -> SuitePair:
 
 def test_a_suite_that_ran_no_test_is_left_out_and_the_verdict_comes_from_the_others() -> None:
     usage = _with_problem("head", RunProblem.NO_TEST_RAN, "unrecognized arguments: --cov=pkg")
-    decision = decide([pair("configured", (F,), (P,)),
-                       _pair("auto", _with_problem("base", RunProblem.NO_TEST_RAN, "usage"), usage)])
+    decision = decide(
+        [pair("configured", (F,), (P,)), _pair("auto", _with_problem("base", RunProblem.NO_TEST_RAN, "usage"), usage)]
+    )
     assert decision.verdict == Verdict.PROVEN
     assert decision.cause is None
     assert len(decision.notes) == 1 and "`auto` ran no test" in decision.notes[0]
@@ -86,17 +87,22 @@ def test_no_suite_ran_a_test_is_an_error_that_says_what_to_change() -> None:
     assert "suite's command" in decision.reason
 
 
-@pytest.mark.parametrize(("sides", "verdict", "cause"), [
-    (("head",), Verdict.FAILS, None),
-    (("head", "base"), Verdict.ERROR, RunProblem.SETUP),
-    (("base",), Verdict.ERROR, RunProblem.SETUP),
-])
-def test_setup_failures_say_whose_problem_it_is(sides: tuple[str, ...], verdict: Verdict,
-                                                 cause: RunProblem | None) -> None:
+@pytest.mark.parametrize(
+    ("sides", "verdict", "cause"),
+    [
+        (("head",), Verdict.FAILS, None),
+        (("head", "base"), Verdict.ERROR, RunProblem.SETUP),
+        (("base",), Verdict.ERROR, RunProblem.SETUP),
+    ],
+)
+def test_setup_failures_say_whose_problem_it_is(
+    sides: tuple[str, ...], verdict: Verdict, cause: RunProblem | None
+) -> None:
     def side(name: str) -> SuiteResult:
         if name in sides:
             return _with_problem(name, RunProblem.SETUP, "setup exited 1")
         return result(name, F if name == "base" else P)
+
     decision = decide([_pair("lock", side("base"), side("head"))])
     assert (decision.verdict, decision.cause) == (verdict, cause), decision.reason
 
@@ -108,20 +114,33 @@ def test_an_error_run_without_a_stated_problem_is_infrastructure() -> None:
 
 def test_a_test_that_loads_on_neither_side_says_so() -> None:
     why = "a test file could not be loaded: Error: Cannot find module 'lockfile'"
-    decision = decide([_pair("unlock", _with_problem("base", RunProblem.NOT_LOADED, why),
-                             _with_problem("head", RunProblem.NOT_LOADED, why))])
+    decision = decide(
+        [
+            _pair(
+                "unlock",
+                _with_problem("base", RunProblem.NOT_LOADED, why),
+                _with_problem("head", RunProblem.NOT_LOADED, why),
+            )
+        ]
+    )
     assert (decision.verdict, decision.cause) == (Verdict.ERROR, RunProblem.NOT_LOADED)
     assert "does not load on head either" in decision.reason and "Cannot find module" in decision.reason
 
 
-@pytest.mark.parametrize(("inferred", "advice"), [
-    (False, "fix the `setup` in the base branch's `.github/reviewbot.yml`"),
-    (True, "add a `.github/reviewbot.yml` to the base branch"),
-], ids=["configured", "inferred"])
+@pytest.mark.parametrize(
+    ("inferred", "advice"),
+    [
+        (False, "fix the `setup` in the base branch's `.github/reviewbot.yml`"),
+        (True, "add a `.github/reviewbot.yml` to the base branch"),
+    ],
+    ids=["configured", "inferred"],
+)
 def test_a_failed_setup_is_fixed_where_it_came_from(inferred: bool, advice: str) -> None:
     """With no config file there is no `setup` to fix: the maintainer adds one, starting from the inferred."""
     why = "setup kept asking for an address the sandbox's network proxy refuses: npm.internal:4873"
-    decision = decide([_pair("t", _with_problem("base", RunProblem.SETUP, why),
-                             _with_problem("head", RunProblem.SETUP, why))], inferred_setup=inferred)
+    decision = decide(
+        [_pair("t", _with_problem("base", RunProblem.SETUP, why), _with_problem("head", RunProblem.SETUP, why))],
+        inferred_setup=inferred,
+    )
     assert (decision.verdict, decision.cause) == (Verdict.ERROR, RunProblem.SETUP)
     assert advice in decision.reason and ("inferred setup step" in decision.reason) is inferred

@@ -27,8 +27,12 @@ def example(name: str) -> dict:
 
 
 def headers(body: bytes, event: str, delivery: str = "d-1", secret: str = SECRET) -> dict:
-    return {"X-Hub-Signature-256": sign(secret, body), "X-GitHub-Event": event, "X-GitHub-Delivery": delivery,
-            "Content-Type": "application/json"}
+    return {
+        "X-Hub-Signature-256": sign(secret, body),
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery,
+        "Content-Type": "application/json",
+    }
 
 
 @pytest.fixture
@@ -54,7 +58,11 @@ def test_an_opened_pr_is_enqueued_once_and_a_replay_is_a_no_op(client: TestClien
     assert replay.status_code == 200 and replay.json() == {"duplicate": True, "jobs": first.json()["jobs"]}
     [job] = queue.jobs()
     assert (job.kind, job.repo, job.pr_number, job.installation_id) == (
-        "review", payload["repository"]["full_name"], payload["number"], 42)
+        "review",
+        payload["repository"]["full_name"],
+        payload["number"],
+        42,
+    )
     assert job.head_sha == payload["pull_request"]["head"]["sha"]
 
 
@@ -62,8 +70,11 @@ def test_the_rotated_secret_is_accepted_and_a_wrong_one_refused(client: TestClie
     body = json.dumps(example("ping.event.1.json")).encode()
     old = client.post("/webhook", content=body, headers=headers(body, "ping", "d-2", secret="old-secret"))
     wrong = client.post("/webhook", content=body, headers=headers(body, "ping", "d-3", secret="guess"))
-    missing = client.post("/webhook", content=body, headers={"X-GitHub-Event": "ping", "X-GitHub-Delivery": "d-4",
-                                                             "Content-Type": "application/json"})
+    missing = client.post(
+        "/webhook",
+        content=body,
+        headers={"X-GitHub-Event": "ping", "X-GitHub-Delivery": "d-4", "Content-Type": "application/json"},
+    )
     assert old.status_code == 202 and "ignored" in old.json()
     assert wrong.status_code == 401 and missing.status_code == 401
     assert "X-Hub-Signature-256" in wrong.json()["error"]
@@ -78,16 +89,23 @@ def test_the_rotated_secret_is_accepted_and_a_wrong_one_refused(client: TestClie
         pytest.param(b"{}", "", {}, 400, "X-GitHub-Event", id="no-event-header"),
         pytest.param(b"{}", "ping", {"X-GitHub-Delivery": ""}, 400, "X-GitHub-Delivery", id="no-delivery-id"),
         pytest.param(b"{}", "ping", {"Content-Type": "text/plain"}, 400, "content type", id="plain-text"),
-        pytest.param(b"zen=1", "ping", {"Content-Type": "application/x-www-form-urlencoded"}, 400, "`payload` field",
-                     id="form-without-payload"),
+        pytest.param(
+            b"zen=1",
+            "ping",
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            400,
+            "`payload` field",
+            id="form-without-payload",
+        ),
         pytest.param(b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}", "ping", {}, 400, "nests 5001 deep", id="deep"),
         pytest.param(b'{"zen": "\\ud800"}', "ping", {}, 400, "`zen` contains a lone surrogate", id="surrogate"),
         pytest.param(b'{"zen": "a\\u0000"}', "ping", {}, 400, "`zen` contains a NUL", id="nul"),
         pytest.param(b"{}", "e" * 61, {}, 400, "X-GitHub-Event", id="long-event"),
     ],
 )
-def test_malformed_input_gets_a_400_with_the_reason(client: TestClient, queue: Queue, body: bytes, event: str,
-                                                    extra: dict, status: int, reason: str) -> None:
+def test_malformed_input_gets_a_400_with_the_reason(
+    client: TestClient, queue: Queue, body: bytes, event: str, extra: dict, status: int, reason: str
+) -> None:
     response = post(client, body, event, "d-x", **extra)
     assert response.status_code == status and reason in response.json()["error"]
     assert queue.jobs() == []
@@ -140,17 +158,33 @@ HEADER_VALUES = st.one_of(st.none(), st.text(max_size=80), st.just("application/
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.one_of(st.binary(max_size=2000), st.text(max_size=2000).map(str.encode),
-                      st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                                   lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10),
-                                                                                               inner, max_size=4),
-                                   max_leaves=20).map(lambda v: json.dumps(v).encode())),
-       event=HEADER_VALUES, content_type=HEADER_VALUES, delivery=HEADER_VALUES, signed=st.booleans())
-def test_no_input_makes_a_5xx_or_a_wrong_job(client: TestClient, queue: Queue, body: bytes, event, content_type,
-                                             delivery, signed: bool) -> None:
-    sent = {name: value for name, value in {"X-GitHub-Event": event, "Content-Type": content_type,
-                                            "X-GitHub-Delivery": delivery}.items()
-            if value is not None and value.isprintable() and value.isascii()}
+@given(
+    body=st.one_of(
+        st.binary(max_size=2000),
+        st.text(max_size=2000).map(str.encode),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+            max_leaves=20,
+        ).map(lambda v: json.dumps(v).encode()),
+    ),
+    event=HEADER_VALUES,
+    content_type=HEADER_VALUES,
+    delivery=HEADER_VALUES,
+    signed=st.booleans(),
+)
+def test_no_input_makes_a_5xx_or_a_wrong_job(
+    client: TestClient, queue: Queue, body: bytes, event, content_type, delivery, signed: bool
+) -> None:
+    sent = {
+        name: value
+        for name, value in {
+            "X-GitHub-Event": event,
+            "Content-Type": content_type,
+            "X-GitHub-Delivery": delivery,
+        }.items()
+        if value is not None and value.isprintable() and value.isascii()
+    }
     if signed:
         sent["X-Hub-Signature-256"] = sign(SECRET, body)
     before = len(queue.jobs())
@@ -166,14 +200,23 @@ def test_no_input_makes_a_5xx_or_a_wrong_job(client: TestClient, queue: Queue, b
 def test_a_repeated_header_is_refused_not_guessed(client: TestClient) -> None:
     body = json.dumps(example("ping.event.1.json")).encode()
     good = headers(body, "ping", "d-9")
-    response = client.post("/webhook", content=body, headers=[
-        ("X-Hub-Signature-256", "sha256=" + "0" * 64), ("X-Hub-Signature-256", good["X-Hub-Signature-256"]),
-        ("X-GitHub-Event", "ping"), ("X-GitHub-Delivery", "d-9"), ("Content-Type", "application/json")])
+    response = client.post(
+        "/webhook",
+        content=body,
+        headers=[
+            ("X-Hub-Signature-256", "sha256=" + "0" * 64),
+            ("X-Hub-Signature-256", good["X-Hub-Signature-256"]),
+            ("X-GitHub-Event", "ping"),
+            ("X-GitHub-Delivery", "d-9"),
+            ("Content-Type", "application/json"),
+        ],
+    )
     assert response.status_code == 400 and "more than once" in response.json()["error"]
 
 
-def test_a_form_encoded_delivery_is_accepted_with_the_signature_over_the_raw_body(client: TestClient,
-                                                                                  queue: Queue) -> None:
+def test_a_form_encoded_delivery_is_accepted_with_the_signature_over_the_raw_body(
+    client: TestClient, queue: Queue
+) -> None:
     """GitHub's default for repository webhooks: `payload=<url-encoded JSON>`, signed as sent."""
     from urllib.parse import urlencode
 
@@ -184,8 +227,11 @@ def test_a_form_encoded_delivery_is_accepted_with_the_signature_over_the_raw_bod
     assert response.status_code == 202 and len(response.json()["jobs"]) == 1
     [job] = queue.jobs()
     assert (job.repo, job.head_sha) == (payload["repository"]["full_name"], payload["pull_request"]["head"]["sha"])
-    signed_over_json = {**sent, "X-Hub-Signature-256": sign(SECRET, json.dumps(payload).encode()),
-                        "X-GitHub-Delivery": "d-form-2"}
+    signed_over_json = {
+        **sent,
+        "X-Hub-Signature-256": sign(SECRET, json.dumps(payload).encode()),
+        "X-GitHub-Delivery": "d-form-2",
+    }
     assert client.post("/webhook", content=body, headers=signed_over_json).status_code == 401
 
 
@@ -232,7 +278,10 @@ def test_one_log_line_per_delivery_says_what_happened(client: TestClient, caplog
         post(client, b"{", "pull_request", "d-broken")
     queued, pinged, broken = [record.fields for record in caplog.records if record.name == "reviewbot.webhook"]
     assert queued["delivery"] == "d-log" and queued["outcome"] == "queued" and queued["status"] == 202
-    assert (queued["repo"], queued["pr"], queued["head"]) == (payload["repository"]["full_name"], payload["number"],
-                                                              payload["pull_request"]["head"]["sha"])
+    assert (queued["repo"], queued["pr"], queued["head"]) == (
+        payload["repository"]["full_name"],
+        payload["number"],
+        payload["pull_request"]["head"]["sha"],
+    )
     assert queued["jobs"] and pinged["outcome"] == "ignored: ping"
     assert broken["status"] == 400 and broken["outcome"].startswith("refused: body is not valid JSON")

@@ -59,17 +59,52 @@ def replace(payload: Any, path: tuple, new: Any) -> Any:
 RAW_MUTANTS = st.one_of(
     st.integers(min_value=60, max_value=20_000).map(lambda n: "[" * n + "]" * n),
     st.integers(min_value=60, max_value=3_000).map(lambda n: '{"a":' * n + "1" + "}" * n),
-    st.sampled_from([r'"\ud800"', r'"x\udfffy"', r'"a\u0000b"', r'"\u0000"', r'"Codertocat/\ud83d"',
-                     r'"Codertocat/Hello\u0000World"', "1" + "0" * 5000, "-" + "9" * 40, "1e999", "-1e999"]),
+    st.sampled_from(
+        [
+            r'"\ud800"',
+            r'"x\udfffy"',
+            r'"a\u0000b"',
+            r'"\u0000"',
+            r'"Codertocat/\ud83d"',
+            r'"Codertocat/Hello\u0000World"',
+            "1" + "0" * 5000,
+            "-" + "9" * 40,
+            "1e999",
+            "-1e999",
+        ]
+    ),
 )
 HUGE = st.sampled_from([2**31 - 1, 2**31, 2**32, 2**63 - 1, 2**63, 2**64, -(2**63) - 1, -1, 0, 10**30])
-NAMES = st.sampled_from(["a/b", "a" * 40 + "/b", "o/" + "n" * 101, "o/" + "n" * 300, "/x", "x/", "o/..", "o/.",
-                         "-o/x", "o/x/y", "o/x\n", "o\x00/x", "Codertocat/Hello-World\x00", "ó/x", "o/x y"])
+NAMES = st.sampled_from(
+    [
+        "a/b",
+        "a" * 40 + "/b",
+        "o/" + "n" * 101,
+        "o/" + "n" * 300,
+        "/x",
+        "x/",
+        "o/..",
+        "o/.",
+        "-o/x",
+        "o/x/y",
+        "o/x\n",
+        "o\x00/x",
+        "Codertocat/Hello-World\x00",
+        "ó/x",
+        "o/x y",
+    ]
+)
 VALUES = st.one_of(
-    st.none(), st.booleans(), st.floats(allow_nan=False), HUGE, st.integers(),
+    st.none(),
+    st.booleans(),
+    st.floats(allow_nan=False),
+    HUGE,
+    st.integers(),
     st.text(st.characters(exclude_categories=()), max_size=50),  # lone surrogates and NUL included
-    st.text(max_size=10).map(lambda t: t * 500), NAMES,
-    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+    st.text(max_size=10).map(lambda t: t * 500),
+    NAMES,
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
 )
 
 
@@ -84,12 +119,20 @@ def mutants(draw: st.DrawFn) -> tuple[str, bytes, str]:
         text = json.dumps(replace(payload, where, PLACEHOLDER)).replace(f'"{PLACEHOLDER}"', draw(RAW_MUTANTS))
     else:
         text = json.dumps(replace(payload, where, draw(VALUES)))
-    event = draw(st.one_of(st.just(event), st.sampled_from(["pull_request", "issue_comment", "status", "check_run"]),
-                           st.sampled_from(["x" * 61, "pull request", "pull_request\t", "é"])))
+    event = draw(
+        st.one_of(
+            st.just(event),
+            st.sampled_from(["pull_request", "issue_comment", "status", "check_run"]),
+            st.sampled_from(["x" * 61, "pull request", "pull_request\t", "é"]),
+        )
+    )
     if draw(st.booleans()):
         return event, text.encode("utf-8", "surrogatepass"), "application/json"
-    return event, b"payload=" + quote_plus(text.encode("utf-8", "surrogatepass")).encode(), \
-        "application/x-www-form-urlencoded"
+    return (
+        event,
+        b"payload=" + quote_plus(text.encode("utf-8", "surrogatepass")).encode(),
+        "application/x-www-form-urlencoded",
+    )
 
 
 @pytest.fixture
@@ -103,15 +146,25 @@ DELIVERY_IDS = itertools.count()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
-@settings(max_examples=70, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=70,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(mutant=mutants())
 def test_no_signed_delivery_gets_a_5xx_or_queues_anything_malformed(service, mutant) -> None:  # type: ignore[no-untyped-def]
     client, queue = service
     event, body, content_type = mutant
-    response = client.post("/webhook", content=body, headers={
-        "X-Hub-Signature-256": sign(SECRET, body), "X-GitHub-Event": event.encode("utf-8"),
-        "X-GitHub-Delivery": f"fuzz-{next(DELIVERY_IDS)}", "Content-Type": content_type})
+    response = client.post(
+        "/webhook",
+        content=body,
+        headers={
+            "X-Hub-Signature-256": sign(SECRET, body),
+            "X-GitHub-Event": event.encode("utf-8"),
+            "X-GitHub-Delivery": f"fuzz-{next(DELIVERY_IDS)}",
+            "Content-Type": content_type,
+        },
+    )
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         error = response.json()["error"]

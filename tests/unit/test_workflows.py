@@ -58,15 +58,15 @@ def test_review_runs_pr_code_without_a_write_token_on_forks() -> None:
     assert set(workflow["on"]) == {"pull_request"}  # never pull_request_target next to PR code
     assert workflow["permissions"] == {}
     [job] = workflow["jobs"].values()
-    assert job["permissions"] == {"contents": "read", "pull-requests": "write", "issues": "write",
-                                  "statuses": "write"}
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write", "issues": "write", "statuses": "write"}
     assert not any(str(step.get("uses", "")).startswith("actions/checkout") for step in job["steps"])
     text = (WORKFLOWS / "review.yml").read_text(encoding="utf-8")
     assert "secrets." not in text
     [review] = [step for step in job["steps"] if "review --pr" in step.get("run", "")]
     assert "--publish" in review["run"] and "--expect-head" in review["run"]
     assert review["env"]["SAME_REPOSITORY"] == (
-        "${{ github.event.pull_request.head.repo.full_name == github.repository }}")
+        "${{ github.event.pull_request.head.repo.full_name == github.repository }}"
+    )
 
 
 def test_ci_runs_the_projects_own_entry_point() -> None:

@@ -27,11 +27,13 @@ def inconsistent_lock_order(windows: list[Window]) -> list[Finding]:
                 continue
             outer = held_names(w, i)
             chain = outer + inner
-            pairs.extend((a, b, w, line) for k, a in enumerate(chain) for b in chain[k + 1:]
-                         if a != b and b in inner)
+            pairs.extend((a, b, w, line) for k, a in enumerate(chain) for b in chain[k + 1 :] if a != b and b in inner)
     orders = {(a, b) for a, b, _, _ in pairs}
-    return [finding("inconsistent-lock-order", w, line, f"{code_span(a)} then {code_span(b)}")
-            for a, b, w, line in pairs if line.added and (b, a) in orders]
+    return [
+        finding("inconsistent-lock-order", w, line, f"{code_span(a)} then {code_span(b)}")
+        for a, b, w, line in pairs
+        if line.added and (b, a) in orders
+    ]
 
 
 def lock_change_without_test(files: list[FileDiff], changed_tests: list[str]) -> list[Finding]:
@@ -48,7 +50,9 @@ def lock_change_without_test(files: list[FileDiff], changed_tests: list[str]) ->
         added = f.added_lines
         if not scannable(f, tests) or not added:
             continue
-        lockish_path = re.search(r"lock|mutex|semaphore", f.path.lower()) and not LOCKISH.DEPENDENCY_LOCKFILE.search(f.path)
+        lockish_path = re.search(r"lock|mutex|semaphore", f.path.lower()) and not LOCKISH.DEPENDENCY_LOCKFILE.search(
+            f.path
+        )
         lockish_lines = any(is_acquire(line.text, f.language) or is_release(line.text) for line in added)  # type: ignore[arg-type]
         if not (lockish_path or lockish_lines):
             continue
@@ -62,8 +66,11 @@ def lock_change_without_test(files: list[FileDiff], changed_tests: list[str]) ->
 def _module_named(path: str, text: str) -> bool:
     """Whether test code names the module: its file name without extension, as a whole word."""
     module = path.rsplit("/", 1)[-1].split(".")[0]
-    return len(module) >= 3 and module not in _GENERIC_WORDS and bool(
-        re.search(rf"(?<![\w-]){re.escape(module)}(?![\w-])", text))
+    return (
+        len(module) >= 3
+        and module not in _GENERIC_WORDS
+        and bool(re.search(rf"(?<![\w-]){re.escape(module)}(?![\w-])", text))
+    )
 
 
 def touches_lock_code(files: list[FileDiff], changed_tests: list[str]) -> bool:
@@ -83,8 +90,28 @@ def touches_lock_code(files: list[FileDiff], changed_tests: list[str]) -> bool:
     return False
 
 
-_GENERIC_WORDS = {"src", "lib", "index", "main", "test", "tests", "spec", "utils", "util", "core", "common",
-                  "the", "and", "for", "mjs", "cjs", "mts", "cts", "tsx", "jsx"}
+_GENERIC_WORDS = {
+    "src",
+    "lib",
+    "index",
+    "main",
+    "test",
+    "tests",
+    "spec",
+    "utils",
+    "util",
+    "core",
+    "common",
+    "the",
+    "and",
+    "for",
+    "mjs",
+    "cjs",
+    "mts",
+    "cts",
+    "tsx",
+    "jsx",
+}
 
 
 def _stem_words(path: str) -> set[str]:

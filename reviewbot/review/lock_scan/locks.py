@@ -32,7 +32,9 @@ def is_release(text: str) -> bool:
     """release()/unlock()/LOCK_UN of a lock, a bare `release()` handle, or removing a lock file."""
     if is_comment(text):
         return False
-    if LOCKISH.RELEASE.search(blank_strings(text)) and (LOCKISH.NAME.search(text) or re.search(r"(?<![\w$.])(?:release|unlock)\(\s*\)", text)):
+    if LOCKISH.RELEASE.search(blank_strings(text)) and (
+        LOCKISH.NAME.search(text) or re.search(r"(?<![\w$.])(?:release|unlock)\(\s*\)", text)
+    ):
         return True
     return removes_lock(text)
 

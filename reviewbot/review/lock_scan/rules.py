@@ -52,8 +52,13 @@ def release_not_guaranteed(w: Window) -> Iterator[Finding]:
         if not is_acquire(line.text, w.lang) or acquired_by_scope(w, i) or re.match(r"\s*assert\b", line.text):
             continue
         owner = _receiver(line.text, "acquire|lock")
-        releases = [j for j in same_function(w, i) if is_release(w.lines[j].text) and not _deferred(w, i, j)
-                    and (owner is None or _receiver(w.lines[j].text, "release|unlock") in (owner, None))]
+        releases = [
+            j
+            for j in same_function(w, i)
+            if is_release(w.lines[j].text)
+            and not _deferred(w, i, j)
+            and (owner is None or _receiver(w.lines[j].text, "release|unlock") in (owner, None))
+        ]
         if releases and _no_work_between(w, i, releases[0]):
             continue  # `if lock.acquire(False): lock.release()` - nothing can throw in between
         if not releases or any(_release_guarded(w, j) for j in releases):
@@ -79,8 +84,10 @@ def _no_work_between(w: Window, i: int, j: int) -> bool:
 def _deferred(w: Window, i: int, j: int) -> bool:
     """The release at j sits in a closure defined after the acquire at i (a returned release function)."""
     if w.lang == "python":
-        return len([h for h in py_headers(w, j) if re.match(r"(?:async\s+)?def\b|lambda\b", h)]) > \
-            len([h for h in py_headers(w, i) if re.match(r"(?:async\s+)?def\b", h)])
+        return len([h for h in py_headers(w, j) if re.match(r"(?:async\s+)?def\b|lambda\b", h)]) > len(
+            [h for h in py_headers(w, i) if re.match(r"(?:async\s+)?def\b", h)]
+        )
+
     def functions(blocks: list[tuple[str, str]]) -> int:
         return sum(1 for kind, _ in blocks if kind == "function")
 
@@ -124,8 +131,9 @@ def _no_timeout_given(args: str) -> bool:
     if not args.strip() or "{" in args:
         return True
     items = [a.strip() for a in args.split(",") if a.strip()]
-    return all(re.fullmatch(r"""(['"`]).*\1|[\w$.]*(?:[Pp]ath|[Ff]ile|[Dd]ir|[Ll]ock|LOCK|[Nn]ame|[Kk]ey)""", a)
-               for a in items)
+    return all(
+        re.fullmatch(r"""(['"`]).*\1|[\w$.]*(?:[Pp]ath|[Ff]ile|[Dd]ir|[Ll]ock|LOCK|[Nn]ame|[Kk]ey)""", a) for a in items
+    )
 
 
 def lock_held_across_unbounded_await(w: Window) -> Iterator[Finding]:
@@ -164,8 +172,9 @@ def force_release_without_owner_check(w: Window) -> Iterator[Finding]:
         if LOCKISH.OWNER.search(texts(w, max(0, i - 20), i + 4)):
             continue
         aged = LOCKISH.AGE.search(before)
-        yield finding("force-release-without-owner-check", w, line, "on age alone" if aged else "",
-                       Priority.P0 if aged else None)
+        yield finding(
+            "force-release-without-owner-check", w, line, "on age alone" if aged else "", Priority.P0 if aged else None
+        )
 
 
 def unlink_lock_held_open(w: Window) -> Iterator[Finding]:
@@ -174,13 +183,14 @@ def unlink_lock_held_open(w: Window) -> Iterator[Finding]:
         if not removes_lock(line.text):
             continue
         scope, function = same_function(w, i), function_lines(w, i)
-        opened = any(LOCKISH.OPEN.search(w.lines[j].text) and lock_path(w.lines[j].text)
-                     for j in function if j < i)
+        opened = any(LOCKISH.OPEN.search(w.lines[j].text) and lock_path(w.lines[j].text) for j in function if j < i)
         closed_after = any(LOCKISH.CLOSE.search(w.lines[j].text) for j in scope)
         target = _removed_target(line.text)
         recreated = target is not None and any(
-            target in w.lines[j].text and (LOCKISH.CREATE.search(w.lines[j].text) or LOCKISH.OPEN.search(w.lines[j].text))
-            for j in scope)
+            target in w.lines[j].text
+            and (LOCKISH.CREATE.search(w.lines[j].text) or LOCKISH.OPEN.search(w.lines[j].text))
+            for j in scope
+        )
         if (opened and closed_after) or recreated:
             yield finding("unlink-lock-held-open", w, line, "re-created right after" if recreated else "")
 
@@ -201,8 +211,12 @@ def check_then_create(w: Window) -> Iterator[Finding]:
             continue
         for j in same_function(w, i):
             create = w.lines[j]
-            if LOCKISH.CREATE.search(create.text) and not LOCKISH.EXCLUSIVE_CREATE.search(create.text) \
-                    and lock_path(create.text) and (create.added or line.added):
+            if (
+                LOCKISH.CREATE.search(create.text)
+                and not LOCKISH.EXCLUSIVE_CREATE.search(create.text)
+                and lock_path(create.text)
+                and (create.added or line.added)
+            ):
                 yield finding("check-then-create", w, create if create.added else line)
                 break
 
@@ -227,8 +241,11 @@ def swallowed_release_error(w: Window) -> Iterator[Finding]:
         if not is_release(text) or is_definition(text, w.lang):
             continue
         if w.lang == "js":
-            if re.search(r"\.catch\(\s*(?:\(\s*\w*\s*\)|\w+)\s*=>\s*(?:\{\s*\}|undefined|null|void 0)\s*\)"
-                         r"|\.catch\(\s*noop\s*\)", text) or _js_empty_catch_after(w, i):
+            if re.search(
+                r"\.catch\(\s*(?:\(\s*\w*\s*\)|\w+)\s*=>\s*(?:\{\s*\}|undefined|null|void 0)\s*\)"
+                r"|\.catch\(\s*noop\s*\)",
+                text,
+            ) or _js_empty_catch_after(w, i):
                 yield finding("swallowed-release-error", w, line)
         elif _py_bare_except_after(w, i):
             yield finding("swallowed-release-error", w, line)
@@ -290,6 +307,13 @@ def _py_bare_except_after(w: Window, i: int) -> bool:
     return False
 
 
-WINDOW_RULES = (release_not_guaranteed, acquire_without_timeout, lock_held_across_unbounded_await,
-                force_release_without_owner_check, unlink_lock_held_open, check_then_create,
-                non_atomic_lock_write, swallowed_release_error)
+WINDOW_RULES = (
+    release_not_guaranteed,
+    acquire_without_timeout,
+    lock_held_across_unbounded_await,
+    force_release_without_owner_check,
+    unlink_lock_held_open,
+    check_then_create,
+    non_atomic_lock_write,
+    swallowed_release_error,
+)

@@ -18,8 +18,12 @@ def scan(files: list[FileDiff], changed_tests: list[str]) -> list[Finding]:
     (`ChangedFiles.tests`): they are not scanned, only counted as evidence.
     """
     tests = set(changed_tests)
-    windows = [Window(f.path, f.language, hunk.lines, hunk.section)  # type: ignore[arg-type]
-               for f in files if scannable(f, tests) for hunk in f.hunks]
+    windows = [
+        Window(f.path, f.language, hunk.lines, hunk.section)  # type: ignore[arg-type]
+        for f in files
+        if scannable(f, tests)
+        for hunk in f.hunks
+    ]
     findings: list[Finding] = []
     for window in windows:
         for rule in WINDOW_RULES:

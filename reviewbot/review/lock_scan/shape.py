@@ -31,7 +31,9 @@ class Window:
     lang: Language
     lines: list[Line]
     section: str = ""
-    cache: dict[str, list[tuple[tuple[str, str], ...]]] = field(default_factory=dict, compare=False, repr=False)  # per-hunk derived facts
+    cache: dict[str, list[tuple[tuple[str, str], ...]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )  # per-hunk derived facts
 
 
 def added_lines(w: Window) -> Iterator[tuple[int, Line]]:
@@ -56,10 +58,12 @@ def is_blank(text: str) -> bool:
     return not text.strip() or is_comment(text)
 
 
-_JS_DEF = re.compile(r"^\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?function\b"
-                     r"|^\s*(?:(?:public|private|protected|static|async|override|readonly)\s+)*(?!(?:if|for|while|switch|catch|return|await)\b)[\w$]+\s*\([^)]*\)\s*(?::[^={]*)?\{\s*$"
-                     r"|^\s*(?:export\s+)?(?:const|let|var)\s+[\w$]+\s*=\s*(?:async\s+)?(?:function\b|\([^)]*\)\s*(?::[^=]*)?=>)"
-                     r"|^\s*[\w$]+\??\s*\([^)]*\)\s*:\s*[^;{]+;\s*$")
+_JS_DEF = re.compile(
+    r"^\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?function\b"
+    r"|^\s*(?:(?:public|private|protected|static|async|override|readonly)\s+)*(?!(?:if|for|while|switch|catch|return|await)\b)[\w$]+\s*\([^)]*\)\s*(?::[^={]*)?\{\s*$"
+    r"|^\s*(?:export\s+)?(?:const|let|var)\s+[\w$]+\s*=\s*(?:async\s+)?(?:function\b|\([^)]*\)\s*(?::[^=]*)?=>)"
+    r"|^\s*[\w$]+\??\s*\([^)]*\)\s*:\s*[^;{]+;\s*$"
+)
 
 
 def is_definition(text: str, lang: Language) -> bool:
@@ -72,7 +76,7 @@ def call_args(w: Window, i: int, paren: int) -> str | None:
     """The argument text of the call whose '(' is at `paren` on line i, across lines; None if cut off by the hunk."""
     depth = 0
     out: list[str] = []
-    for k, line in enumerate(w.lines[i:i + 8]):
+    for k, line in enumerate(w.lines[i : i + 8]):
         text = line.text[paren:] if k == 0 else line.text
         for char in text:
             depth += {"(": 1, ")": -1}.get(char, 0)
@@ -114,8 +118,11 @@ def same_function(w: Window, i: int) -> list[int]:
         text = w.lines[j].text
         stripped = strip_js(text).strip()
         depth += brace_delta(text)
-        if (depth < 0 and not re.match(r"\}\s*(?:finally|catch|else)\b", stripped)
-                and (depth < -1 or _closes_function(w, j))):
+        if (
+            depth < 0
+            and not re.match(r"\}\s*(?:finally|catch|else)\b", stripped)
+            and (depth < -1 or _closes_function(w, j))
+        ):
             break
         out.append(j)
     return out
@@ -131,8 +138,11 @@ def _closes_function(w: Window, j: int) -> bool:
 
 def blank_strings(text: str) -> str:
     """The line with string contents blanked (same length), so `"lock.acquire()"` in a message is not a call."""
-    return re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`(?:[^`\\]|\\.)*`",
-                  lambda m: m.group(0)[0] + " " * (len(m.group(0)) - 2) + m.group(0)[-1], text)
+    return re.sub(
+        r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`(?:[^`\\]|\\.)*`",
+        lambda m: m.group(0)[0] + " " * (len(m.group(0)) - 2) + m.group(0)[-1],
+        text,
+    )
 
 
 def strip_js(text: str) -> str:

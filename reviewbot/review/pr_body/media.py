@@ -15,9 +15,7 @@ from reviewbot.review.pr_body.blocks import render, split_lines, unquoted, visib
 from reviewbot.review.pr_body.records import MAX_LABEL, MAX_MEDIA, MAX_URL_CHARS, Media, MediaKind, collapse
 
 _VIDEO_EXT = (".mp4", ".mov", ".webm")
-_ASSET = re.compile(
-    r"^https://github\.com/(?:user-attachments/assets|[\w.-]+/[\w.-]+/assets/\d+)/[0-9a-fA-F-]{16,}/?$"
-)
+_ASSET = re.compile(r"^https://github\.com/(?:user-attachments/assets|[\w.-]+/[\w.-]+/assets/\d+)/[0-9a-fA-F-]{16,}/?$")
 _BARE_URL = re.compile(r"https?://[^\s<>\"'`()\[\]{}]+", re.I)
 
 

@@ -8,9 +8,7 @@ from reviewbot.review.pr_body.records import MAX_RESULT_TEXT, ClaimedResult, col
 
 _N = r"\b(\d{1,9})\b"
 _PASS_WORD = r"(?:pass(?:ed|ing|es)?|green|ok|succeed(?:ed|s)?|successful)\b"
-_RATIO = re.compile(
-    rf"{_N}\s*(?:/|\s+of\s+)\s*{_N}\s+(?:[a-z-]+\s+){{0,2}}?(?:are\s+|were\s+)?{_PASS_WORD}", re.I
-)
+_RATIO = re.compile(rf"{_N}\s*(?:/|\s+of\s+)\s*{_N}\s+(?:[a-z-]+\s+){{0,2}}?(?:are\s+|were\s+)?{_PASS_WORD}", re.I)
 _RATIO_AFTER = re.compile(rf"\bpass(?:ed|ing|es)?\s*:?\s*\(?{_N}\s*/\s*{_N}", re.I)
 _COUNT = re.compile(
     rf"{_N}\s+(?:(?:unit|integration|e2e|new|existing)\s+)?(?:(?:tests?|specs?|cases?)\s+)?"

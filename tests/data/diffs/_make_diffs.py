@@ -26,13 +26,16 @@ CASES: dict[str, dict[str, tuple[str | None, str | None]]] = {}
 
 # --- positives ---------------------------------------------------------------------------------
 
-CASES["js_release_not_in_finally"] = {"src/agents/session-write-lock.ts": (d("""
+CASES["js_release_not_in_finally"] = {
+    "src/agents/session-write-lock.ts": (
+        d("""
     import fs from "node:fs/promises";
 
     export async function appendEntry(sessionFile: string, entry: Entry): Promise<void> {
       await fs.appendFile(sessionFile, JSON.stringify(entry) + "\\n");
     }
-"""), d("""
+"""),
+        d("""
     import fs from "node:fs/promises";
     import { acquireSessionWriteLock } from "./lock.js";
 
@@ -41,9 +44,13 @@ CASES["js_release_not_in_finally"] = {"src/agents/session-write-lock.ts": (d("""
       await fs.appendFile(sessionFile, JSON.stringify(entry) + "\\n");
       await lock.release();
     }
-"""))}
+"""),
+    )
+}
 
-CASES["py_release_not_in_finally"] = {"app/state.py": (d("""
+CASES["py_release_not_in_finally"] = {
+    "app/state.py": (
+        d("""
     import threading
 
     _lock = threading.Lock()
@@ -51,7 +58,8 @@ CASES["py_release_not_in_finally"] = {"app/state.py": (d("""
 
     def write_state(path, data):
         path.write_text(data)
-"""), d("""
+"""),
+        d("""
     import threading
 
     _lock = threading.Lock()
@@ -62,9 +70,13 @@ CASES["py_release_not_in_finally"] = {"app/state.py": (d("""
             raise TimeoutError("state lock busy")
         path.write_text(data)
         _lock.release()
-"""))}
+"""),
+    )
+}
 
-CASES["py_acquire_without_timeout"] = {"app/cache.py": (d("""
+CASES["py_acquire_without_timeout"] = {
+    "app/cache.py": (
+        d("""
     import fcntl
 
 
@@ -74,7 +86,8 @@ CASES["py_acquire_without_timeout"] = {"app/cache.py": (d("""
 
         def flush(self, fd):
             self._write(fd)
-"""), d("""
+"""),
+        d("""
     import fcntl
 
 
@@ -92,9 +105,13 @@ CASES["py_acquire_without_timeout"] = {"app/cache.py": (d("""
                 self._write(fd)
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
-"""))}
+"""),
+    )
+}
 
-CASES["js_acquire_without_timeout"] = {"src/queue.ts": (d("""
+CASES["js_acquire_without_timeout"] = {
+    "src/queue.ts": (
+        d("""
     import { Mutex } from "async-mutex";
 
     const mutex = new Mutex();
@@ -102,7 +119,8 @@ CASES["js_acquire_without_timeout"] = {"src/queue.ts": (d("""
     export async function enqueue(job: Job): Promise<void> {
       jobs.push(job);
     }
-"""), d("""
+"""),
+        d("""
     import { Mutex } from "async-mutex";
 
     const mutex = new Mutex();
@@ -115,24 +133,33 @@ CASES["js_acquire_without_timeout"] = {"src/queue.ts": (d("""
         release();
       }
     }
-"""))}
+"""),
+    )
+}
 
-CASES["js_held_across_fetch"] = {"src/sync.ts": (d("""
+CASES["js_held_across_fetch"] = {
+    "src/sync.ts": (
+        d("""
     export async function syncSession(sessionFile: string, url: string): Promise<void> {
       await withSessionLock(sessionFile, async () => {
         await appendEntry(sessionFile, { kind: "sync" });
       });
     }
-"""), d("""
+"""),
+        d("""
     export async function syncSession(sessionFile: string, url: string): Promise<void> {
       await withSessionLock(sessionFile, async () => {
         const reply = await fetch(url, { method: "POST" });
         await appendEntry(sessionFile, await reply.json());
       });
     }
-"""))}
+"""),
+    )
+}
 
-CASES["py_held_across_subprocess"] = {"app/repo.py": (d("""
+CASES["py_held_across_subprocess"] = {
+    "app/repo.py": (
+        d("""
     import subprocess
 
 
@@ -140,7 +167,8 @@ CASES["py_held_across_subprocess"] = {"app/repo.py": (d("""
         def update(self):
             with self._lock:
                 self._generation += 1
-"""), d("""
+"""),
+        d("""
     import subprocess
 
 
@@ -149,9 +177,13 @@ CASES["py_held_across_subprocess"] = {"app/repo.py": (d("""
             with self._lock:
                 subprocess.run(["git", "fetch", "--all"], check=True)
                 self._generation += 1
-"""))}
+"""),
+    )
+}
 
-CASES["js_force_release_age_only"] = {"src/lockfile.ts": (d("""
+CASES["js_force_release_age_only"] = {
+    "src/lockfile.ts": (
+        d("""
     import fs from "node:fs/promises";
 
     const STALE_MS = 30_000;
@@ -159,7 +191,8 @@ CASES["js_force_release_age_only"] = {"src/lockfile.ts": (d("""
     export async function breakStaleLock(lockPath: string): Promise<void> {
       return;
     }
-"""), d("""
+"""),
+        d("""
     import fs from "node:fs/promises";
 
     const STALE_MS = 30_000;
@@ -170,9 +203,13 @@ CASES["js_force_release_age_only"] = {"src/lockfile.ts": (d("""
         await fs.unlink(lockPath);
       }
     }
-"""))}
+"""),
+    )
+}
 
-CASES["py_force_release_age_only"] = {"app/pidlock.py": (d("""
+CASES["py_force_release_age_only"] = {
+    "app/pidlock.py": (
+        d("""
     import os
     import time
 
@@ -181,7 +218,8 @@ CASES["py_force_release_age_only"] = {"app/pidlock.py": (d("""
 
     def clear_stale(lock_path):
         return None
-"""), d("""
+"""),
+        d("""
     import os
     import time
 
@@ -191,15 +229,20 @@ CASES["py_force_release_age_only"] = {"app/pidlock.py": (d("""
     def clear_stale(lock_path):
         if time.time() - os.path.getmtime(lock_path) > STALE_AFTER:
             os.remove(lock_path)
-"""))}
+"""),
+    )
+}
 
-CASES["js_unlink_before_close"] = {"src/file-lock.ts": (d("""
+CASES["js_unlink_before_close"] = {
+    "src/file-lock.ts": (
+        d("""
     import fs from "node:fs/promises";
 
     export async function withFileLock(lockPath: string, work: () => Promise<void>): Promise<void> {
       await work();
     }
-"""), d("""
+"""),
+        d("""
     import fs from "node:fs/promises";
 
     export async function withFileLock(lockPath: string, work: () => Promise<void>): Promise<void> {
@@ -211,15 +254,20 @@ CASES["js_unlink_before_close"] = {"src/file-lock.ts": (d("""
         await handle.close();
       }
     }
-"""))}
+"""),
+    )
+}
 
-CASES["py_unlink_then_recreate"] = {"app/lockfile.py": (d("""
+CASES["py_unlink_then_recreate"] = {
+    "app/lockfile.py": (
+        d("""
     import os
 
 
     def take_over(lock_path, owner_pid):
         return None
-"""), d("""
+"""),
+        d("""
     import os
 
 
@@ -229,15 +277,20 @@ CASES["py_unlink_then_recreate"] = {"app/lockfile.py": (d("""
             fd = os.open(lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             return fd
         return None
-"""))}
+"""),
+    )
+}
 
-CASES["js_check_then_create"] = {"src/pid-lock.js": (d("""
+CASES["js_check_then_create"] = {
+    "src/pid-lock.js": (
+        d("""
     const fs = require("node:fs");
 
     function takeLock(lockPath) {
       return true;
     }
-"""), d("""
+"""),
+        d("""
     const fs = require("node:fs");
 
     function takeLock(lockPath) {
@@ -247,15 +300,20 @@ CASES["js_check_then_create"] = {"src/pid-lock.js": (d("""
       fs.writeFileSync(lockPath, String(process.pid));
       return true;
     }
-"""))}
+"""),
+    )
+}
 
-CASES["py_check_then_create"] = {"app/single_instance.py": (d("""
+CASES["py_check_then_create"] = {
+    "app/single_instance.py": (
+        d("""
     import os
 
 
     def claim(lock_path):
         return True
-"""), d("""
+"""),
+        d("""
     import os
 
 
@@ -265,45 +323,60 @@ CASES["py_check_then_create"] = {"app/single_instance.py": (d("""
         with open(lock_path, "w") as handle:
             handle.write(str(os.getpid()))
         return True
-"""))}
+"""),
+    )
+}
 
-CASES["js_non_atomic_write"] = {"src/lock-owner.mjs": (d("""
+CASES["js_non_atomic_write"] = {
+    "src/lock-owner.mjs": (
+        d("""
     import fs from "node:fs/promises";
 
     export async function recordOwner(lockPath) {
     }
-"""), d("""
+"""),
+        d("""
     import fs from "node:fs/promises";
 
     export async function recordOwner(lockPath) {
       await fs.writeFile(lockPath, JSON.stringify({ pid: process.pid, createdAt: Date.now() }));
     }
-"""))}
+"""),
+    )
+}
 
-CASES["py_non_atomic_write"] = {"app/daemon.py": (d("""
+CASES["py_non_atomic_write"] = {
+    "app/daemon.py": (
+        d("""
     import os
     from pathlib import Path
 
 
     def write_pid(pid_file):
         pass
-"""), d("""
+"""),
+        d("""
     import os
     from pathlib import Path
 
 
     def write_pid(pid_file):
         Path(pid_file).write_text(str(os.getpid()))
-"""))}
+"""),
+    )
+}
 
-CASES["py_lock_order"] = {"app/bank.py": (d("""
+CASES["py_lock_order"] = {
+    "app/bank.py": (
+        d("""
     class Bank:
         def transfer(self, a, b, amount):
             pass
 
         def audit(self):
             pass
-"""), d("""
+"""),
+        d("""
     class Bank:
         def transfer(self, a, b, amount):
             with self.accounts_lock:
@@ -314,15 +387,20 @@ CASES["py_lock_order"] = {"app/bank.py": (d("""
             with self.ledger_lock:
                 with self.accounts_lock:
                     return self._check()
-"""))}
+"""),
+    )
+}
 
-CASES["js_lock_order"] = {"src/store.ts": (d("""
+CASES["js_lock_order"] = {
+    "src/store.ts": (
+        d("""
     export async function save(): Promise<void> {
     }
 
     export async function reindex(): Promise<void> {
     }
-"""), d("""
+"""),
+        d("""
     export async function save(): Promise<void> {
       await withLock(sessionLock, async () => {
         await withLock(indexLock, async () => {
@@ -338,13 +416,18 @@ CASES["js_lock_order"] = {"src/store.ts": (d("""
         });
       });
     }
-"""))}
+"""),
+    )
+}
 
-CASES["js_swallowed_release"] = {"src/cleanup.ts": (d("""
+CASES["js_swallowed_release"] = {
+    "src/cleanup.ts": (
+        d("""
     export async function shutdown(lock: Lock, lockPath: string): Promise<void> {
       await flush();
     }
-"""), d("""
+"""),
+        d("""
     export async function shutdown(lock: Lock, lockPath: string): Promise<void> {
       await flush();
       await lock.release().catch(() => {});
@@ -354,12 +437,17 @@ CASES["js_swallowed_release"] = {"src/cleanup.ts": (d("""
         // ignore
       }
     }
-"""))}
+"""),
+    )
+}
 
-CASES["py_swallowed_release"] = {"app/worker.py": (d("""
+CASES["py_swallowed_release"] = {
+    "app/worker.py": (
+        d("""
     def run(self):
         self._step()
-"""), d("""
+"""),
+        d("""
     def run(self):
         self._lock.acquire(timeout=5)
         try:
@@ -369,15 +457,20 @@ CASES["py_swallowed_release"] = {"app/worker.py": (d("""
                 self._lock.release()
             except Exception:
                 pass
-"""))}
+"""),
+    )
+}
 
 # --- negatives: nothing may be reported --------------------------------------------------------
 
-CASES["ok_js_try_finally"] = {"src/agents/session-write-lock.ts": (d("""
+CASES["ok_js_try_finally"] = {
+    "src/agents/session-write-lock.ts": (
+        d("""
     export async function appendEntry(sessionFile: string, entry: Entry): Promise<void> {
       await fs.appendFile(sessionFile, JSON.stringify(entry) + "\\n");
     }
-"""), d("""
+"""),
+        d("""
     export async function appendEntry(sessionFile: string, entry: Entry): Promise<void> {
       const lock = await acquireSessionWriteLock({ sessionFile, timeoutMs: 5_000 });
       try {
@@ -386,16 +479,25 @@ CASES["ok_js_try_finally"] = {"src/agents/session-write-lock.ts": (d("""
         await lock.release();
       }
     }
-""")), "test/session-write-lock.test.ts": (None, d("""
+"""),
+    ),
+    "test/session-write-lock.test.ts": (
+        None,
+        d("""
     import { test } from "node:test";
 
     test("releases the lock when the append throws", async () => {});
-"""))}
+"""),
+    ),
+}
 
-CASES["ok_py_try_finally"] = {"app/state.py": (d("""
+CASES["ok_py_try_finally"] = {
+    "app/state.py": (
+        d("""
     def write_state(path, data):
         path.write_text(data)
-"""), d("""
+"""),
+        d("""
     def write_state(path, data):
         if not _lock.acquire(timeout=10):
             raise TimeoutError("state lock busy")
@@ -403,27 +505,38 @@ CASES["ok_py_try_finally"] = {"app/state.py": (d("""
             path.write_text(data)
         finally:
             _lock.release()
-""")), "tests/test_state.py": (None, "def test_state_lock_released_on_error():\n    pass\n")}
+"""),
+    ),
+    "tests/test_state.py": (None, "def test_state_lock_released_on_error():\n    pass\n"),
+}
 
-CASES["ok_py_with_lock"] = {"app/counter.py": (d("""
+CASES["ok_py_with_lock"] = {
+    "app/counter.py": (
+        d("""
     class Counter:
         def incr(self):
             self.value += 1
-"""), d("""
+"""),
+        d("""
     class Counter:
         def incr(self):
             with self._lock:
                 self.value += 1
                 self._dirty = True
-"""))}
+"""),
+    )
+}
 
-CASES["ok_py_o_excl"] = {"app/lockfile.py": (d("""
+CASES["ok_py_o_excl"] = {
+    "app/lockfile.py": (
+        d("""
     import os
 
 
     def try_lock(lock_path):
         return None
-"""), d("""
+"""),
+        d("""
     import os
 
 
@@ -434,13 +547,19 @@ CASES["ok_py_o_excl"] = {"app/lockfile.py": (d("""
             return None
         os.write(fd, str(os.getpid()).encode())
         return fd
-""")), "tests/test_lockfile.py": (None, "def test_second_holder_fails():\n    pass\n")}
+"""),
+    ),
+    "tests/test_lockfile.py": (None, "def test_second_holder_fails():\n    pass\n"),
+}
 
-CASES["ok_js_wx_create"] = {"src/lockfile.js": (d("""
+CASES["ok_js_wx_create"] = {
+    "src/lockfile.js": (
+        d("""
     export async function tryLock(lockPath) {
       return null;
     }
-"""), d("""
+"""),
+        d("""
     export async function tryLock(lockPath) {
       try {
         return await fs.open(lockPath, "wx");
@@ -449,24 +568,34 @@ CASES["ok_js_wx_create"] = {"src/lockfile.js": (d("""
         throw err;
       }
     }
-""")), "test/lockfile.test.js": (None, "test('second holder fails', () => {});\n")}
+"""),
+    ),
+    "test/lockfile.test.js": (None, "test('second holder fails', () => {});\n"),
+}
 
-CASES["ok_temp_then_rename"] = {"src/lock-owner.ts": (d("""
+CASES["ok_temp_then_rename"] = {
+    "src/lock-owner.ts": (
+        d("""
     export async function recordOwner(lockPath: string): Promise<void> {
     }
-"""), d("""
+"""),
+        d("""
     export async function recordOwner(lockPath: string): Promise<void> {
       const tmp = `${lockPath}.${process.pid}.tmp`;
       await fs.writeFile(tmp, JSON.stringify({ pid: process.pid }));
       await fs.rename(tmp, lockPath);
     }
-""")), "app/pidfile.py": (d("""
+"""),
+    ),
+    "app/pidfile.py": (
+        d("""
     import os
 
 
     def write_pid(pid_file):
         pass
-"""), d("""
+"""),
+        d("""
     import os
 
 
@@ -475,14 +604,20 @@ CASES["ok_temp_then_rename"] = {"src/lock-owner.ts": (d("""
         with open(tmp, "w") as handle:
             handle.write(str(os.getpid()))
         os.replace(tmp, pid_file)
-""")), "test/lock-owner.test.ts": (None, "test('owner', () => {});\n"),
-    "tests/test_pidfile.py": (None, "def test_pid():\n    pass\n")}
+"""),
+    ),
+    "test/lock-owner.test.ts": (None, "test('owner', () => {});\n"),
+    "tests/test_pidfile.py": (None, "def test_pid():\n    pass\n"),
+}
 
-CASES["ok_owner_checked_break"] = {"src/stale-lock.ts": (d("""
+CASES["ok_owner_checked_break"] = {
+    "src/stale-lock.ts": (
+        d("""
     export async function breakStaleLock(lockPath: string): Promise<boolean> {
       return false;
     }
-"""), d("""
+"""),
+        d("""
     export async function breakStaleLock(lockPath: string): Promise<boolean> {
       const owner = JSON.parse(await fs.readFile(lockPath, "utf8"));
       if (owner.hostname !== os.hostname()) return false;
@@ -495,15 +630,23 @@ CASES["ok_owner_checked_break"] = {"src/stale-lock.ts": (d("""
       await fs.unlink(lockPath);
       return true;
     }
-""")), "test/stale-lock.test.ts": (None, "test('dead owner', () => {});\n")}
+"""),
+    ),
+    "test/stale-lock.test.ts": (None, "test('dead owner', () => {});\n"),
+}
 
-CASES["ok_docs_only"] = {"README.md": ("# Locks\n", "# Locks\n\nCall `lock.acquire()` and release it in `finally`.\n"),
-                         "docs/locking.md": (None, "Never `fs.unlink(lockPath)` on age alone.\n")}
+CASES["ok_docs_only"] = {
+    "README.md": ("# Locks\n", "# Locks\n\nCall `lock.acquire()` and release it in `finally`.\n"),
+    "docs/locking.md": (None, "Never `fs.unlink(lockPath)` on age alone.\n"),
+}
 
-CASES["ok_test_only"] = {"tests/test_lock.py": (d("""
+CASES["ok_test_only"] = {
+    "tests/test_lock.py": (
+        d("""
     def test_lock():
         pass
-"""), d("""
+"""),
+        d("""
     import threading
 
 
@@ -512,20 +655,30 @@ CASES["ok_test_only"] = {"tests/test_lock.py": (d("""
         lock.acquire()
         assert lock.locked()
         lock.release()
-"""))}
+"""),
+    )
+}
 
-CASES["ok_lock_change_with_test"] = {"src/session-lock.ts": (d("""
+CASES["ok_lock_change_with_test"] = {
+    "src/session-lock.ts": (
+        d("""
     export const LOCK_TIMEOUT_MS = 5_000;
-"""), d("""
+"""),
+        d("""
     export const LOCK_TIMEOUT_MS = 10_000;
     export const LOCK_STALE_MS = 60_000;
-""")), "test/session-lock.test.ts": (None, "test('times out', () => {});\n")}
+"""),
+    ),
+    "test/session-lock.test.ts": (None, "test('times out', () => {});\n"),
+}
 
 # --- parser fixture ----------------------------------------------------------------------------
 
 CASES["parser_mixed"] = {
-    "src/keep.py": ("a = 1\nb = 2\nc = 3\nd = 4\ne = 5\nf = 6\ng = 7\nh = 8\ni = 9\nj = 10\n",
-                    "a = 1\nb = 2\nB = 2.5\nc = 3\nd = 4\ne = 5\nf = 6\ng = 7\nh = 8\nI = 8.5\ni = 9\nj = 10\n"),
+    "src/keep.py": (
+        "a = 1\nb = 2\nc = 3\nd = 4\ne = 5\nf = 6\ng = 7\nh = 8\ni = 9\nj = 10\n",
+        "a = 1\nb = 2\nB = 2.5\nc = 3\nd = 4\ne = 5\nf = 6\ng = 7\nh = 8\nI = 8.5\ni = 9\nj = 10\n",
+    ),
     "src/new_file.ts": (None, "export const x = 1;\nexport const y = 2;"),  # no newline at end
     "src/old.js": ("module.exports = 1;\n", None),
     "lib/moved_lock.py": (None, None),  # filled in below as a rename
