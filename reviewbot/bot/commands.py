@@ -27,7 +27,7 @@ from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.store.pull_state import PullStates
 from reviewbot.store.queue import REREVIEW, Job, PublishedReviews, Queue
 
-NEEDS_PERMISSION = {CommandName.REREVIEW, CommandName.AUTOMERGE, CommandName.STOP, CommandName.APPROVE}
+NEEDS_PERMISSION = {CommandName.REREVIEW, CommandName.AUTOMERGE, CommandName.STOP, CommandName.RESUME}
 
 
 @dataclass
@@ -88,12 +88,12 @@ class CommandJob:
             self.states.update(pr.repo, pr.number, paused=True, paused_by=author)
             github.add_labels(pr.repo, pr.number, [HUMAN_REVIEW_LABEL])
             answer(status_comments.paused(author))
-        elif command.name is CommandName.APPROVE and not self.states.get(pr.repo, pr.number).paused:
+        elif command.name is CommandName.RESUME and not self.states.get(pr.repo, pr.number).paused:
             answer(status_comments.nothing_to_resume(pr.head_sha))  # `approve` resumes; there is nothing to resume
-        elif command.name is CommandName.APPROVE:
+        elif command.name is CommandName.RESUME:
             self.states.update(pr.repo, pr.number, paused=False, paused_by="")
             answer(status_comments.resumed(author, pr.head_sha))
-            queue_step(self.queue, self.states, pr.repo, pr.number, spec.installation_id, "approve")
+            queue_step(self.queue, self.states, pr.repo, pr.number, spec.installation_id, "resume")
         elif command.name is CommandName.STATUS:
             answer(self._status(github, pr))
         elif command.name is CommandName.AUTOMERGE:

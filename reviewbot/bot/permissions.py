@@ -52,7 +52,7 @@ _RULES: dict[str, _Rule] = {
     "re-review": _Rule(Permission.WRITE, author=True),
     "automerge": _Rule(Permission.WRITE),
     "stop": _Rule(Permission.WRITE),
-    "approve": _Rule(Permission.WRITE),
+    "resume": _Rule(Permission.WRITE),
     "status": _Rule(None),
     "help": _Rule(None),
 }

@@ -78,7 +78,7 @@ class CommandName(StrEnum):
     REREVIEW = "re-review"
     AUTOMERGE = "automerge"
     STOP = "stop"
-    APPROVE = "approve"
+    RESUME = "resume"  # `approve`, its first name, still works (an alias)
     STATUS = "status"
     HELP = "help"
 
@@ -97,8 +97,8 @@ ALIASES: dict[str, CommandName] = {
     "stop": CommandName.STOP,
     "pause": CommandName.STOP,
     "human review": CommandName.STOP,
-    "approve": CommandName.APPROVE,
-    "resume": CommandName.APPROVE,
+    "resume": CommandName.RESUME,
+    "approve": CommandName.RESUME,
     "status": CommandName.STATUS,
     "help": CommandName.HELP,
 }
@@ -119,7 +119,7 @@ DESCRIPTIONS: dict[CommandName, tuple[str, str]] = {
         "`reviewbot:human-review`); reviews still run, nothing is merged.",
         "@reviewbot stop",
     ),
-    CommandName.APPROVE: (
+    CommandName.RESUME: (
         "Ends a pause started with `stop` (the old word `approve` still works; it is not GitHub's Approve).",
         "@reviewbot resume",
     ),

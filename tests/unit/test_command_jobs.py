@@ -265,7 +265,7 @@ def test_approve_moves_an_armed_automerge_along(bot: Bot, store: Store) -> None:
     assert store.queued(JobKind.AUTOMERGE) == []
     bot.command("@reviewbot approve", MAINTAINER)
     [step] = store.queued(JobKind.AUTOMERGE)
-    assert (step.pr_number, step.reason) == (NUMBER, "approve")
+    assert (step.pr_number, step.reason) == (NUMBER, "resume")
 
 
 def test_re_review_queues_a_review_with_its_progress_comment_and_focus(

@@ -22,7 +22,7 @@ R, A, S, P, T, H = (
     CommandName.REREVIEW,
     CommandName.AUTOMERGE,
     CommandName.STOP,
-    CommandName.APPROVE,
+    CommandName.RESUME,
     CommandName.STATUS,
     CommandName.HELP,
 )
@@ -48,8 +48,8 @@ ALIAS_TABLE = [
     ("stop", S),
     ("pause", S),
     ("human review", S),
-    ("approve", P),
     ("resume", P),
+    ("approve", P),
     ("status", T),
     ("help", H),
 ]
@@ -58,7 +58,7 @@ ALIAS_TABLE = [
 def test_the_alias_table_is_exported_as_documented() -> None:
     assert dict(ALIAS_TABLE) == ALIASES
     assert list(ALIASES) == [alias for alias, _ in ALIAS_TABLE]  # the docs print them in this order
-    assert [name.value for name in CommandName] == ["re-review", "automerge", "stop", "approve", "status", "help"]
+    assert [name.value for name in CommandName] == ["re-review", "automerge", "stop", "resume", "status", "help"]
     assert DEFAULT_HANDLES == ("@reviewbot", "@reviewbot[bot]", "/reviewbot")
 
 
@@ -404,6 +404,6 @@ def test_every_command_is_described_with_an_example_that_parses_to_it() -> None:
         parsed = parse_command(example)
         assert parsed is not None and parsed.name is name, example
         assert what.endswith(".")
-    text = help_text("| Command | Who may run it |\n| --- | --- |\n", {"resume": "approve"})
+    text = help_text("| Command | Who may run it |\n| --- | --- |\n", {"approve": "resume"})
     assert all(f"`{example}`" in text for _, example in DESCRIPTIONS.values())
     assert "Who may run each:" in text

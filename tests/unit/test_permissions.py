@@ -27,7 +27,7 @@ EXPECTED_WHO = {
     "re-review": "author-or-write",
     "automerge": "write",
     "stop": "write",
-    "approve": "write",
+    "resume": "write",
     "status": "anyone",
     "help": "anyone",
 }
@@ -72,7 +72,7 @@ def test_every_row_every_level_author_or_not(command: str | None, level: Permiss
     assert decision.reason and decision.reason.endswith(".") and "\n" not in decision.reason
 
 
-@pytest.mark.parametrize("command", ["automerge", "stop", "approve"])
+@pytest.mark.parametrize("command", ["automerge", "stop", "resume"])
 def test_the_refusal_names_the_command_and_who_may_run_it(command: str) -> None:
     decision = run(command, level=Permission.TRIAGE)
     assert decision == Decision(
@@ -90,7 +90,7 @@ def test_re_review_refusal_mentions_the_author() -> None:
 
 def test_the_author_gets_no_more_than_re_review() -> None:
     assert run("re-review", AUTHOR).allowed
-    for command in ("automerge", "stop", "approve"):
+    for command in ("automerge", "stop", "resume"):
         assert not run(command, AUTHOR).allowed
 
 
