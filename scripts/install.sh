@@ -42,7 +42,8 @@ if [[ ! -e $stamp ]]; then
   # (grep drops pip's warnings about index locations this machine does not have)
   .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements-test.lock \
     2> >(grep -v "^WARNING: Location '" >&2)
-  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e . \
+  # -qq: setuptools' notes about editable installs are not for the person running the demo; errors still show
+  .venv/bin/python -m pip install -qq --disable-pip-version-check --no-deps -e . \
     2> >(grep -v "^WARNING: Location '" >&2)
   .venv/bin/python -m pip check >/dev/null || { .venv/bin/python -m pip check >&2; exit 1; }  # the lock is complete
   rm -f .venv/.installed-* && touch "$stamp"
