@@ -136,6 +136,10 @@ class AutomergeJob:
                 view=view,
                 automerge=AutomergeState.MERGED if pr.merged else AutomergeState.OFF,
             )
+            if pr.merged and self.replacements is not None:  # a replacement merged by hand: its source is done too
+                config = self.base.config(pr, github.git_auth_header)
+                close = config.automerge.close_replaced if not isinstance(config, ConfigError) else False
+                self.replacements.after_merge(github, pr, close=close)
         else:
             self.progress.record(github, pr, state, view.step.value, view.reason, view=view)
 

@@ -382,3 +382,17 @@ def test_an_invalid_base_config_blocks_the_merge_instead_of_merging_on_defaults(
         "(`automerge.method: must be one of merge, squash, rebase`); automerge waits until a push to the base "
         "fixes it |" in progress(github)
     )
+
+
+def test_a_replacement_merged_by_hand_still_brings_its_source_to_its_final_state(
+    github: FakeGitHub, store: Store
+) -> None:
+    bot = armed(github, store, branches=GivenBranches())
+    fork_behind(github)
+    bot.step()
+    [(_, _, replacement, _)] = github.did("create_pull")
+    github.update_pr(REPO, replacement, state="closed", merged=True)  # a maintainer pressed Merge first
+    bot.step(number=replacement)
+    assert store.states.get(REPO, NUMBER).automerge == "merged"
+    assert progress(github).startswith(f"🦞✅ Merged via #{replacement}: ")
+    assert github.labels(REPO, NUMBER) == ["bug", "status: merged via replacement"]
