@@ -43,10 +43,11 @@ class Store:
         return cls(engine, Queue(engine), PullStates(engine), PublishedReviews(engine))
 
     def queued(self, kind: JobKind | None = None) -> list[JobSpec]:
-        return [spec for spec in (_spec(row) for row in self.queue.jobs()) if kind is None or spec.kind == kind]
+        return [spec for spec in (spec_of(row) for row in self.queue.jobs()) if kind is None or spec.kind == kind]
 
 
-def _spec(row) -> JobSpec:  # type: ignore[no-untyped-def]
+def spec_of(row) -> JobSpec:  # type: ignore[no-untyped-def]
+    """A queued row as the job spec a worker would run."""
     return JobSpec(
         kind=JobKind(row.kind),
         repo=row.repo,

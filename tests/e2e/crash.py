@@ -327,25 +327,26 @@ class CrashLab:
 
     def _watch_publish(self, proc: subprocess.Popen, number: int, deadline: float) -> str | None:
         repo = self.world.repo
-        method, glob, nth, name = self.rng.choice(
+        # (methods, path, which matching call, counted from the PR's start, what the kill point is called): this
+        # PR's comments are counted from its start (its placeholder may come before the listener does); the other
+        # paths from now, since earlier PRs' runs used them too
+        methods, glob, nth, from_start, name = self.rng.choice(
             (
-                ("POST", f"/repos/{repo}/issues/{number}/comments", 1, "placeholder POST applied"),
-                ("POST", f"/repos/{repo}/issues/{number}/comments", 2, "review POST applied"),
-                ("DELETE", f"/repos/{repo}/issues/comments/*", 1, "placeholder DELETE applied"),
+                (("POST",), f"/repos/{repo}/issues/{number}/comments", 1, True, "placeholder POST applied"),
+                (("POST",), f"/repos/{repo}/issues/{number}/comments", 2, True, "review POST applied"),
+                (("DELETE",), f"/repos/{repo}/issues/comments/*", 1, False, "placeholder DELETE applied"),
                 # a head another PR's run already checked gets its run edited: one check run per head
-                ("POST|PATCH", f"/repos/{repo}/check-runs*", 1, "check-run write applied"),
-                ("POST", f"/repos/{repo}/issues/{number}/labels", 1, "labels POST applied"),
+                (("POST", "PATCH"), f"/repos/{repo}/check-runs*", 1, False, "check-run write applied"),
+                (("POST",), f"/repos/{repo}/issues/{number}/labels", 1, False, "labels POST applied"),
             )
         )
-        fired, methods = threading.Event(), method.split("|")
+        fired = threading.Event()
         fake = self.world.fake
 
         def matching() -> int:
             return sum(1 for c in list(fake.calls) if c.method in methods and fnmatch.fnmatchcase(c.path, glob))
 
-        # the nth such call: counted from the start for this PR's comments (its placeholder may come before the
-        # listener does), and from now for the other paths, which earlier PRs' runs used too
-        before = 0 if glob.endswith(f"/{number}/comments") else matching()
+        before = 0 if from_start else matching()
 
         def listener(call) -> None:  # type: ignore[no-untyped-def]
             if fired.is_set() or call.method not in methods or not fnmatch.fnmatchcase(call.path, glob):

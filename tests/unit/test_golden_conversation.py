@@ -21,7 +21,7 @@ from reviewbot.bot.review import ReviewJob
 from reviewbot.model import Check, Permission
 from reviewbot.store.jobs import JobKind, JobSpec
 from reviewbot.store.queue import Job, JobState
-from tests.behaviours import NOW, Bot, GivenBranches, Store
+from tests.behaviours import NOW, Bot, GivenBranches, Store, spec_of
 from tests.builders import PROVEN, proof_of
 from tests.fake_port import FakeGitHub
 from tests.unit.test_review_publishing import GivenEngine
@@ -106,16 +106,7 @@ def run_queued_review(job: ReviewJob, store: Store, number: int = NUMBER) -> Non
     [row] = [
         row for row in store.queue.jobs(JobState.QUEUED) if row.kind == JobKind.REVIEW.value and row.pr_number == number
     ]
-    spec = JobSpec(
-        kind=JobKind.REVIEW,
-        repo=row.repo,
-        pr_number=row.pr_number,
-        head_sha=row.head_sha,
-        installation_id=row.installation_id,
-        reason=row.reason,
-        payload=row.payload or {},
-    )
-    job(Job(id=row.id, spec=spec, attempts=1, max_attempts=4), threading.Event())
+    job(Job(id=row.id, spec=spec_of(row), attempts=1, max_attempts=4), threading.Event())
 
 
 def test_commands(github: FakeGitHub, store: Store, tmp_path: Path) -> None:
