@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from reviewbot.bot.automerge_progress import AutomergeProgress
 from reviewbot.bot.base_facts import BaseFacts
 from reviewbot.bot.pr_snapshot import PullRequestFacts, config_problem
-from reviewbot.bot.replacement import Replacements
+from reviewbot.bot.replacement import Replacements, source_of
 from reviewbot.github.port import GitHubPort, GitHubPorts
 from reviewbot.github.pulls import PullRequestInfo
 from reviewbot.model import Permission
@@ -136,7 +136,8 @@ class AutomergeJob:
                 view=view,
                 automerge=AutomergeState.MERGED if pr.merged else AutomergeState.OFF,
             )
-            if pr.merged and self.replacements is not None:  # a replacement merged by hand: its source is done too
+            if pr.merged and self.replacements is not None and source_of(pr.body) is not None:
+                # a replacement merged by hand: its source is done too (the base's config is read only then)
                 config = self.base.config(pr, github.git_auth_header)
                 close = config.automerge.close_replaced if not isinstance(config, ConfigError) else False
                 self.replacements.after_merge(github, pr, close=close)
